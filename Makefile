@@ -1,0 +1,42 @@
+# The few commands people type. `make run` and `make test` install what they need first.
+VENV ?= .venv
+BIN = $(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: install run test dev lint format docs sample bench clean
+
+$(BIN)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install  ## build the warehouse from data/sample (data/warehouse/cx.duckdb)
+	$(BIN)/cx-pipeline run --persist
+
+test: install  ## the test suite (the slow scale tests run with the benchmark)
+	$(BIN)/python -m pytest
+
+dev: install  ## the Dagster UI on http://127.0.0.1:3000
+	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/cx-pipeline docs --check
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+docs: install  ## regenerate docs/extracts.md from the contract
+	$(BIN)/cx-pipeline docs
+
+sample: install  ## regenerate the committed sample extracts
+	rm -rf data/sample
+	$(BIN)/cx-pipeline generate --scale small --seed 42 --out data/sample
+
+clean:
+	rm -rf data/warehouse $(VENV)

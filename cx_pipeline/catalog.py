@@ -1,0 +1,43 @@
+"""How warehouse assets are keyed, grouped, owned and documented, in one place.
+
+Asset keys follow `schema/table`, groups are the layers, and every writer of the warehouse joins
+one concurrency pool, because DuckDB allows a single writing process.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from cx_pipeline.contract import Entity
+from cx_pipeline.contract_sql import DUCKDB_TYPES, LINEAGE_COLUMNS
+
+OWNERS = ["team:cx_data"]
+WAREHOUSE_POOL = "cx_warehouse"
+
+
+def key(schema: str, table: str) -> dg.AssetKey:
+    return dg.AssetKey([schema, table])
+
+
+def column_schema(columns: list[tuple[str, str, str]]) -> dg.TableSchema:
+    """A UI column schema from (name, type, description) triples."""
+    return dg.TableSchema(
+        columns=[dg.TableColumn(name, type=t, description=d) for name, t, d in columns]
+    )
+
+
+def raw_columns(entity: Entity) -> list[tuple[str, str, str]]:
+    contract = [(c.name, "VARCHAR", f"As delivered. {c.description}") for c in entity.columns]
+    return contract + list(LINEAGE_COLUMNS)
+
+
+def staging_columns(entity: Entity) -> list[tuple[str, str, str]]:
+    typed = [(c.name, DUCKDB_TYPES[c.type], c.description) for c in entity.columns]
+    return typed + list(LINEAGE_COLUMNS[:3])
+
+
+def table_metadata(schema: str, table: str, columns: list[tuple[str, str, str]]) -> dict:
+    return {
+        "dagster/column_schema": column_schema(columns),
+        "dagster/table_name": f"{schema}.{table}",
+    }

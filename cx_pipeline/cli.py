@@ -1,0 +1,113 @@
+"""The `cx-pipeline` command: generate sample extracts, run the main job, render the docs."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from cx_pipeline import settings
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from cx_pipeline.generate import generate
+
+    truth = generate(
+        Path(args.out),
+        scale=args.scale,
+        seed=args.seed,
+        as_of=dt.date.fromisoformat(args.as_of),
+        deliveries=args.deliveries,
+    )
+    print(f"wrote {args.scale} extracts to {args.out} (truth in {Path(args.out) / '_truth.json'})")
+    return 0 if truth else 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    import dagster as dg
+    import duckdb
+
+    from cx_pipeline.definitions import defs
+
+    instance = dg.DagsterInstance.get() if args.persist else dg.DagsterInstance.ephemeral()
+    result = defs.resolve_job_def("cx_daily").execute_in_process(
+        instance=instance, raise_on_error=False
+    )
+    if not result.success:
+        for event in result.all_events:
+            if event.event_type_value == "STEP_FAILURE":
+                error = event.event_specific_data.error
+                print(f"FAILED {event.step_key}: {error.message.strip()}", file=sys.stderr)
+        return 1
+    warehouse = settings.WAREHOUSE_PATH.value()
+    print(f"\ncx_daily succeeded; warehouse: {Path(warehouse).resolve()}")
+    with duckdb.connect(warehouse, read_only=True) as con:
+        for (table,) in con.execute(
+            "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
+            "WHERE schema_name = 'marts' ORDER BY 1"
+        ).fetchall():
+            rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            print(f"  {table:<28} {rows:>8} rows")
+        print("\nNPS, last 6 months:")
+        print(con.sql("SELECT * FROM marts.nps_by_month ORDER BY month DESC LIMIT 6"))
+    return 0
+
+
+def _docs(args: argparse.Namespace) -> int:
+    from cx_pipeline.docs import render_extracts_page
+
+    page = render_extracts_page()
+    path = Path(args.path)
+    if args.check:
+        if not path.is_file() or path.read_text() != page:
+            print(f"{path} is out of date: run `cx-pipeline docs`", file=sys.stderr)
+            return 1
+        print(f"{path} matches the contract")
+        return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page)
+    print(f"wrote {path}")
+    return 0
+
+
+def _settings(_: argparse.Namespace) -> int:
+    for s in settings.ALL_SETTINGS:
+        print(f"{s.env:<26} = {s.value()!r:<28} {s.description}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cx-pipeline", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    gen = commands.add_parser("generate", help="write realistic extracts with planted truths")
+    gen.add_argument("--scale", choices=["small", "medium", "large"], default="small")
+    gen.add_argument("--seed", type=int, default=42)
+    gen.add_argument("--out", required=True, help="folder to write <source>/<day>/ into")
+    gen.add_argument("--as-of", default="2026-10-31", help="last delivery day (YYYY-MM-DD)")
+    gen.add_argument("--deliveries", type=int, default=3, help="number of daily deliveries")
+    gen.set_defaults(func=_generate)
+
+    run = commands.add_parser("run", help="run the cx_daily job in this process")
+    run.add_argument(
+        "--persist",
+        action="store_true",
+        help="record the run in $DAGSTER_HOME so the UI shows it",
+    )
+    run.set_defaults(func=_run)
+
+    docs = commands.add_parser("docs", help="render docs/extracts.md from the contract")
+    docs.add_argument("--path", default="docs/extracts.md")
+    docs.add_argument("--check", action="store_true", help="fail if the page is out of date")
+    docs.set_defaults(func=_docs)
+
+    show = commands.add_parser("settings", help="list the environment settings and values")
+    show.set_defaults(func=_settings)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,235 @@
+"""The canonical extract contract: one definition per entity of the four sources.
+
+Vendor exports are mapped onto these columns by adapters; the canonical format is what the
+sample data and the generator write. `docs/extracts.md` is rendered from this module.
+"""
+
+from __future__ import annotations
+
+from cx_pipeline.contract.schema import Column, Entity
+
+REGIONS = ("North America", "EMEA", "APAC", "LATAM")
+TICKET_CHANNELS = ("email", "chat", "phone", "web", "social")
+TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
+TICKET_STATUSES = ("new", "open", "pending", "solved", "closed")
+TOUCHPOINTS = ("relationship", "onboarding", "support", "renewal", "in_app")
+
+ACCOUNTS = Entity(
+    source="crm",
+    name="accounts",
+    description="Customer organisations, one row per account in the CRM snapshot.",
+    key="account_id",
+    file_format="csv",
+    delivery="snapshot",
+    columns=(
+        Column("account_id", "string", "CRM account identifier.", required=True),
+        Column("name", "string", "Account (company) name.", required=True),
+        Column("industry", "string", "Industry as recorded in the CRM."),
+        Column("region", "string", "Sales region.", allowed=REGIONS),
+        Column("country", "string", "ISO 3166-1 alpha-2 country code."),
+        Column("employees", "integer", "Employee head-count.", minimum=0),
+        Column("arr", "decimal", "Annual recurring revenue in the reporting currency.", minimum=0),
+        Column(
+            "created_at", "timestamp", "When the account was created in the CRM.", required=True
+        ),
+    ),
+)
+
+CONTACTS = Entity(
+    source="crm",
+    name="contacts",
+    description="People at customer accounts, one row per contact in the CRM snapshot.",
+    key="contact_id",
+    file_format="csv",
+    delivery="snapshot",
+    columns=(
+        Column("contact_id", "string", "CRM contact identifier.", required=True),
+        Column(
+            "account_id",
+            "string",
+            "Account the contact belongs to.",
+            required=True,
+            references="accounts.account_id",
+        ),
+        Column("email", "string", "Work e-mail address.", personal=True),
+        Column("full_name", "string", "Full name.", personal=True),
+        Column("job_title", "string", "Job title as typed in the CRM (drives influence level)."),
+        Column(
+            "created_at", "timestamp", "When the contact was created in the CRM.", required=True
+        ),
+    ),
+)
+
+SUBSCRIPTIONS = Entity(
+    source="crm",
+    name="subscriptions",
+    description=(
+        "Product subscriptions of accounts; an account is a customer while one of them is active."
+    ),
+    key="subscription_id",
+    file_format="csv",
+    delivery="snapshot",
+    columns=(
+        Column("subscription_id", "string", "Subscription identifier.", required=True),
+        Column(
+            "account_id",
+            "string",
+            "Subscribing account.",
+            required=True,
+            references="accounts.account_id",
+        ),
+        Column("product", "string", "Product subscribed to.", required=True),
+        Column("plan", "string", "Plan or edition."),
+        Column("mrr", "decimal", "Monthly recurring revenue of this subscription.", minimum=0),
+        Column("started_at", "timestamp", "Start of the subscription.", required=True),
+        Column("ended_at", "timestamp", "End of the subscription; empty while it runs."),
+        Column("cancel_reason", "string", "Reason given at cancellation, free text."),
+    ),
+)
+
+TICKETS = Entity(
+    source="support",
+    name="tickets",
+    description="Support tickets with their timings, CSAT and text.",
+    key="ticket_id",
+    file_format="csv",
+    delivery="events",
+    columns=(
+        Column("ticket_id", "string", "Help-desk ticket identifier.", required=True),
+        Column(
+            "account_id",
+            "string",
+            "Requester's account.",
+            references="accounts.account_id",
+        ),
+        Column(
+            "contact_id",
+            "string",
+            "Requester (CRM contact id).",
+            references="contacts.contact_id",
+        ),
+        Column("created_at", "timestamp", "When the ticket was opened.", required=True),
+        Column("first_response_at", "timestamp", "First agent reply."),
+        Column("solved_at", "timestamp", "When the ticket was solved."),
+        Column("channel", "string", "Channel the ticket came in by.", allowed=TICKET_CHANNELS),
+        Column("priority", "string", "Priority.", allowed=TICKET_PRIORITIES),
+        Column("status", "string", "Status at extract time.", allowed=TICKET_STATUSES),
+        Column("category", "string", "Help-desk category or form."),
+        Column("subject", "string", "Subject line.", personal=True),
+        Column("description", "string", "First message of the requester.", personal=True),
+        Column("csat_score", "integer", "Satisfaction rating 1-5.", minimum=1, maximum=5),
+    ),
+)
+
+EVENTS = Entity(
+    source="analytics",
+    name="events",
+    description="Product analytics events; the largest source, delivered as Parquet.",
+    key="event_id",
+    file_format="parquet",
+    delivery="events",
+    columns=(
+        Column("event_id", "string", "Event identifier.", required=True),
+        Column(
+            "contact_id",
+            "string",
+            "User who did it (CRM contact id).",
+            references="contacts.contact_id",
+        ),
+        Column("account_id", "string", "User's account.", references="accounts.account_id"),
+        Column("occurred_at", "timestamp", "When the event happened.", required=True),
+        Column("event_name", "string", "Event name, e.g. 'report_created'.", required=True),
+        Column("session_id", "string", "Session identifier."),
+        Column("properties", "json", "Event properties as a JSON object."),
+    ),
+)
+
+NPS_RESPONSES = Entity(
+    source="surveys",
+    name="nps_responses",
+    description="Answers to the 0-10 likelihood-to-recommend question, with the comment.",
+    key="response_id",
+    file_format="csv",
+    delivery="events",
+    columns=(
+        Column("response_id", "string", "Survey response identifier.", required=True),
+        Column(
+            "contact_id",
+            "string",
+            "Respondent (CRM contact id).",
+            references="contacts.contact_id",
+        ),
+        Column(
+            "account_id",
+            "string",
+            "Respondent's account.",
+            references="accounts.account_id",
+        ),
+        Column("survey_id", "string", "Survey or campaign identifier."),
+        Column("touchpoint", "string", "Moment the survey was sent at.", allowed=TOUCHPOINTS),
+        Column("submitted_at", "timestamp", "When the answer was submitted.", required=True),
+        Column(
+            "score",
+            "integer",
+            "Likelihood to recommend, 0-10.",
+            required=True,
+            minimum=0,
+            maximum=10,
+        ),
+        Column("comment", "string", "Free-text answer to 'why?'.", personal=True),
+    ),
+)
+
+INTERVIEWS = Entity(
+    source="surveys",
+    name="interviews",
+    description="Customer interview notes: the qualitative tracker tying voices to segments.",
+    key="interview_id",
+    file_format="csv",
+    delivery="events",
+    optional=True,
+    columns=(
+        Column("interview_id", "string", "Interview identifier.", required=True),
+        Column(
+            "contact_id",
+            "string",
+            "Interviewed contact.",
+            references="contacts.contact_id",
+        ),
+        Column("interviewed_at", "timestamp", "When the interview took place.", required=True),
+        Column("notes", "string", "Interviewer's notes.", personal=True),
+        Column("tags", "string", "Semicolon-separated tags."),
+    ),
+)
+
+ENTITIES: tuple[Entity, ...] = (
+    ACCOUNTS,
+    CONTACTS,
+    SUBSCRIPTIONS,
+    TICKETS,
+    EVENTS,
+    NPS_RESPONSES,
+    INTERVIEWS,
+)
+
+FORMAT_NOTES = (
+    "Extracts live under one root folder as `<source>/<YYYY-MM-DD>/<entity>.<ext>`; the date is "
+    "the delivery day. A large entity may be split as `<entity>-<part>.<ext>`.",
+    'CSV files are UTF-8, comma-separated, with a header row, double-quote quoting and `""` as '
+    "the escaped quote. An empty field is a null.",
+    "Timestamps are ISO 8601. A timestamp with an offset (`2026-03-01T09:30:00Z`, "
+    "`+02:00`) is converted to UTC; one without an offset is taken as UTC.",
+    "`snapshot` entities deliver the whole table each day; `events` entities deliver the rows "
+    "that arrived that day. Re-delivering a key replaces the earlier version in staging.",
+    "Columns in the file that the contract does not list are reported and ignored; optional "
+    "columns missing from the file load as nulls; a missing required column rejects the file.",
+)
+
+
+def entity(name: str) -> Entity:
+    """Look an entity up by `name` or `source.name`."""
+    for e in ENTITIES:
+        if name in (e.name, e.qualified_name):
+            return e
+    known = ", ".join(e.qualified_name for e in ENTITIES)
+    raise KeyError(f"unknown entity {name!r}; known entities: {known}")

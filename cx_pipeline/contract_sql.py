@@ -1,0 +1,123 @@
+"""DuckDB SQL derived from the extract contract: raw tables, row rules and typed columns.
+
+Raw tables hold every delivered value as text, so nothing is lost before the rules have looked at
+it; staging casts with the same expressions that the type rules test, so a row that passes the
+rules always casts cleanly.
+"""
+
+from __future__ import annotations
+
+from cx_pipeline.contract import Column, Entity
+
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "decimal": "DECIMAL(18, 2)",
+    "timestamp": "TIMESTAMPTZ",
+    "boolean": "BOOLEAN",
+    "json": "JSON",
+}
+
+LINEAGE_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("_delivery_date", "DATE", "Delivery day: the date folder the file came from."),
+    ("_source_file", "VARCHAR", "File the row came from, relative to the extract root."),
+    ("_row_number", "BIGINT", "Data row number within the file (1 = first row after the header)."),
+    ("_loaded_at", "TIMESTAMPTZ", "When the load that wrote this row ran."),
+)
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def duckdb_type(column: Column) -> str:
+    return DUCKDB_TYPES[column.type]
+
+
+def cleaned(column: Column) -> str:
+    """The raw text of a column with blank values treated as missing."""
+    return f"nullif(trim({quote(column.name)}), '')"
+
+
+def typed(column: Column) -> str:
+    if column.type == "string":
+        return cleaned(column)
+    if column.type == "json":
+        return f"CASE WHEN json_valid({cleaned(column)}) THEN {cleaned(column)}::JSON END"
+    return f"TRY_CAST({cleaned(column)} AS {duckdb_type(column)})"
+
+
+def _sql_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def row_rules(entity: Entity) -> list[tuple[str, str]]:
+    """(rule name, SQL predicate that is true when a raw row breaks it), from the contract."""
+    rules: list[tuple[str, str]] = []
+    for c in entity.columns:
+        raw, value = cleaned(c), typed(c)
+        if c.required:
+            rules.append((f"required:{c.name}", f"{raw} IS NULL"))
+        if c.type != "string":
+            rules.append((f"type:{c.name}", f"{raw} IS NOT NULL AND {value} IS NULL"))
+        if c.allowed:
+            values = ", ".join(_sql_literal(v) for v in c.allowed)
+            rules.append((f"allowed:{c.name}", f"{raw} NOT IN ({values})"))
+        if c.minimum is not None:
+            rules.append((f"range:{c.name}", f"{value} < {c.minimum}"))
+        if c.maximum is not None:
+            rules.append((f"range:{c.name}", f"{value} > {c.maximum}"))
+    return rules
+
+
+def broken_rules_expression(entity: Entity) -> str:
+    """A VARCHAR[] of the rules a raw row breaks; empty when it passes them all."""
+    cases = ",\n        ".join(
+        f"CASE WHEN {predicate} THEN {_sql_literal(name)} END"
+        for name, predicate in row_rules(entity)
+    )
+    return f"list_distinct(list_filter([\n        {cases}\n    ], r -> r IS NOT NULL))"
+
+
+def raw_table_ddl(entity: Entity) -> str:
+    columns = [f"{quote(c.name)} VARCHAR" for c in entity.columns]
+    columns += [f"{name} {sql_type}" for name, sql_type, _ in LINEAGE_COLUMNS]
+    body = ",\n    ".join(columns)
+    return f"CREATE TABLE IF NOT EXISTS raw.{entity.name} (\n    {body}\n)"
+
+
+def quarantine_table_ddl(entity: Entity) -> str:
+    lineage = ",\n    ".join(f"{name} {sql_type}" for name, sql_type, _ in LINEAGE_COLUMNS)
+    return (
+        f"CREATE TABLE IF NOT EXISTS quarantine.{entity.name} (\n"
+        f"    {lineage},\n"
+        "    broken_rules VARCHAR[],\n"
+        "    record JSON\n"
+        ")"
+    )
+
+
+def record_json(entity: Entity) -> str:
+    fields = ", ".join(f"{quote(c.name)} := {quote(c.name)}" for c in entity.columns)
+    return f"to_json(struct_pack({fields}))"
+
+
+def staging_select(entity: Entity) -> str:
+    """Typed, quarantine-free, one row per key: the latest delivery, then the last row, wins."""
+    columns = ",\n    ".join(f"{typed(c)} AS {quote(c.name)}" for c in entity.columns)
+    return f"""
+SELECT
+    {columns},
+    _delivery_date,
+    _source_file,
+    _row_number
+FROM raw.{entity.name} AS r
+WHERE NOT EXISTS (
+    SELECT 1 FROM quarantine.{entity.name} AS q
+    WHERE q._source_file = r._source_file AND q._row_number = r._row_number
+)
+QUALIFY row_number() OVER (
+    PARTITION BY {cleaned(entity.column(entity.key))}
+    ORDER BY _delivery_date DESC, _source_file DESC, _row_number DESC
+) = 1
+"""

@@ -1,0 +1,68 @@
+"""Rendering `docs/extracts.md` from the extract contract, so the page cannot drift from it."""
+
+from __future__ import annotations
+
+from cx_pipeline.contract import ENTITIES, FORMAT_NOTES, Column, Entity
+from cx_pipeline.contract_sql import DUCKDB_TYPES
+
+
+def _rules(column: Column) -> str:
+    parts = []
+    if column.required:
+        parts.append("required")
+    if column.allowed:
+        parts.append("one of " + ", ".join(f"`{v}`" for v in column.allowed))
+    if column.minimum is not None or column.maximum is not None:
+        low = "" if column.minimum is None else f"{column.minimum:g}"
+        high = "" if column.maximum is None else f"{column.maximum:g}"
+        parts.append(f"range {low}..{high}")
+    if column.references:
+        parts.append(f"refers to `{column.references}`")
+    if column.personal:
+        parts.append("personal data")
+    return "; ".join(parts)
+
+
+def _entity_section(entity: Entity) -> list[str]:
+    optional = " (optional)" if entity.optional else ""
+    lines = [
+        f"### `{entity.qualified_name}`{optional}",
+        "",
+        entity.description,
+        "",
+        f"- File: `{entity.source}/<YYYY-MM-DD>/{entity.name}.{entity.file_format}` "
+        f"({entity.file_format.upper()}, {entity.delivery} delivery)",
+        f"- Key: `{entity.key}` (one row per key in staging; the latest delivery wins)",
+        "",
+        "| column | type | rules | description |",
+        "|---|---|---|---|",
+    ]
+    for c in entity.columns:
+        lines.append(
+            f"| `{c.name}` | {c.type} ({DUCKDB_TYPES[c.type]}) | {_rules(c)} | {c.description} |"
+        )
+    return [*lines, ""]
+
+
+def render_extracts_page() -> str:
+    lines = [
+        "# Extract contract",
+        "",
+        "<!-- Generated from cx_pipeline/contract by `cx-pipeline docs`; do not edit by hand. -->",
+        "",
+        "cx-pipeline reads four sources. Each entity below is one file per delivery day; the",
+        "columns, types, keys and allowed values are the contract that ingestion and validation",
+        "enforce. A row that breaks a rule goes to `quarantine.<entity>` with the rule's name",
+        "(`required:<column>`, `type:<column>`, `allowed:<column>`, `range:<column>`); a file that",
+        "cannot be read at all fails the load with its path and the problem.",
+        "",
+        "## Format",
+        "",
+        *[f"- {note}" for note in FORMAT_NOTES],
+        "",
+        "## Entities",
+        "",
+    ]
+    for e in ENTITIES:
+        lines += _entity_section(e)
+    return "\n".join(lines).rstrip() + "\n"

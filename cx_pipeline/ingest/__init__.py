@@ -1,0 +1,1 @@
+"""Ingestion: finding delivered extract files and loading them into `raw` and `quarantine`."""

@@ -1,0 +1,277 @@
+"""Loading one delivery of one entity into `raw` and `quarantine`, as one transaction.
+
+Every delivered row lands in `raw` as text with its lineage; rows that break a row rule of the
+contract are also written to `quarantine` with the rules they broke, and staging leaves them out.
+A file-level fault (unreadable, not UTF-8, ragged, a required column missing) raises
+`ExtractError` naming the file and the problem, and leaves the warehouse as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from cx_pipeline.contract import Entity
+from cx_pipeline.contract_sql import (
+    broken_rules_expression,
+    quarantine_table_ddl,
+    quote,
+    raw_table_ddl,
+    record_json,
+)
+from cx_pipeline.ingest.extracts import Delivery
+from cx_pipeline.sql import execute, scalar
+
+AUDIT_LOADS_DDL = """
+CREATE TABLE IF NOT EXISTS audit.loads (
+    load_id VARCHAR,
+    entity VARCHAR,
+    delivery_date DATE,
+    source_file VARCHAR,
+    file_sha256 VARCHAR,
+    file_bytes BIGINT,
+    rows_read BIGINT,
+    rows_loaded BIGINT,
+    rows_quarantined BIGINT,
+    extra_columns VARCHAR[],
+    missing_optional_columns VARCHAR[],
+    started_at TIMESTAMPTZ,
+    finished_at TIMESTAMPTZ
+)
+"""
+
+
+class ExtractError(Exception):
+    """A file that cannot be loaded at all; the message names the file and the problem."""
+
+    def __init__(self, source_file: str, problem: str) -> None:
+        super().__init__(f"{source_file}: {problem}")
+        self.source_file = source_file
+        self.problem = problem
+
+
+@dataclass
+class FileLoad:
+    source_file: str
+    file_sha256: str
+    file_bytes: int
+    rows_read: int = 0
+    rows_quarantined: int = 0
+    extra_columns: list[str] = field(default_factory=list)
+    missing_optional_columns: list[str] = field(default_factory=list)
+
+    @property
+    def rows_loaded(self) -> int:
+        return self.rows_read - self.rows_quarantined
+
+
+@dataclass
+class DeliveryLoad:
+    entity: str
+    day: dt.date
+    files: list[FileLoad]
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f.rows_quarantined for f in self.files)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows_loaded for f in self.files)
+
+
+def _first_error_lines(error: Exception, lines: int = 3) -> str:
+    return " | ".join(line.strip() for line in str(error).splitlines()[:lines] if line.strip())
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _csv_header(path: Path, source_file: str) -> list[str]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            header = next(csv.reader(f), None)
+    except UnicodeDecodeError as e:
+        raise ExtractError(source_file, f"header is not UTF-8 ({e.reason})") from e
+    if not header or not any(h.strip() for h in header):
+        raise ExtractError(source_file, "empty file: no header row")
+    names = [h.strip() for h in header]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ExtractError(source_file, f"duplicate column(s) in header: {', '.join(duplicates)}")
+    return names
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _source_relation(
+    con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, source_file: str
+) -> tuple[str, list[str], str]:
+    """(table-function SQL taking the path as `$path`, the file's columns, row-number SQL)."""
+    if entity.file_format == "csv":
+        names = _csv_header(path, source_file)
+        columns = ", ".join(f"{_sql_string(n)}: 'VARCHAR'" for n in names)
+        relation = (
+            "read_csv($path, header = true, auto_detect = false, "
+            f"columns = {{{columns}}}, delim = ',', quote = '\"', escape = '\"', "
+            "strict_mode = true)"
+        )
+        # Insertion order is preserved while loading, so this numbers rows as they are in the file.
+        return relation, names, "row_number() OVER ()"
+    relation = "read_parquet($path, file_row_number = true)"
+    try:
+        described = execute(con, f"DESCRIBE SELECT * FROM {relation}", path=str(path))
+        names = [row[0] for row in described.fetchall() if row[0] != "file_row_number"]
+    except duckdb.Error as e:
+        raise ExtractError(
+            source_file, f"cannot be read as Parquet: {_first_error_lines(e)}"
+        ) from e
+    return relation, names, "file_row_number + 1"
+
+
+def _load_file(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    day: dt.date,
+    path: Path,
+    loaded_at: dt.datetime,
+    source: tuple[str, list[str], str],
+    result: FileLoad,
+) -> None:
+    relation, names, row_number_sql = source
+    selects = [
+        f"CAST({quote(c.name)} AS VARCHAR)" if c.name in names else "CAST(NULL AS VARCHAR)"
+        for c in entity.columns
+    ]
+    this_file = {"day": day, "file": result.source_file}
+    try:
+        execute(
+            con,
+            f"""
+            INSERT INTO raw.{entity.name}
+            SELECT {", ".join(selects)}, $day, $file, {row_number_sql}, $loaded_at
+            FROM {relation}
+            """,
+            path=str(path),
+            loaded_at=loaded_at,
+            **this_file,
+        )
+    except duckdb.Error as e:
+        raise ExtractError(result.source_file, _first_error_lines(e)) from e
+    result.rows_read = scalar(
+        con,
+        f"SELECT count(*) FROM raw.{entity.name} "
+        "WHERE _delivery_date = $day AND _source_file = $file",
+        **this_file,
+    )
+    execute(
+        con,
+        f"""
+        INSERT INTO quarantine.{entity.name}
+        SELECT _delivery_date, _source_file, _row_number, _loaded_at, broken_rules, record
+        FROM (
+            SELECT *, {broken_rules_expression(entity)} AS broken_rules,
+                   {record_json(entity)} AS record
+            FROM raw.{entity.name}
+            WHERE _delivery_date = $day AND _source_file = $file
+        )
+        WHERE len(broken_rules) > 0
+        """,
+        **this_file,
+    )
+    result.rows_quarantined = scalar(
+        con,
+        f"SELECT count(*) FROM quarantine.{entity.name} "
+        "WHERE _delivery_date = $day AND _source_file = $file",
+        **this_file,
+    )
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
+    con.execute(raw_table_ddl(entity))
+    con.execute(quarantine_table_ddl(entity))
+    con.execute(AUDIT_LOADS_DDL)
+
+
+def load_delivery(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    delivery: Delivery,
+    root: Path,
+    loaded_at: dt.datetime,
+) -> DeliveryLoad:
+    """Replace one delivery day of `entity` in raw and quarantine; rerunning it never duplicates."""
+    ensure_tables(con, entity)
+    prepared = []
+    for path in delivery.files:
+        source_file = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        relation, names, row_number_sql = _source_relation(con, entity, path, source_file)
+        missing = [c for c in entity.required_columns if c not in names]
+        if missing:
+            raise ExtractError(
+                source_file,
+                f"missing required column(s) {', '.join(missing)}; the file has: "
+                f"{', '.join(names) or '(none)'}",
+            )
+        result = FileLoad(
+            source_file=source_file,
+            file_sha256=_sha256(path),
+            file_bytes=path.stat().st_size,
+            extra_columns=[n for n in names if n not in entity.column_names],
+            missing_optional_columns=[c for c in entity.column_names if c not in names],
+        )
+        prepared.append((path, (relation, names, row_number_sql), result))
+
+    con.execute("SET preserve_insertion_order = true")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for schema in ("raw", "quarantine"):
+            execute(
+                con,
+                f"DELETE FROM {schema}.{entity.name} WHERE _delivery_date = $day",
+                day=delivery.day,
+            )
+        for path, source, result in prepared:
+            started = time.time()
+            _load_file(con, entity, delivery.day, path, loaded_at, source, result)
+            execute(
+                con,
+                "INSERT INTO audit.loads VALUES ($load_id, $entity, $day, $file, $sha, $bytes, "
+                "$read, $loaded, $quarantined, $extra, $missing, to_timestamp($started), now())",
+                load_id=f"{entity.name}:{delivery.day}:{loaded_at.isoformat()}",
+                entity=entity.qualified_name,
+                day=delivery.day,
+                file=result.source_file,
+                sha=result.file_sha256,
+                bytes=result.file_bytes,
+                read=result.rows_read,
+                loaded=result.rows_loaded,
+                quarantined=result.rows_quarantined,
+                extra=result.extra_columns,
+                missing=result.missing_optional_columns,
+                started=started,
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.execute("SET preserve_insertion_order = false")
+    return DeliveryLoad(entity.qualified_name, delivery.day, [p[-1] for p in prepared])

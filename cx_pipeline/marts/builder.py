@@ -1,0 +1,119 @@
+"""Turning a mart's SQL file and documentation into a Dagster asset.
+
+Each mart is one `CREATE OR REPLACE TABLE marts.<name> AS ...` query in `sql/<name>.sql`, with
+its parameters bound (never formatted in), and its description and column docs written both to
+the Dagster UI and to DuckDB comments, so BI tools see them too.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from importlib import resources as package_files
+from typing import Any
+
+import dagster as dg
+import duckdb
+
+from cx_pipeline import catalog
+from cx_pipeline.resources import CxSettings, Warehouse
+from cx_pipeline.sql import execute
+
+
+@dataclass(frozen=True)
+class MartSpec:
+    name: str
+    description: str
+    columns: tuple[tuple[str, str, str], ...]
+    deps: tuple[dg.AssetKey, ...]
+
+    @property
+    def sql(self) -> str:
+        return package_files.files("cx_pipeline.marts").joinpath(f"sql/{self.name}.sql").read_text()
+
+
+def resolve_as_of(con: duckdb.DuckDBPyConnection, cx_settings: CxSettings) -> dt.date:
+    """The configured as-of date, else the latest CRM delivery day (what the data knows)."""
+    configured = cx_settings.as_of_date()
+    if configured:
+        return configured
+    latest = con.execute("SELECT max(_delivery_date) FROM raw.subscriptions").fetchone()[0]
+    if latest is None:
+        raise dg.Failure("no CRM subscriptions loaded yet, so there is no as-of date")
+    return latest
+
+
+def sql_parameters(con: duckdb.DuckDBPyConnection, cx_settings: CxSettings) -> dict[str, Any]:
+    return {
+        "as_of": resolve_as_of(con, cx_settings),
+        "timezone": cx_settings.timezone,
+        "low_sample": cx_settings.low_sample_responses,
+        "mid_market_from": cx_settings.mid_market_from,
+        "enterprise_from": cx_settings.enterprise_from,
+    }
+
+
+def run_mart_sql(con: duckdb.DuckDBPyConnection, sql: str, parameters: dict[str, Any]) -> None:
+    execute(con, sql, **parameters)
+
+
+def _comment(con: duckdb.DuckDBPyConnection, spec: MartSpec) -> None:
+    def literal(text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
+    con.execute(f"COMMENT ON TABLE marts.{spec.name} IS {literal(spec.description)}")
+    for column, _, description in spec.columns:
+        con.execute(f'COMMENT ON COLUMN marts.{spec.name}."{column}" IS {literal(description)}')
+
+
+def _check_documented(con: duckdb.DuckDBPyConnection, spec: MartSpec) -> None:
+    """A mart whose columns drift from its documentation fails instead of misleading BI users."""
+    actual = [r[0] for r in con.execute(f"DESCRIBE marts.{spec.name}").fetchall()]
+    documented = [c[0] for c in spec.columns]
+    if actual != documented:
+        raise dg.Failure(
+            f"marts.{spec.name} has columns {actual}, but its documentation lists {documented}"
+        )
+
+
+def _preview(con: duckdb.DuckDBPyConnection, table: str, rows: int = 10) -> str:
+    result = con.execute(f"SELECT * FROM {table} LIMIT {rows}")
+    names = [d[0] for d in result.description]
+    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+    for row in result.fetchall():
+        lines.append("| " + " | ".join("" if v is None else str(v) for v in row) + " |")
+    return "\n".join(lines)
+
+
+def build_mart_asset(spec: MartSpec) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=catalog.key("marts", spec.name),
+        deps=list(spec.deps),
+        group_name="marts",
+        kinds={"duckdb"},
+        owners=catalog.OWNERS,
+        pool=catalog.WAREHOUSE_POOL,
+        description=spec.description,
+        metadata=catalog.table_metadata("marts", spec.name, list(spec.columns)),
+    )
+    def mart_asset(warehouse: Warehouse, cx_settings: CxSettings) -> dg.MaterializeResult:
+        with warehouse.get_connection() as con:
+            parameters = sql_parameters(con, cx_settings)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                run_mart_sql(con, spec.sql, parameters)
+                _check_documented(con, spec)
+                _comment(con, spec)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            rows = con.execute(f"SELECT count(*) FROM marts.{spec.name}").fetchone()[0]
+            preview = _preview(con, f"marts.{spec.name}")
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": rows,
+                "as_of": str(parameters["as_of"]),
+                "preview": dg.MetadataValue.md(preview),
+            }
+        )
+
+    return mart_asset

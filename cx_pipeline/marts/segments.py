@@ -1,0 +1,51 @@
+"""Segment marts: one row per account with its B2B segments and journey stage."""
+
+from __future__ import annotations
+
+from cx_pipeline import catalog
+from cx_pipeline.marts.builder import MartSpec
+
+ACCOUNT_SEGMENTS = MartSpec(
+    name="account_segments",
+    description=(
+        "One row per account: region, industry, revenue tier, tenure band, products, usage, last "
+        "NPS and a journey stage (prospect, lost, onboarding, dormant, at_risk, champion, active) "
+        "as of the as-of date. The stage rules are at the top of account_segments.sql."
+    ),
+    columns=(
+        ("account_id", "VARCHAR", "CRM account identifier."),
+        ("name", "VARCHAR", "Account name."),
+        ("industry", "VARCHAR", "Industry."),
+        ("region", "VARCHAR", "Sales region."),
+        ("country", "VARCHAR", "Country code."),
+        ("arr", "DECIMAL(18,2)", "Annual recurring revenue from the CRM."),
+        (
+            "revenue_tier",
+            "VARCHAR",
+            "SMB, mid-market or enterprise from ARR (cut-offs configurable).",
+        ),
+        ("customer_since", "DATE", "Day the first subscription started."),
+        ("tenure_months", "BIGINT", "Whole months from customer_since to the as-of date."),
+        ("active_subscriptions", "BIGINT", "Subscriptions active on the as-of date."),
+        ("is_active", "BOOLEAN", "Whether the account is a customer on the as-of date."),
+        ("mrr", "DECIMAL(38,2)", "MRR of the active subscriptions."),
+        ("products", "VARCHAR[]", "Active products; for a lost account, the products it had."),
+        ("lost_on", "DATE", "For a lost account, the day its last subscription ended."),
+        ("last_nps_score", "BIGINT", "Score of the account's latest NPS response."),
+        ("last_nps_category", "VARCHAR", "promoter, passive or detractor."),
+        ("last_nps_on", "DATE", "Day of the latest NPS response."),
+        ("events_last_30d", "BIGINT", "Product events in the 30 days to the as-of date."),
+        ("events_previous_30d", "BIGINT", "Product events in the 30 days before those."),
+        ("active_users_last_30d", "BIGINT", "Contacts with events in the last 30 days."),
+        ("power_users", "BIGINT", "Contacts meeting the power-user rule in the last 30 days."),
+        ("open_escalations", "BIGINT", "Open tickets with high or urgent priority."),
+        ("tenure_band", "VARCHAR", "0-5 months, 6-11 months, 1-2 years, 2+ years."),
+        ("journey_stage", "VARCHAR", "Journey stage; rules in account_segments.sql."),
+    ),
+    deps=tuple(
+        catalog.key("staging", t)
+        for t in ("accounts", "subscriptions", "contacts", "nps_responses", "events", "tickets")
+    ),
+)
+
+SPECS = (ACCOUNT_SEGMENTS,)

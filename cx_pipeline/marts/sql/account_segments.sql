@@ -1,0 +1,161 @@
+-- One row per account: B2B segments (region, industry, revenue tier, tenure band, products) and
+-- a journey stage from onboarding to lost, as of the as-of date.
+--
+-- Journey stages, first match wins (thresholds in the `rules` CTE below):
+--   prospect    never had a subscription
+--   lost        no subscription active on the as-of date
+--   onboarding  customer for fewer than `onboarding_days` days
+--   dormant     no product events in the last `window_days` days
+--   at_risk     latest NPS answer (within `nps_recent_days`) is a detractor, or usage in the last
+--               window fell below `usage_drop_ratio` of the window before, or at least
+--               `escalations_at_risk` open high/urgent tickets
+--   champion    latest NPS answer is a promoter and the account has a power user
+--   active      everything else
+-- A power user is a contact active on at least `power_user_days` days and using at least
+-- `power_user_features` distinct features (event names) in the last window.
+CREATE OR REPLACE TABLE marts.account_segments AS
+WITH rules AS (
+    SELECT
+        90 AS onboarding_days,
+        30 AS window_days,
+        180 AS nps_recent_days,
+        0.5 AS usage_drop_ratio,
+        10 AS usage_drop_min_events,
+        2 AS escalations_at_risk,
+        8 AS power_user_days,
+        5 AS power_user_features
+),
+subscriptions AS (
+    SELECT
+        account_id,
+        product,
+        mrr,
+        local_day(started_at, $timezone) AS start_day,
+        CASE WHEN local_day(ended_at, $timezone) <= $as_of
+             THEN local_day(ended_at, $timezone) END AS end_day
+    FROM staging.subscriptions
+    WHERE local_day(started_at, $timezone) <= $as_of
+),
+account_subscriptions AS (
+    SELECT
+        account_id,
+        min(start_day) AS customer_since,
+        count(*) FILTER (WHERE end_day IS NULL OR end_day > $as_of) AS active_subscriptions,
+        coalesce(sum(mrr) FILTER (WHERE end_day IS NULL OR end_day > $as_of), 0) AS mrr,
+        list_sort(list_distinct(list(product) FILTER (WHERE end_day IS NULL OR end_day > $as_of)))
+            AS active_products,
+        list_sort(list_distinct(list(product))) AS products_ever,
+        max(end_day) AS last_end_day
+    FROM subscriptions
+    GROUP BY account_id
+),
+latest_nps AS (
+    SELECT
+        coalesce(r.account_id, c.account_id) AS account_id,
+        r.score,
+        nps_category(r.score) AS category,
+        local_day(r.submitted_at, $timezone) AS submitted_day
+    FROM staging.nps_responses AS r
+    LEFT JOIN staging.contacts AS c ON c.contact_id = r.contact_id
+    WHERE local_day(r.submitted_at, $timezone) <= $as_of
+    QUALIFY row_number() OVER (
+        PARTITION BY coalesce(r.account_id, c.account_id)
+        ORDER BY r.submitted_at DESC, r.response_id DESC
+    ) = 1
+),
+recent_events AS (
+    SELECT
+        e.account_id,
+        e.contact_id,
+        e.event_name,
+        local_day(e.occurred_at, $timezone) AS event_day
+    FROM staging.events AS e, rules
+    WHERE local_day(e.occurred_at, $timezone) > CAST($as_of AS DATE) - 2 * rules.window_days
+      AND local_day(e.occurred_at, $timezone) <= $as_of
+),
+contact_usage AS (
+    SELECT
+        account_id,
+        contact_id,
+        count(DISTINCT event_day) AS active_days,
+        count(DISTINCT event_name) AS features
+    FROM recent_events, rules
+    WHERE event_day > CAST($as_of AS DATE) - rules.window_days
+    GROUP BY account_id, contact_id
+),
+account_usage AS (
+    SELECT
+        e.account_id,
+        count(*) FILTER (WHERE e.event_day > CAST($as_of AS DATE) - rules.window_days)
+            AS events_last_window,
+        count(*) FILTER (WHERE e.event_day <= CAST($as_of AS DATE) - rules.window_days)
+            AS events_previous_window,
+        count(DISTINCT e.contact_id)
+            FILTER (WHERE e.event_day > CAST($as_of AS DATE) - rules.window_days)
+            AS active_users_last_window
+    FROM recent_events AS e, rules
+    GROUP BY e.account_id
+),
+power_users AS (
+    SELECT account_id, count(*) AS power_users
+    FROM contact_usage, rules
+    WHERE active_days >= rules.power_user_days AND features >= rules.power_user_features
+    GROUP BY account_id
+),
+escalations AS (
+    SELECT account_id, count(*) AS open_escalations
+    FROM staging.tickets
+    WHERE status IN ('new', 'open', 'pending') AND priority IN ('high', 'urgent')
+      AND local_day(created_at, $timezone) <= $as_of
+    GROUP BY account_id
+),
+accounts AS (
+    SELECT
+        a.account_id,
+        a.name,
+        a.industry,
+        a.region,
+        a.country,
+        a.arr,
+        revenue_tier(a.arr, $mid_market_from, $enterprise_from) AS revenue_tier,
+        s.customer_since,
+        datediff('month', s.customer_since, CAST($as_of AS DATE)) AS tenure_months,
+        coalesce(s.active_subscriptions, 0) AS active_subscriptions,
+        coalesce(s.active_subscriptions, 0) > 0 AS is_active,
+        coalesce(s.mrr, 0) AS mrr,
+        CASE WHEN coalesce(s.active_subscriptions, 0) > 0
+             THEN s.active_products ELSE s.products_ever END AS products,
+        CASE WHEN coalesce(s.active_subscriptions, 0) = 0 THEN s.last_end_day END AS lost_on,
+        n.score AS last_nps_score,
+        n.category AS last_nps_category,
+        n.submitted_day AS last_nps_on,
+        coalesce(u.events_last_window, 0) AS events_last_30d,
+        coalesce(u.events_previous_window, 0) AS events_previous_30d,
+        coalesce(u.active_users_last_window, 0) AS active_users_last_30d,
+        coalesce(p.power_users, 0) AS power_users,
+        coalesce(x.open_escalations, 0) AS open_escalations
+    FROM staging.accounts AS a
+    LEFT JOIN account_subscriptions AS s ON s.account_id = a.account_id
+    LEFT JOIN latest_nps AS n ON n.account_id = a.account_id
+    LEFT JOIN account_usage AS u ON u.account_id = a.account_id
+    LEFT JOIN power_users AS p ON p.account_id = a.account_id
+    LEFT JOIN escalations AS x ON x.account_id = a.account_id
+)
+SELECT
+    a.*,
+    tenure_band(a.tenure_months) AS tenure_band,
+    CASE
+        WHEN a.customer_since IS NULL THEN 'prospect'
+        WHEN NOT a.is_active THEN 'lost'
+        WHEN CAST($as_of AS DATE) - a.customer_since < r.onboarding_days THEN 'onboarding'
+        WHEN a.events_last_30d = 0 THEN 'dormant'
+        WHEN (a.last_nps_category = 'detractor'
+              AND CAST($as_of AS DATE) - a.last_nps_on <= r.nps_recent_days)
+          OR (a.events_previous_30d >= r.usage_drop_min_events
+              AND a.events_last_30d < r.usage_drop_ratio * a.events_previous_30d)
+          OR a.open_escalations >= r.escalations_at_risk THEN 'at_risk'
+        WHEN a.last_nps_category = 'promoter' AND a.power_users > 0 THEN 'champion'
+        ELSE 'active'
+    END AS journey_stage
+FROM accounts AS a, rules AS r
+ORDER BY a.account_id;

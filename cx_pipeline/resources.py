@@ -1,0 +1,121 @@
+"""The resources every asset gets: the warehouse, the extract store and the business settings.
+
+The warehouse is the one place that opens DuckDB: assets ask it for a connection and never open
+paths themselves, so the same SQL can later run against a DuckLake catalog.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources as package_files
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+from dagster_duckdb import DuckDBResource
+from pydantic import Field
+
+from cx_pipeline import settings
+
+SCHEMAS = ("raw", "quarantine", "audit", "staging", "marts")
+RULES_SQL = package_files.files("cx_pipeline").joinpath("rules.sql").read_text()
+
+
+class Warehouse(DuckDBResource):
+    """The DuckDB warehouse file, opened with bounded memory and the business-rule macros."""
+
+    memory_limit: str = Field(default="4GB", description="DuckDB memory_limit.")
+    temp_directory: str = Field(
+        default="", description="Where DuckDB spills; default '<database>.tmp'."
+    )
+
+    @contextmanager
+    def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        path = Path(self.database)
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        config: dict[str, Any] = {
+            "memory_limit": self.memory_limit,
+            "temp_directory": self.temp_directory or f"{path}.tmp",
+            # Row order is never relied on by the marts; dropping it bounds memory on big loads.
+            "preserve_insertion_order": False,
+            **self.connection_config,
+        }
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
+        try:
+            # Naive timestamps in extracts are UTC; ICU is built in and loaded on first use.
+            con.execute("SET TimeZone = 'UTC'")
+            if not read_only:
+                for schema in SCHEMAS:
+                    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            con.execute(RULES_SQL)
+            yield con
+        finally:
+            con.close()
+
+
+class ExtractStore(dg.ConfigurableResource):
+    """Where the extracts are delivered: `<root>/<source>/<YYYY-MM-DD>/<entity>.<ext>`."""
+
+    root: str = Field(description="Folder that holds one folder per source.")
+    reference_root: str = Field(
+        default="data/reference", description="Folder of the shipped reference tables."
+    )
+
+    @property
+    def path(self) -> Path:
+        return Path(self.root)
+
+    @property
+    def reference_path(self) -> Path:
+        return Path(self.reference_root)
+
+
+class CxSettings(dg.ConfigurableResource):
+    """Business settings: reporting timezone, as-of date, thresholds and cut-offs."""
+
+    timezone: str = Field(default="UTC", description="Reporting timezone for calendar periods.")
+    as_of: str = Field(
+        default="", description="As-of date YYYY-MM-DD; empty means the latest delivery day."
+    )
+    low_sample_responses: int = Field(
+        default=30, description="NPS cells with fewer responses are flagged low_sample."
+    )
+    mid_market_from: float = Field(default=10_000, description="ARR where mid-market starts.")
+    enterprise_from: float = Field(default=100_000, description="ARR where enterprise starts.")
+
+    def as_of_date(self) -> dt.date | None:
+        return dt.date.fromisoformat(self.as_of) if self.as_of else None
+
+
+def _env_or(setting: settings.Setting) -> Any:
+    """An EnvVar when the variable is set (so the UI shows where it came from), else the default."""
+    return dg.EnvVar(setting.env) if setting.is_set() else setting.default
+
+
+def _env_int_or(setting: settings.Setting) -> Any:
+    return dg.EnvVar.int(setting.env) if setting.is_set() else int(setting.default)
+
+
+def build_resources() -> dict[str, dg.ConfigurableResource]:
+    return {
+        "warehouse": Warehouse(
+            database=_env_or(settings.WAREHOUSE_PATH),
+            memory_limit=_env_or(settings.MEMORY_LIMIT),
+            temp_directory=_env_or(settings.TEMP_DIRECTORY),
+        ),
+        "extracts": ExtractStore(
+            root=_env_or(settings.EXTRACT_ROOT),
+            reference_root=_env_or(settings.REFERENCE_ROOT),
+        ),
+        "cx_settings": CxSettings(
+            timezone=_env_or(settings.TIMEZONE),
+            as_of=_env_or(settings.AS_OF),
+            low_sample_responses=_env_int_or(settings.LOW_SAMPLE),
+            mid_market_from=float(settings.MID_MARKET_FROM.value()),
+            enterprise_from=float(settings.ENTERPRISE_FROM.value()),
+        ),
+    }

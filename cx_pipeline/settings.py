@@ -1,0 +1,91 @@
+"""Every setting cx-pipeline reads from the environment, with its default, in one place.
+
+Resources are built from these (see `resources.py`); nothing else reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    default: str
+    description: str
+
+    def value(self) -> str:
+        return os.environ.get(self.env) or self.default
+
+    def is_set(self) -> bool:
+        return bool(os.environ.get(self.env))
+
+
+EXTRACT_ROOT = Setting(
+    "CX_EXTRACT_ROOT",
+    "data/sample",
+    "Folder holding the extracts as <source>/<YYYY-MM-DD>/<entity>.<ext>.",
+)
+REFERENCE_ROOT = Setting(
+    "CX_REFERENCE_ROOT",
+    "data/reference",
+    "Folder of the reference tables (industry benchmarks).",
+)
+WAREHOUSE_PATH = Setting(
+    "CX_WAREHOUSE",
+    "data/warehouse/cx.duckdb",
+    "The DuckDB warehouse file the pipeline writes.",
+)
+MEMORY_LIMIT = Setting("CX_MEMORY_LIMIT", "4GB", "DuckDB memory_limit for pipeline connections.")
+TEMP_DIRECTORY = Setting(
+    "CX_TEMP_DIRECTORY",
+    "",
+    "Where DuckDB spills; default: '<warehouse>.tmp' beside the file.",
+)
+TIMEZONE = Setting(
+    "CX_TIMEZONE",
+    "UTC",
+    "Reporting timezone: days, months and quarters are calendar periods in it.",
+)
+AS_OF = Setting(
+    "CX_AS_OF",
+    "",
+    "As-of date (YYYY-MM-DD) for churn and segments; default: the latest delivery day loaded.",
+)
+LOW_SAMPLE = Setting(
+    "CX_LOW_SAMPLE_RESPONSES",
+    "30",
+    "NPS cells with fewer responses are flagged low_sample.",
+)
+MID_MARKET_FROM = Setting(
+    "CX_TIER_MID_MARKET_FROM",
+    "10000",
+    "ARR at which an account becomes mid-market.",
+)
+ENTERPRISE_FROM = Setting(
+    "CX_TIER_ENTERPRISE_FROM",
+    "100000",
+    "ARR at which an account becomes enterprise.",
+)
+SCHEDULE_CRON = Setting("CX_SCHEDULE_CRON", "0 6 * * *", "When the daily run starts (cron).")
+SCHEDULE_TIMEZONE = Setting(
+    "CX_SCHEDULE_TIMEZONE",
+    "UTC",
+    "Timezone the daily schedule's cron is read in.",
+)
+
+ALL_SETTINGS: tuple[Setting, ...] = (
+    EXTRACT_ROOT,
+    REFERENCE_ROOT,
+    WAREHOUSE_PATH,
+    MEMORY_LIMIT,
+    TEMP_DIRECTORY,
+    TIMEZONE,
+    AS_OF,
+    LOW_SAMPLE,
+    MID_MARKET_FROM,
+    ENTERPRISE_FROM,
+    SCHEDULE_CRON,
+    SCHEDULE_TIMEZONE,
+)

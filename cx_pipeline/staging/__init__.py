@@ -1,0 +1,1 @@
+"""Staging: typed, deduplicated, conformed tables, one row per business key."""

@@ -1,0 +1,50 @@
+"""Shared fixtures: a warehouse per test, and resources pointing at it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from cx_pipeline.definitions import defs
+from cx_pipeline.resources import CxSettings, ExtractStore, Warehouse
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_resources(extract_root: Path, warehouse_path: Path, **settings: object) -> dict:
+    return {
+        "warehouse": Warehouse(database=str(warehouse_path), memory_limit="1GB"),
+        "extracts": ExtractStore(
+            root=str(extract_root), reference_root=str(REPO_ROOT / "data" / "reference")
+        ),
+        "cx_settings": CxSettings(**settings),
+    }
+
+
+def all_assets() -> list[dg.AssetsDefinition]:
+    return list(defs.assets or [])
+
+
+def materialize_all(
+    extract_root: Path, warehouse_path: Path, **settings: object
+) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        all_assets(),
+        resources=make_resources(extract_root, warehouse_path, **settings),
+        raise_on_error=True,
+    )
+
+
+@pytest.fixture
+def query(tmp_path: Path) -> Callable[..., list[tuple]]:
+    """Run a read-only query against the test's warehouse (tmp_path/cx.duckdb)."""
+
+    def run(sql: str, params: object = None) -> list[tuple]:
+        with duckdb.connect(str(tmp_path / "cx.duckdb"), read_only=True) as con:
+            return con.execute(sql, params).fetchall()
+
+    return run

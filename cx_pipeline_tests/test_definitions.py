@@ -1,0 +1,39 @@
+"""The Definitions load, and expose the assets, job and schedule people rely on."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from cx_pipeline.contract import ENTITIES
+from cx_pipeline.definitions import defs
+
+
+def test_definitions_load_with_jobs_and_schedules() -> None:
+    dg.Definitions.validate_loadable(defs)
+    assert defs.resolve_job_def("cx_daily") is not None
+    schedule = defs.resolve_schedule_def("cx_daily_schedule")
+    assert schedule.job_name == "cx_daily"
+
+
+def test_asset_keys_follow_schema_and_table() -> None:
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    expected = {f"{layer}/{e.name}" for e in ENTITIES for layer in ("raw", "staging")}
+    expected |= {
+        "raw/industry_benchmarks",
+        "marts/nps_by_month",
+        "marts/nps_by_segment",
+        "marts/churn_by_month",
+        "marts/account_segments",
+        "marts/benchmarks",
+    }
+    assert keys == expected
+
+
+def test_every_asset_is_grouped_owned_and_documented() -> None:
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.group_name == key.path[0], key
+        assert node.owners == ["team:cx_data"], key
+        assert node.description, key
+        assert "dagster/column_schema" in node.metadata, key
