@@ -48,3 +48,23 @@ def query(tmp_path: Path) -> Callable[..., list[tuple]]:
             return con.execute(sql, params).fetchall()
 
     return run
+
+
+SAMPLE_ROOT = REPO_ROOT / "data" / "sample"
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The committed sample materialized once per test session (read it, never write it)."""
+    path = tmp_path_factory.mktemp("sample") / "cx.duckdb"
+    materialize_all(SAMPLE_ROOT, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_query(sample_warehouse: Path) -> Callable[..., list[tuple]]:
+    def run(sql: str, params: object = None) -> list[tuple]:
+        with duckdb.connect(str(sample_warehouse), read_only=True) as con:
+            return con.execute(sql, params).fetchall()
+
+    return run

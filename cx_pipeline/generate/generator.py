@@ -1,0 +1,201 @@
+"""`generate`: one deterministic run from profile to files plus the planted truth.
+
+Order matters: accounts and planned contacts, then the monthly churn + NPS simulation (which
+decides who churns when), then CRM snapshots, then tickets, events and interviews month by month.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from cx_pipeline.contract import entity
+from cx_pipeline.contract.entities import REGIONS
+from cx_pipeline.generate import events, support, surveys
+from cx_pipeline.generate.accounts import LOW_USAGE_SHARE, Accounts, build_accounts
+from cx_pipeline.generate.contacts import plan_contacts
+from cx_pipeline.generate.profiles import profile as get_profile
+from cx_pipeline.generate.simulate import (
+    BASE_HAZARD,
+    DETRACTOR_MULTIPLIER,
+    LOW_USAGE_MULTIPLIER,
+    ChurnLedger,
+    simulate,
+)
+from cx_pipeline.generate.subscriptions import Subscriptions, build_subscriptions
+from cx_pipeline.generate.surveys import ResponseBatch
+from cx_pipeline.generate.timeline import Timeline
+from cx_pipeline.generate.writer import ExtractWriter
+
+TRUTH_FILE = "_truth.json"
+TRUTH_VERSION = 1
+TIER_CUTS = (10_000, 100_000)  # the design's default revenue-tier cut-offs on ARR
+
+
+def generate(
+    out: Path,
+    scale: str = "small",
+    seed: int = 42,
+    as_of: date = date(2026, 10, 31),
+    deliveries: int = 3,
+    progress: Callable[[str], None] | None = print,
+) -> dict[str, Any]:
+    """Write extracts for `deliveries` days ending on `as_of` under `out`; return the truth.
+
+    Same arguments give byte-identical files. Earlier output of the four sources under `out`
+    is removed first.
+    """
+    started = time.perf_counter()
+    say: Callable[[str], None] = progress or (lambda _message: None)
+    prof = get_profile(scale)
+    timeline = Timeline.build(as_of, prof.history_months, deliveries)
+    out = Path(out)
+    writer = ExtractWriter(out, timeline, prof.events_part_rows, say)
+    writer.reset()
+
+    accounts = build_accounts(prof, timeline, seed)
+    planned = plan_contacts(prof, timeline, accounts, seed)
+    say(f"accounts: {accounts.n:,} rows; contacts planned: {planned.n:,}")
+
+    nps_entity = entity("nps_responses")
+    next_response = 1
+    bands = np.zeros((len(REGIONS), 3), dtype=np.int64)  # responses by region x band
+
+    def on_responses(month: int, batch: ResponseBatch) -> None:
+        nonlocal next_response
+        frame = surveys.responses_frame(
+            batch, next_response, timeline, month, accounts, planned, seed
+        )
+        next_response += batch.account.size
+        writer.append(nps_entity, frame)
+        np.add.at(bands, (accounts.region[batch.account], batch.band), 1)
+
+    ledger = simulate(prof, timeline, accounts, planned, seed, on_responses, say)
+    contacts = planned.keep(planned.created < accounts.end[planned.account])
+    subs = build_subscriptions(timeline, accounts, seed)
+
+    ends = timeline.delivery_ends
+    for k in range(len(timeline.deliveries)):
+        day_end, last = int(ends[k]), k == len(timeline.deliveries) - 1
+        arr = subs.arr(day_end, accounts.n)
+        writer.snapshot(entity("accounts"), k, accounts.frame(day_end, arr))
+        writer.snapshot(entity("contacts"), k, contacts.frame(day_end, accounts))
+        writer.snapshot(entity("subscriptions"), k, subs.frame(day_end, last, accounts))
+    say(f"crm: {len(ends)} snapshots, {contacts.n:,} contacts, {subs.account.size:,} subscriptions")
+
+    rate = prof.tickets / support.exposure(timeline, accounts, contacts)
+    usage = events.plan_usage(timeline, accounts, contacts, seed)
+    tickets_entity, events_entity = entity("tickets"), entity("events")
+    next_ticket, next_event = 1, 1
+    redelivered: list[str] = []
+    for m in range(timeline.n_months):
+        tickets = support.draw_tickets(timeline, m, accounts, contacts, rate, seed)
+        frame = support.tickets_frame(tickets, next_ticket, timeline, m, accounts, contacts, seed)
+        # A ticket and its solve-day re-delivery come from the same month's batch.
+        redelivered += frame.filter(pl.col("ticket_id").is_duplicated())["ticket_id"].to_list()
+        writer.append(tickets_entity, frame)
+        next_ticket += tickets.created.size
+        batch = events.draw_events(timeline, m, accounts, contacts, usage, seed)
+        frame = events.events_frame(batch, next_event, timeline, accounts, contacts, seed)
+        writer.append(events_entity, frame)
+        next_event += batch.at.size
+        say(f"events: chunk {m + 1}/{timeline.n_months} ({batch.at.size:,} rows)")
+    interviews = surveys.interviews_frame(timeline, accounts, contacts, seed)
+    writer.append(entity("interviews"), interviews)
+    rows = writer.close()
+
+    truth = build_truth(scale, seed, timeline, rows, ledger, bands, usage, accounts, subs)
+    truth["planted"]["redelivered_tickets"] = sorted(set(redelivered))
+    (out / TRUTH_FILE).write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
+    total = sum(sum(v) for v in rows.values())
+    seconds = time.perf_counter() - started
+    say(f"done: {total:,} rows in {seconds:.1f} s ({total / seconds:,.0f} rows/s)")
+    return truth
+
+
+def build_truth(
+    scale: str,
+    seed: int,
+    timeline: Timeline,
+    rows: dict[str, list[int]],
+    ledger: ChurnLedger,
+    bands: np.ndarray,
+    usage: events.Usage,
+    accounts: Accounts,
+    subs: Subscriptions,
+) -> dict[str, Any]:
+    """Everything planted, as plain JSON values (no timings: the file must be reproducible)."""
+    days = [d.isoformat() for d in timeline.deliveries]
+    realised_nps = {}
+    for r, region in enumerate(REGIONS):
+        det, pas, pro = bands[r].tolist()
+        n = det + pas + pro
+        realised_nps[region] = {
+            "responses": n,
+            "nps": round(100 * (pro - det) / n, 6) if n else None,
+        }
+    arr = subs.arr(timeline.end_us, accounts.n)
+    arr = arr[arr > 0]
+    return {
+        "version": TRUTH_VERSION,
+        "scale": scale,
+        "seed": seed,
+        "as_of": timeline.as_of.isoformat(),
+        "deliveries": days,
+        "history": {
+            "first_month": timeline.month_keys()[0],
+            "last_month": timeline.month_keys()[-1],
+            "months": timeline.n_months,
+        },
+        "rows": {
+            name: {"total": sum(counts), "per_delivery": dict(zip(days, counts, strict=True))}
+            for name, counts in rows.items()
+        },
+        "nps_by_region": surveys.planted_nps(),
+        "nps_band_probabilities": {
+            region: dict(zip(("detractor", "passive", "promoter"), probs, strict=True))
+            for region, probs in surveys.BAND_PROBABILITIES.items()
+        },
+        "nps_realised_by_region": realised_nps,
+        "expected_monthly_churn_pct": ledger.pct("expected_lost"),
+        "realised_monthly_churn_pct": ledger.pct("lost"),
+        "churn_months": ledger.months,
+        "churn_hazard": {
+            "base": BASE_HAZARD,
+            "detractor_multiplier": DETRACTOR_MULTIPLIER,
+            "low_usage_multiplier": LOW_USAGE_MULTIPLIER,
+            "detractor_window": "any response scored 0-6 in the previous calendar month",
+            "realised_by_detractor_flag": ledger.by_flag,
+        },
+        "power_user_share": events.POWER_USER_SHARE,
+        "power_user_contacts": int(usage.power.sum()),
+        "expected_monthly_events_per_user": {
+            "power": events.expected_monthly_events("power"),
+            "normal": events.expected_monthly_events("normal"),
+            "low_usage_account_multiplier": events.LOW_USAGE_EVENT_MULTIPLIER,
+        },
+        "distinct_features_per_user": {k: list(v) for k, v in events.FEATURES.items()},
+        "low_usage_share": LOW_USAGE_SHARE,
+        "low_usage_accounts": int(accounts.low_usage.sum()),
+        "funnel": {
+            "planted_rates": {
+                "onboarding_completed_given_signup": events.ONBOARDING_RATE,
+                "first_report_created_given_onboarding": events.FIRST_REPORT_RATE,
+            },
+            "contacts_reaching_step": usage.funnel_counts(),
+        },
+        "ticket_seasonality": {str(m): support.SEASONALITY.get(m, 1.0) for m in range(1, 13)},
+        "revenue_tiers_at_as_of": {
+            "SMB": int((arr < TIER_CUTS[0]).sum()),
+            "Mid-Market": int(((arr >= TIER_CUTS[0]) & (arr < TIER_CUTS[1])).sum()),
+            "Enterprise": int((arr >= TIER_CUTS[1]).sum()),
+        },
+        "planted": dict(subs.planted),
+    }

@@ -1,0 +1,208 @@
+"""Survey answers: NPS responses with planted regional NPS, and interview notes.
+
+Each response's band is drawn independently with its region's probabilities, so the NPS of a
+region measured from the extract estimates the planted value without bias, whatever else
+(churn, usage) happens to the account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from cx_pipeline.contract.entities import REGIONS, TOUCHPOINTS
+from cx_pipeline.generate import text
+from cx_pipeline.generate.accounts import Accounts, timestamps
+from cx_pipeline.generate.contacts import Contacts
+from cx_pipeline.generate.ids import prefixed
+from cx_pipeline.generate.streams import stream, weighted_choice
+from cx_pipeline.generate.timeline import DAY, Timeline, uniform_between
+
+DETRACTOR, PASSIVE, PROMOTER = 0, 1, 2  # index into text.BANDS
+# Planted (detractor, passive, promoter) probabilities; NPS = 100 x (promoter - detractor).
+BAND_PROBABILITIES: dict[str, tuple[float, float, float]] = {
+    "North America": (0.15, 0.30, 0.55),  # NPS 40
+    "EMEA": (0.23, 0.29, 0.48),  # NPS 25
+    "APAC": (0.30, 0.30, 0.40),  # NPS 10
+    "LATAM": (0.38, 0.29, 0.33),  # NPS -5
+}
+DETRACTOR_SCORE_WEIGHTS = (0.03, 0.03, 0.05, 0.07, 0.10, 0.27, 0.45)  # scores 0..6
+TOUCHPOINT_WEIGHTS = {
+    "relationship": 50,
+    "onboarding": 0,
+    "support": 20,
+    "renewal": 10,
+    "in_app": 20,
+}
+ONBOARDING_WINDOW_DAYS = 90  # answers this soon after the start are mostly onboarding surveys
+ONBOARDING_SHARE = 0.6
+SURVEY_PREFIX = {
+    "relationship": "rel",
+    "onboarding": "onb",
+    "support": "sup",
+    "renewal": "ren",
+    "in_app": "app",
+}
+INTERVIEW_ACCOUNT_SHARE = 0.10
+
+
+def planted_nps() -> dict[str, float]:
+    return {r: round(100 * (p[PROMOTER] - p[DETRACTOR]), 6) for r, p in BAND_PROBABILITIES.items()}
+
+
+@dataclass
+class ResponseBatch:
+    """NPS responses of one month, ordered by submission."""
+
+    account: np.ndarray
+    contact: np.ndarray  # index into the planned contacts
+    submitted: np.ndarray
+    band: np.ndarray
+    score: np.ndarray
+
+
+def draw_responses(
+    timeline: Timeline,
+    month: int,
+    accounts: Accounts,
+    contacts: Contacts,
+    rate_per_contact: float,
+    seed: int,
+) -> ResponseBatch:
+    """Poisson responses per active account, from contacts that exist, inside the month."""
+    rng = stream(seed, "nps", month)
+    active, lo, hi = timeline.overlaps(month, accounts.start, accounts.end)
+    share = (hi - lo) / timeline.month_length(month)
+    n = rng.poisson(rate_per_contact * contacts.count[active] * share)
+    account = np.repeat(active, n)
+    contact = contacts.pick(rng, account)
+    lo = np.maximum(np.repeat(lo, n), contacts.created[contact])
+    hi = np.repeat(hi, n)
+    ok = lo < hi
+    account, contact, lo, hi = account[ok], contact[ok], lo[ok], hi[ok]
+    submitted = uniform_between(rng, lo, hi)
+
+    probs = np.array([BAND_PROBABILITIES[r] for r in REGIONS])[accounts.region[account]]
+    u = rng.random(account.size)
+    band = (u >= probs[:, 0]).astype(np.int64) + (u >= probs[:, 0] + probs[:, 1])
+    score = np.select(
+        [band == PROMOTER, band == PASSIVE],
+        [9 + (rng.random(account.size) < 0.55), 7 + (rng.random(account.size) < 0.55)],
+        weighted_choice(rng, list(DETRACTOR_SCORE_WEIGHTS), account.size),
+    ).astype(np.int64)
+    order = np.lexsort((contact, submitted))
+    return ResponseBatch(
+        account[order], contact[order], submitted[order], band[order], score[order]
+    )
+
+
+def responses_frame(
+    batch: ResponseBatch,
+    first_number: int,
+    timeline: Timeline,
+    month: int,
+    accounts: Accounts,
+    contacts: Contacts,
+    seed: int,
+) -> pl.DataFrame:
+    """Contract rows plus a `delivery` column (index of the delivery that carries the row)."""
+    rng = stream(seed, "nps-text", month)
+    n = batch.account.size
+    names = list(TOUCHPOINTS)
+    touchpoint = weighted_choice(rng, [TOUCHPOINT_WEIGHTS[t] for t in names], n)
+    young = batch.submitted - accounts.start[batch.account] < ONBOARDING_WINDOW_DAYS * DAY
+    touchpoint[young & (rng.random(n) < ONBOARDING_SHARE)] = names.index("onboarding")
+
+    table = text.comment_table()
+    n_themes = len(text.THEMES)
+    theme = np.empty(n, dtype=np.int64)
+    for band, name in enumerate(text.BANDS):
+        rows = np.flatnonzero(batch.band == band)
+        theme[rows] = weighted_choice(rng, list(text.COMMENT_THEME_WEIGHTS[name]), rows.size)
+    generic = rng.random(n) < text.GENERIC_COMMENT_SHARE
+    group = np.where(
+        generic, len(text.BANDS) * n_themes + batch.band, batch.band * n_themes + theme
+    )
+    comment = table.text(table.pick(rng, group), "comment")
+    has_comment = rng.random(n) < text.COMMENT_SHARE
+
+    submitted = timestamps(batch.submitted)
+    prefix = pl.Series([SURVEY_PREFIX[t] for t in names]).gather(touchpoint)
+    frame = pl.DataFrame(
+        {
+            "response_id": prefixed("R", np.arange(first_number, first_number + n), 8, "r"),
+            "contact_id": contacts.contact_id.gather(batch.contact),
+            "account_id": accounts.account_id.gather(batch.account),
+            "prefix": prefix,
+            "touchpoint": pl.Series(names).gather(touchpoint),
+            "submitted_at": submitted,
+            "score": batch.score,
+            "comment": comment,
+            "has_comment": has_comment,
+            "delivery": timeline.delivery_of(batch.submitted),
+        }
+    )
+    return frame.with_columns(
+        survey_id=pl.format(
+            "{}-{}Q{}",
+            "prefix",
+            pl.col("submitted_at").dt.year(),
+            pl.col("submitted_at").dt.quarter(),
+        ),
+        comment=pl.when("has_comment").then("comment"),
+    ).drop("prefix", "has_comment")
+
+
+def interviews_frame(
+    timeline: Timeline, accounts: Accounts, contacts: Contacts, seed: int
+) -> pl.DataFrame:
+    """About 10% of accounts interviewed once, notes and tags tied to one or two themes."""
+    rng = stream(seed, "interviews")
+    with_contacts = np.flatnonzero(contacts.count > 0)
+    n = min(with_contacts.size, round(accounts.n * INTERVIEW_ACCOUNT_SHARE))
+    account = np.sort(rng.choice(with_contacts, n, replace=False))
+    contact = contacts.pick(rng, account)
+    lo = contacts.created[contact] + 14 * DAY
+    hi = np.minimum(accounts.end[account], timeline.end_us)
+    ok = lo < hi
+    account, contact, lo, hi = account[ok], contact[ok], lo[ok], hi[ok]
+    at = uniform_between(rng, lo, hi)
+    order = np.argsort(at, kind="stable")
+    account, contact, at = account[order], contact[order], at[order]
+    n = at.size
+
+    n_themes = len(text.THEMES)
+    first = rng.integers(0, n_themes, n)
+    second = (first + rng.integers(1, n_themes, n)) % n_themes
+    two = rng.random(n) < 0.6
+    notes = text.TemplateTable([text.INTERVIEW_NOTES[t] for t in text.THEMES])
+    themes = pl.Series(list(text.THEMES))
+    extra = pl.Series([t for t, _ in text.INTERVIEW_EXTRA_TAGS]).gather(
+        weighted_choice(rng, [w for _, w in text.INTERVIEW_EXTRA_TAGS], n)
+    )
+    frame = pl.DataFrame(
+        {
+            "interview_id": prefixed("I", np.arange(1, n + 1), 6, "interview_id"),
+            "contact_id": contacts.contact_id.gather(contact),
+            "interviewed_at": timestamps(at),
+            "n1": notes.text(notes.pick(rng, first), "n1"),
+            "n2": notes.text(notes.pick(rng, second), "n2"),
+            "t1": themes.gather(first),
+            "t2": themes.gather(second),
+            "two": two,
+            "extra": extra,
+            "delivery": timeline.delivery_of(at),
+        }
+    )
+    tags = pl.when("two").then(pl.concat_str("t1", pl.lit(";"), "t2")).otherwise("t1")
+    tags = (
+        pl.when(pl.col("extra") == "")
+        .then(tags)
+        .otherwise(pl.concat_str(tags, pl.lit(";"), "extra"))
+    )
+    return frame.with_columns(
+        notes=pl.when("two").then(pl.concat_str("n1", pl.lit(" "), "n2")).otherwise("n1"),
+        tags=tags,
+    ).drop("n1", "n2", "t1", "t2", "two", "extra")

@@ -1,0 +1,133 @@
+"""Writes frames to the contract's layout: `<root>/<source>/<YYYY-MM-DD>/<entity>.<ext>`.
+
+Event-like entities arrive in chunks tagged with a `delivery` index and are appended to each
+delivery's file as they come (CSV) or flushed in bounded parts (Parquet), so memory does not grow
+with history. Every delivery folder gets every entity's file, empty ones with a header.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+import polars as pl
+
+from cx_pipeline.contract import ENTITIES, Entity
+from cx_pipeline.generate.timeline import Timeline
+
+CSV_TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"
+DTYPES: dict[str, pl.DataType] = {
+    "string": pl.String(),
+    "integer": pl.Int64(),
+    "decimal": pl.Float64(),
+    "timestamp": pl.Datetime("us", "UTC"),
+    "boolean": pl.Boolean(),
+    "json": pl.String(),
+}
+
+
+def conform(frame: pl.DataFrame, entity: Entity) -> pl.DataFrame:
+    """Exactly the contract's columns, in its order, with its types."""
+    return frame.select([pl.col(c.name).cast(DTYPES[c.type]) for c in entity.columns])
+
+
+def empty(entity: Entity) -> pl.DataFrame:
+    return pl.DataFrame(schema={c.name: DTYPES[c.type] for c in entity.columns})
+
+
+class ExtractWriter:
+    def __init__(
+        self, root: Path, timeline: Timeline, part_rows: int, progress: Callable[[str], None]
+    ) -> None:
+        self.root = root
+        self.days = [d.isoformat() for d in timeline.deliveries]
+        self.part_rows = part_rows
+        self.progress = progress
+        self.rows: dict[str, list[int]] = {e.name: [0] * len(self.days) for e in ENTITIES}
+        self._csv: dict[tuple[str, int], BinaryIO] = {}
+        self._buffers: dict[tuple[str, int], list[pl.DataFrame]] = {}
+        self._parts: dict[tuple[str, int], int] = {}
+
+    def reset(self) -> None:
+        """Remove earlier output of the four sources so no stale delivery survives."""
+        for source in sorted({e.source for e in ENTITIES}):
+            shutil.rmtree(self.root / source, ignore_errors=True)
+        (self.root / "_truth.json").unlink(missing_ok=True)
+
+    def path(self, entity: Entity, delivery: int, part: int | None = None) -> Path:
+        folder = self.root / entity.source / self.days[delivery]
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = entity.name if part is None else f"{entity.name}-{part:04d}"
+        return folder / f"{stem}.{entity.file_format}"
+
+    def snapshot(self, entity: Entity, delivery: int, frame: pl.DataFrame) -> None:
+        """A whole CRM table as known at the end of one delivery day."""
+        self._write_csv(self.path(entity, delivery), conform(frame, entity), header=True)
+        self.rows[entity.name][delivery] = frame.height
+
+    def append(self, entity: Entity, frame: pl.DataFrame) -> None:
+        """Rows of an event-like entity; `delivery` says which delivery carries each row."""
+        frame = frame.filter(pl.col("delivery") >= 0)
+        for (delivery,), part in frame.group_by("delivery", maintain_order=True):
+            rows = conform(part, entity)
+            k = int(delivery)  # type: ignore[call-overload]
+            self.rows[entity.name][k] += rows.height
+            if entity.file_format == "csv":
+                handle = self._csv.get((entity.name, k))
+                if handle is None:
+                    handle = self._csv[(entity.name, k)] = self.path(entity, k).open("wb")
+                    self._write_csv(handle, rows, header=True)
+                else:
+                    self._write_csv(handle, rows, header=False)
+            else:
+                self._buffer(entity, k, rows)
+
+    def _buffer(self, entity: Entity, delivery: int, rows: pl.DataFrame) -> None:
+        key = (entity.name, delivery)
+        buffer = self._buffers.setdefault(key, [])
+        buffer.append(rows)
+        if self.part_rows <= 0:
+            return
+        while sum(f.height for f in buffer) >= self.part_rows:
+            whole = pl.concat(buffer, rechunk=True)
+            self._write_part(entity, delivery, whole.head(self.part_rows))
+            buffer[:] = [whole.slice(self.part_rows)]
+
+    def _write_part(self, entity: Entity, delivery: int, rows: pl.DataFrame) -> None:
+        key = (entity.name, delivery)
+        part = self._parts.get(key, 0)
+        path = self.path(entity, delivery, part if self.part_rows > 0 else None)
+        rows.write_parquet(path, compression="zstd", statistics=True)
+        self._parts[key] = part + 1
+        if self.part_rows > 0:
+            self.progress(
+                f"{entity.name}: wrote {path.relative_to(self.root)} ({rows.height:,} rows)"
+            )
+
+    def close(self) -> dict[str, list[int]]:
+        """Flush buffers, give every delivery every entity's file; return rows per delivery."""
+        for handle in self._csv.values():
+            handle.close()
+        for entity in ENTITIES:
+            if entity.delivery != "events":
+                continue
+            for k in range(len(self.days)):
+                key = (entity.name, k)
+                if entity.file_format == "csv":
+                    if key not in self._csv:
+                        self._write_csv(self.path(entity, k), empty(entity), header=True)
+                    continue
+                buffer = self._buffers.pop(key, [])
+                leftover = pl.concat(buffer, rechunk=True) if buffer else empty(entity)
+                if leftover.height or key not in self._parts:
+                    self._write_part(entity, k, leftover)
+        self._csv.clear()
+        return self.rows
+
+    @staticmethod
+    def _write_csv(target: Path | BinaryIO, frame: pl.DataFrame, header: bool) -> None:
+        frame.write_csv(
+            target, include_header=header, datetime_format=CSV_TIMESTAMP, float_precision=2
+        )

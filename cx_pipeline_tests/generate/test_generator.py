@@ -1,0 +1,368 @@
+"""The generator writes the contract's layout deterministically and plants what it claims.
+
+Every check reads the files back with polars, as the pipeline would, rather than trusting the
+generator's own arrays.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from cx_pipeline.contract import ENTITIES, Entity, entity
+from cx_pipeline.generate import TRUTH_FILE, generate
+
+AS_OF = date(2026, 10, 31)
+SNAPSHOTS = ("accounts", "contacts", "subscriptions")
+EVENT_LIKE = {
+    "tickets": "created_at",
+    "events": "occurred_at",
+    "nps_responses": "submitted_at",
+    "interviews": "interviewed_at",
+}
+TIMESTAMP_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
+DECIMAL_RE = r"^\d+(\.\d{1,2})?$"
+NPS_TOLERANCE_SE = 3.0  # planted vs measured regional NPS, in standard errors
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("small")
+    truth = generate(out, scale="small", seed=42, as_of=AS_OF, deliveries=3, progress=None)
+    return out, truth
+
+
+@pytest.fixture(scope="module")
+def out(run: tuple[Path, dict[str, Any]]) -> Path:
+    return run[0]
+
+
+@pytest.fixture(scope="module")
+def truth(run: tuple[Path, dict[str, Any]]) -> dict[str, Any]:
+    return run[1]
+
+
+@pytest.fixture(scope="module")
+def days(truth: dict[str, Any]) -> list[str]:
+    return truth["deliveries"]
+
+
+def files_of(out: Path, e: Entity, day: str) -> list[Path]:
+    folder = out / e.source / day
+    found = sorted({p for pattern in e.file_patterns() for p in folder.glob(pattern)})
+    assert found, f"no {e.qualified_name} file in {folder}"
+    return found
+
+
+def read(out: Path, name: str, day: str) -> pl.DataFrame:
+    """One delivery of an entity: CSV as text (as delivered), Parquet as typed."""
+    e = entity(name)
+    paths = files_of(out, e, day)
+    if e.file_format == "csv":
+        return pl.concat([pl.read_csv(p, infer_schema=False) for p in paths])
+    return pl.concat([pl.read_parquet(p) for p in paths])
+
+
+def read_all(out: Path, name: str, days: list[str]) -> pl.DataFrame:
+    return pl.concat(
+        [read(out, name, d).with_columns(delivery=pl.lit(d)) for d in days], how="vertical"
+    )
+
+
+def ts(column: str) -> pl.Expr:
+    return pl.col(column).str.to_datetime("%Y-%m-%dT%H:%M:%SZ", time_zone="UTC")
+
+
+def test_same_arguments_give_identical_bytes(out: Path, tmp_path: Path) -> None:
+    again = generate(tmp_path, scale="small", seed=42, as_of=AS_OF, deliveries=3, progress=None)
+    first = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    second = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert first.keys() == second.keys()
+    assert [k for k in first if first[k] != second[k]] == []
+    assert json.loads((tmp_path / TRUTH_FILE).read_text()) == again
+
+
+def test_truth_file_matches_returned_truth(out: Path, truth: dict[str, Any]) -> None:
+    assert json.loads((out / TRUTH_FILE).read_text()) == truth
+    for key in (
+        "scale",
+        "seed",
+        "as_of",
+        "deliveries",
+        "rows",
+        "nps_by_region",
+        "nps_band_probabilities",
+        "expected_monthly_churn_pct",
+        "churn_months",
+        "churn_hazard",
+        "power_user_share",
+        "low_usage_share",
+        "ticket_seasonality",
+    ):
+        assert key in truth
+    assert truth["deliveries"] == ["2026-10-29", "2026-10-30", "2026-10-31"]
+    assert truth["history"] == {"first_month": "2024-11", "last_month": "2026-10", "months": 24}
+
+
+def test_layout_and_columns_follow_the_contract(out: Path, days: list[str]) -> None:
+    expected = {f"{e.source}/{d}/{e.name}.{e.file_format}" for e in ENTITIES for d in days}
+    written = {str(p.relative_to(out)) for p in out.rglob("*.*") if p.name != TRUTH_FILE}
+    assert written == expected
+    for e in ENTITIES:
+        for d in days:
+            for path in files_of(out, e, d):
+                if e.file_format == "csv":
+                    header = path.read_text(encoding="utf-8").splitlines()[0]
+                    assert header.split(",") == e.column_names, path
+                else:
+                    schema = pl.read_parquet_schema(path)
+                    assert list(schema) == e.column_names
+                    for c in e.columns:
+                        want = pl.Datetime("us", "UTC") if c.type == "timestamp" else pl.String
+                        assert schema[c.name] == want, (path, c.name)
+
+
+@pytest.mark.parametrize("e", ENTITIES, ids=lambda e: e.name)
+def test_values_respect_types_allowed_values_and_ranges(
+    out: Path, days: list[str], e: Entity
+) -> None:
+    frame = read_all(out, e.name, days)
+    assert frame.height > 0
+    for c in e.columns:
+        col = frame[c.name]
+        if c.required:
+            assert col.null_count() == 0, c.name
+        values = col.drop_nulls()
+        if c.type == "timestamp" and values.dtype == pl.String:
+            assert values.str.contains(TIMESTAMP_RE).all(), c.name
+        if c.type == "decimal":
+            assert values.str.contains(DECIMAL_RE).all(), c.name
+        if c.type == "json":
+            parsed = values.str.json_decode(pl.Struct({"feature": pl.String, "step": pl.Int64}))
+            assert parsed.null_count() == 0
+        if c.allowed is not None:
+            assert set(values.unique().to_list()) <= set(c.allowed), c.name
+        if c.type in ("integer", "decimal"):
+            numbers = values.cast(pl.Float64)
+            if c.minimum is not None:
+                assert numbers.min() >= c.minimum, c.name  # type: ignore[operator]
+            if c.maximum is not None:
+                assert numbers.max() <= c.maximum, c.name  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("e", ENTITIES, ids=lambda e: e.name)
+def test_keys_are_unique_within_each_delivery(out: Path, days: list[str], e: Entity) -> None:
+    for d in days:
+        keys = read(out, e.name, d)[e.key]
+        assert keys.is_unique().all(), (e.name, d)
+
+
+def test_snapshots_hold_what_was_known_that_day(
+    out: Path, days: list[str], truth: dict[str, Any]
+) -> None:
+    scheduled = set(truth["planted"]["scheduled_cancellation_accounts"])
+    assert scheduled
+    for i, d in enumerate(days):
+        day_end = pl.lit(date.fromisoformat(d) + timedelta(days=1)).cast(pl.Datetime("us", "UTC"))
+        for name, column in (
+            ("accounts", "created_at"),
+            ("contacts", "created_at"),
+            ("subscriptions", "started_at"),
+        ):
+            assert read(out, name, d).filter(ts(column) >= day_end).height == 0
+        subs = read(out, "subscriptions", d)
+        future = subs.filter(ts("ended_at") >= day_end)
+        if i < len(days) - 1:
+            assert future.height == 0
+        else:  # scheduled cancellations: ended_at within 20 days after as_of, still customers
+            assert set(future["account_id"]) == scheduled
+            assert future.select(ts("ended_at").dt.date().max()).item() <= AS_OF + timedelta(20)
+            assert future["cancel_reason"].null_count() == 0
+        assert (
+            subs.filter(pl.col("ended_at").is_null() & pl.col("cancel_reason").is_not_null()).height
+            == 0
+        )
+    # Snapshots only grow: nothing known on one day disappears the next.
+    for name in SNAPSHOTS:
+        key = entity(name).key
+        for before, after in itertools.pairwise(days):
+            assert set(read(out, name, before)[key]) <= set(read(out, name, after)[key])
+
+
+def assert_later_deliveries_carry_only_that_day(out: Path, days: list[str]) -> None:
+    for name, column in EVENT_LIKE.items():
+        first = read(out, name, days[0])
+        stamp = ts(column) if first[column].dtype == pl.String else pl.col(column)
+        assert first.select(stamp.dt.date().max()).item() <= date.fromisoformat(days[0])
+        for d in days[1:]:
+            rows = read(out, name, d)
+            stamp = ts(column) if rows[column].dtype == pl.String else pl.col(column)
+            dated = rows.select(stamp.dt.date() == date.fromisoformat(d)).to_series()
+            if name != "tickets":
+                assert dated.all(), (name, d)
+                continue
+            # Tickets created earlier come again only when solved that day.
+            again = rows.filter(~dated).select(ts("solved_at").dt.date())
+            assert (again.to_series() == date.fromisoformat(d)).all()
+
+
+def test_later_deliveries_carry_only_that_day(out: Path, days: list[str]) -> None:
+    assert_later_deliveries_carry_only_that_day(out, days)
+
+
+def test_redelivered_tickets_update_the_status(
+    out: Path, days: list[str], truth: dict[str, Any]
+) -> None:
+    tickets = read_all(out, "tickets", days)
+    redelivered = truth["planted"]["redelivered_tickets"]
+    assert len(redelivered) >= 3
+    versions = tickets.filter(pl.col("ticket_id").is_in(redelivered)).sort("ticket_id", "delivery")
+    first = versions.group_by("ticket_id").first()
+    last = versions.group_by("ticket_id").last()
+    assert first["solved_at"].null_count() == first.height
+    assert set(first["status"]) <= {"new", "open", "pending"}
+    assert last["solved_at"].null_count() == 0
+    assert set(last["status"]) == {"solved"}
+
+
+def test_event_like_rows_reference_existing_contacts(out: Path, days: list[str]) -> None:
+    contacts = read(out, "contacts", days[-1]).select(
+        "contact_id", "account_id", created=ts("created_at")
+    )
+    for name, column in EVENT_LIKE.items():
+        rows = read_all(out, name, days)
+        if rows[column].dtype == pl.String:
+            rows = rows.with_columns(ts(column).alias(column))
+        joined = rows.join(contacts, on="contact_id", how="left", suffix="_c")
+        assert joined["created"].null_count() == 0, name
+        assert joined.filter(pl.col(column) < pl.col("created")).height == 0, name
+        if "account_id" in rows.columns:
+            assert (joined["account_id"] == joined["account_id_c"]).all(), name
+
+
+def assert_churn_matches_the_design(out: Path, days: list[str], truth: dict) -> None:
+    """Recompute logo churn from the last subscriptions snapshot, as the design defines it.
+
+    'Active on day d' is read three ways (dates compared, or timestamps at the start or the end
+    of d): the generator keeps starts and churns off month-end days so all three agree.
+    """
+    subs = read(out, "subscriptions", days[-1]).select(
+        "account_id", start=ts("started_at"), end=ts("ended_at")
+    )
+
+    def active_on(d: date, mode: str) -> set[str]:
+        if mode == "date":
+            start, end, at = pl.col("start").dt.date(), pl.col("end").dt.date(), pl.lit(d)
+            live = (start <= at) & (end.is_null() | (end > at))
+        else:
+            instant = d if mode == "midnight" else d + timedelta(days=1)
+            at = pl.lit(instant).cast(pl.Datetime("us", "UTC"))
+            live = (pl.col("start") <= at) & (pl.col("end").is_null() | (pl.col("end") > at))
+        return set(subs.filter(live)["account_id"])
+
+    never_counted = set(truth["planted"]["same_month_cancel_accounts"])
+    for key, cell in truth["churn_months"].items():
+        first = date.fromisoformat(key + "-01")
+        following = (first + timedelta(days=32)).replace(day=1)
+        for mode in ("date", "midnight", "end_of_day"):
+            at_start = active_on(first - timedelta(days=1), mode)
+            lost = at_start - active_on(following - timedelta(days=1), mode)
+            assert (len(at_start), len(lost)) == (cell["exposures"], cell["lost"]), (key, mode)
+            assert not at_start & never_counted
+    exposures = sum(c["exposures"] for c in truth["churn_months"].values())
+    expected = truth["expected_monthly_churn_pct"]
+    realised = truth["realised_monthly_churn_pct"]
+    se = 100 * math.sqrt(expected / 100 * (1 - expected / 100) / exposures)
+    assert abs(realised - expected) < 3 * se
+
+
+def test_churn_matches_the_design_definition(out: Path, days: list[str], truth: dict) -> None:
+    assert_churn_matches_the_design(out, days, truth)
+    assert len(truth["churn_months"]) == 23  # 24 months minus the first, all complete
+    assert truth["churn_hazard"]["base"] == 0.02
+    flags = truth["churn_hazard"]["realised_by_detractor_flag"]
+    rate = {k: v["lost"] / v["exposures"] for k, v in flags.items()}
+    assert rate["detractor_previous_month"] > 1.5 * rate["no_detractor_previous_month"]
+
+
+def test_mid_month_as_of_with_more_deliveries(tmp_path: Path) -> None:
+    """A partial as-of month is not a churn month, and each later delivery is one day."""
+    truth = generate(
+        tmp_path, scale="small", seed=7, as_of=date(2026, 3, 15), deliveries=5, progress=None
+    )
+    days = truth["deliveries"]
+    assert days == [f"2026-03-{d}" for d in range(11, 16)]
+    months = list(truth["churn_months"])
+    assert (months[0], months[-1]) == ("2024-05", "2026-02")  # March 2026 is not complete
+    assert_later_deliveries_carry_only_that_day(tmp_path, days)
+    assert_churn_matches_the_design(tmp_path, days, truth)
+
+
+def test_regional_nps_is_the_planted_one(out: Path, days: list[str], truth: dict) -> None:
+    regions = read(out, "accounts", days[-1]).select("account_id", "region")
+    answers = read_all(out, "nps_responses", days).join(regions, on="account_id")
+    score = pl.col("score").cast(pl.Int64)
+    per = answers.group_by("region").agg(
+        n=pl.len(),
+        promoters=(score >= 9).mean(),
+        detractors=(score <= 6).mean(),
+    )
+    for row in per.iter_rows(named=True):
+        p, d, n = row["promoters"], row["detractors"], row["n"]
+        measured = 100 * (p - d)
+        se = 100 * math.sqrt((p + d - (p - d) ** 2) / n)
+        planted = truth["nps_by_region"][row["region"]]
+        assert abs(measured - planted) <= NPS_TOLERANCE_SE * se, (row["region"], measured, se)
+        probs = truth["nps_band_probabilities"][row["region"]]
+        assert planted == pytest.approx(100 * (probs["promoter"] - probs["detractor"]))
+    assert set(per["region"]) == set(truth["nps_by_region"])
+
+
+def test_ticket_seasonality_is_visible(out: Path, days: list[str], truth: dict) -> None:
+    months = (
+        read_all(out, "tickets", days)
+        .unique("ticket_id")
+        .select(month=ts("created_at").dt.month())["month"]
+    )
+    busy = months.is_in([1, 9]).sum()
+    quiet = months.is_in([8, 12]).sum()
+    assert busy / quiet > 1.8  # planted 1.5 / 0.6 = 2.5
+    assert truth["ticket_seasonality"]["1"] == 1.5 and truth["ticket_seasonality"]["8"] == 0.6
+
+
+def test_power_users_and_funnel(out: Path, days: list[str], truth: dict) -> None:
+    events = read_all(out, "events", days)
+    features = events.filter(pl.col("properties").str.contains('"feature"'))
+    per_contact = features.group_by("contact_id").agg(pl.col("event_name").n_unique().alias("k"))
+    heavy = (per_contact["k"] >= 6).mean()
+    contacts = read(out, "contacts", days[-1]).height
+    assert truth["power_user_contacts"] == round(contacts * truth["power_user_share"])
+    assert heavy == pytest.approx(truth["power_user_share"], abs=0.05)
+    first = events.sort("occurred_at", "event_id").group_by("contact_id").first()
+    assert set(first["event_name"]) == {"signup"}
+    assert first.height == truth["funnel"]["contacts_reaching_step"]["signup"]
+
+
+def test_revenue_tiers_all_occur(truth: dict) -> None:
+    tiers = truth["revenue_tiers_at_as_of"]
+    customers = sum(tiers.values())
+    assert min(tiers.values()) > 0
+    assert 0.07 <= tiers["Enterprise"] / customers <= 0.2
+
+
+def test_small_sample_fits_in_4_mb(out: Path) -> None:
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert sum(p.stat().st_size for p in files) <= 4_000_000
+    assert sum(p.stat().st_blocks * 512 for p in files) <= 4 * 1024 * 1024  # what du counts
+
+
+def test_unknown_scale_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown scale"):
+        generate(tmp_path, scale="huge", progress=None)

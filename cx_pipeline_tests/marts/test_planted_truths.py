@@ -1,0 +1,94 @@
+"""The marts built from the committed sample recover what the generator planted in it."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cx_pipeline.generate import TRUTH_FILE, generate
+from cx_pipeline_tests.conftest import SAMPLE_ROOT
+
+NPS_TOLERANCE_SE = 3.0  # planted vs measured regional NPS, in standard errors
+CHURN_TOLERANCE_SE = 3.0
+
+
+@pytest.fixture(scope="module")
+def truth() -> dict[str, Any]:
+    return json.loads((SAMPLE_ROOT / TRUTH_FILE).read_text())
+
+
+def test_committed_sample_is_what_the_generator_writes(tmp_path: Path, truth: dict) -> None:
+    """`make sample` is the only way data/sample changes; a stale sample fails here."""
+    generate(
+        tmp_path,
+        scale=truth["scale"],
+        seed=truth["seed"],
+        as_of=date.fromisoformat(truth["as_of"]),
+        deliveries=len(truth["deliveries"]),
+        progress=None,
+    )
+    fresh = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    committed = {
+        p.relative_to(SAMPLE_ROOT): p.read_bytes() for p in SAMPLE_ROOT.rglob("*") if p.is_file()
+    }
+    assert fresh.keys() == committed.keys()
+    assert [k for k in fresh if fresh[k] != committed[k]] == []
+
+
+def test_regional_nps_is_recovered(sample_query, truth: dict) -> None:
+    rows = sample_query(
+        "SELECT segment, responses, promoters, detractors, nps, nps_moe_95 "
+        "FROM marts.nps_by_segment WHERE segment_type = 'region'"
+    )
+    assert {r[0] for r in rows} == set(truth["nps_by_region"])
+    for region, n, promoters, detractors, nps, moe in rows:
+        realised = truth["nps_realised_by_region"][region]
+        # Every generated response is delivered, so the mart counts exactly what was drawn...
+        assert n == realised["responses"]
+        assert nps == pytest.approx(realised["nps"], abs=1e-5)
+        # ...and that estimates the planted NPS within its sampling error.
+        p, d = promoters / n, detractors / n
+        se = 100 * math.sqrt((p + d - (p - d) ** 2) / n)
+        assert abs(nps - truth["nps_by_region"][region]) <= NPS_TOLERANCE_SE * se, region
+        assert moe == pytest.approx(1.96 * se, rel=0.05)
+
+
+def test_monthly_churn_is_recovered(sample_query, truth: dict) -> None:
+    months = {
+        m: (start, lost)
+        for m, start, lost in sample_query(
+            "SELECT strftime(month, '%Y-%m'), customers_at_start, customers_lost "
+            "FROM marts.churn_by_month"
+        )
+    }
+    for month, cell in truth["churn_months"].items():
+        assert months[month] == (cell["exposures"], cell["lost"]), month
+    exposures = sum(start for start, _ in months.values())
+    pooled = 100 * sum(lost for _, lost in months.values()) / exposures
+    expected = truth["expected_monthly_churn_pct"]
+    se = 100 * math.sqrt(expected / 100 * (1 - expected / 100) / exposures)
+    assert abs(pooled - expected) <= CHURN_TOLERANCE_SE * se
+
+
+def test_planted_edge_cases_in_account_segments(sample_query, truth: dict) -> None:
+    stages = dict(sample_query("SELECT account_id, journey_stage FROM marts.account_segments"))
+    planted = truth["planted"]
+    # A scheduled cancellation after the as-of date is still a customer on it.
+    assert all(stages[a] != "lost" for a in planted["scheduled_cancellation_accounts"])
+    # Start and cancel inside one month: a lost customer, never counted in churn.
+    assert all(stages[a] == "lost" for a in planted["same_month_cancel_accounts"])
+    tiers = dict(
+        sample_query(
+            "SELECT revenue_tier, count(*) FROM marts.account_segments WHERE is_active GROUP BY 1"
+        )
+    )
+    assert tiers == {
+        "SMB": truth["revenue_tiers_at_as_of"]["SMB"],
+        "mid-market": truth["revenue_tiers_at_as_of"]["Mid-Market"],
+        "enterprise": truth["revenue_tiers_at_as_of"]["Enterprise"],
+    }
