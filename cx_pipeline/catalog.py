@@ -9,7 +9,7 @@ from __future__ import annotations
 import dagster as dg
 
 from cx_pipeline.contract import Entity
-from cx_pipeline.contract_sql import DUCKDB_TYPES, LINEAGE_COLUMNS
+from cx_pipeline.contract_sql import DUCKDB_TYPES, EXTRA_COLUMN, LINEAGE_COLUMNS
 
 OWNERS = ["team:cx_data"]
 WAREHOUSE_POOL = "cx_warehouse"
@@ -28,7 +28,7 @@ def column_schema(columns: list[tuple[str, str, str]]) -> dg.TableSchema:
 
 def raw_columns(entity: Entity) -> list[tuple[str, str, str]]:
     contract = [(c.name, "VARCHAR", f"As delivered. {c.description}") for c in entity.columns]
-    return contract + list(LINEAGE_COLUMNS)
+    return [*contract, *LINEAGE_COLUMNS, EXTRA_COLUMN]
 
 
 def staging_columns(entity: Entity) -> list[tuple[str, str, str]]:
@@ -41,3 +41,12 @@ def table_metadata(schema: str, table: str, columns: list[tuple[str, str, str]])
         "dagster/column_schema": column_schema(columns),
         "dagster/table_name": f"{schema}.{table}",
     }
+
+
+def markdown_table(names: list[str], rows: list[tuple]) -> str:
+    """A small table for asset and check metadata (the UI renders markdown)."""
+    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+    for row in rows:
+        cells = ("" if v is None else str(v).replace("|", "\\|") for v in row)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -52,7 +52,10 @@ def _sql_literal(value: str) -> str:
 
 
 def row_rules(entity: Entity) -> list[tuple[str, str]]:
-    """(rule name, SQL predicate that is true when a raw row breaks it), from the contract."""
+    """(rule name, SQL predicate that is true when a raw row breaks it), from the contract.
+
+    Rule names are `<kind>:<column>`; the kinds are documented in docs/extracts.md.
+    """
     rules: list[tuple[str, str]] = []
     for c in entity.columns:
         raw, value = cleaned(c), typed(c)
@@ -67,6 +70,8 @@ def row_rules(entity: Entity) -> list[tuple[str, str]]:
             rules.append((f"range:{c.name}", f"{value} < {c.minimum}"))
         if c.maximum is not None:
             rules.append((f"range:{c.name}", f"{value} > {c.maximum}"))
+        if c.not_before:
+            rules.append((f"order:{c.name}", f"{value} < {typed(entity.column(c.not_before))}"))
     return rules
 
 
@@ -79,9 +84,16 @@ def broken_rules_expression(entity: Entity) -> str:
     return f"list_distinct(list_filter([\n        {cases}\n    ], r -> r IS NOT NULL))"
 
 
+EXTRA_COLUMN = (
+    "_extra",
+    "JSON",
+    "Columns delivered that the contract does not list, as a JSON object; null when none.",
+)
+
+
 def raw_table_ddl(entity: Entity) -> str:
     columns = [f"{quote(c.name)} VARCHAR" for c in entity.columns]
-    columns += [f"{name} {sql_type}" for name, sql_type, _ in LINEAGE_COLUMNS]
+    columns += [f"{name} {sql_type}" for name, sql_type, _ in (*LINEAGE_COLUMNS, EXTRA_COLUMN)]
     body = ",\n    ".join(columns)
     return f"CREATE TABLE IF NOT EXISTS raw.{entity.name} (\n    {body}\n)"
 

@@ -16,6 +16,10 @@ def _rules(column: Column) -> str:
         low = "" if column.minimum is None else f"{column.minimum:g}"
         high = "" if column.maximum is None else f"{column.maximum:g}"
         parts.append(f"range {low}..{high}")
+    if column.not_before:
+        parts.append(f"not before `{column.not_before}`")
+    if column.type == "timestamp" and not column.may_be_future:
+        parts.append("not after its delivery day (warned)")
     if column.references:
         parts.append(f"refers to `{column.references}`")
     if column.personal:
@@ -53,8 +57,10 @@ def render_extracts_page() -> str:
         "cx-pipeline reads four sources. Each entity below is one file per delivery day; the",
         "columns, types, keys and allowed values are the contract that ingestion and validation",
         "enforce. A row that breaks a rule goes to `quarantine.<entity>` with the rule's name",
-        "(`required:<column>`, `type:<column>`, `allowed:<column>`, `range:<column>`); a file that",
-        "cannot be read at all fails the load with its path and the problem.",
+        "(`required:<column>`, `type:<column>`, `allowed:<column>`, `range:<column>`,",
+        "`order:<column>`); a file that cannot be read at all fails the load with its path and the",
+        "problem. References to other entities and timestamps after the delivery day are warned",
+        "about, not quarantined. See the README's 'Bad input' section for what happens next.",
         "",
         "## Format",
         "",

@@ -86,6 +86,13 @@ class CxSettings(dg.ConfigurableResource):
     )
     mid_market_from: float = Field(default=10_000, description="ARR where mid-market starts.")
     enterprise_from: float = Field(default=100_000, description="ARR where enterprise starts.")
+    quarantine_block_share: float = Field(
+        default=0.05,
+        description="A delivery whose quarantined share exceeds this fails its blocking check.",
+    )
+    validation_batch_rows: int = Field(
+        default=200_000, description="Rows per batch validated by Great Expectations."
+    )
 
     def as_of_date(self) -> dt.date | None:
         return dt.date.fromisoformat(self.as_of) if self.as_of else None
@@ -117,5 +124,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             low_sample_responses=_env_int_or(settings.LOW_SAMPLE),
             mid_market_from=float(settings.MID_MARKET_FROM.value()),
             enterprise_from=float(settings.ENTERPRISE_FROM.value()),
+            quarantine_block_share=float(settings.QUARANTINE_BLOCK_SHARE.value()),
+            validation_batch_rows=_env_int_or(settings.VALIDATION_BATCH_ROWS),
         ),
     }

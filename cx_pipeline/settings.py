@@ -68,6 +68,16 @@ ENTERPRISE_FROM = Setting(
     "100000",
     "ARR at which an account becomes enterprise.",
 )
+QUARANTINE_BLOCK_SHARE = Setting(
+    "CX_QUARANTINE_BLOCK_SHARE",
+    "0.05",
+    "A delivery with a larger share of quarantined rows fails its raw check and blocks staging.",
+)
+VALIDATION_BATCH_ROWS = Setting(
+    "CX_VALIDATION_BATCH_ROWS",
+    "200000",
+    "Rows per batch handed to Great Expectations (bounds validation memory).",
+)
 SCHEDULE_CRON = Setting("CX_SCHEDULE_CRON", "0 6 * * *", "When the daily run starts (cron).")
 SCHEDULE_TIMEZONE = Setting(
     "CX_SCHEDULE_TIMEZONE",
@@ -86,6 +96,8 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     LOW_SAMPLE,
     MID_MARKET_FROM,
     ENTERPRISE_FROM,
+    QUARANTINE_BLOCK_SHARE,
+    VALIDATION_BATCH_ROWS,
     SCHEDULE_CRON,
     SCHEDULE_TIMEZONE,
 )

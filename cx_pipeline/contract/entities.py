@@ -82,7 +82,14 @@ SUBSCRIPTIONS = Entity(
         Column("plan", "string", "Plan or edition."),
         Column("mrr", "decimal", "Monthly recurring revenue of this subscription.", minimum=0),
         Column("started_at", "timestamp", "Start of the subscription.", required=True),
-        Column("ended_at", "timestamp", "End of the subscription; empty while it runs."),
+        Column(
+            "ended_at",
+            "timestamp",
+            "End of the subscription; empty while it runs. May lie after the delivery day when "
+            "a cancellation is scheduled.",
+            not_before="started_at",
+            may_be_future=True,
+        ),
         Column("cancel_reason", "string", "Reason given at cancellation, free text."),
     ),
 )
@@ -109,8 +116,8 @@ TICKETS = Entity(
             references="contacts.contact_id",
         ),
         Column("created_at", "timestamp", "When the ticket was opened.", required=True),
-        Column("first_response_at", "timestamp", "First agent reply."),
-        Column("solved_at", "timestamp", "When the ticket was solved."),
+        Column("first_response_at", "timestamp", "First agent reply.", not_before="created_at"),
+        Column("solved_at", "timestamp", "When the ticket was solved.", not_before="created_at"),
         Column("channel", "string", "Channel the ticket came in by.", allowed=TICKET_CHANNELS),
         Column("priority", "string", "Priority.", allowed=TICKET_PRIORITIES),
         Column("status", "string", "Status at extract time.", allowed=TICKET_STATUSES),
@@ -221,8 +228,9 @@ FORMAT_NOTES = (
     "`+02:00`) is converted to UTC; one without an offset is taken as UTC.",
     "`snapshot` entities deliver the whole table each day; `events` entities deliver the rows "
     "that arrived that day. Re-delivering a key replaces the earlier version in staging.",
-    "Columns in the file that the contract does not list are reported and ignored; optional "
-    "columns missing from the file load as nulls; a missing required column rejects the file.",
+    "Columns in the file that the contract does not list are reported and kept in raw's `_extra` "
+    "(a JSON object per row); optional columns missing from the file load as nulls; a missing "
+    "required column rejects the file.",
 )
 
 

@@ -27,6 +27,8 @@ class Column:
     maximum: float | None = None
     personal: bool = False
     references: str | None = None  # "entity.column" this column points at (warned, not enforced)
+    not_before: str | None = None  # a timestamp that may not be earlier than this other column
+    may_be_future: bool = False  # a timestamp allowed after its delivery day (a scheduled end)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from cx_pipeline import catalog
 from cx_pipeline.contract import ENTITIES, Entity
 from cx_pipeline.ingest.extracts import find_deliveries, stray_folders
 from cx_pipeline.ingest.loader import ensure_tables, load_delivery
-from cx_pipeline.resources import ExtractStore, Warehouse
+from cx_pipeline.quality.checks import check_specs, raw_check_results
+from cx_pipeline.resources import CxSettings, ExtractStore, Warehouse
 
 
 def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
@@ -26,9 +27,13 @@ def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
             f"Files: {patterns}."
         ),
         metadata=catalog.table_metadata("raw", entity.name, catalog.raw_columns(entity)),
+        check_specs=check_specs("raw", entity),
     )
     def raw_asset(
-        context: dg.AssetExecutionContext, warehouse: Warehouse, extracts: ExtractStore
+        context: dg.AssetExecutionContext,
+        warehouse: Warehouse,
+        extracts: ExtractStore,
+        cx_settings: CxSettings,
     ) -> dg.MaterializeResult:
         root = extracts.path
         for folder in stray_folders(root, entity.source):
@@ -58,9 +63,11 @@ def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
                             f"{', '.join(f.extra_columns)}"
                         )
             total_rows = con.execute(f"SELECT count(*) FROM raw.{entity.name}").fetchone()[0]
+            checks = raw_check_results(con, entity, loads, loaded_at, cx_settings)
         read = sum(load.rows_read for load in loads)
         quarantined = sum(load.rows_quarantined for load in loads)
         return dg.MaterializeResult(
+            check_results=checks,
             metadata={
                 "deliveries": len(deliveries),
                 "rows_read": read,
@@ -75,7 +82,7 @@ def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
                     )
                     or "(no files delivered)"
                 ),
-            }
+            },
         )
 
     return raw_asset

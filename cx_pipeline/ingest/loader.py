@@ -75,6 +75,7 @@ class FileLoad:
 class DeliveryLoad:
     entity: str
     day: dt.date
+    load_id: str
     files: list[FileLoad]
 
     @property
@@ -160,13 +161,18 @@ def _load_file(
         f"CAST({quote(c.name)} AS VARCHAR)" if c.name in names else "CAST(NULL AS VARCHAR)"
         for c in entity.columns
     ]
+    if result.extra_columns:
+        fields = ", ".join(f"{quote(n)} := {quote(n)}" for n in result.extra_columns)
+        extra = f"to_json(struct_pack({fields}))"
+    else:
+        extra = "CAST(NULL AS JSON)"
     this_file = {"day": day, "file": result.source_file}
     try:
         execute(
             con,
             f"""
             INSERT INTO raw.{entity.name}
-            SELECT {", ".join(selects)}, $day, $file, {row_number_sql}, $loaded_at
+            SELECT {", ".join(selects)}, $day, $file, {row_number_sql}, $loaded_at, {extra}
             FROM {relation}
             """,
             path=str(path),
@@ -239,6 +245,7 @@ def load_delivery(
         )
         prepared.append((path, (relation, names, row_number_sql), result))
 
+    load_id = f"{entity.name}:{delivery.day}:{loaded_at.isoformat()}"
     con.execute("SET preserve_insertion_order = true")
     con.execute("BEGIN TRANSACTION")
     try:
@@ -255,7 +262,7 @@ def load_delivery(
                 con,
                 "INSERT INTO audit.loads VALUES ($load_id, $entity, $day, $file, $sha, $bytes, "
                 "$read, $loaded, $quarantined, $extra, $missing, to_timestamp($started), now())",
-                load_id=f"{entity.name}:{delivery.day}:{loaded_at.isoformat()}",
+                load_id=load_id,
                 entity=entity.qualified_name,
                 day=delivery.day,
                 file=result.source_file,
@@ -274,4 +281,4 @@ def load_delivery(
         raise
     finally:
         con.execute("SET preserve_insertion_order = false")
-    return DeliveryLoad(entity.qualified_name, delivery.day, [p[-1] for p in prepared])
+    return DeliveryLoad(entity.qualified_name, delivery.day, load_id, [p[-1] for p in prepared])

@@ -76,11 +76,7 @@ def _check_documented(con: duckdb.DuckDBPyConnection, spec: MartSpec) -> None:
 
 def _preview(con: duckdb.DuckDBPyConnection, table: str, rows: int = 10) -> str:
     result = con.execute(f"SELECT * FROM {table} LIMIT {rows}")
-    names = [d[0] for d in result.description]
-    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
-    for row in result.fetchall():
-        lines.append("| " + " | ".join("" if v is None else str(v) for v in row) + " |")
-    return "\n".join(lines)
+    return catalog.markdown_table([d[0] for d in result.description], result.fetchall())
 
 
 def build_mart_asset(spec: MartSpec) -> dg.AssetsDefinition:
