@@ -8,9 +8,11 @@ A file-level fault (unreadable, not UTF-8, ragged, a required column missing) ra
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import hashlib
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,11 +97,50 @@ def _first_error_lines(error: Exception, lines: int = 3) -> str:
     return " | ".join(line.strip() for line in str(error).splitlines()[:lines] if line.strip())
 
 
-def _sha256(path: Path) -> str:
+CSV_ERROR_LINE = re.compile(r"CSV Error on Line: (\d+)")
+
+
+def _csv_problem(error: duckdb.Error) -> str:
+    """DuckDB's CSV error as a person needs it: the line and the problem, without the line's
+    content (it may hold personal data) or the reader options DuckDB suggests changing."""
+    text = str(error).split("Possible fixes:")[0]
+    line = CSV_ERROR_LINE.search(text)
+    # The problem is the last line before the fixes; the lines above it quote the bad row.
+    lines = [part.strip() for part in text.splitlines()[1:] if part.strip()]
+    if not line or len(lines) < 2:
+        return _first_error_lines(error)
+    return f"line {line.group(1)} of the file (counting the header as 1): {lines[-1]}"
+
+
+def _checksum(path: Path, text: bool, source_file: str) -> str:
+    """SHA-256 of the file; a text file is also checked to be UTF-8 in the same pass, so the
+    error can say on which line the first bad byte is."""
     digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 1
+    offset = 0
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
+            if text:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as e:
+                    line = lines + chunk.count(b"\n", 0, e.start)
+                    raise ExtractError(
+                        source_file,
+                        f"not UTF-8: {e.reason} at byte {offset + e.start} (line {line}); "
+                        "export the file as UTF-8",
+                    ) from e
+                lines += chunk.count(b"\n")
+            offset += len(chunk)
+    if text:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as e:
+            raise ExtractError(
+                source_file, f"not UTF-8: the file ends inside a character ({e.reason})"
+            ) from e
     return digest.hexdigest()
 
 
@@ -108,7 +149,7 @@ def _csv_header(path: Path, source_file: str) -> list[str]:
         with path.open(encoding="utf-8-sig", newline="") as f:
             header = next(csv.reader(f), None)
     except UnicodeDecodeError as e:
-        raise ExtractError(source_file, f"header is not UTF-8 ({e.reason})") from e
+        raise ExtractError(source_file, f"not UTF-8: {e.reason} in the header") from e
     if not header or not any(h.strip() for h in header):
         raise ExtractError(source_file, "empty file: no header row")
     names = [h.strip() for h in header]
@@ -180,7 +221,8 @@ def _load_file(
             **this_file,
         )
     except duckdb.Error as e:
-        raise ExtractError(result.source_file, _first_error_lines(e)) from e
+        problem = _csv_problem(e) if entity.file_format == "csv" else _first_error_lines(e)
+        raise ExtractError(result.source_file, problem) from e
     result.rows_read = scalar(
         con,
         f"SELECT count(*) FROM raw.{entity.name} "
@@ -228,6 +270,7 @@ def load_delivery(
     prepared = []
     for path in delivery.files:
         source_file = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        checksum = _checksum(path, entity.file_format == "csv", source_file)
         relation, names, row_number_sql = _source_relation(con, entity, path, source_file)
         missing = [c for c in entity.required_columns if c not in names]
         if missing:
@@ -238,7 +281,7 @@ def load_delivery(
             )
         result = FileLoad(
             source_file=source_file,
-            file_sha256=_sha256(path),
+            file_sha256=checksum,
             file_bytes=path.stat().st_size,
             extra_columns=[n for n in names if n not in entity.column_names],
             missing_optional_columns=[c for c in entity.column_names if c not in names],

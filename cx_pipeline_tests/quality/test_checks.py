@@ -1,0 +1,150 @@
+"""Asset checks in real materializations: hard rules block what depends on them, soft ones warn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from cx_pipeline.contract import ENTITIES
+from cx_pipeline.definitions import defs
+from cx_pipeline.quality.checks import RAW_CHECKS, STAGING_CHECKS
+from cx_pipeline_tests.conftest import all_assets, make_resources
+from cx_pipeline_tests.tiny_extracts import DELIVERY, NPS_RESPONSES, write_tiny_extracts
+
+BAD_SCORE = "R14,C1,A1,rel-q1,relationship,2026-03-06T10:00:00Z,11,\n"
+
+
+def run(root: Path, tmp_path: Path, **settings: object) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        all_assets(),
+        resources=make_resources(root, tmp_path / "cx.duckdb", **settings),
+        raise_on_error=False,
+    )
+
+
+def evaluation(result: dg.ExecuteInProcessResult, asset: str, check: str):
+    (found,) = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key.to_user_string() == asset and e.check_name == check
+    ]
+    return found
+
+
+def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
+    return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+
+
+def test_every_raw_and_staging_asset_shows_its_checks() -> None:
+    specs = {
+        (spec.asset_key.to_user_string(), spec.name): spec.blocking
+        for assets in defs.assets or []
+        for spec in assets.check_specs
+    }
+    for e in ENTITIES:
+        for layer, checks in (("raw", RAW_CHECKS), ("staging", STAGING_CHECKS)):
+            for name, blocking, _ in checks:
+                assert specs[(f"{layer}/{e.name}", name)] is blocking
+
+
+def test_quarantine_over_the_threshold_blocks_staging_and_marts(tmp_path: Path, query) -> None:
+    root = write_tiny_extracts(tmp_path / "extracts")
+    assert run(root, tmp_path).success
+    before = query("SELECT * FROM marts.nps_by_month ORDER BY month")
+
+    write_tiny_extracts(root, NPS_RESPONSES + BAD_SCORE)  # 1 of 14 rows: 7% > 5%
+    result = run(root, tmp_path)
+    assert not result.success
+    check = evaluation(result, "raw/nps_responses", "quarantine_share")
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    assert check.metadata["rows_quarantined"].value == 1
+    assert "range:score" in check.metadata["broken_rules"].value
+    assert f"surveys/{DELIVERY}/nps_responses.csv | 14 | range:score | R14" in (
+        check.metadata["sample"].value
+    )
+    assert "raw/nps_responses" in materialized(result)
+    assert not {"staging/nps_responses", "marts/nps_by_month"} & materialized(result)
+    assert query("SELECT * FROM marts.nps_by_month ORDER BY month") == before
+
+
+def test_a_raised_threshold_lets_the_rest_through(tmp_path: Path, query) -> None:
+    root = write_tiny_extracts(tmp_path / "extracts", NPS_RESPONSES + BAD_SCORE)
+    result = run(root, tmp_path, quarantine_block_share=0.10)
+    assert result.success
+    assert evaluation(result, "raw/nps_responses", "quarantine_share").passed
+    assert query("SELECT count(*) FROM raw.nps_responses") == [(14,)]
+    assert query("SELECT count(*) FROM quarantine.nps_responses") == [(1,)]
+    assert query("SELECT count(*) FROM staging.nps_responses") == [(13,)]
+    reconciliation = evaluation(result, "raw/nps_responses", "reconciliation")
+    assert reconciliation.passed
+    assert (
+        reconciliation.metadata["rows_read"].value,
+        reconciliation.metadata["rows_loaded"].value,
+        reconciliation.metadata["rows_quarantined"].value,
+    ) == (14, 13, 1)
+
+
+def test_soft_rules_warn_and_the_run_goes_on(tmp_path: Path) -> None:
+    odd = (
+        "R14,C99,A1,rel-q1,relationship,2026-03-06T10:00:00Z,9,\n"  # no contact C99
+        "R15,C1,A1,rel-q1,relationship,2027-01-01T10:00:00Z,9,\n"  # after its delivery day
+    )
+    root = write_tiny_extracts(tmp_path / "extracts", NPS_RESPONSES + odd)
+    result = run(root, tmp_path)
+    assert result.success
+    future = evaluation(result, "staging/nps_responses", "timestamps_not_in_future")
+    assert not future.passed and future.severity == dg.AssetCheckSeverity.WARN
+    assert future.metadata["unexpected_values"].value == 1
+    assert f"surveys/{DELIVERY}/nps_responses.csv:15" in future.metadata["expectations"].value
+    orphans = evaluation(result, "staging/nps_responses", "references")
+    assert not orphans.passed and orphans.severity == dg.AssetCheckSeverity.WARN
+    assert orphans.metadata["orphan_rows"].value == 1
+    assert "C99" in orphans.metadata["per_reference"].value
+    raw = evaluation(result, "raw/nps_responses", "contract_rules")
+    assert raw.passed
+
+
+def test_raw_suite_reports_offending_values_with_file_and_row(tmp_path: Path) -> None:
+    unparseable = "R14,C1,A1,rel-q1,by pigeon,2026-03-06T10:00:00Z,nine,\n"
+    root = write_tiny_extracts(tmp_path / "extracts", NPS_RESPONSES + unparseable)
+    result = run(root, tmp_path, quarantine_block_share=0.10)
+    check = evaluation(result, "raw/nps_responses", "contract_rules")
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert check.metadata["rows_validated"].value == 14
+    assert check.metadata["failed_expectations"].value == 2
+    table = check.metadata["expectations"].value
+    where = f"surveys/{DELIVERY}/nps_responses.csv:14"
+    assert (
+        f"| type:score | expect_column_values_to_match_regex | 1 | 7.143 | {where} score=nine"
+        in (table)
+    )
+    assert f"{where} touchpoint=by pigeon" in table
+
+
+def test_an_empty_table_blocks_the_marts_and_keeps_yesterdays(tmp_path: Path, query) -> None:
+    root = write_tiny_extracts(tmp_path / "extracts")
+    assert run(root, tmp_path).success
+    tickets = root / "support" / DELIVERY / "tickets.csv"
+    tickets.write_text(tickets.read_text().splitlines()[0] + "\n")
+    result = run(root, tmp_path)
+    assert not result.success
+    check = evaluation(result, "staging/tickets", "not_empty")
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    assert "marts/account_segments" not in materialized(result)
+    assert query("SELECT count(*) FROM staging.tickets") == [(2,)]
+    assert query("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '_candidate%'") == [
+        (0,)
+    ]
+
+
+@pytest.mark.parametrize("layer", ["raw", "staging"])
+def test_checks_never_show_personal_values(tmp_path: Path, layer: str) -> None:
+    bad_email_row = (
+        "R14,C1,A1,rel-q1,relationship,2026-03-06T10:00:00Z,5,call me at ann@alpha.example\n"
+    )
+    root = write_tiny_extracts(tmp_path / "extracts", NPS_RESPONSES + bad_email_row)
+    result = run(root, tmp_path)
+    for e in result.get_asset_check_evaluations():
+        assert "ann@alpha.example" not in str(e.metadata)
