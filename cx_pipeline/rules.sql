@@ -50,3 +50,56 @@ CREATE OR REPLACE TEMP MACRO local_day(ts, tz) AS CAST(timezone(tz, ts) AS DATE)
 -- The first day of the calendar month of a UTC timestamp in the reporting timezone.
 CREATE OR REPLACE TEMP MACRO local_month(ts, tz) AS
     CAST(date_trunc('month', timezone(tz, ts)) AS DATE);
+
+-- A subscription is active on day d when it started on or before d and has not ended by d.
+CREATE OR REPLACE TEMP MACRO active_on(start_day, end_day, d) AS
+    start_day <= d AND (end_day IS NULL OR end_day > d);
+
+-- Product usage is measured over the last 30 days up to the as-of date.
+CREATE OR REPLACE TEMP MACRO usage_window_days() AS 30;
+
+-- A power user is active on at least 8 days and uses at least 5 distinct features (event names)
+-- in the usage window.
+CREATE OR REPLACE TEMP MACRO is_power_user(active_days, features) AS
+    coalesce(active_days >= 8 AND features >= 5, false);
+
+-- Influence level of a contact from the job title as typed in the CRM; first match wins.
+--   c_level         chief officers, founders, owners, presidents, managing directors
+--   senior_manager  VPs, heads of, directors, senior managers
+--   decision_maker  managers of the functions that buy: procurement, purchasing, finance, IT,
+--                   operations
+--   influencer      other managers, leads, CSMs, architects, consultants
+--   end_user        everyone else with a title (agents, analysts, engineers, admins, office
+--                   managers...)
+--   unknown         no title
+CREATE OR REPLACE TEMP MACRO influence_level(job_title) AS
+    CASE
+        WHEN nullif(trim(job_title), '') IS NULL THEN 'unknown'
+        WHEN regexp_matches(lower(job_title), '\bchief of staff\b') THEN 'senior_manager'
+        WHEN regexp_matches(lower(job_title),
+            '\b(ceo|cto|cfo|coo|cmo|cio|ciso|cro|cpo|cdo|chief|founder|managing director|managing partner)\b')
+          OR regexp_matches(lower(trim(job_title)), '^(president|partner|owner|co-owner)\b')
+            THEN 'c_level'
+        WHEN regexp_matches(lower(job_title),
+            '\b(vp|svp|evp|avp|vice[ -]president|head|director|sr\.? ?(mgr|manager)|senior (mgr|manager)|general manager)\b')
+            THEN 'senior_manager'
+        WHEN regexp_matches(lower(job_title),
+            '\b(procurement|purchasing|purchase|buyer|sourcing|vendor|finance|financial|it|operations|ops|budget|controller)\b')
+          AND regexp_matches(lower(job_title), '\b(manager|mgr|lead|officer|head|buyer|controller)\b')
+            THEN 'decision_maker'
+        WHEN regexp_matches(lower(job_title), '\b(office|account|store) manager\b') THEN 'end_user'
+        WHEN regexp_matches(lower(job_title),
+            '\b(manager|mgr|lead|csm|architect|consultant|principal|supervisor|coordinator|owner)\b')
+            THEN 'influencer'
+        ELSE 'end_user'
+    END;
+
+-- Relative weight of each influence level when responses are weighted by who gave them.
+CREATE OR REPLACE TEMP MACRO influence_weight(level) AS
+    CASE level
+        WHEN 'c_level' THEN 3.0
+        WHEN 'senior_manager' THEN 2.5
+        WHEN 'decision_maker' THEN 2.0
+        WHEN 'influencer' THEN 1.5
+        ELSE 1.0
+    END;

@@ -24,6 +24,7 @@ def test_asset_keys_follow_schema_and_table() -> None:
         "marts/nps_by_segment",
         "marts/churn_by_month",
         "marts/account_segments",
+        "marts/contact_segments",
         "marts/benchmarks",
     }
     assert keys == expected

@@ -1,9 +1,52 @@
-"""Segment marts: one row per account with its B2B segments and journey stage."""
+"""Segment marts: contacts (influence, usage, power users) and accounts (B2B segments, journey
+stage)."""
 
 from __future__ import annotations
 
 from cx_pipeline import catalog
 from cx_pipeline.marts.builder import MartSpec
+
+CONTACT_SEGMENTS = MartSpec(
+    name="contact_segments",
+    description=(
+        "One row per contact: influence level from the job title (C-level, senior manager, "
+        "decision maker, influencer, end user), product usage in the last 30 days, the "
+        "power-user flag, the latest NPS answer and an engagement stage, as of the as-of date. "
+        "Rules in rules.sql and at the top of contact_segments.sql."
+    ),
+    columns=(
+        ("contact_id", "VARCHAR", "CRM contact identifier."),
+        ("account_id", "VARCHAR", "The contact's account."),
+        ("job_title", "VARCHAR", "Job title as typed in the CRM."),
+        (
+            "influence_level",
+            "VARCHAR",
+            "c_level, senior_manager, decision_maker, influencer, end_user or unknown.",
+        ),
+        ("created_on", "DATE", "Day the contact was created in the CRM."),
+        ("events_last_30d", "BIGINT", "Product events in the 30 days to the as-of date."),
+        ("active_days_last_30d", "BIGINT", "Days with at least one event in that window."),
+        ("features_last_30d", "BIGINT", "Distinct features (event names) used in that window."),
+        ("last_active_on", "DATE", "Day of the latest event in that window."),
+        (
+            "is_power_user",
+            "BOOLEAN",
+            "Active on at least 8 days and using at least 5 features in the window.",
+        ),
+        ("last_nps_score", "BIGINT", "Score of the contact's latest NPS answer."),
+        ("last_nps_category", "VARCHAR", "promoter, passive or detractor."),
+        ("last_nps_on", "DATE", "Day of the latest NPS answer."),
+        ("account_is_active", "BOOLEAN", "The account has an active subscription."),
+        (
+            "engagement_stage",
+            "VARCHAR",
+            "lost, onboarding, at_risk, champion, dormant or engaged; rules in the SQL file.",
+        ),
+    ),
+    deps=tuple(
+        catalog.key("staging", t) for t in ("contacts", "subscriptions", "nps_responses", "events")
+    ),
+)
 
 ACCOUNT_SEGMENTS = MartSpec(
     name="account_segments",
@@ -42,10 +85,13 @@ ACCOUNT_SEGMENTS = MartSpec(
         ("tenure_band", "VARCHAR", "0-5 months, 6-11 months, 1-2 years, 2+ years."),
         ("journey_stage", "VARCHAR", "Journey stage; rules in account_segments.sql."),
     ),
-    deps=tuple(
-        catalog.key("staging", t)
-        for t in ("accounts", "subscriptions", "contacts", "nps_responses", "events", "tickets")
+    deps=(
+        *(
+            catalog.key("staging", t)
+            for t in ("accounts", "subscriptions", "contacts", "nps_responses", "events", "tickets")
+        ),
+        catalog.key("marts", "contact_segments"),
     ),
 )
 
-SPECS = (ACCOUNT_SEGMENTS,)
+SPECS = (CONTACT_SEGMENTS, ACCOUNT_SEGMENTS)

@@ -11,19 +11,17 @@
 --               `escalations_at_risk` open high/urgent tickets
 --   champion    latest NPS answer is a promoter and the account has a power user
 --   active      everything else
--- A power user is a contact active on at least `power_user_days` days and using at least
--- `power_user_features` distinct features (event names) in the last window.
+-- Power users, the usage window and active_on() are defined in cx_pipeline/rules.sql; the
+-- power-user flag itself is read from marts.contact_segments.
 CREATE OR REPLACE TABLE marts.account_segments AS
 WITH rules AS (
     SELECT
         90 AS onboarding_days,
-        30 AS window_days,
+        usage_window_days() AS window_days,
         180 AS nps_recent_days,
         0.5 AS usage_drop_ratio,
         10 AS usage_drop_min_events,
-        2 AS escalations_at_risk,
-        8 AS power_user_days,
-        5 AS power_user_features
+        2 AS escalations_at_risk
 ),
 subscriptions AS (
     SELECT
@@ -73,16 +71,6 @@ recent_events AS (
     WHERE local_day(e.occurred_at, $timezone) > CAST($as_of AS DATE) - 2 * rules.window_days
       AND local_day(e.occurred_at, $timezone) <= $as_of
 ),
-contact_usage AS (
-    SELECT
-        account_id,
-        contact_id,
-        count(DISTINCT event_day) AS active_days,
-        count(DISTINCT event_name) AS features
-    FROM recent_events, rules
-    WHERE event_day > CAST($as_of AS DATE) - rules.window_days
-    GROUP BY account_id, contact_id
-),
 account_usage AS (
     SELECT
         e.account_id,
@@ -97,9 +85,8 @@ account_usage AS (
     GROUP BY e.account_id
 ),
 power_users AS (
-    SELECT account_id, count(*) AS power_users
-    FROM contact_usage, rules
-    WHERE active_days >= rules.power_user_days AND features >= rules.power_user_features
+    SELECT account_id, count(*) FILTER (WHERE is_power_user) AS power_users
+    FROM marts.contact_segments
     GROUP BY account_id
 ),
 escalations AS (

@@ -1,0 +1,109 @@
+"""Contact segments: the influence mapping on real-world titles, and power users on the sample."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from cx_pipeline.resources import RULES_SQL
+
+# Titles as people type them, each with the level a CX team would give it.
+TITLES = {
+    "CEO": "c_level",
+    "Chief Executive Officer": "c_level",
+    "Co-founder & CTO": "c_level",
+    "Chief Customer Officer": "c_level",
+    "cfo": "c_level",
+    "Founder": "c_level",
+    "President": "c_level",
+    "Owner": "c_level",
+    "Managing Director EMEA": "c_level",
+    "Chief of Staff": "senior_manager",
+    "VP Customer Success": "senior_manager",
+    "vp sales": "senior_manager",
+    "Vice President, Sales": "senior_manager",
+    "SVP Operations": "senior_manager",
+    "Head of Support": "senior_manager",
+    "Head of IT": "senior_manager",
+    "Director, Customer Support": "senior_manager",
+    "IT Director": "senior_manager",
+    "Sr. Mgr, Support Ops": "senior_manager",
+    "Senior Manager Customer Success": "senior_manager",
+    "Procurement Manager": "decision_maker",
+    "IT Manager": "decision_maker",
+    "Purchasing Lead": "decision_maker",
+    "Finance Manager": "decision_maker",
+    "Operations Manager": "decision_maker",
+    "Senior IT Buyer": "decision_maker",
+    "Customer Success Manager": "influencer",
+    "CSM": "influencer",
+    "Product Manager": "influencer",
+    "Product Owner": "influencer",
+    "Support Team Lead": "influencer",
+    "Solutions Architect": "influencer",
+    "Support Agent": "end_user",
+    "support agent": "end_user",
+    "Customer Service Representative": "end_user",
+    "Data Analyst": "end_user",
+    "Sr. Software Engineer": "end_user",
+    "Administrator": "end_user",
+    "Office Manager": "end_user",
+    "Intern": "end_user",
+    "": "unknown",
+    "   ": "unknown",
+    None: "unknown",
+}
+
+
+@pytest.fixture(scope="module")
+def rules() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute(RULES_SQL)
+    return con
+
+
+@pytest.mark.parametrize(("title", "level"), TITLES.items())
+def test_influence_level_of_real_world_titles(rules, title: str | None, level: str) -> None:
+    assert rules.execute("SELECT influence_level(?)", [title]).fetchone() == (level,)
+
+
+def test_every_sample_contact_has_a_level(sample_query) -> None:
+    levels = dict(
+        sample_query("SELECT influence_level, count(*) FROM marts.contact_segments GROUP BY 1")
+    )
+    total = sample_query("SELECT count(*) FROM staging.contacts")[0][0]
+    assert sum(levels.values()) == total
+    assert set(levels) == {
+        "c_level",
+        "senior_manager",
+        "decision_maker",
+        "influencer",
+        "end_user",
+        "unknown",
+    }
+
+
+def test_power_users_follow_the_rule_and_the_accounts_count_them(sample_query) -> None:
+    wrong = sample_query(
+        "SELECT count(*) FROM marts.contact_segments "
+        "WHERE is_power_user <> (active_days_last_30d >= 8 AND features_last_30d >= 5)"
+    )
+    assert wrong == [(0,)]
+    mismatched = sample_query(
+        """
+        SELECT count(*) FROM marts.account_segments AS a
+        LEFT JOIN (
+            SELECT account_id, count(*) FILTER (WHERE is_power_user) AS n
+            FROM marts.contact_segments GROUP BY 1
+        ) AS c USING (account_id)
+        WHERE a.power_users <> coalesce(c.n, 0)
+        """
+    )
+    assert mismatched == [(0,)]
+    # Planted: 15% of contacts are heavy users, less in low-usage accounts (20% of accounts
+    # at 30% of the activity); the rule should flag roughly that share of active contacts.
+    share = sample_query(
+        "SELECT avg(is_power_user::INT) FROM marts.contact_segments "
+        "WHERE account_is_active AND events_last_30d > 0"
+    )[0][0]
+    assert 0.05 <= share <= 0.30
