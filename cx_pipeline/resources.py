@@ -86,6 +86,10 @@ class CxSettings(dg.ConfigurableResource):
     )
     mid_market_from: float = Field(default=10_000, description="ARR where mid-market starts.")
     enterprise_from: float = Field(default=100_000, description="ARR where enterprise starts.")
+    funnel_steps: str = Field(
+        default="signup,onboarding_completed,first_report_created,report_created",
+        description="Journey funnel steps: event names in order, comma-separated.",
+    )
     quarantine_block_share: float = Field(
         default=0.05,
         description="A delivery whose quarantined share exceeds this fails its blocking check.",
@@ -93,6 +97,9 @@ class CxSettings(dg.ConfigurableResource):
     validation_batch_rows: int = Field(
         default=200_000, description="Rows per batch validated by Great Expectations."
     )
+
+    def funnel_step_list(self) -> list[str]:
+        return [step.strip() for step in self.funnel_steps.split(",") if step.strip()]
 
     def as_of_date(self) -> dt.date | None:
         return dt.date.fromisoformat(self.as_of) if self.as_of else None
@@ -124,6 +131,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             low_sample_responses=_env_int_or(settings.LOW_SAMPLE),
             mid_market_from=float(settings.MID_MARKET_FROM.value()),
             enterprise_from=float(settings.ENTERPRISE_FROM.value()),
+            funnel_steps=_env_or(settings.FUNNEL_STEPS),
             quarantine_block_share=float(settings.QUARANTINE_BLOCK_SHARE.value()),
             validation_batch_rows=_env_int_or(settings.VALIDATION_BATCH_ROWS),
         ),

@@ -68,6 +68,11 @@ ENTERPRISE_FROM = Setting(
     "100000",
     "ARR at which an account becomes enterprise.",
 )
+FUNNEL_STEPS = Setting(
+    "CX_FUNNEL_STEPS",
+    "signup,onboarding_completed,first_report_created,report_created",
+    "The journey funnel: event names in order, comma-separated.",
+)
 QUARANTINE_BLOCK_SHARE = Setting(
     "CX_QUARANTINE_BLOCK_SHARE",
     "0.05",
@@ -96,6 +101,7 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     LOW_SAMPLE,
     MID_MARKET_FROM,
     ENTERPRISE_FROM,
+    FUNNEL_STEPS,
     QUARANTINE_BLOCK_SHARE,
     VALIDATION_BATCH_ROWS,
     SCHEDULE_CRON,

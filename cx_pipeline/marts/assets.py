@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from cx_pipeline.marts import benchmarks, churn, nps, segments
+from cx_pipeline.marts import benchmarks, churn, funnel, health, nps, segments, voice
 from cx_pipeline.marts.builder import build_mart_asset
 
-MART_SPECS = (*nps.SPECS, *churn.SPECS, *segments.SPECS, *benchmarks.SPECS)
+MART_SPECS = (
+    *segments.SPECS,
+    *nps.SPECS,
+    *churn.SPECS,
+    *health.SPECS,
+    *benchmarks.SPECS,
+    *voice.SPECS,
+    *funnel.SPECS,
+)
 mart_assets = [build_mart_asset(spec) for spec in MART_SPECS]
