@@ -26,6 +26,9 @@ def test_asset_keys_follow_schema_and_table() -> None:
         "marts/account_segments",
         "marts/contact_segments",
         "marts/benchmarks",
+        "marts/account_health_history",
+        "marts/account_health",
+        "marts/health_track_record",
     }
     assert keys == expected
 

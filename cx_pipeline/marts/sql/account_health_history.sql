@@ -1,0 +1,176 @@
+-- A transparent health score for every active account, evaluated on the last day of each of the
+-- 13 latest complete months and on the as-of date. Each evaluation only reads what was known on
+-- its day (events, answers and tickets up to that day; ticket state from its timestamps, not
+-- from today's status), so the history can be scored against what happened next.
+--
+-- Components, each 0-100 (higher is healthier), and their weights in the score:
+--   usage    35%  half trend, half intensity: trend = events in the 30 days to the day over
+--                 the 30 days before, capped at 100% (new usage counts as 100%); intensity =
+--                 events per active user in the 30 days over the median of all active accounts
+--                 that day, capped at 100%. No events in the 30 days scores 0 (dormant)
+--   nps      30%  0 after a detractor answer in the 30 days to the day (the closed-loop red
+--                 flag); else 10 x the latest answer in 180 days; no answer scores 50
+--   support  20%  100 - 25 per open high/urgent ticket - 5 per ticket opened in 90 days, >= 0
+--   csat     15%  average CSAT of tickets solved in 180 days, (csat - 1) / 4 x 100; none: 50
+-- Bands: healthy >= 70, watch 40-70, at_risk < 40.
+CREATE OR REPLACE TABLE marts.account_health_history AS
+WITH weights AS (
+    SELECT 0.35 AS usage_weight, 0.30 AS nps_weight, 0.20 AS support_weight, 0.15 AS csat_weight
+),
+subscriptions AS (
+    SELECT
+        account_id,
+        local_day(started_at, $timezone) AS start_day,
+        CASE WHEN local_day(ended_at, $timezone) <= $as_of
+             THEN local_day(ended_at, $timezone) END AS end_day
+    FROM staging.subscriptions
+),
+evaluation_days AS (
+    SELECT DISTINCT CAST(day AS DATE) AS evaluated_on FROM (
+        SELECT unnest(generate_series(
+            CAST(date_trunc('month', CAST($as_of AS DATE)) - INTERVAL 13 MONTH AS DATE),
+            CAST(date_trunc('month', CAST($as_of AS DATE)) - INTERVAL 1 MONTH AS DATE),
+            INTERVAL 1 MONTH
+        )) + INTERVAL 1 MONTH - INTERVAL 1 DAY AS day
+        UNION ALL SELECT CAST($as_of AS DATE)
+    )
+),
+active AS (
+    SELECT DISTINCT d.evaluated_on, s.account_id
+    FROM evaluation_days AS d
+    JOIN subscriptions AS s ON active_on(s.start_day, s.end_day, d.evaluated_on)
+),
+daily_events AS (
+    SELECT account_id, local_day(occurred_at, $timezone) AS day, count(*) AS events
+    FROM staging.events
+    WHERE account_id IS NOT NULL
+    GROUP BY ALL
+),
+usage AS (
+    SELECT
+        a.evaluated_on,
+        a.account_id,
+        coalesce(sum(e.events) FILTER (WHERE e.day > a.evaluated_on - 30), 0) AS events_last_30d,
+        coalesce(sum(e.events) FILTER (WHERE e.day <= a.evaluated_on - 30), 0)
+            AS events_previous_30d
+    FROM active AS a
+    LEFT JOIN daily_events AS e
+      ON e.account_id = a.account_id
+     AND e.day > a.evaluated_on - 60 AND e.day <= a.evaluated_on
+    GROUP BY ALL
+),
+active_users AS (
+    SELECT a.evaluated_on, a.account_id, count(DISTINCT e.contact_id) AS users
+    FROM active AS a
+    JOIN staging.events AS e
+      ON e.account_id = a.account_id
+     AND local_day(e.occurred_at, $timezone) > a.evaluated_on - 30
+     AND local_day(e.occurred_at, $timezone) <= a.evaluated_on
+    GROUP BY ALL
+),
+intensity AS (
+    SELECT
+        u.evaluated_on,
+        u.account_id,
+        u.events_last_30d / n.users AS events_per_active_user_30d,
+        median(u.events_last_30d / n.users) OVER (PARTITION BY u.evaluated_on)
+            AS median_events_per_active_user
+    FROM usage AS u
+    JOIN active_users AS n USING (evaluated_on, account_id)
+),
+answers AS (
+    SELECT
+        coalesce(r.account_id, c.account_id) AS account_id,
+        local_day(r.submitted_at, $timezone) AS day,
+        r.submitted_at,
+        r.response_id,
+        r.score
+    FROM staging.nps_responses AS r
+    LEFT JOIN staging.contacts AS c ON c.contact_id = r.contact_id
+),
+latest_answer AS (
+    SELECT
+        a.evaluated_on,
+        a.account_id,
+        n.score,
+        bool_or(nps_category(n.score) = 'detractor' AND n.day > a.evaluated_on - 30) OVER (
+            PARTITION BY a.evaluated_on, a.account_id
+        ) AS recent_detractor
+    FROM active AS a
+    JOIN answers AS n
+      ON n.account_id = a.account_id
+     AND n.day > a.evaluated_on - 180 AND n.day <= a.evaluated_on
+    QUALIFY row_number() OVER (
+        PARTITION BY a.evaluated_on, a.account_id ORDER BY n.submitted_at DESC, n.response_id DESC
+    ) = 1
+),
+tickets AS (
+    SELECT
+        account_id,
+        local_day(created_at, $timezone) AS created_day,
+        local_day(solved_at, $timezone) AS solved_day,
+        priority IN ('high', 'urgent') AS escalation,
+        csat_score
+    FROM staging.tickets
+    WHERE account_id IS NOT NULL
+),
+support AS (
+    SELECT
+        a.evaluated_on,
+        a.account_id,
+        count(*) FILTER (
+            WHERE t.escalation AND (t.solved_day IS NULL OR t.solved_day > a.evaluated_on)
+        ) AS open_escalations,
+        count(*) FILTER (WHERE t.created_day > a.evaluated_on - 90) AS tickets_last_90d,
+        avg(t.csat_score) FILTER (
+            WHERE t.solved_day > a.evaluated_on - 180 AND t.solved_day <= a.evaluated_on
+        ) AS avg_csat_180d
+    FROM active AS a
+    JOIN tickets AS t ON t.account_id = a.account_id AND t.created_day <= a.evaluated_on
+    GROUP BY ALL
+),
+components AS (
+    SELECT
+        a.evaluated_on,
+        a.account_id,
+        u.events_last_30d,
+        u.events_previous_30d,
+        i.events_per_active_user_30d,
+        n.score AS last_nps_score,
+        coalesce(n.recent_detractor, false) AS detractor_last_30d,
+        coalesce(s.open_escalations, 0) AS open_escalations,
+        coalesce(s.tickets_last_90d, 0) AS tickets_last_90d,
+        s.avg_csat_180d,
+        CASE
+            WHEN u.events_last_30d = 0 THEN 0.0
+            ELSE 50.0 * CASE WHEN u.events_previous_30d = 0 THEN 1.0
+                             ELSE least(1.0, u.events_last_30d / u.events_previous_30d) END
+               + 50.0 * least(1.0, i.events_per_active_user_30d / i.median_events_per_active_user)
+        END AS usage_component,
+        CASE WHEN n.recent_detractor THEN 0.0 ELSE coalesce(10.0 * n.score, 50.0) END
+            AS nps_component,
+        greatest(
+            0.0,
+            100.0 - 25 * coalesce(s.open_escalations, 0) - 5 * coalesce(s.tickets_last_90d, 0)
+        ) AS support_component,
+        coalesce((s.avg_csat_180d - 1) / 4 * 100, 50.0) AS csat_component
+    FROM active AS a
+    JOIN usage AS u USING (evaluated_on, account_id)
+    LEFT JOIN intensity AS i USING (evaluated_on, account_id)
+    LEFT JOIN latest_answer AS n USING (evaluated_on, account_id)
+    LEFT JOIN support AS s USING (evaluated_on, account_id)
+)
+SELECT
+    c.*,
+    round(
+        w.usage_weight * c.usage_component + w.nps_weight * c.nps_component
+        + w.support_weight * c.support_component + w.csat_weight * c.csat_component,
+        2
+    ) AS health_score,
+    CASE
+        WHEN health_score >= 70 THEN 'healthy'
+        WHEN health_score >= 40 THEN 'watch'
+        ELSE 'at_risk'
+    END AS health_band
+FROM components AS c, weights AS w
+ORDER BY c.evaluated_on, c.account_id;
