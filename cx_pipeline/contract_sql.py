@@ -8,6 +8,7 @@ rules always casts cleanly.
 from __future__ import annotations
 
 from cx_pipeline.contract import Column, Entity
+from cx_pipeline.sql import literal
 
 DUCKDB_TYPES = {
     "string": "VARCHAR",
@@ -47,10 +48,6 @@ def typed(column: Column) -> str:
     return f"TRY_CAST({cleaned(column)} AS {duckdb_type(column)})"
 
 
-def _sql_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def row_rules(entity: Entity) -> list[tuple[str, str]]:
     """(rule name, SQL predicate that is true when a raw row breaks it), from the contract.
 
@@ -64,7 +61,7 @@ def row_rules(entity: Entity) -> list[tuple[str, str]]:
         if c.type != "string":
             rules.append((f"type:{c.name}", f"{raw} IS NOT NULL AND {value} IS NULL"))
         if c.allowed:
-            values = ", ".join(_sql_literal(v) for v in c.allowed)
+            values = ", ".join(literal(v) for v in c.allowed)
             rules.append((f"allowed:{c.name}", f"{raw} NOT IN ({values})"))
         if c.minimum is not None:
             rules.append((f"range:{c.name}", f"{value} < {c.minimum}"))
@@ -78,8 +75,7 @@ def row_rules(entity: Entity) -> list[tuple[str, str]]:
 def broken_rules_expression(entity: Entity) -> str:
     """A VARCHAR[] of the rules a raw row breaks; empty when it passes them all."""
     cases = ",\n        ".join(
-        f"CASE WHEN {predicate} THEN {_sql_literal(name)} END"
-        for name, predicate in row_rules(entity)
+        f"CASE WHEN {predicate} THEN {literal(name)} END" for name, predicate in row_rules(entity)
     )
     return f"list_distinct(list_filter([\n        {cases}\n    ], r -> r IS NOT NULL))"
 

@@ -9,10 +9,11 @@ from cx_pipeline.ingest.reference import industry_benchmarks
 from cx_pipeline.jobs import cx_daily_job, cx_daily_schedule
 from cx_pipeline.marts.assets import mart_assets
 from cx_pipeline.resources import build_resources
+from cx_pipeline.serving.assets import marts_snapshot
 from cx_pipeline.staging.assets import staging_assets
 
 defs = dg.Definitions(
-    assets=[*raw_assets, industry_benchmarks, *staging_assets, *mart_assets],
+    assets=[*raw_assets, industry_benchmarks, *staging_assets, *mart_assets, marts_snapshot],
     jobs=[cx_daily_job],
     schedules=[cx_daily_schedule],
     resources=build_resources(),

@@ -74,6 +74,16 @@ class ExtractStore(dg.ConfigurableResource):
         return Path(self.reference_root)
 
 
+class Serving(dg.ConfigurableResource):
+    """Where the BI copy of the marts goes, and whether personal data reaches it in clear."""
+
+    path: str = Field(description="The serving DuckDB file BI tools open read-only.")
+    parquet_dir: str = Field(default="", description="Also export Parquet here when set.")
+    personal_data: str = Field(
+        default="masked", description="'masked' (default) or 'clear' for personal columns."
+    )
+
+
 class CxSettings(dg.ConfigurableResource):
     """Business settings: reporting timezone, as-of date, thresholds and cut-offs."""
 
@@ -124,6 +134,11 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
         "extracts": ExtractStore(
             root=_env_or(settings.EXTRACT_ROOT),
             reference_root=_env_or(settings.REFERENCE_ROOT),
+        ),
+        "serving": Serving(
+            path=_env_or(settings.SERVING_PATH),
+            parquet_dir=_env_or(settings.SERVING_PARQUET_DIR),
+            personal_data=_env_or(settings.SERVING_PERSONAL_DATA),
         ),
         "cx_settings": CxSettings(
             timezone=_env_or(settings.TIMEZONE),

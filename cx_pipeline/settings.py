@@ -37,6 +37,22 @@ WAREHOUSE_PATH = Setting(
     "data/warehouse/cx.duckdb",
     "The DuckDB warehouse file the pipeline writes.",
 )
+SERVING_PATH = Setting(
+    "CX_SERVING_PATH",
+    "data/warehouse/cx_serving.duckdb",
+    "The read-only copy of the marts that BI tools open, replaced atomically on every run.",
+)
+SERVING_PARQUET_DIR = Setting(
+    "CX_SERVING_PARQUET_DIR",
+    "",
+    "If set, the marts are also exported there as Parquet, one file per table.",
+)
+SERVING_PERSONAL_DATA = Setting(
+    "CX_SERVING_PERSONAL_DATA",
+    "masked",
+    "'masked' (default) hashes names and e-mails and masks them in free text in the serving "
+    "file; 'clear' copies them as they are.",
+)
 MEMORY_LIMIT = Setting("CX_MEMORY_LIMIT", "4GB", "DuckDB memory_limit for pipeline connections.")
 TEMP_DIRECTORY = Setting(
     "CX_TEMP_DIRECTORY",
@@ -94,6 +110,9 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     EXTRACT_ROOT,
     REFERENCE_ROOT,
     WAREHOUSE_PATH,
+    SERVING_PATH,
+    SERVING_PARQUET_DIR,
+    SERVING_PERSONAL_DATA,
     MEMORY_LIMIT,
     TEMP_DIRECTORY,
     TIMEZONE,

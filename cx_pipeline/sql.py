@@ -19,6 +19,12 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str, **params: Any) -> duckdb.D
     return con.execute(sql, {name: params[name] for name in used} if used else None)
 
 
+def literal(value: str) -> str:
+    """A SQL string literal, for the few places DuckDB takes no parameter (DDL, COMMENT ON,
+    ATTACH, enum lists in generated rules)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, **params: Any) -> Any:
     row = execute(con, sql, **params).fetchone()
     return None if row is None else row[0]

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from cx_pipeline.definitions import defs
-from cx_pipeline.resources import CxSettings, ExtractStore, Warehouse
+from cx_pipeline.resources import CxSettings, ExtractStore, Serving, Warehouse
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,6 +21,7 @@ def make_resources(extract_root: Path, warehouse_path: Path, **settings: object)
         "extracts": ExtractStore(
             root=str(extract_root), reference_root=str(REPO_ROOT / "data" / "reference")
         ),
+        "serving": Serving(path=str(warehouse_path.with_name("cx_serving.duckdb"))),
         "cx_settings": CxSettings(**settings),
     }
 

@@ -20,6 +20,7 @@ def test_asset_keys_follow_schema_and_table() -> None:
     expected = {f"{layer}/{e.name}" for e in ENTITIES for layer in ("raw", "staging")}
     expected |= {
         "raw/industry_benchmarks",
+        "serving/marts_snapshot",
         "marts/nps_by_month",
         "marts/nps_by_segment",
         "marts/churn_by_month",

@@ -28,7 +28,7 @@ from cx_pipeline.contract_sql import (
     record_json,
 )
 from cx_pipeline.ingest.extracts import Delivery
-from cx_pipeline.sql import execute, scalar
+from cx_pipeline.sql import execute, literal, scalar
 
 AUDIT_LOADS_DDL = """
 CREATE TABLE IF NOT EXISTS audit.loads (
@@ -159,17 +159,13 @@ def _csv_header(path: Path, source_file: str) -> list[str]:
     return names
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _source_relation(
     con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, source_file: str
 ) -> tuple[str, list[str], str]:
     """(table-function SQL taking the path as `$path`, the file's columns, row-number SQL)."""
     if entity.file_format == "csv":
         names = _csv_header(path, source_file)
-        columns = ", ".join(f"{_sql_string(n)}: 'VARCHAR'" for n in names)
+        columns = ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names)
         relation = (
             "read_csv($path, header = true, auto_detect = false, "
             f"columns = {{{columns}}}, delim = ',', quote = '\"', escape = '\"', "

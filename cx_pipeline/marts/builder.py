@@ -14,8 +14,9 @@ import dagster as dg
 import duckdb
 
 from cx_pipeline import catalog
+from cx_pipeline.contract_sql import quote
 from cx_pipeline.resources import CxSettings, Warehouse
-from cx_pipeline.sql import execute
+from cx_pipeline.sql import execute, literal
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,11 @@ class MartSpec:
     description: str
     columns: tuple[tuple[str, str, str], ...]
     deps: tuple[dg.AssetKey, ...]
+    # Columns holding personal data, masked in the serving file unless a setting says otherwise:
+    # identifiers (an email, a name) are replaced by a hash; free text keeps its words with the
+    # e-mail addresses and phone numbers in it masked.
+    personal_identifiers: tuple[str, ...] = ()
+    free_text: tuple[str, ...] = ()
 
     @property
     def sql(self) -> str:
@@ -56,13 +62,13 @@ def run_mart_sql(con: duckdb.DuckDBPyConnection, sql: str, parameters: dict[str,
     execute(con, sql, **parameters)
 
 
-def _comment(con: duckdb.DuckDBPyConnection, spec: MartSpec) -> None:
-    def literal(text: str) -> str:
-        return "'" + text.replace("'", "''") + "'"
-
-    con.execute(f"COMMENT ON TABLE marts.{spec.name} IS {literal(spec.description)}")
+def comment_on(con: duckdb.DuckDBPyConnection, spec: MartSpec, schema: str = "marts") -> None:
+    """The mart's documentation as DuckDB comments, so BI tools show it too."""
+    con.execute(f"COMMENT ON TABLE {schema}.{spec.name} IS {literal(spec.description)}")
     for column, _, description in spec.columns:
-        con.execute(f'COMMENT ON COLUMN marts.{spec.name}."{column}" IS {literal(description)}')
+        con.execute(
+            f"COMMENT ON COLUMN {schema}.{spec.name}.{quote(column)} IS {literal(description)}"
+        )
 
 
 def _check_documented(con: duckdb.DuckDBPyConnection, spec: MartSpec) -> None:
@@ -98,7 +104,7 @@ def build_mart_asset(spec: MartSpec) -> dg.AssetsDefinition:
             try:
                 run_mart_sql(con, spec.sql, parameters)
                 _check_documented(con, spec)
-                _comment(con, spec)
+                comment_on(con, spec)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")

@@ -1,0 +1,55 @@
+"""The serving asset: the last step of every run, publishing the marts for BI tools."""
+
+from pathlib import Path
+
+import dagster as dg
+
+from cx_pipeline import catalog
+from cx_pipeline.marts.assets import MART_SPECS
+from cx_pipeline.resources import Serving, Warehouse
+from cx_pipeline.serving.publish import READABLE_BY, publish
+
+
+@dg.asset(
+    key=catalog.key("serving", "marts_snapshot"),
+    deps=[catalog.key("marts", spec.name) for spec in MART_SPECS],
+    group_name="serving",
+    kinds={"duckdb"},
+    owners=catalog.OWNERS,
+    pool=catalog.WAREHOUSE_POOL,
+    description=(
+        "Every mart, with its table and column comments, copied to the serving file "
+        f"(CX_SERVING_PATH) that BI tools open read-only; replaced atomically, readable by "
+        f"{READABLE_BY}. Personal data is masked unless CX_SERVING_PERSONAL_DATA=clear."
+    ),
+    metadata=catalog.table_metadata(
+        "marts",
+        "_snapshot",
+        [
+            ("published_at", "TIMESTAMPTZ", "When the snapshot was published."),
+            ("personal_data", "VARCHAR", "'masked' or 'clear'."),
+            ("tables", "VARCHAR[]", "The marts in the snapshot."),
+            ("readable_by", "VARCHAR", "Which DuckDB versions can open the file."),
+        ],
+    ),
+)
+def marts_snapshot(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, serving: Serving
+) -> dg.MaterializeResult:
+    parquet_dir = Path(serving.parquet_dir) if serving.parquet_dir else None
+    with warehouse.get_connection() as con:
+        result = publish(con, MART_SPECS, Path(serving.path), serving.personal_data, parquet_dir)
+    context.log.info(
+        f"published {len(result.rows)} marts to {result.path} in {result.seconds:.1f} s"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(result.path.resolve())),
+            "parquet_dir": str(result.parquet_dir.resolve()) if result.parquet_dir else "(off)",
+            "personal_data": serving.personal_data,
+            "readable_by": READABLE_BY,
+            "rows": dg.MetadataValue.md(
+                catalog.markdown_table(["table", "rows"], sorted(result.rows.items()))
+            ),
+        }
+    )

@@ -1,0 +1,127 @@
+"""Publishing the marts to the serving file that BI tools open.
+
+DuckDB allows one writer or many readers per file, and a BI tool holding the warehouse open
+would block the pipeline. So the marts are copied, with their comments, into a new file beside
+the serving path and renamed over it: a reader that has the old file open keeps reading the old
+snapshot (the rename does not touch it), a new connection sees the new one, and nobody ever sees
+half a snapshot. The file is written in DuckDB storage version 1.0, so DuckDB 1.0 and later
+(and the drivers built on them) can read it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from cx_pipeline.contract_sql import quote
+from cx_pipeline.marts.builder import MartSpec, comment_on
+from cx_pipeline.sql import literal
+
+STORAGE_VERSION = "v1.0.0"
+READABLE_BY = "DuckDB 1.0 and later"
+INFO_TABLE = "_snapshot"
+EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+PHONE = r"\+?\d[\d ().-]{7,}\d"
+
+
+@dataclass
+class Published:
+    path: Path
+    rows: dict[str, int] = field(default_factory=dict)
+    parquet_dir: Path | None = None
+    seconds: float = 0.0
+
+
+def masked(column: str, spec: MartSpec) -> str:
+    """The expression that publishes `column`: hashed identifiers, masked free text."""
+    name = quote(column)
+    if column in spec.personal_identifiers:
+        return f"CASE WHEN {name} IS NOT NULL THEN 'hash:' || left(sha256({name}), 16) END"
+    if column in spec.free_text:
+        return (
+            f"regexp_replace(regexp_replace({name}, {literal(EMAIL)}, '[email]', 'g'), "
+            f"{literal(PHONE)}, '[phone]', 'g')"
+        )
+    return name
+
+
+def _copy_table(con: duckdb.DuckDBPyConnection, spec: MartSpec, mask: bool) -> int:
+    columns = [c for c, _, _ in spec.columns]
+    select = ", ".join(f"{masked(c, spec)} AS {quote(c)}" if mask else quote(c) for c in columns)
+    con.execute(f"CREATE TABLE serving.marts.{spec.name} AS SELECT {select} FROM marts.{spec.name}")
+    comment_on(con, spec, schema="serving.marts")
+    return con.execute(f"SELECT count(*) FROM serving.marts.{spec.name}").fetchone()[0]
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    specs: tuple[MartSpec, ...],
+    target: Path,
+    personal_data: str = "masked",
+    parquet_dir: Path | None = None,
+) -> Published:
+    """Write every mart of `specs` to a new file and rename it over `target`."""
+    if personal_data not in ("masked", "clear"):
+        raise ValueError(
+            f"personal data setting must be 'masked' or 'clear', not {personal_data!r}"
+        )
+    started = time.perf_counter()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging_file = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    result = Published(target)
+    con.execute(
+        f"ATTACH {literal(str(staging_file))} AS serving (STORAGE_VERSION '{STORAGE_VERSION}')"
+    )
+    try:
+        con.execute("CREATE SCHEMA serving.marts")
+        for spec in specs:
+            result.rows[spec.name] = _copy_table(con, spec, mask=personal_data == "masked")
+        con.execute(
+            f"CREATE TABLE serving.marts.{INFO_TABLE} AS SELECT "
+            "$published_at::TIMESTAMPTZ AS published_at, $personal_data AS personal_data, "
+            "$tables::VARCHAR[] AS tables, $readable_by AS readable_by",
+            {
+                "published_at": dt.datetime.now(dt.UTC),
+                "personal_data": personal_data,
+                "tables": list(result.rows),
+                "readable_by": READABLE_BY,
+            },
+        )
+        con.execute(
+            f"COMMENT ON TABLE serving.marts.{INFO_TABLE} IS "
+            "'When this snapshot was published, and whether personal data is masked in it.'"
+        )
+        if parquet_dir is not None:
+            result.parquet_dir = _export_parquet(con, tuple(result.rows), parquet_dir)
+    except BaseException:
+        con.execute("DETACH serving")
+        staging_file.unlink(missing_ok=True)
+        raise
+    con.execute("DETACH serving")
+    os.replace(staging_file, target)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _export_parquet(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...], folder: Path) -> Path:
+    """One Parquet file per mart, written into a new folder that then replaces the old one."""
+    fresh = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.tmp")
+    fresh.mkdir(parents=True)
+    for table in tables:
+        con.execute(
+            f"COPY serving.marts.{table} TO {literal(str(fresh / f'{table}.parquet'))} "
+            "(FORMAT parquet, COMPRESSION zstd)"
+        )
+    retired = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.old")
+    if folder.exists():
+        folder.rename(retired)
+    fresh.rename(folder)
+    shutil.rmtree(retired, ignore_errors=True)
+    return folder

@@ -1,0 +1,166 @@
+"""The serving file: every mart with its docs, personal data masked, and readers that neither
+block the pipeline nor ever see half a snapshot."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cx_pipeline.marts.assets import MART_SPECS
+from cx_pipeline.marts.builder import MartSpec
+from cx_pipeline.serving.publish import INFO_TABLE, publish
+from cx_pipeline_tests.conftest import REPO_ROOT, materialize_all
+from cx_pipeline_tests.tiny_extracts import write_tiny_extracts
+
+
+def test_every_mart_is_served_with_its_comments(sample_warehouse: Path) -> None:
+    serving = sample_warehouse.with_name("cx_serving.duckdb")
+    with duckdb.connect(str(serving), read_only=True) as con:
+        (tags,) = con.execute(
+            "SELECT tags FROM duckdb_databases() WHERE path = ?", [str(serving)]
+        ).fetchone()
+        assert tags["storage_version"].startswith("v1.0.0")
+        served = dict(
+            con.execute(
+                "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'marts'"
+            ).fetchall()
+        )
+        assert set(served) == {s.name for s in MART_SPECS} | {INFO_TABLE}
+        undocumented = con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() "
+            "WHERE schema_name = 'marts' AND table_name <> ? AND comment IS NULL",
+            [INFO_TABLE],
+        ).fetchall()
+        assert undocumented == []
+        counts = {
+            s.name: con.execute(f"SELECT count(*) FROM marts.{s.name}").fetchone()[0]
+            for s in MART_SPECS
+        }
+    with duckdb.connect(str(sample_warehouse), read_only=True) as con:
+        for name, rows in counts.items():
+            assert con.execute(f"SELECT count(*) FROM marts.{name}").fetchone() == (rows,), name
+
+
+SPEC = MartSpec(
+    name="voices",
+    description="Test mart.",
+    columns=(
+        ("contact_email", "VARCHAR", "An identifier."),
+        ("comment", "VARCHAR", "Free text."),
+        ("score", "INTEGER", "Not personal."),
+    ),
+    deps=(),
+    personal_identifiers=("contact_email",),
+    free_text=("comment",),
+)
+
+
+@pytest.mark.parametrize("mode", ["masked", "clear"])
+def test_personal_data_is_masked_unless_asked(tmp_path: Path, mode: str) -> None:
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA marts")
+    con.execute(
+        "CREATE TABLE marts.voices AS SELECT 'ann@alpha.example' AS contact_email, "
+        "'Call me on +44 20 7946 0958 or mail Ann.Alpha@alpha.example, thanks' AS comment, "
+        "9 AS score"
+    )
+    target = tmp_path / "serving.duckdb"
+    published = publish(con, (SPEC,), target, personal_data=mode)
+    assert published.rows == {"voices": 1}
+    with duckdb.connect(str(target), read_only=True) as served:
+        row = served.execute("SELECT * FROM marts.voices").fetchone()
+        info = served.execute(f"SELECT personal_data FROM marts.{INFO_TABLE}").fetchone()
+    assert info == (mode,)
+    if mode == "clear":
+        assert row == con.execute("SELECT * FROM marts.voices").fetchone()
+    else:
+        email, comment, score = row
+        assert email.startswith("hash:") and "ann" not in email
+        assert comment == "Call me on [phone] or mail [email], thanks"
+        assert score == 9
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["serving.duckdb"]
+
+
+def test_parquet_export_replaces_the_folder(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA marts")
+    con.execute(
+        "CREATE TABLE marts.voices AS SELECT 'x' AS contact_email, 'y' AS comment, 1 AS score"
+    )
+    folder = tmp_path / "parquet"
+    for _ in range(2):
+        publish(con, (SPEC,), tmp_path / "serving.duckdb", parquet_dir=folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["voices.parquet"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["parquet", "serving.duckdb"]
+
+
+# A BI tool in a process of its own. "hold" keeps one connection open for the whole run (as a
+# connection pool does; DuckDB then keeps serving that process the snapshot it opened), "poll"
+# connects, reads every table of the snapshot and disconnects, over and over.
+READER = """
+import json, sys, time
+from pathlib import Path
+import duckdb
+
+path, mode, stop = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+SNAPSHOT = "SELECT published_at::VARCHAR, tables FROM marts._snapshot"
+held = duckdb.connect(path, read_only=True) if mode == "hold" else None
+seen, problems = [], []
+print("ready", flush=True)
+deadline = time.monotonic() + 120
+while not stop.exists() and time.monotonic() < deadline:
+    try:
+        con = held or duckdb.connect(path, read_only=True)
+        published, tables = con.execute(SNAPSHOT).fetchone()
+        for table in tables:
+            con.execute(f"SELECT count(*) FROM marts.{table}").fetchone()
+        if not seen or seen[-1] != published:
+            seen.append(published)
+        if held is None:
+            con.close()
+    except Exception as e:  # a lock, or a snapshot missing a table, would land here
+        problems.append(str(e))
+    time.sleep(0.02)
+print(json.dumps({"seen": seen, "problems": problems}))
+"""
+
+
+def start_reader(serving: Path, mode: str, stop: Path) -> subprocess.Popen:
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(serving), mode, str(stop)],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert reader.stdout is not None and reader.stdout.readline() == "ready\n"
+    return reader
+
+
+def test_readers_never_block_the_run_nor_see_half_a_snapshot(tmp_path: Path) -> None:
+    root = write_tiny_extracts(tmp_path / "extracts")
+    warehouse = tmp_path / "cx.duckdb"
+    materialize_all(root, warehouse)
+    serving, stop = tmp_path / "cx_serving.duckdb", tmp_path / "stop"
+    with duckdb.connect(str(serving), read_only=True) as con:
+        (before,) = con.execute("SELECT published_at::VARCHAR FROM marts._snapshot").fetchone()
+    readers = [start_reader(serving, mode, stop) for mode in ("hold", "poll")]
+    try:
+        materialize_all(root, warehouse)  # raises if a reader's lock got in the way
+        time.sleep(0.5)  # let the poller open the new snapshot
+        stop.touch()
+        holder, poller = (json.loads(r.communicate(timeout=60)[0]) for r in readers)
+    finally:
+        for reader in readers:
+            reader.kill()
+            reader.wait()
+    with duckdb.connect(str(serving), read_only=True) as con:
+        (after,) = con.execute("SELECT published_at::VARCHAR FROM marts._snapshot").fetchone()
+    assert after > before
+    assert holder == {"seen": [before], "problems": []}
+    assert poller == {"seen": [before, after], "problems": []}
