@@ -29,10 +29,21 @@ def _run(args: argparse.Namespace) -> int:
     import duckdb
 
     from cx_pipeline.definitions import defs
+    from cx_pipeline.partitions import delivered_days, range_tags
 
+    root = Path(settings.EXTRACT_ROOT.value())
+    days = delivered_days(root)
+    if not days:
+        print(
+            f"no delivery folders under {root.resolve()} (<source>/<YYYY-MM-DD>/)", file=sys.stderr
+        )
+        return 1
+    first = dt.date.fromisoformat(args.first) if args.first else days[0]
+    last = dt.date.fromisoformat(args.last) if args.last else days[-1]
+    print(f"loading deliveries {first} to {last} from {root.resolve()}")
     instance = dg.DagsterInstance.get() if args.persist else dg.DagsterInstance.ephemeral()
     result = defs.resolve_job_def("cx_daily").execute_in_process(
-        instance=instance, raise_on_error=False
+        instance=instance, raise_on_error=False, tags=range_tags(first, last)
     )
     if not result.success:
         for event in result.all_events:
@@ -42,6 +53,7 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     warehouse = settings.WAREHOUSE_PATH.value()
     print(f"\ncx_daily succeeded; warehouse: {Path(warehouse).resolve()}")
+    print(f"BI tools: open {Path(settings.SERVING_PATH.value()).resolve()} read-only")
     with duckdb.connect(warehouse, read_only=True) as con:
         for (table,) in con.execute(
             "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
@@ -89,12 +101,16 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--deliveries", type=int, default=3, help="number of daily deliveries")
     gen.set_defaults(func=_generate)
 
-    run = commands.add_parser("run", help="run the cx_daily job in this process")
+    run = commands.add_parser(
+        "run", help="run cx_daily in this process over the delivered days (a one-run backfill)"
+    )
     run.add_argument(
         "--persist",
         action="store_true",
         help="record the run in $DAGSTER_HOME so the UI shows it",
     )
+    run.add_argument("--from", dest="first", help="first delivery day to load (default: oldest)")
+    run.add_argument("--to", dest="last", help="last delivery day to load (default: newest)")
     run.set_defaults(func=_run)
 
     docs = commands.add_parser("docs", help="render docs/extracts.md from the contract")

@@ -87,10 +87,16 @@ EXTRA_COLUMN = (
 )
 
 
+def raw_table_columns(entity: Entity) -> list[tuple[str, str]]:
+    """(name, type) of a raw table: the contract's columns as text, lineage, extras."""
+    columns = [(c.name, "VARCHAR") for c in entity.columns]
+    return columns + [(name, sql_type) for name, sql_type, _ in (*LINEAGE_COLUMNS, EXTRA_COLUMN)]
+
+
 def raw_table_ddl(entity: Entity) -> str:
-    columns = [f"{quote(c.name)} VARCHAR" for c in entity.columns]
-    columns += [f"{name} {sql_type}" for name, sql_type, _ in (*LINEAGE_COLUMNS, EXTRA_COLUMN)]
-    body = ",\n    ".join(columns)
+    body = ",\n    ".join(
+        f"{quote(name)} {sql_type}" for name, sql_type in raw_table_columns(entity)
+    )
     return f"CREATE TABLE IF NOT EXISTS raw.{entity.name} (\n    {body}\n)"
 
 

@@ -6,15 +6,29 @@ import dagster as dg
 
 from cx_pipeline.ingest.assets import raw_assets
 from cx_pipeline.ingest.reference import industry_benchmarks
-from cx_pipeline.jobs import cx_daily_job, cx_daily_schedule
+from cx_pipeline.jobs import (
+    cx_daily_job,
+    cx_daily_schedule,
+    freshness_sensor,
+    mart_freshness_checks,
+    new_delivery_sensor,
+)
 from cx_pipeline.marts.assets import mart_assets
 from cx_pipeline.resources import build_resources
 from cx_pipeline.serving.assets import marts_snapshot
 from cx_pipeline.staging.assets import staging_assets
 
 defs = dg.Definitions(
-    assets=[*raw_assets, industry_benchmarks, *staging_assets, *mart_assets, marts_snapshot],
+    assets=[
+        *raw_assets,
+        industry_benchmarks,
+        *staging_assets,
+        *mart_assets,
+        marts_snapshot,
+    ],
+    asset_checks=[*mart_freshness_checks],
     jobs=[cx_daily_job],
     schedules=[cx_daily_schedule],
+    sensors=[new_delivery_sensor, freshness_sensor],
     resources=build_resources(),
 )

@@ -1,25 +1,108 @@
-"""The main job and its daily schedule."""
+"""How cx-pipeline runs unattended: the daily job, its schedule, the sensor that notices a new
+delivery, and freshness checks that make a stale mart visible."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
+import time
+
 import dagster as dg
 
-from cx_pipeline import settings
+from cx_pipeline import catalog, settings
+from cx_pipeline.contract import ENTITIES
+from cx_pipeline.marts.assets import MART_SPECS
+from cx_pipeline.partitions import DELIVERY_DAYS, day_files, delivered_days
+from cx_pipeline.resources import ExtractStore
 
 cx_daily_job = dg.define_asset_job(
     name="cx_daily",
     selection=dg.AssetSelection.all(),
+    partitions_def=DELIVERY_DAYS,
     description=(
-        "Loads every delivered extract into raw and quarantine, rebuilds staging and the marts."
+        "Loads the delivery days of its partition (or range) into raw and quarantine, then "
+        "rebuilds staging, the marts and the serving file from every loaded day."
     ),
     # DuckDB has one writer: steps run one after another in the run's own process.
     executor_def=dg.in_process_executor,
 )
 
-cx_daily_schedule = dg.ScheduleDefinition(
-    name="cx_daily_schedule",
+
+@dg.schedule(
     job=cx_daily_job,
     cron_schedule=settings.SCHEDULE_CRON.value(),
     execution_timezone=settings.SCHEDULE_TIMEZONE.value(),
-    description="Runs cx_daily once a day (CX_SCHEDULE_CRON, CX_SCHEDULE_TIMEZONE).",
+    description=(
+        "Runs cx_daily for the day's delivery (CX_SCHEDULE_CRON, CX_SCHEDULE_TIMEZONE); a "
+        "delivery not there yet is retried with backoff."
+    ),
 )
+def cx_daily_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    day = context.scheduled_execution_time.date().isoformat()
+    return dg.RunRequest(run_key=f"scheduled:{day}", partition_key=day)
+
+
+def _fingerprint(files: list) -> tuple[str, float]:
+    """What a day's delivery looks like now (names, sizes, modification times), and when its
+    newest file last changed."""
+    stats = [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+    digest = hashlib.sha256(json.dumps(stats).encode()).hexdigest()
+    return digest, max(s[2] for s in stats) / 1e9
+
+
+def _loaded_days(instance: dg.DagsterInstance) -> set[str]:
+    """Days Dagster has already loaded for every required entity."""
+    loaded: set[str] | None = None
+    for e in ENTITIES:
+        if e.optional:
+            continue
+        days = set(instance.get_materialized_partitions(catalog.key("raw", e.name)))
+        loaded = days if loaded is None else loaded & days
+    return loaded or set()
+
+
+@dg.sensor(
+    job=cx_daily_job,
+    minimum_interval_seconds=60,
+    description=(
+        "Launches cx_daily for a delivery day whose folder is new or has changed since it was "
+        "last requested, once its files have stopped changing (CX_SENSOR_SETTLE_SECONDS). "
+        "Days Dagster has already loaded are not launched again."
+    ),
+)
+def new_delivery_sensor(
+    context: dg.SensorEvaluationContext, extracts: ExtractStore
+) -> dg.SensorResult:
+    requested: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+    partitions = set(DELIVERY_DAYS.get_partition_keys())
+    settle = float(settings.SENSOR_SETTLE_SECONDS.value())
+    loaded = _loaded_days(context.instance) if not requested else set()
+    runs, waiting = [], []
+    for day in delivered_days(extracts.path):
+        key = day.isoformat()
+        if key not in partitions:
+            context.log.warning(f"{key}: delivered, but before CX_PARTITIONS_START; ignored")
+            continue
+        fingerprint, newest = _fingerprint(day_files(extracts.path, day))
+        if requested.get(key) == fingerprint:
+            continue
+        if time.time() - newest < settle:
+            waiting.append(key)
+            continue
+        if key not in requested and key in loaded:
+            requested[key] = fingerprint  # loaded before this sensor ran: nothing to do
+            continue
+        requested[key] = fingerprint
+        runs.append(dg.RunRequest(run_key=f"{key}:{fingerprint[:16]}", partition_key=key))
+    if waiting:
+        context.log.info(f"waiting for deliveries still being written: {', '.join(waiting)}")
+    return dg.SensorResult(run_requests=runs, cursor=json.dumps(requested, sort_keys=True))
+
+
+# A mart not rebuilt for more than a day and a bit is stale: the check warns in the UI.
+mart_freshness_checks = dg.build_last_update_freshness_checks(
+    assets=[catalog.key("marts", spec.name) for spec in MART_SPECS],
+    lower_bound_delta=dt.timedelta(hours=26),
+)
+freshness_sensor = dg.build_sensor_for_freshness_checks(freshness_checks=mart_freshness_checks)

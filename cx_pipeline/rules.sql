@@ -103,3 +103,77 @@ CREATE OR REPLACE TEMP MACRO influence_weight(level) AS
         WHEN 'influencer' THEN 1.5
         ELSE 1.0
     END;
+
+-- The first day of the calendar quarter of a UTC timestamp in the reporting timezone.
+CREATE OR REPLACE TEMP MACRO local_quarter(ts, tz) AS
+    CAST(date_trunc('quarter', timezone(tz, ts)) AS DATE);
+
+-- First day of the trailing 12-month window of the NPS benchmarks and account NPS: the 12
+-- calendar months that end with the as-of date's month (which counts up to the as-of date).
+CREATE OR REPLACE TEMP MACRO trailing_12_months_start(as_of) AS
+    CAST(date_trunc('month', CAST(as_of AS DATE)) - INTERVAL 11 MONTH AS DATE);
+
+-- erfc(x) = 1 - erf(x) for x >= 0, by Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7).
+-- Written as the tail itself, so small p-values keep their precision.
+CREATE OR REPLACE TEMP MACRO erfc_nonnegative(x) AS
+    (0.254829592 * (1.0 / (1.0 + 0.3275911 * x))
+     - 0.284496736 * pow(1.0 / (1.0 + 0.3275911 * x), 2)
+     + 1.421413741 * pow(1.0 / (1.0 + 0.3275911 * x), 3)
+     - 1.453152027 * pow(1.0 / (1.0 + 0.3275911 * x), 4)
+     + 1.061405429 * pow(1.0 / (1.0 + 0.3275911 * x), 5))
+    * exp(-x * x);
+
+-- Standard normal cumulative distribution function P(Z <= z).
+CREATE OR REPLACE TEMP MACRO normal_cdf(z) AS
+    CASE
+        WHEN z >= 0 THEN 1.0 - 0.5 * erfc_nonnegative(z / sqrt(2.0))
+        ELSE 0.5 * erfc_nonnegative(-z / sqrt(2.0))
+    END;
+
+-- Two-sided p-value of a z statistic: P(|Z| >= |z|) (capped at 1 against the approximation).
+CREATE OR REPLACE TEMP MACRO two_sided_p_value(z) AS
+    CASE WHEN z IS NOT NULL THEN least(1.0, 2.0 * normal_cdf(-abs(z))) END;
+
+-- Significance level of every test the marts report: p < 0.05 is significant.
+CREATE OR REPLACE TEMP MACRO significance_level() AS CAST(0.05 AS DOUBLE);
+
+-- Sampling variance of one NPS measurement in fraction units (NPS / 100):
+-- (p + d - (p - d)^2) / n, with p and d the promoter and detractor shares; null when n = 0.
+CREATE OR REPLACE TEMP MACRO nps_variance(promoters, detractors, responses) AS
+    CASE WHEN responses > 0 THEN
+        (1.0 * promoters / responses + 1.0 * detractors / responses
+         - pow(1.0 * promoters / responses - 1.0 * detractors / responses, 2))
+        / responses
+    END;
+
+-- Two-sample z-test of the NPS difference a - b between independent samples:
+-- z = (nps_a - nps_b) / 100 / sqrt(var_a + var_b). Null when either sample has no responses, or
+-- when both variances are 0 (e.g. only passives on both sides), where the test is undefined.
+CREATE OR REPLACE TEMP MACRO nps_difference_z(
+    promoters_a, detractors_a, responses_a, promoters_b, detractors_b, responses_b
+) AS
+    CASE
+        WHEN nps_variance(promoters_a, detractors_a, responses_a)
+             + nps_variance(promoters_b, detractors_b, responses_b) > 0
+        THEN (nps(promoters_a, detractors_a, responses_a)
+              - nps(promoters_b, detractors_b, responses_b)) / 100.0
+             / sqrt(nps_variance(promoters_a, detractors_a, responses_a)
+                    + nps_variance(promoters_b, detractors_b, responses_b))
+    END;
+
+-- Two-sided p-value of that z-test.
+CREATE OR REPLACE TEMP MACRO nps_difference_p_value(
+    promoters_a, detractors_a, responses_a, promoters_b, detractors_b, responses_b
+) AS
+    two_sided_p_value(nps_difference_z(
+        promoters_a, detractors_a, responses_a, promoters_b, detractors_b, responses_b));
+
+-- Category of a B2B account from its decision-weighted NPS: 'promoter' when its weighted promoter
+-- voice outweighs its weighted detractor voice (NPS > 0), 'detractor' when the reverse (< 0),
+-- 'passive' when they balance (= 0, e.g. only passives); null without responses.
+CREATE OR REPLACE TEMP MACRO nps_account_category(weighted_nps) AS
+    CASE
+        WHEN weighted_nps > 0 THEN 'promoter'
+        WHEN weighted_nps < 0 THEN 'detractor'
+        WHEN weighted_nps = 0 THEN 'passive'
+    END;

@@ -27,6 +27,16 @@ EXTRACT_ROOT = Setting(
     "data/sample",
     "Folder holding the extracts as <source>/<YYYY-MM-DD>/<entity>.<ext>.",
 )
+PARTITIONS_START = Setting(
+    "CX_PARTITIONS_START",
+    "2024-01-01",
+    "First delivery day (YYYY-MM-DD) that exists as a daily partition.",
+)
+SENSOR_SETTLE_SECONDS = Setting(
+    "CX_SENSOR_SETTLE_SECONDS",
+    "60",
+    "The delivery sensor waits until a day's newest file is this old (still being copied?).",
+)
 REFERENCE_ROOT = Setting(
     "CX_REFERENCE_ROOT",
     "data/reference",
@@ -108,6 +118,8 @@ SCHEDULE_TIMEZONE = Setting(
 
 ALL_SETTINGS: tuple[Setting, ...] = (
     EXTRACT_ROOT,
+    PARTITIONS_START,
+    SENSOR_SETTLE_SECONDS,
     REFERENCE_ROOT,
     WAREHOUSE_PATH,
     SERVING_PATH,

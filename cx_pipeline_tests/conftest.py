@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import duckdb
 import pytest
 
 from cx_pipeline.definitions import defs
+from cx_pipeline.partitions import delivered_days, range_tags
 from cx_pipeline.resources import CxSettings, ExtractStore, Serving, Warehouse
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -31,12 +33,23 @@ def all_assets() -> list[dg.AssetsDefinition]:
 
 
 def materialize_all(
-    extract_root: Path, warehouse_path: Path, **settings: object
+    extract_root: Path,
+    warehouse_path: Path,
+    raise_on_error: bool = True,
+    days: tuple[dt.date, dt.date] | None = None,
+    selection: dg.AssetSelection | None = None,
+    **settings: object,
 ) -> dg.ExecuteInProcessResult:
+    """The graph (or `selection` of it) in one run over every delivery day under the root, or
+    over `days`."""
+    delivered = delivered_days(extract_root)
+    first, last = days or (delivered[0], delivered[-1])
     return dg.materialize(
         all_assets(),
         resources=make_resources(extract_root, warehouse_path, **settings),
-        raise_on_error=True,
+        selection=selection,
+        raise_on_error=raise_on_error,
+        tags=range_tags(first, last),
     )
 
 

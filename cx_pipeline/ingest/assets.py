@@ -1,4 +1,10 @@
-"""Raw assets: one per contract entity, loading every delivery found under the extract root."""
+"""Raw assets: one per contract entity, partitioned by delivery day.
+
+A run loads the deliveries of its partition (or range of partitions, in one step) and replaces
+those days in raw and quarantine. A file that cannot be loaded fails without retry: rerunning
+bad data gives the same answer. A missing delivery for a single day is retried with backoff,
+since the files may still be on their way.
+"""
 
 import datetime as dt
 
@@ -7,9 +13,12 @@ import dagster as dg
 from cx_pipeline import catalog
 from cx_pipeline.contract import ENTITIES, Entity
 from cx_pipeline.ingest.extracts import find_deliveries, stray_folders
-from cx_pipeline.ingest.loader import ensure_tables, load_delivery
+from cx_pipeline.ingest.loader import ExtractError, ensure_tables, load_delivery
+from cx_pipeline.partitions import DELIVERY_DAYS
 from cx_pipeline.quality.checks import check_specs, raw_check_results
 from cx_pipeline.resources import CxSettings, ExtractStore, Warehouse
+
+MISSING_DELIVERY_RETRIES = dg.RetryPolicy(max_retries=3, delay=120, backoff=dg.Backoff.EXPONENTIAL)
 
 
 def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
@@ -28,6 +37,9 @@ def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
         ),
         metadata=catalog.table_metadata("raw", entity.name, catalog.raw_columns(entity)),
         check_specs=check_specs("raw", entity),
+        partitions_def=DELIVERY_DAYS,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        retry_policy=MISSING_DELIVERY_RETRIES,
     )
     def raw_asset(
         context: dg.AssetExecutionContext,
@@ -38,18 +50,24 @@ def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
         root = extracts.path
         for folder in stray_folders(root, entity.source):
             context.log.warning(f"ignoring {folder}: not a delivery folder (YYYY-MM-DD)")
-        deliveries = find_deliveries(root, entity)
+        days = sorted(dt.date.fromisoformat(k) for k in context.partition_keys)
+        deliveries = [d for d in find_deliveries(root, entity) if d.day in set(days)]
         if not deliveries and not entity.optional:
+            when = str(days[0]) if len(days) == 1 else f"{days[0]} to {days[-1]}"
             raise dg.Failure(
-                f"no extract files for {entity.qualified_name}: expected {patterns} "
-                f"under {root.resolve()}"
+                f"no extract files for {entity.qualified_name} delivered {when}: expected "
+                f"{patterns} under {root.resolve()}",
+                allow_retries=len(days) == 1,
             )
         loaded_at = dt.datetime.now(dt.UTC)
         loads = []
         with warehouse.get_connection() as con:
             ensure_tables(con, entity)
             for i, delivery in enumerate(deliveries, start=1):
-                load = load_delivery(con, entity, delivery, root, loaded_at)
+                try:
+                    load = load_delivery(con, entity, delivery, root, loaded_at)
+                except ExtractError as e:
+                    raise dg.Failure(str(e), allow_retries=False) from e
                 loads.append(load)
                 context.log.info(
                     f"{entity.qualified_name} {delivery.day} ({i}/{len(deliveries)}): "

@@ -24,6 +24,7 @@ from cx_pipeline.contract_sql import (
     broken_rules_expression,
     quarantine_table_ddl,
     quote,
+    raw_table_columns,
     raw_table_ddl,
     record_json,
 )
@@ -203,12 +204,13 @@ def _load_file(
         extra = f"to_json(struct_pack({fields}))"
     else:
         extra = "CAST(NULL AS JSON)"
+    targets = ", ".join(quote(name) for name, _ in raw_table_columns(entity))
     this_file = {"day": day, "file": result.source_file}
     try:
         execute(
             con,
             f"""
-            INSERT INTO raw.{entity.name}
+            INSERT INTO raw.{entity.name} ({targets})
             SELECT {", ".join(selects)}, $day, $file, {row_number_sql}, $loaded_at, {extra}
             FROM {relation}
             """,
@@ -249,9 +251,22 @@ def _load_file(
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
+    """Create the entity's raw and quarantine tables, or add the columns a newer contract has
+    to those an older version of cx-pipeline created (rows loaded before get nulls)."""
     con.execute(raw_table_ddl(entity))
     con.execute(quarantine_table_ddl(entity))
     con.execute(AUDIT_LOADS_DDL)
+    existing = {
+        name
+        for (name,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() "
+            "WHERE schema_name = 'raw' AND table_name = $table",
+            {"table": entity.name},
+        ).fetchall()
+    }
+    for name, sql_type in raw_table_columns(entity):
+        if name not in existing:
+            con.execute(f"ALTER TABLE raw.{entity.name} ADD COLUMN {quote(name)} {sql_type}")
 
 
 def load_delivery(

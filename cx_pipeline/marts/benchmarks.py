@@ -1,4 +1,5 @@
-"""Benchmark mart: own NPS and churn against industry references and the seed targets."""
+"""Benchmark marts: own NPS and churn against industry references and the seed targets, and
+each segment against the company."""
 
 from __future__ import annotations
 
@@ -37,4 +38,80 @@ BENCHMARKS = MartSpec(
     ),
 )
 
-SPECS = (BENCHMARKS,)
+SEGMENT_BENCHMARKS = MartSpec(
+    name="segment_benchmarks",
+    description=(
+        "Each segment (region, industry, revenue tier, tenure band, influence level) against the "
+        "company: NPS over the trailing 12 calendar months with the gap to the company NPS and "
+        "whether it is significant (z-test of the segment against the rest of the company), "
+        "and for region, industry and revenue tier the monthly logo churn pooled over the "
+        "latest 12 complete months against the company's; both against the seed targets "
+        "(NPS >= 70, monthly churn <= 5%)."
+    ),
+    columns=(
+        (
+            "segment_type",
+            "VARCHAR",
+            "region, industry, revenue_tier, tenure_band or influence_level.",
+        ),
+        (
+            "segment",
+            "VARCHAR",
+            "The segment's value; 'unknown' without account or contact. Revenue tier and tenure "
+            "band are the account's when the answer was given (churn: at the month's start).",
+        ),
+        ("responses", "BIGINT", "Responses of the segment in the 12-month window."),
+        ("nps", "DOUBLE", "The segment's NPS in the window; null without responses."),
+        ("nps_moe_95", "DOUBLE", "95% margin of error of that NPS (adjusted Wald)."),
+        ("nps_rank", "BIGINT", "Rank of the NPS within the segment type, 1 = highest."),
+        ("low_sample", "BOOLEAN", "Responses below the low-sample threshold (default 30)."),
+        ("company_responses", "BIGINT", "All responses in the window."),
+        ("company_nps", "DOUBLE", "The company's NPS over all responses in the window."),
+        ("nps_gap", "DOUBLE", "nps - company_nps, in points."),
+        (
+            "nps_gap_p_value",
+            "DOUBLE",
+            "Two-sided p-value of the z-test between the segment and the rest of the company; "
+            "null when either side has no responses.",
+        ),
+        (
+            "gap_significant",
+            "BOOLEAN",
+            "True when nps_gap_p_value < 0.05: the segment really differs from the rest.",
+        ),
+        ("nps_target", "DOUBLE", "Seed NPS target (top echelon), from the reference file."),
+        ("meets_nps_target", "BOOLEAN", "nps >= nps_target."),
+        (
+            "customer_months",
+            "BIGINT",
+            "Sum over the 12 complete months of the segment's accounts active at the month's "
+            "start (marts.churn_by_segment); null for tenure_band and influence_level.",
+        ),
+        ("customers_lost", "BIGINT", "Of those, accounts not active at the month's end."),
+        (
+            "churn_rate_pct",
+            "DOUBLE",
+            "Monthly logo churn: 100 x customers_lost / customer_months; null if none.",
+        ),
+        (
+            "company_churn_pct",
+            "DOUBLE",
+            "The same pooled monthly churn of all accounts (marts.churn_by_month).",
+        ),
+        ("churn_gap", "DOUBLE", "churn_rate_pct - company_churn_pct, in percentage points."),
+        ("churn_target_pct", "DOUBLE", "Seed monthly churn target, from the reference file."),
+        ("meets_churn_target", "BOOLEAN", "churn_rate_pct <= churn_target_pct."),
+    ),
+    deps=(
+        catalog.key("staging", "nps_responses"),
+        catalog.key("staging", "contacts"),
+        catalog.key("staging", "accounts"),
+        catalog.key("staging", "subscriptions"),
+        catalog.key("marts", "contact_segments"),
+        catalog.key("marts", "churn_by_month"),
+        catalog.key("marts", "churn_by_segment"),
+        catalog.key("raw", "industry_benchmarks"),
+    ),
+)
+
+SPECS = (BENCHMARKS, SEGMENT_BENCHMARKS)

@@ -1,4 +1,10 @@
-"""Churn marts: logo churn by month."""
+"""Churn marts: logo churn by month and segment, revenue retention, cohort retention, survival,
+and the lost accounts that praised the product before leaving.
+
+All of them share one churn rule (DESIGN.md, Decisions): the customer is the account, active on
+a day per active_on() in rules.sql, and lost in a month when active on the day before it and not
+on its last day. Each SQL file states the rule again for the analyst who opens only that file.
+"""
 
 from __future__ import annotations
 
@@ -20,4 +26,153 @@ CHURN_BY_MONTH = MartSpec(
     deps=(catalog.key("staging", "subscriptions"),),
 )
 
-SPECS = (CHURN_BY_MONTH,)
+CHURN_BY_SEGMENT = MartSpec(
+    name="churn_by_segment",
+    description=(
+        "Monthly logo churn per account segment (region, industry, revenue tier, tenure band), "
+        "with the rule of churn_by_month: the segments of one type add up to it every month. "
+        "Tier and tenure are taken at the month's start; tier from 12 x the account's MRR then. "
+        "Complete months only."
+    ),
+    columns=(
+        ("month", "DATE", "First day of the calendar month."),
+        ("segment_type", "VARCHAR", "region, industry, revenue_tier or tenure_band."),
+        (
+            "segment",
+            "VARCHAR",
+            "The segment's value, e.g. 'EMEA', 'enterprise' or '0-5 months'; 'unknown' if missing.",
+        ),
+        (
+            "customers_at_start",
+            "BIGINT",
+            "Accounts of the segment active on the last day before the month.",
+        ),
+        ("customers_lost", "BIGINT", "Of those, accounts not active on the month's last day."),
+        ("churn_rate_pct", "DOUBLE", "100 x customers_lost / customers_at_start; null if none."),
+    ),
+    deps=(catalog.key("staging", "subscriptions"), catalog.key("staging", "accounts")),
+)
+
+REVENUE_RETENTION_BY_MONTH = MartSpec(
+    name="revenue_retention_by_month",
+    description=(
+        "Monthly revenue churn, gross (GRR) and net (NRR) revenue retention from MRR, over the "
+        "accounts active at the month's start (MRR on the day before the month vs on its last "
+        "day). New customers' MRR is in none of the figures. Complete months only."
+    ),
+    columns=(
+        ("month", "DATE", "First day of the calendar month."),
+        ("customers_at_start", "BIGINT", "Accounts active on the last day before the month."),
+        (
+            "mrr_at_start",
+            "DECIMAL(38,2)",
+            "Their MRR on that day: mrr of their subscriptions active then.",
+        ),
+        ("churned_mrr", "DECIMAL(38,2)", "Start MRR of the accounts lost in the month."),
+        (
+            "contraction_mrr",
+            "DECIMAL(38,2)",
+            "Decreases from start MRR to MRR on the month's last day, of accounts kept.",
+        ),
+        (
+            "expansion_mrr",
+            "DECIMAL(38,2)",
+            "Increases from start MRR to MRR on the month's last day, of accounts kept.",
+        ),
+        (
+            "gross_revenue_churn_pct",
+            "DOUBLE",
+            "100 x (churned + contraction) / mrr_at_start; null when there is no start MRR.",
+        ),
+        (
+            "grr_pct",
+            "DOUBLE",
+            "Gross revenue retention: 100 x (start - churned - contraction) / start.",
+        ),
+        (
+            "nrr_pct",
+            "DOUBLE",
+            "Net revenue retention: 100 x (start - churned - contraction + expansion) / start.",
+        ),
+    ),
+    deps=(catalog.key("staging", "subscriptions"),),
+)
+
+COHORT_RETENTION = MartSpec(
+    name="cohort_retention",
+    description=(
+        "Logo retention by start cohort: of the accounts whose first subscription started in a "
+        "month, how many are active at the end of each month since, up to the last complete "
+        "month."
+    ),
+    columns=(
+        ("cohort_month", "DATE", "Month of the accounts' first subscription start."),
+        ("months_since_start", "BIGINT", "k: the row is about the end of month cohort_month + k."),
+        ("cohort_customers", "BIGINT", "Accounts in the cohort."),
+        ("customers_active", "BIGINT", "Of those, accounts active on the last day of month k."),
+        ("retention_pct", "DOUBLE", "100 x customers_active / cohort_customers."),
+    ),
+    deps=(catalog.key("staging", "subscriptions"),),
+)
+
+SURVIVAL_BY_SEGMENT = MartSpec(
+    name="survival_by_segment",
+    description=(
+        "Kaplan-Meier survival of accounts by whole months of tenure since their first "
+        "subscription start, for all accounts and by region and revenue tier: lost accounts end "
+        "on lost_on, live ones are censored at the as-of date."
+    ),
+    columns=(
+        ("segment_type", "VARCHAR", "all, region or revenue_tier."),
+        (
+            "segment",
+            "VARCHAR",
+            "The segment's value ('all' for all accounts); tier from 12 x the MRR on the "
+            "account's last day as a customer.",
+        ),
+        ("month", "BIGINT", "t: whole months of tenure (0 = the first month)."),
+        ("at_risk", "BIGINT", "Accounts whose tenure reached t whole months."),
+        ("lost", "BIGINT", "Accounts lost with t whole months of tenure."),
+        ("censored", "BIGINT", "Live accounts with t whole months of tenure on the as-of date."),
+        (
+            "survival_pct",
+            "DOUBLE",
+            "Kaplan-Meier estimate, in %, of accounts still customers after t + 1 whole months: "
+            "100 x product over months 0..t of (1 - lost / at_risk).",
+        ),
+    ),
+    deps=(catalog.key("staging", "subscriptions"), catalog.key("marts", "account_segments")),
+)
+
+PRAISE_BUT_CANCEL = MartSpec(
+    name="praise_but_cancel",
+    description=(
+        "Lost accounts whose latest NPS answer before they left was a promoter or passive: "
+        "churn a detractor alert would have missed, with the cancel reason and the MRR lost."
+    ),
+    columns=(
+        ("account_id", "VARCHAR", "CRM account identifier."),
+        ("name", "VARCHAR", "Account name."),
+        ("region", "VARCHAR", "Sales region."),
+        ("revenue_tier", "VARCHAR", "SMB, mid-market or enterprise from 12 x mrr_lost."),
+        ("lost_on", "DATE", "Day the account's last subscription ended."),
+        ("last_nps_score", "BIGINT", "Score of the latest answer before the account was lost."),
+        ("last_nps_category", "VARCHAR", "promoter or passive."),
+        ("last_nps_on", "DATE", "Day of that answer."),
+        ("cancel_reason", "VARCHAR", "Cancel reason of the subscription that ended last."),
+        ("mrr_lost", "DECIMAL(38,2)", "MRR of the account on the day before lost_on."),
+    ),
+    deps=(
+        *(catalog.key("staging", t) for t in ("subscriptions", "nps_responses", "contacts")),
+        catalog.key("marts", "account_segments"),
+    ),
+)
+
+SPECS = (
+    CHURN_BY_MONTH,
+    CHURN_BY_SEGMENT,
+    REVENUE_RETENTION_BY_MONTH,
+    COHORT_RETENTION,
+    SURVIVAL_BY_SEGMENT,
+    PRAISE_BUT_CANCEL,
+)

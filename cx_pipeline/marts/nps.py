@@ -1,4 +1,5 @@
-"""NPS marts: by month and by account segment."""
+"""NPS marts: by month and quarter (with the significance of each change), by segment, by B2B
+account, and the closed-loop list of recent detractors."""
 
 from __future__ import annotations
 
@@ -23,25 +24,80 @@ NPS_MEASURES: tuple[tuple[str, str, str], ...] = (
     ),
 )
 
+
+def change_columns(period: str) -> tuple[tuple[str, str, str], ...]:
+    """The change-significance columns, worded for the period they compare with."""
+    return (
+        (
+            "nps_change",
+            "DOUBLE",
+            f"NPS minus the previous {period}'s NPS, in points; null for the first {period} or "
+            "when either has no responses.",
+        ),
+        (
+            "nps_change_p_value",
+            "DOUBLE",
+            f"Two-sided p-value of the change: z = (NPS - previous {period}'s NPS) / 100 / "
+            "sqrt(var + previous var), each var = (p + d - (p - d)^2) / n with p, d the promoter "
+            "and detractor shares; null when either n = 0 or both variances are 0.",
+        ),
+        (
+            "nps_change_significant",
+            "BOOLEAN",
+            "True when nps_change_p_value < 0.05: the change is unlikely to be sampling noise.",
+        ),
+    )
+
+
 NPS_BY_MONTH = MartSpec(
     name="nps_by_month",
     description=(
-        "Net Promoter Score per calendar month in the reporting timezone, with sample size and "
-        "95% margin of error. Months without responses have 0 responses and a null NPS."
+        "Net Promoter Score per calendar month in the reporting timezone, with sample size, "
+        "95% margin of error, and the change from the previous month with its significance "
+        "(two-sample z-test). Months without responses have 0 responses and a null NPS."
     ),
-    columns=(("month", "DATE", "First day of the calendar month."), *NPS_MEASURES),
+    columns=(
+        ("month", "DATE", "First day of the calendar month."),
+        *NPS_MEASURES,
+        *change_columns("month"),
+    ),
+    deps=(catalog.key("staging", "nps_responses"),),
+)
+
+NPS_BY_QUARTER = MartSpec(
+    name="nps_by_quarter",
+    description=(
+        "Net Promoter Score per calendar quarter in the reporting timezone, with sample size, "
+        "95% margin of error, and the change from the previous quarter with its significance "
+        "(two-sample z-test). The latest quarter runs to the as-of date; quarters without "
+        "responses have 0 responses and a null NPS."
+    ),
+    columns=(
+        ("quarter", "DATE", "First day of the calendar quarter."),
+        *NPS_MEASURES,
+        *change_columns("quarter"),
+    ),
     deps=(catalog.key("staging", "nps_responses"),),
 )
 
 NPS_BY_SEGMENT = MartSpec(
     name="nps_by_segment",
     description=(
-        "Net Promoter Score by account segment (region, industry, revenue tier, tenure band) over "
-        "all responses up to the as-of date; responses without a known account are 'unknown'."
+        "Net Promoter Score by segment (account region, industry, revenue tier and tenure band; "
+        "survey touchpoint; respondent influence level) over all responses up to the as-of "
+        "date; responses without a known account, touchpoint or contact are 'unknown'."
     ),
     columns=(
-        ("segment_type", "VARCHAR", "region, industry, revenue_tier or tenure_band."),
-        ("segment", "VARCHAR", "The segment's value, e.g. 'EMEA' or 'enterprise'."),
+        (
+            "segment_type",
+            "VARCHAR",
+            "region, industry, revenue_tier, tenure_band, touchpoint or influence_level.",
+        ),
+        (
+            "segment",
+            "VARCHAR",
+            "The segment's value, e.g. 'EMEA', 'enterprise', 'support' or 'c_level'.",
+        ),
         *NPS_MEASURES,
     ),
     deps=(
@@ -49,7 +105,115 @@ NPS_BY_SEGMENT = MartSpec(
         catalog.key("staging", "contacts"),
         catalog.key("staging", "accounts"),
         catalog.key("staging", "subscriptions"),
+        catalog.key("marts", "contact_segments"),
     ),
 )
 
-SPECS = (NPS_BY_MONTH, NPS_BY_SEGMENT)
+NPS_BY_ACCOUNT = MartSpec(
+    name="nps_by_account",
+    description=(
+        "B2B account-level NPS over the trailing 12 calendar months to the as-of date, one row "
+        "per account that answered, rolled up three ways: every response (response-level), "
+        "each contact's latest answer once (relationship), and responses weighted by the "
+        "respondent's influence (C-level 3, senior manager 2.5, decision maker 2, influencer "
+        "1.5, others 1). The account category follows the decision-weighted NPS: promoter "
+        "above 0, detractor below 0, passive at 0."
+    ),
+    columns=(
+        ("account_id", "VARCHAR", "CRM account identifier (the response's, else the contact's)."),
+        ("name", "VARCHAR", "Account name; null if the account is not in the CRM."),
+        ("region", "VARCHAR", "Sales region."),
+        ("industry", "VARCHAR", "Industry."),
+        ("revenue_tier", "VARCHAR", "SMB, mid-market or enterprise from current ARR."),
+        ("arr", "DECIMAL(18,2)", "Annual recurring revenue from the CRM."),
+        ("responses", "BIGINT", "Responses of the account in the window."),
+        ("promoters", "BIGINT", "Of those, scoring 9-10."),
+        ("passives", "BIGINT", "Of those, scoring 7-8."),
+        ("detractors", "BIGINT", "Of those, scoring 0-6."),
+        (
+            "nps_all_responses",
+            "DOUBLE",
+            "Response-level NPS: 100 x (promoters - detractors) / responses.",
+        ),
+        (
+            "respondents",
+            "BIGINT",
+            "Distinct contacts who answered, plus each answer without a contact.",
+        ),
+        (
+            "nps_latest_per_contact",
+            "DOUBLE",
+            "NPS over each respondent's latest answer in the window, counted once.",
+        ),
+        ("mean_score", "DOUBLE", "Average 0-10 score of the responses."),
+        (
+            "nps_decision_weighted",
+            "DOUBLE",
+            "100 x (sum of promoter weights - sum of detractor weights) / sum of weights, each "
+            "response weighted by influence_weight() of its respondent's influence level.",
+        ),
+        (
+            "account_category",
+            "VARCHAR",
+            "promoter (decision-weighted NPS > 0), detractor (< 0) or passive (= 0).",
+        ),
+        ("last_response_on", "DATE", "Day of the account's latest response in the window."),
+        (
+            "low_sample",
+            "BOOLEAN",
+            "True when responses are below the low-sample threshold (default 30).",
+        ),
+    ),
+    deps=(
+        catalog.key("staging", "nps_responses"),
+        catalog.key("staging", "contacts"),
+        catalog.key("staging", "accounts"),
+        catalog.key("marts", "contact_segments"),
+    ),
+)
+
+DETRACTOR_FOLLOWUP = MartSpec(
+    name="detractor_followup",
+    description=(
+        "Closed-loop work list: every detractor answer (0-6) of the 90 days to the as-of date, "
+        "with the account, its ARR, the respondent's influence level, the comment and the "
+        "account's open tickets. Work it by followup_rank: biggest ARR first, then newest."
+    ),
+    columns=(
+        (
+            "followup_rank",
+            "BIGINT",
+            "Order to follow up in: 1 first; ARR descending (none last), then newest answer.",
+        ),
+        ("response_id", "VARCHAR", "Survey response identifier."),
+        ("submitted_on", "DATE", "Day the answer was submitted (reporting timezone)."),
+        ("account_id", "VARCHAR", "The response's account, else the respondent's account."),
+        ("account_name", "VARCHAR", "Account name."),
+        ("region", "VARCHAR", "Sales region."),
+        ("revenue_tier", "VARCHAR", "SMB, mid-market or enterprise from current ARR."),
+        ("arr", "DECIMAL(18,2)", "Annual recurring revenue from the CRM."),
+        ("contact_id", "VARCHAR", "Respondent (CRM contact id)."),
+        (
+            "influence_level",
+            "VARCHAR",
+            "Respondent's influence level from the job title; 'unknown' without a contact.",
+        ),
+        ("touchpoint", "VARCHAR", "Moment the survey was sent at."),
+        ("score", "BIGINT", "Likelihood to recommend, 0-6."),
+        ("comment", "VARCHAR", "The respondent's free-text answer to 'why?'."),
+        (
+            "open_tickets",
+            "BIGINT",
+            "Support tickets of the account with status new, open or pending.",
+        ),
+    ),
+    deps=(
+        catalog.key("staging", "nps_responses"),
+        catalog.key("staging", "contacts"),
+        catalog.key("staging", "accounts"),
+        catalog.key("staging", "tickets"),
+        catalog.key("marts", "contact_segments"),
+    ),
+)
+
+SPECS = (NPS_BY_MONTH, NPS_BY_QUARTER, NPS_BY_SEGMENT, NPS_BY_ACCOUNT, DETRACTOR_FOLLOWUP)

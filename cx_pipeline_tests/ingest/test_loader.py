@@ -5,13 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import dagster as dg
-
 from cx_pipeline.contract import entity
 from cx_pipeline.ingest.extracts import find_deliveries
 from cx_pipeline.ingest.loader import DeliveryLoad, load_delivery
 from cx_pipeline.resources import Warehouse
-from cx_pipeline_tests.conftest import all_assets, make_resources, materialize_all
+from cx_pipeline_tests.conftest import materialize_all
 from cx_pipeline_tests.tiny_extracts import DELIVERY, NPS_RESPONSES, write_tiny_extracts
 
 HEADER = "response_id,contact_id,account_id,survey_id,touchpoint,submitted_at,score,comment\n"
@@ -50,11 +48,7 @@ def test_a_bad_file_fails_the_run_and_leaves_yesterdays_tables(tmp_path: Path, q
     materialize_all(root, tmp_path / "cx.duckdb")
     before = query("SELECT count(*) FROM staging.nps_responses")
     (root / "surveys" / DELIVERY / "nps_responses.csv").write_text("response_id,score\nR1,9\n")
-    result = dg.materialize(
-        all_assets(),
-        resources=make_resources(root, tmp_path / "cx.duckdb"),
-        raise_on_error=False,
-    )
+    result = materialize_all(root, tmp_path / "cx.duckdb", raise_on_error=False)
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "missing required column(s) submitted_at" in str(failure.event_specific_data.error)

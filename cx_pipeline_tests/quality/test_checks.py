@@ -10,18 +10,14 @@ import pytest
 from cx_pipeline.contract import ENTITIES
 from cx_pipeline.definitions import defs
 from cx_pipeline.quality.checks import RAW_CHECKS, STAGING_CHECKS
-from cx_pipeline_tests.conftest import all_assets, make_resources
+from cx_pipeline_tests.conftest import materialize_all
 from cx_pipeline_tests.tiny_extracts import DELIVERY, NPS_RESPONSES, write_tiny_extracts
 
 BAD_SCORE = "R14,C1,A1,rel-q1,relationship,2026-03-06T10:00:00Z,11,\n"
 
 
 def run(root: Path, tmp_path: Path, **settings: object) -> dg.ExecuteInProcessResult:
-    return dg.materialize(
-        all_assets(),
-        resources=make_resources(root, tmp_path / "cx.duckdb", **settings),
-        raise_on_error=False,
-    )
+    return materialize_all(root, tmp_path / "cx.duckdb", raise_on_error=False, **settings)
 
 
 def evaluation(result: dg.ExecuteInProcessResult, asset: str, check: str):

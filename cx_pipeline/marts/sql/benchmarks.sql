@@ -13,8 +13,7 @@ WITH responses AS (
     LEFT JOIN staging.contacts AS c ON c.contact_id = r.contact_id
     LEFT JOIN staging.accounts AS a ON a.account_id = coalesce(r.account_id, c.account_id)
     WHERE local_day(r.submitted_at, $timezone) <= $as_of
-      AND local_month(r.submitted_at, $timezone)
-          > CAST(date_trunc('month', CAST($as_of AS DATE)) - INTERVAL 12 MONTH AS DATE)
+      AND local_month(r.submitted_at, $timezone) >= trailing_12_months_start($as_of)
 ),
 nps_counts AS (
     SELECT

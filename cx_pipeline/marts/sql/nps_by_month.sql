@@ -1,6 +1,9 @@
 -- NPS per calendar month in the reporting timezone. Every response counts in the month it was
 -- submitted (response-level NPS). A month without responses still has a row: 0 responses and a
 -- null NPS. Bands, NPS and its margin of error come from the rules in cx_pipeline/rules.sql.
+-- The change from the previous calendar month is tested with a two-sample z-test on NPS
+-- (nps_difference_p_value in rules.sql); it is null for the first month and whenever this or the
+-- previous month has no responses. Significant means p < 0.05 (significance_level()).
 CREATE OR REPLACE TABLE marts.nps_by_month AS
 WITH responses AS (
     SELECT
@@ -27,6 +30,25 @@ counts AS (
     FROM months
     LEFT JOIN responses USING (month)
     GROUP BY months.month
+),
+with_previous AS (
+    SELECT
+        *,
+        lag(responses) OVER (ORDER BY month) AS previous_responses,
+        lag(promoters) OVER (ORDER BY month) AS previous_promoters,
+        lag(detractors) OVER (ORDER BY month) AS previous_detractors
+    FROM counts
+),
+changes AS (
+    SELECT
+        *,
+        nps(promoters, detractors, responses)
+            - nps(previous_promoters, previous_detractors, previous_responses) AS nps_change,
+        nps_difference_p_value(
+            promoters, detractors, responses,
+            previous_promoters, previous_detractors, previous_responses
+        ) AS nps_change_p_value
+    FROM with_previous
 )
 SELECT
     month,
@@ -36,6 +58,9 @@ SELECT
     detractors,
     nps(promoters, detractors, responses) AS nps,
     nps_moe_95(promoters, detractors, responses) AS nps_moe_95,
-    responses < $low_sample AS low_sample
-FROM counts
+    responses < $low_sample AS low_sample,
+    nps_change,
+    nps_change_p_value,
+    nps_change_p_value < significance_level() AS nps_change_significant
+FROM changes
 ORDER BY month;

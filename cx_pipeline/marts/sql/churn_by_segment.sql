@@ -1,0 +1,103 @@
+-- Logo churn per calendar month and account segment, with exactly the churn rule of
+-- marts.churn_by_month (the customer is the account; active_on() in rules.sql):
+--   customers_at_start of month m : accounts active on the last day before m
+--   customers_lost in m           : of those, accounts not active at the start of m+1 (its last day)
+-- An ended_at after the as-of date has not happened yet; only complete months are reported.
+--
+-- Each account counted at the start of a month falls in exactly one segment of each type, taken
+-- at that start, so the segments of one type add up to marts.churn_by_month:
+--   region, industry  from the CRM account ('unknown' when missing)
+--   revenue_tier      revenue_tier() of the account's ARR on the day before the month, measured
+--                     as 12 x the MRR of its active subscriptions. (accounts.arr is today's figure:
+--                     0 for every lost account, which would put every loss in SMB.)
+--   tenure_band       tenure_band() of the whole months from the account's first subscription
+--                     start to the first day of the month
+-- Every segment seen in any month has a row in every month (0 at start: null churn rate).
+CREATE OR REPLACE TABLE marts.churn_by_segment AS
+WITH subscriptions AS (
+    SELECT
+        account_id,
+        mrr,
+        local_day(started_at, $timezone) AS start_day,
+        CASE WHEN local_day(ended_at, $timezone) <= $as_of
+             THEN local_day(ended_at, $timezone) END AS end_day
+    FROM staging.subscriptions
+    WHERE local_day(started_at, $timezone) <= $as_of
+),
+customer_since AS (
+    SELECT account_id, min(start_day) AS first_start_day
+    FROM subscriptions
+    GROUP BY account_id
+),
+months AS (
+    SELECT
+        month,
+        CAST(month - INTERVAL 1 DAY AS DATE) AS day_before,
+        CAST(month + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) AS last_day
+    FROM (
+        SELECT CAST(unnest(generate_series(
+            CAST(date_trunc('month', min(start_day)) AS DATE),
+            CAST(date_trunc('month', CAST($as_of AS DATE)) AS DATE),
+            INTERVAL 1 MONTH
+        )) AS DATE) AS month
+        FROM subscriptions
+    )
+    WHERE CAST(month + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) <= $as_of
+),
+account_months AS (
+    SELECT
+        m.month,
+        s.account_id,
+        bool_or(active_on(s.start_day, s.end_day, m.day_before)) AS active_at_start,
+        bool_or(active_on(s.start_day, s.end_day, m.last_day)) AS active_at_end,
+        coalesce(sum(s.mrr) FILTER (WHERE active_on(s.start_day, s.end_day, m.day_before)), 0)
+            AS mrr_at_start
+    FROM months AS m
+    JOIN subscriptions AS s ON s.start_day <= m.last_day
+    GROUP BY m.month, s.account_id
+),
+customers AS (
+    SELECT
+        am.month,
+        am.account_id,
+        NOT am.active_at_end AS is_lost,
+        coalesce(a.region, 'unknown') AS region,
+        coalesce(a.industry, 'unknown') AS industry,
+        revenue_tier(12 * am.mrr_at_start, $mid_market_from, $enterprise_from) AS revenue_tier,
+        tenure_band(date_sub('month', c.first_start_day, am.month)) AS tenure_band
+    FROM account_months AS am
+    JOIN customer_since AS c USING (account_id)
+    LEFT JOIN staging.accounts AS a USING (account_id)
+    WHERE am.active_at_start
+),
+customer_segments AS (
+    UNPIVOT customers
+    ON region, industry, revenue_tier, tenure_band
+    INTO NAME segment_type VALUE segment
+),
+segments AS (
+    SELECT DISTINCT segment_type, segment FROM customer_segments
+),
+counts AS (
+    SELECT
+        m.month,
+        s.segment_type,
+        s.segment,
+        count(c.account_id) AS customers_at_start,
+        count(c.account_id) FILTER (WHERE c.is_lost) AS customers_lost
+    FROM months AS m
+    CROSS JOIN segments AS s
+    LEFT JOIN customer_segments AS c
+        ON c.month = m.month AND c.segment_type = s.segment_type AND c.segment = s.segment
+    GROUP BY m.month, s.segment_type, s.segment
+)
+SELECT
+    month,
+    segment_type,
+    segment,
+    customers_at_start,
+    customers_lost,
+    CASE WHEN customers_at_start > 0
+         THEN 100.0 * customers_lost / customers_at_start END AS churn_rate_pct
+FROM counts
+ORDER BY month, segment_type, segment;

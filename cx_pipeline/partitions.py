@@ -1,0 +1,40 @@
+"""Delivery days: the daily partitions of the raw layer, and the days an extract root holds.
+
+A partition is the day an extract was delivered (its folder's date), for event sources and CRM
+snapshots alike. Staging and the marts are not partitioned: they are rebuilt from every loaded
+day, so a late or re-delivered day changes them the same way a full run would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+
+from cx_pipeline import settings
+from cx_pipeline.contract import ENTITIES
+from cx_pipeline.ingest.extracts import find_deliveries
+
+# end_offset=1: today's folder can be loaded today.
+DELIVERY_DAYS = dg.DailyPartitionsDefinition(
+    start_date=settings.PARTITIONS_START.value(), end_offset=1
+)
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+
+
+def delivered_days(root: Path) -> list[dt.date]:
+    """Every day with a delivery folder holding some entity's file, oldest first."""
+    return sorted({d.day for e in ENTITIES for d in find_deliveries(root, e)})
+
+
+def range_tags(first: dt.date, last: dt.date) -> dict[str, str]:
+    """Run tags that make one run load every day from `first` to `last`."""
+    return {RANGE_START: first.isoformat(), RANGE_END: last.isoformat()}
+
+
+def day_files(root: Path, day: dt.date) -> list[Path]:
+    """All files delivered for `day`, across sources."""
+    return sorted(
+        f for e in ENTITIES for d in find_deliveries(root, e) if d.day == day for f in d.files
+    )

@@ -1,0 +1,220 @@
+"""Segment benchmarks: each segment's NPS gap and its significance, churn per segment and the seed
+targets, by hand on nps_extracts, and the planted regional NPS recovered from the sample."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from statistics import NormalDist
+from typing import Any
+
+import duckdb
+import pytest
+
+from cx_pipeline.generate import TRUTH_FILE
+from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all
+from cx_pipeline_tests.marts.nps_extracts import write_nps_extracts
+
+Query = Callable[..., list[tuple]]
+NPS_TOLERANCE_SE = 3.0  # planted vs measured regional NPS, in standard errors
+
+
+def gap_p_value(p: int, d: int, n: int, company: tuple[int, int, int]) -> float:
+    """Two-sided p-value of segment vs rest of the company, written from the formula."""
+    rest_p, rest_d, rest_n = company[0] - p, company[1] - d, company[2] - n
+
+    def variance(p: int, d: int, n: int) -> float:
+        return (p / n + d / n - (p / n - d / n) ** 2) / n
+
+    z = ((p - d) / n - (rest_p - rest_d) / rest_n) / math.sqrt(
+        variance(p, d, n) + variance(rest_p, rest_d, rest_n)
+    )
+    return 2 * NormalDist().cdf(-abs(z))
+
+
+@pytest.fixture(scope="module")
+def bench_query(tmp_path_factory: pytest.TempPathFactory) -> Query:
+    root = tmp_path_factory.mktemp("benchmarks")
+    materialize_all(write_nps_extracts(root / "extracts"), root / "cx.duckdb")
+
+    def run(sql: str, params: object = None) -> list[tuple]:
+        with duckdb.connect(str(root / "cx.duckdb"), read_only=True) as con:
+            return con.execute(sql, params).fetchall()
+
+    return run
+
+
+def cells(query: Query, segment_type: str) -> dict[str, tuple]:
+    return {
+        r[0]: r[1:]
+        for r in query(
+            "SELECT segment, responses, nps, nps_rank, company_responses, company_nps, nps_gap, "
+            "nps_gap_p_value, gap_significant, meets_nps_target, customer_months, "
+            "customers_lost, churn_rate_pct, company_churn_pct, churn_gap, meets_churn_target "
+            "FROM marts.segment_benchmarks WHERE segment_type = ?",
+            [segment_type],
+        )
+    }
+
+
+# Window Apr-25..Mar-26: all responses but N01, 26 in all: 12 P (Oct 1, Jan 8, Feb 2, Mar 1),
+# 5 passives, 9 D (Dec 1, Jan 1, Feb 6, Mar 1) -> company NPS 100 x 3 / 26 = 11.5.
+COMPANY = (12, 9, 26)
+COMPANY_NPS = 300 / 26
+# Churn over the complete months Oct-25..Mar-26 (tiny_extracts' docstring): 2 lost of 17.
+COMPANY_CHURN = 200 / 17
+
+
+def test_regions_against_the_company(bench_query: Query) -> None:
+    rows = cells(bench_query, "region")
+    # (promoters, detractors, n) per region, by hand from nps_extracts:
+    #   EMEA  A2 N02 N08 N09 N22, A6 N03 N11 N13 N20 N23: 5 P, 2 D of 9 -> 33.3
+    #   APAC  A3 N10 N12 N21 N27: 2 P, 1 D of 4 -> 25
+    #   North America  A1: 5 P, 3 D of 9 -> 22.2
+    #   unknown  N24 (no account): 1 passive -> 0
+    #   LATAM  A4 N04 N14 N19: 3 D of 3 -> -100
+    counts = {
+        "EMEA": (5, 2, 9),
+        "APAC": (2, 1, 4),
+        "North America": (5, 3, 9),
+        "unknown": (0, 0, 1),
+        "LATAM": (0, 3, 3),
+    }
+    # Customer-months and losses (tiny_extracts): A1 Nov-Mar 5, none lost; A2 Nov-Jan 3 + A6
+    # Nov-Mar 5, both lost; A3 Dec-Mar 4; A4 starts and ends inside December: in no count.
+    churn = {
+        "EMEA": (8, 2),
+        "APAC": (4, 0),
+        "North America": (5, 0),
+        "unknown": (0, 0),
+        "LATAM": (0, 0),
+    }
+    assert set(rows) == set(counts)
+    for rank, region in enumerate(counts, start=1):
+        p, d, n = counts[region]
+        nps = 100 * (p - d) / n
+        months, lost = churn[region]
+        rate = 100 * lost / months if months else None
+        p_value = gap_p_value(p, d, n, COMPANY)
+        assert rows[region] == (
+            n,
+            pytest.approx(nps),
+            rank,
+            26,
+            pytest.approx(COMPANY_NPS),
+            pytest.approx(nps - COMPANY_NPS),
+            pytest.approx(p_value, abs=1e-6),
+            p_value < 0.05,
+            False,  # nobody reaches NPS 70
+            months,
+            lost,
+            None if rate is None else pytest.approx(rate),
+            pytest.approx(COMPANY_CHURN),
+            None if rate is None else pytest.approx(rate - COMPANY_CHURN),
+            None if rate is None else rate <= 5,
+        ), region
+    # Only LATAM's all-detractor answers are far enough from the rest to be significant.
+    assert [r for r, cell in rows.items() if cell[7]] == ["LATAM"]
+
+
+def test_revenue_tier_is_the_tier_at_the_time(bench_query: Query) -> None:
+    """Tiers come from 12 x MRR active on the answer day / at the month's start (today's CRM ARR
+    when nothing was active): A1 12 x 500 SMB; A2 12 x 4000, A4 (lapsed: CRM 20k), A6 12 x 1000
+    mid-market; A3 12 x 9000 = 108k enterprise."""
+    rows = cells(bench_query, "revenue_tier")
+    summary = {tier: (cell[0], cell[9], cell[10]) for tier, cell in rows.items()}
+    assert summary == {
+        "SMB": (9, 5, 0),
+        "mid-market": (12, 8, 2),  # A2 4 + A4 3 + A6 5 answers; A2 and A6 lost
+        "enterprise": (4, 4, 0),
+        "unknown": (1, 0, 0),  # N24 has no account
+    }
+    # mid-market: P = A2 N02 N08 N09 + A6 N11 N13 = 5; D = A2 N22 + A4 N04 N14 N19 + A6 N20 = 5.
+    assert rows["mid-market"][1] == pytest.approx(0.0)
+    assert rows["mid-market"][6] == pytest.approx(gap_p_value(5, 5, 12, COMPANY), abs=1e-6)
+
+
+def test_influence_levels_and_targets(bench_query: Query) -> None:
+    rows = cells(bench_query, "influence_level")
+    counts = {  # the window drops N01, one of C3's senior_manager answers
+        "c_level": (0, 2, 2),
+        "senior_manager": (4, 2, 8),
+        "decision_maker": (0, 4, 4),
+        "influencer": (1, 0, 2),
+        "end_user": (5, 1, 7),
+        "unknown": (2, 0, 3),
+    }
+    assert set(rows) == set(counts)
+    for level, (p, d, n) in counts.items():
+        assert rows[level][:2] == (n, pytest.approx(100 * (p - d) / n)), level
+        assert rows[level][6] == pytest.approx(gap_p_value(p, d, n, COMPANY), abs=1e-6)
+        # Churn is a property of accounts, not of respondents.
+        assert rows[level][9:] == (None, None, None, None, None, None), level
+    targets = bench_query(
+        "SELECT DISTINCT nps_target, churn_target_pct FROM marts.segment_benchmarks"
+    )
+    assert targets == [(70.0, 5.0)]
+
+
+def test_company_figures_match_marts_benchmarks(bench_query: Query) -> None:
+    own = dict(
+        bench_query(
+            "SELECT metric, own_value FROM marts.benchmarks WHERE scope = 'all' "
+            "AND comparison = 'target'"
+        )
+    )
+    assert own == {
+        "nps": pytest.approx(COMPANY_NPS),
+        "monthly_logo_churn_pct": pytest.approx(COMPANY_CHURN),
+    }
+
+
+# --- the committed sample ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def truth() -> dict[str, Any]:
+    return json.loads((SAMPLE_ROOT / TRUTH_FILE).read_text())
+
+
+def test_sample_ranks_regions_as_planted(sample_query: Query, truth: dict) -> None:
+    rows = sample_query(
+        "SELECT segment, responses, nps, nps_rank, gap_significant, meets_nps_target "
+        "FROM marts.segment_benchmarks WHERE segment_type = 'region' ORDER BY nps_rank"
+    )
+    planted = truth["nps_by_region"]
+    assert [r[0] for r in rows] == sorted(planted, key=planted.get, reverse=True)
+    assert [r[0] for r in rows] == ["North America", "EMEA", "APAC", "LATAM"]
+    assert [r[3] for r in rows] == [1, 2, 3, 4]
+    significant = {r[0] for r in rows if r[4]}
+    assert {"North America", "LATAM"} <= significant
+    for region, n, nps, *_ in rows:
+        # 12 months of answers estimate the planted NPS within their sampling error.
+        # Standard error under the planted band probabilities.
+        p = truth["nps_band_probabilities"][region]["promoter"]
+        d = truth["nps_band_probabilities"][region]["detractor"]
+        se = 100 * math.sqrt((p + d - (p - d) ** 2) / n)
+        assert abs(nps - planted[region]) <= NPS_TOLERANCE_SE * se, region
+    assert not any(r[5] for r in rows)  # no region reaches the NPS >= 70 target
+
+
+def test_sample_segment_churn_adds_up_to_the_company(sample_query: Query) -> None:
+    (months, lost, company_pct) = sample_query(
+        "SELECT sum(customers_at_start), sum(customers_lost), "
+        "100.0 * sum(customers_lost) / sum(customers_at_start) FROM marts.churn_by_month "
+        "WHERE month > (SELECT max(month) FROM marts.churn_by_month) - INTERVAL 12 MONTH"
+    )[0]
+    sums = sample_query(
+        "SELECT segment_type, sum(customer_months), sum(customers_lost), "
+        "min(company_churn_pct), max(company_churn_pct) FROM marts.segment_benchmarks "
+        "WHERE segment_type IN ('region', 'industry', 'revenue_tier') GROUP BY 1"
+    )
+    assert len(sums) == 3
+    for kind, kind_months, kind_lost, low, high in sums:
+        assert (kind_months, kind_lost) == (months, lost), kind
+        assert low == high == pytest.approx(company_pct), kind
+    (benchmark,) = sample_query(
+        "SELECT DISTINCT own_value FROM marts.benchmarks WHERE metric = 'monthly_logo_churn_pct'"
+    )[0]
+    assert benchmark == pytest.approx(company_pct)

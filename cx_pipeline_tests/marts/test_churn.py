@@ -1,0 +1,549 @@
+"""Churn family: answers worked out by hand on a tiny fixture, planted truths on the sample.
+
+The tiny fixture is `churn_extracts` (as of 2026-03-31, UTC). Its subscriptions, as active days
+[start, end), with MRR:
+  A1  S1 400 from 2025-10-15; S6 100 2025-12-01 -> 2026-03-31
+  A2  S2 4000 2025-10-20 -> 2026-01-10
+  A3  S3 9000 2025-11-05 -> 2026-02-01; S4 12500 from 2026-02-01 (end 15 Apr: future)
+  A4  S5 1500 2025-12-03 -> 2025-12-20 (starts and ends in one month)
+  A6  S7 1000 2025-10-01 -> 2026-03-01
+  A7  S8 250 2024-10-10 -> 2026-02-14; S9 50 2025-06-01 -> 2026-02-14
+  A8  S10 2000 2025-11-10 -> 2026-01-05; S11 1500 from 2026-01-20
+Customers at the start of each month (active on the day before) and lost by its last day:
+  Oct-24 none; Nov-24 .. Oct-25 A7 only, never lost
+  Nov-25 A1 A2 A6 A7 (4)          lost none
+  Dec-25 A1 A2 A3 A6 A7 A8 (6)    lost none (A4 starts and ends inside December: in neither)
+  Jan-26 the same 6               lost A2 (A8 is back on 20 Jan: not a loss)
+  Feb-26 A1 A3 A6 A7 A8 (5)       lost A7 (A3's same-day plan change is not a loss)
+  Mar-26 A1 A3 A6 A8 (4)          lost A6
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import pytest
+
+from cx_pipeline import catalog
+from cx_pipeline.generate import TRUTH_FILE
+from cx_pipeline.resources import RULES_SQL
+from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all
+from cx_pipeline_tests.marts.churn_extracts import write_churn_extracts
+
+Query = Callable[..., list[tuple]]
+
+CHURN_MARTS = (
+    "churn_by_month",
+    "churn_by_segment",
+    "revenue_retention_by_month",
+    "cohort_retention",
+    "survival_by_segment",
+    "praise_but_cancel",
+)
+SEGMENT_TYPES = ("region", "industry", "revenue_tier", "tenure_band")
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Query:
+    """The churn marts (and only what they need) built once from the churn fixture."""
+    root = tmp_path_factory.mktemp("churn")
+    warehouse = root / "cx.duckdb"
+    selection = dg.AssetSelection.assets(
+        *(catalog.key("marts", name) for name in CHURN_MARTS)
+    ).upstream()
+    materialize_all(write_churn_extracts(root / "extracts"), warehouse, selection=selection)
+    return _reader(warehouse)
+
+
+def _reader(path: Path) -> Query:
+    def run(sql: str, params: object = None) -> list[tuple]:
+        with duckdb.connect(str(path), read_only=True) as con:
+            return con.execute(sql, params).fetchall()
+
+    return run
+
+
+def months_between(first: str, last: str) -> list[str]:
+    """'YYYY-MM' keys from first to last inclusive."""
+    y, m = map(int, first.split("-"))
+    keys = []
+    while f"{y:04d}-{m:02d}" <= last:
+        keys.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return keys
+
+
+def kaplan_meier(lifetimes: list[tuple[int, bool]]) -> list[tuple[int, int, int, int, float]]:
+    """Product-limit estimate from (whole months of tenure, lost?) pairs, written the textbook
+    way (a running product), independently of the SQL's exp(sum(ln(...)))."""
+    rows, survival = [], 1.0
+    for t in range(max(tenure for tenure, _ in lifetimes) + 1):
+        at_risk = sum(1 for tenure, _ in lifetimes if tenure >= t)
+        lost = sum(1 for tenure, is_lost in lifetimes if tenure == t and is_lost)
+        censored = sum(1 for tenure, is_lost in lifetimes if tenure == t and not is_lost)
+        survival *= 1 - lost / at_risk
+        rows.append((t, at_risk, lost, censored, 100 * survival))
+    return rows
+
+
+def test_fixture_is_loaded_whole(tiny: Query) -> None:
+    counts = tiny(
+        "SELECT (SELECT count(*) FROM staging.accounts), (SELECT count(*) FROM "
+        "staging.subscriptions), (SELECT count(*) FROM staging.nps_responses)"
+    )
+    assert counts == [(8, 11, 16)]
+
+
+def test_churn_by_month_of_the_fixture(tiny: Query) -> None:
+    """The base every segment must add up to (see the module docstring)."""
+    rows = tiny(
+        "SELECT strftime(month, '%Y-%m'), customers_at_start, customers_lost "
+        "FROM marts.churn_by_month ORDER BY month"
+    )
+    expected = {m: (1, 0) for m in months_between("2024-11", "2025-10")}
+    expected |= {
+        "2024-10": (0, 0),
+        "2025-11": (4, 0),
+        "2025-12": (6, 0),
+        "2026-01": (6, 1),
+        "2026-02": (5, 1),
+        "2026-03": (4, 1),
+    }
+    assert rows == sorted((m, *v) for m, v in expected.items())
+
+
+def test_churn_by_segment_adds_up_to_churn_by_month(tiny: Query) -> None:
+    assert_segments_add_up(tiny)
+
+
+def assert_segments_add_up(query: Query) -> None:
+    mismatches = query(
+        """
+        SELECT c.month, t.segment_type
+        FROM marts.churn_by_month AS c
+        CROSS JOIN (SELECT unnest(?) AS segment_type) AS t
+        LEFT JOIN (
+            SELECT month, segment_type, sum(customers_at_start) AS n, sum(customers_lost) AS lost
+            FROM marts.churn_by_segment GROUP BY ALL
+        ) AS s USING (month, segment_type)
+        WHERE coalesce(s.n, -1) <> c.customers_at_start OR s.lost <> c.customers_lost
+        """,
+        [list(SEGMENT_TYPES)],
+    )
+    assert mismatches == []
+
+
+def test_churn_by_segment_hand_computed(tiny: Query) -> None:
+    rows = {
+        (m, t, s): (n, lost, pct)
+        for m, t, s, n, lost, pct in tiny(
+            "SELECT strftime(month, '%Y-%m'), segment_type, segment, customers_at_start, "
+            "customers_lost, churn_rate_pct FROM marts.churn_by_segment"
+        )
+    }
+    # Segments that ever had a customer at a month's start; every one has a row every month.
+    # LATAM and Education (A4) never did: A4 started and ended inside December.
+    segments = {(t, s) for _, t, s in rows}
+    assert segments == {
+        ("region", "APAC"),
+        ("region", "EMEA"),
+        ("region", "North America"),
+        *(("industry", i) for i in ("Healthcare", "Manufacturing", "Media", "Retail", "Software")),
+        *(("revenue_tier", t) for t in ("SMB", "mid-market", "enterprise")),
+        *(("tenure_band", b) for b in ("0-5 months", "6-11 months", "1-2 years")),
+    }
+    assert len(rows) == 18 * len(segments)
+    # Region: EMEA = A2 A6 A7, North America = A1 A8, APAC = A3.
+    # Tier from 12 x MRR on the day before the month: SMB = A1 (4800-6000) and A7 (3000-3600);
+    # mid-market = A2 (48000), A6 (12000, although the CRM now says ARR 0) and A8 (24000, 18000
+    # after its gap); enterprise = A3 (108000, then 150000).
+    expected = {
+        ("2026-01", "region", "EMEA"): (3, 1, 100 / 3),
+        ("2026-01", "region", "North America"): (2, 0, 0.0),
+        ("2026-01", "region", "APAC"): (1, 0, 0.0),
+        ("2026-02", "region", "EMEA"): (2, 1, 50.0),
+        ("2026-03", "region", "EMEA"): (1, 1, 100.0),
+        ("2026-03", "region", "North America"): (2, 0, 0.0),
+        ("2026-01", "revenue_tier", "SMB"): (2, 0, 0.0),
+        ("2026-01", "revenue_tier", "mid-market"): (3, 1, 100 / 3),
+        ("2026-01", "revenue_tier", "enterprise"): (1, 0, 0.0),
+        ("2026-02", "revenue_tier", "SMB"): (2, 1, 50.0),
+        ("2026-02", "revenue_tier", "mid-market"): (2, 0, 0.0),
+        ("2026-03", "revenue_tier", "SMB"): (1, 0, 0.0),
+        ("2026-03", "revenue_tier", "mid-market"): (2, 1, 50.0),
+        ("2026-02", "industry", "Manufacturing"): (1, 1, 100.0),
+        ("2024-10", "region", "EMEA"): (0, 0, None),
+    }
+    for cell, (n, lost, pct) in expected.items():
+        assert rows[cell] == (n, lost, pytest.approx(pct) if pct is not None else None), cell
+    # Tenure band at the month's start, whole months since the first start: A7 (since 10 Oct
+    # 2024) has 5 months on 1 Apr 2025, 6 on 1 May, 11 on 1 Oct, 12 on 1 Nov 2025; everyone else
+    # started in Oct-Nov 2025, so is 0-5 months through March 2026.
+    bands = ("0-5 months", "6-11 months", "1-2 years")
+    by_month = {
+        m: tuple(rows[(m, "tenure_band", b)][:2] for b in bands)
+        for m in months_between("2024-10", "2026-03")
+    }
+    expected_bands = {"2024-10": ((0, 0), (0, 0), (0, 0))}
+    expected_bands |= {m: ((1, 0), (0, 0), (0, 0)) for m in months_between("2024-11", "2025-04")}
+    expected_bands |= {m: ((0, 0), (1, 0), (0, 0)) for m in months_between("2025-05", "2025-10")}
+    expected_bands |= {
+        "2025-11": ((3, 0), (0, 0), (1, 0)),
+        "2025-12": ((5, 0), (0, 0), (1, 0)),
+        "2026-01": ((5, 1), (0, 0), (1, 0)),
+        "2026-02": ((4, 0), (0, 0), (1, 1)),
+        "2026-03": ((4, 1), (0, 0), (0, 0)),
+    }
+    assert by_month == expected_bands
+
+
+def test_revenue_retention_hand_computed(tiny: Query) -> None:
+    rows = {
+        m: (n, float(start), float(churned), float(contraction), float(expansion), grc, grr, nrr)
+        for m, n, start, churned, contraction, expansion, grc, grr, nrr in tiny(
+            "SELECT strftime(month, '%Y-%m'), customers_at_start, mrr_at_start, churned_mrr, "
+            "contraction_mrr, expansion_mrr, gross_revenue_churn_pct, grr_pct, nrr_pct "
+            "FROM marts.revenue_retention_by_month"
+        )
+    }
+    flat = (0.0, 100.0, 100.0)
+    expected: dict[str, tuple[Any, ...]] = {
+        # Nothing active on 30 Sep 2024: no start MRR, no percentages.
+        "2024-10": (0, 0.0, 0.0, 0.0, 0.0, None, None, None),
+        # Jun-25: A7's add-on (50) starts on 1 Jun: 250 -> 300, NRR 120.
+        "2025-06": (1, 250.0, 0.0, 0.0, 50.0, 0.0, 100.0, 120.0),
+        # Nov-25: A1 400 + A2 4000 + A6 1000 + A7 300; nothing changes.
+        "2025-11": (4, 5700.0, 0.0, 0.0, 0.0, *flat),
+        # Dec-25: + A3 9000 + A8 2000; A1's add-on (100) starts 1 Dec. A4 is new: left out.
+        "2025-12": (6, 16700.0, 0.0, 0.0, 100.0, 0.0, 100.0, 100 * 16800 / 16700),
+        # Jan-26: A2 lost (4000); A8 back at 1500 instead of 2000 (contraction 500).
+        "2026-01": (6, 16800.0, 4000.0, 500.0, 0.0, 100 * 4500 / 16800, *[100 * 12300 / 16800] * 2),
+        # Feb-26: A7 lost (250 + 50); A3 moves from 9000 to 12500 on 1 Feb (expansion 3500).
+        "2026-02": (
+            5,
+            12300.0,
+            300.0,
+            0.0,
+            3500.0,
+            100 * 300 / 12300,
+            100 * 12000 / 12300,
+            100 * 15500 / 12300,
+        ),
+        # Mar-26: A6 lost (1000); A1's add-on ends on 31 Mar, the last day (contraction 100).
+        "2026-03": (4, 15500.0, 1000.0, 100.0, 0.0, 100 * 1100 / 15500, *[100 * 14400 / 15500] * 2),
+    }
+    expected |= {m: (1, 250.0, 0.0, 0.0, 0.0, *flat) for m in months_between("2024-11", "2025-05")}
+    expected |= {m: (1, 300.0, 0.0, 0.0, 0.0, *flat) for m in months_between("2025-07", "2025-10")}
+    assert rows.keys() == expected.keys()
+    for month, row in expected.items():
+        assert rows[month] == tuple(pytest.approx(v) if v is not None else None for v in row), month
+
+
+def test_cohort_retention_hand_computed(tiny: Query) -> None:
+    rows = tiny(
+        "SELECT strftime(cohort_month, '%Y-%m'), months_since_start, cohort_customers, "
+        "customers_active, retention_pct FROM marts.cohort_retention "
+        "ORDER BY cohort_month, months_since_start"
+    )
+    # 2024-10: A7, active at every month end until Jan-26 (k = 15), gone from Feb-26 (k = 16).
+    # 2025-10: A1 A2 A6; A2 gone by end Jan (k = 3), A6 by end Mar (k = 5).
+    # 2025-11: A3 A8; A8's January gap closes before the month's end, so always 2.
+    # 2025-12: A4, already gone by the end of its first month.
+    active = {
+        "2024-10": [1] * 16 + [0, 0],
+        "2025-10": [3, 3, 3, 2, 2, 1],
+        "2025-11": [2, 2, 2, 2, 2],
+        "2025-12": [0, 0, 0, 0],
+    }
+    size = {"2024-10": 1, "2025-10": 3, "2025-11": 2, "2025-12": 1}
+    expected = [
+        (cohort, k, size[cohort], n, pytest.approx(100 * n / size[cohort]))
+        for cohort, counts in active.items()
+        for k, n in enumerate(counts)
+    ]
+    assert rows == expected
+
+
+def test_survival_by_segment_hand_computed(tiny: Query) -> None:
+    # Whole months from the first start to lost_on (lost) or to 2026-03-31 (censored):
+    #   A1 15 Oct -> 31 Mar: 5, live    A2 20 Oct -> 10 Jan: 2, lost   A3 5 Nov -> 31 Mar: 4, live
+    #   A4 3 Dec -> 20 Dec: 0, lost     A6 1 Oct -> 1 Mar: 5, lost     A7 10 Oct 2024 -> 14 Feb
+    #   2026: 16, lost                  A8 10 Nov -> 31 Mar: 4, live
+    # Tier from 12 x MRR on the last day as a customer: A1 4800 SMB, A2 48000, A4 18000, A6 12000
+    # and A8 18000 mid-market, A3 150000 enterprise, A7 3600 SMB.
+    lifetimes = {
+        "A1": (5, False, "North America", "SMB"),
+        "A2": (2, True, "EMEA", "mid-market"),
+        "A3": (4, False, "APAC", "enterprise"),
+        "A4": (0, True, "LATAM", "mid-market"),
+        "A6": (5, True, "EMEA", "mid-market"),
+        "A7": (16, True, "EMEA", "SMB"),
+        "A8": (4, False, "North America", "mid-market"),
+    }
+    groups: dict[tuple[str, str], list[tuple[int, bool]]] = {}
+    for tenure, lost, region, tier in lifetimes.values():
+        for cell in (("all", "all"), ("region", region), ("revenue_tier", tier)):
+            groups.setdefault(cell, []).append((tenure, lost))
+    rows = tiny(
+        "SELECT segment_type, segment, month, at_risk, lost, censored, survival_pct "
+        "FROM marts.survival_by_segment ORDER BY segment_type, segment, month"
+    )
+    expected = [
+        (t, s, month, at_risk, lost, censored, pytest.approx(pct, abs=1e-9))
+        for (t, s), lifetimes_of_cell in sorted(groups.items())
+        for month, at_risk, lost, censored, pct in kaplan_meier(lifetimes_of_cell)
+    ]
+    assert rows == expected
+    # By hand, for all 7: t0 6/7; t2 x 5/6 = 5/7; t5 (A1 A6 A7 at risk, A6 lost) x 2/3 = 10/21;
+    # t16 A7, the last at risk, is lost: 0 (lost = at_risk, where ln would be -infinity).
+    overall = {r[2]: r[6] for r in rows if r[0] == "all"}
+    assert overall[0] == pytest.approx(600 / 7)
+    assert overall[4] == pytest.approx(500 / 7)
+    assert overall[15] == pytest.approx(1000 / 21)
+    assert overall[16] == 0.0
+    # EMEA (A2 lost at 2, A6 at 5, A7 at 16): 2/3, then 1/3, then 0.
+    emea = {r[2]: r[6] for r in rows if r[1] == "EMEA"}
+    assert (emea[2], emea[5], emea[16]) == (pytest.approx(200 / 3), pytest.approx(100 / 3), 0.0)
+
+
+def test_praise_but_cancel_hand_computed(tiny: Query) -> None:
+    rows = tiny("SELECT * FROM marts.praise_but_cancel")
+    # Lost: A2 (10 Jan), A4 (20 Dec), A6 (1 Mar), A7 (14 Feb).
+    #   A2: last answer before 10 Jan 12:00 is R07, 8 (passive).            -> listed
+    #   A4: its only answer (R10, 31 Jan) came after it was lost.            -> not listed
+    #   A6: R13 (7, 5 Mar) came after S7 ended on 1 Mar; before: R09, 6.    -> not listed
+    #   A7: R15 (9, contact only) on 10 Feb; R16 (3) came after it left.      -> listed
+    #       S8 and S9 end at the same instant; S8 (250) beats S9 (50): its reason.
+    # mrr_lost on the day before lost_on: A7 250 + 50; A2 4000.
+    assert [r[:9] for r in rows] == [
+        (
+            "A7",
+            "Eta Oy",
+            "EMEA",
+            "SMB",
+            date(2026, 2, 14),
+            9,
+            "promoter",
+            date(2026, 2, 10),
+            "switched to competitor",
+        ),
+        (
+            "A2",
+            "Beta GmbH",
+            "EMEA",
+            "mid-market",
+            date(2026, 1, 10),
+            8,
+            "passive",
+            date(2026, 1, 6),
+            "price",
+        ),
+    ]
+    assert [float(r[9]) for r in rows] == [300.0, 4000.0]
+
+
+# --- planted truths on the committed sample ---------------------------------------------------
+
+DETRACTOR_RATE_MIN_Z = 2.58  # two-proportion z: churn after a detractor answer is clearly higher
+
+
+@pytest.fixture(scope="module")
+def truth() -> dict[str, Any]:
+    return json.loads((SAMPLE_ROOT / TRUTH_FILE).read_text())
+
+
+def test_sample_segments_add_up_to_churn_by_month(sample_query: Query) -> None:
+    assert_segments_add_up(sample_query)
+
+
+# The generator's hazard multiplier: at risk in month m (customers on the day before m), with any
+# answer scored 0-6 submitted in calendar month m - 1. Answers belong to their account (or their
+# contact's). The months are those of churn_by_month, which match the generator's exposures.
+DETRACTOR_FLAG_SQL = """
+WITH subscriptions AS (
+    SELECT
+        account_id,
+        local_day(started_at, 'UTC') AS start_day,
+        CASE WHEN local_day(ended_at, 'UTC') <= ? THEN local_day(ended_at, 'UTC') END AS end_day
+    FROM staging.subscriptions
+),
+months AS (
+    SELECT
+        month,
+        CAST(month - INTERVAL 1 DAY AS DATE) AS day_before,
+        CAST(month + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) AS last_day
+    FROM marts.churn_by_month
+),
+at_risk AS (
+    SELECT
+        m.month,
+        s.account_id,
+        bool_or(active_on(s.start_day, s.end_day, m.last_day)) AS kept
+    FROM months AS m
+    JOIN subscriptions AS s ON s.start_day <= m.last_day
+    GROUP BY ALL
+    HAVING bool_or(active_on(s.start_day, s.end_day, m.day_before))
+),
+detractor_months AS (
+    SELECT DISTINCT
+        coalesce(r.account_id, c.account_id) AS account_id,
+        local_month(r.submitted_at, 'UTC') AS answer_month
+    FROM staging.nps_responses AS r
+    LEFT JOIN staging.contacts AS c USING (contact_id)
+    WHERE nps_category(r.score) = 'detractor'
+)
+SELECT
+    d.account_id IS NOT NULL AS detractor_previous_month,
+    count(*) AS exposures,
+    count(*) FILTER (WHERE NOT a.kept) AS lost
+FROM at_risk AS a
+LEFT JOIN detractor_months AS d
+    ON d.account_id = a.account_id AND d.answer_month = CAST(a.month - INTERVAL 1 MONTH AS DATE)
+GROUP BY 1
+"""
+
+
+def test_churn_is_higher_after_a_detractor_answer(sample_warehouse: Path, truth: dict) -> None:
+    with duckdb.connect(str(sample_warehouse), read_only=True) as con:
+        con.execute(RULES_SQL)
+        cells = {
+            flag: (n, lost)
+            for flag, n, lost in con.execute(
+                DETRACTOR_FLAG_SQL, [date.fromisoformat(truth["as_of"])]
+            ).fetchall()
+        }
+    realised = truth["churn_hazard"]["realised_by_detractor_flag"]
+    # The join reproduces the generator's flag, so the counts are exactly what it drew.
+    assert cells[True] == tuple(realised["detractor_previous_month"].values())
+    assert cells[False] == tuple(realised["no_detractor_previous_month"].values())
+    (n1, l1), (n0, l0) = cells[True], cells[False]
+    pooled = (l1 + l0) / (n1 + n0)
+    z = (l1 / n1 - l0 / n0) / math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
+    assert l1 / n1 > 1.5 * l0 / n0 and z > DETRACTOR_RATE_MIN_Z
+
+
+def test_sample_praise_but_cancel_is_lost_praise(sample_query: Query) -> None:
+    """Recomputed in Python from account_segments and staging, independently of the SQL."""
+    lost = {
+        account: (lost_on, region)
+        for account, lost_on, region in sample_query(
+            "SELECT account_id, lost_on, region FROM marts.account_segments WHERE NOT is_active "
+            "AND customer_since IS NOT NULL"
+        )
+    }
+    lost_at: dict[str, Any] = {}
+    for account, ended_at in sample_query(
+        "SELECT account_id, max(ended_at) FROM staging.subscriptions GROUP BY 1"
+    ):
+        if account in lost:
+            lost_at[account] = ended_at
+    last_answer: dict[str, tuple[Any, str, int]] = {}
+    for account, submitted_at, response_id, score in sample_query(
+        "SELECT coalesce(r.account_id, c.account_id), r.submitted_at, r.response_id, r.score "
+        "FROM staging.nps_responses AS r LEFT JOIN staging.contacts AS c USING (contact_id)"
+    ):
+        if account in lost_at and submitted_at < lost_at[account]:
+            last_answer[account] = max(
+                last_answer.get(account, (submitted_at, response_id, score)),
+                (submitted_at, response_id, score),
+            )
+    expected = {
+        account: (lost[account][0], score, "promoter" if score >= 9 else "passive")
+        for account, (_, _, score) in last_answer.items()
+        if score >= 7
+    }
+    rows = sample_query(
+        "SELECT account_id, lost_on, last_nps_score, last_nps_category, mrr_lost, region "
+        "FROM marts.praise_but_cancel"
+    )
+    assert len(rows) > 0
+    assert {r[0]: r[1:4] for r in rows} == expected
+    assert all(r[4] > 0 and r[5] == lost[r[0]][1] for r in rows)
+
+
+def test_sample_cohorts_and_survival_agree_with_churn(sample_query: Query, truth: dict) -> None:
+    starts = dict(
+        sample_query(
+            "SELECT month, customers_at_start FROM marts.churn_by_month WHERE month > "
+            "(SELECT min(month) FROM marts.churn_by_month)"
+        )
+    )
+    # Customers at the start of m = the cohorts' accounts active at the end of m - 1.
+    at_month_end = dict(
+        sample_query(
+            "SELECT CAST(cohort_month + to_months(months_since_start + 1) AS DATE), "
+            "sum(customers_active) FROM marts.cohort_retention GROUP BY 1"
+        )
+    )
+    assert {m: at_month_end[m] for m in starts} == starts
+    # Accounts gone by the end of their first month are exactly the planted same-month cancels.
+    first_month_drop = sample_query(
+        "SELECT sum(cohort_customers - customers_active) FROM marts.cohort_retention "
+        "WHERE months_since_start = 0"
+    )[0][0]
+    assert first_month_drop == len(truth["planted"]["same_month_cancel_accounts"])
+    # Survival: every customer ever is lost or censored once; live ones by tier as planted.
+    lost, censored = sample_query(
+        "SELECT sum(lost), sum(censored) FROM marts.survival_by_segment WHERE segment_type = 'all'"
+    )[0]
+    active, inactive = sample_query(
+        "SELECT count(*) FILTER (WHERE is_active), count(*) FILTER (WHERE NOT is_active) "
+        "FROM marts.account_segments WHERE customer_since IS NOT NULL"
+    )[0]
+    assert (lost, censored) == (inactive, active)
+    live_by_tier = dict(
+        sample_query(
+            "SELECT segment, sum(censored) FROM marts.survival_by_segment "
+            "WHERE segment_type = 'revenue_tier' GROUP BY 1"
+        )
+    )
+    planted = truth["revenue_tiers_at_as_of"]
+    assert live_by_tier == {
+        "SMB": planted["SMB"],
+        "mid-market": planted["Mid-Market"],
+        "enterprise": planted["Enterprise"],
+    }
+
+
+SURVIVAL_TOLERANCE_SE = 3.0  # Kaplan-Meier vs the planted hazard, in Greenwood standard errors
+
+
+def test_sample_survival_follows_the_planted_hazard(sample_query: Query, truth: dict) -> None:
+    """With a monthly hazard h, an account survives t + 1 whole months with probability about
+    (1 - h)^(t + 1); h is the generator's expected monthly churn over the history."""
+    h = truth["expected_monthly_churn_pct"] / 100
+    rows = sample_query(
+        "SELECT month, at_risk, lost, survival_pct FROM marts.survival_by_segment "
+        "WHERE segment_type = 'all' ORDER BY month"
+    )
+    greenwood = 0.0
+    for month, at_risk, lost, survival_pct in rows:
+        if lost < at_risk:
+            greenwood += lost / (at_risk * (at_risk - lost))
+        if month in (5, 11, 17, 23):
+            se = survival_pct * math.sqrt(greenwood)
+            expected = 100 * (1 - h) ** (month + 1)
+            assert abs(survival_pct - expected) <= SURVIVAL_TOLERANCE_SE * se, month
+
+
+def test_sample_revenue_retention_is_consistent(sample_query: Query) -> None:
+    rows = sample_query(
+        "SELECT r.customers_at_start, c.customers_at_start, c.customers_lost, r.mrr_at_start, "
+        "r.churned_mrr, r.contraction_mrr, r.expansion_mrr, r.gross_revenue_churn_pct, "
+        "r.grr_pct, r.nrr_pct FROM marts.revenue_retention_by_month AS r "
+        "JOIN marts.churn_by_month AS c USING (month) WHERE c.customers_at_start > 0"
+    )
+    assert len(rows) == 23
+    for n, n_churn, lost, start, churned, contraction, expansion, grc, grr, nrr in rows:
+        assert n == n_churn
+        assert (churned > 0) == (lost > 0)
+        assert grc == pytest.approx(float(100 * (churned + contraction) / start))
+        assert grr == pytest.approx(100 - grc)
+        assert nrr == pytest.approx(grr + float(100 * expansion / start))

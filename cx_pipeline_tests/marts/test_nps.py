@@ -1,0 +1,323 @@
+"""NPS marts: the significance macros against Python's own normal distribution, and change
+significance, quarters, touchpoint and influence segments, account roll-ups and the detractor
+follow-up list against answers worked out by hand on nps_extracts (see its docstring)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+from collections.abc import Callable
+from statistics import NormalDist
+
+import duckdb
+import pytest
+
+from cx_pipeline.contract.entities import TOUCHPOINTS
+from cx_pipeline.resources import RULES_SQL
+from cx_pipeline_tests.conftest import materialize_all
+from cx_pipeline_tests.marts.nps_extracts import write_nps_extracts
+
+Query = Callable[..., list[tuple]]
+
+
+def nps_z(p_a: int, d_a: int, n_a: int, p_b: int, d_b: int, n_b: int) -> float:
+    """Two-sample z of NPS a - b, written from the formula, independently of rules.sql."""
+
+    def variance(p: int, d: int, n: int) -> float:
+        return (p / n + d / n - (p / n - d / n) ** 2) / n
+
+    difference = (p_a - d_a) / n_a - (p_b - d_b) / n_b
+    return difference / math.sqrt(variance(p_a, d_a, n_a) + variance(p_b, d_b, n_b))
+
+
+def p_value(z: float) -> float:
+    return 2 * NormalDist().cdf(-abs(z))
+
+
+@pytest.fixture(scope="module")
+def rules() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute(RULES_SQL)
+    return con
+
+
+@pytest.fixture(scope="module")
+def nps_query(tmp_path_factory: pytest.TempPathFactory) -> Query:
+    """The hand-checked NPS extracts materialized once for this module."""
+    root = tmp_path_factory.mktemp("nps")
+    materialize_all(write_nps_extracts(root / "extracts"), root / "cx.duckdb")
+
+    def run(sql: str, params: object = None) -> list[tuple]:
+        with duckdb.connect(str(root / "cx.duckdb"), read_only=True) as con:
+            return con.execute(sql, params).fetchall()
+
+    return run
+
+
+# --- the macros -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("z", [x / 4 for x in range(-32, 33)])
+def test_normal_cdf_matches_python(rules, z: float) -> None:
+    cdf, p = rules.execute("SELECT normal_cdf(?), two_sided_p_value(?)", [z, z]).fetchone()
+    # Abramowitz-Stegun 7.1.26 is accurate to 1.5e-7 in erf, so to 7.5e-8 in the CDF.
+    assert cdf == pytest.approx(NormalDist().cdf(z), abs=1e-7)
+    assert cdf == pytest.approx(0.5 * (1 + math.erf(z / math.sqrt(2))), abs=1e-7)
+    assert p == pytest.approx(p_value(z), abs=2e-7)
+    assert 0 <= p <= 1
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [
+        (8, 1, 10, 2, 6, 10),  # the Feb-vs-Jan change below
+        (40, 10, 100, 30, 25, 120),
+        (1, 1, 3, 0, 1, 1),  # one side has zero variance, the other not
+        (550, 150, 1000, 480, 230, 1000),
+    ],
+)
+def test_nps_difference_p_value_matches_python(rules, counts: tuple[int, ...]) -> None:
+    z, p = rules.execute(
+        "SELECT nps_difference_z(?, ?, ?, ?, ?, ?), nps_difference_p_value(?, ?, ?, ?, ?, ?)",
+        [*counts, *counts],
+    ).fetchone()
+    assert z == pytest.approx(nps_z(*counts))
+    assert p == pytest.approx(p_value(nps_z(*counts)), abs=1e-6)
+
+
+def test_nps_difference_is_null_when_undefined(rules) -> None:
+    rows = rules.execute(
+        "SELECT nps_difference_p_value(1, 0, 2, 0, 0, 0), "  # an empty period
+        "nps_difference_p_value(0, 0, 4, 0, 0, 3), "  # only passives on both sides: variance 0
+        "two_sided_p_value(NULL), two_sided_p_value(0)"
+    ).fetchone()
+    assert rows == (None, None, None, 1.0)
+
+
+def test_account_category_follows_the_sign(rules) -> None:
+    rows = rules.execute(
+        "SELECT nps_account_category(0.5), nps_account_category(0), "
+        "nps_account_category(-16.7), nps_account_category(NULL)"
+    ).fetchone()
+    assert rows == ("promoter", "passive", "detractor", None)
+
+
+# --- hand-computed marts ----------------------------------------------------------------------
+
+
+def test_change_between_months(nps_query: Query) -> None:
+    rows = {
+        month.strftime("%Y-%m"): rest
+        for month, *rest in nps_query(
+            "SELECT month, responses, promoters, detractors, nps, nps_change, "
+            "nps_change_p_value, nps_change_significant FROM marts.nps_by_month"
+        )
+    }
+    assert len(rows) == 13  # 2025-03 .. 2026-03, empty months included
+    # No previous month, or this or the previous month has no responses: no test.
+    for month in ("2025-03", "2025-04", "2025-10", "2025-11", "2025-12"):
+        assert rows[month][4:] == [None, None, None], month
+    # Jan (8 P, 1 D of 10: NPS 70) vs Dec (1 D of 1: NPS -100, variance 0): +170 points,
+    # z = 1.7 / sqrt(0.041) = 8.4.
+    assert rows["2026-01"][:4] == [10, 8, 1, 70.0]
+    assert rows["2026-01"][4] == pytest.approx(170.0)
+    assert rows["2026-01"][5] == pytest.approx(p_value(nps_z(8, 1, 10, 0, 1, 1)), abs=1e-6)
+    assert rows["2026-01"][6] is True
+    # Feb (2 P, 6 D of 10: NPS -40) vs Jan: -110 points, variances 0.064 and 0.041,
+    # z = -1.1 / sqrt(0.105) = -3.39, p = 0.0007.
+    assert rows["2026-02"][4] == pytest.approx(-110.0)
+    assert rows["2026-02"][5] == pytest.approx(p_value(nps_z(2, 6, 10, 8, 1, 10)), abs=1e-6)
+    assert rows["2026-02"][5] == pytest.approx(0.000687, abs=1e-6)
+    assert rows["2026-02"][6] is True
+    # Mar (1 P, 1 D of 3: NPS 0) vs Feb: +40 points on 3 answers, z = 0.75, p = 0.45.
+    assert rows["2026-03"][4] == pytest.approx(40.0)
+    assert rows["2026-03"][5] == pytest.approx(p_value(nps_z(1, 1, 3, 2, 6, 10)), abs=1e-6)
+    assert rows["2026-03"][6] is False
+
+
+def test_nps_by_quarter(nps_query: Query) -> None:
+    rows = nps_query(
+        "SELECT quarter, responses, promoters, passives, detractors, nps, nps_change, "
+        "nps_change_p_value, nps_change_significant FROM marts.nps_by_quarter ORDER BY quarter"
+    )
+    # Q1-25: N01; Q2, Q3: none; Q4-25: N02 P, N03 ., N04 D; Q1-26: Jan + Feb + Mar =
+    # (8+2+1) P, (1+2+1) ., (1+6+1) D of 23 -> NPS 100 x 3 / 23 = 13.0, vs Q4's 0.
+    q1_26_p = p_value(nps_z(11, 8, 23, 1, 1, 3))
+    assert rows == [
+        (dt.date(2025, 1, 1), 1, 1, 0, 0, 100.0, None, None, None),
+        (dt.date(2025, 4, 1), 0, 0, 0, 0, None, None, None, None),
+        (dt.date(2025, 7, 1), 0, 0, 0, 0, None, None, None, None),
+        (dt.date(2025, 10, 1), 3, 1, 1, 1, 0.0, None, None, None),
+        (
+            dt.date(2026, 1, 1),
+            23,
+            11,
+            4,
+            8,
+            pytest.approx(300 / 23),
+            pytest.approx(300 / 23),
+            pytest.approx(q1_26_p, abs=1e-6),
+            False,
+        ),
+    ]
+
+
+def test_touchpoint_and_influence_segments(nps_query: Query) -> None:
+    rows = {
+        (kind, segment): (n, p, passives, d)
+        for kind, segment, n, p, passives, d in nps_query(
+            "SELECT segment_type, segment, responses, promoters, passives, detractors "
+            "FROM marts.nps_by_segment WHERE segment_type IN ('touchpoint', 'influence_level')"
+        )
+    }
+    assert rows == {
+        # relationship: N01 N02 N08 N10 N11 N12 | N03 N07 | N14 N17 N18 N22 N25
+        ("touchpoint", "relationship"): (13, 6, 2, 5),
+        ("touchpoint", "support"): (5, 2, 0, 3),  # N15 N16 | N04 N20 N21
+        ("touchpoint", "in_app"): (5, 3, 2, 0),  # N05 N06 N26 | N23 N27
+        ("touchpoint", "renewal"): (2, 1, 0, 1),  # N09 | N19
+        ("touchpoint", "unknown"): (2, 1, 1, 0),  # no touchpoint: N13 | N24
+        ("influence_level", "c_level"): (2, 0, 0, 2),  # C1: N17 N25
+        ("influence_level", "senior_manager"): (9, 5, 2, 2),  # C3 x5, C6 x4
+        ("influence_level", "decision_maker"): (4, 0, 0, 4),  # C5 x3, C7
+        ("influence_level", "influencer"): (2, 1, 1, 0),  # C8
+        ("influence_level", "end_user"): (7, 5, 1, 1),  # C2 x4, C4 x3
+        ("influence_level", "unknown"): (3, 2, 1, 0),  # C9 (no title) N12; no contact N13 N24
+    }
+
+
+def test_nps_by_account_three_roll_ups(nps_query: Query) -> None:
+    rows = {
+        r[0]: r[1:]
+        for r in nps_query(
+            "SELECT account_id, responses, promoters, passives, detractors, nps_all_responses, "
+            "respondents, nps_latest_per_contact, mean_score, nps_decision_weighted, "
+            "account_category, last_response_on, low_sample FROM marts.nps_by_account"
+        )
+    }
+    # N01 (Mar 2025) is outside the 12-month window; N24 has no account. A5 never answered.
+    assert set(rows) == {"A1", "A2", "A3", "A4", "A6"}
+    # A1: the three roll-ups disagree (worked out in nps_extracts' docstring).
+    assert rows["A1"] == (
+        9,
+        5,
+        1,
+        3,
+        pytest.approx(200 / 9),
+        4,
+        0.0,
+        pytest.approx(65 / 9),
+        pytest.approx(-250 / 15),
+        "detractor",
+        dt.date(2026, 3, 3),
+        True,
+    )
+    # A2: C3 (senior_manager) 9, 9, 10, then 1 after leaving: 3 P, 1 D -> 50 by response and
+    # weighted alike (one respondent); the latest answer alone is a detractor -> -100.
+    assert rows["A2"][4:10] == (50.0, 1, -100.0, 7.25, 50.0, "promoter")
+    # A3: C4 9, 6, 8 (latest) and C9 10 -> latest-per-contact 1 P of 2 = 50; all weights 1.
+    assert rows["A3"][4:10] == (25.0, 2, 50.0, 8.25, 25.0, "promoter")
+    # A4: C5 3 (31 Dec), 0, 4 -> all detractors.
+    assert rows["A4"][4:10] == (-100.0, 1, -100.0, pytest.approx(7 / 3), -100.0, "detractor")
+    # A6: C6 (weight 2.5) 7, 9, 5, 8 and N13 (no contact, weight 1) 9 -> 2 P, 2 ., 1 D;
+    # latest: C6's 8 and N13 on its own -> 1 P of 2; weighted 100 x (2.5 + 1 - 2.5) / 11.
+    assert rows["A6"][4:10] == (20.0, 2, 50.0, 7.6, pytest.approx(100 / 11), "promoter")
+
+
+def test_detractor_followup_order(nps_query: Query) -> None:
+    rows = nps_query(
+        "SELECT followup_rank, response_id, account_id, arr, influence_level, score, comment, "
+        "open_tickets FROM marts.detractor_followup ORDER BY followup_rank"
+    )
+    # Detractors from 1 Jan to 31 Mar (N04 on 31 Dec is one day too old), by ARR
+    # (A3 150k, A2 50k, A4 20k, A6 12k, A1 5k), newest first within an account.
+    # Open tickets: A3 T2 open; A4 T3 pending + T4 new; A1's are solved/closed.
+    assert [r[:3] for r in rows] == [
+        (1, "N21", "A3"),
+        (2, "N22", "A2"),
+        (3, "N19", "A4"),
+        (4, "N14", "A4"),
+        (5, "N20", "A6"),
+        (6, "N25", "A1"),
+        (7, "N18", "A1"),
+        (8, "N17", "A1"),
+    ]
+    by_id = {r[1]: r[3:] for r in rows}
+    assert by_id["N21"][1:] == ("end_user", 6, None, 1)
+    assert by_id["N14"][1:] == ("decision_maker", 0, "Too expensive", 2)
+    assert by_id["N25"][1:] == ("c_level", 2, "Still too slow", 0)
+
+
+# --- the committed sample ---------------------------------------------------------------------
+
+
+def test_sample_quarters_add_up_to_months(sample_query: Query) -> None:
+    rows = sample_query(
+        "SELECT q.quarter, q.responses, q.promoters, q.detractors, "
+        "sum(m.responses), sum(m.promoters), sum(m.detractors) "
+        "FROM marts.nps_by_quarter AS q JOIN marts.nps_by_month AS m "
+        "ON date_trunc('quarter', m.month) = q.quarter GROUP BY ALL"
+    )
+    assert len(rows) >= 8
+    assert all(r[1:4] == r[4:7] for r in rows)
+
+
+def test_sample_monthly_p_values_match_python(sample_query: Query) -> None:
+    rows = sample_query(
+        "SELECT responses, promoters, detractors, nps_change_p_value, nps_change_significant "
+        "FROM marts.nps_by_month ORDER BY month"
+    )
+    for (n0, p0, d0, *_), (n1, p1, d1, p, significant) in itertools.pairwise(rows):
+        expected = p_value(nps_z(p1, d1, n1, p0, d0, n0))
+        assert p == pytest.approx(expected, abs=1e-6)
+        assert significant == (expected < 0.05)
+
+
+def test_sample_new_segments_cover_every_response(sample_query: Query) -> None:
+    total = sample_query("SELECT sum(responses) FROM marts.nps_by_month")[0][0]
+    cells = sample_query(
+        "SELECT segment_type, list(segment), sum(responses) FROM marts.nps_by_segment "
+        "WHERE segment_type IN ('touchpoint', 'influence_level') GROUP BY 1"
+    )
+    sums = {kind: n for kind, _, n in cells}
+    assert sums == {"touchpoint": total, "influence_level": total}
+    touchpoints = next(set(s) for kind, s, _ in cells if kind == "touchpoint")
+    assert touchpoints == set(TOUCHPOINTS)
+
+
+def test_sample_account_roll_ups(sample_query: Query) -> None:
+    (responses_in_window,) = sample_query(
+        "SELECT count(*) FROM staging.nps_responses "
+        "WHERE submitted_at >= TIMESTAMP '2025-11-01' AND submitted_at < TIMESTAMP '2026-11-01'"
+    )[0]
+    summary = sample_query(
+        "SELECT sum(responses), bool_and(respondents <= responses), "
+        "bool_and(promoters + passives + detractors = responses), "
+        "bool_and(account_category = CASE WHEN nps_decision_weighted > 0 THEN 'promoter' "
+        "WHEN nps_decision_weighted < 0 THEN 'detractor' ELSE 'passive' END) "
+        "FROM marts.nps_by_account"
+    )[0]
+    # Every sample response has an account; as-of 2026-10-31 -> window Nov-25..Oct-26.
+    assert summary == (responses_in_window, True, True, True)
+
+
+def test_sample_detractor_followup(sample_query: Query) -> None:
+    (expected,) = sample_query(
+        "SELECT count(*) FROM staging.nps_responses WHERE score <= 6 "
+        "AND CAST(submitted_at AS DATE) BETWEEN DATE '2026-08-03' AND DATE '2026-10-31'"
+    )[0]
+    rows = sample_query(
+        "SELECT followup_rank, arr, submitted_on FROM marts.detractor_followup "
+        "ORDER BY followup_rank"
+    )
+    assert len(rows) == expected > 0
+    assert [r[0] for r in rows] == list(range(1, expected + 1))
+    assert all(a[1] >= b[1] for a, b in itertools.pairwise(rows))
+    assert all(a[2] >= b[2] for a, b in itertools.pairwise(rows) if a[1] == b[1])
+
+
+def test_fixture_is_not_quarantined(nps_query: Query) -> None:
+    """Every hand-written row reached staging, so the answers above count all of them."""
+    assert nps_query("SELECT count(*) FROM staging.nps_responses") == [(27,)]
+    assert nps_query("SELECT count(*) FROM staging.contacts") == [(9,)]
