@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from cx_pipeline.ingest.assets import raw_assets
-from cx_pipeline.ingest.reference import industry_benchmarks
+from cx_pipeline.ingest.reference import industry_benchmarks, voc_lexicon, voc_taxonomy
 from cx_pipeline.jobs import (
     cx_daily_job,
     cx_daily_schedule,
@@ -14,6 +14,7 @@ from cx_pipeline.jobs import (
     new_delivery_sensor,
 )
 from cx_pipeline.marts.assets import mart_assets
+from cx_pipeline.report.assets import cx_report
 from cx_pipeline.resources import build_resources
 from cx_pipeline.serving.assets import marts_snapshot
 from cx_pipeline.staging.assets import staging_assets
@@ -22,9 +23,12 @@ defs = dg.Definitions(
     assets=[
         *raw_assets,
         industry_benchmarks,
+        voc_taxonomy,
+        voc_lexicon,
         *staging_assets,
         *mart_assets,
         marts_snapshot,
+        cx_report,
     ],
     asset_checks=[*mart_freshness_checks],
     jobs=[cx_daily_job],

@@ -78,6 +78,9 @@ class Serving(dg.ConfigurableResource):
     """Where the BI copy of the marts goes, and whether personal data reaches it in clear."""
 
     path: str = Field(description="The serving DuckDB file BI tools open read-only.")
+    report_path: str = Field(
+        default="data/warehouse/cx_report.html", description="The HTML CX report."
+    )
     parquet_dir: str = Field(default="", description="Also export Parquet here when set.")
     personal_data: str = Field(
         default="masked", description="'masked' (default) or 'clear' for personal columns."
@@ -137,6 +140,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
         ),
         "serving": Serving(
             path=_env_or(settings.SERVING_PATH),
+            report_path=_env_or(settings.REPORT_PATH),
             parquet_dir=_env_or(settings.SERVING_PARQUET_DIR),
             personal_data=_env_or(settings.SERVING_PERSONAL_DATA),
         ),

@@ -34,6 +34,10 @@ CREATE OR REPLACE TEMP MACRO revenue_tier(arr, mid_market_from, enterprise_from)
         ELSE 'SMB'
     END;
 
+-- Whole months from one day to another: 31 Jan to 1 Mar is 1 month, not 2 (the tenure that
+-- tenure bands and survival curves count in).
+CREATE OR REPLACE TEMP MACRO whole_months(since, day) AS date_sub('month', since, day);
+
 -- Tenure bands from whole months as a customer.
 CREATE OR REPLACE TEMP MACRO tenure_band(months) AS
     CASE

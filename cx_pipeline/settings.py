@@ -52,6 +52,11 @@ SERVING_PATH = Setting(
     "data/warehouse/cx_serving.duckdb",
     "The read-only copy of the marts that BI tools open, replaced atomically on every run.",
 )
+REPORT_PATH = Setting(
+    "CX_REPORT_PATH",
+    "data/warehouse/cx_report.html",
+    "The self-contained HTML CX report, rebuilt on every run.",
+)
 SERVING_PARQUET_DIR = Setting(
     "CX_SERVING_PARQUET_DIR",
     "",
@@ -123,6 +128,7 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     REFERENCE_ROOT,
     WAREHOUSE_PATH,
     SERVING_PATH,
+    REPORT_PATH,
     SERVING_PARQUET_DIR,
     SERVING_PERSONAL_DATA,
     MEMORY_LIMIT,

@@ -23,7 +23,10 @@ def make_resources(extract_root: Path, warehouse_path: Path, **settings: object)
         "extracts": ExtractStore(
             root=str(extract_root), reference_root=str(REPO_ROOT / "data" / "reference")
         ),
-        "serving": Serving(path=str(warehouse_path.with_name("cx_serving.duckdb"))),
+        "serving": Serving(
+            path=str(warehouse_path.with_name("cx_serving.duckdb")),
+            report_path=str(warehouse_path.with_name("cx_report.html")),
+        ),
         "cx_settings": CxSettings(**settings),
     }
 

@@ -1,11 +1,15 @@
-"""Reference tables shipped with the project (industry benchmarks), loaded as they are."""
+"""Reference tables shipped with the project (industry benchmarks, the voice-of-customer theme
+taxonomy and sentiment lexicon), loaded as they are: nothing is downloaded at run time."""
 
 import dagster as dg
+import duckdb
 
 from cx_pipeline import catalog
 from cx_pipeline.resources import ExtractStore, Warehouse
 
-BENCHMARK_COLUMNS: tuple[tuple[str, str, str], ...] = (
+Columns = tuple[tuple[str, str, str], ...]
+
+BENCHMARK_COLUMNS: Columns = (
     ("metric", "VARCHAR", "'nps' or 'monthly_logo_churn_pct'."),
     (
         "industry",
@@ -22,29 +26,104 @@ BENCHMARK_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("notes", "VARCHAR", "Caveats."),
 )
 
-
-@dg.asset(
-    key=catalog.key("raw", "industry_benchmarks"),
-    group_name="raw",
-    kinds={"duckdb"},
-    owners=catalog.OWNERS,
-    pool=catalog.WAREHOUSE_POOL,
-    description=(
-        "Industry NPS and churn reference figures and the seed targets, each with its source and "
-        "year, from <reference_root>/industry_benchmarks.csv."
+VOC_TAXONOMY_COLUMNS: Columns = (
+    ("theme", "VARCHAR", "Theme the keyword points to, e.g. 'pricing' or 'ease of use'."),
+    (
+        "keyword",
+        "VARCHAR",
+        "Word or phrase matched as whole words, case-insensitively, within one clause of the "
+        "text; a '*' stands for any ending ('integrat*' catches integration, integrated). "
+        "Contractions are normalised first, so \"don't\" also catches 'do not'.",
     ),
-    metadata=catalog.table_metadata("raw", "industry_benchmarks", list(BENCHMARK_COLUMNS)),
+    (
+        "example",
+        "VARCHAR",
+        "Something a customer might write that the keyword is meant to catch; the tests check "
+        "that every example is tagged with its theme.",
+    ),
+    ("note", "VARCHAR", "Why the keyword is there, or what it deliberately leaves out."),
 )
-def industry_benchmarks(warehouse: Warehouse, extracts: ExtractStore) -> dg.MaterializeResult:
-    path = extracts.reference_path / "industry_benchmarks.csv"
-    if not path.is_file():
-        raise dg.Failure(f"reference table not found: {path.resolve()}")
-    columns = ", ".join(f"'{name}': '{sql_type}'" for name, sql_type, _ in BENCHMARK_COLUMNS)
-    with warehouse.get_connection() as con:
-        con.execute(
-            "CREATE OR REPLACE TABLE raw.industry_benchmarks AS SELECT * FROM read_csv($path, "
-            f"header = true, auto_detect = false, columns = {{{columns}}})",
-            {"path": str(path)},
-        )
-        rows = con.execute("SELECT count(*) FROM raw.industry_benchmarks").fetchone()[0]
-    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "source_file": str(path)})
+
+VOC_LEXICON_COLUMNS: Columns = (
+    (
+        "term",
+        "VARCHAR",
+        "Word or phrase, matched as whole words, case-insensitively, within one clause.",
+    ),
+    (
+        "kind",
+        "VARCHAR",
+        "positive or negative (sentiment), negator (flips the sentiment of a term up to three "
+        "words after it: 'not good') or request (the customer asks for something: 'please').",
+    ),
+    (
+        "weight",
+        "DOUBLE",
+        "Strength of a positive or negative term: 0.5 weak, 1 normal, 2 strong; empty for "
+        "negators and requests.",
+    ),
+    ("language", "VARCHAR", "ISO 639-1 code(s) of the languages the term belongs to."),
+    ("note", "VARCHAR", "Caveats."),
+)
+
+
+def load_reference_csv(
+    con: duckdb.DuckDBPyConnection, table: str, path: str, columns: Columns
+) -> int:
+    """Replace raw.<table> with the CSV read with its documented column types; returns rows."""
+    types = ", ".join(f"'{name}': '{sql_type}'" for name, sql_type, _ in columns)
+    con.execute(
+        f"CREATE OR REPLACE TABLE raw.{table} AS SELECT * FROM read_csv($path, "
+        f"header = true, auto_detect = false, columns = {{{types}}})",
+        {"path": path},
+    )
+    return con.execute(f"SELECT count(*) FROM raw.{table}").fetchone()[0]
+
+
+def reference_asset(table: str, description: str, columns: Columns) -> dg.AssetsDefinition:
+    """A raw asset loading <reference_root>/<table>.csv into raw.<table>."""
+
+    @dg.asset(
+        key=catalog.key("raw", table),
+        group_name="raw",
+        kinds={"duckdb"},
+        owners=catalog.OWNERS,
+        pool=catalog.WAREHOUSE_POOL,
+        description=description,
+        metadata=catalog.table_metadata("raw", table, list(columns)),
+    )
+    def load(warehouse: Warehouse, extracts: ExtractStore) -> dg.MaterializeResult:
+        path = extracts.reference_path / f"{table}.csv"
+        if not path.is_file():
+            raise dg.Failure(f"reference table not found: {path.resolve()}")
+        with warehouse.get_connection() as con:
+            rows = load_reference_csv(con, table, str(path), columns)
+        return dg.MaterializeResult(metadata={"dagster/row_count": rows, "source_file": str(path)})
+
+    return load
+
+
+industry_benchmarks = reference_asset(
+    "industry_benchmarks",
+    "Industry NPS and churn reference figures and the seed targets, each with its source and "
+    "year, from <reference_root>/industry_benchmarks.csv.",
+    BENCHMARK_COLUMNS,
+)
+
+voc_taxonomy = reference_asset(
+    "voc_taxonomy",
+    "Voice-of-customer theme taxonomy: one row per keyword of a theme (onboarding, support, "
+    "pricing, reliability, reporting, integrations, ease of use, account access, security, "
+    "documentation), with an example of what customers write, from "
+    "<reference_root>/voc_taxonomy.csv. Edit the CSV to tune the themes.",
+    VOC_TAXONOMY_COLUMNS,
+)
+
+voc_lexicon = reference_asset(
+    "voc_lexicon",
+    "Voice-of-customer sentiment lexicon: positive and negative words and phrases with a "
+    "weight, negators ('not', 'never') and request words ('please', 'need'), mostly English "
+    "with a few German, Spanish, Portuguese and French terms, from "
+    "<reference_root>/voc_lexicon.csv.",
+    VOC_LEXICON_COLUMNS,
+)

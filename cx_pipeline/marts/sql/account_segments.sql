@@ -106,7 +106,7 @@ accounts AS (
         a.arr,
         revenue_tier(a.arr, $mid_market_from, $enterprise_from) AS revenue_tier,
         s.customer_since,
-        datediff('month', s.customer_since, CAST($as_of AS DATE)) AS tenure_months,
+        whole_months(s.customer_since, CAST($as_of AS DATE)) AS tenure_months,
         coalesce(s.active_subscriptions, 0) AS active_subscriptions,
         coalesce(s.active_subscriptions, 0) > 0 AS is_active,
         coalesce(s.mrr, 0) AS mrr,

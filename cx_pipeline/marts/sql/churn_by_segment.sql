@@ -64,7 +64,7 @@ customers AS (
         coalesce(a.region, 'unknown') AS region,
         coalesce(a.industry, 'unknown') AS industry,
         revenue_tier(12 * am.mrr_at_start, $mid_market_from, $enterprise_from) AS revenue_tier,
-        tenure_band(date_sub('month', c.first_start_day, am.month)) AS tenure_band
+        tenure_band(whole_months(c.first_start_day, am.month)) AS tenure_band
     FROM account_months AS am
     JOIN customer_since AS c USING (account_id)
     LEFT JOIN staging.accounts AS a USING (account_id)

@@ -29,7 +29,7 @@ enriched AS (
         coalesce(a.industry, 'unknown') AS industry,
         CASE WHEN a.account_id IS NULL THEN 'unknown'
              ELSE revenue_tier(a.arr, $mid_market_from, $enterprise_from) END AS revenue_tier,
-        tenure_band(datediff('month', s.customer_since, r.submitted_day)) AS tenure_band,
+        tenure_band(whole_months(s.customer_since, r.submitted_day)) AS tenure_band,
         coalesce(r.touchpoint, 'unknown') AS touchpoint,
         coalesce(cs.influence_level, 'unknown') AS influence_level
     FROM responses AS r

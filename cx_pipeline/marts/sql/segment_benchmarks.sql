@@ -63,7 +63,7 @@ enriched AS (
         CASE WHEN a.account_id IS NULL THEN 'unknown'
              ELSE revenue_tier(coalesce(x.arr, a.arr), $mid_market_from, $enterprise_from)
         END AS revenue_tier,
-        tenure_band(datediff('month', s.customer_since, r.submitted_day)) AS tenure_band,
+        tenure_band(whole_months(s.customer_since, r.submitted_day)) AS tenure_band,
         coalesce(cs.influence_level, 'unknown') AS influence_level
     FROM responses AS r
     LEFT JOIN staging.accounts AS a ON a.account_id = r.account_id

@@ -32,7 +32,7 @@ lifetimes AS (
         account_id,
         region,
         lost_on IS NOT NULL AS is_lost,
-        date_sub('month', customer_since, coalesce(lost_on, CAST($as_of AS DATE))) AS tenure,
+        whole_months(customer_since, coalesce(lost_on, CAST($as_of AS DATE))) AS tenure,
         CASE WHEN lost_on IS NOT NULL
              THEN CAST(lost_on - INTERVAL 1 DAY AS DATE)
              ELSE CAST($as_of AS DATE) END AS last_customer_day

@@ -1,0 +1,248 @@
+-- What customers say, tagged with themes and sentiment: one row per (text item, theme).
+--
+-- Items: NPS comments, support tickets (subject and first message) and interview notes (with
+-- their tags, which are read like the notes: a tag 'pricing' is a pricing mention), said on
+-- or before the as-of date; empty texts are not items.
+-- Who said it: the NPS score of a comment is the answer's own; a ticket or an interview gets
+-- the contact's latest NPS answer on or before that day (none: null).
+--
+-- Themes come from the keywords in raw.voc_taxonomy, sentiment from raw.voc_lexicon. Both are
+-- matched the same way: the text is lower-cased, contractions are spelled out ("don't" reads
+-- "do not"), it is cut into clauses at punctuation and each clause into words (letters and
+-- digits of any alphabet, so "supportive" or "supporté" never count as "support"). A keyword
+-- or lexicon term matches whole words in one clause; a '*' in a keyword stands for any ending.
+--   theme        every theme with a matching keyword gets a row; no match at all: 'none'
+--   sentiment    each positive or negative term counts its weight; a negator ('not', 'never',
+--                'no'...) up to three words before a term in the same clause flips it ("not
+--                good" is negative, "never had an outage" positive). When a phrase and a word
+--                inside it both match, only the phrase counts: "could be better" is negative,
+--                not also "better"; neutral phrases such as "quick question" or "best
+--                regards" count nothing and hide the sentiment word inside them.
+--                sentiment_score = (positive - negative weight) / (positive + negative weight),
+--                from -1 (all negative) to +1 (all positive), 0 without sentiment words;
+--                sentiment is its sign: positive, negative or neutral.
+--   actionable   a concrete problem or request: the item has a theme and is negative or uses
+--                a request word ('please', 'need', 'wish', 'should', 'missing'...) that is
+--                not negated ("we don't need more dashboards" is no request)
+--   generic      positive praise naming no theme ("Great product!")
+-- Personal data in the text is masked downstream; here the text is kept as delivered.
+CREATE OR REPLACE TABLE marts.feedback_themes AS
+WITH answers AS (
+    SELECT
+        response_id,
+        contact_id,
+        account_id,
+        score,
+        comment,
+        submitted_at,
+        local_day(submitted_at, $timezone) AS answered_on
+    FROM staging.nps_responses
+    WHERE local_day(submitted_at, $timezone) <= $as_of
+),
+last_answer_of_day AS (
+    SELECT contact_id, answered_on, score
+    FROM answers
+    WHERE contact_id IS NOT NULL
+    QUALIFY row_number() OVER (
+        PARTITION BY contact_id, answered_on ORDER BY submitted_at DESC, response_id DESC
+    ) = 1
+),
+comments AS (
+    SELECT
+        'nps_comment' AS source,
+        a.response_id AS item_id,
+        coalesce(a.account_id, c.account_id) AS account_id,
+        a.contact_id,
+        a.answered_on AS said_on,
+        a.score AS nps_score,
+        a.comment AS text
+    FROM answers AS a
+    LEFT JOIN staging.contacts AS c ON c.contact_id = a.contact_id
+),
+tickets_and_interviews AS (
+    SELECT
+        'ticket' AS source,
+        t.ticket_id AS item_id,
+        coalesce(t.account_id, c.account_id) AS account_id,
+        t.contact_id,
+        local_day(t.created_at, $timezone) AS said_on,
+        concat_ws(chr(10), nullif(trim(t.subject), ''), nullif(trim(t.description), '')) AS text
+    FROM staging.tickets AS t
+    LEFT JOIN staging.contacts AS c ON c.contact_id = t.contact_id
+    WHERE local_day(t.created_at, $timezone) <= $as_of
+    UNION ALL
+    SELECT
+        'interview' AS source,
+        i.interview_id AS item_id,
+        c.account_id,
+        i.contact_id,
+        local_day(i.interviewed_at, $timezone) AS said_on,
+        concat_ws(
+            chr(10),
+            nullif(trim(i.notes), ''),
+            'Tags: ' || nullif(replace(trim(i.tags), ';', '; '), '')
+        ) AS text
+    FROM staging.interviews AS i
+    LEFT JOIN staging.contacts AS c ON c.contact_id = i.contact_id
+    WHERE local_day(i.interviewed_at, $timezone) <= $as_of
+),
+items AS (
+    SELECT * FROM comments
+    WHERE nullif(trim(text), '') IS NOT NULL
+    UNION ALL
+    SELECT o.source, o.item_id, o.account_id, o.contact_id, o.said_on, a.score AS nps_score, o.text
+    FROM tickets_and_interviews AS o
+    ASOF LEFT JOIN last_answer_of_day AS a
+        ON a.contact_id = o.contact_id AND o.said_on >= a.answered_on
+    WHERE nullif(trim(o.text), '') IS NOT NULL
+),
+-- Lower-cased, contractions spelled out, cut into clauses, each clause into words.
+clauses AS (
+    SELECT
+        i.source,
+        i.item_id,
+        c.clause_number,
+        regexp_extract_all(c.clause, '[\p{L}\p{N}]+') AS words
+    FROM items AS i,
+        unnest(regexp_split_to_array(
+            replace(replace(lower(i.text), 'n''t', ' not'), 'n’t', ' not'),
+            '[.,;:!?()\[\]{}"“”\r\n]+|\s[-–—]+\s'
+        )) WITH ORDINALITY AS c(clause, clause_number)
+),
+clause_words AS (
+    SELECT c.source, c.item_id, c.clause_number, c.words, w.word, w.position
+    FROM clauses AS c, unnest(c.words) WITH ORDINALITY AS w(word, position)
+),
+-- Keywords in the same form, with '*' as a LIKE wildcard, padded so they match whole words.
+keywords AS (
+    SELECT
+        theme,
+        words[1] AS first_word,
+        '% ' || replace(array_to_string(words, ' '), '*', '%') || ' %' AS pattern
+    FROM (
+        SELECT
+            theme,
+            regexp_extract_all(
+                replace(replace(lower(keyword), 'n''t', ' not'), 'n’t', ' not'),
+                '[\p{L}\p{N}*]+'
+            ) AS words
+        FROM raw.voc_taxonomy
+    )
+    WHERE len(words) > 0
+),
+-- The words that can start each keyword: its first word, or when that has a '*' every word of
+-- the texts beginning like it. Only clauses holding such a word are compared with the keyword.
+keyword_starts AS (
+    SELECT theme, pattern, first_word AS word
+    FROM keywords
+    WHERE NOT contains(first_word, '*')
+    UNION ALL
+    SELECT k.theme, k.pattern, v.word
+    FROM keywords AS k
+    JOIN (SELECT DISTINCT word FROM clause_words) AS v
+        ON starts_with(v.word, split_part(k.first_word, '*', 1))
+    WHERE contains(k.first_word, '*')
+),
+item_themes AS (
+    SELECT DISTINCT w.source, w.item_id, k.theme
+    FROM clause_words AS w
+    JOIN keyword_starts AS k ON k.word = w.word
+    WHERE ' ' || array_to_string(w.words, ' ') || ' ' LIKE k.pattern
+),
+lexicon AS (
+    SELECT kind, coalesce(weight, 0) AS weight, words, len(words) AS length
+    FROM (
+        SELECT
+            kind,
+            weight,
+            regexp_extract_all(
+                replace(replace(lower(term), 'n''t', ' not'), 'n’t', ' not'), '[\p{L}\p{N}]+'
+            ) AS words
+        FROM raw.voc_lexicon
+    )
+    WHERE len(words) > 0
+),
+negators AS (
+    SELECT list(DISTINCT words[1]) AS words FROM lexicon WHERE kind = 'negator' AND length = 1
+),
+term_matches AS (
+    SELECT
+        w.source,
+        w.item_id,
+        w.clause_number,
+        w.position AS first_position,
+        w.position + l.length - 1 AS last_position,
+        l.length,
+        l.kind,
+        l.weight,
+        list_has_any(
+            list_slice(w.words, greatest(w.position - 3, 1), w.position - 1), n.words
+        ) AS negated
+    FROM clause_words AS w
+    JOIN lexicon AS l ON l.words[1] = w.word
+    CROSS JOIN negators AS n
+    WHERE l.kind IN ('positive', 'negative', 'neutral', 'request')
+      AND list_slice(w.words, w.position, w.position + l.length - 1) = l.words
+),
+-- A term inside a longer matching term is dropped ("would love" is a request, not praise).
+counted_terms AS (
+    SELECT m.*
+    FROM term_matches AS m
+    WHERE NOT EXISTS (
+        SELECT 1
+        FROM term_matches AS longer
+        WHERE longer.source = m.source
+          AND longer.item_id = m.item_id
+          AND longer.clause_number = m.clause_number
+          AND longer.length > m.length
+          AND longer.first_position <= m.first_position
+          AND longer.last_position >= m.last_position
+    )
+),
+item_sentiment AS (
+    SELECT
+        source,
+        item_id,
+        coalesce(sum(weight) FILTER (
+            WHERE kind IN ('positive', 'negative') AND (kind = 'positive') <> negated
+        ), 0) AS positive_weight,
+        coalesce(sum(weight) FILTER (
+            WHERE kind IN ('positive', 'negative') AND (kind = 'positive') = negated
+        ), 0) AS negative_weight,
+        coalesce(bool_or(kind = 'request' AND NOT negated), false) AS has_request
+    FROM counted_terms
+    GROUP BY source, item_id
+),
+scored AS (
+    SELECT
+        i.*,
+        coalesce(
+            (s.positive_weight - s.negative_weight)
+                / nullif(s.positive_weight + s.negative_weight, 0),
+            0
+        ) AS sentiment_score,
+        coalesce(s.has_request, false) AS has_request
+    FROM items AS i
+    LEFT JOIN item_sentiment AS s USING (source, item_id)
+)
+SELECT
+    s.source,
+    s.item_id,
+    s.account_id,
+    s.contact_id,
+    s.said_on,
+    s.nps_score,
+    nps_category(s.nps_score) AS nps_category,
+    coalesce(t.theme, 'none') AS theme,
+    s.sentiment_score,
+    CASE
+        WHEN s.sentiment_score > 0 THEN 'positive'
+        WHEN s.sentiment_score < 0 THEN 'negative'
+        ELSE 'neutral'
+    END AS sentiment,
+    t.theme IS NOT NULL AND (s.sentiment_score < 0 OR s.has_request) AS is_actionable,
+    t.theme IS NULL AND s.sentiment_score > 0 AS is_generic_praise,
+    s.text
+FROM scored AS s
+LEFT JOIN item_themes AS t USING (source, item_id)
+ORDER BY s.source, s.item_id, theme;

@@ -1,0 +1,159 @@
+-- The qualitative tracker: each segment with what its people say. Segments are those of
+-- marts.account_segments (journey_stage, revenue_tier, region: an item belongs to the segment
+-- of its account) and of marts.contact_segments (influence_level, power_user: an item belongs
+-- to the segment of the contact who said it), as of the as-of date; items are every NPS
+-- comment, ticket and interview in marts.feedback_themes, whatever their date.
+--   accounts, contacts   members of the segment (for a contact segment, the accounts of its
+--                        contacts; for an account segment, the contacts of its accounts)
+--   top themes           the three themes mentioned by most items, ties by name ('none' is
+--                        not a theme here)
+--   share_negative_pct   negative items / items x 100; null without items
+--   sample_quotes        for each top theme in rank order, the latest item that mentions it
+--                        (ties by item id), preferring items that mention no better-ranked
+--                        top theme; a text already quoted is not repeated; cut at 200
+--                        characters
+CREATE OR REPLACE TABLE marts.segment_tracker AS
+WITH account_members AS (
+    SELECT 'journey_stage' AS segment_type, journey_stage AS segment, account_id
+    FROM marts.account_segments
+    UNION ALL
+    SELECT 'revenue_tier', revenue_tier, account_id FROM marts.account_segments
+    UNION ALL
+    SELECT 'region', coalesce(region, 'unknown'), account_id FROM marts.account_segments
+),
+contact_members AS (
+    SELECT 'influence_level' AS segment_type, influence_level AS segment, contact_id, account_id
+    FROM marts.contact_segments
+    UNION ALL
+    SELECT
+        'power_user',
+        CASE WHEN is_power_user THEN 'power user' ELSE 'other user' END,
+        contact_id,
+        account_id
+    FROM marts.contact_segments
+),
+segment_sizes AS (
+    SELECT
+        m.segment_type,
+        m.segment,
+        count(DISTINCT m.account_id) AS accounts,
+        count(DISTINCT c.contact_id) AS contacts
+    FROM account_members AS m
+    LEFT JOIN marts.contact_segments AS c ON c.account_id = m.account_id
+    GROUP BY m.segment_type, m.segment
+    UNION ALL
+    SELECT segment_type, segment, count(DISTINCT account_id), count(DISTINCT contact_id)
+    FROM contact_members
+    GROUP BY segment_type, segment
+),
+-- One row per (segment, item, theme) said by the segment's accounts or contacts.
+segment_mentions AS (
+    SELECT m.segment_type, m.segment, f.*
+    FROM account_members AS m
+    JOIN marts.feedback_themes AS f ON f.account_id = m.account_id
+    UNION ALL
+    SELECT m.segment_type, m.segment, f.*
+    FROM contact_members AS m
+    JOIN marts.feedback_themes AS f ON f.contact_id = m.contact_id
+),
+segment_items AS (
+    SELECT
+        segment_type,
+        segment,
+        count(*) AS items,
+        count(*) FILTER (WHERE source = 'nps_comment') AS nps_comments,
+        count(*) FILTER (WHERE source = 'ticket') AS tickets,
+        count(*) FILTER (WHERE source = 'interview') AS interviews,
+        count(*) FILTER (WHERE sentiment = 'negative') AS negative_items
+    FROM (
+        SELECT DISTINCT segment_type, segment, source, item_id, sentiment FROM segment_mentions
+    )
+    GROUP BY segment_type, segment
+),
+top_themes AS (
+    SELECT
+        segment_type,
+        segment,
+        theme,
+        count(*) AS mentions,
+        row_number() OVER (
+            PARTITION BY segment_type, segment ORDER BY count(*) DESC, theme
+        ) AS theme_rank
+    FROM segment_mentions
+    WHERE theme <> 'none'
+    GROUP BY segment_type, segment, theme
+    QUALIFY theme_rank <= 3
+),
+-- Each item's best-ranked top theme, so that a quote for theme 2 is not one about theme 1.
+item_first_rank AS (
+    SELECT m.segment_type, m.segment, m.source, m.item_id, min(t.theme_rank) AS first_rank
+    FROM segment_mentions AS m
+    JOIN top_themes AS t USING (segment_type, segment, theme)
+    GROUP BY m.segment_type, m.segment, m.source, m.item_id
+),
+latest_quotes AS (
+    SELECT
+        t.segment_type,
+        t.segment,
+        t.theme_rank,
+        CASE WHEN length(m.text) > 200 THEN left(m.text, 197) || '...' ELSE m.text END AS quote
+    FROM top_themes AS t
+    JOIN segment_mentions AS m USING (segment_type, segment, theme)
+    JOIN item_first_rank AS r USING (segment_type, segment, source, item_id)
+    QUALIFY row_number() OVER (
+        PARTITION BY t.segment_type, t.segment, t.theme_rank
+        ORDER BY r.first_rank = t.theme_rank DESC, m.said_on DESC, m.item_id DESC
+    ) = 1
+),
+segment_themes AS (
+    SELECT
+        t.segment_type,
+        t.segment,
+        max(t.theme) FILTER (WHERE t.theme_rank = 1) AS top_theme_1,
+        max(t.mentions) FILTER (WHERE t.theme_rank = 1) AS top_theme_1_mentions,
+        max(t.theme) FILTER (WHERE t.theme_rank = 2) AS top_theme_2,
+        max(t.mentions) FILTER (WHERE t.theme_rank = 2) AS top_theme_2_mentions,
+        max(t.theme) FILTER (WHERE t.theme_rank = 3) AS top_theme_3,
+        max(t.mentions) FILTER (WHERE t.theme_rank = 3) AS top_theme_3_mentions
+    FROM top_themes AS t
+    GROUP BY t.segment_type, t.segment
+),
+segment_quotes AS (
+    SELECT segment_type, segment, list(quote ORDER BY theme_rank) AS quotes
+    FROM (
+        SELECT *
+        FROM latest_quotes
+        QUALIFY row_number() OVER (
+            PARTITION BY segment_type, segment, quote ORDER BY theme_rank
+        ) = 1
+    )
+    GROUP BY segment_type, segment
+)
+SELECT
+    s.segment_type,
+    s.segment,
+    s.accounts,
+    s.contacts,
+    coalesce(i.items, 0) AS items,
+    coalesce(i.nps_comments, 0) AS nps_comments,
+    coalesce(i.tickets, 0) AS tickets,
+    coalesce(i.interviews, 0) AS interviews,
+    t.top_theme_1,
+    t.top_theme_1_mentions,
+    t.top_theme_2,
+    t.top_theme_2_mentions,
+    t.top_theme_3,
+    t.top_theme_3_mentions,
+    coalesce(i.negative_items, 0) AS negative_items,
+    100.0 * i.negative_items / nullif(i.items, 0) AS share_negative_pct,
+    coalesce(q.quotes, []) AS sample_quotes
+FROM segment_sizes AS s
+LEFT JOIN segment_items AS i USING (segment_type, segment)
+LEFT JOIN segment_themes AS t USING (segment_type, segment)
+LEFT JOIN segment_quotes AS q USING (segment_type, segment)
+ORDER BY
+    CASE s.segment_type
+        WHEN 'journey_stage' THEN 0 WHEN 'revenue_tier' THEN 1 WHEN 'region' THEN 2
+        WHEN 'influence_level' THEN 3 ELSE 4
+    END,
+    s.segment;

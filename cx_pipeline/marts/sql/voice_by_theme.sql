@@ -1,0 +1,117 @@
+-- What each NPS band talks about: themes by NPS category, so teams see what detractors
+-- complain about and what promoters love. Read from marts.feedback_themes (rules there).
+--
+-- A cell is (source, nps_category, theme). source is 'nps_comment', 'ticket', 'interview', or
+-- 'all' for the three together; nps_category is the band of the item's NPS answer (its own
+-- for comments, the contact's latest on or before that day for tickets and interviews), or
+-- 'no answer'. Every theme of the taxonomy, plus 'none' (items naming no theme), has a row in
+-- every (source, category) that has items, with 0 mentions when nobody mentioned it.
+--   mentions                items of the cell that mention the theme
+--   share_of_category_pct   mentions / items of that source and category x 100; an item can
+--                           mention several themes, so shares add up to more than 100
+--   avg_sentiment           mean sentiment score (-1 to +1) of those items
+--   theme_rank              1 = the most mentioned theme of the (source, category), ties by
+--                           name; only themes with mentions are ranked, 'none' is not
+--   example_text            a representative mention: the one whose sentiment is closest to
+--                           the cell's average, preferring texts of 20 to 160 characters, then
+--                           the shorter, then the first item id; cut at 160 characters
+CREATE OR REPLACE TABLE marts.voice_by_theme AS
+WITH mentions AS (
+    SELECT
+        source,
+        item_id,
+        coalesce(nps_category, 'no answer') AS nps_category,
+        theme,
+        sentiment_score,
+        sentiment,
+        is_actionable,
+        text
+    FROM marts.feedback_themes
+),
+all_sources AS (
+    SELECT * FROM mentions
+    UNION ALL
+    SELECT * REPLACE ('all' AS source) FROM mentions
+),
+category_items AS (
+    SELECT coalesce(source, 'all') AS source, nps_category, count(*) AS items
+    FROM (SELECT DISTINCT source, item_id, nps_category FROM mentions)
+    GROUP BY GROUPING SETS ((source, nps_category), (nps_category))
+),
+themes AS (
+    SELECT DISTINCT theme FROM raw.voc_taxonomy
+    UNION
+    SELECT 'none'
+),
+cell_stats AS (
+    SELECT
+        source,
+        nps_category,
+        theme,
+        count(*) AS mentions,
+        avg(sentiment_score) AS avg_sentiment,
+        count(*) FILTER (WHERE sentiment = 'negative') AS negative_mentions,
+        count(*) FILTER (WHERE is_actionable) AS actionable_mentions
+    FROM all_sources
+    GROUP BY source, nps_category, theme
+),
+examples AS (
+    SELECT
+        a.source,
+        a.nps_category,
+        a.theme,
+        CASE WHEN length(a.text) > 160 THEN left(a.text, 157) || '...' ELSE a.text END
+            AS example_text
+    FROM all_sources AS a
+    JOIN cell_stats AS s USING (source, nps_category, theme)
+    QUALIFY row_number() OVER (
+        PARTITION BY a.source, a.nps_category, a.theme
+        ORDER BY
+            length(a.text) BETWEEN 20 AND 160 DESC,
+            abs(a.sentiment_score - s.avg_sentiment),
+            length(a.text),
+            a.item_id
+    ) = 1
+),
+cells AS (
+    SELECT
+        c.source,
+        c.nps_category,
+        t.theme,
+        c.items AS category_items,
+        coalesce(s.mentions, 0) AS mentions,
+        100.0 * coalesce(s.mentions, 0) / c.items AS share_of_category_pct,
+        s.avg_sentiment,
+        coalesce(s.negative_mentions, 0) AS negative_mentions,
+        coalesce(s.actionable_mentions, 0) AS actionable_mentions,
+        e.example_text
+    FROM category_items AS c
+    CROSS JOIN themes AS t
+    LEFT JOIN cell_stats AS s USING (source, nps_category, theme)
+    LEFT JOIN examples AS e USING (source, nps_category, theme)
+)
+SELECT
+    source,
+    nps_category,
+    theme,
+    category_items,
+    mentions,
+    share_of_category_pct,
+    avg_sentiment,
+    negative_mentions,
+    actionable_mentions,
+    CASE WHEN theme <> 'none' AND mentions > 0 THEN
+        row_number() OVER (
+            PARTITION BY source, nps_category, theme <> 'none' AND mentions > 0
+            ORDER BY mentions DESC, theme
+        )
+    END AS theme_rank,
+    example_text
+FROM cells
+ORDER BY
+    CASE source WHEN 'all' THEN 0 WHEN 'nps_comment' THEN 1 WHEN 'ticket' THEN 2 ELSE 3 END,
+    CASE nps_category
+        WHEN 'promoter' THEN 0 WHEN 'passive' THEN 1 WHEN 'detractor' THEN 2 ELSE 3
+    END,
+    theme_rank NULLS LAST,
+    theme;

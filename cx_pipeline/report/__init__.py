@@ -1,0 +1,1 @@
+"""The CX report: one self-contained HTML page with charts, rebuilt on every run."""

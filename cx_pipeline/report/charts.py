@@ -1,0 +1,162 @@
+"""Small inline-SVG charts: no JavaScript and no files to fetch, so the report opens anywhere,
+offline, and can be mailed as one file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+WIDTH, HEIGHT = 720, 260
+MARGIN = {"left": 56, "right": 16, "top": 16, "bottom": 40}
+INK, MUTED, ACCENT, BAD, GOOD = "#1f2933", "#9aa5b1", "#2f6fde", "#d64545", "#2f9e6b"
+
+
+@dataclass(frozen=True)
+class Scale:
+    low: float
+    high: float
+    start: float
+    end: float
+
+    def __call__(self, value: float) -> float:
+        span = (self.high - self.low) or 1.0
+        return self.start + (value - self.low) / span * (self.end - self.start)
+
+
+def _frame(body: list[str], title: str, height: int = HEIGHT) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
+        f'width="{WIDTH}" height="{height}" role="img" aria-label="{escape(title)}">'
+        f"<title>{escape(title)}</title>" + "".join(body) + "</svg>"
+    )
+
+
+def _y_axis(y: Scale, ticks: Sequence[float], unit: str) -> list[str]:
+    out = []
+    for t in ticks:
+        out.append(
+            f'<line x1="{MARGIN["left"]}" x2="{WIDTH - MARGIN["right"]}" y1="{y(t):.1f}" '
+            f'y2="{y(t):.1f}" stroke="#e4e7eb"/>'
+            f'<text x="{MARGIN["left"] - 6}" y="{y(t) + 4:.1f}" text-anchor="end" '
+            f'font-size="11" fill="{MUTED}">{t:g}{unit}</text>'
+        )
+    return out
+
+
+def _ticks(low: float, high: float, count: int = 5) -> list[float]:
+    step = (high - low) / (count - 1)
+    return [round(low + i * step, 1) for i in range(count)]
+
+
+def line_with_band(
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    margins: Sequence[float | None],
+    title: str,
+    unit: str = "",
+) -> str:
+    """A line (e.g. NPS per month) inside a shaded band of +/- its margin of error."""
+    points = [
+        (i, v, m or 0.0)
+        for i, (v, m) in enumerate(zip(values, margins, strict=True))
+        if v is not None
+    ]
+    if not points:
+        return _frame([_empty()], title)
+    low = min(v - m for _, v, m in points)
+    high = max(v + m for _, v, m in points)
+    low, high = min(low, 0.0), max(high, 0.0)
+    x = Scale(0, max(len(labels) - 1, 1), MARGIN["left"] + 8, WIDTH - MARGIN["right"] - 8)
+    y = Scale(low, high, HEIGHT - MARGIN["bottom"], MARGIN["top"])
+    upper = " ".join(f"{x(i):.1f},{y(v + m):.1f}" for i, v, m in points)
+    lower = " ".join(f"{x(i):.1f},{y(v - m):.1f}" for i, v, m in reversed(points))
+    line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v, _ in points)
+    body = _y_axis(y, _ticks(low, high), unit)
+    body.append(f'<polygon class="band" points="{upper} {lower}" fill="{ACCENT}" opacity="0.15"/>')
+    body.append(
+        f'<polyline class="series" points="{line}" fill="none" stroke="{ACCENT}" stroke-width="2"/>'
+    )
+    body += [
+        f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{ACCENT}">'
+        f"<title>{escape(labels[i])}: {v:.1f}{unit} ± {m:.1f}</title></circle>"
+        for i, v, m in points
+    ]
+    body += _x_labels(labels, x)
+    return _frame(body, title)
+
+
+def bars(labels: Sequence[str], values: Sequence[float | None], title: str, unit: str = "") -> str:
+    """Vertical bars (e.g. churn per month)."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return _frame([_empty()], title)
+    high = max(max(known), 0.0) or 1.0
+    x = Scale(0, len(labels), MARGIN["left"], WIDTH - MARGIN["right"])
+    y = Scale(0, high, HEIGHT - MARGIN["bottom"], MARGIN["top"])
+    width = max((x(1) - x(0)) * 0.7, 1.0)
+    body = _y_axis(y, _ticks(0, high), unit)
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        left = x(i) + (x(1) - x(0) - width) / 2
+        body.append(
+            f'<rect class="bar" x="{left:.1f}" y="{y(v):.1f}" width="{width:.1f}" '
+            f'height="{y(0) - y(v):.1f}" fill="{ACCENT}"><title>{escape(labels[i])}: '
+            f"{v:.2f}{unit}</title></rect>"
+        )
+    body += _x_labels(labels, Scale(0, len(labels), x(0.5), x(len(labels) + 0.5)))
+    return _frame(body, title)
+
+
+def hbars(
+    labels: Sequence[str],
+    values: Sequence[float],
+    title: str,
+    unit: str = "",
+    signed: bool = True,
+) -> str:
+    """Horizontal bars around zero: gaps (signed) red below and green above; plain shares
+    (not signed) in one colour."""
+    if not values:
+        return _frame([_empty()], title)
+    height = MARGIN["top"] + MARGIN["bottom"] + 24 * len(values)
+    low, high = min(min(values), 0.0), max(max(values), 0.0)
+    label_width = min(360, 16 + 6.6 * max(len(label) for label in labels))
+    x = Scale(low, high, label_width, WIDTH - MARGIN["right"] - 48)
+    body = []
+    for i, (label, v) in enumerate(zip(labels, values, strict=True)):
+        top = MARGIN["top"] + 24 * i
+        left, right = sorted((x(0), x(v)))
+        body.append(
+            f'<text x="{label_width - 8:.0f}" y="{top + 15}" text-anchor="end" font-size="12" '
+            f'fill="{INK}">'
+            f"{escape(label)}</text>"
+            f'<rect class="bar" x="{left:.1f}" y="{top + 4}" width="{max(right - left, 1):.1f}" '
+            f'height="16" fill="{(GOOD if v >= 0 else BAD) if signed else ACCENT}">'
+            f"<title>{escape(label)}: {v:+.1f}{unit}"
+            f'</title></rect><text x="{max(left, right) + 4:.1f}" y="{top + 16}" font-size="11" '
+            f'fill="{MUTED}">{v:{"+" if signed else ""}.1f}{unit}</text>'
+        )
+    body.append(
+        f'<line x1="{x(0):.1f}" x2="{x(0):.1f}" y1="{MARGIN["top"]}" '
+        f'y2="{height - MARGIN["bottom"]}" stroke="{INK}"/>'
+    )
+    return _frame(body, title, height)
+
+
+def _x_labels(labels: Sequence[str], x: Scale) -> list[str]:
+    every = max(1, len(labels) // 12)
+    return [
+        f'<text x="{x(i):.1f}" y="{HEIGHT - MARGIN["bottom"] + 16}" text-anchor="middle" '
+        f'font-size="11" fill="{MUTED}">{escape(label)}</text>'
+        for i, label in enumerate(labels)
+        if i % every == 0
+    ]
+
+
+def _empty() -> str:
+    return (
+        f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" fill="{MUTED}">'
+        "no data yet</text>"
+    )

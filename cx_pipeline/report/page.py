@@ -1,0 +1,153 @@
+"""The CX report page: what a CX lead wants to see after each run, from the marts alone.
+
+It shows aggregates only (no person's name, e-mail or comment), so it can be shared as it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+
+import duckdb
+
+from cx_pipeline.report import charts
+
+STYLE = """
+body { font-family: system-ui, -apple-system, Segoe UI, sans-serif; color: #1f2933;
+       max-width: 780px; margin: 24px auto; padding: 0 16px; }
+h1 { font-size: 24px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 32px; }
+.muted { color: #7b8794; font-size: 13px; } .kpis { display: flex; gap: 12px; flex-wrap: wrap; }
+.kpi { border: 1px solid #e4e7eb; border-radius: 8px; padding: 10px 14px; min-width: 150px; }
+.kpi b { display: block; font-size: 22px; }
+"""
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    query = "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts' AND table_name = ?"
+    return con.execute(query, [table]).fetchone()[0] > 0
+
+
+def _kpis(con: duckdb.DuckDBPyConnection) -> str:
+    nps = _rows(
+        con,
+        "SELECT own_value, own_sample FROM marts.benchmarks "
+        "WHERE metric = 'nps' AND scope = 'all' LIMIT 1",
+    )
+    churn = _rows(
+        con,
+        "SELECT month, churn_rate_pct FROM marts.churn_by_month "
+        "WHERE churn_rate_pct IS NOT NULL ORDER BY month DESC LIMIT 1",
+    )
+    risk = _rows(
+        con,
+        "SELECT count(*) FILTER (WHERE health_band <> 'healthy'), count(*) "
+        "FROM marts.account_health",
+    )
+    cells = []
+    if nps:
+        cells.append(f"<b>{nps[0][0]:.0f}</b>NPS, last 12 months ({nps[0][1]} answers)")
+    if churn:
+        month, rate = churn[0]
+        cells.append(f"<b>{rate:.1f}%</b>logo churn in {month:%B %Y}")
+    if risk:
+        cells.append(f"<b>{risk[0][0]}</b>of {risk[0][1]} accounts need attention")
+    return '<div class="kpis">' + "".join(f'<div class="kpi">{c}</div>' for c in cells) + "</div>"
+
+
+def _nps_trend(con: duckdb.DuckDBPyConnection) -> str:
+    rows = _rows(
+        con,
+        "SELECT month, nps, nps_moe_95 FROM marts.nps_by_month ORDER BY month DESC LIMIT 24",
+    )[::-1]
+    return charts.line_with_band(
+        [f"{m:%b %y}" for m, _, _ in rows],
+        [n for _, n, _ in rows],
+        [e for _, _, e in rows],
+        "NPS per month with its 95% margin of error",
+    )
+
+
+def _churn(con: duckdb.DuckDBPyConnection) -> str:
+    rows = _rows(
+        con,
+        "SELECT month, churn_rate_pct FROM marts.churn_by_month ORDER BY month DESC LIMIT 24",
+    )[::-1]
+    return charts.bars(
+        [f"{m:%b %y}" for m, _ in rows], [r for _, r in rows], "Logo churn per month", "%"
+    )
+
+
+def _segments(con: duckdb.DuckDBPyConnection) -> str:
+    rows = _rows(
+        con,
+        "SELECT segment_type || ': ' || segment, nps - company_nps FROM marts.segment_benchmarks "
+        "WHERE segment_type IN ('region', 'revenue_tier') AND nps IS NOT NULL ORDER BY 2",
+    )
+    return charts.hbars(
+        [label for label, _ in rows], [gap for _, gap in rows], "NPS of each segment against ours"
+    )
+
+
+def _benchmarks(con: duckdb.DuckDBPyConnection) -> str:
+    rows = _rows(
+        con,
+        """
+        SELECT
+            CASE metric WHEN 'nps' THEN 'NPS' ELSE 'churn' END || ' vs '
+                || CASE WHEN comparison = 'target' THEN 'our target'
+                        ELSE reference_scope || ' ' || replace(reference_statistic, '_', ' ')
+                             || ' (' || split_part(reference_source, ' ', 1)
+                             || coalesce(' ' || reference_year, '') || ')' END,
+            CASE WHEN metric = 'nps' THEN gap ELSE -gap END
+        FROM marts.benchmarks
+        WHERE scope = 'all'
+        ORDER BY metric, gap
+        """,
+    )
+    return charts.hbars(
+        [label for label, _ in rows],
+        [gap for _, gap in rows],
+        "How far we are from each benchmark (right = better than it)",
+    )
+
+
+def _detractor_themes(con: duckdb.DuckDBPyConnection) -> str:
+    if not _exists(con, "voice_by_theme"):
+        return '<p class="muted">No voice-of-customer mart yet.</p>'
+    rows = _rows(
+        con,
+        "SELECT theme, share_of_category_pct FROM marts.voice_by_theme "
+        "WHERE nps_category = 'detractor' AND theme <> 'none' "
+        "ORDER BY share_of_category_pct DESC LIMIT 6",
+    )
+    return charts.hbars(
+        [t for t, _ in rows],
+        [s for _, s in rows],
+        "What detractors talk about (% of their comments)",
+        "%",
+        signed=False,
+    )
+
+
+def render(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
+    sections = [
+        ("How we are doing", _kpis(con)),
+        ("NPS trend", _nps_trend(con)),
+        ("Churn", _churn(con)),
+        ("Segments", _segments(con)),
+        ("Benchmarks", _benchmarks(con)),
+        ("Top detractor themes", _detractor_themes(con)),
+    ]
+    body = "".join(f"<section><h2>{escape(t)}</h2>{html}</section>" for t, html in sections)
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>CX report, {as_of}</title><style>{STYLE}</style></head><body>"
+        f"<h1>Customer experience report</h1><p class='muted'>As of {as_of}; built "
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC by cx-pipeline from the marts.</p>"
+        f"{body}</body></html>"
+    )

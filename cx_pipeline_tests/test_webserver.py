@@ -1,0 +1,159 @@
+"""The real thing: Dagster's webserver and daemon on 127.0.0.1 with the project's workspace,
+the full job launched through the GraphQL API, and the UI's asset graph looked at in Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cx_pipeline_tests.browser import chromium, rendered_dom, screenshot
+from cx_pipeline_tests.conftest import REPO_ROOT
+from cx_pipeline_tests.tiny_extracts import DELIVERY, write_tiny_extracts
+
+pytestmark = pytest.mark.integration
+
+LAUNCH = """
+mutation Launch($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message }
+    ... on RunConfigValidationInvalid { errors { message } }
+  }
+}
+"""
+STATUS = "query Status($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"
+DAGSTER_YAML = """
+telemetry:
+  enabled: false
+concurrency:
+  pools:
+    default_limit: 1
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def graphql(url: str, query: str, variables: dict) -> dict:
+    request = urllib.request.Request(
+        f"{url}/graphql",
+        data=json.dumps({"query": query, "variables": variables}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        body = json.loads(response.read())
+    assert "errors" not in body, body
+    return body["data"]
+
+
+@pytest.fixture(scope="module")
+def dagster_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    chromium()  # skip (or fail in CI) before starting anything
+    base = tmp_path_factory.mktemp("ui")
+    home = base / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(DAGSTER_YAML)
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "CX_EXTRACT_ROOT": str(write_tiny_extracts(base / "extracts")),
+        "CX_WAREHOUSE": str(base / "cx.duckdb"),
+        "CX_SERVING_PATH": str(base / "cx_serving.duckdb"),
+        "CX_REPORT_PATH": str(base / "cx_report.html"),
+    }
+    bin_dir = Path(sys.executable).parent
+    workspace = str(REPO_ROOT / "workspace.yaml")
+    port = free_port()
+    logs = (base / "webserver.log").open("w"), (base / "daemon.log").open("w")
+    processes = [
+        subprocess.Popen(
+            [
+                str(bin_dir / "dagster-webserver"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-w",
+                workspace,
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=logs[0],
+            stderr=subprocess.STDOUT,
+        ),
+        subprocess.Popen(
+            [str(bin_dir / "dagster-daemon"), "run", "-w", workspace],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=logs[1],
+            stderr=subprocess.STDOUT,
+        ),
+    ]
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/server_info", timeout=5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or processes[0].poll() is not None:
+                    pytest.fail("webserver did not start:\n" + (base / "webserver.log").read_text())
+                time.sleep(1)
+        yield url
+    finally:
+        for p in processes:
+            p.terminate()
+        for p in processes:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        for log in logs:
+            log.close()
+
+
+def test_the_full_job_runs_from_the_graphql_api(dagster_ui: str) -> None:
+    params = {
+        "selector": {
+            "repositoryLocationName": "cx_pipeline",
+            "repositoryName": "__repository__",
+            "jobName": "cx_daily",
+        },
+        "runConfigData": {},
+        "executionMetadata": {"tags": [{"key": "dagster/partition", "value": DELIVERY}]},
+    }
+    launched = graphql(dagster_ui, LAUNCH, {"params": params})["launchRun"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    run_id = launched["run"]["runId"]
+    deadline = time.monotonic() + 300
+    status = "QUEUED"
+    while status not in ("SUCCESS", "FAILURE", "CANCELED") and time.monotonic() < deadline:
+        time.sleep(2)
+        status = graphql(dagster_ui, STATUS, {"id": run_id})["runOrError"]["status"]
+    assert status == "SUCCESS"
+
+
+def test_the_asset_graph_shows_the_project(dagster_ui: str, tmp_path: Path) -> None:
+    catalog = rendered_dom(f"{dagster_ui}/assets", wait_ms=20_000, timeout=180)
+    assert "account_health" in catalog and "Materialized" in catalog
+    lineage = rendered_dom(f"{dagster_ui}/asset-groups", wait_ms=20_000, timeout=180)
+    for group in ("raw", "staging", "marts", "serving"):
+        assert f">{group}<" in lineage, group
+    png = screenshot(
+        f"{dagster_ui}/asset-groups", tmp_path / "asset_graph.png", size="1600,1000", wait_ms=20_000
+    )
+    assert png.stat().st_size > 20_000
