@@ -214,6 +214,7 @@ DETRACTOR_FOLLOWUP = MartSpec(
         catalog.key("staging", "tickets"),
         catalog.key("marts", "contact_segments"),
     ),
+    free_text=("comment",),
 )
 
 SPECS = (NPS_BY_MONTH, NPS_BY_QUARTER, NPS_BY_SEGMENT, NPS_BY_ACCOUNT, DETRACTOR_FOLLOWUP)

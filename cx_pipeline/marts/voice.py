@@ -66,6 +66,7 @@ FEEDBACK_THEMES = MartSpec(
         catalog.key("raw", "voc_taxonomy"),
         catalog.key("raw", "voc_lexicon"),
     ),
+    free_text=("text",),
 )
 
 VOICE_BY_THEME = MartSpec(
@@ -113,6 +114,7 @@ VOICE_BY_THEME = MartSpec(
         ),
     ),
     deps=(catalog.key("marts", "feedback_themes"), catalog.key("raw", "voc_taxonomy")),
+    free_text=("example_text",),
 )
 
 SEGMENT_TRACKER = MartSpec(
@@ -158,7 +160,7 @@ SEGMENT_TRACKER = MartSpec(
             "sample_quotes",
             "VARCHAR[]",
             "Up to three quotes: the latest item for each top theme, in rank order, no text "
-            "twice, cut at 200 characters. Not yet masked for personal data.",
+            "twice, cut at 200 characters.",
         ),
     ),
     deps=(
@@ -166,6 +168,7 @@ SEGMENT_TRACKER = MartSpec(
         catalog.key("marts", "account_segments"),
         catalog.key("marts", "contact_segments"),
     ),
+    free_text=("sample_quotes",),
 )
 
 SPECS = (FEEDBACK_THEMES, VOICE_BY_THEME, SEGMENT_TRACKER)

@@ -45,10 +45,13 @@ def masked(column: str, spec: MartSpec) -> str:
     if column in spec.personal_identifiers:
         return f"CASE WHEN {name} IS NOT NULL THEN 'hash:' || left(sha256({name}), 16) END"
     if column in spec.free_text:
-        return (
-            f"regexp_replace(regexp_replace({name}, {literal(EMAIL)}, '[email]', 'g'), "
+        is_list = dict((c, t) for c, t, _ in spec.columns)[column].endswith("[]")
+        text = "quote" if is_list else name
+        masked_text = (
+            f"regexp_replace(regexp_replace({text}, {literal(EMAIL)}, '[email]', 'g'), "
             f"{literal(PHONE)}, '[phone]', 'g')"
         )
+        return f"list_transform({name}, quote -> {masked_text})" if is_list else masked_text
     return name
 
 

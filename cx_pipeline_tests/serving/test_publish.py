@@ -54,10 +54,11 @@ SPEC = MartSpec(
         ("contact_email", "VARCHAR", "An identifier."),
         ("comment", "VARCHAR", "Free text."),
         ("score", "INTEGER", "Not personal."),
+        ("quotes", "VARCHAR[]", "Free text, listed."),
     ),
     deps=(),
     personal_identifiers=("contact_email",),
-    free_text=("comment",),
+    free_text=("comment", "quotes"),
 )
 
 
@@ -68,7 +69,7 @@ def test_personal_data_is_masked_unless_asked(tmp_path: Path, mode: str) -> None
     con.execute(
         "CREATE TABLE marts.voices AS SELECT 'ann@alpha.example' AS contact_email, "
         "'Call me on +44 20 7946 0958 or mail Ann.Alpha@alpha.example, thanks' AS comment, "
-        "9 AS score"
+        "9 AS score, ['ok', 'write to bob@beta.example'] AS quotes"
     )
     target = tmp_path / "serving.duckdb"
     published = publish(con, (SPEC,), target, personal_data=mode)
@@ -80,10 +81,11 @@ def test_personal_data_is_masked_unless_asked(tmp_path: Path, mode: str) -> None
     if mode == "clear":
         assert row == con.execute("SELECT * FROM marts.voices").fetchone()
     else:
-        email, comment, score = row
+        email, comment, score, quotes = row
         assert email.startswith("hash:") and "ann" not in email
         assert comment == "Call me on [phone] or mail [email], thanks"
         assert score == 9
+        assert quotes == ["ok", "write to [email]"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["serving.duckdb"]
 
 
@@ -91,7 +93,8 @@ def test_parquet_export_replaces_the_folder(tmp_path: Path) -> None:
     con = duckdb.connect()
     con.execute("CREATE SCHEMA marts")
     con.execute(
-        "CREATE TABLE marts.voices AS SELECT 'x' AS contact_email, 'y' AS comment, 1 AS score"
+        "CREATE TABLE marts.voices AS "
+        "SELECT 'x' AS contact_email, 'y' AS comment, 1 AS score, ['z'] AS quotes"
     )
     folder = tmp_path / "parquet"
     for _ in range(2):
