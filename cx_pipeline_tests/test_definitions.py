@@ -34,6 +34,8 @@ def test_asset_keys_follow_schema_and_table() -> None:
         "marts/praise_but_cancel",
         "marts/account_segments",
         "marts/contact_segments",
+        "marts/promoter_power_matrix",
+        "marts/high_value_promoters",
         "marts/benchmarks",
         "marts/nps_by_quarter",
         "marts/nps_by_account",

@@ -94,4 +94,45 @@ ACCOUNT_SEGMENTS = MartSpec(
     ),
 )
 
-SPECS = (CONTACT_SEGMENTS, ACCOUNT_SEGMENTS)
+PROMOTER_POWER_MATRIX = MartSpec(
+    name="promoter_power_matrix",
+    description=(
+        "Contacts of active accounts by their latest NPS category and the power-user flag: "
+        "champions, fans to activate (promoters who hardly use the product), power users at "
+        "risk (heavy users who would not recommend it) and the rest."
+    ),
+    columns=(
+        ("nps_category", "VARCHAR", "Latest answer: promoter, passive, detractor or no answer."),
+        ("is_power_user", "BOOLEAN", "The power-user rule of rules.sql, last 30 days."),
+        ("quadrant", "VARCHAR", "A name for the cell, e.g. 'fans to activate'."),
+        ("contacts", "BIGINT", "Contacts in the cell."),
+        ("share_of_contacts_pct", "DOUBLE", "Their share of all contacts of active accounts."),
+        ("accounts", "BIGINT", "Distinct accounts of those contacts."),
+        ("avg_events_last_30d", "DOUBLE", "Average product events per contact, last 30 days."),
+    ),
+    deps=(catalog.key("marts", "contact_segments"),),
+)
+
+HIGH_VALUE_PROMOTERS = MartSpec(
+    name="high_value_promoters",
+    description=(
+        "Promoters (latest answer within 12 months) at active enterprise accounts: whom to ask "
+        "for references and case studies, power users and senior contacts first."
+    ),
+    columns=(
+        ("contact_id", "VARCHAR", "CRM contact identifier."),
+        ("account_id", "VARCHAR", "CRM account identifier."),
+        ("account_name", "VARCHAR", "Account name."),
+        ("region", "VARCHAR", "Sales region."),
+        ("revenue_tier", "VARCHAR", "Always enterprise, the top tier."),
+        ("mrr", "DECIMAL(38,2)", "MRR of the account's active subscriptions."),
+        ("job_title", "VARCHAR", "Job title as typed in the CRM."),
+        ("influence_level", "VARCHAR", "Influence level from the title."),
+        ("last_nps_score", "BIGINT", "Latest NPS score (9 or 10)."),
+        ("last_nps_on", "DATE", "Day of that answer."),
+        ("is_power_user", "BOOLEAN", "The contact is a power user."),
+    ),
+    deps=(catalog.key("marts", "contact_segments"), catalog.key("marts", "account_segments")),
+)
+
+SPECS = (CONTACT_SEGMENTS, ACCOUNT_SEGMENTS, PROMOTER_POWER_MATRIX, HIGH_VALUE_PROMOTERS)

@@ -6,6 +6,8 @@ import duckdb
 import pytest
 
 from cx_pipeline.resources import RULES_SQL
+from cx_pipeline_tests.conftest import materialize_all
+from cx_pipeline_tests.tiny_extracts import NPS_RESPONSES, write_tiny_extracts
 
 # Titles as people type them, each with the level a CX team would give it.
 TITLES = {
@@ -107,3 +109,50 @@ def test_power_users_follow_the_rule_and_the_accounts_count_them(sample_query) -
         "WHERE account_is_active AND events_last_30d > 0"
     )[0][0]
     assert 0.05 <= share <= 0.30
+
+
+@pytest.fixture(scope="module")
+def tiny_plus(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+    """The tiny extracts plus one answer: C4 (Data Analyst at A3, enterprise) scores 10."""
+    root = tmp_path_factory.mktemp("segments")
+    answers = NPS_RESPONSES + "R14,C4,A3,rel-q1,in_app,2026-03-30T10:00:00Z,10,\n"
+    materialize_all(write_tiny_extracts(root / "extracts", answers), root / "cx.duckdb")
+    return duckdb.connect(str(root / "cx.duckdb"), read_only=True)
+
+
+def test_promoter_power_matrix_by_hand(tiny_plus: duckdb.DuckDBPyConnection) -> None:
+    """Active accounts on 31 Mar are A1 (C1, C2) and A3 (C4); nobody is a power user (at most
+    one event each). Latest answers: C1 7 (passive), C2 9 (promoter), C4 10 (promoter)."""
+    rows = tiny_plus.execute(
+        "SELECT nps_category, is_power_user, quadrant, contacts, share_of_contacts_pct, accounts "
+        "FROM marts.promoter_power_matrix ORDER BY ALL"
+    ).fetchall()
+    assert rows == [
+        ("passive", False, "the quiet middle", 1, pytest.approx(100 / 3), 1),
+        ("promoter", False, "fans to activate", 2, pytest.approx(200 / 3), 2),
+    ]
+
+
+def test_high_value_promoters_by_hand(tiny_plus: duckdb.DuckDBPyConnection) -> None:
+    """C2 is a promoter at A1 (SMB); only C4, at enterprise A3, is a high-value promoter."""
+    rows = tiny_plus.execute(
+        "SELECT contact_id, account_id, revenue_tier, influence_level, last_nps_score "
+        "FROM marts.high_value_promoters"
+    ).fetchall()
+    assert rows == [("C4", "A3", "enterprise", "end_user", 10)]
+
+
+def test_matrix_and_promoters_agree_with_contact_segments(sample_query) -> None:
+    total = sample_query("SELECT count(*) FROM marts.contact_segments WHERE account_is_active")[0][
+        0
+    ]
+    assert sample_query("SELECT sum(contacts) FROM marts.promoter_power_matrix") == [(total,)]
+    wrong = sample_query(
+        """
+        SELECT count(*) FROM marts.high_value_promoters AS h
+        JOIN marts.account_segments AS a USING (account_id)
+        WHERE h.last_nps_score < 9 OR a.revenue_tier <> 'enterprise' OR NOT a.is_active
+        """
+    )
+    assert wrong == [(0,)]
+    assert sample_query("SELECT count(*) FROM marts.high_value_promoters")[0][0] > 0
