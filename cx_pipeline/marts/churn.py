@@ -3,13 +3,34 @@ and the lost accounts that praised the product before leaving.
 
 All of them share one churn rule (DESIGN.md, Decisions): the customer is the account, active on
 a day per active_on() in rules.sql, and lost in a month when active on the day before it and not
-on its last day. Each SQL file states the rule again for the analyst who opens only that file.
+on its last day. That rule lives in customer_months.sql; the others read marts.customer_months.
 """
 
 from __future__ import annotations
 
 from cx_pipeline import catalog
 from cx_pipeline.marts.builder import MartSpec
+
+CUSTOMER_MONTHS = MartSpec(
+    name="customer_months",
+    description=(
+        "The building block of churn and retention: per complete month and account, whether it "
+        "was a customer at the month's start (active the day before) and at its end, and its MRR "
+        "on both days. The churn rule is at the top of customer_months.sql."
+    ),
+    columns=(
+        ("month", "DATE", "First day of the calendar month."),
+        ("account_id", "VARCHAR", "CRM account identifier."),
+        ("customer_since", "DATE", "Day the account's first subscription started."),
+        ("cohort_month", "DATE", "Month of customer_since: the account's start cohort."),
+        ("active_at_start", "BOOLEAN", "Active on the last day before the month."),
+        ("active_at_end", "BOOLEAN", "Active on the month's last day."),
+        ("mrr_at_start", "DECIMAL(38,2)", "MRR of the subscriptions active the day before."),
+        ("mrr_at_end", "DECIMAL(38,2)", "MRR of the subscriptions active on the last day."),
+    ),
+    deps=(catalog.key("staging", "subscriptions"),),
+)
+MONTHS = (catalog.key("marts", "customer_months"),)
 
 CHURN_BY_MONTH = MartSpec(
     name="churn_by_month",
@@ -23,7 +44,7 @@ CHURN_BY_MONTH = MartSpec(
         ("customers_lost", "BIGINT", "Of those, accounts not active on the month's last day."),
         ("churn_rate_pct", "DOUBLE", "100 x customers_lost / customers_at_start; null if none."),
     ),
-    deps=(catalog.key("staging", "subscriptions"),),
+    deps=MONTHS,
 )
 
 CHURN_BY_SEGMENT = MartSpec(
@@ -50,7 +71,7 @@ CHURN_BY_SEGMENT = MartSpec(
         ("customers_lost", "BIGINT", "Of those, accounts not active on the month's last day."),
         ("churn_rate_pct", "DOUBLE", "100 x customers_lost / customers_at_start; null if none."),
     ),
-    deps=(catalog.key("staging", "subscriptions"), catalog.key("staging", "accounts")),
+    deps=(*MONTHS, catalog.key("staging", "accounts")),
 )
 
 REVENUE_RETENTION_BY_MONTH = MartSpec(
@@ -95,7 +116,7 @@ REVENUE_RETENTION_BY_MONTH = MartSpec(
             "Net revenue retention: 100 x (start - churned - contraction + expansion) / start.",
         ),
     ),
-    deps=(catalog.key("staging", "subscriptions"),),
+    deps=MONTHS,
 )
 
 COHORT_RETENTION = MartSpec(
@@ -112,7 +133,7 @@ COHORT_RETENTION = MartSpec(
         ("customers_active", "BIGINT", "Of those, accounts active on the last day of month k."),
         ("retention_pct", "DOUBLE", "100 x customers_active / cohort_customers."),
     ),
-    deps=(catalog.key("staging", "subscriptions"),),
+    deps=MONTHS,
 )
 
 SURVIVAL_BY_SEGMENT = MartSpec(
@@ -169,6 +190,7 @@ PRAISE_BUT_CANCEL = MartSpec(
 )
 
 SPECS = (
+    CUSTOMER_MONTHS,
     CHURN_BY_MONTH,
     CHURN_BY_SEGMENT,
     REVENUE_RETENTION_BY_MONTH,

@@ -14,47 +14,8 @@
 --                     start to the first day of the month
 -- Every segment seen in any month has a row in every month (0 at start: null churn rate).
 CREATE OR REPLACE TABLE marts.churn_by_segment AS
-WITH subscriptions AS (
-    SELECT
-        account_id,
-        mrr,
-        local_day(started_at, $timezone) AS start_day,
-        CASE WHEN local_day(ended_at, $timezone) <= $as_of
-             THEN local_day(ended_at, $timezone) END AS end_day
-    FROM staging.subscriptions
-    WHERE local_day(started_at, $timezone) <= $as_of
-),
-customer_since AS (
-    SELECT account_id, min(start_day) AS first_start_day
-    FROM subscriptions
-    GROUP BY account_id
-),
-months AS (
-    SELECT
-        month,
-        CAST(month - INTERVAL 1 DAY AS DATE) AS day_before,
-        CAST(month + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) AS last_day
-    FROM (
-        SELECT CAST(unnest(generate_series(
-            CAST(date_trunc('month', min(start_day)) AS DATE),
-            CAST(date_trunc('month', CAST($as_of AS DATE)) AS DATE),
-            INTERVAL 1 MONTH
-        )) AS DATE) AS month
-        FROM subscriptions
-    )
-    WHERE CAST(month + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) <= $as_of
-),
-account_months AS (
-    SELECT
-        m.month,
-        s.account_id,
-        bool_or(active_on(s.start_day, s.end_day, m.day_before)) AS active_at_start,
-        bool_or(active_on(s.start_day, s.end_day, m.last_day)) AS active_at_end,
-        coalesce(sum(s.mrr) FILTER (WHERE active_on(s.start_day, s.end_day, m.day_before)), 0)
-            AS mrr_at_start
-    FROM months AS m
-    JOIN subscriptions AS s ON s.start_day <= m.last_day
-    GROUP BY m.month, s.account_id
+WITH months AS (
+    SELECT DISTINCT month FROM marts.customer_months
 ),
 customers AS (
     SELECT
@@ -64,9 +25,8 @@ customers AS (
         coalesce(a.region, 'unknown') AS region,
         coalesce(a.industry, 'unknown') AS industry,
         revenue_tier(12 * am.mrr_at_start, $mid_market_from, $enterprise_from) AS revenue_tier,
-        tenure_band(whole_months(c.first_start_day, am.month)) AS tenure_band
-    FROM account_months AS am
-    JOIN customer_since AS c USING (account_id)
+        tenure_band(whole_months(am.customer_since, am.month)) AS tenure_band
+    FROM marts.customer_months AS am
     LEFT JOIN staging.accounts AS a USING (account_id)
     WHERE am.active_at_start
 ),

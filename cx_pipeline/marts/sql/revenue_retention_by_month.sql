@@ -1,5 +1,5 @@
 -- Revenue churn and retention per calendar month (reporting timezone), on the customers the
--- month started with. The churn rule is that of marts.churn_by_month (active_on() in rules.sql):
+-- month started with, from marts.customer_months (where the churn rule lives):
 --   customers at the start of month m : accounts active on the last day before m
 --   lost in m                         : of those, accounts not active on m's last day
 --   MRR of an account on day d        : the sum of mrr of its subscriptions active on d
@@ -14,49 +14,10 @@
 -- these. An ended_at after the as-of date has not happened yet; only complete months are
 -- reported; percentages are null when the month started with no MRR.
 CREATE OR REPLACE TABLE marts.revenue_retention_by_month AS
-WITH subscriptions AS (
+WITH counts AS (
     SELECT
-        account_id,
-        mrr,
-        local_day(started_at, $timezone) AS start_day,
-        CASE WHEN local_day(ended_at, $timezone) <= $as_of
-             THEN local_day(ended_at, $timezone) END AS end_day
-    FROM staging.subscriptions
-    WHERE local_day(started_at, $timezone) <= $as_of
-),
-months AS (
-    SELECT
-        month,
-        CAST(month - INTERVAL 1 DAY AS DATE) AS day_before,
-        CAST(month + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) AS last_day
-    FROM (
-        SELECT CAST(unnest(generate_series(
-            CAST(date_trunc('month', min(start_day)) AS DATE),
-            CAST(date_trunc('month', CAST($as_of AS DATE)) AS DATE),
-            INTERVAL 1 MONTH
-        )) AS DATE) AS month
-        FROM subscriptions
-    )
-    WHERE CAST(month + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) <= $as_of
-),
-account_months AS (
-    SELECT
-        m.month,
-        s.account_id,
-        bool_or(active_on(s.start_day, s.end_day, m.day_before)) AS active_at_start,
-        bool_or(active_on(s.start_day, s.end_day, m.last_day)) AS active_at_end,
-        coalesce(sum(s.mrr) FILTER (WHERE active_on(s.start_day, s.end_day, m.day_before)), 0)
-            AS mrr_at_start,
-        coalesce(sum(s.mrr) FILTER (WHERE active_on(s.start_day, s.end_day, m.last_day)), 0)
-            AS mrr_at_end
-    FROM months AS m
-    JOIN subscriptions AS s ON s.start_day <= m.last_day
-    GROUP BY m.month, s.account_id
-),
-counts AS (
-    SELECT
-        m.month,
-        count(a.account_id) FILTER (WHERE a.active_at_start) AS customers_at_start,
+        a.month,
+        count(*) FILTER (WHERE a.active_at_start) AS customers_at_start,
         coalesce(sum(a.mrr_at_start) FILTER (WHERE a.active_at_start), 0) AS mrr_at_start,
         coalesce(sum(a.mrr_at_start) FILTER (WHERE a.active_at_start AND NOT a.active_at_end), 0)
             AS churned_mrr,
@@ -66,9 +27,8 @@ counts AS (
         coalesce(sum(a.mrr_at_end - a.mrr_at_start)
             FILTER (WHERE a.active_at_start AND a.active_at_end
                     AND a.mrr_at_end > a.mrr_at_start), 0) AS expansion_mrr
-    FROM months AS m
-    LEFT JOIN account_months AS a USING (month)
-    GROUP BY m.month
+    FROM marts.customer_months AS a
+    GROUP BY a.month
 )
 SELECT
     month,

@@ -1,0 +1,57 @@
+-- The monthly building block of churn and retention, where the churn rule lives once:
+--   active on day d           : some subscription started on or before d and has not ended by
+--                               d (active_on() in rules.sql)
+--   customer at the start of m: active on the last day before month m
+--   lost in m                 : a customer at the start of m not active on m's last day
+--   MRR on day d              : the sum of mrr of the account's subscriptions active on d
+-- So a reactivation or a same-day plan change inside a month is not a loss, and an account that
+-- starts and cancels inside one month is never a customer at a month's start. One row per
+-- complete calendar month (reporting timezone) and account that had started by its last day;
+-- an ended_at after the as-of date has not happened yet.
+CREATE OR REPLACE TABLE marts.customer_months AS
+WITH subscriptions AS (
+    SELECT
+        account_id,
+        mrr,
+        local_day(started_at, $timezone) AS start_day,
+        CASE WHEN local_day(ended_at, $timezone) <= $as_of
+             THEN local_day(ended_at, $timezone) END AS end_day
+    FROM staging.subscriptions
+    WHERE local_day(started_at, $timezone) <= $as_of
+),
+customer_since AS (
+    SELECT account_id, min(start_day) AS customer_since
+    FROM subscriptions
+    GROUP BY account_id
+),
+months AS (
+    SELECT
+        month,
+        CAST(month - INTERVAL 1 DAY AS DATE) AS day_before,
+        CAST(month + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) AS last_day
+    FROM (
+        SELECT CAST(unnest(generate_series(
+            CAST(date_trunc('month', min(start_day)) AS DATE),
+            CAST(date_trunc('month', CAST($as_of AS DATE)) AS DATE),
+            INTERVAL 1 MONTH
+        )) AS DATE) AS month
+        FROM subscriptions
+    )
+    WHERE CAST(month + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) <= $as_of
+)
+SELECT
+    m.month,
+    s.account_id,
+    c.customer_since,
+    CAST(date_trunc('month', c.customer_since) AS DATE) AS cohort_month,
+    bool_or(active_on(s.start_day, s.end_day, m.day_before)) AS active_at_start,
+    bool_or(active_on(s.start_day, s.end_day, m.last_day)) AS active_at_end,
+    coalesce(sum(s.mrr) FILTER (WHERE active_on(s.start_day, s.end_day, m.day_before)), 0)
+        AS mrr_at_start,
+    coalesce(sum(s.mrr) FILTER (WHERE active_on(s.start_day, s.end_day, m.last_day)), 0)
+        AS mrr_at_end
+FROM months AS m
+JOIN subscriptions AS s ON s.start_day <= m.last_day
+JOIN customer_since AS c USING (account_id)
+GROUP BY ALL
+ORDER BY m.month, s.account_id;
