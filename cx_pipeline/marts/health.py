@@ -102,7 +102,7 @@ HEALTH_TRACK_RECORD = MartSpec(
         ("riskiest_decile_churn_pct", "DOUBLE", "Churn rate of the 10% lowest-scored accounts."),
         ("riskiest_decile_lift", "DOUBLE", "That rate over the churn rate of all scored."),
     ),
-    deps=(catalog.key("marts", "account_health_history"), catalog.key("staging", "subscriptions")),
+    deps=(catalog.key("marts", "account_health_history"), catalog.key("marts", "customer_months")),
 )
 
 SPECS = (ACCOUNT_HEALTH_HISTORY, ACCOUNT_HEALTH, HEALTH_TRACK_RECORD)

@@ -1,41 +1,20 @@
 -- The health score's track record, out of time: the score each account had on the last day of
 -- a month (marts.account_health_history, which only read what was known that day) against
--- whether the account was lost in the month after (the churn definition of churn_by_month).
+-- whether the account was lost in the month after (the churn rule of marts.customer_months).
 --   auc                   probability that a lost account scored lower than a retained one
 --                         (ties count half): 0.5 is a coin toss, 1.0 a perfect ranking
 --   riskiest_decile_*     the 10% lowest-scored accounts: their churn rate, and its lift over
 --                         the churn rate of all scored accounts (lift 1 = no better than random)
 -- One row per outcome month (complete months only) and a pooled row (outcome_month null).
 CREATE OR REPLACE TABLE marts.health_track_record AS
-WITH subscriptions AS (
-    SELECT
-        account_id,
-        local_day(started_at, $timezone) AS start_day,
-        CASE WHEN local_day(ended_at, $timezone) <= $as_of
-             THEN local_day(ended_at, $timezone) END AS end_day
-    FROM staging.subscriptions
-),
-scored AS (
-    SELECT
-        h.evaluated_on,
-        CAST(h.evaluated_on + INTERVAL 1 DAY AS DATE) AS outcome_month,
-        CAST(h.evaluated_on + INTERVAL 1 DAY + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE)
-            AS outcome_month_end,
-        h.account_id,
-        h.health_score
+WITH outcomes AS (
+    -- Scored on a month's last day, judged on the next month (marts.customer_months holds the
+    -- churn rule; an account scored that day is a customer at the next month's start).
+    SELECT m.month AS outcome_month, h.account_id, h.health_score, NOT m.active_at_end AS lost
     FROM marts.account_health_history AS h
+    JOIN marts.customer_months AS m
+      ON m.account_id = h.account_id AND m.month = h.evaluated_on + INTERVAL 1 DAY
     WHERE h.evaluated_on = last_day(h.evaluated_on)
-),
-outcomes AS (
-    SELECT
-        s.*,
-        NOT EXISTS (
-            SELECT 1 FROM subscriptions AS x
-            WHERE x.account_id = s.account_id
-              AND active_on(x.start_day, x.end_day, s.outcome_month_end)
-        ) AS lost
-    FROM scored AS s
-    WHERE s.outcome_month_end <= $as_of
 ),
 pooled AS (
     SELECT outcome_month, account_id, health_score, lost FROM outcomes
