@@ -6,6 +6,8 @@ one concurrency pool, because DuckDB allows a single writing process.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import dagster as dg
 
 from cx_pipeline.contract import Entity
@@ -13,6 +15,10 @@ from cx_pipeline.contract_sql import DUCKDB_TYPES, EXTRA_COLUMN, LINEAGE_COLUMNS
 
 OWNERS = ["team:cx_data"]
 WAREHOUSE_POOL = "cx_warehouse"
+# A mart is rebuilt every day: a warning after 26 hours without a rebuild, a failure after 50.
+MART_FRESHNESS = dg.FreshnessPolicy.time_window(
+    warn_window=dt.timedelta(hours=26), fail_window=dt.timedelta(hours=50)
+)
 
 
 def key(schema: str, table: str) -> dg.AssetKey:

@@ -43,7 +43,11 @@ def _run(args: argparse.Namespace) -> int:
     print(f"loading deliveries {first} to {last} from {root.resolve()}")
     instance = dg.DagsterInstance.get() if args.persist else dg.DagsterInstance.ephemeral()
     result = defs.resolve_job_def("cx_daily").execute_in_process(
-        instance=instance, raise_on_error=False, tags=range_tags(first, last)
+        instance=instance,
+        raise_on_error=False,
+        tags=range_tags(first, last),
+        # Progress (files loaded, rows, checks) is logged at INFO; DEBUG is Dagster's plumbing.
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
     )
     if not result.success:
         for event in result.all_events:
@@ -60,9 +64,15 @@ def _run(args: argparse.Namespace) -> int:
             "WHERE schema_name = 'marts' ORDER BY 1"
         ).fetchall():
             rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            print(f"  {table:<28} {rows:>8} rows")
+            print(f"  {table:<34} {rows:>8} rows")
         print("\nNPS, last 6 months:")
-        print(con.sql("SELECT * FROM marts.nps_by_month ORDER BY month DESC LIMIT 6"))
+        print(
+            con.sql(
+                "SELECT month, responses, round(nps, 1) AS nps, round(nps_moe_95, 1) AS moe_95, "
+                "nps_change_significant AS significant_change "
+                "FROM marts.nps_by_month ORDER BY month DESC LIMIT 6"
+            )
+        )
     return 0
 
 

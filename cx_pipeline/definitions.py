@@ -9,8 +9,6 @@ from cx_pipeline.ingest.reference import industry_benchmarks, voc_lexicon, voc_t
 from cx_pipeline.jobs import (
     cx_daily_job,
     cx_daily_schedule,
-    freshness_sensor,
-    mart_freshness_checks,
     new_delivery_sensor,
 )
 from cx_pipeline.marts.assets import mart_assets
@@ -30,9 +28,8 @@ defs = dg.Definitions(
         marts_snapshot,
         cx_report,
     ],
-    asset_checks=[*mart_freshness_checks],
     jobs=[cx_daily_job],
     schedules=[cx_daily_schedule],
-    sensors=[new_delivery_sensor, freshness_sensor],
+    sensors=[new_delivery_sensor],
     resources=build_resources(),
 )

@@ -1,9 +1,8 @@
-"""How cx-pipeline runs unattended: the daily job, its schedule, the sensor that notices a new
-delivery, and freshness checks that make a stale mart visible."""
+"""How cx-pipeline runs unattended: the daily job, its schedule, and the sensor that notices a
+new delivery. (A stale mart shows through the freshness policy every mart carries, catalog.py.)"""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import time
@@ -12,7 +11,6 @@ import dagster as dg
 
 from cx_pipeline import catalog, settings
 from cx_pipeline.contract import ENTITIES
-from cx_pipeline.marts.assets import MART_SPECS
 from cx_pipeline.partitions import DELIVERY_DAYS, day_files, delivered_days
 from cx_pipeline.resources import ExtractStore
 
@@ -98,11 +96,3 @@ def new_delivery_sensor(
     if waiting:
         context.log.info(f"waiting for deliveries still being written: {', '.join(waiting)}")
     return dg.SensorResult(run_requests=runs, cursor=json.dumps(requested, sort_keys=True))
-
-
-# A mart not rebuilt for more than a day and a bit is stale: the check warns in the UI.
-mart_freshness_checks = dg.build_last_update_freshness_checks(
-    assets=[catalog.key("marts", spec.name) for spec in MART_SPECS],
-    lower_bound_delta=dt.timedelta(hours=26),
-)
-freshness_sensor = dg.build_sensor_for_freshness_checks(freshness_checks=mart_freshness_checks)

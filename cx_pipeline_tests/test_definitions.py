@@ -62,3 +62,11 @@ def test_every_asset_is_grouped_owned_and_documented() -> None:
         assert node.description, key
         if key.path[-1] != "cx_report":  # a page, not a table
             assert "dagster/column_schema" in node.metadata, key
+
+
+def test_marts_carry_a_freshness_policy_and_the_sensor_exists() -> None:
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        if key.path[0] == "marts":
+            assert graph.get(key).freshness_policy is not None, key
+    assert defs.resolve_sensor_def("new_delivery_sensor").job_name == "cx_daily"

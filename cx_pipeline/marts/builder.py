@@ -96,6 +96,7 @@ def build_mart_asset(spec: MartSpec) -> dg.AssetsDefinition:
         pool=catalog.WAREHOUSE_POOL,
         description=spec.description,
         metadata=catalog.table_metadata("marts", spec.name, list(spec.columns)),
+        freshness_policy=catalog.MART_FRESHNESS,
     )
     def mart_asset(warehouse: Warehouse, cx_settings: CxSettings) -> dg.MaterializeResult:
         with warehouse.get_connection() as con:
