@@ -121,7 +121,7 @@ def _detractor_themes(con: duckdb.DuckDBPyConnection) -> str:
     rows = _rows(
         con,
         "SELECT theme, share_of_category_pct FROM marts.voice_by_theme "
-        "WHERE nps_category = 'detractor' AND theme <> 'none' "
+        "WHERE source = 'nps_comment' AND nps_category = 'detractor' AND theme <> 'none' "
         "ORDER BY share_of_category_pct DESC LIMIT 6",
     )
     return charts.hbars(

@@ -18,6 +18,13 @@ def test_report_renders_its_charts_in_chromium(sample_warehouse: Path, tmp_path:
     assert 'class="series"' in dom and 'class="band"' in dom  # NPS line and its margin band
     assert dom.count('class="bar"') >= 20  # churn per month, gaps, themes
     assert "no data yet" not in dom
+    # Planted: detractors' comments are mostly about reliability, pricing and support.
+    themes = dom[dom.index("What detractors talk about") :]
+    assert [t for t in ("reliability", "pricing", "support") if f">{t}</text>" in themes] == [
+        "reliability",
+        "pricing",
+        "support",
+    ]
     png = screenshot(report.as_uri(), tmp_path / "report.png")
     assert png.stat().st_size > 30_000  # a page with charts, not a blank one
 
