@@ -25,6 +25,7 @@ def test_asset_keys_follow_schema_and_table() -> None:
         "serving/marts_snapshot",
         "serving/cx_report",
         "marts/nps_by_month",
+        "marts/nps_answers",
         "marts/nps_by_segment",
         "marts/churn_by_month",
         "marts/customer_months",

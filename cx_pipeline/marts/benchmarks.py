@@ -103,11 +103,7 @@ SEGMENT_BENCHMARKS = MartSpec(
         ("meets_churn_target", "BOOLEAN", "churn_rate_pct <= churn_target_pct."),
     ),
     deps=(
-        catalog.key("staging", "nps_responses"),
-        catalog.key("staging", "contacts"),
-        catalog.key("staging", "accounts"),
-        catalog.key("staging", "subscriptions"),
-        catalog.key("marts", "contact_segments"),
+        catalog.key("marts", "nps_answers"),
         catalog.key("marts", "churn_by_month"),
         catalog.key("marts", "churn_by_segment"),
         catalog.key("raw", "industry_benchmarks"),

@@ -49,6 +49,37 @@ def change_columns(period: str) -> tuple[tuple[str, str, str], ...]:
     )
 
 
+NPS_ANSWERS = MartSpec(
+    name="nps_answers",
+    description=(
+        "Every NPS answer up to the as-of date with the segments of whoever gave it, taken when "
+        "it was given (revenue tier from the account's MRR that day): the building block of "
+        "segment NPS. Rules at the top of nps_answers.sql."
+    ),
+    columns=(
+        ("response_id", "VARCHAR", "Survey response identifier."),
+        ("submitted_day", "DATE", "Day of the answer in the reporting timezone."),
+        ("month", "DATE", "First day of its calendar month."),
+        ("contact_id", "VARCHAR", "Respondent (CRM contact id)."),
+        ("account_id", "VARCHAR", "The response's account, else the contact's."),
+        ("score", "BIGINT", "Likelihood to recommend, 0-10."),
+        ("category", "VARCHAR", "promoter, passive or detractor."),
+        ("touchpoint", "VARCHAR", "Moment the survey was sent at; 'unknown' if missing."),
+        ("region", "VARCHAR", "The account's sales region."),
+        ("industry", "VARCHAR", "The account's industry."),
+        ("revenue_tier", "VARCHAR", "Revenue tier on the answer day."),
+        ("tenure_band", "VARCHAR", "Tenure band on the answer day."),
+        ("influence_level", "VARCHAR", "The respondent's influence level."),
+    ),
+    deps=(
+        catalog.key("staging", "nps_responses"),
+        catalog.key("staging", "contacts"),
+        catalog.key("staging", "accounts"),
+        catalog.key("staging", "subscriptions"),
+        catalog.key("marts", "contact_segments"),
+    ),
+)
+
 NPS_BY_MONTH = MartSpec(
     name="nps_by_month",
     description=(
@@ -83,9 +114,10 @@ NPS_BY_QUARTER = MartSpec(
 NPS_BY_SEGMENT = MartSpec(
     name="nps_by_segment",
     description=(
-        "Net Promoter Score by segment (account region, industry, revenue tier and tenure band; "
-        "survey touchpoint; respondent influence level) over all responses up to the as-of "
-        "date; responses without a known account, touchpoint or contact are 'unknown'."
+        "Net Promoter Score by segment (account region and industry; revenue tier and tenure "
+        "band when the answer was given; survey touchpoint; respondent influence level) over "
+        "all answers up to the as-of date, from marts.nps_answers; answers without a known "
+        "account, touchpoint or contact are 'unknown'."
     ),
     columns=(
         (
@@ -100,13 +132,7 @@ NPS_BY_SEGMENT = MartSpec(
         ),
         *NPS_MEASURES,
     ),
-    deps=(
-        catalog.key("staging", "nps_responses"),
-        catalog.key("staging", "contacts"),
-        catalog.key("staging", "accounts"),
-        catalog.key("staging", "subscriptions"),
-        catalog.key("marts", "contact_segments"),
-    ),
+    deps=(catalog.key("marts", "nps_answers"),),
 )
 
 NPS_BY_ACCOUNT = MartSpec(
@@ -217,4 +243,11 @@ DETRACTOR_FOLLOWUP = MartSpec(
     free_text=("comment",),
 )
 
-SPECS = (NPS_BY_MONTH, NPS_BY_QUARTER, NPS_BY_SEGMENT, NPS_BY_ACCOUNT, DETRACTOR_FOLLOWUP)
+SPECS = (
+    NPS_ANSWERS,
+    NPS_BY_MONTH,
+    NPS_BY_QUARTER,
+    NPS_BY_SEGMENT,
+    NPS_BY_ACCOUNT,
+    DETRACTOR_FOLLOWUP,
+)

@@ -1,13 +1,9 @@
 -- Each segment against the company as a whole, and against the seed targets.
 --
--- NPS: responses in the trailing 12 months (the 12 calendar months that end with the as-of date's
--- month, as in marts.benchmarks), by the account's region and industry, its revenue tier and
--- tenure band when the answer was given, and the respondent's influence level (from
--- marts.contact_segments); 'unknown' when the response has no known account or contact.
--- The revenue tier is taken at the time (unlike marts.nps_by_segment, which uses today's ARR):
--- the CRM keeps only today's ARR, and a lost account's is 0, so today's tier would file every
--- lost customer as SMB. ARR on a day = 12 x MRR of the account's subscriptions active that day
--- (today's CRM ARR when none was).
+-- NPS: answers in the trailing 12 months (the 12 calendar months that end with the as-of date's
+-- month, as in marts.benchmarks) from marts.nps_answers: the account's region and industry, its
+-- revenue tier and tenure band when the answer was given, and the respondent's influence level;
+-- 'unknown' when the answer has no known account or contact.
 -- nps_gap = segment NPS - company NPS. Whether the gap is real is tested by the two-sample z-test
 -- between the segment and the REST of the company (the segment is part of the company, so it is
 -- not tested against itself): nps_difference_p_value in rules.sql, significant when p < 0.05.
@@ -21,55 +17,8 @@
 -- Targets are the seed targets in raw.industry_benchmarks (kind 'target'): NPS >= 70, monthly
 -- churn <= 5%.
 CREATE OR REPLACE TABLE marts.segment_benchmarks AS
-WITH customer_since AS (
-    SELECT account_id, min(local_day(started_at, $timezone)) AS customer_since
-    FROM staging.subscriptions
-    GROUP BY account_id
-),
-subscriptions AS (
-    SELECT
-        account_id,
-        mrr,
-        local_day(started_at, $timezone) AS start_day,
-        CASE WHEN local_day(ended_at, $timezone) <= $as_of
-             THEN local_day(ended_at, $timezone) END AS end_day
-    FROM staging.subscriptions
-    WHERE local_day(started_at, $timezone) <= $as_of
-),
-responses AS (
-    SELECT
-        r.response_id,
-        nps_category(r.score) AS category,
-        coalesce(r.account_id, c.account_id) AS account_id,
-        r.contact_id,
-        local_day(r.submitted_at, $timezone) AS submitted_day
-    FROM staging.nps_responses AS r
-    LEFT JOIN staging.contacts AS c ON c.contact_id = r.contact_id
-    WHERE local_day(r.submitted_at, $timezone) <= $as_of
-      AND local_month(r.submitted_at, $timezone) >= trailing_12_months_start($as_of)
-),
-arr_at_answer AS (
-    SELECT r.response_id, 12 * sum(s.mrr) AS arr
-    FROM responses AS r
-    JOIN subscriptions AS s
-      ON s.account_id = r.account_id AND active_on(s.start_day, s.end_day, r.submitted_day)
-    GROUP BY r.response_id
-),
-enriched AS (
-    SELECT
-        r.category,
-        coalesce(a.region, 'unknown') AS region,
-        coalesce(a.industry, 'unknown') AS industry,
-        CASE WHEN a.account_id IS NULL THEN 'unknown'
-             ELSE revenue_tier(coalesce(x.arr, a.arr), $mid_market_from, $enterprise_from)
-        END AS revenue_tier,
-        tenure_band(whole_months(s.customer_since, r.submitted_day)) AS tenure_band,
-        coalesce(cs.influence_level, 'unknown') AS influence_level
-    FROM responses AS r
-    LEFT JOIN staging.accounts AS a ON a.account_id = r.account_id
-    LEFT JOIN customer_since AS s ON s.account_id = r.account_id
-    LEFT JOIN arr_at_answer AS x ON x.response_id = r.response_id
-    LEFT JOIN marts.contact_segments AS cs ON cs.contact_id = r.contact_id
+WITH enriched AS (
+    SELECT * FROM marts.nps_answers WHERE month >= trailing_12_months_start($as_of)
 ),
 nps_long AS (
     SELECT 'region' AS segment_type, region AS segment, category FROM enriched
@@ -93,7 +42,7 @@ company_nps AS (
         count(*) AS responses,
         count(*) FILTER (WHERE category = 'promoter') AS promoters,
         count(*) FILTER (WHERE category = 'detractor') AS detractors
-    FROM responses
+    FROM enriched
 ),
 churn_months AS (
     SELECT month, customers_at_start, customers_lost
