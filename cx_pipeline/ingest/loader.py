@@ -9,7 +9,6 @@ A file-level fault (unreadable, not UTF-8, ragged, a required column missing) ra
 from __future__ import annotations
 
 import codecs
-import csv
 import datetime as dt
 import hashlib
 import re
@@ -29,7 +28,14 @@ from cx_pipeline.contract_sql import (
     record_json,
 )
 from cx_pipeline.ingest.extracts import Delivery
-from cx_pipeline.sql import execute, literal, scalar
+from cx_pipeline.ingest.readers import (
+    CANONICAL,
+    ExtractError,
+    Reader,
+    SourceRelation,
+    first_error_lines,
+)
+from cx_pipeline.sql import execute, scalar
 
 AUDIT_LOADS_DDL = """
 CREATE TABLE IF NOT EXISTS audit.loads (
@@ -48,15 +54,6 @@ CREATE TABLE IF NOT EXISTS audit.loads (
     finished_at TIMESTAMPTZ
 )
 """
-
-
-class ExtractError(Exception):
-    """A file that cannot be loaded at all; the message names the file and the problem."""
-
-    def __init__(self, source_file: str, problem: str) -> None:
-        super().__init__(f"{source_file}: {problem}")
-        self.source_file = source_file
-        self.problem = problem
 
 
 @dataclass
@@ -94,10 +91,6 @@ class DeliveryLoad:
         return sum(f.rows_loaded for f in self.files)
 
 
-def _first_error_lines(error: Exception, lines: int = 3) -> str:
-    return " | ".join(line.strip() for line in str(error).splitlines()[:lines] if line.strip())
-
-
 CSV_ERROR_LINE = re.compile(r"CSV Error on Line: (\d+)")
 
 
@@ -109,7 +102,7 @@ def _csv_problem(error: duckdb.Error) -> str:
     # The problem is the last line before the fixes; the lines above it quote the bad row.
     lines = [part.strip() for part in text.splitlines()[1:] if part.strip()]
     if not line or len(lines) < 2:
-        return _first_error_lines(error)
+        return first_error_lines(error)
     return f"line {line.group(1)} of the file (counting the header as 1): {lines[-1]}"
 
 
@@ -145,65 +138,21 @@ def _checksum(path: Path, text: bool, source_file: str) -> str:
     return digest.hexdigest()
 
 
-def _csv_header(path: Path, source_file: str) -> list[str]:
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            header = next(csv.reader(f), None)
-    except UnicodeDecodeError as e:
-        raise ExtractError(source_file, f"not UTF-8: {e.reason} in the header") from e
-    if not header or not any(h.strip() for h in header):
-        raise ExtractError(source_file, "empty file: no header row")
-    names = [h.strip() for h in header]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise ExtractError(source_file, f"duplicate column(s) in header: {', '.join(duplicates)}")
-    return names
-
-
-def _source_relation(
-    con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, source_file: str
-) -> tuple[str, list[str], str]:
-    """(table-function SQL taking the path as `$path`, the file's columns, row-number SQL)."""
-    if entity.file_format == "csv":
-        names = _csv_header(path, source_file)
-        columns = ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names)
-        relation = (
-            "read_csv($path, header = true, auto_detect = false, "
-            f"columns = {{{columns}}}, delim = ',', quote = '\"', escape = '\"', "
-            "strict_mode = true)"
-        )
-        # Insertion order is preserved while loading, so this numbers rows as they are in the file.
-        return relation, names, "row_number() OVER ()"
-    relation = "read_parquet($path, file_row_number = true)"
-    try:
-        described = execute(con, f"DESCRIBE SELECT * FROM {relation}", path=str(path))
-        names = [row[0] for row in described.fetchall() if row[0] != "file_row_number"]
-    except duckdb.Error as e:
-        raise ExtractError(
-            source_file, f"cannot be read as Parquet: {_first_error_lines(e)}"
-        ) from e
-    return relation, names, "file_row_number + 1"
-
-
 def _load_file(
     con: duckdb.DuckDBPyConnection,
     entity: Entity,
     day: dt.date,
     path: Path,
     loaded_at: dt.datetime,
-    source: tuple[str, list[str], str],
+    source: SourceRelation,
     result: FileLoad,
 ) -> None:
-    relation, names, row_number_sql = source
     selects = [
-        f"CAST({quote(c.name)} AS VARCHAR)" if c.name in names else "CAST(NULL AS VARCHAR)"
+        f"CAST(({source.values[c.name]}) AS VARCHAR)"
+        if c.name in source.values
+        else "CAST(NULL AS VARCHAR)"
         for c in entity.columns
     ]
-    if result.extra_columns:
-        fields = ", ".join(f"{quote(n)} := {quote(n)}" for n in result.extra_columns)
-        extra = f"to_json(struct_pack({fields}))"
-    else:
-        extra = "CAST(NULL AS JSON)"
     targets = ", ".join(quote(name) for name, _ in raw_table_columns(entity))
     this_file = {"day": day, "file": result.source_file}
     try:
@@ -211,15 +160,17 @@ def _load_file(
             con,
             f"""
             INSERT INTO raw.{entity.name} ({targets})
-            SELECT {", ".join(selects)}, $day, $file, {row_number_sql}, $loaded_at, {extra}
-            FROM {relation}
+            SELECT {", ".join(selects)}, $day, $file, {source.row_number_sql}, $loaded_at,
+                   {source.extra_sql}
+            FROM {source.sql}
             """,
             path=str(path),
             loaded_at=loaded_at,
+            **source.params,
             **this_file,
         )
     except duckdb.Error as e:
-        problem = _csv_problem(e) if entity.file_format == "csv" else _first_error_lines(e)
+        problem = _csv_problem(e) if source.is_text else first_error_lines(e)
         raise ExtractError(result.source_file, problem) from e
     result.rows_read = scalar(
         con,
@@ -275,29 +226,23 @@ def load_delivery(
     delivery: Delivery,
     root: Path,
     loaded_at: dt.datetime,
+    reader: Reader = CANONICAL,
 ) -> DeliveryLoad:
     """Replace one delivery day of `entity` in raw and quarantine; rerunning it never duplicates."""
     ensure_tables(con, entity)
     prepared = []
     for path in delivery.files:
         source_file = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-        checksum = _checksum(path, entity.file_format == "csv", source_file)
-        relation, names, row_number_sql = _source_relation(con, entity, path, source_file)
-        missing = [c for c in entity.required_columns if c not in names]
-        if missing:
-            raise ExtractError(
-                source_file,
-                f"missing required column(s) {', '.join(missing)}; the file has: "
-                f"{', '.join(names) or '(none)'}",
-            )
+        checksum = _checksum(path, path.suffix.lower() != ".parquet", source_file)
+        source = reader.relation(con, entity, path, source_file)
         result = FileLoad(
             source_file=source_file,
             file_sha256=checksum,
             file_bytes=path.stat().st_size,
-            extra_columns=[n for n in names if n not in entity.column_names],
-            missing_optional_columns=[c for c in entity.column_names if c not in names],
+            extra_columns=list(source.extra_columns),
+            missing_optional_columns=[c for c in entity.column_names if c not in source.values],
         )
-        prepared.append((path, (relation, names, row_number_sql), result))
+        prepared.append((path, source, result))
 
     load_id = f"{entity.name}:{delivery.day}:{loaded_at.isoformat()}"
     con.execute("SET preserve_insertion_order = true")

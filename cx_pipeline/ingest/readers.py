@@ -1,0 +1,145 @@
+"""How one delivered file reads as rows of the contract.
+
+A reader turns a file into a SQL relation plus, for every contract column it can fill, a text
+expression over that relation. The loader does the rest the same way for every reader: raw gets
+the text, the row rules quarantine what does not fit, and whatever the contract has no column
+for is kept in raw's `_extra`. The canonical format is one reader (the identity); vendor exports
+and custom mappings are others (cx_pipeline.adapters).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import duckdb
+
+from cx_pipeline.contract import Entity
+from cx_pipeline.contract_sql import quote
+from cx_pipeline.sql import execute, literal
+
+
+class ExtractError(Exception):
+    """A file that cannot be loaded at all; the message names the file and the problem."""
+
+    def __init__(self, source_file: str, problem: str) -> None:
+        super().__init__(f"{source_file}: {problem}")
+        self.source_file = source_file
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class SourceRelation:
+    """A file as rows: `sql` is a FROM-clause item that reads `$path` (and `params`)."""
+
+    sql: str
+    values: dict[str, str]  # contract column -> SQL expression of its text
+    row_number_sql: str
+    extra_sql: str = "CAST(NULL AS JSON)"  # what the contract does not hold, as JSON
+    extra_columns: tuple[str, ...] = ()  # names of the delivered fields nothing maps
+    params: dict[str, str] = field(default_factory=dict)
+    is_text: bool = True  # CSV-like: DuckDB's errors name a line
+
+
+class Reader(Protocol):
+    """Reads one source's files: which files hold an entity, and how one of them reads."""
+
+    name: str
+
+    def file_patterns(self, entity: Entity) -> tuple[str, ...]: ...
+
+    def relation(
+        self, con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, source_file: str
+    ) -> SourceRelation: ...
+
+
+def first_error_lines(error: Exception, lines: int = 3) -> str:
+    return " | ".join(line.strip() for line in str(error).splitlines()[:lines] if line.strip())
+
+
+def csv_header(path: Path, source_file: str) -> list[str]:
+    """The header row's names; a file with no usable header is rejected here."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            header = next(csv.reader(f), None)
+    except UnicodeDecodeError as e:
+        raise ExtractError(source_file, f"not UTF-8: {e.reason} in the header") from e
+    if not header or not any(h.strip() for h in header):
+        raise ExtractError(source_file, "empty file: no header row")
+    names = [h.strip() for h in header]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ExtractError(source_file, f"duplicate column(s) in header: {', '.join(duplicates)}")
+    return names
+
+
+def csv_relation(names: list[str], delimiter: str = ",") -> str:
+    """Every column as text, strictly parsed: a ragged line fails the file, never shifts."""
+    columns = ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names)
+    return (
+        "read_csv($path, header = true, auto_detect = false, "
+        f"columns = {{{columns}}}, delim = {literal(delimiter)}, quote = '\"', escape = '\"', "
+        "strict_mode = true)"
+    )
+
+
+def unmapped_as_json(names: list[str]) -> str:
+    if not names:
+        return "CAST(NULL AS JSON)"
+    fields = ", ".join(f"{quote(n)} := {quote(n)}" for n in names)
+    return f"to_json(struct_pack({fields}))"
+
+
+def parquet_columns(con: duckdb.DuckDBPyConnection, path: Path, source_file: str) -> list[str]:
+    try:
+        described = execute(
+            con,
+            "DESCRIBE SELECT * FROM read_parquet($path, file_row_number = true)",
+            path=str(path),
+        )
+        return [row[0] for row in described.fetchall() if row[0] != "file_row_number"]
+    except duckdb.Error as e:
+        raise ExtractError(source_file, f"cannot be read as Parquet: {first_error_lines(e)}") from e
+
+
+class CanonicalReader:
+    """The contract's own format: `<entity>.csv` (or `.parquet`) with the contract's columns."""
+
+    name = "canonical"
+
+    def file_patterns(self, entity: Entity) -> tuple[str, ...]:
+        return entity.file_patterns()
+
+    def relation(
+        self, con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, source_file: str
+    ) -> SourceRelation:
+        if entity.file_format == "csv":
+            names = csv_header(path, source_file)
+            sql = csv_relation(names)
+            # Insertion order is preserved while loading: this numbers rows as in the file.
+            row_number = "row_number() OVER ()"
+        else:
+            names = parquet_columns(con, path, source_file)
+            sql = "read_parquet($path, file_row_number = true)"
+            row_number = "file_row_number + 1"
+        missing = [c for c in entity.required_columns if c not in names]
+        if missing:
+            raise ExtractError(
+                source_file,
+                f"missing required column(s) {', '.join(missing)}; the file has: "
+                f"{', '.join(names) or '(none)'}",
+            )
+        extra = [n for n in names if n not in entity.column_names]
+        return SourceRelation(
+            sql=sql,
+            values={c: f"CAST({quote(c)} AS VARCHAR)" for c in entity.column_names if c in names},
+            row_number_sql=row_number,
+            extra_sql=unmapped_as_json(extra),
+            extra_columns=tuple(extra),
+            is_text=entity.file_format == "csv",
+        )
+
+
+CANONICAL = CanonicalReader()
