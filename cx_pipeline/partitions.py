@@ -14,7 +14,6 @@ import dagster as dg
 
 from cx_pipeline import settings
 from cx_pipeline.contract import ENTITIES
-from cx_pipeline.ingest.extracts import find_deliveries
 
 # end_offset=1: today's folder can be loaded today.
 DELIVERY_DAYS = dg.DailyPartitionsDefinition(
@@ -23,9 +22,24 @@ DELIVERY_DAYS = dg.DailyPartitionsDefinition(
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
+def _day_folders(root: Path) -> list[tuple[dt.date, Path]]:
+    """Delivery folders (`<source>/<YYYY-MM-DD>/`) holding at least one file, whatever the
+    adapter reading them."""
+    found = []
+    for source in sorted({e.source for e in ENTITIES}):
+        for folder in sorted((root / source).glob("*-*-*")):
+            try:
+                day = dt.date.fromisoformat(folder.name)
+            except ValueError:
+                continue
+            if folder.is_dir() and any(f.is_file() for f in folder.iterdir()):
+                found.append((day, folder))
+    return found
+
+
 def delivered_days(root: Path) -> list[dt.date]:
-    """Every day with a delivery folder holding some entity's file, oldest first."""
-    return sorted({d.day for e in ENTITIES for d in find_deliveries(root, e)})
+    """Every day with a delivery folder holding some file, oldest first."""
+    return sorted({day for day, _ in _day_folders(root)})
 
 
 def range_tags(first: dt.date, last: dt.date) -> dict[str, str]:
@@ -36,5 +50,5 @@ def range_tags(first: dt.date, last: dt.date) -> dict[str, str]:
 def day_files(root: Path, day: dt.date) -> list[Path]:
     """All files delivered for `day`, across sources."""
     return sorted(
-        f for e in ENTITIES for d in find_deliveries(root, e) if d.day == day for f in d.files
+        f for d, folder in _day_folders(root) if d == day for f in folder.iterdir() if f.is_file()
     )

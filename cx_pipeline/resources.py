@@ -19,6 +19,8 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from cx_pipeline import settings
+from cx_pipeline.contract import Entity
+from cx_pipeline.ingest.readers import Reader
 
 SCHEMAS = ("raw", "quarantine", "audit", "staging", "marts")
 RULES_SQL = package_files.files("cx_pipeline").joinpath("rules.sql").read_text()
@@ -64,6 +66,16 @@ class ExtractStore(dg.ConfigurableResource):
     reference_root: str = Field(
         default="data/reference", description="Folder of the shipped reference tables."
     )
+    sources_file: str = Field(
+        default="", description="TOML file choosing each source's adapter; '' = canonical."
+    )
+
+    def reader(self, entity: Entity) -> Reader:
+        """How this entity's files are read: the canonical format, a vendor adapter or a
+        custom mapping (adapters/sources.py)."""
+        from cx_pipeline.adapters.sources import readers
+
+        return readers(self.sources_file)[entity.source]
 
     @property
     def path(self) -> Path:
@@ -137,6 +149,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
         "extracts": ExtractStore(
             root=_env_or(settings.EXTRACT_ROOT),
             reference_root=_env_or(settings.REFERENCE_ROOT),
+            sources_file=_env_or(settings.SOURCES_FILE),
         ),
         "serving": Serving(
             path=_env_or(settings.SERVING_PATH),

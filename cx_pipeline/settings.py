@@ -27,6 +27,12 @@ EXTRACT_ROOT = Setting(
     "data/sample",
     "Folder holding the extracts as <source>/<YYYY-MM-DD>/<entity>.<ext>.",
 )
+SOURCES_FILE = Setting(
+    "CX_SOURCES_FILE",
+    "",
+    "TOML file choosing each source's adapter (hubspot, zendesk...) or custom mapping; "
+    "default: every source in the canonical format (docs/sources.md).",
+)
 PARTITIONS_START = Setting(
     "CX_PARTITIONS_START",
     "2024-01-01",
@@ -123,6 +129,7 @@ SCHEDULE_TIMEZONE = Setting(
 
 ALL_SETTINGS: tuple[Setting, ...] = (
     EXTRACT_ROOT,
+    SOURCES_FILE,
     PARTITIONS_START,
     SENSOR_SETTLE_SECONDS,
     REFERENCE_ROOT,

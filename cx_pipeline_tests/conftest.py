@@ -17,11 +17,15 @@ from cx_pipeline.resources import CxSettings, ExtractStore, Serving, Warehouse
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def make_resources(extract_root: Path, warehouse_path: Path, **settings: object) -> dict:
+def make_resources(
+    extract_root: Path, warehouse_path: Path, sources_file: str = "", **settings: object
+) -> dict:
     return {
         "warehouse": Warehouse(database=str(warehouse_path), memory_limit="1GB"),
         "extracts": ExtractStore(
-            root=str(extract_root), reference_root=str(REPO_ROOT / "data" / "reference")
+            root=str(extract_root),
+            reference_root=str(REPO_ROOT / "data" / "reference"),
+            sources_file=sources_file,
         ),
         "serving": Serving(
             path=str(warehouse_path.with_name("cx_serving.duckdb")),
@@ -41,6 +45,7 @@ def materialize_all(
     raise_on_error: bool = True,
     days: tuple[dt.date, dt.date] | None = None,
     selection: dg.AssetSelection | None = None,
+    sources_file: str = "",
     **settings: object,
 ) -> dg.ExecuteInProcessResult:
     """The graph (or `selection` of it) in one run over every delivery day under the root, or
@@ -49,7 +54,7 @@ def materialize_all(
     first, last = days or (delivered[0], delivered[-1])
     return dg.materialize(
         all_assets(),
-        resources=make_resources(extract_root, warehouse_path, **settings),
+        resources=make_resources(extract_root, warehouse_path, sources_file, **settings),
         selection=selection,
         raise_on_error=raise_on_error,
         tags=range_tags(first, last),

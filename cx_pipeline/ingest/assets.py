@@ -12,6 +12,7 @@ import warnings
 import dagster as dg
 
 from cx_pipeline import catalog
+from cx_pipeline.adapters.mapping import MappingError
 from cx_pipeline.contract import ENTITIES, Entity
 from cx_pipeline.ingest.extracts import find_deliveries, stray_folders
 from cx_pipeline.ingest.loader import ExtractError, ensure_tables, load_delivery
@@ -52,7 +53,11 @@ def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
         for folder in stray_folders(root, entity.source):
             context.log.warning(f"ignoring {folder}: not a delivery folder (YYYY-MM-DD)")
         days = sorted(dt.date.fromisoformat(k) for k in context.partition_keys)
-        deliveries = [d for d in find_deliveries(root, entity) if d.day in set(days)]
+        try:
+            reader = extracts.reader(entity)
+        except MappingError as e:
+            raise dg.Failure(str(e), allow_retries=False) from e
+        deliveries = [d for d in find_deliveries(root, entity, reader) if d.day in set(days)]
         if not deliveries and not entity.optional:
             when = str(days[0]) if len(days) == 1 else f"{days[0]} to {days[-1]}"
             raise dg.Failure(
@@ -66,7 +71,7 @@ def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
             ensure_tables(con, entity)
             for i, delivery in enumerate(deliveries, start=1):
                 try:
-                    load = load_delivery(con, entity, delivery, root, loaded_at)
+                    load = load_delivery(con, entity, delivery, root, loaded_at, reader)
                 except ExtractError as e:
                     raise dg.Failure(str(e), allow_retries=False) from e
                 loads.append(load)

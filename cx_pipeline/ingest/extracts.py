@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cx_pipeline.contract import Entity
+from cx_pipeline.ingest.readers import CANONICAL, Reader
 
 
 @dataclass(frozen=True)
@@ -24,9 +25,9 @@ def _delivery_day(folder: Path) -> dt.date | None:
         return None
 
 
-def find_deliveries(root: Path, entity: Entity) -> list[Delivery]:
-    """Every delivery of `entity` under `root`, oldest first. Folders not named as dates are
-    skipped (see `stray_folders`)."""
+def find_deliveries(root: Path, entity: Entity, reader: Reader = CANONICAL) -> list[Delivery]:
+    """Every delivery of `entity` under `root` (its files as `reader` names them), oldest first.
+    Folders not named as dates are skipped (see `stray_folders`)."""
     source_dir = root / entity.source
     if not source_dir.is_dir():
         return []
@@ -35,7 +36,7 @@ def find_deliveries(root: Path, entity: Entity) -> list[Delivery]:
         day = _delivery_day(folder)
         if day is None:
             continue
-        files = sorted({f for pattern in entity.file_patterns() for f in folder.glob(pattern)})
+        files = sorted({f for p in reader.file_patterns(entity) for f in folder.glob(p)})
         if files:
             deliveries.append(Delivery(day, tuple(files)))
     return deliveries

@@ -1,0 +1,1 @@
+"""Adapters: vendor exports and custom mappings read as the extract contract."""

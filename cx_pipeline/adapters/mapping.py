@@ -1,0 +1,372 @@
+"""Declarative mappings: an export that is not in the contract's format, read as if it were.
+
+A mapping says, for each entity of one source, which files in a delivery folder hold it, how to
+read them (CSV, JSON lines, a JSON document, Parquet) and where each contract column comes from:
+a column or JSON path, with value maps, timestamp parsing and timezones. The vendor adapters
+shipped in `vendors/` are mappings, and so is a company's own (docs/sources.md). Everything the
+mapping leaves out is kept in raw's `_extra`; a value it cannot translate stays as delivered, so
+the contract's rules quarantine the row with the reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from cx_pipeline.contract import ENTITIES, Entity, entity
+from cx_pipeline.contract_sql import quote
+from cx_pipeline.ingest.readers import (
+    ExtractError,
+    SourceRelation,
+    csv_header,
+    csv_relation,
+    unmapped_as_json,
+)
+from cx_pipeline.sql import literal
+
+FORMATS = ("csv", "jsonl", "json", "parquet")
+EPOCHS = {"epoch_s": 1, "epoch_ms": 1_000, "epoch_us": 1_000_000}
+# GA4's key/value lists hold each value under one of these (BigQuery export schema).
+KEY_VALUE_FIELDS = ("string_value", "int_value", "float_value", "double_value")
+COLUMN_KEYS = {
+    "field",
+    "concat",
+    "separator",
+    "value",
+    "values",
+    "parse",
+    "date_format",
+    "timezone",
+    "as_json",
+    "key_value",
+    "key_values",
+}
+ENTITY_KEYS = {"files", "format", "records", "skip_rows", "delimiter", "columns", "lookups"}
+
+
+class MappingError(ValueError):
+    """A mapping that cannot work; the message says which mapping, entity and column."""
+
+
+@dataclass(frozen=True)
+class ColumnSource:
+    field: str | None = None  # a CSV column, or a JSON path ("$.via.channel", "lookup:$.x")
+    concat: tuple[str, ...] = ()  # fields joined by `separator` (first + last name)
+    separator: str = " "
+    value: str | None = None  # a constant
+    values: dict[str, str] = dataclasses.field(
+        default_factory=dict
+    )  # delivered value -> contract value
+    parse: str | None = None  # epoch_s, epoch_ms or epoch_us
+    date_format: str | None = None  # strptime format of the delivered timestamp
+    timezone: str | None = None  # the timezone of timestamps delivered without an offset
+    as_json: bool = False  # the field is an object or a list: keep it as JSON text
+    key_value: str | None = None  # [{key, value: {string_value...}}]: the value of this key
+    key_values: str | None = None  # ... or the whole list at this path as one JSON object
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A second file of the same delivery joined in by id (Zendesk's ticket metrics)."""
+
+    name: str
+    files: tuple[str, ...]
+    format: str
+    key: str  # JSON path of the id in the lookup's records
+    on: str  # JSON path of the same id in the main records
+    records: str | None = None
+
+
+@dataclass(frozen=True)
+class EntityMapping:
+    entity: str
+    files: tuple[str, ...]
+    format: str
+    columns: dict[str, ColumnSource]
+    records: str | None = None  # JSON path of the record list inside a JSON document
+    skip_rows: int = 0  # rows after the CSV header that are not data (Qualtrics: 2)
+    delimiter: str = ","
+    lookups: tuple[Lookup, ...] = ()
+
+
+@dataclass(frozen=True)
+class Mapping:
+    name: str
+    source: str
+    description: str
+    entities: dict[str, EntityMapping]
+
+
+def _fail(origin: str, where: str, problem: str) -> MappingError:
+    return MappingError(f"mapping {origin}, {where}: {problem}")
+
+
+def _column(origin: str, where: str, spec: Any) -> ColumnSource:
+    if isinstance(spec, str):
+        return ColumnSource(field=spec)
+    if not isinstance(spec, dict):
+        raise _fail(origin, where, "give a field name (or JSON path) or a table of options")
+    unknown = set(spec) - COLUMN_KEYS
+    if unknown:
+        raise _fail(origin, where, f"unknown option(s) {', '.join(sorted(unknown))}")
+    sources = [k for k in ("field", "concat", "value", "key_value", "key_values") if k in spec]
+    if len(sources) != 1:
+        raise _fail(origin, where, "give exactly one of field, concat, value, key_value")
+    parse = spec.get("parse")
+    if parse is not None and parse not in EPOCHS:
+        raise _fail(origin, where, f"parse must be one of {', '.join(EPOCHS)}")
+    key_value = spec.get("key_value")
+    return ColumnSource(
+        field=spec.get("field")
+        or (key_value.get("field") if isinstance(key_value, dict) else None),
+        concat=tuple(spec.get("concat", ())),
+        separator=spec.get("separator", " "),
+        value=spec.get("value"),
+        values={str(k): str(v) for k, v in spec.get("values", {}).items()},
+        parse=parse,
+        date_format=spec.get("date_format"),
+        timezone=spec.get("timezone"),
+        as_json=bool(spec.get("as_json", False)),
+        key_value=key_value.get("key") if isinstance(key_value, dict) else None,
+        key_values=spec.get("key_values"),
+    )
+
+
+def _lookup(origin: str, where: str, name: str, spec: dict) -> Lookup:
+    for required in ("files", "key", "on"):
+        if required not in spec:
+            raise _fail(origin, f"{where}, lookup {name}", f"'{required}' is missing")
+    fmt = spec.get("format", "jsonl")
+    if fmt not in ("jsonl", "json"):
+        raise _fail(origin, f"{where}, lookup {name}", "lookups read jsonl or json files")
+    return Lookup(name, tuple(spec["files"]), fmt, spec["key"], spec["on"], spec.get("records"))
+
+
+def parse_mapping(data: dict[str, Any], origin: str) -> Mapping:
+    """Validate a mapping document (as read from TOML); every error names where it is."""
+    source = data.get("source")
+    sources = sorted({e.source for e in ENTITIES})
+    if source not in sources:
+        raise _fail(origin, "source", f"must be one of {', '.join(sources)}, not {source!r}")
+    entities: dict[str, EntityMapping] = {}
+    for name, spec in data.get("entities", {}).items():
+        where = f"{source}.{name}"
+        try:
+            target = entity(name)
+        except KeyError as e:
+            raise _fail(origin, where, str(e)) from None
+        if target.source != source:
+            raise _fail(origin, where, f"{name} belongs to source {target.source}")
+        unknown = set(spec) - ENTITY_KEYS
+        if unknown:
+            raise _fail(origin, where, f"unknown option(s) {', '.join(sorted(unknown))}")
+        fmt = spec.get("format")
+        if fmt not in FORMATS:
+            raise _fail(origin, where, f"format must be one of {', '.join(FORMATS)}")
+        columns = {}
+        for column, column_spec in spec.get("columns", {}).items():
+            if column not in target.column_names:
+                raise _fail(
+                    origin,
+                    where,
+                    f"{column!r} is not a column of the contract; it has "
+                    f"{', '.join(target.column_names)}",
+                )
+            columns[column] = _column(origin, f"{where}.{column}", column_spec)
+        unmapped = [c for c in target.required_columns if c not in columns]
+        if unmapped:
+            raise _fail(origin, where, f"required column(s) {', '.join(unmapped)} not mapped")
+        if fmt == "csv" and any(c.field and c.field.startswith("$") for c in columns.values()):
+            raise _fail(origin, where, "CSV columns are named, not addressed by JSON path")
+        entities[name] = EntityMapping(
+            entity=name,
+            files=tuple(spec.get("files", ())) or (f"{name}.{fmt}",),
+            format=fmt,
+            columns=columns,
+            records=spec.get("records"),
+            skip_rows=int(spec.get("skip_rows", 0)),
+            delimiter=spec.get("delimiter", ","),
+            lookups=tuple(_lookup(origin, where, n, s) for n, s in spec.get("lookups", {}).items()),
+        )
+    return Mapping(
+        name=data.get("name", Path(origin).stem),
+        source=source,
+        description=data.get("description", ""),
+        entities=entities,
+    )
+
+
+def load_mapping(path: Path) -> Mapping:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise MappingError(f"mapping {path}: cannot be read: {e}") from e
+    return parse_mapping(data, str(path))
+
+
+# ---- SQL ---------------------------------------------------------------------------------------
+
+
+def _json_path(path: str) -> tuple[str, str]:
+    """(record column, JSON path): 'metrics:$.solved_at' reads the lookup 'metrics'."""
+    if ":" in path and not path.startswith("$"):
+        lookup, inner = path.split(":", 1)
+        return f"{quote(lookup + '_record')}", inner
+    return "_record", path
+
+
+def _field(mapping: EntityMapping, name: str, as_json: bool = False) -> str:
+    if mapping.format == "csv":
+        return quote(name)
+    record, path = _json_path(name)
+    return f"({record} {'->' if as_json else '->>'} {literal(path)})"
+
+
+def _key_value(item: str) -> str:
+    return "coalesce(" + ", ".join(f"{item} ->> '$.value.{f}'" for f in KEY_VALUE_FIELDS) + ")"
+
+
+def column_sql(mapping: EntityMapping, source: ColumnSource) -> str:
+    """The text of one contract column, from the delivered record."""
+    if source.value is not None:
+        text = literal(source.value)
+    elif source.concat:
+        parts = ", ".join(_field(mapping, f) for f in source.concat)
+        text = f"nullif(trim(concat_ws({literal(source.separator)}, {parts})), '')"
+    elif source.key_values:
+        items = f"CAST({_field(mapping, source.key_values, as_json=True)} AS JSON[])"
+        pairs = f"list_transform({items}, p -> {{'k': p ->> '$.key', 'v': {_key_value('p')}}})"
+        text = f"CAST(to_json(map_from_entries({pairs})) AS VARCHAR)"
+    elif source.key_value:
+        items = f"CAST({_field(mapping, source.field or '', as_json=True)} AS JSON[])"
+        match = f"list_filter({items}, p -> (p ->> '$.key') = {literal(source.key_value)})[1]"
+        text = _key_value(f"({match})")
+    elif source.as_json:
+        text = f"CAST({_field(mapping, source.field or '', as_json=True)} AS VARCHAR)"
+    else:
+        text = _field(mapping, source.field or "")
+    if source.values:
+        cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in source.values.items())
+        text = f"CASE {text} {cases} ELSE {text} END"
+    # A timestamp that does not parse stays as delivered, so the type rule quarantines it.
+    if source.parse:
+        seconds = f"TRY_CAST({text} AS DOUBLE) / {EPOCHS[source.parse]}"
+        text = f"coalesce(CAST(to_timestamp({seconds}) AS VARCHAR), {text})"
+    elif source.date_format or source.timezone:
+        parsed = (
+            f"try_strptime({text}, {literal(source.date_format)})"
+            if source.date_format
+            else f"TRY_CAST({text} AS TIMESTAMP)"
+        )
+        if source.timezone:
+            parsed = f"timezone({literal(source.timezone)}, {parsed})"
+        text = f"coalesce(CAST({parsed} AS VARCHAR), {text})"
+    return text
+
+
+def _json_records(fmt: str, records: str | None, param: str) -> str:
+    """Rows of one JSON column `_record`, numbered as delivered."""
+    if fmt == "jsonl":
+        body = (
+            f"SELECT json AS _record FROM read_json_objects(${param}, format = 'newline_delimited')"
+        )
+    elif fmt == "parquet":
+        body = f"SELECT to_json(t) AS _record FROM read_parquet(${param}) AS t"
+    elif records:
+        body = (
+            f"SELECT unnest(CAST(json -> {literal(records)} AS JSON[])) AS _record "
+            f"FROM read_json_objects(${param}, format = 'auto')"
+        )
+    else:
+        body = f"SELECT json AS _record FROM read_json_objects(${param}, format = 'array')"
+    return f"(SELECT row_number() OVER () AS _row, _record FROM ({body}))"
+
+
+class MappingReader:
+    """A Reader for one source, from its mapping."""
+
+    def __init__(self, mapping: Mapping) -> None:
+        self.mapping = mapping
+        self.name = mapping.name
+
+    def file_patterns(self, entity: Entity) -> tuple[str, ...]:
+        found = self.mapping.entities.get(entity.name)
+        return found.files if found else ()
+
+    def relation(
+        self, con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, source_file: str
+    ) -> SourceRelation:
+        mapping = self.mapping.entities[entity.name]
+        if mapping.format == "csv":
+            return self._csv(entity, mapping, path, source_file)
+        return self._json(mapping, path)
+
+    def _csv(
+        self, entity: Entity, mapping: EntityMapping, path: Path, source_file: str
+    ) -> SourceRelation:
+        names = csv_header(path, source_file)
+        values, used = {}, set()
+        for column, source in mapping.columns.items():
+            fields = list(source.concat) or ([source.field] if source.field else [])
+            absent = [f for f in fields if f not in names]
+            if absent and column in entity.required_columns:
+                raise ExtractError(
+                    source_file,
+                    f"column(s) {', '.join(absent)} (mapped to {column} by {self.name}) not in "
+                    f"the file; it has: {', '.join(names)}",
+                )
+            if absent:
+                continue
+            used.update(fields)
+            values[column] = column_sql(mapping, source)
+        extra = [n for n in names if n not in used]
+        relation = (
+            f"(SELECT *, row_number() OVER () AS _row "
+            f"FROM {csv_relation(names, mapping.delimiter)})"
+        )
+        if mapping.skip_rows:
+            relation = f"(SELECT * FROM {relation} WHERE _row > {mapping.skip_rows})"
+        return SourceRelation(
+            sql=relation,
+            values=values,
+            row_number_sql="_row",
+            extra_sql=unmapped_as_json(extra),
+            extra_columns=tuple(extra),
+        )
+
+    def _json(self, mapping: EntityMapping, path: Path) -> SourceRelation:
+        relation = f"{_json_records(mapping.format, mapping.records, 'path')} AS main"
+        params: dict[str, Any] = {}
+        for lookup in mapping.lookups:
+            files = sorted({f for p in lookup.files for f in path.parent.glob(p)})
+            param = f"lookup_{lookup.name}"
+            if files:
+                params[param] = [str(f) for f in files]
+                rows = _json_records(lookup.format, lookup.records, param)
+                joined = (
+                    f"SELECT _record ->> {literal(lookup.key)} AS _key, "
+                    f"_record AS {quote(lookup.name + '_record')} FROM {rows} "
+                    "QUALIFY row_number() OVER (PARTITION BY _key ORDER BY _row DESC) = 1"
+                )
+            else:
+                joined = (
+                    f"SELECT NULL::VARCHAR AS _key, NULL::JSON AS {quote(lookup.name + '_record')}"
+                )
+            relation += (
+                f" LEFT JOIN ({joined}) AS {quote(lookup.name)} "
+                f"ON {quote(lookup.name)}._key = (main._record ->> {literal(lookup.on)})"
+            )
+        return SourceRelation(
+            sql=relation,
+            values={c: column_sql(mapping, s) for c, s in mapping.columns.items()},
+            row_number_sql="main._row",
+            # The whole delivered record: nothing a vendor sends is dropped.
+            extra_sql="main._record",
+            params=params,
+            is_text=False,
+        )

@@ -1,0 +1,277 @@
+"""Custom mappings: another tool's export read as the contract, and mistakes named clearly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cx_pipeline.adapters.mapping import MappingError, MappingReader, parse_mapping
+from cx_pipeline.adapters.sources import readers
+from cx_pipeline.contract import entity
+from cx_pipeline.contract_sql import staging_select
+from cx_pipeline.ingest.extracts import find_deliveries
+from cx_pipeline.ingest.loader import load_delivery
+from cx_pipeline.resources import Warehouse
+from cx_pipeline_tests.conftest import materialize_all
+from cx_pipeline_tests.tiny_extracts import DELIVERY, write_tiny_extracts
+
+SURVEY_TOOL = """
+name = "survey_tool"
+source = "surveys"
+description = "A survey tool's CSV export (test fixture)."
+
+[entities.nps_responses]
+files = ["answers.csv"]
+format = "csv"
+
+[entities.nps_responses.columns]
+response_id = "Response ID"
+contact_id = "Contact"
+account_id = "Account"
+submitted_at = { field = "Submitted", date_format = "%d/%m/%Y %H:%M", timezone = "Europe/Berlin" }
+score = "Score"
+comment = "Why"
+touchpoint = { field = "Channel", values = { rel = "relationship", app = "in_app" } }
+survey_id = { value = "survey-tool" }
+"""
+ANSWERS = (
+    "Response ID,Contact,Account,Submitted,Score,Why,Channel,Email\n"
+    "S1,C1,A1,31/03/2026 09:30,10,Love it,rel,ann@alpha.example\n"
+    "S2,C2,A1,31/03/2026 10:00,3,Slow,pigeon,bob@alpha.example\n"
+    "S3,C4,A3,March 31st,8,,app,di@gamma.example\n"
+)
+
+HELPDESK = """
+name = "helpdesk"
+source = "support"
+
+[entities.tickets]
+files = ["tickets.jsonl"]
+format = "jsonl"
+
+[entities.tickets.columns]
+ticket_id = "$.id"
+account_id = "$.organization.external_id"
+contact_id = "$.requester.external_id"
+created_at = { field = "$.created", parse = "epoch_s" }
+solved_at = "metrics:$.solved_at"
+channel = { field = "$.via.channel", values = { voice = "phone", api = "web" } }
+priority = "$.priority"
+status = "$.status"
+subject = "$.subject"
+csat_score = { field = "$.satisfaction.score", values = { good = "5", bad = "1" } }
+
+[entities.tickets.lookups.metrics]
+files = ["ticket_metrics.jsonl"]
+key = "$.ticket_id"
+on = "$.id"
+"""
+
+
+def load(tmp_path: Path, reader: MappingReader, name: str, files: dict[str, str]) -> list[tuple]:
+    e = entity(name)
+    root = tmp_path / "extracts"
+    folder = root / e.source / DELIVERY
+    folder.mkdir(parents=True, exist_ok=True)
+    for file_name, text in files.items():
+        (folder / file_name).write_text(text, encoding="utf-8")
+    with Warehouse(database=str(tmp_path / "cx.duckdb")).get_connection() as con:
+        (delivery,) = find_deliveries(root, e, reader)
+        result = load_delivery(con, e, delivery, root, dt.datetime.now(dt.UTC), reader)
+        assert result.rows_read == result.rows_loaded + result.rows_quarantined
+        return con.execute(f"SELECT * FROM ({staging_select(e)}) ORDER BY ALL").fetchall()
+
+
+def reader_from(text: str) -> MappingReader:
+    import tomllib
+
+    return MappingReader(parse_mapping(tomllib.loads(text), "test.toml"))
+
+
+def test_a_csv_export_with_other_names_formats_and_values(tmp_path: Path) -> None:
+    rows = load(tmp_path, reader_from(SURVEY_TOOL), "nps_responses", {"answers.csv": ANSWERS})
+    # S2 (channel 'pigeon') and S3 (an unparseable date) are quarantined, never dropped.
+    assert [r[:8] for r in rows] == [
+        (
+            "S1",
+            "C1",
+            "A1",
+            "survey-tool",
+            "relationship",
+            dt.datetime(2026, 3, 31, 7, 30, tzinfo=dt.UTC),  # 09:30 in Berlin (CEST)
+            10,
+            "Love it",
+        )
+    ]
+    with duckdb.connect(str(tmp_path / "cx.duckdb"), read_only=True) as con:
+        quarantined = dict(
+            con.execute(
+                "SELECT record->>'response_id', list_sort(broken_rules) "
+                "FROM quarantine.nps_responses"
+            ).fetchall()
+        )
+        extra = con.execute(
+            "SELECT _extra->>'Email' FROM raw.nps_responses ORDER BY _row_number"
+        ).fetchall()
+        audit = con.execute("SELECT extra_columns FROM audit.loads").fetchone()
+    assert quarantined == {"S2": ["allowed:touchpoint"], "S3": ["type:submitted_at"]}
+    assert [e for (e,) in extra] == ["ann@alpha.example", "bob@alpha.example", "di@gamma.example"]
+    assert audit == (["Email"],)
+
+
+def test_nested_json_epochs_value_maps_and_a_lookup_file(tmp_path: Path) -> None:
+    tickets = [
+        {
+            "id": 7,
+            "created": 1774947600,  # 2026-03-31T09:00:00Z
+            "via": {"channel": "voice", "source": {"from": {}}},
+            "priority": "high",
+            "status": "solved",
+            "subject": "Café crème: l'export échoue",
+            "requester": {"external_id": "C1"},
+            "organization": {"external_id": "A1"},
+            "satisfaction": {"score": "good"},
+            "tags": ["vip"],
+        },
+        {"id": 8, "created": "not a time", "via": {"channel": "fax"}, "status": "open"},
+    ]
+    metrics = [{"ticket_id": 7, "solved_at": "2026-03-31T10:30:00Z"}]
+    rows = load(
+        tmp_path,
+        reader_from(HELPDESK),
+        "tickets",
+        {
+            "tickets.jsonl": "\n".join(json.dumps(t) for t in tickets) + "\n",
+            "ticket_metrics.jsonl": "\n".join(json.dumps(m) for m in metrics) + "\n",
+        },
+    )
+    (row,) = rows
+    assert row[:10] == (
+        "7",
+        "A1",
+        "C1",
+        dt.datetime(2026, 3, 31, 9, tzinfo=dt.UTC),
+        None,
+        dt.datetime(2026, 3, 31, 10, 30, tzinfo=dt.UTC),
+        "phone",
+        "high",
+        "solved",
+        None,
+    )
+    assert row[10] == "Café crème: l'export échoue"
+    assert row[12] == 5
+    with duckdb.connect(str(tmp_path / "cx.duckdb"), read_only=True) as con:
+        (rules,) = con.execute("SELECT list_sort(broken_rules) FROM quarantine.tickets").fetchone()
+        (tags,) = con.execute(
+            "SELECT _extra->'$.tags' FROM raw.tickets WHERE ticket_id = '7'"
+        ).fetchone()
+    assert rules == ["allowed:channel", "type:created_at"]
+    assert json.loads(tags) == ["vip"]  # the whole vendor record is kept
+
+
+def test_key_value_lists_like_ga4(tmp_path: Path) -> None:
+    mapping = """
+    source = "analytics"
+    [entities.events]
+    format = "jsonl"
+    files = ["events.jsonl"]
+    [entities.events.columns]
+    event_id = { concat = ["$.user_pseudo_id", "$.event_timestamp"], separator = "-" }
+    contact_id = "$.user_id"
+    occurred_at = { field = "$.event_timestamp", parse = "epoch_us" }
+    event_name = "$.event_name"
+    session_id = { key_value = { field = "$.event_params", key = "ga_session_id" } }
+    properties = { key_values = "$.event_params" }
+    """
+    event = {
+        "event_name": "page_view",
+        "event_timestamp": "1774947600123456",
+        "user_pseudo_id": "u1",
+        "user_id": "C1",
+        "event_params": [
+            {"key": "ga_session_id", "value": {"int_value": 42}},
+            {"key": "page_title", "value": {"string_value": "Reports"}},
+        ],
+    }
+    (row,) = load(
+        tmp_path, reader_from(mapping), "events", {"events.jsonl": json.dumps(event) + "\n"}
+    )
+    assert row[0] == "u1-1774947600123456"
+    assert row[3] == dt.datetime(2026, 3, 31, 9, 0, 0, 123456, tzinfo=dt.UTC)
+    assert row[5] == "42"
+    assert json.loads(row[6]) == {"ga_session_id": "42", "page_title": "Reports"}
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            SURVEY_TOOL.replace('response_id = "Response ID"\n', ""),
+            "required column(s) response_id not mapped",
+        ),
+        (
+            SURVEY_TOOL.replace('score = "Score"', 'nps = "Score"'),
+            "'nps' is not a column of the contract",
+        ),
+        (
+            SURVEY_TOOL.replace('source = "surveys"', 'source = "crm"'),
+            "nps_responses belongs to source surveys",
+        ),
+        (SURVEY_TOOL.replace('format = "csv"', 'format = "xlsx"'), "format must be one of"),
+        (SURVEY_TOOL.replace('comment = "Why"', 'comment = "$.why"'), "CSV columns are named"),
+    ],
+    ids=[
+        "unmapped-required",
+        "unknown-column",
+        "wrong-source",
+        "unknown-format",
+        "json-path-in-csv",
+    ],
+)
+def test_mapping_mistakes_are_named(text: str, problem: str) -> None:
+    with pytest.raises(MappingError, match=r"mapping test\.toml, ") as raised:
+        reader_from(text)
+    assert problem in str(raised.value)
+
+
+def test_a_missing_mapped_column_names_the_file(tmp_path: Path) -> None:
+    from cx_pipeline.ingest.readers import ExtractError
+
+    with pytest.raises(
+        ExtractError, match="column\\(s\\) Score \\(mapped to score by survey_tool\\)"
+    ):
+        load(
+            tmp_path,
+            reader_from(SURVEY_TOOL),
+            "nps_responses",
+            {"answers.csv": ANSWERS.replace("Score", "Rating")},
+        )
+
+
+def test_the_sources_file_mixes_canonical_and_a_custom_mapping(tmp_path: Path, query) -> None:
+    root = write_tiny_extracts(tmp_path / "extracts")
+    (root / "surveys" / DELIVERY / "nps_responses.csv").unlink()
+    (root / "surveys" / DELIVERY / "answers.csv").write_text(ANSWERS)
+    (tmp_path / "survey_tool.toml").write_text(SURVEY_TOOL)
+    sources = tmp_path / "cx_sources.toml"
+    sources.write_text('[sources]\nsurveys = { mapping = "survey_tool.toml" }\ncrm = "canonical"\n')
+    # Two of the three answers are quarantined on purpose: let them through the share check.
+    materialize_all(
+        root, tmp_path / "cx.duckdb", sources_file=str(sources), quarantine_block_share=1.0
+    )
+    assert query("SELECT response_id FROM staging.nps_responses") == [("S1",)]
+    assert query("SELECT count(*) FROM staging.accounts") == [(6,)]
+
+
+def test_sources_file_mistakes_are_named(tmp_path: Path) -> None:
+    sources = tmp_path / "cx_sources.toml"
+    sources.write_text('[sources]\nbilling = "stripe"\n')
+    with pytest.raises(MappingError, match="unknown source 'billing'"):
+        readers(str(sources))
+    sources.write_text('[sources]\ncrm = "salesforse"\n')
+    with pytest.raises(MappingError, match="unknown adapter 'salesforse'"):
+        readers(str(sources))
