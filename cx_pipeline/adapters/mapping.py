@@ -45,6 +45,8 @@ COLUMN_KEYS = {
     "as_json",
     "key_value",
     "key_values",
+    "divide_by",
+    "minutes_after",
 }
 ENTITY_KEYS = {"files", "format", "records", "skip_rows", "delimiter", "columns", "lookups"}
 
@@ -68,6 +70,8 @@ class ColumnSource:
     as_json: bool = False  # the field is an object or a list: keep it as JSON text
     key_value: str | None = None  # [{key, value: {string_value...}}]: the value of this key
     key_values: str | None = None  # ... or the whole list at this path as one JSON object
+    divide_by: float | None = None  # a number delivered per another unit (annual amount / 12)
+    minutes_after: str | None = None  # the value is minutes after this timestamp field
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,8 @@ def _column(origin: str, where: str, spec: Any) -> ColumnSource:
         as_json=bool(spec.get("as_json", False)),
         key_value=key_value.get("key") if isinstance(key_value, dict) else None,
         key_values=spec.get("key_values"),
+        divide_by=float(spec["divide_by"]) if "divide_by" in spec else None,
+        minutes_after=spec.get("minutes_after"),
     )
 
 
@@ -253,7 +259,16 @@ def column_sql(mapping: EntityMapping, source: ColumnSource) -> str:
     if source.values:
         cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in source.values.items())
         text = f"CASE {text} {cases} ELSE {text} END"
-    # A timestamp that does not parse stays as delivered, so the type rule quarantines it.
+    # A number or timestamp that does not parse stays as delivered, so the type rule
+    # quarantines the row.
+    if source.divide_by:
+        number = f"round(TRY_CAST({text} AS DOUBLE) / {source.divide_by!r}, 2)"
+        text = f"coalesce(CAST({number} AS VARCHAR), {text})"
+    if source.minutes_after:
+        start = f"TRY_CAST({_field(mapping, source.minutes_after)} AS TIMESTAMPTZ)"
+        minutes = f"to_microseconds(CAST(TRY_CAST({text} AS DOUBLE) * 60e6 AS BIGINT))"
+        later = f"coalesce(CAST({start} + {minutes} AS VARCHAR), {text})"
+        text = f"CASE WHEN {text} IS NOT NULL THEN {later} END"
     if source.parse:
         seconds = f"TRY_CAST({text} AS DOUBLE) / {EPOCHS[source.parse]}"
         text = f"coalesce(CAST(to_timestamp({seconds}) AS VARCHAR), {text})"

@@ -206,6 +206,41 @@ def test_key_value_lists_like_ga4(tmp_path: Path) -> None:
     assert json.loads(row[6]) == {"ga_session_id": "42", "page_title": "Reports"}
 
 
+def test_minutes_after_a_timestamp_and_amounts_per_year(tmp_path: Path) -> None:
+    mapping = HELPDESK.replace(
+        'solved_at = "metrics:$.solved_at"',
+        'solved_at = "metrics:$.solved_at"\nfirst_response_at = '
+        '{ field = "metrics:$.reply_minutes", minutes_after = "$.created_iso" }',
+    )
+    ticket = {"id": 1, "created": 1774947600, "created_iso": "2026-03-31T09:00:00Z"}
+    metrics = {"ticket_id": 1, "reply_minutes": 90.5}
+    (row,) = load(
+        tmp_path,
+        reader_from(mapping),
+        "tickets",
+        {
+            "tickets.jsonl": json.dumps(ticket) + "\n",
+            "ticket_metrics.jsonl": json.dumps(metrics) + "\n",
+        },
+    )
+    assert row[4] == dt.datetime(2026, 3, 31, 10, 30, 30, tzinfo=dt.UTC)
+    deals = """
+    source = "crm"
+    [entities.subscriptions]
+    format = "csv"
+    files = ["deals.csv"]
+    [entities.subscriptions.columns]
+    subscription_id = "Id"
+    account_id = "AccountId"
+    product = { value = "Core" }
+    mrr = { field = "Amount", divide_by = 12 }
+    started_at = "CloseDate"
+    """
+    csv = "Id,AccountId,Amount,CloseDate\nD1,A1,1200,2026-01-01\nD2,A1,lots,2026-01-01\n"
+    rows = load(tmp_path / "deals", reader_from(deals), "subscriptions", {"deals.csv": csv})
+    assert [(r[0], r[4]) for r in rows] == [("D1", 100)]  # D2 is quarantined (type:mrr)
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
