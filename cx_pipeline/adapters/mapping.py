@@ -302,6 +302,20 @@ def _json_records(fmt: str, records: str | None, param: str) -> str:
     return f"(SELECT row_number() OVER () AS _row, _record FROM ({body}))"
 
 
+def _copies(source: ColumnSource) -> bool:
+    """Whether the contract column is the delivered field as it is (no translation)."""
+    return bool(source.field) and not (
+        source.values
+        or source.parse
+        or source.date_format
+        or source.timezone
+        or source.divide_by
+        or source.minutes_after
+        or source.key_value
+        or source.as_json
+    )
+
+
 class MappingReader:
     """A Reader for one source, from its mapping."""
 
@@ -325,7 +339,7 @@ class MappingReader:
         self, entity: Entity, mapping: EntityMapping, path: Path, source_file: str
     ) -> SourceRelation:
         names = csv_header(path, source_file)
-        values, used = {}, set()
+        values, verbatim = {}, set()
         for column, source in mapping.columns.items():
             fields = list(source.concat) or ([source.field] if source.field else [])
             absent = [f for f in fields if f not in names]
@@ -337,9 +351,11 @@ class MappingReader:
                 )
             if absent:
                 continue
-            used.update(fields)
+            if _copies(source):
+                verbatim.update(fields)
             values[column] = column_sql(mapping, source)
-        extra = [n for n in names if n not in used]
+        # A column is only left out of _extra when raw holds it exactly as delivered.
+        extra = [n for n in names if n not in verbatim]
         relation = (
             f"(SELECT *, row_number() OVER () AS _row "
             f"FROM {csv_relation(names, mapping.delimiter)})"
@@ -376,12 +392,20 @@ class MappingReader:
                 f" LEFT JOIN ({joined}) AS {quote(lookup.name)} "
                 f"ON {quote(lookup.name)}._key = (main._record ->> {literal(lookup.on)})"
             )
+        # The whole delivered record, and the lookups' under `_lookups`: nothing is dropped.
+        extra = "main._record"
+        if mapping.lookups:
+            joined = ", ".join(
+                f"{literal(lk.name)}, {quote(lk.name + '_record')}" for lk in mapping.lookups
+            )
+            extra = (
+                f"json_merge_patch(main._record, json_object('_lookups', json_object({joined})))"
+            )
         return SourceRelation(
             sql=relation,
             values={c: column_sql(mapping, s) for c, s in mapping.columns.items()},
             row_number_sql="main._row",
-            # The whole delivered record: nothing a vendor sends is dropped.
-            extra_sql="main._record",
+            extra_sql=extra,
             params=params,
             is_text=False,
         )

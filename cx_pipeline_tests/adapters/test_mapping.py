@@ -120,7 +120,8 @@ def test_a_csv_export_with_other_names_formats_and_values(tmp_path: Path) -> Non
         audit = con.execute("SELECT extra_columns FROM audit.loads").fetchone()
     assert quarantined == {"S2": ["allowed:touchpoint"], "S3": ["type:submitted_at"]}
     assert [e for (e,) in extra] == ["ann@alpha.example", "bob@alpha.example", "di@gamma.example"]
-    assert audit == (["Email"],)
+    # Submitted and Channel are translated on their way to the contract: kept as delivered too.
+    assert audit == (["Submitted", "Channel", "Email"],)
 
 
 def test_nested_json_epochs_value_maps_and_a_lookup_file(tmp_path: Path) -> None:
@@ -170,7 +171,12 @@ def test_nested_json_epochs_value_maps_and_a_lookup_file(tmp_path: Path) -> None
             "SELECT _extra->'$.tags' FROM raw.tickets WHERE ticket_id = '7'"
         ).fetchone()
     assert rules == ["allowed:channel", "type:created_at"]
-    assert json.loads(tags) == ["vip"]  # the whole vendor record is kept
+    assert json.loads(tags) == ["vip"]  # the whole vendor record is kept...
+    with duckdb.connect(str(tmp_path / "cx.duckdb"), read_only=True) as con:
+        (solved,) = con.execute(
+            "SELECT _extra->>'$._lookups.metrics.solved_at' FROM raw.tickets WHERE ticket_id = '7'"
+        ).fetchone()
+    assert solved == "2026-03-31T10:30:00Z"  # ...and the records its lookups joined in
 
 
 def test_key_value_lists_like_ga4(tmp_path: Path) -> None:

@@ -1,0 +1,133 @@
+"""The shipped `delighted` adapter: Delighted API survey responses read as
+surveys.nps_responses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import tomllib
+from pathlib import Path
+
+import duckdb
+
+from cx_pipeline.adapters.mapping import MappingReader, parse_mapping
+from cx_pipeline.adapters.sources import VENDORS, readers, vendor_adapters
+from cx_pipeline.contract import entity
+from cx_pipeline.contract_sql import staging_select
+from cx_pipeline.ingest.extracts import find_deliveries
+from cx_pipeline.ingest.loader import DeliveryLoad, load_delivery
+from cx_pipeline.resources import Warehouse
+from cx_pipeline_tests.tiny_extracts import DELIVERY
+
+FIXTURES = Path(__file__).parent / "fixtures" / "delighted"
+PAGE = FIXTURES / "survey_responses-0001.json"
+NPS = entity("nps_responses")
+UTC = dt.UTC
+
+
+def shipped_reader(tmp_path: Path) -> MappingReader:
+    """The adapter as a company chooses it: by name, in a sources file."""
+    sources = tmp_path / "cx_sources.toml"
+    sources.write_text('[sources]\nsurveys = "delighted"\n')
+    reader = readers(str(sources))["surveys"]
+    assert isinstance(reader, MappingReader)
+    return reader
+
+
+def load(tmp_path: Path, reader: MappingReader, *files: Path) -> DeliveryLoad:
+    """Deliver `files` as one day of surveys and load it the way the raw asset does."""
+    root = tmp_path / "extracts"
+    folder = root / NPS.source / DELIVERY
+    folder.mkdir(parents=True)
+    for file in files:
+        shutil.copy(file, folder / file.name)
+    with Warehouse(database=str(tmp_path / "cx.duckdb")).get_connection() as con:
+        (delivery,) = find_deliveries(root, NPS, reader)
+        result = load_delivery(con, NPS, delivery, root, dt.datetime.now(UTC), reader)
+    assert result.rows_read == result.rows_loaded + result.rows_quarantined
+    return result
+
+
+def query(tmp_path: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(tmp_path / "cx.duckdb"), read_only=True) as con:
+        con.execute("SET TimeZone = 'UTC'")
+        return con.execute(sql).fetchall()
+
+
+def staged(tmp_path: Path) -> list[tuple]:
+    """The contract columns of staging.nps_responses, by response_id."""
+    rows = query(tmp_path, f"SELECT * FROM ({staging_select(NPS)}) ORDER BY response_id")
+    return [row[:8] for row in rows]
+
+
+def test_the_shipped_adapter_is_chosen_by_name_in_a_sources_file(tmp_path: Path) -> None:
+    assert "delighted" in vendor_adapters()
+    reader = shipped_reader(tmp_path)
+    assert reader.name == "delighted"
+    assert reader.mapping.source == "surveys"
+    assert reader.file_patterns(NPS) == ("survey_responses*.json",)
+    # The adapter holds NPS answers only: interviews are not a Delighted export.
+    assert reader.file_patterns(entity("interviews")) == ()
+
+
+def test_nps_answers_load_and_other_survey_types_are_quarantined(tmp_path: Path) -> None:
+    result = load(tmp_path, shipped_reader(tmp_path), PAGE)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (4, 3, 1)
+    # response_id, contact_id, account_id, survey_id, touchpoint, submitted_at, score, comment
+    assert staged(tmp_path) == [
+        (
+            "1001",
+            "501",  # Delighted's person id, from the expanded person
+            None,
+            None,
+            None,  # an NPS survey does not say when it was sent: 'unknown' in the marts
+            dt.datetime(2026, 3, 31, 9, 30, tzinfo=UTC),  # created_at 1774949400
+            9,
+            'Great reporting — très bien, "vraiment"',
+        ),
+        ("1002", "502", None, None, None, dt.datetime(2026, 3, 31, 10, tzinfo=UTC), 0, None),
+        # person not expanded (a bare id string): no contact, the answer still counts.
+        ("1003", None, None, None, None, dt.datetime(2026, 3, 31, 10, 30, tzinfo=UTC), 7, "OK"),
+    ]
+    quarantined = query(
+        tmp_path,
+        "SELECT record->>'response_id', record->>'touchpoint', list_sort(broken_rules) "
+        "FROM quarantine.nps_responses",
+    )
+    # A CSAT 5 is not a likelihood to recommend: never counted as an NPS answer.
+    assert quarantined == [("1004", "csat", ["allowed:touchpoint"])]
+
+
+def test_the_whole_response_is_kept_in_raw_extra(tmp_path: Path) -> None:
+    load(tmp_path, shipped_reader(tmp_path), PAGE)
+    extras = {
+        response_id: json.loads(extra)
+        for response_id, extra in query(
+            tmp_path, "SELECT response_id, _extra FROM raw.nps_responses"
+        )
+    }
+    first = extras["1001"]
+    assert first["person"]["email"] == "zoe@alpha.example"
+    assert first["person"]["name"] == "Zoë Ångström"
+    assert first["person_properties"]["Delighted Source"] == "Email"
+    assert first["notes"][0]["text"] == "Asked for a reference call"
+    assert first["tags"] == ["reference"]
+    assert first["additional_answers"][0]["value"]["select_one"]["text"] == "Yes"
+    assert first["updated_at"] == 1774953000
+    assert extras["1003"]["person"] == "503"
+
+
+def test_ids_sent_as_person_properties_with_a_copied_mapping(tmp_path: Path) -> None:
+    """The edit docs/sources/delighted.md shows: contact and account from person properties."""
+    document = tomllib.loads(VENDORS.joinpath("delighted.toml").read_text())
+    columns = document["entities"]["nps_responses"]["columns"]
+    columns["contact_id"] = '$.person_properties."Customer ID"'
+    columns["account_id"] = '$.person_properties."Account ID"'
+    reader = MappingReader(parse_mapping(document, "our_delighted.toml"))
+    load(tmp_path, reader, PAGE)
+    assert [row[:3] for row in staged(tmp_path)] == [
+        ("1001", "C1", "A1"),
+        ("1002", None, None),
+        ("1003", None, None),
+    ]

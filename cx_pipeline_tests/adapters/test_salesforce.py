@@ -1,0 +1,263 @@
+"""The shipped `salesforce` adapter: Data Loader / Data Export CSV loads as the crm contract.
+
+The fixtures under fixtures/salesforce/ are written as Data Loader (v61+) writes an export:
+API field names in the header, every value quoted, 18-character ids, UTC datetimes with
+milliseconds, dates for CloseDate. They carry the awkward cases: CRLF line ends with a quoted
+multi-line value and doubled quotes, non-ASCII text, a comma inside a name, empty fields, a
+date re-saved by a spreadsheet in a local format, a private contact and an opportunity without
+an account.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cx_pipeline.adapters.mapping import MappingReader
+from cx_pipeline.adapters.sources import readers, vendor_adapters
+from cx_pipeline.contract import entity
+from cx_pipeline.contract_sql import staging_select
+from cx_pipeline.ingest.extracts import find_deliveries
+from cx_pipeline.ingest.loader import load_delivery
+from cx_pipeline.ingest.readers import ExtractError
+from cx_pipeline.resources import Warehouse
+
+FIXTURES = Path(__file__).parent / "fixtures" / "salesforce"
+DELIVERY = "2026-03-31"
+UTC = dt.UTC
+ALPHA, MUELLER, GAMMA = "0015g00000AbCdEAAV", "0015g00000AbCdFAAV", "0015g00000AbCdGAAV"
+
+
+@pytest.fixture(scope="module")
+def salesforce(tmp_path_factory: pytest.TempPathFactory) -> MappingReader:
+    """The crm reader a sources file naming the shipped adapter gives."""
+    sources = tmp_path_factory.mktemp("sources") / "cx_sources.toml"
+    sources.write_text('[sources]\ncrm = "salesforce"\n')
+    reader = readers(str(sources))["crm"]
+    assert isinstance(reader, MappingReader)
+    return reader
+
+
+def load(
+    tmp_path: Path, reader: MappingReader, name: str, replace: dict[str, str] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Deliver the fixture files (some `replace`d) for one day, load `name` with the real loader
+    and return a connection to the warehouse (rows read must equal loaded + quarantined)."""
+    e = entity(name)
+    root = tmp_path / "extracts"
+    folder = root / e.source / DELIVERY
+    shutil.copytree(FIXTURES, folder)
+    for file_name, text in (replace or {}).items():
+        (folder / file_name).write_text(text, encoding="utf-8")
+    database = str(tmp_path / "cx.duckdb")
+    with Warehouse(database=database).get_connection() as con:
+        (delivery,) = find_deliveries(root, e, reader)
+        result = load_delivery(con, e, delivery, root, dt.datetime.now(dt.UTC), reader)
+        assert result.rows_read == result.rows_loaded + result.rows_quarantined
+    return duckdb.connect(database, read_only=True)
+
+
+def staged(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple]:
+    """The typed contract columns of the rows that passed, as staging would type them."""
+    columns = ", ".join(entity(name).column_names)
+    return con.execute(
+        f"SELECT {columns} FROM ({staging_select(entity(name))}) ORDER BY 1"
+    ).fetchall()
+
+
+def quarantined(con: duckdb.DuckDBPyConnection, name: str, key: str) -> dict[str, list[str]]:
+    rows = con.execute(
+        f"SELECT record->>'{key}', list_sort(broken_rules) FROM quarantine.{name}"
+    ).fetchall()
+    return dict(rows)
+
+
+def test_the_sources_file_names_the_shipped_adapter(salesforce: MappingReader) -> None:
+    assert salesforce.name == "salesforce"
+    assert salesforce.mapping.source == "crm"
+    assert set(salesforce.mapping.entities) == {"accounts", "contacts", "subscriptions"}
+    assert "salesforce" in vendor_adapters()
+
+
+def test_accounts(tmp_path: Path, salesforce: MappingReader) -> None:
+    with load(tmp_path, salesforce, "accounts") as con:
+        rows = staged(con, "accounts")
+        bad = quarantined(con, "accounts", "account_id")
+        extra = con.execute(
+            "SELECT _extra->>'AnnualRevenue', _extra->>'BillingCountry', _extra->>'BillingCity' "
+            "FROM raw.accounts ORDER BY _row_number"
+        ).fetchall()
+        audit = con.execute("SELECT extra_columns, missing_optional_columns FROM audit.loads")
+        (extra_columns, missing) = audit.fetchone()
+    # region and arr have no standard Salesforce field: always null. Industry empty -> null.
+    assert rows == [
+        (
+            ALPHA,
+            "Alpha Ltd",
+            "Technology",
+            None,
+            "US",
+            40,
+            None,
+            dt.datetime(2025, 10, 1, 9, 30, tzinfo=UTC),
+        ),
+        (
+            MUELLER,
+            "Müller & Söhne GmbH",
+            "Retail",
+            None,
+            "DE",
+            300,
+            None,
+            dt.datetime(2025, 10, 15, 12, tzinfo=UTC),
+        ),
+        (
+            "0015g00000AbCdHAAV",
+            "Delta, S.A.",
+            None,
+            None,
+            "BR",
+            None,
+            None,
+            dt.datetime(2025, 12, 1, tzinfo=UTC),
+        ),
+    ]
+    # "01/11/2025 10:00" is ambiguous (January or November?): quarantined, never guessed.
+    assert bad == {GAMMA: ["type:created_at"]}
+    # AnnualRevenue is the account's own revenue, not ARR: kept in _extra, not mapped.
+    assert extra == [
+        ("5000000", "United States", "Austin"),
+        (None, "Germany", "München"),
+        ("80000000", "Japan", "東京"),
+        (None, "Brazil", "São Paulo"),
+    ]
+    assert extra_columns == [
+        "IsDeleted",
+        "Type",
+        "BillingCity",
+        "BillingCountry",
+        "AnnualRevenue",
+    ]
+    assert missing == ["region", "arr"]
+
+
+def test_contacts(tmp_path: Path, salesforce: MappingReader) -> None:
+    with load(tmp_path, salesforce, "contacts") as con:
+        rows = staged(con, "contacts")
+        bad = quarantined(con, "contacts", "contact_id")
+        (description,) = con.execute(
+            "SELECT _extra->>'Description' FROM raw.contacts "
+            "WHERE contact_id = '0035g00000XyZaBAAR'"
+        ).fetchone()
+    assert rows == [
+        (
+            "0035g00000XyZaAAAR",
+            ALPHA,
+            "ann@alpha.example",
+            "Ann Alpha",  # the salutation is not part of the name
+            "CEO",
+            dt.datetime(2025, 10, 2, 10, tzinfo=UTC),
+        ),
+        (
+            "0035g00000XyZaBAAR",
+            MUELLER,
+            "jose@mueller-soehne.example",
+            "José Müller",
+            "Head of Customer Success",
+            dt.datetime(2025, 10, 20, 14, 15, tzinfo=UTC),
+        ),
+        (
+            "0035g00000XyZaDAAR",
+            GAMMA,
+            "zoe@gamma.example",
+            "Zoë van der Berg",
+            "Data Analyst",
+            dt.datetime(2025, 12, 2, 8, tzinfo=UTC),
+        ),
+    ]
+    # A private contact (no AccountId) cannot be placed in an account.
+    assert bad == {"0035g00000XyZaCAAR": ["required:account_id"]}
+    assert description == 'Met at "SaaStr" 2025\nprefers e-mail'
+
+
+def test_won_opportunities_as_subscriptions(tmp_path: Path, salesforce: MappingReader) -> None:
+    with load(tmp_path, salesforce, "subscriptions") as con:
+        rows = staged(con, "subscriptions")
+        bad = quarantined(con, "subscriptions", "subscription_id")
+        extra = con.execute(
+            "SELECT mrr, _extra->>'StageName', _extra->>'CurrencyIsoCode' "
+            "FROM raw.subscriptions WHERE subscription_id = '0065g00000QrStBAAR'"
+        ).fetchone()
+    # mrr = Amount / 12 (Amount taken as the annual value), rounded to cents; the close date
+    # is the start, at midnight UTC; no end date, plan or cancel reason on an opportunity.
+    assert rows == [
+        (
+            "0065g00000QrStAAAR",
+            ALPHA,
+            "Alpha - Analytics (annual)",
+            None,
+            Decimal("400.00"),
+            dt.datetime(2025, 10, 15, tzinfo=UTC),
+            None,
+            None,
+        ),
+        (
+            "0065g00000QrStBAAR",
+            MUELLER,
+            "Müller & Söhne - Core",
+            None,
+            Decimal("1000.04"),  # 12000.50 / 12 = 1000.0417
+            dt.datetime(2025, 11, 3, tzinfo=UTC),
+            None,
+            None,
+        ),
+        (
+            "0065g00000QrStDAAR",
+            GAMMA,
+            "Gamma expansion",
+            None,
+            None,  # no Amount: no MRR, not zero
+            dt.datetime(2026, 2, 1, tzinfo=UTC),
+            None,
+            None,
+        ),
+    ]
+    assert bad == {"0065g00000QrStCAAR": ["required:account_id"]}
+    # raw holds the monthly value as text; the unmapped columns are kept in _extra.
+    assert extra == ("1000.04", "Closed Won", "EUR")
+
+
+def test_an_org_without_country_picklists_loads_without_a_country(
+    tmp_path: Path, salesforce: MappingReader
+) -> None:
+    text = (FIXTURES / "Account.csv").read_text(encoding="utf-8")
+    header, *lines = text.splitlines()
+    drop = header.split(",").index('"BillingCountryCode"')
+    without_codes = "\n".join(
+        ",".join(cell for i, cell in enumerate(line.split(",")) if i != drop)
+        for line in [header, lines[0]]
+    )
+    with load(tmp_path, salesforce, "accounts", {"Account.csv": without_codes + "\n"}) as con:
+        (country, billing_country) = con.execute(
+            "SELECT country, _extra->>'BillingCountry' FROM raw.accounts"
+        ).fetchone()
+        (missing,) = con.execute("SELECT missing_optional_columns FROM audit.loads").fetchone()
+    assert (country, billing_country) == (None, "United States")
+    assert missing == ["region", "country", "arr"]
+
+
+def test_an_old_data_loader_upper_case_header_names_the_columns(
+    tmp_path: Path, salesforce: MappingReader
+) -> None:
+    text = (FIXTURES / "Account.csv").read_bytes().decode("utf-8")
+    header, rest = text.split("\r\n", 1)
+    with pytest.raises(
+        ExtractError, match=r"column\(s\) Id \(mapped to account_id by salesforce\)"
+    ) as raised:
+        load(tmp_path, salesforce, "accounts", {"Account.csv": header.upper() + "\r\n" + rest})
+    assert "it has: ID, ISDELETED, NAME" in str(raised.value)

@@ -1,0 +1,186 @@
+"""The shipped `surveymonkey` adapter: a SurveyMonkey CSV export (second header row of answer
+options, US dates) read as surveys.nps_responses, and the copied mapping for other questions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import tomllib
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cx_pipeline.adapters.mapping import MappingReader, parse_mapping
+from cx_pipeline.adapters.sources import VENDORS, readers, vendor_adapters
+from cx_pipeline.contract import entity
+from cx_pipeline.contract_sql import staging_select
+from cx_pipeline.ingest.extracts import find_deliveries
+from cx_pipeline.ingest.loader import DeliveryLoad, load_delivery
+from cx_pipeline.ingest.readers import ExtractError
+from cx_pipeline.resources import Warehouse
+from cx_pipeline_tests.tiny_extracts import DELIVERY
+
+FIXTURES = Path(__file__).parent / "fixtures" / "surveymonkey"
+EXPORT = FIXTURES / "surveymonkey-nps.csv"
+NPS = entity("nps_responses")
+UTC = dt.UTC
+
+
+def shipped_reader(tmp_path: Path) -> MappingReader:
+    """The adapter as a company chooses it: by name, in a sources file."""
+    sources = tmp_path / "cx_sources.toml"
+    sources.write_text('[sources]\nsurveys = "surveymonkey"\n')
+    reader = readers(str(sources))["surveys"]
+    assert isinstance(reader, MappingReader)
+    return reader
+
+
+def load(tmp_path: Path, reader: MappingReader, *files: Path) -> DeliveryLoad:
+    """Deliver `files` as one day of surveys and load it the way the raw asset does."""
+    root = tmp_path / "extracts"
+    folder = root / NPS.source / DELIVERY
+    folder.mkdir(parents=True)
+    for file in files:
+        shutil.copy(file, folder / file.name)
+    with Warehouse(database=str(tmp_path / "cx.duckdb")).get_connection() as con:
+        (delivery,) = find_deliveries(root, NPS, reader)
+        result = load_delivery(con, NPS, delivery, root, dt.datetime.now(UTC), reader)
+    assert result.rows_read == result.rows_loaded + result.rows_quarantined
+    return result
+
+
+def query(tmp_path: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(tmp_path / "cx.duckdb"), read_only=True) as con:
+        con.execute("SET TimeZone = 'UTC'")
+        return con.execute(sql).fetchall()
+
+
+def staged(tmp_path: Path) -> list[tuple]:
+    """The contract columns of staging.nps_responses, by response_id."""
+    rows = query(tmp_path, f"SELECT * FROM ({staging_select(NPS)}) ORDER BY response_id")
+    return [row[:8] for row in rows]
+
+
+def test_the_shipped_adapter_is_chosen_by_name_in_a_sources_file(tmp_path: Path) -> None:
+    assert "surveymonkey" in vendor_adapters()
+    reader = shipped_reader(tmp_path)
+    assert reader.name == "surveymonkey"
+    assert reader.mapping.source == "surveys"
+    assert reader.file_patterns(NPS) == ("surveymonkey*.csv",)
+    assert reader.mapping.entities["nps_responses"].skip_rows == 1
+
+
+def test_the_export_loads_past_its_answer_option_row(tmp_path: Path) -> None:
+    result = load(tmp_path, shipped_reader(tmp_path), EXPORT)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (4, 3, 1)
+    # response_id, contact_id, account_id, survey_id, touchpoint, submitted_at, score, comment
+    assert staged(tmp_path) == [
+        (
+            "114823645120",
+            "C1",  # Custom Data 1
+            None,
+            "431234567",  # the collector
+            None,
+            dt.datetime(2026, 3, 31, 9, 30, tzinfo=UTC),  # End Date 03/31/2026 09:30:00 AM
+            9,
+            "Easy to use, and fast",
+        ),
+        (
+            "114823651234",
+            None,  # web link: no custom data
+            None,
+            "431234567",
+            None,
+            dt.datetime(2026, 3, 31, 12, 5, tzinfo=UTC),  # 12:05:00 PM is just after noon
+            0,
+            "Zu teuer für uns \u2013 leider",  # an en dash
+        ),
+        (
+            "114823660001",
+            "C4",
+            None,
+            "431299999",
+            None,
+            dt.datetime(2026, 3, 31, 0, 31, 15, tzinfo=UTC),  # 12:31:15 AM is just after midnight
+            10,
+            None,  # no comment given
+        ),
+    ]
+    quarantined = query(
+        tmp_path,
+        "SELECT record->>'response_id', record->>'submitted_at', list_sort(broken_rules) "
+        "FROM quarantine.nps_responses",
+    )
+    # A day-first date (another locale's export) does not fit the format: kept and quarantined.
+    assert quarantined == [("114823670002", "31/03/2026 14:02:00", ["type:submitted_at"])]
+
+
+def test_unmapped_columns_are_kept_in_raw_extra(tmp_path: Path) -> None:
+    load(tmp_path, shipped_reader(tmp_path), EXPORT)
+    (extra_columns,) = query(tmp_path, "SELECT extra_columns FROM audit.loads")[0]
+    assert extra_columns == [
+        "Start Date",
+        "End Date",  # parsed into submitted_at, so kept as delivered too
+        "IP Address",
+        "Email Address",
+        "First Name",
+        "Last Name",
+        "Which plan are you on?",
+    ]
+    (extra,) = query(
+        tmp_path, "SELECT _extra FROM raw.nps_responses WHERE response_id = '114823645120'"
+    )[0]
+    record = json.loads(extra)
+    assert record["Email Address"] == "ann@alpha.example"
+    assert record["Which plan are you on?"] == "Pro"
+    assert record["Start Date"] == "03/31/2026 09:25:10 AM"
+
+
+def test_a_copied_mapping_names_the_surveys_own_questions(tmp_path: Path) -> None:
+    """The edit docs/sources/surveymonkey.md shows: the score and comment lines name the
+    question text of this survey. A web-link export has no Custom Data column: no contact."""
+    document = tomllib.loads(VENDORS.joinpath("surveymonkey.toml").read_text())
+    columns = document["entities"]["nps_responses"]["columns"]
+    columns["score"] = "¿Qué probabilidad hay de que recomiende Acme a un amigo o colega?"
+    columns["comment"] = "¿Por qué?"
+    reader = MappingReader(parse_mapping(document, "our_surveymonkey.toml"))
+    result = load(tmp_path, reader, FIXTURES / "custom" / "surveymonkey-es.csv")
+    assert (result.rows_read, result.rows_quarantined) == (1, 0)
+    assert result.files[0].missing_optional_columns == ["contact_id", "account_id", "touchpoint"]
+    assert staged(tmp_path) == [
+        (
+            "114823690004",
+            None,
+            None,
+            "431277777",
+            None,
+            dt.datetime(2026, 3, 31, 8, 2, 30, tzinfo=UTC),
+            6,
+            "Falta integración con SAP",
+        )
+    ]
+
+
+def test_the_shipped_question_text_not_in_the_file_names_the_columns_it_has(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(ExtractError, match="mapped to score by surveymonkey") as raised:
+        load(tmp_path, shipped_reader(tmp_path), FIXTURES / "custom" / "surveymonkey-es.csv")
+    assert "¿Qué probabilidad hay de que recomiende Acme" in str(raised.value)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ExtractError,
+    reason="engine: a blank header cell (the column SurveyMonkey adds for 'Other (please "
+    "specify)' or each extra option of a multi-answer question) cannot be read yet",
+)
+def test_a_question_with_an_other_box_loads(tmp_path: Path) -> None:
+    result = load(
+        tmp_path, shipped_reader(tmp_path), FIXTURES / "blank_header" / "surveymonkey-other.csv"
+    )
+    assert (result.rows_read, result.rows_quarantined) == (1, 0)
+    (extra,) = query(tmp_path, "SELECT _extra FROM raw.nps_responses")[0]
+    assert "A podcast" in json.loads(extra).values()
