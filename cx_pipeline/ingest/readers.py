@@ -68,11 +68,26 @@ def csv_header(path: Path, source_file: str) -> list[str]:
         raise ExtractError(source_file, f"not UTF-8: {e.reason} in the header") from e
     if not header or not any(h.strip() for h in header):
         raise ExtractError(source_file, "empty file: no header row")
-    names = [h.strip() for h in header]
+    names = _name_blank_cells([h.strip() for h in header])
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ExtractError(source_file, f"duplicate column(s) in header: {', '.join(duplicates)}")
     return names
+
+
+def _name_blank_cells(names: list[str]) -> list[str]:
+    """A blank header cell (SurveyMonkey's 'Other (please specify)' column, a spreadsheet's
+    trailing column) is named after the column before it, '<name> [2]', so its values are kept
+    in `_extra` instead of failing the file."""
+    named, previous, count = [], "column", 1
+    for name in names:
+        if name:
+            previous, count = name, 1
+            named.append(name)
+        else:
+            count += 1
+            named.append(f"{previous} [{count}]")
+    return named
 
 
 def csv_relation(names: list[str], delimiter: str = ",") -> str:
