@@ -38,5 +38,8 @@ sample: install  ## regenerate the committed sample extracts
 	rm -rf data/sample
 	$(BIN)/cx-pipeline generate --scale small --seed 42 --out data/sample
 
+bench: install  ## benchmark against plain DuckDB (BENCH_ARGS="--profile medium --repeat 3")
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf data/warehouse $(VENV)

@@ -1,0 +1,331 @@
+"""One measured run, in a process of its own: the pipeline (full or one day) or the DuckDB floor.
+
+`run.py` starts this file once per measurement, so every figure comes from a fresh interpreter
+(no warm caches, no memory left over from the previous run) and the parent can read the peak
+resident memory of exactly this run from `wait4`. The result is written as JSON to `--out`.
+
+    python benchmarks/measure.py pipeline --extracts DIR --warehouse FILE --out FILE [--day D]
+    python benchmarks/measure.py floor --plan FILE --warehouse FILE --out FILE
+
+The floor imports nothing but DuckDB: its SQL (the loader's read options, the staging selects,
+the mart queries, the rules macros) comes from a plan file that `run.py` writes from the
+pipeline's own code, so the floor runs the same statements without Dagster, without the
+quarantine pass and without Great Expectations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import json
+import re
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# The same rule as cx_pipeline.sql.execute: bind exactly the $names a statement uses.
+PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+# ---- the pipeline ----------------------------------------------------------------------------
+
+
+class Timers:
+    """Seconds spent inside some pipeline functions, per entity, measured by wrapping them.
+
+    Step times from Dagster's events say how long an asset took; these split a raw step into
+    loading and checking, and a staging step into building and checking, which is what the
+    pipeline / floor ratios need (the floor loads and builds, it does not check).
+    """
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        self.gx_startup = 0.0
+
+    def wrap(self, module: Any, name: str, label: str) -> None:
+        original = getattr(module, name)
+
+        @functools.wraps(original)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                # Every wrapped function takes (con, entity, ...).
+                self.seconds[label][args[1].name] += time.perf_counter() - started
+
+        setattr(module, name, timed)
+
+    def wrap_gx_startup(self, *modules: Any) -> None:
+        """GX builds its context on first use, inside the first raw check: worth its own line."""
+        original = modules[0].gx_context
+
+        @functools.wraps(original)
+        def timed() -> Any:
+            started = time.perf_counter()
+            first = original.cache_info().currsize == 0
+            try:
+                return original()
+            finally:
+                if first:
+                    self.gx_startup += time.perf_counter() - started
+
+        for module in modules:
+            module.gx_context = timed
+
+
+def _metadata_value(entry: Any) -> Any:
+    return getattr(entry, "value", entry)
+
+
+def run_pipeline(extracts: Path, warehouse: Path, day: dt.date | None) -> dict[str, Any]:
+    """The whole graph in one run, as `cx-pipeline run` does: every delivery day, or one day."""
+    started = time.perf_counter()
+    import dagster as dg
+
+    from cx_pipeline import settings
+    from cx_pipeline.definitions import defs
+    from cx_pipeline.ingest import assets as raw_module
+    from cx_pipeline.partitions import delivered_days, range_tags
+    from cx_pipeline.quality import suites, validation
+    from cx_pipeline.resources import CxSettings, ExtractStore, Serving, Warehouse
+    from cx_pipeline.staging import assets as staging_module
+
+    imports = time.perf_counter() - started
+    timers = Timers()
+    timers.wrap(raw_module, "load_delivery", "load")
+    timers.wrap(raw_module, "raw_check_results", "raw_checks")
+    timers.wrap(staging_module, "staging_check_results", "staging_checks")
+    timers.wrap_gx_startup(suites, validation)
+
+    days = delivered_days(extracts)
+    first, last = (day, day) if day else (days[0], days[-1])
+    resources = {
+        "warehouse": Warehouse(database=str(warehouse), memory_limit=settings.MEMORY_LIMIT.value()),
+        "extracts": ExtractStore(
+            root=str(extracts), reference_root=str(REPO_ROOT / "data" / "reference")
+        ),
+        "serving": Serving(
+            path=str(warehouse.with_name("cx_serving.duckdb")),
+            report_path=str(warehouse.with_name("cx_report.html")),
+        ),
+        "cx_settings": CxSettings(),
+    }
+    instance = dg.DagsterInstance.ephemeral()
+    run_started = time.perf_counter()
+    result = dg.materialize(
+        list(defs.assets or []),
+        resources=resources,
+        instance=instance,
+        raise_on_error=False,
+        tags=range_tags(first, last),
+    )
+    run_seconds = time.perf_counter() - run_started
+
+    step_started: dict[str, float] = {}
+    steps: dict[str, float] = {}
+    asset_of_step: dict[str, str] = {}
+    rows_read: dict[str, int] = {}
+    row_counts: dict[str, int] = {}
+    gx_seconds: dict[str, float] = {}
+    failures: list[str] = []
+    for entry in instance.all_logs(result.run_id):
+        event = entry.dagster_event
+        if event is None:
+            continue
+        kind = event.event_type_value
+        if kind == "STEP_START":
+            step_started[event.step_key] = entry.timestamp
+        elif kind in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in step_started:
+            steps[event.step_key] = entry.timestamp - step_started[event.step_key]
+            if kind == "STEP_FAILURE":
+                error = event.event_specific_data.error
+                failures.append(f"{event.step_key}: {error.message.strip()[:500]}")
+        elif kind == "ASSET_MATERIALIZATION":
+            materialization = event.event_specific_data.materialization
+            asset = materialization.asset_key.to_user_string()
+            asset_of_step[event.step_key] = asset
+            if "rows_read" in materialization.metadata:
+                rows_read[asset] = int(_metadata_value(materialization.metadata["rows_read"]))
+            if "dagster/row_count" in materialization.metadata:
+                count = materialization.metadata["dagster/row_count"]
+                row_counts[asset] = int(_metadata_value(count))
+        elif kind == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            # Staging's timestamps_not_in_future reports the same GX run as contract_rules.
+            if evaluation.check_name == "contract_rules":
+                value = evaluation.metadata.get("validation_seconds")
+                if value is not None:
+                    asset = evaluation.asset_key.to_user_string()
+                    gx_seconds[asset] = float(_metadata_value(value))
+
+    def per_asset(layer: str, label: str) -> dict[str, float]:
+        return {f"{layer}/{name}": s for name, s in timers.seconds[label].items()}
+
+    checks = {**per_asset("raw", "raw_checks"), **per_asset("staging", "staging_checks")}
+    return {
+        "kind": "pipeline",
+        "success": result.success,
+        "failures": failures,
+        "first_day": first.isoformat(),
+        "last_day": last.isoformat(),
+        "imports_seconds": imports,
+        "run_seconds": run_seconds,
+        "steps": {asset_of_step.get(k, k): s for k, s in steps.items()},
+        "rows_read": rows_read,
+        "row_counts": row_counts,
+        "load_seconds": per_asset("raw", "load"),
+        "check_seconds": checks,
+        "gx_seconds": gx_seconds,
+        "gx_startup_seconds": timers.gx_startup,
+        "warehouse_bytes": warehouse.stat().st_size if warehouse.exists() else 0,
+    }
+
+
+# ---- the floor -------------------------------------------------------------------------------
+
+
+def _bind(sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    used = set(PARAMETER.findall(sql))
+    return {name: params[name] for name in used} if used else None
+
+
+def run_floor(plan_path: Path, warehouse: Path) -> dict[str, Any]:
+    """The same loads and mart queries as plain DuckDB SQL in one connection."""
+    started = time.perf_counter()
+    import duckdb
+
+    imports = time.perf_counter() - started
+    plan = json.loads(plan_path.read_text())
+    clock: Callable[[], float] = time.perf_counter
+    run_started = clock()
+    con = duckdb.connect(
+        str(warehouse),
+        config={
+            "memory_limit": plan["memory_limit"],
+            "temp_directory": f"{warehouse}.tmp",
+            "preserve_insertion_order": False,
+        },
+    )
+    con.execute("SET TimeZone = 'UTC'")
+    for schema in plan["schemas"]:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    con.execute(plan["rules_sql"])
+    setup = clock() - run_started
+
+    t = clock()
+    for reference in plan["references"]:
+        con.execute(reference["sql"], {"path": reference["path"]})
+    references = clock() - t
+
+    loaded_at = dt.datetime.now(dt.UTC)
+    raw: dict[str, float] = {}
+    rows: dict[str, int] = {}
+    for entity in plan["entities"]:
+        t = clock()
+        con.execute(entity["raw_ddl"])
+        # Staging's select skips quarantined rows; the floor quarantines nothing.
+        con.execute(entity["quarantine_ddl"])
+        # The loader numbers CSV rows in file order, which needs insertion order kept.
+        con.execute("SET preserve_insertion_order = true")
+        for load in entity["files"]:
+            params = {
+                "path": load["path"],
+                "day": dt.date.fromisoformat(load["day"]),
+                "file": load["source_file"],
+                "loaded_at": loaded_at,
+                **load.get("params", {}),
+            }
+            con.execute(load["sql"], _bind(load["sql"], params))
+        con.execute("SET preserve_insertion_order = false")
+        raw[entity["name"]] = clock() - t
+        rows[entity["name"]] = con.execute(f"SELECT count(*) FROM raw.{entity['name']}").fetchone()[
+            0
+        ]
+
+    # The pipeline checkpoints whenever a step closes its connection; without this the floor
+    # pays the raw tables' checkpoint inside whichever statement crosses the WAL threshold
+    # (and queries the uncheckpointed tables meanwhile), which made it slower than the pipeline.
+    checkpoints: dict[str, float] = {}
+    t = clock()
+    con.execute("CHECKPOINT")
+    checkpoints["after_raw"] = clock() - t
+
+    staging: dict[str, float] = {}
+    for entity in plan["entities"]:
+        t = clock()
+        con.execute(f"CREATE OR REPLACE TABLE staging.{entity['name']} AS {entity['staging_sql']}")
+        staging[entity["name"]] = clock() - t
+
+    t = clock()
+    con.execute("CHECKPOINT")
+    checkpoints["after_staging"] = clock() - t
+
+    params = dict(plan["mart_parameters"])
+    # builder.resolve_as_of: the latest CRM delivery day when no as-of date is configured.
+    params["as_of"] = (
+        dt.date.fromisoformat(params["as_of"])
+        if params["as_of"]
+        else con.execute("SELECT max(_delivery_date) FROM raw.subscriptions").fetchone()[0]
+    )
+    marts: dict[str, float] = {}
+    for mart in plan["marts"]:
+        t = clock()
+        con.execute(mart["sql"], _bind(mart["sql"], params))
+        marts[mart["name"]] = clock() - t
+    t = clock()
+    con.close()  # checkpoints the marts
+    checkpoints["at_close"] = clock() - t
+    run_seconds = clock() - run_started
+    # Not timed: row counts, so run.py can show the floor built the same marts.
+    with duckdb.connect(str(warehouse), read_only=True) as check:
+        row_counts = {
+            f"{layer}/{name}": check.execute(f"SELECT count(*) FROM {layer}.{name}").fetchone()[0]
+            for layer, names in (
+                ("staging", [e["name"] for e in plan["entities"]]),
+                ("marts", [m["name"] for m in plan["marts"]]),
+            )
+            for name in names
+        }
+    return {
+        "kind": "floor",
+        "success": True,
+        "imports_seconds": imports,
+        "run_seconds": run_seconds,
+        "setup_seconds": setup,
+        "reference_seconds": references,
+        "raw_seconds": raw,
+        "rows_read": rows,
+        "staging_seconds": staging,
+        "mart_seconds": marts,
+        "checkpoint_seconds": checkpoints,
+        "row_counts": row_counts,
+        "warehouse_bytes": warehouse.stat().st_size,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("kind", choices=["pipeline", "floor"])
+    parser.add_argument("--warehouse", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--extracts", type=Path, help="pipeline: the extract root")
+    parser.add_argument("--day", help="pipeline: load only this delivery day (YYYY-MM-DD)")
+    parser.add_argument("--plan", type=Path, help="floor: the plan written by run.py")
+    args = parser.parse_args(argv)
+    if args.kind == "pipeline":
+        day = dt.date.fromisoformat(args.day) if args.day else None
+        figures = run_pipeline(args.extracts, args.warehouse, day)
+    else:
+        figures = run_floor(args.plan, args.warehouse)
+    args.out.write_text(json.dumps(figures, indent=2) + "\n")
+    return 0 if figures["success"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
