@@ -119,6 +119,10 @@ class CxSettings(dg.ConfigurableResource):
         default=0.05,
         description="A delivery whose quarantined share exceeds this fails its blocking check.",
     )
+    raw_validation_sample_rows: int = Field(
+        default=100_000,
+        description="Rows of a load GX re-checks besides every quarantined row; 0 = all rows.",
+    )
     validation_batch_rows: int = Field(
         default=200_000, description="Rows per batch validated by Great Expectations."
     )
@@ -166,5 +170,6 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             funnel_steps=_env_or(settings.FUNNEL_STEPS),
             quarantine_block_share=float(settings.QUARANTINE_BLOCK_SHARE.value()),
             validation_batch_rows=_env_int_or(settings.VALIDATION_BATCH_ROWS),
+            raw_validation_sample_rows=_env_int_or(settings.RAW_VALIDATION_SAMPLE_ROWS),
         ),
     }

@@ -120,6 +120,12 @@ VALIDATION_BATCH_ROWS = Setting(
     "200000",
     "Rows per batch handed to Great Expectations (bounds validation memory).",
 )
+RAW_VALIDATION_SAMPLE_ROWS = Setting(
+    "CX_RAW_VALIDATION_SAMPLE_ROWS",
+    "100000",
+    "Rows of each raw load that Great Expectations re-checks besides every quarantined row "
+    "(the quarantine has applied the rules to all rows in SQL); 0 re-checks every row.",
+)
 SCHEDULE_CRON = Setting("CX_SCHEDULE_CRON", "0 6 * * *", "When the daily run starts (cron).")
 SCHEDULE_TIMEZONE = Setting(
     "CX_SCHEDULE_TIMEZONE",
@@ -148,6 +154,7 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     FUNNEL_STEPS,
     QUARANTINE_BLOCK_SHARE,
     VALIDATION_BATCH_ROWS,
+    RAW_VALIDATION_SAMPLE_ROWS,
     SCHEDULE_CRON,
     SCHEDULE_TIMEZONE,
 )

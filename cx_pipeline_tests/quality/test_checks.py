@@ -144,3 +144,14 @@ def test_checks_never_show_personal_values(tmp_path: Path, layer: str) -> None:
     result = run(root, tmp_path)
     for e in result.get_asset_check_evaluations():
         assert "ann@alpha.example" not in str(e.metadata)
+
+
+def test_raw_suite_samples_big_loads_but_reads_every_quarantined_row(tmp_path: Path) -> None:
+    unparseable = "R14,C1,A1,rel-q1,by pigeon,2026-03-06T10:00:00Z,nine,\n"
+    root = write_tiny_extracts(tmp_path / "extracts", NPS_RESPONSES + unparseable)
+    result = run(root, tmp_path, quarantine_block_share=0.10, raw_validation_sample_rows=2)
+    check = evaluation(result, "raw/nps_responses", "contract_rules")
+    assert check.metadata["sampled"].value is True
+    assert check.metadata["rows_loaded"].value == 14
+    assert 1 <= check.metadata["rows_validated"].value < 14
+    assert check.metadata["failed_expectations"].value == 2  # the quarantined row is always read
