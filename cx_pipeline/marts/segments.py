@@ -65,7 +65,8 @@ ACCOUNT_SEGMENTS = MartSpec(
         (
             "revenue_tier",
             "VARCHAR",
-            "SMB, mid-market or enterprise from ARR (cut-offs configurable).",
+            "SMB, mid-market or enterprise from ARR (cut-offs configurable); a lost account's "
+            "from 12 x its MRR on its last day as a customer.",
         ),
         ("customer_since", "DATE", "Day the first subscription started."),
         ("tenure_months", "BIGINT", "Whole months from customer_since to the as-of date."),

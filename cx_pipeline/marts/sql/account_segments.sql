@@ -1,6 +1,9 @@
 -- One row per account: B2B segments (region, industry, revenue tier, tenure band, products) and
 -- a journey stage from onboarding to lost, as of the as-of date.
 --
+-- Revenue tier: from the CRM's ARR while a customer (12 x MRR when the CRM has none); for a lost
+-- account, from 12 x its MRR on its last day as a customer (the CRM's ARR is then 0).
+--
 -- Journey stages, first match wins (thresholds in the `rules` CTE below):
 --   prospect    never had a subscription
 --   lost        no subscription active on the as-of date
@@ -46,6 +49,15 @@ account_subscriptions AS (
         max(end_day) AS last_end_day
     FROM subscriptions
     GROUP BY account_id
+),
+mrr_before_loss AS (
+    -- A lost account's MRR on its last day as a customer: its revenue tier then.
+    SELECT a.account_id, sum(s.mrr) AS mrr
+    FROM account_subscriptions AS a
+    JOIN subscriptions AS s
+      ON s.account_id = a.account_id AND active_on(s.start_day, s.end_day, a.last_end_day - 1)
+    WHERE a.active_subscriptions = 0
+    GROUP BY a.account_id
 ),
 latest_nps AS (
     SELECT
@@ -104,7 +116,11 @@ accounts AS (
         a.region,
         a.country,
         a.arr,
-        revenue_tier(a.arr, $mid_market_from, $enterprise_from) AS revenue_tier,
+        revenue_tier(
+            CASE WHEN coalesce(s.active_subscriptions, 0) > 0 OR s.account_id IS NULL
+                 THEN coalesce(a.arr, 12 * s.mrr) ELSE 12 * l.mrr END,
+            $mid_market_from, $enterprise_from
+        ) AS revenue_tier,
         s.customer_since,
         whole_months(s.customer_since, CAST($as_of AS DATE)) AS tenure_months,
         coalesce(s.active_subscriptions, 0) AS active_subscriptions,
@@ -123,6 +139,7 @@ accounts AS (
         coalesce(x.open_escalations, 0) AS open_escalations
     FROM staging.accounts AS a
     LEFT JOIN account_subscriptions AS s ON s.account_id = a.account_id
+    LEFT JOIN mrr_before_loss AS l ON l.account_id = a.account_id
     LEFT JOIN latest_nps AS n ON n.account_id = a.account_id
     LEFT JOIN account_usage AS u ON u.account_id = a.account_id
     LEFT JOIN power_users AS p ON p.account_id = a.account_id
