@@ -41,8 +41,9 @@ RAW_CHECKS: tuple[tuple[str, bool, str], ...] = (
     (
         "contract_rules",
         False,
-        "Great Expectations suite of the contract's row rules on the rows as delivered (text); "
-        "warns with the file and row of offending values. The quarantine already holds them.",
+        "Great Expectations suite of the contract's row rules on the rows as delivered (text): "
+        "every quarantined row and a sample of the rest (CX_RAW_VALIDATION_SAMPLE_ROWS); warns "
+        "with the file and row of offending values. The quarantine already holds them.",
     ),
     (
         "delivery_volume",
@@ -271,7 +272,7 @@ def _raw_contract_rules(
 ) -> dg.AssetCheckResult:
     """GX re-reads the delivered text as an independent second opinion on the quarantine. The
     quarantine has already applied the same rules in SQL to every row, so GX reads every
-    quarantined row and a systematic sample of the rest (CX_RAW_VALIDATION_SAMPLE_ROWS; 0 = all
+    quarantined row and a hash sample of the rest (CX_RAW_VALIDATION_SAMPLE_ROWS; 0 = all
     rows), which keeps its cost flat however big a delivery is."""
     columns = ", ".join(quote(c.name) for c in entity.columns)
     loaded = scalar(
