@@ -5,20 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import tomllib
 from pathlib import Path
 
-import duckdb
-
 from cx_pipeline.adapters.mapping import MappingReader, parse_mapping
-from cx_pipeline.adapters.sources import VENDORS, readers, vendor_adapters
+from cx_pipeline.adapters.sources import VENDORS, vendor_adapters
 from cx_pipeline.contract import entity
-from cx_pipeline.contract_sql import staging_select
-from cx_pipeline.ingest.extracts import find_deliveries
-from cx_pipeline.ingest.loader import DeliveryLoad, load_delivery
-from cx_pipeline.resources import Warehouse
-from cx_pipeline_tests.tiny_extracts import DELIVERY
+from cx_pipeline_tests.adapters.delivery import load, query, shipped_reader, staged
 
 FIXTURES = Path(__file__).parent / "fixtures" / "delighted"
 PAGE = FIXTURES / "survey_responses-0001.json"
@@ -26,44 +19,9 @@ NPS = entity("nps_responses")
 UTC = dt.UTC
 
 
-def shipped_reader(tmp_path: Path) -> MappingReader:
-    """The adapter as a company chooses it: by name, in a sources file."""
-    sources = tmp_path / "cx_sources.toml"
-    sources.write_text('[sources]\nsurveys = "delighted"\n')
-    reader = readers(str(sources))["surveys"]
-    assert isinstance(reader, MappingReader)
-    return reader
-
-
-def load(tmp_path: Path, reader: MappingReader, *files: Path) -> DeliveryLoad:
-    """Deliver `files` as one day of surveys and load it the way the raw asset does."""
-    root = tmp_path / "extracts"
-    folder = root / NPS.source / DELIVERY
-    folder.mkdir(parents=True)
-    for file in files:
-        shutil.copy(file, folder / file.name)
-    with Warehouse(database=str(tmp_path / "cx.duckdb")).get_connection() as con:
-        (delivery,) = find_deliveries(root, NPS, reader)
-        result = load_delivery(con, NPS, delivery, root, dt.datetime.now(UTC), reader)
-    assert result.rows_read == result.rows_loaded + result.rows_quarantined
-    return result
-
-
-def query(tmp_path: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(tmp_path / "cx.duckdb"), read_only=True) as con:
-        con.execute("SET TimeZone = 'UTC'")
-        return con.execute(sql).fetchall()
-
-
-def staged(tmp_path: Path) -> list[tuple]:
-    """The contract columns of staging.nps_responses, by response_id."""
-    rows = query(tmp_path, f"SELECT * FROM ({staging_select(NPS)}) ORDER BY response_id")
-    return [row[:8] for row in rows]
-
-
 def test_the_shipped_adapter_is_chosen_by_name_in_a_sources_file(tmp_path: Path) -> None:
     assert "delighted" in vendor_adapters()
-    reader = shipped_reader(tmp_path)
+    reader = shipped_reader(tmp_path, "surveys", "delighted")
     assert reader.name == "delighted"
     assert reader.mapping.source == "surveys"
     assert reader.file_patterns(NPS) == ("survey_responses*.json",)
@@ -72,10 +30,11 @@ def test_the_shipped_adapter_is_chosen_by_name_in_a_sources_file(tmp_path: Path)
 
 
 def test_nps_answers_load_and_other_survey_types_are_quarantined(tmp_path: Path) -> None:
-    result = load(tmp_path, shipped_reader(tmp_path), PAGE)
+    reader = shipped_reader(tmp_path, "surveys", "delighted")
+    result = load(tmp_path, reader, "nps_responses", PAGE)
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (4, 3, 1)
     # response_id, contact_id, account_id, survey_id, touchpoint, submitted_at, score, comment
-    assert staged(tmp_path) == [
+    assert staged(tmp_path, "nps_responses") == [
         (
             "1001",
             "501",  # Delighted's person id, from the expanded person
@@ -100,7 +59,8 @@ def test_nps_answers_load_and_other_survey_types_are_quarantined(tmp_path: Path)
 
 
 def test_the_whole_response_is_kept_in_raw_extra(tmp_path: Path) -> None:
-    load(tmp_path, shipped_reader(tmp_path), PAGE)
+    reader = shipped_reader(tmp_path, "surveys", "delighted")
+    load(tmp_path, reader, "nps_responses", PAGE)
     extras = {
         response_id: json.loads(extra)
         for response_id, extra in query(
@@ -125,8 +85,8 @@ def test_ids_sent_as_person_properties_with_a_copied_mapping(tmp_path: Path) -> 
     columns["contact_id"] = '$.person_properties."Customer ID"'
     columns["account_id"] = '$.person_properties."Account ID"'
     reader = MappingReader(parse_mapping(document, "our_delighted.toml"))
-    load(tmp_path, reader, PAGE)
-    assert [row[:3] for row in staged(tmp_path)] == [
+    load(tmp_path, reader, "nps_responses", PAGE)
+    assert [row[:3] for row in staged(tmp_path, "nps_responses")] == [
         ("1001", "C1", "A1"),
         ("1002", None, None),
         ("1003", None, None),

@@ -5,23 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import tomllib
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cx_pipeline.adapters.mapping import MappingReader, parse_mapping
-from cx_pipeline.adapters.sources import VENDORS, readers, vendor_adapters
+from cx_pipeline.adapters.sources import VENDORS, vendor_adapters
 from cx_pipeline.contract import entity
-from cx_pipeline.contract_sql import staging_select
-from cx_pipeline.ingest.extracts import find_deliveries
-from cx_pipeline.ingest.loader import DeliveryLoad, load_delivery
-from cx_pipeline.resources import Warehouse
-from cx_pipeline_tests.tiny_extracts import DELIVERY
+from cx_pipeline_tests.adapters.delivery import load, query, shipped_reader, staged
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ga4"
 EXPORT = FIXTURES / "events_20260331.json"
@@ -57,46 +51,11 @@ GA4_SCHEMA = pa.schema(
 )
 
 
-def shipped_reader(tmp_path: Path) -> MappingReader:
-    """The adapter as a company chooses it: by name, in a sources file."""
-    sources = tmp_path / "cx_sources.toml"
-    sources.write_text('[sources]\nanalytics = "ga4"\n')
-    reader = readers(str(sources))["analytics"]
-    assert isinstance(reader, MappingReader)
-    return reader
-
-
 def parquet_reader() -> MappingReader:
     """The copied mapping docs/sources/ga4.md describes: the same columns, Parquet files."""
     document = tomllib.loads(VENDORS.joinpath("ga4.toml").read_text())
     document["entities"]["events"].update(files=["events_*.parquet"], format="parquet")
     return MappingReader(parse_mapping(document, "ga4_parquet.toml"))
-
-
-def load(tmp_path: Path, reader: MappingReader, *files: Path) -> DeliveryLoad:
-    """Deliver `files` as one day of analytics and load it the way the raw asset does."""
-    root = tmp_path / "extracts"
-    folder = root / EVENTS.source / DELIVERY
-    folder.mkdir(parents=True)
-    for file in files:
-        shutil.copy(file, folder / file.name)
-    with Warehouse(database=str(tmp_path / "cx.duckdb")).get_connection() as con:
-        (delivery,) = find_deliveries(root, EVENTS, reader)
-        result = load_delivery(con, EVENTS, delivery, root, dt.datetime.now(UTC), reader)
-    assert result.rows_read == result.rows_loaded + result.rows_quarantined
-    return result
-
-
-def query(tmp_path: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(tmp_path / "cx.duckdb"), read_only=True) as con:
-        con.execute("SET TimeZone = 'UTC'")
-        return con.execute(sql).fetchall()
-
-
-def staged(tmp_path: Path) -> list[tuple]:
-    """The contract columns of staging.events, by event_id."""
-    rows = query(tmp_path, f"SELECT * FROM ({staging_select(EVENTS)}) ORDER BY event_id")
-    return [row[:7] for row in rows]
 
 
 def bigquery_typed(value: Any, data_type: pa.DataType) -> Any:
@@ -169,17 +128,18 @@ def as_expected(rows: list[tuple]) -> list[tuple]:
 
 def test_the_shipped_adapter_is_chosen_by_name_in_a_sources_file(tmp_path: Path) -> None:
     assert "ga4" in vendor_adapters()
-    reader = shipped_reader(tmp_path)
+    reader = shipped_reader(tmp_path, "analytics", "ga4")
     assert reader.name == "ga4"
     assert reader.mapping.source == "analytics"
     assert reader.file_patterns(EVENTS) == ("events_*.json", "events_*.jsonl")
 
 
 def test_the_json_export_loads_with_built_ids_and_flattened_params(tmp_path: Path) -> None:
-    result = load(tmp_path, shipped_reader(tmp_path), EXPORT)
+    reader = shipped_reader(tmp_path, "analytics", "ga4")
+    result = load(tmp_path, reader, "events", EXPORT)
     # 6 rows: one exported twice (same id: staging keeps one), one without a timestamp.
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (6, 5, 1)
-    assert as_expected(staged(tmp_path)) == EXPECTED
+    assert as_expected(staged(tmp_path, "events")) == EXPECTED
     quarantined = query(
         tmp_path, "SELECT record->>'event_id', list_sort(broken_rules) FROM quarantine.events"
     )
@@ -187,7 +147,8 @@ def test_the_json_export_loads_with_built_ids_and_flattened_params(tmp_path: Pat
 
 
 def test_the_whole_event_row_is_kept_in_raw_extra(tmp_path: Path) -> None:
-    load(tmp_path, shipped_reader(tmp_path), EXPORT)
+    reader = shipped_reader(tmp_path, "analytics", "ga4")
+    load(tmp_path, reader, "events", EXPORT)
     (extra,) = query(
         tmp_path, "SELECT _extra FROM raw.events WHERE event_name = 'page_view' LIMIT 1"
     )[0]
@@ -214,8 +175,8 @@ def test_the_parquet_export_loads_the_same_with_a_copied_mapping(tmp_path: Path)
         pq.read_schema(parquet).field("event_params").type == GA4_SCHEMA.field("event_params").type
     )
 
-    result = load(tmp_path, parquet_reader(), parquet)
+    result = load(tmp_path, parquet_reader(), "events", parquet)
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (6, 5, 1)
-    assert as_expected(staged(tmp_path)) == EXPECTED
+    assert as_expected(staged(tmp_path, "events")) == EXPECTED
     (extra,) = query(tmp_path, "SELECT _extra FROM raw.events WHERE _row_number = 1")[0]
     assert json.loads(extra)["geo"] == {"country": "France", "region": "Île-de-France"}

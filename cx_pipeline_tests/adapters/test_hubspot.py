@@ -11,21 +11,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from cx_pipeline.adapters.mapping import MappingReader
-from cx_pipeline.adapters.sources import readers, vendor_adapters
-from cx_pipeline.contract import entity
-from cx_pipeline.contract_sql import staging_select
-from cx_pipeline.ingest.extracts import find_deliveries
-from cx_pipeline.ingest.loader import load_delivery
-from cx_pipeline.resources import Warehouse
+from cx_pipeline.adapters.sources import vendor_adapters
+from cx_pipeline_tests.adapters.delivery import (
+    connect,
+    deliver,
+    load,
+    quarantined,
+    shipped_reader,
+    sources_file,
+    staged,
+)
 from cx_pipeline_tests.conftest import materialize_all
 from cx_pipeline_tests.tiny_extracts import write_tiny_extracts
 
@@ -37,40 +39,7 @@ UTC = dt.UTC
 @pytest.fixture(scope="module")
 def hubspot(tmp_path_factory: pytest.TempPathFactory) -> MappingReader:
     """The crm reader a sources file naming the shipped adapter gives."""
-    sources = tmp_path_factory.mktemp("sources") / "cx_sources.toml"
-    sources.write_text('[sources]\ncrm = "hubspot"\n')
-    reader = readers(str(sources))["crm"]
-    assert isinstance(reader, MappingReader)
-    return reader
-
-
-def load(tmp_path: Path, reader: MappingReader, name: str) -> duckdb.DuckDBPyConnection:
-    """Deliver every fixture file for one day, load `name` with the real loader and return a
-    connection to the warehouse (rows read must equal loaded + quarantined)."""
-    e = entity(name)
-    root = tmp_path / "extracts"
-    shutil.copytree(FIXTURES, root / e.source / DELIVERY)
-    database = str(tmp_path / "cx.duckdb")
-    with Warehouse(database=database).get_connection() as con:
-        (delivery,) = find_deliveries(root, e, reader)
-        result = load_delivery(con, e, delivery, root, dt.datetime.now(dt.UTC), reader)
-        assert result.rows_read == result.rows_loaded + result.rows_quarantined
-    return duckdb.connect(database, read_only=True)
-
-
-def staged(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple]:
-    """The typed contract columns of the rows that passed, as staging would type them."""
-    columns = ", ".join(entity(name).column_names)
-    return con.execute(
-        f"SELECT {columns} FROM ({staging_select(entity(name))}) ORDER BY 1"
-    ).fetchall()
-
-
-def quarantined(con: duckdb.DuckDBPyConnection, name: str, key: str) -> dict[str, list[str]]:
-    rows = con.execute(
-        f"SELECT record->>'{key}', list_sort(broken_rules) FROM quarantine.{name}"
-    ).fetchall()
-    return dict(rows)
+    return shipped_reader(tmp_path_factory.mktemp("sources"), "crm", "hubspot")
 
 
 def test_the_sources_file_names_the_shipped_adapter(hubspot: MappingReader) -> None:
@@ -81,9 +50,10 @@ def test_the_sources_file_names_the_shipped_adapter(hubspot: MappingReader) -> N
 
 
 def test_companies_from_two_api_pages(tmp_path: Path, hubspot: MappingReader) -> None:
-    with load(tmp_path, hubspot, "accounts") as con:
-        rows = staged(con, "accounts")
-        bad = quarantined(con, "accounts", "account_id")
+    load(tmp_path, hubspot, "accounts", FIXTURES)
+    rows = staged(tmp_path, "accounts")
+    bad = quarantined(tmp_path, "accounts", "account_id")
+    with connect(tmp_path) as con:
         counts = con.execute(
             "SELECT _source_file, count(*) FROM raw.accounts GROUP BY ALL ORDER BY ALL"
         ).fetchall()
@@ -126,9 +96,10 @@ def test_companies_from_two_api_pages(tmp_path: Path, hubspot: MappingReader) ->
 
 
 def test_contacts_belong_to_their_primary_company(tmp_path: Path, hubspot: MappingReader) -> None:
-    with load(tmp_path, hubspot, "contacts") as con:
-        rows = staged(con, "contacts")
-        bad = quarantined(con, "contacts", "contact_id")
+    load(tmp_path, hubspot, "contacts", FIXTURES)
+    rows = staged(tmp_path, "contacts")
+    bad = quarantined(tmp_path, "contacts", "contact_id")
+    with connect(tmp_path) as con:
         (region_code,) = con.execute(
             "SELECT _extra->'$.properties'->>'hs_country_region_code' "
             "FROM raw.contacts WHERE contact_id = '104'"
@@ -165,9 +136,10 @@ def test_contacts_belong_to_their_primary_company(tmp_path: Path, hubspot: Mappi
 
 
 def test_closed_won_deals_as_subscriptions(tmp_path: Path, hubspot: MappingReader) -> None:
-    with load(tmp_path, hubspot, "subscriptions") as con:
-        rows = staged(con, "subscriptions")
-        bad = quarantined(con, "subscriptions", "subscription_id")
+    load(tmp_path, hubspot, "subscriptions", FIXTURES)
+    rows = staged(tmp_path, "subscriptions")
+    bad = quarantined(tmp_path, "subscriptions", "subscription_id")
+    with connect(tmp_path) as con:
         extra = con.execute(
             "SELECT _extra->'$.properties'->>'amount', _extra->'$.properties'->>'dealstage', "
             "_extra->>'$.total' FROM raw.subscriptions WHERE subscription_id = '5002'"
@@ -211,7 +183,8 @@ def test_closed_won_deals_as_subscriptions(tmp_path: Path, hubspot: MappingReade
 
 
 def test_every_delivered_record_is_kept_whole(tmp_path: Path, hubspot: MappingReader) -> None:
-    with load(tmp_path, hubspot, "subscriptions") as con:
+    load(tmp_path, hubspot, "subscriptions", FIXTURES)
+    with connect(tmp_path) as con:
         (record,) = con.execute(
             "SELECT _extra FROM raw.subscriptions WHERE subscription_id = '5001'"
         ).fetchone()
@@ -227,9 +200,8 @@ def test_the_pipeline_builds_the_marts_from_hubspot(
     crm = root / "crm" / DELIVERY
     for canonical in crm.iterdir():
         canonical.unlink()
-    shutil.copytree(FIXTURES, crm, dirs_exist_ok=True)
-    sources = tmp_path / "cx_sources.toml"
-    sources.write_text('[sources]\ncrm = "hubspot"\n')
+    deliver(tmp_path, "crm", FIXTURES)
+    sources = sources_file(tmp_path, "crm", "hubspot")
     # The fixtures quarantine rows on purpose (2 of 5 companies): let them through.
     materialize_all(
         root, tmp_path / "cx.duckdb", sources_file=str(sources), quarantine_block_share=1.0

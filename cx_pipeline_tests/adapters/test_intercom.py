@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from cx_pipeline.adapters.mapping import MappingReader
-from cx_pipeline.adapters.sources import readers
 from cx_pipeline.contract import entity
 from cx_pipeline.contract_sql import staging_select
-from cx_pipeline.ingest.extracts import find_deliveries
-from cx_pipeline.ingest.loader import DeliveryLoad, load_delivery
-from cx_pipeline.resources import Warehouse
+from cx_pipeline.ingest.loader import DeliveryLoad
+from cx_pipeline_tests.adapters.delivery import load, query, shipped_reader
 from cx_pipeline_tests.tiny_extracts import DELIVERY
 
 FIXTURES = Path(__file__).parent / "fixtures" / "intercom"
@@ -33,41 +29,18 @@ PAGE_1 = f"support/{DELIVERY}/conversations-0001.json"
 PAGE_2 = f"support/{DELIVERY}/conversations-0002.json"
 
 
-def intercom_reader(folder: Path) -> MappingReader:
-    """The adapter exactly as a user selects it: by name in a sources file."""
-    sources = folder / "cx_sources.toml"
-    sources.write_text('[sources]\nsupport = "intercom"\n', encoding="utf-8")
-    reader = readers(str(sources))["support"]
-    assert isinstance(reader, MappingReader)
-    return reader
-
-
 @pytest.fixture(scope="module")
 def delivery(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[DeliveryLoad, Callable[..., list[tuple]]]:
     """The fixture delivery, loaded once for the module with the real loader."""
     tmp_path = tmp_path_factory.mktemp("intercom")
-    root = tmp_path / "extracts"
-    folder = root / "support" / DELIVERY
-    folder.mkdir(parents=True)
-    for path in FIXTURES.iterdir():
-        shutil.copy(path, folder / path.name)
-    reader = intercom_reader(tmp_path)
-    database = str(tmp_path / "cx.duckdb")
-    with Warehouse(database=database).get_connection() as con:
-        (found,) = find_deliveries(root, TICKETS, reader)
-        result = load_delivery(con, TICKETS, found, root, dt.datetime.now(UTC), reader)
-
-    def query(sql: str) -> list[tuple]:
-        with duckdb.connect(database, read_only=True) as con:
-            return con.execute(sql).fetchall()
-
-    return result, query
+    reader = shipped_reader(tmp_path, "support", "intercom")
+    return load(tmp_path, reader, "tickets", FIXTURES), partial(query, tmp_path)
 
 
 def test_the_sources_file_selects_the_shipped_adapter(tmp_path: Path) -> None:
-    reader = intercom_reader(tmp_path)
+    reader = shipped_reader(tmp_path, "support", "intercom")
     assert reader.name == "intercom"
     assert reader.mapping.source == "support"
     assert reader.file_patterns(TICKETS) == ("conversations.json", "conversations-*.json")

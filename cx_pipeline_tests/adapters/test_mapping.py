@@ -6,16 +6,13 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from cx_pipeline.adapters.mapping import MappingError, MappingReader, parse_mapping
 from cx_pipeline.adapters.sources import readers
 from cx_pipeline.contract import entity
 from cx_pipeline.contract_sql import staging_select
-from cx_pipeline.ingest.extracts import find_deliveries
-from cx_pipeline.ingest.loader import load_delivery
-from cx_pipeline.resources import Warehouse
+from cx_pipeline_tests.adapters import delivery
 from cx_pipeline_tests.conftest import materialize_all
 from cx_pipeline_tests.tiny_extracts import DELIVERY, write_tiny_extracts
 
@@ -73,17 +70,9 @@ on = "$.id"
 
 
 def load(tmp_path: Path, reader: MappingReader, name: str, files: dict[str, str]) -> list[tuple]:
-    e = entity(name)
-    root = tmp_path / "extracts"
-    folder = root / e.source / DELIVERY
-    folder.mkdir(parents=True, exist_ok=True)
-    for file_name, text in files.items():
-        (folder / file_name).write_text(text, encoding="utf-8")
-    with Warehouse(database=str(tmp_path / "cx.duckdb")).get_connection() as con:
-        (delivery,) = find_deliveries(root, e, reader)
-        result = load_delivery(con, e, delivery, root, dt.datetime.now(dt.UTC), reader)
-        assert result.rows_read == result.rows_loaded + result.rows_quarantined
-        return con.execute(f"SELECT * FROM ({staging_select(e)}) ORDER BY ALL").fetchall()
+    """Deliver `files` (name -> text), load `name` and return all staging's columns of it."""
+    delivery.load(tmp_path, reader, name, texts=files)
+    return delivery.query(tmp_path, f"SELECT * FROM ({staging_select(entity(name))}) ORDER BY ALL")
 
 
 def reader_from(text: str) -> MappingReader:
@@ -107,7 +96,7 @@ def test_a_csv_export_with_other_names_formats_and_values(tmp_path: Path) -> Non
             "Love it",
         )
     ]
-    with duckdb.connect(str(tmp_path / "cx.duckdb"), read_only=True) as con:
+    with delivery.connect(tmp_path) as con:
         quarantined = dict(
             con.execute(
                 "SELECT record->>'response_id', list_sort(broken_rules) "
@@ -165,14 +154,14 @@ def test_nested_json_epochs_value_maps_and_a_lookup_file(tmp_path: Path) -> None
     )
     assert row[10] == "Café crème: l'export échoue"
     assert row[12] == 5
-    with duckdb.connect(str(tmp_path / "cx.duckdb"), read_only=True) as con:
+    with delivery.connect(tmp_path) as con:
         (rules,) = con.execute("SELECT list_sort(broken_rules) FROM quarantine.tickets").fetchone()
         (tags,) = con.execute(
             "SELECT _extra->'$.tags' FROM raw.tickets WHERE ticket_id = '7'"
         ).fetchone()
     assert rules == ["allowed:channel", "type:created_at"]
     assert json.loads(tags) == ["vip"]  # the whole vendor record is kept...
-    with duckdb.connect(str(tmp_path / "cx.duckdb"), read_only=True) as con:
+    with delivery.connect(tmp_path) as con:
         (solved,) = con.execute(
             "SELECT _extra->>'$._lookups.metrics.solved_at' FROM raw.tickets WHERE ticket_id = '7'"
         ).fetchone()

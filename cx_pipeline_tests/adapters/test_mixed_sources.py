@@ -3,9 +3,9 @@ side, through the whole graph to the marts and the serving file."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
+from cx_pipeline_tests.adapters.delivery import deliver
 from cx_pipeline_tests.conftest import materialize_all
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -22,10 +22,7 @@ def test_a_mix_of_vendor_adapters_builds_the_marts(tmp_path: Path, query) -> Non
     root = tmp_path / "extracts"
     lines = ["[sources]"]
     for source, (adapter, files) in SOURCES.items():
-        folder = root / source / DAY
-        folder.mkdir(parents=True)
-        for name in files:
-            shutil.copy(FIXTURES / adapter / name, folder / name)
+        deliver(tmp_path, source, *(FIXTURES / adapter / name for name in files), day=DAY)
         lines.append(f'{source} = "{adapter}"')
     sources_file = tmp_path / "cx_sources.toml"
     sources_file.write_text("\n".join(lines) + "\n")

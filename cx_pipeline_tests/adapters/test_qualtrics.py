@@ -5,22 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import tomllib
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from cx_pipeline.adapters.mapping import MappingReader, parse_mapping
-from cx_pipeline.adapters.sources import VENDORS, readers, vendor_adapters
+from cx_pipeline.adapters.sources import VENDORS, vendor_adapters
 from cx_pipeline.contract import entity
-from cx_pipeline.contract_sql import staging_select
-from cx_pipeline.ingest.extracts import find_deliveries
-from cx_pipeline.ingest.loader import DeliveryLoad, load_delivery
 from cx_pipeline.ingest.readers import ExtractError
-from cx_pipeline.resources import Warehouse
-from cx_pipeline_tests.tiny_extracts import DELIVERY
+from cx_pipeline_tests.adapters.delivery import load, query, shipped_reader, staged
 
 FIXTURES = Path(__file__).parent / "fixtures" / "qualtrics"
 EXPORT = FIXTURES / "qualtrics-customer-nps.csv"
@@ -29,44 +23,9 @@ NPS = entity("nps_responses")
 UTC = dt.UTC
 
 
-def shipped_reader(tmp_path: Path) -> MappingReader:
-    """The adapter as a company chooses it: by name, in a sources file."""
-    sources = tmp_path / "cx_sources.toml"
-    sources.write_text('[sources]\nsurveys = "qualtrics"\n')
-    reader = readers(str(sources))["surveys"]
-    assert isinstance(reader, MappingReader)
-    return reader
-
-
-def load(tmp_path: Path, reader: MappingReader, *files: Path) -> DeliveryLoad:
-    """Deliver `files` as one day of surveys and load it the way the raw asset does."""
-    root = tmp_path / "extracts"
-    folder = root / NPS.source / DELIVERY
-    folder.mkdir(parents=True)
-    for file in files:
-        shutil.copy(file, folder / file.name)
-    with Warehouse(database=str(tmp_path / "cx.duckdb")).get_connection() as con:
-        (delivery,) = find_deliveries(root, NPS, reader)
-        result = load_delivery(con, NPS, delivery, root, dt.datetime.now(UTC), reader)
-    assert result.rows_read == result.rows_loaded + result.rows_quarantined
-    return result
-
-
-def query(tmp_path: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(tmp_path / "cx.duckdb"), read_only=True) as con:
-        con.execute("SET TimeZone = 'UTC'")
-        return con.execute(sql).fetchall()
-
-
-def staged(tmp_path: Path) -> list[tuple]:
-    """The contract columns of staging.nps_responses, by response_id."""
-    rows = query(tmp_path, f"SELECT * FROM ({staging_select(NPS)}) ORDER BY response_id")
-    return [row[:8] for row in rows]
-
-
 def test_the_shipped_adapter_is_chosen_by_name_in_a_sources_file(tmp_path: Path) -> None:
     assert "qualtrics" in vendor_adapters()
-    reader = shipped_reader(tmp_path)
+    reader = shipped_reader(tmp_path, "surveys", "qualtrics")
     assert reader.name == "qualtrics"
     assert reader.mapping.source == "surveys"
     assert reader.file_patterns(NPS) == ("qualtrics*.csv",)
@@ -74,12 +33,13 @@ def test_the_shipped_adapter_is_chosen_by_name_in_a_sources_file(tmp_path: Path)
 
 
 def test_the_export_loads_past_its_two_extra_header_rows(tmp_path: Path) -> None:
-    result = load(tmp_path, shipped_reader(tmp_path), EXPORT)
+    reader = shipped_reader(tmp_path, "surveys", "qualtrics")
+    result = load(tmp_path, reader, "nps_responses", EXPORT)
     # Four responses (the question-text and ImportId rows are not data); a partial response
     # without an NPS answer is quarantined.
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (4, 3, 1)
     # response_id, contact_id, account_id, survey_id, touchpoint, submitted_at, score, comment
-    assert staged(tmp_path) == [
+    assert staged(tmp_path, "nps_responses") == [
         (
             "R_1a2B3c4D5e6F7g8",
             "C1",  # ExternalReference
@@ -123,7 +83,8 @@ def test_the_export_loads_past_its_two_extra_header_rows(tmp_path: Path) -> None
 
 
 def test_unmapped_columns_are_kept_in_raw_extra(tmp_path: Path) -> None:
-    load(tmp_path, shipped_reader(tmp_path), EXPORT)
+    reader = shipped_reader(tmp_path, "surveys", "qualtrics")
+    load(tmp_path, reader, "nps_responses", EXPORT)
     (extra_columns,) = query(tmp_path, "SELECT extra_columns FROM audit.loads")[0]
     assert extra_columns == [
         "StartDate",
@@ -153,8 +114,9 @@ def test_unmapped_columns_are_kept_in_raw_extra(tmp_path: Path) -> None:
 
 
 def test_renamed_questions_fail_the_file_with_the_columns_it_has(tmp_path: Path) -> None:
+    reader = shipped_reader(tmp_path, "surveys", "qualtrics")
     with pytest.raises(ExtractError, match=r"Q1 \(mapped to score by qualtrics\) not in the file"):
-        load(tmp_path, shipped_reader(tmp_path), RENAMED)
+        load(tmp_path, reader, "nps_responses", RENAMED)
 
 
 def test_a_copied_mapping_reads_renamed_questions_and_another_time_zone(tmp_path: Path) -> None:
@@ -169,9 +131,9 @@ def test_a_copied_mapping_reads_renamed_questions_and_another_time_zone(tmp_path
         account_id="AccountId",
     )
     reader = MappingReader(parse_mapping(document, "our_qualtrics.toml"))
-    result = load(tmp_path, reader, RENAMED)
+    result = load(tmp_path, reader, "nps_responses", RENAMED)
     assert (result.rows_read, result.rows_quarantined) == (1, 0)
-    assert staged(tmp_path) == [
+    assert staged(tmp_path, "nps_responses") == [
         (
             "R_9z8Y7x6W5v4U3t2",
             "C5",

@@ -11,24 +11,17 @@ an account.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from cx_pipeline.adapters.mapping import MappingReader
-from cx_pipeline.adapters.sources import readers, vendor_adapters
-from cx_pipeline.contract import entity
-from cx_pipeline.contract_sql import staging_select
-from cx_pipeline.ingest.extracts import find_deliveries
-from cx_pipeline.ingest.loader import load_delivery
+from cx_pipeline.adapters.sources import vendor_adapters
 from cx_pipeline.ingest.readers import ExtractError
-from cx_pipeline.resources import Warehouse
+from cx_pipeline_tests.adapters.delivery import connect, load, quarantined, shipped_reader, staged
 
 FIXTURES = Path(__file__).parent / "fixtures" / "salesforce"
-DELIVERY = "2026-03-31"
 UTC = dt.UTC
 ALPHA, MUELLER, GAMMA = "0015g00000AbCdEAAV", "0015g00000AbCdFAAV", "0015g00000AbCdGAAV"
 
@@ -36,45 +29,7 @@ ALPHA, MUELLER, GAMMA = "0015g00000AbCdEAAV", "0015g00000AbCdFAAV", "0015g00000A
 @pytest.fixture(scope="module")
 def salesforce(tmp_path_factory: pytest.TempPathFactory) -> MappingReader:
     """The crm reader a sources file naming the shipped adapter gives."""
-    sources = tmp_path_factory.mktemp("sources") / "cx_sources.toml"
-    sources.write_text('[sources]\ncrm = "salesforce"\n')
-    reader = readers(str(sources))["crm"]
-    assert isinstance(reader, MappingReader)
-    return reader
-
-
-def load(
-    tmp_path: Path, reader: MappingReader, name: str, replace: dict[str, str] | None = None
-) -> duckdb.DuckDBPyConnection:
-    """Deliver the fixture files (some `replace`d) for one day, load `name` with the real loader
-    and return a connection to the warehouse (rows read must equal loaded + quarantined)."""
-    e = entity(name)
-    root = tmp_path / "extracts"
-    folder = root / e.source / DELIVERY
-    shutil.copytree(FIXTURES, folder)
-    for file_name, text in (replace or {}).items():
-        (folder / file_name).write_text(text, encoding="utf-8")
-    database = str(tmp_path / "cx.duckdb")
-    with Warehouse(database=database).get_connection() as con:
-        (delivery,) = find_deliveries(root, e, reader)
-        result = load_delivery(con, e, delivery, root, dt.datetime.now(dt.UTC), reader)
-        assert result.rows_read == result.rows_loaded + result.rows_quarantined
-    return duckdb.connect(database, read_only=True)
-
-
-def staged(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple]:
-    """The typed contract columns of the rows that passed, as staging would type them."""
-    columns = ", ".join(entity(name).column_names)
-    return con.execute(
-        f"SELECT {columns} FROM ({staging_select(entity(name))}) ORDER BY 1"
-    ).fetchall()
-
-
-def quarantined(con: duckdb.DuckDBPyConnection, name: str, key: str) -> dict[str, list[str]]:
-    rows = con.execute(
-        f"SELECT record->>'{key}', list_sort(broken_rules) FROM quarantine.{name}"
-    ).fetchall()
-    return dict(rows)
+    return shipped_reader(tmp_path_factory.mktemp("sources"), "crm", "salesforce")
 
 
 def test_the_sources_file_names_the_shipped_adapter(salesforce: MappingReader) -> None:
@@ -85,9 +40,10 @@ def test_the_sources_file_names_the_shipped_adapter(salesforce: MappingReader) -
 
 
 def test_accounts(tmp_path: Path, salesforce: MappingReader) -> None:
-    with load(tmp_path, salesforce, "accounts") as con:
-        rows = staged(con, "accounts")
-        bad = quarantined(con, "accounts", "account_id")
+    load(tmp_path, salesforce, "accounts", FIXTURES)
+    rows = staged(tmp_path, "accounts")
+    bad = quarantined(tmp_path, "accounts", "account_id")
+    with connect(tmp_path) as con:
         extra = con.execute(
             "SELECT _extra->>'AnnualRevenue', _extra->>'BillingCountry', _extra->>'BillingCity' "
             "FROM raw.accounts ORDER BY _row_number"
@@ -147,9 +103,10 @@ def test_accounts(tmp_path: Path, salesforce: MappingReader) -> None:
 
 
 def test_contacts(tmp_path: Path, salesforce: MappingReader) -> None:
-    with load(tmp_path, salesforce, "contacts") as con:
-        rows = staged(con, "contacts")
-        bad = quarantined(con, "contacts", "contact_id")
+    load(tmp_path, salesforce, "contacts", FIXTURES)
+    rows = staged(tmp_path, "contacts")
+    bad = quarantined(tmp_path, "contacts", "contact_id")
+    with connect(tmp_path) as con:
         (description,) = con.execute(
             "SELECT _extra->>'Description' FROM raw.contacts "
             "WHERE contact_id = '0035g00000XyZaBAAR'"
@@ -186,9 +143,10 @@ def test_contacts(tmp_path: Path, salesforce: MappingReader) -> None:
 
 
 def test_won_opportunities_as_subscriptions(tmp_path: Path, salesforce: MappingReader) -> None:
-    with load(tmp_path, salesforce, "subscriptions") as con:
-        rows = staged(con, "subscriptions")
-        bad = quarantined(con, "subscriptions", "subscription_id")
+    load(tmp_path, salesforce, "subscriptions", FIXTURES)
+    rows = staged(tmp_path, "subscriptions")
+    bad = quarantined(tmp_path, "subscriptions", "subscription_id")
+    with connect(tmp_path) as con:
         extra = con.execute(
             "SELECT mrr, _extra->>'StageName', _extra->>'CurrencyIsoCode' "
             "FROM raw.subscriptions WHERE subscription_id = '0065g00000QrStBAAR'"
@@ -242,7 +200,8 @@ def test_an_org_without_country_picklists_loads_without_a_country(
         ",".join(cell for i, cell in enumerate(line.split(",")) if i != drop)
         for line in [header, lines[0]]
     )
-    with load(tmp_path, salesforce, "accounts", {"Account.csv": without_codes + "\n"}) as con:
+    load(tmp_path, salesforce, "accounts", FIXTURES, texts={"Account.csv": without_codes + "\n"})
+    with connect(tmp_path) as con:
         (country, billing_country) = con.execute(
             "SELECT country, _extra->>'BillingCountry' FROM raw.accounts"
         ).fetchone()
@@ -259,5 +218,11 @@ def test_an_old_data_loader_upper_case_header_names_the_columns(
     with pytest.raises(
         ExtractError, match=r"column\(s\) Id \(mapped to account_id by salesforce\)"
     ) as raised:
-        load(tmp_path, salesforce, "accounts", {"Account.csv": header.upper() + "\r\n" + rest})
+        load(
+            tmp_path,
+            salesforce,
+            "accounts",
+            FIXTURES,
+            texts={"Account.csv": header.upper() + "\r\n" + rest},
+        )
     assert "it has: ID, ISDELETED, NAME" in str(raised.value)

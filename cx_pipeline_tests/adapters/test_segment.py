@@ -4,64 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 
-import duckdb
-
-from cx_pipeline.adapters.mapping import MappingReader
-from cx_pipeline.adapters.sources import readers, vendor_adapters
+from cx_pipeline.adapters.sources import vendor_adapters
 from cx_pipeline.contract import entity
 from cx_pipeline.contract_sql import staging_select
-from cx_pipeline.ingest.extracts import find_deliveries
-from cx_pipeline.ingest.loader import DeliveryLoad, load_delivery
-from cx_pipeline.resources import Warehouse
-from cx_pipeline_tests.tiny_extracts import DELIVERY
+from cx_pipeline_tests.adapters.delivery import load, query, shipped_reader
 
 FIXTURES = Path(__file__).parent / "fixtures" / "segment"
 EVENTS = entity("events")
 UTC = dt.UTC
 
 
-def shipped_reader(tmp_path: Path) -> MappingReader:
-    """The adapter as a company chooses it: by name, in a sources file."""
-    sources = tmp_path / "cx_sources.toml"
-    sources.write_text('[sources]\nanalytics = "segment"\n')
-    reader = readers(str(sources))["analytics"]
-    assert isinstance(reader, MappingReader)
-    return reader
-
-
-def load(tmp_path: Path, reader: MappingReader, *files: Path) -> DeliveryLoad:
-    """Deliver `files` as one day of analytics and load it the way the raw asset does."""
-    root = tmp_path / "extracts"
-    folder = root / EVENTS.source / DELIVERY
-    folder.mkdir(parents=True)
-    for file in files:
-        shutil.copy(file, folder / file.name)
-    with Warehouse(database=str(tmp_path / "cx.duckdb")).get_connection() as con:
-        (delivery,) = find_deliveries(root, EVENTS, reader)
-        result = load_delivery(con, EVENTS, delivery, root, dt.datetime.now(UTC), reader)
-    assert result.rows_read == result.rows_loaded + result.rows_quarantined
-    return result
-
-
-def query(tmp_path: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(tmp_path / "cx.duckdb"), read_only=True) as con:
-        con.execute("SET TimeZone = 'UTC'")
-        return con.execute(sql).fetchall()
-
-
 def test_the_shipped_adapter_is_chosen_by_name_in_a_sources_file(tmp_path: Path) -> None:
     assert "segment" in vendor_adapters()
-    reader = shipped_reader(tmp_path)
+    reader = shipped_reader(tmp_path, "analytics", "segment")
     assert reader.name == "segment"
     assert reader.mapping.source == "analytics"
     assert reader.file_patterns(EVENTS) == ("segment*.jsonl",)
 
 
 def test_track_calls_load_and_other_calls_are_quarantined(tmp_path: Path) -> None:
-    result = load(tmp_path, shipped_reader(tmp_path), FIXTURES / "segment-2026-03-31.jsonl")
+    reader = shipped_reader(tmp_path, "analytics", "segment")
+    result = load(tmp_path, reader, "events", FIXTURES / "segment-2026-03-31.jsonl")
     # 7 calls: 4 track calls load (one of them a retry of another), identify + page + a track
     # call with an unreadable timestamp are quarantined.
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (7, 4, 3)
@@ -111,7 +76,8 @@ def test_track_calls_load_and_other_calls_are_quarantined(tmp_path: Path) -> Non
 
 
 def test_the_whole_call_is_kept_in_raw_extra(tmp_path: Path) -> None:
-    load(tmp_path, shipped_reader(tmp_path), FIXTURES / "segment-2026-03-31.jsonl")
+    reader = shipped_reader(tmp_path, "analytics", "segment")
+    load(tmp_path, reader, "events", FIXTURES / "segment-2026-03-31.jsonl")
     extras = {
         event_id: json.loads(extra)
         for event_id, extra in query(tmp_path, "SELECT event_id, _extra FROM raw.events")
@@ -131,5 +97,6 @@ def test_delivering_track_calls_only_quarantines_nothing_but_bad_values(tmp_path
     tracks = [line for line in lines if json.loads(line)["type"] == "track"]
     filtered = tmp_path / "segment-tracks.jsonl"
     filtered.write_text("\n".join(tracks) + "\n", encoding="utf-8")
-    result = load(tmp_path, shipped_reader(tmp_path), filtered)
+    reader = shipped_reader(tmp_path, "analytics", "segment")
+    result = load(tmp_path, reader, "events", filtered)
     assert (result.rows_read, result.rows_quarantined) == (5, 1)

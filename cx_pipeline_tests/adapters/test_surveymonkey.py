@@ -5,22 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import tomllib
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from cx_pipeline.adapters.mapping import MappingReader, parse_mapping
-from cx_pipeline.adapters.sources import VENDORS, readers, vendor_adapters
+from cx_pipeline.adapters.sources import VENDORS, vendor_adapters
 from cx_pipeline.contract import entity
-from cx_pipeline.contract_sql import staging_select
-from cx_pipeline.ingest.extracts import find_deliveries
-from cx_pipeline.ingest.loader import DeliveryLoad, load_delivery
 from cx_pipeline.ingest.readers import ExtractError
-from cx_pipeline.resources import Warehouse
-from cx_pipeline_tests.tiny_extracts import DELIVERY
+from cx_pipeline_tests.adapters.delivery import load, query, shipped_reader, staged
 
 FIXTURES = Path(__file__).parent / "fixtures" / "surveymonkey"
 EXPORT = FIXTURES / "surveymonkey-nps.csv"
@@ -28,44 +22,9 @@ NPS = entity("nps_responses")
 UTC = dt.UTC
 
 
-def shipped_reader(tmp_path: Path) -> MappingReader:
-    """The adapter as a company chooses it: by name, in a sources file."""
-    sources = tmp_path / "cx_sources.toml"
-    sources.write_text('[sources]\nsurveys = "surveymonkey"\n')
-    reader = readers(str(sources))["surveys"]
-    assert isinstance(reader, MappingReader)
-    return reader
-
-
-def load(tmp_path: Path, reader: MappingReader, *files: Path) -> DeliveryLoad:
-    """Deliver `files` as one day of surveys and load it the way the raw asset does."""
-    root = tmp_path / "extracts"
-    folder = root / NPS.source / DELIVERY
-    folder.mkdir(parents=True)
-    for file in files:
-        shutil.copy(file, folder / file.name)
-    with Warehouse(database=str(tmp_path / "cx.duckdb")).get_connection() as con:
-        (delivery,) = find_deliveries(root, NPS, reader)
-        result = load_delivery(con, NPS, delivery, root, dt.datetime.now(UTC), reader)
-    assert result.rows_read == result.rows_loaded + result.rows_quarantined
-    return result
-
-
-def query(tmp_path: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(tmp_path / "cx.duckdb"), read_only=True) as con:
-        con.execute("SET TimeZone = 'UTC'")
-        return con.execute(sql).fetchall()
-
-
-def staged(tmp_path: Path) -> list[tuple]:
-    """The contract columns of staging.nps_responses, by response_id."""
-    rows = query(tmp_path, f"SELECT * FROM ({staging_select(NPS)}) ORDER BY response_id")
-    return [row[:8] for row in rows]
-
-
 def test_the_shipped_adapter_is_chosen_by_name_in_a_sources_file(tmp_path: Path) -> None:
     assert "surveymonkey" in vendor_adapters()
-    reader = shipped_reader(tmp_path)
+    reader = shipped_reader(tmp_path, "surveys", "surveymonkey")
     assert reader.name == "surveymonkey"
     assert reader.mapping.source == "surveys"
     assert reader.file_patterns(NPS) == ("surveymonkey*.csv",)
@@ -73,10 +32,11 @@ def test_the_shipped_adapter_is_chosen_by_name_in_a_sources_file(tmp_path: Path)
 
 
 def test_the_export_loads_past_its_answer_option_row(tmp_path: Path) -> None:
-    result = load(tmp_path, shipped_reader(tmp_path), EXPORT)
+    reader = shipped_reader(tmp_path, "surveys", "surveymonkey")
+    result = load(tmp_path, reader, "nps_responses", EXPORT)
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (4, 3, 1)
     # response_id, contact_id, account_id, survey_id, touchpoint, submitted_at, score, comment
-    assert staged(tmp_path) == [
+    assert staged(tmp_path, "nps_responses") == [
         (
             "114823645120",
             "C1",  # Custom Data 1
@@ -118,7 +78,8 @@ def test_the_export_loads_past_its_answer_option_row(tmp_path: Path) -> None:
 
 
 def test_unmapped_columns_are_kept_in_raw_extra(tmp_path: Path) -> None:
-    load(tmp_path, shipped_reader(tmp_path), EXPORT)
+    reader = shipped_reader(tmp_path, "surveys", "surveymonkey")
+    load(tmp_path, reader, "nps_responses", EXPORT)
     (extra_columns,) = query(tmp_path, "SELECT extra_columns FROM audit.loads")[0]
     assert extra_columns == [
         "Start Date",
@@ -146,10 +107,10 @@ def test_a_copied_mapping_names_the_surveys_own_questions(tmp_path: Path) -> Non
     columns["score"] = "¿Qué probabilidad hay de que recomiende Acme a un amigo o colega?"
     columns["comment"] = "¿Por qué?"
     reader = MappingReader(parse_mapping(document, "our_surveymonkey.toml"))
-    result = load(tmp_path, reader, FIXTURES / "custom" / "surveymonkey-es.csv")
+    result = load(tmp_path, reader, "nps_responses", FIXTURES / "custom" / "surveymonkey-es.csv")
     assert (result.rows_read, result.rows_quarantined) == (1, 0)
     assert result.files[0].missing_optional_columns == ["contact_id", "account_id", "touchpoint"]
-    assert staged(tmp_path) == [
+    assert staged(tmp_path, "nps_responses") == [
         (
             "114823690004",
             None,
@@ -166,14 +127,16 @@ def test_a_copied_mapping_names_the_surveys_own_questions(tmp_path: Path) -> Non
 def test_the_shipped_question_text_not_in_the_file_names_the_columns_it_has(
     tmp_path: Path,
 ) -> None:
+    reader = shipped_reader(tmp_path, "surveys", "surveymonkey")
     with pytest.raises(ExtractError, match="mapped to score by surveymonkey") as raised:
-        load(tmp_path, shipped_reader(tmp_path), FIXTURES / "custom" / "surveymonkey-es.csv")
+        load(tmp_path, reader, "nps_responses", FIXTURES / "custom" / "surveymonkey-es.csv")
     assert "¿Qué probabilidad hay de que recomiende Acme" in str(raised.value)
 
 
 def test_a_question_with_an_other_box_loads(tmp_path: Path) -> None:
+    reader = shipped_reader(tmp_path, "surveys", "surveymonkey")
     result = load(
-        tmp_path, shipped_reader(tmp_path), FIXTURES / "blank_header" / "surveymonkey-other.csv"
+        tmp_path, reader, "nps_responses", FIXTURES / "blank_header" / "surveymonkey-other.csv"
     )
     assert (result.rows_read, result.rows_quarantined) == (1, 0)
     (extra,) = query(tmp_path, "SELECT _extra FROM raw.nps_responses")[0]

@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from cx_pipeline.adapters.mapping import MappingReader
-from cx_pipeline.adapters.sources import readers
 from cx_pipeline.contract import entity
 from cx_pipeline.contract_sql import staging_select
-from cx_pipeline.ingest.extracts import find_deliveries
-from cx_pipeline.ingest.loader import DeliveryLoad, load_delivery
-from cx_pipeline.resources import Warehouse
+from cx_pipeline.ingest.loader import DeliveryLoad
+from cx_pipeline_tests.adapters.delivery import deliver, load, query, shipped_reader, sources_file
 from cx_pipeline_tests.conftest import materialize_all
 from cx_pipeline_tests.tiny_extracts import DELIVERY, write_tiny_extracts
 
@@ -32,33 +28,13 @@ TICKETS = entity("tickets")
 UTC = dt.UTC
 
 
-def zendesk_reader(folder: Path) -> MappingReader:
-    """The adapter exactly as a user selects it: by name in a sources file."""
-    sources = folder / "cx_sources.toml"
-    sources.write_text('[sources]\nsupport = "zendesk"\n', encoding="utf-8")
-    reader = readers(str(sources))["support"]
-    assert isinstance(reader, MappingReader)
-    return reader
-
-
-def load(tmp_path: Path, files: list[str]) -> tuple[DeliveryLoad, Callable[..., list[tuple]]]:
+def load_tickets(
+    tmp_path: Path, files: list[str]
+) -> tuple[DeliveryLoad, Callable[..., list[tuple]]]:
     """Copy fixture files into one delivery folder, load it with the real loader."""
-    root = tmp_path / "extracts"
-    folder = root / "support" / DELIVERY
-    folder.mkdir(parents=True)
-    for name in files:
-        shutil.copy(FIXTURES / name, folder / name)
-    reader = zendesk_reader(tmp_path)
-    database = str(tmp_path / "cx.duckdb")
-    with Warehouse(database=database).get_connection() as con:
-        (delivery,) = find_deliveries(root, TICKETS, reader)
-        result = load_delivery(con, TICKETS, delivery, root, dt.datetime.now(UTC), reader)
-
-    def query(sql: str) -> list[tuple]:
-        with duckdb.connect(database, read_only=True) as con:
-            return con.execute(sql).fetchall()
-
-    return result, query
+    reader = shipped_reader(tmp_path, "support", "zendesk")
+    result = load(tmp_path, reader, "tickets", *(FIXTURES / name for name in files))
+    return result, partial(query, tmp_path)
 
 
 ALL_FILES = ["tickets-0001.json", "tickets-0002.json", "ticket_metrics.json"]
@@ -69,11 +45,11 @@ def delivery(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[DeliveryLoad, Callable[..., list[tuple]]]:
     """The whole fixture delivery, loaded once for the module."""
-    return load(tmp_path_factory.mktemp("zendesk"), ALL_FILES)
+    return load_tickets(tmp_path_factory.mktemp("zendesk"), ALL_FILES)
 
 
 def test_the_sources_file_selects_the_shipped_adapter(tmp_path: Path) -> None:
-    reader = zendesk_reader(tmp_path)
+    reader = shipped_reader(tmp_path, "support", "zendesk")
     assert reader.name == "zendesk"
     assert reader.mapping.source == "support"
     assert reader.file_patterns(TICKETS) == ("tickets.json", "tickets-*.json")
@@ -213,7 +189,7 @@ def test_the_whole_ticket_is_kept_in_extra(delivery) -> None:
 
 
 def test_a_delivery_without_ticket_metrics_still_loads(tmp_path: Path) -> None:
-    result, query = load(tmp_path, ["tickets-0001.json"])
+    result, query = load_tickets(tmp_path, ["tickets-0001.json"])
     assert (result.rows_read, result.rows_quarantined) == (5, 0)
     rows = query(
         f"SELECT ticket_id, first_response_at, solved_at, csat_score "
@@ -230,12 +206,9 @@ def test_a_delivery_without_ticket_metrics_still_loads(tmp_path: Path) -> None:
 
 def test_a_zendesk_delivery_runs_through_the_pipeline(tmp_path: Path, query) -> None:
     root = write_tiny_extracts(tmp_path / "extracts")
-    folder = root / "support" / DELIVERY
-    (folder / "tickets.csv").unlink()
-    for name in ALL_FILES:
-        shutil.copy(FIXTURES / name, folder / name)
-    sources = tmp_path / "cx_sources.toml"
-    sources.write_text('[sources]\nsupport = "zendesk"\n', encoding="utf-8")
+    (root / "support" / DELIVERY / "tickets.csv").unlink()
+    deliver(tmp_path, "support", *(FIXTURES / name for name in ALL_FILES))
+    sources = sources_file(tmp_path, "support", "zendesk")
     # Two of eight rows are quarantined on purpose: let them through the share check. Zendesk
     # ids match no CRM contact or account: that is a warning, not a failure.
     materialize_all(
