@@ -76,6 +76,46 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _erase(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from cx_pipeline.definitions import defs
+    from cx_pipeline.privacy.erasure import compact
+
+    instance = dg.DagsterInstance.get() if args.persist else dg.DagsterInstance.ephemeral()
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    request = {"contact_id": args.contact or "", "email": args.email or "", "reason": args.reason}
+    erased = defs.resolve_job_def("erase_person").execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config={**quiet, "ops": {"erase_person_op": {"config": request}}},
+    )
+    if not erased.success:
+        print("erasure failed; nothing was changed", file=sys.stderr)
+        return 1
+    done = erased.output_for_node("erase_person_op")
+    print(
+        f"erasure {done['erasure_id']}: {done['identifiers']} identifier(s) hashed into "
+        "audit.erasures; rows:"
+    )
+    for table, counts in done["rows"].items():
+        print(
+            f"  raw.{table:<16} {counts['rows_deleted']:>6} deleted "
+            f"{counts['rows_unlinked']:>6} unlinked"
+        )
+    rebuilt = defs.resolve_job_def("cx_rebuild").execute_in_process(
+        instance=instance, raise_on_error=False, run_config=quiet
+    )
+    if not rebuilt.success:
+        print("rebuild failed: run `cx-pipeline run` to finish the erasure", file=sys.stderr)
+        return 1
+    print("staging, marts, serving file and report rebuilt without the person")
+    if not args.no_compact:
+        before, after = compact(Path(settings.WAREHOUSE_PATH.value()))
+        print(f"warehouse rewritten without free blocks ({before:,} -> {after:,} bytes)")
+    return 0
+
+
 def _docs(args: argparse.Namespace) -> int:
     from cx_pipeline.docs import render_extracts_page
 
@@ -122,6 +162,18 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--from", dest="first", help="first delivery day to load (default: oldest)")
     run.add_argument("--to", dest="last", help="last delivery day to load (default: newest)")
     run.set_defaults(func=_run)
+
+    erase = commands.add_parser(
+        "erase", help="erase a person (contact id or e-mail) from every table and file"
+    )
+    erase.add_argument("--contact", help="CRM contact id")
+    erase.add_argument("--email", help="e-mail address")
+    erase.add_argument("--reason", default="data subject request", help="kept in audit.erasures")
+    erase.add_argument("--persist", action="store_true", help="record the runs in $DAGSTER_HOME")
+    erase.add_argument(
+        "--no-compact", action="store_true", help="skip rewriting the warehouse file"
+    )
+    erase.set_defaults(func=_erase)
 
     docs = commands.add_parser("docs", help="render docs/extracts.md from the contract")
     docs.add_argument("--path", default="docs/extracts.md")

@@ -71,3 +71,11 @@ def test_marts_carry_a_freshness_policy_and_the_sensor_exists() -> None:
         if key.path[0] == "marts":
             assert graph.get(key).freshness_policy is not None, key
     assert defs.resolve_sensor_def("new_delivery_sensor").job_name == "cx_daily"
+
+
+def test_erasure_job_and_the_rebuild_that_follows_it() -> None:
+    assert defs.resolve_job_def("erase_person") is not None
+    rebuild = defs.resolve_job_def("cx_rebuild")
+    keys = {k.path[0] for k in rebuild.asset_layer.executable_asset_keys}
+    assert keys == {"staging", "marts", "serving"}
+    assert defs.resolve_sensor_def("rebuild_after_erasure") is not None

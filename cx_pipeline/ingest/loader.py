@@ -35,6 +35,7 @@ from cx_pipeline.ingest.readers import (
     SourceRelation,
     first_error_lines,
 )
+from cx_pipeline.privacy.erasure import erase_rows
 from cx_pipeline.sql import execute, scalar
 
 AUDIT_LOADS_DDL = """
@@ -51,7 +52,8 @@ CREATE TABLE IF NOT EXISTS audit.loads (
     extra_columns VARCHAR[],
     missing_optional_columns VARCHAR[],
     started_at TIMESTAMPTZ,
-    finished_at TIMESTAMPTZ
+    finished_at TIMESTAMPTZ,
+    rows_erased BIGINT
 )
 """
 
@@ -63,12 +65,13 @@ class FileLoad:
     file_bytes: int
     rows_read: int = 0
     rows_quarantined: int = 0
+    rows_erased: int = 0  # rows of people erased on request (privacy/erasure.py), not kept
     extra_columns: list[str] = field(default_factory=list)
     missing_optional_columns: list[str] = field(default_factory=list)
 
     @property
     def rows_loaded(self) -> int:
-        return self.rows_read - self.rows_quarantined
+        return self.rows_read - self.rows_quarantined - self.rows_erased
 
 
 @dataclass
@@ -178,6 +181,10 @@ def _load_file(
         "WHERE _delivery_date = $day AND _source_file = $file",
         **this_file,
     )
+    # People erased on request stay erased, whichever file brings them back.
+    result.rows_erased = erase_rows(
+        con, entity, "_delivery_date = $day AND _source_file = $file", **this_file
+    )
     execute(
         con,
         f"""
@@ -207,6 +214,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
     con.execute(raw_table_ddl(entity))
     con.execute(quarantine_table_ddl(entity))
     con.execute(AUDIT_LOADS_DDL)
+    con.execute("ALTER TABLE audit.loads ADD COLUMN IF NOT EXISTS rows_erased BIGINT")
     existing = {
         name
         for (name,) in con.execute(
@@ -260,7 +268,8 @@ def load_delivery(
             execute(
                 con,
                 "INSERT INTO audit.loads VALUES ($load_id, $entity, $day, $file, $sha, $bytes, "
-                "$read, $loaded, $quarantined, $extra, $missing, to_timestamp($started), now())",
+                "$read, $loaded, $quarantined, $extra, $missing, to_timestamp($started), now(), "
+                "$erased)",
                 load_id=load_id,
                 entity=entity.qualified_name,
                 day=delivery.day,
@@ -270,6 +279,7 @@ def load_delivery(
                 read=result.rows_read,
                 loaded=result.rows_loaded,
                 quarantined=result.rows_quarantined,
+                erased=result.rows_erased,
                 extra=result.extra_columns,
                 missing=result.missing_optional_columns,
                 started=started,

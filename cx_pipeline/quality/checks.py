@@ -35,7 +35,8 @@ RAW_CHECKS: tuple[tuple[str, bool, str], ...] = (
     (
         "reconciliation",
         True,
-        "Every file of this load: rows read = rows loaded + rows quarantined, and the raw and "
+        "Every file of this load: rows read = rows loaded + rows quarantined (+ rows of people "
+        "erased on request), and the raw and "
         "quarantine tables hold exactly those counts.",
     ),
     (
@@ -236,6 +237,7 @@ def _reconciliation(
             WHERE _loaded_at = $loaded_at GROUP BY ALL
         )
         SELECT a.source_file, a.rows_read, a.rows_loaded, a.rows_quarantined,
+               coalesce(a.rows_erased, 0) AS rows_erased,
                coalesce(r.n, 0) AS in_raw, coalesce(q.n, 0) AS in_quarantine
         FROM audit.loads AS a
         LEFT JOIN in_raw AS r ON r._source_file = a.source_file
@@ -246,7 +248,8 @@ def _reconciliation(
         loaded_at=loaded_at,
         load_ids=[d.load_id for d in loads],
     ).fetchall()
-    broken = [r for r in rows if r[1] != r[2] + r[3] or r[4] != r[1] or r[5] != r[3]]
+    # read = loaded + quarantined + erased; raw keeps all but the erased; quarantine its share.
+    broken = [r for r in rows if r[1] != r[2] + r[3] + r[4] or r[5] != r[1] - r[4] or r[6] != r[3]]
     files_expected = sum(len(d.files) for d in loads)
     return _result(
         "reconciliation",
@@ -257,10 +260,12 @@ def _reconciliation(
             "rows_read": sum(r[1] for r in rows),
             "rows_loaded": sum(r[2] for r in rows),
             "rows_quarantined": sum(r[3] for r in rows),
+            "rows_erased": sum(r[4] for r in rows),
             "files_not_reconciled": len(broken) + files_expected - len(rows),
             "per_file": dg.MetadataValue.md(
                 catalog.markdown_table(
-                    ["file", "read", "loaded", "quarantined", "in raw", "in quarantine"], rows
+                    ["file", "read", "loaded", "quarantined", "erased", "in raw", "in quarantine"],
+                    rows,
                 )
             ),
         },

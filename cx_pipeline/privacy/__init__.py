@@ -1,0 +1,1 @@
+"""Personal data: erasing a person on request, everywhere the pipeline keeps them."""

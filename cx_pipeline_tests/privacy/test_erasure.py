@@ -1,0 +1,153 @@
+"""Erasure end to end, as a user runs it: the command removes a person from every table and
+file the pipeline writes (serving file, Parquet export and report included), company counts stay,
+and loading the old extracts again does not bring them back."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cx_pipeline.privacy.erasure import identifier_hash
+from cx_pipeline_tests.conftest import REPO_ROOT, SAMPLE_ROOT
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "cx_pipeline.cli", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def tables(path: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        names = con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() ORDER BY ALL"
+        ).fetchall()
+        return {f"{s}.{t}": con.execute(f'SELECT * FROM "{s}"."{t}"').fetchall() for s, t in names}
+
+
+def found_in(rows: dict[str, list[tuple]], values: list[str]) -> dict[str, list[str]]:
+    """Tables in which any of `values` appears in any cell (lists and JSON included)."""
+    hits: dict[str, list[str]] = {}
+    for table, content in rows.items():
+        text = repr(content).lower()
+        found = [v for v in values if v.lower() in text]
+        if found:
+            hits[table] = found
+    return hits
+
+
+@pytest.fixture(scope="module")
+def erased(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    base = tmp_path_factory.mktemp("erasure")
+    env = {
+        **os.environ,
+        "CX_EXTRACT_ROOT": str(SAMPLE_ROOT),
+        "CX_WAREHOUSE": str(base / "cx.duckdb"),
+        "CX_SERVING_PATH": str(base / "cx_serving.duckdb"),
+        "CX_REPORT_PATH": str(base / "cx_report.html"),
+        "CX_SERVING_PARQUET_DIR": str(base / "parquet"),
+        # Clear text in the serving file, so a leftover would show there too.
+        "CX_SERVING_PERSONAL_DATA": "clear",
+    }
+    cli(env, "run")
+    with duckdb.connect(str(base / "cx.duckdb"), read_only=True) as con:
+        # The contact with the most answers, tickets and events: the hardest to remove.
+        contact_id, email, name = con.execute(
+            """
+            SELECT c.contact_id, c.email, c.full_name FROM staging.contacts AS c
+            ORDER BY
+                (SELECT count(*) FROM staging.nps_responses AS r
+                 WHERE r.contact_id = c.contact_id AND r.comment IS NOT NULL)
+                + (SELECT count(*) FROM staging.tickets AS t WHERE t.contact_id = c.contact_id)
+                DESC,
+                c.contact_id
+            LIMIT 1
+            """
+        ).fetchone()
+        responses_before = con.execute("SELECT sum(responses) FROM marts.nps_by_month").fetchone()
+        # Names are not unique (the sample has namesakes): count them instead of searching.
+        (namesakes,) = con.execute(
+            "SELECT count(*) FROM staging.contacts WHERE full_name = $n", {"n": name}
+        ).fetchone()
+        own_rows = con.execute(
+            "SELECT (SELECT count(*) FROM staging.nps_responses WHERE contact_id = $c), "
+            "(SELECT count(*) FROM staging.tickets WHERE contact_id = $c)",
+            {"c": contact_id},
+        ).fetchone()
+    assert min(own_rows) > 0
+    output = cli(env, "erase", "--email", email.upper(), "--reason", "test request")
+    return {
+        "base": base,
+        "env": env,
+        "values": [contact_id, email],
+        "name": name,
+        "namesakes": namesakes,
+        "responses_before": responses_before,
+        "output": output,
+    }
+
+
+def everything_written(base: Path) -> dict[str, list[tuple]]:
+    written = {**tables(base / "cx.duckdb")}
+    written |= {f"serving:{k}": v for k, v in tables(base / "cx_serving.duckdb").items()}
+    for parquet in sorted((base / "parquet").glob("*.parquet")):
+        written[f"parquet:{parquet.name}"] = duckdb.sql(
+            f"SELECT * FROM read_parquet('{parquet}')"
+        ).fetchall()
+    written["report"] = [(base.joinpath("cx_report.html").read_text(),)]
+    return written
+
+
+def test_the_person_is_gone_from_every_table_and_file(erased: dict) -> None:
+    assert "hashed into audit.erasures" in erased["output"]
+    assert found_in(everything_written(erased["base"]), erased["values"]) == {}
+    with duckdb.connect(str(erased["base"] / "cx.duckdb"), read_only=True) as con:
+        (namesakes,) = con.execute(
+            "SELECT count(*) FROM staging.contacts WHERE full_name = $n", {"n": erased["name"]}
+        ).fetchone()
+    assert namesakes == erased["namesakes"] - 1
+    for name in ("cx.duckdb", "cx_serving.duckdb", "cx_report.html"):
+        data = (erased["base"] / name).read_bytes().lower()
+        assert erased["values"][1].lower().encode() not in data, name
+
+
+def test_company_counts_stay_and_the_request_is_kept_without_values(erased: dict) -> None:
+    with duckdb.connect(str(erased["base"] / "cx.duckdb"), read_only=True) as con:
+        assert (
+            con.execute("SELECT sum(responses) FROM marts.nps_by_month").fetchone()
+            == erased["responses_before"]
+        )
+        reason, hashes = con.execute(
+            "SELECT reason, identifier_hashes FROM audit.erasures"
+        ).fetchone()
+    assert reason == "test request"
+    contact_id, email = erased["values"]
+    assert {identifier_hash(contact_id), identifier_hash(email)} <= set(hashes)
+
+
+def test_loading_the_old_extracts_again_keeps_the_person_erased(erased: dict) -> None:
+    cli(erased["env"], "run")
+    assert found_in(everything_written(erased["base"]), erased["values"]) == {}
+    with duckdb.connect(str(erased["base"] / "cx.duckdb"), read_only=True) as con:
+        # The person's row in the latest CRM snapshot came back from the file and was erased.
+        erased_rows = con.execute(
+            "SELECT rows_erased FROM audit.loads WHERE entity = 'crm.contacts' "
+            "ORDER BY finished_at DESC LIMIT 1"
+        ).fetchone()[0]
+        reconciled = con.execute(
+            "SELECT bool_and(rows_read = rows_loaded + rows_quarantined + rows_erased) "
+            "FROM audit.loads WHERE rows_erased IS NOT NULL"
+        ).fetchone()[0]
+    assert erased_rows == 1 and reconciled
