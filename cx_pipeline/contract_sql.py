@@ -41,6 +41,8 @@ def cleaned(column: Column) -> str:
 
 
 def typed(column: Column) -> str:
+    if column.free_text:
+        return f"mask_contact_details({cleaned(column)})"
     if column.type == "string":
         return cleaned(column)
     if column.type == "json":

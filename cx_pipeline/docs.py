@@ -22,7 +22,9 @@ def _rules(column: Column) -> str:
         parts.append("not after its delivery day (warned)")
     if column.references:
         parts.append(f"refers to `{column.references}`")
-    if column.personal:
+    if column.free_text:
+        parts.append("personal free text: e-mails and phone numbers in it masked in staging")
+    elif column.personal:
         parts.append("personal data")
     return "; ".join(parts)
 

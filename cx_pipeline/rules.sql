@@ -34,6 +34,16 @@ CREATE OR REPLACE TEMP MACRO revenue_tier(arr, mid_market_from, enterprise_from)
         ELSE 'SMB'
     END;
 
+-- E-mail addresses and phone numbers inside free text (comments, ticket text, interview notes)
+-- are masked on their way into staging, so they never reach the marts or the serving file.
+CREATE OR REPLACE TEMP MACRO mask_contact_details(text) AS
+    regexp_replace(
+        regexp_replace(
+            text, '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}', '[email]', 'g'
+        ),
+        '\+?\d[\d ().-]{7,}\d', '[phone]', 'g'
+    );
+
 -- Whole months from one day to another: 31 Jan to 1 Mar is 1 month, not 2 (the tenure that
 -- tenure bands and survival curves count in).
 CREATE OR REPLACE TEMP MACRO whole_months(since, day) AS date_sub('month', since, day);

@@ -122,8 +122,14 @@ TICKETS = Entity(
         Column("priority", "string", "Priority.", allowed=TICKET_PRIORITIES),
         Column("status", "string", "Status at extract time.", allowed=TICKET_STATUSES),
         Column("category", "string", "Help-desk category or form."),
-        Column("subject", "string", "Subject line.", personal=True),
-        Column("description", "string", "First message of the requester.", personal=True),
+        Column("subject", "string", "Subject line.", personal=True, free_text=True),
+        Column(
+            "description",
+            "string",
+            "First message of the requester.",
+            personal=True,
+            free_text=True,
+        ),
         Column("csat_score", "integer", "Satisfaction rating 1-5.", minimum=1, maximum=5),
     ),
 )
@@ -183,7 +189,7 @@ NPS_RESPONSES = Entity(
             minimum=0,
             maximum=10,
         ),
-        Column("comment", "string", "Free-text answer to 'why?'.", personal=True),
+        Column("comment", "string", "Free-text answer to 'why?'.", personal=True, free_text=True),
     ),
 )
 
@@ -204,7 +210,7 @@ INTERVIEWS = Entity(
             references="contacts.contact_id",
         ),
         Column("interviewed_at", "timestamp", "When the interview took place.", required=True),
-        Column("notes", "string", "Interviewer's notes.", personal=True),
+        Column("notes", "string", "Interviewer's notes.", personal=True, free_text=True),
         Column("tags", "string", "Semicolon-separated tags."),
     ),
 )

@@ -26,6 +26,7 @@ class Column:
     minimum: float | None = None
     maximum: float | None = None
     personal: bool = False
+    free_text: bool = False  # personal free text: e-mails and phone numbers in it are masked
     references: str | None = None  # "entity.column" this column points at (warned, not enforced)
     not_before: str | None = None  # a timestamp that may not be earlier than this other column
     may_be_future: bool = False  # a timestamp allowed after its delivery day (a scheduled end)

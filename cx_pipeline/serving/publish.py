@@ -27,8 +27,6 @@ from cx_pipeline.sql import literal
 STORAGE_VERSION = "v1.0.0"
 READABLE_BY = "DuckDB 1.0 and later"
 INFO_TABLE = "_snapshot"
-EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
-PHONE = r"\+?\d[\d ().-]{7,}\d"
 
 
 @dataclass
@@ -47,10 +45,7 @@ def masked(column: str, spec: MartSpec) -> str:
     if column in spec.free_text:
         is_list = dict((c, t) for c, t, _ in spec.columns)[column].endswith("[]")
         text = "quote" if is_list else name
-        masked_text = (
-            f"regexp_replace(regexp_replace({text}, {literal(EMAIL)}, '[email]', 'g'), "
-            f"{literal(PHONE)}, '[phone]', 'g')"
-        )
+        masked_text = f"mask_contact_details({text})"
         return f"list_transform({name}, quote -> {masked_text})" if is_list else masked_text
     return name
 

@@ -125,3 +125,13 @@ def test_offsets_are_converted_to_utc(tmp_path: Path) -> None:
     rows = staged(tmp_path, "nps_responses")
     utc = {r[0]: r[5].astimezone(dt.UTC).replace(tzinfo=None) for r in rows}
     assert utc == {"R1": dt.datetime(2026, 1, 1, 8), "R2": dt.datetime(2026, 1, 1, 10)}
+
+
+def test_contact_details_in_free_text_never_reach_staging(tmp_path: Path) -> None:
+    text = NPS + (
+        'R1,C1,A1,s,support,2026-01-01T10:00:00Z,3,"Call me: +44 20 7946 0958, '
+        'or Ann.Alpha@alpha.example. Order 12345 was late"\n'
+    )
+    load(tmp_path, BadExtract("contact_details", "nps_responses", text.encode()))
+    (row,) = staged(tmp_path, "nps_responses")
+    assert row[7] == "Call me: [phone], or [email]. Order 12345 was late"
