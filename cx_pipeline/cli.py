@@ -6,8 +6,12 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import Any
 
 from cx_pipeline import settings
+
+# Jobs run from the shell log warnings only; their own output says what they did.
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -80,15 +84,13 @@ def _erase(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from cx_pipeline.definitions import defs
-    from cx_pipeline.privacy.erasure import compact
 
     instance = dg.DagsterInstance.get() if args.persist else dg.DagsterInstance.ephemeral()
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     request = {"contact_id": args.contact or "", "email": args.email or "", "reason": args.reason}
     erased = defs.resolve_job_def("erase_person").execute_in_process(
         instance=instance,
         raise_on_error=False,
-        run_config={**quiet, "ops": {"erase_person_op": {"config": request}}},
+        run_config={**QUIET, "ops": {"erase_person_op": {"config": request}}},
     )
     if not erased.success:
         print("erasure failed; nothing was changed", file=sys.stderr)
@@ -103,14 +105,47 @@ def _erase(args: argparse.Namespace) -> int:
             f"  raw.{table:<16} {counts['rows_deleted']:>6} deleted "
             f"{counts['rows_unlinked']:>6} unlinked"
         )
+    return _rebuild_and_compact(defs, instance, not args.no_compact)
+
+
+def _purge(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from cx_pipeline.definitions import defs
+
+    instance = dg.DagsterInstance.get() if args.persist else dg.DagsterInstance.ephemeral()
+    purged = defs.resolve_job_def("purge_expired").execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config={**QUIET, "ops": {"purge_expired_op": {"config": {"today": args.today or ""}}}},
+    )
+    if not purged.success:
+        print("purge failed; nothing was changed", file=sys.stderr)
+        return 1
+    done = purged.output_for_node("purge_expired_op")
+    if done["keep_from"] is None:
+        print("CX_RETENTION_DAYS is 0: nothing expires")
+        return 0
+    print(
+        f"kept deliveries from {done['keep_from']}: {sum(done['rows'].values()):,} raw and "
+        f"quarantine rows and {done['folders']} extract folders purged"
+    )
+    return _rebuild_and_compact(defs, instance, not args.no_compact)
+
+
+def _rebuild_and_compact(defs: Any, instance: Any, compact_file: bool) -> int:
+    """After an erasure or a purge: everything derived from raw is rebuilt, and the warehouse
+    file rewritten so that no removed value lingers in its free blocks."""
+    from cx_pipeline.privacy.erasure import compact
+
     rebuilt = defs.resolve_job_def("cx_rebuild").execute_in_process(
-        instance=instance, raise_on_error=False, run_config=quiet
+        instance=instance, raise_on_error=False, run_config=QUIET
     )
     if not rebuilt.success:
-        print("rebuild failed: run `cx-pipeline run` to finish the erasure", file=sys.stderr)
+        print("rebuild failed: run `cx-pipeline run` to finish", file=sys.stderr)
         return 1
-    print("staging, marts, serving file and report rebuilt without the person")
-    if not args.no_compact:
+    print("staging, marts, serving file and report rebuilt")
+    if compact_file:
         before, after = compact(Path(settings.WAREHOUSE_PATH.value()))
         print(f"warehouse rewritten without free blocks ({before:,} -> {after:,} bytes)")
     return 0
@@ -174,6 +209,16 @@ def main(argv: list[str] | None = None) -> int:
         "--no-compact", action="store_true", help="skip rewriting the warehouse file"
     )
     erase.set_defaults(func=_erase)
+
+    purge = commands.add_parser(
+        "purge", help="purge raw rows past the retention period (CX_RETENTION_DAYS)"
+    )
+    purge.add_argument("--today", help="the date retention counts from (default: today)")
+    purge.add_argument("--persist", action="store_true", help="record the runs in $DAGSTER_HOME")
+    purge.add_argument(
+        "--no-compact", action="store_true", help="skip rewriting the warehouse file"
+    )
+    purge.set_defaults(func=_purge)
 
     docs = commands.add_parser("docs", help="render docs/extracts.md from the contract")
     docs.add_argument("--path", default="docs/extracts.md")

@@ -12,7 +12,13 @@ from cx_pipeline.jobs import (
     new_delivery_sensor,
 )
 from cx_pipeline.marts.assets import mart_assets
-from cx_pipeline.privacy.jobs import cx_rebuild_job, erase_person, rebuild_after_erasure
+from cx_pipeline.privacy.jobs import (
+    cx_rebuild_job,
+    erase_person,
+    purge_expired,
+    purge_schedule,
+    rebuild_after_erasure,
+)
 from cx_pipeline.report.assets import cx_report
 from cx_pipeline.resources import build_resources
 from cx_pipeline.serving.assets import marts_snapshot
@@ -29,8 +35,8 @@ defs = dg.Definitions(
         marts_snapshot,
         cx_report,
     ],
-    jobs=[cx_daily_job, cx_rebuild_job, erase_person],
-    schedules=[cx_daily_schedule],
+    jobs=[cx_daily_job, cx_rebuild_job, erase_person, purge_expired],
+    schedules=[cx_daily_schedule, purge_schedule],
     sensors=[new_delivery_sensor, rebuild_after_erasure],
     resources=build_resources(),
 )

@@ -123,6 +123,12 @@ class CxSettings(dg.ConfigurableResource):
         default=100_000,
         description="Rows of a load GX re-checks besides every quarantined row; 0 = all rows.",
     )
+    retention_days: int = Field(
+        default=0, description="Raw rows older than this many days are purged; 0 keeps all."
+    )
+    retention_delete_extracts: bool = Field(
+        default=False, description="Also delete expired delivery folders of the extract root."
+    )
     validation_batch_rows: int = Field(
         default=200_000, description="Rows per batch validated by Great Expectations."
     )
@@ -171,5 +177,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             quarantine_block_share=float(settings.QUARANTINE_BLOCK_SHARE.value()),
             validation_batch_rows=_env_int_or(settings.VALIDATION_BATCH_ROWS),
             raw_validation_sample_rows=_env_int_or(settings.RAW_VALIDATION_SAMPLE_ROWS),
+            retention_days=_env_int_or(settings.RETENTION_DAYS),
+            retention_delete_extracts=settings.RETENTION_DELETE_EXTRACTS.value().lower() == "true",
         ),
     }

@@ -126,6 +126,16 @@ RAW_VALIDATION_SAMPLE_ROWS = Setting(
     "Rows of each raw load that Great Expectations re-checks besides every quarantined row "
     "(the quarantine has applied the rules to all rows in SQL); 0 re-checks every row.",
 )
+RETENTION_DAYS = Setting(
+    "CX_RETENTION_DAYS",
+    "0",
+    "Raw rows delivered more than this many days ago are purged by purge_expired; 0 keeps all.",
+)
+RETENTION_DELETE_EXTRACTS = Setting(
+    "CX_RETENTION_DELETE_EXTRACTS",
+    "false",
+    "'true' also deletes expired delivery folders under the extract root.",
+)
 SCHEDULE_CRON = Setting("CX_SCHEDULE_CRON", "0 6 * * *", "When the daily run starts (cron).")
 SCHEDULE_TIMEZONE = Setting(
     "CX_SCHEDULE_TIMEZONE",
@@ -155,6 +165,8 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     QUARANTINE_BLOCK_SHARE,
     VALIDATION_BATCH_ROWS,
     RAW_VALIDATION_SAMPLE_ROWS,
+    RETENTION_DAYS,
+    RETENTION_DELETE_EXTRACTS,
     SCHEDULE_CRON,
     SCHEDULE_TIMEZONE,
 )

@@ -79,3 +79,4 @@ def test_erasure_job_and_the_rebuild_that_follows_it() -> None:
     keys = {k.path[0] for k in rebuild.asset_layer.executable_asset_keys}
     assert keys == {"staging", "marts", "serving"}
     assert defs.resolve_sensor_def("rebuild_after_erasure") is not None
+    assert defs.resolve_schedule_def("purge_expired_schedule").job_name == "purge_expired"

@@ -1,10 +1,14 @@
-"""Erasure as Dagster runs: `erase_person` records and applies a request, and on its success
-`cx_rebuild` rebuilds staging, the marts, the serving file and the report without the person."""
+"""Erasure and retention as Dagster runs: `erase_person` records and applies a request,
+`purge_expired` drops what is past the retention period, and on the success of either
+`cx_rebuild` rebuilds staging, the marts, the serving file and the report without it."""
+
+import datetime as dt
 
 import dagster as dg
 
 from cx_pipeline.privacy.erasure import record_erasure
-from cx_pipeline.resources import Warehouse
+from cx_pipeline.privacy.retention import cutoff, purge_extract_folders, purge_rows
+from cx_pipeline.resources import CxSettings, ExtractStore, Warehouse
 
 
 class ErasureRequest(dg.Config):
@@ -37,11 +41,55 @@ cx_rebuild_job = dg.define_asset_job(
 )
 
 
+class PurgeRequest(dg.Config):
+    today: str = ""  # YYYY-MM-DD; empty means today's date (UTC)
+
+
+@dg.op(description="Purge raw rows (and, if set, extract folders) past the retention period.")
+def purge_expired_op(
+    context: dg.OpExecutionContext,
+    config: PurgeRequest,
+    warehouse: Warehouse,
+    extracts: ExtractStore,
+    cx_settings: CxSettings,
+) -> dict:
+    today = dt.date.fromisoformat(config.today) if config.today else dt.datetime.now(dt.UTC).date()
+    keep_from = cutoff(today, cx_settings.retention_days)
+    if keep_from is None:
+        context.log.info("CX_RETENTION_DAYS is 0: nothing expires")
+        return {"keep_from": None, "rows": {}, "folders": 0}
+    with warehouse.get_connection() as con:
+        rows = purge_rows(con, keep_from)
+    folders = (
+        purge_extract_folders(extracts.path, keep_from)
+        if cx_settings.retention_delete_extracts
+        else []
+    )
+    context.log.info(
+        f"kept deliveries from {keep_from}: {sum(rows.values())} raw and quarantine rows and "
+        f"{len(folders)} extract folders purged"
+    )
+    return {"keep_from": str(keep_from), "rows": rows, "folders": len(folders)}
+
+
+@dg.job(description="Purge what is past the retention period; cx_rebuild follows on success.")
+def purge_expired() -> None:
+    purge_expired_op()
+
+
+purge_schedule = dg.ScheduleDefinition(
+    name="purge_expired_schedule",
+    job=purge_expired,
+    cron_schedule="0 5 * * *",
+    description="Purges expired raw rows every day at 05:00 UTC (CX_RETENTION_DAYS).",
+)
+
+
 @dg.run_status_sensor(
     run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=[erase_person],
+    monitored_jobs=[erase_person, purge_expired],
     request_job=cx_rebuild_job,
-    description="After an erasure, rebuild everything derived from raw without the person.",
+    description="After an erasure or a purge, rebuild everything derived from raw.",
 )
 def rebuild_after_erasure(context: dg.RunStatusSensorContext) -> dg.RunRequest:
     return dg.RunRequest(run_key=f"after:{context.dagster_run.run_id}")
