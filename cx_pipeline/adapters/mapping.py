@@ -23,6 +23,7 @@ from cx_pipeline.contract_sql import quote
 from cx_pipeline.ingest.readers import (
     ExtractError,
     SourceRelation,
+    content_suffix,
     csv_header,
     csv_relation,
     unmapped_as_json,
@@ -371,14 +372,20 @@ class MappingReader:
         )
 
     def _json(self, mapping: EntityMapping, path: Path) -> SourceRelation:
-        relation = f"{_json_records(mapping.format, mapping.records, 'path')} AS main"
+        # A JSON-lines file holds one record a line, whatever the mapping's format says: the
+        # same vendor objects come as API pages (.json) or exports (.jsonl, .ndjson).
+        lines = content_suffix(path) in (".jsonl", ".ndjson")
+        fmt = "jsonl" if lines else mapping.format
+        relation = f"{_json_records(fmt, mapping.records, 'path')} AS main"
         params: dict[str, Any] = {}
         for lookup in mapping.lookups:
-            files = sorted({f for p in lookup.files for f in path.parent.glob(p)})
+            patterns = [q for p in lookup.files for q in (p, f"{p}.gz")]
+            files = sorted({f for p in patterns for f in path.parent.glob(p)})
             param = f"lookup_{lookup.name}"
             if files:
                 params[param] = [str(f) for f in files]
-                rows = _json_records(lookup.format, lookup.records, param)
+                as_lines = all(content_suffix(f) in (".jsonl", ".ndjson") for f in files)
+                rows = _json_records("jsonl" if as_lines else lookup.format, lookup.records, param)
                 joined = (
                     f"SELECT _record ->> {literal(lookup.key)} AS _key, "
                     f"_record AS {quote(lookup.name + '_record')} FROM {rows} "

@@ -36,7 +36,9 @@ def find_deliveries(root: Path, entity: Entity, reader: Reader = CANONICAL) -> l
         day = _delivery_day(folder)
         if day is None:
             continue
-        files = sorted({f for p in reader.file_patterns(entity) for f in folder.glob(p)})
+        # Any file may also come gzipped (`events.parquet` never is: Parquet compresses itself).
+        patterns = [q for p in reader.file_patterns(entity) for q in (p, f"{p}.gz")]
+        files = sorted({f for p in patterns for f in folder.glob(p)})
         if files:
             deliveries.append(Delivery(day, tuple(files)))
     return deliveries

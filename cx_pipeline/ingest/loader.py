@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import gzip
 import hashlib
 import re
 import time
@@ -33,6 +34,7 @@ from cx_pipeline.ingest.readers import (
     ExtractError,
     Reader,
     SourceRelation,
+    content_suffix,
     first_error_lines,
 )
 from cx_pipeline.privacy.erasure import erase_rows
@@ -113,32 +115,39 @@ def _checksum(path: Path, text: bool, source_file: str) -> str:
     """SHA-256 of the file; a text file is also checked to be UTF-8 in the same pass, so the
     error can say on which line the first bad byte is."""
     digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    lines = 1
-    offset = 0
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
-            if text:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError as e:
-                    line = lines + chunk.count(b"\n", 0, e.start)
-                    raise ExtractError(
-                        source_file,
-                        f"not UTF-8: {e.reason} at byte {offset + e.start} (line {line}); "
-                        "export the file as UTF-8",
-                    ) from e
-                lines += chunk.count(b"\n")
-            offset += len(chunk)
     if text:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError as e:
-            raise ExtractError(
-                source_file, f"not UTF-8: the file ends inside a character ({e.reason})"
-            ) from e
+        _check_utf8(path, source_file)
     return digest.hexdigest()
+
+
+def _check_utf8(path: Path, source_file: str) -> None:
+    """Decode the file (gunzipped if .gz) chunk by chunk; name the line of the first bad byte."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 1
+    offset = 0
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as e:
+                line = lines + chunk.count(b"\n", 0, e.start)
+                raise ExtractError(
+                    source_file,
+                    f"not UTF-8: {e.reason} at byte {offset + e.start} (line {line}); "
+                    "export the file as UTF-8",
+                ) from e
+            lines += chunk.count(b"\n")
+            offset += len(chunk)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as e:
+        raise ExtractError(
+            source_file, f"not UTF-8: the file ends inside a character ({e.reason})"
+        ) from e
 
 
 def _load_file(
@@ -241,7 +250,7 @@ def load_delivery(
     prepared = []
     for path in delivery.files:
         source_file = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-        checksum = _checksum(path, path.suffix.lower() != ".parquet", source_file)
+        checksum = _checksum(path, content_suffix(path) != ".parquet", source_file)
         source = reader.relation(con, entity, path, source_file)
         result = FileLoad(
             source_file=source_file,

@@ -10,9 +10,10 @@ and custom mappings are others (cx_pipeline.adapters).
 from __future__ import annotations
 
 import csv
+import gzip
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import duckdb
 
@@ -59,10 +60,23 @@ def first_error_lines(error: Exception, lines: int = 3) -> str:
     return " | ".join(line.strip() for line in str(error).splitlines()[:lines] if line.strip())
 
 
+def open_text(path: Path) -> Any:
+    """A delivered text file, gunzipped on the way when it ends in .gz (DuckDB's readers do the
+    same by the extension)."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+    return path.open(encoding="utf-8-sig", newline="")
+
+
+def content_suffix(path: Path) -> str:
+    """The extension of what is inside: `.jsonl` for `tickets.jsonl.gz`."""
+    return Path(path.stem).suffix.lower() if path.suffix == ".gz" else path.suffix.lower()
+
+
 def csv_header(path: Path, source_file: str) -> list[str]:
     """The header row's names; a file with no usable header is rejected here."""
     try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
+        with open_text(path) as f:
             header = next(csv.reader(f), None)
     except UnicodeDecodeError as e:
         raise ExtractError(source_file, f"not UTF-8: {e.reason} in the header") from e

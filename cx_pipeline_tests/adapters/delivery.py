@@ -17,7 +17,7 @@ from cx_pipeline.contract import entity
 from cx_pipeline.contract_sql import staging_select
 from cx_pipeline.ingest.extracts import find_deliveries
 from cx_pipeline.ingest.loader import DeliveryLoad, load_delivery
-from cx_pipeline.resources import Warehouse
+from cx_pipeline.resources import RULES_SQL, Warehouse
 from cx_pipeline_tests.tiny_extracts import DELIVERY
 
 
@@ -76,9 +76,11 @@ def load(
 
 
 def connect(tmp_path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the test's warehouse (tmp_path/cx.duckdb), in UTC."""
+    """A read-only connection to the test's warehouse (tmp_path/cx.duckdb), in UTC, with the
+    business-rule macros (staging's SQL uses them)."""
     con = duckdb.connect(str(tmp_path / "cx.duckdb"), read_only=True)
     con.execute("SET TimeZone = 'UTC'")
+    con.execute(RULES_SQL)
     return con
 
 

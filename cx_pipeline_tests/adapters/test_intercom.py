@@ -97,7 +97,7 @@ def test_conversations_read_as_tickets(delivery) -> None:
             "pending",
             "Outage",
             None,
-            "<p>Inbound call from +49 30 123456</p>",
+            "<p>Inbound call from [phone]</p>",  # contact details are masked in staging
             None,
         ),
         # whatsapp -> social; a plain-text body; rating 1 with an empty remark.

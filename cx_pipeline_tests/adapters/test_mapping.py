@@ -236,6 +236,36 @@ def test_minutes_after_a_timestamp_and_amounts_per_year(tmp_path: Path) -> None:
     assert [(r[0], r[4]) for r in rows] == [("D1", 100)]  # D2 is quarantined (type:mrr)
 
 
+def test_gzipped_files_and_json_lines_under_a_json_mapping(tmp_path: Path) -> None:
+    """Exports often come gzipped, and the same vendor objects as pages or as JSON lines."""
+    import gzip
+
+    mapping = HELPDESK.replace(
+        'files = ["tickets.jsonl"]\nformat = "jsonl"',
+        'files = ["tickets*"]\nformat = "json"\nrecords = "$.tickets"',
+    )
+    folder = tmp_path / "gz"
+    folder.mkdir()
+    page = folder / "tickets-1.json.gz"
+    page.write_bytes(
+        gzip.compress(
+            json.dumps({"tickets": [{"id": 1, "created": 1774947600, "status": "open"}]}).encode()
+        )
+    )
+    lines = folder / "tickets-2.jsonl"
+    lines.write_text(json.dumps({"id": 2, "created": 1774947600, "status": "solved"}) + "\n")
+    metrics = folder / "ticket_metrics.jsonl.gz"
+    metrics.write_bytes(gzip.compress(b'{"ticket_id": 2, "solved_at": "2026-03-31T10:00:00Z"}\n'))
+    delivery.load(tmp_path, reader_from(mapping), "tickets", page, lines, metrics)
+    rows = delivery.query(
+        tmp_path, f"SELECT * FROM ({staging_select(entity('tickets'))}) ORDER BY ALL"
+    )
+    assert [(r[0], r[5], r[8]) for r in rows] == [
+        ("1", None, "open"),
+        ("2", dt.datetime(2026, 3, 31, 10, tzinfo=dt.UTC), "solved"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [

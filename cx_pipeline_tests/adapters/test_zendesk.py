@@ -52,7 +52,12 @@ def test_the_sources_file_selects_the_shipped_adapter(tmp_path: Path) -> None:
     reader = shipped_reader(tmp_path, "support", "zendesk")
     assert reader.name == "zendesk"
     assert reader.mapping.source == "support"
-    assert reader.file_patterns(TICKETS) == ("tickets.json", "tickets-*.json")
+    assert reader.file_patterns(TICKETS) == (
+        "tickets.json",
+        "tickets-*.json",
+        "tickets.jsonl",
+        "tickets-*.jsonl",
+    )
 
 
 def test_tickets_read_as_the_contract(delivery) -> None:

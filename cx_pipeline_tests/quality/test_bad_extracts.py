@@ -135,3 +135,26 @@ def test_contact_details_in_free_text_never_reach_staging(tmp_path: Path) -> Non
     load(tmp_path, BadExtract("contact_details", "nps_responses", text.encode()))
     (row,) = staged(tmp_path, "nps_responses")
     assert row[7] == "Call me: [phone], or [email]. Order 12345 was late"
+
+
+def test_gzipped_files_load_and_their_faults_are_named_the_same(tmp_path: Path, query) -> None:
+    import gzip
+
+    root = tmp_path / "extracts"
+    folder = root / "surveys" / DAY
+    folder.mkdir(parents=True)
+    good = (NPS + "R1,C1,A1,s,support,2026-01-01T10:00:00Z,9,ok\n").encode()
+    (folder / "nps_responses.csv.gz").write_bytes(gzip.compress(good))
+    e = entity("nps_responses")
+
+    def load_folder() -> DeliveryLoad:
+        with Warehouse(database=str(tmp_path / "cx.duckdb")).get_connection() as con:
+            (delivery,) = find_deliveries(root, e)
+            return load_delivery(con, e, delivery, root, loaded_at=dt.datetime.now(dt.UTC))
+
+    result = load_folder()
+    assert (result.rows_read, result.rows_quarantined) == (1, 0)
+    bad = NPS.encode() + "R2,C1,A1,s,support,2026-01-01,9,café\n".encode("latin-1")
+    (folder / "nps_responses.csv.gz").write_bytes(gzip.compress(bad))
+    with pytest.raises(ExtractError, match=r"not UTF-8: invalid continuation byte .* \(line 2\)"):
+        load_folder()
