@@ -74,10 +74,12 @@ def row_rules(entity: Entity) -> list[tuple[str, str]]:
     return rules
 
 
-def broken_rules_expression(entity: Entity) -> str:
-    """A VARCHAR[] of the rules a raw row breaks; empty when it passes them all."""
+def broken_rules_expression(entity: Entity, row_filters: tuple[tuple[str, str], ...] = ()) -> str:
+    """A VARCHAR[] of the rules a raw row breaks; empty when it passes them all. An adapter's
+    row filters (`filtered:<field>`) leave rows out the same way, visibly."""
+    rules = [*row_rules(entity), *row_filters]
     cases = ",\n        ".join(
-        f"CASE WHEN {predicate} THEN {literal(name)} END" for name, predicate in row_rules(entity)
+        f"CASE WHEN {predicate} THEN {literal(name)} END" for name, predicate in rules
     )
     return f"list_distinct(list_filter([\n        {cases}\n    ], r -> r IS NOT NULL))"
 

@@ -49,7 +49,16 @@ COLUMN_KEYS = {
     "divide_by",
     "minutes_after",
 }
-ENTITY_KEYS = {"files", "format", "records", "skip_rows", "delimiter", "columns", "lookups"}
+ENTITY_KEYS = {
+    "files",
+    "format",
+    "records",
+    "skip_rows",
+    "delimiter",
+    "columns",
+    "lookups",
+    "keep",
+}
 
 
 class MappingError(ValueError):
@@ -97,6 +106,9 @@ class EntityMapping:
     skip_rows: int = 0  # rows after the CSV header that are not data (Qualtrics: 2)
     delimiter: str = ","
     lookups: tuple[Lookup, ...] = ()
+    # Rows to load: field -> the values that keep a row (Segment: only track calls). The others
+    # are quarantined as 'filtered:<field>', counted, and do not count as faults.
+    keep: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -199,6 +211,7 @@ def parse_mapping(data: dict[str, Any], origin: str) -> Mapping:
             skip_rows=int(spec.get("skip_rows", 0)),
             delimiter=spec.get("delimiter", ","),
             lookups=tuple(_lookup(origin, where, n, s) for n, s in spec.get("lookups", {}).items()),
+            keep={str(k): tuple(str(v) for v in vs) for k, vs in spec.get("keep", {}).items()},
         )
     return Mapping(
         name=data.get("name", Path(origin).stem),
@@ -303,6 +316,22 @@ def _json_records(fmt: str, records: str | None, param: str) -> str:
     return f"(SELECT row_number() OVER () AS _row, _record FROM ({body}))"
 
 
+def _row_filters(mapping: EntityMapping) -> tuple[tuple[str, str], ...]:
+    """Rules over the raw row: the filtered field is read back from `_extra`, which holds the
+    whole JSON record, or the CSV column (kept there, see `_csv`)."""
+    rules = []
+    for field_name, values in mapping.keep.items():
+        path = field_name if mapping.format != "csv" else f"$.{quote(field_name)}"
+        allowed = ", ".join(literal(v) for v in values)
+        rules.append(
+            (
+                f"filtered:{field_name}",
+                f"coalesce((_extra ->> {literal(path)}) NOT IN ({allowed}), true)",
+            )
+        )
+    return tuple(rules)
+
+
 def _copies(source: ColumnSource) -> bool:
     """Whether the contract column is the delivered field as it is (no translation)."""
     return bool(source.field) and not (
@@ -353,7 +382,7 @@ class MappingReader:
             if absent:
                 continue
             if _copies(source):
-                verbatim.update(fields)
+                verbatim.update(f for f in fields if f not in mapping.keep)
             values[column] = column_sql(mapping, source)
         # A column is only left out of _extra when raw holds it exactly as delivered.
         extra = [n for n in names if n not in verbatim]
@@ -369,6 +398,7 @@ class MappingReader:
             row_number_sql="_row",
             extra_sql=unmapped_as_json(extra),
             extra_columns=tuple(extra),
+            row_filters=_row_filters(mapping),
         )
 
     def _json(self, mapping: EntityMapping, path: Path) -> SourceRelation:
@@ -415,4 +445,5 @@ class MappingReader:
             extra_sql=extra,
             params=params,
             is_text=False,
+            row_filters=_row_filters(mapping),
         )

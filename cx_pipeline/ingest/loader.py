@@ -68,6 +68,7 @@ class FileLoad:
     rows_read: int = 0
     rows_quarantined: int = 0
     rows_erased: int = 0  # rows of people erased on request (privacy/erasure.py), not kept
+    rows_filtered: int = 0  # of the quarantined, rows an adapter's filter left out on purpose
     extra_columns: list[str] = field(default_factory=list)
     missing_optional_columns: list[str] = field(default_factory=list)
 
@@ -94,6 +95,10 @@ class DeliveryLoad:
     @property
     def rows_loaded(self) -> int:
         return sum(f.rows_loaded for f in self.files)
+
+    @property
+    def rows_filtered(self) -> int:
+        return sum(f.rows_filtered for f in self.files)
 
 
 CSV_ERROR_LINE = re.compile(r"CSV Error on Line: (\d+)")
@@ -200,7 +205,7 @@ def _load_file(
         INSERT INTO quarantine.{entity.name}
         SELECT _delivery_date, _source_file, _row_number, _loaded_at, broken_rules, record
         FROM (
-            SELECT *, {broken_rules_expression(entity)} AS broken_rules,
+            SELECT *, {broken_rules_expression(entity, source.row_filters)} AS broken_rules,
                    {record_json(entity)} AS record
             FROM raw.{entity.name}
             WHERE _delivery_date = $day AND _source_file = $file
@@ -209,12 +214,17 @@ def _load_file(
         """,
         **this_file,
     )
-    result.rows_quarantined = scalar(
+    result.rows_quarantined, result.rows_filtered = execute(
         con,
-        f"SELECT count(*) FROM quarantine.{entity.name} "
-        "WHERE _delivery_date = $day AND _source_file = $file",
+        f"""
+        SELECT count(*),
+               count(*) FILTER (WHERE len(
+                   list_filter(broken_rules, r -> starts_with(r, 'filtered:'))) > 0)
+        FROM quarantine.{entity.name}
+        WHERE _delivery_date = $day AND _source_file = $file
+        """,
         **this_file,
-    )
+    ).fetchone()
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:

@@ -42,6 +42,8 @@ class SourceRelation:
     extra_columns: tuple[str, ...] = ()  # names of the delivered fields nothing maps
     params: dict[str, str] = field(default_factory=dict)
     is_text: bool = True  # CSV-like: DuckDB's errors name a line
+    # (rule name, SQL over the raw row that is true to leave it out): an adapter's row filter.
+    row_filters: tuple[tuple[str, str], ...] = ()
 
 
 class Reader(Protocol):

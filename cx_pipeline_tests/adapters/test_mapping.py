@@ -335,3 +335,42 @@ def test_sources_file_mistakes_are_named(tmp_path: Path) -> None:
     sources.write_text('[sources]\ncrm = "salesforse"\n')
     with pytest.raises(MappingError, match="unknown adapter 'salesforse'"):
         readers(str(sources))
+
+
+def test_a_row_filter_leaves_rows_out_visibly(tmp_path: Path) -> None:
+    """Segment archives hold identify and page calls besides track calls; a Salesforce export
+    holds lost opportunities. `keep` loads the rows wanted and quarantines the others as
+    'filtered:<field>', counted apart, so they never look like faults."""
+    mapping = """
+    source = "analytics"
+    [entities.events]
+    format = "jsonl"
+    files = ["calls.jsonl"]
+    keep = { "$.type" = ["track"] }
+    [entities.events.columns]
+    event_id = "$.messageId"
+    occurred_at = "$.timestamp"
+    event_name = "$.event"
+    """
+    calls = [
+        {"type": "track", "messageId": "m1", "timestamp": "2026-03-31T09:00:00Z", "event": "x"},
+        {"type": "identify", "messageId": "m2", "timestamp": "2026-03-31T09:00:00Z"},
+        {"type": "track", "messageId": "m3", "timestamp": "2026-03-31T09:00:00Z"},
+    ]
+    result = delivery.load(
+        tmp_path,
+        reader_from(mapping),
+        "events",
+        texts={"calls.jsonl": "\n".join(json.dumps(c) for c in calls) + "\n"},
+    )
+    assert (result.rows_read, result.rows_quarantined, result.rows_loaded) == (3, 2, 1)
+    assert result.files[0].rows_filtered == 1  # m2; m3 is a fault (no event name)
+    rules = dict(
+        delivery.query(
+            tmp_path, "SELECT record->>'event_id', list_sort(broken_rules) FROM quarantine.events"
+        )
+    )
+    assert rules == {
+        "m2": ["filtered:$.type", "required:event_name"],
+        "m3": ["required:event_name"],
+    }
