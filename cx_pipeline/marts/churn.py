@@ -11,6 +11,28 @@ from __future__ import annotations
 from cx_pipeline import catalog
 from cx_pipeline.marts.builder import MartSpec
 
+SUBSCRIPTION_DAYS = MartSpec(
+    name="subscription_days",
+    description=(
+        "Every subscription as the days it runs in the reporting timezone, as known on the "
+        "as-of date (an end after it has not happened yet): the building block the churn, "
+        "segment and health tables read."
+    ),
+    columns=(
+        ("subscription_id", "VARCHAR", "Subscription identifier."),
+        ("account_id", "VARCHAR", "Subscribing account."),
+        ("product", "VARCHAR", "Product subscribed to."),
+        ("plan", "VARCHAR", "Plan or edition."),
+        ("mrr", "DECIMAL(18,2)", "Monthly recurring revenue of this subscription."),
+        ("started_at", "TIMESTAMP WITH TIME ZONE", "Start, as delivered (UTC)."),
+        ("ended_at", "TIMESTAMP WITH TIME ZONE", "End, as delivered (UTC); may be scheduled."),
+        ("cancel_reason", "VARCHAR", "Reason given at cancellation."),
+        ("start_day", "DATE", "First day it runs, in the reporting timezone."),
+        ("end_day", "DATE", "Day it ended; null while it runs or when the end is after as-of."),
+    ),
+    deps=(catalog.key("staging", "subscriptions"),),
+)
+
 CUSTOMER_MONTHS = MartSpec(
     name="customer_months",
     description=(
@@ -28,7 +50,7 @@ CUSTOMER_MONTHS = MartSpec(
         ("mrr_at_start", "DECIMAL(38,2)", "MRR of the subscriptions active the day before."),
         ("mrr_at_end", "DECIMAL(38,2)", "MRR of the subscriptions active on the last day."),
     ),
-    deps=(catalog.key("staging", "subscriptions"),),
+    deps=(catalog.key("marts", "subscription_days"),),
 )
 MONTHS = (catalog.key("marts", "customer_months"),)
 
@@ -162,7 +184,7 @@ SURVIVAL_BY_SEGMENT = MartSpec(
             "100 x product over months 0..t of (1 - lost / at_risk).",
         ),
     ),
-    deps=(catalog.key("staging", "subscriptions"), catalog.key("marts", "account_segments")),
+    deps=(catalog.key("marts", "subscription_days"), catalog.key("marts", "account_segments")),
 )
 
 PRAISE_BUT_CANCEL = MartSpec(
@@ -184,12 +206,14 @@ PRAISE_BUT_CANCEL = MartSpec(
         ("mrr_lost", "DECIMAL(38,2)", "MRR of the account on the day before lost_on."),
     ),
     deps=(
-        *(catalog.key("staging", t) for t in ("subscriptions", "nps_responses", "contacts")),
+        catalog.key("marts", "subscription_days"),
+        *(catalog.key("staging", t) for t in ("nps_responses", "contacts")),
         catalog.key("marts", "account_segments"),
     ),
 )
 
 SPECS = (
+    SUBSCRIPTION_DAYS,
     CUSTOMER_MONTHS,
     CHURN_BY_MONTH,
     CHURN_BY_SEGMENT,

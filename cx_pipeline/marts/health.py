@@ -58,9 +58,9 @@ ACCOUNT_HEALTH_HISTORY = MartSpec(
         *COMPONENTS,
         *SCORE,
     ),
-    deps=tuple(
-        catalog.key("staging", t)
-        for t in ("subscriptions", "events", "nps_responses", "contacts", "tickets")
+    deps=(
+        catalog.key("marts", "subscription_days"),
+        *(catalog.key("staging", t) for t in ("events", "nps_responses", "contacts", "tickets")),
     ),
 )
 

@@ -75,7 +75,7 @@ NPS_ANSWERS = MartSpec(
         catalog.key("staging", "nps_responses"),
         catalog.key("staging", "contacts"),
         catalog.key("staging", "accounts"),
-        catalog.key("staging", "subscriptions"),
+        catalog.key("marts", "subscription_days"),
         catalog.key("marts", "contact_segments"),
     ),
 )

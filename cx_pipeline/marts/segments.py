@@ -43,8 +43,9 @@ CONTACT_SEGMENTS = MartSpec(
             "lost, onboarding, at_risk, champion, dormant or engaged; rules in the SQL file.",
         ),
     ),
-    deps=tuple(
-        catalog.key("staging", t) for t in ("contacts", "subscriptions", "nps_responses", "events")
+    deps=(
+        catalog.key("marts", "subscription_days"),
+        *(catalog.key("staging", t) for t in ("contacts", "nps_responses", "events")),
     ),
 )
 
@@ -89,8 +90,9 @@ ACCOUNT_SEGMENTS = MartSpec(
     deps=(
         *(
             catalog.key("staging", t)
-            for t in ("accounts", "subscriptions", "contacts", "nps_responses", "events", "tickets")
+            for t in ("accounts", "contacts", "nps_responses", "events", "tickets")
         ),
+        catalog.key("marts", "subscription_days"),
         catalog.key("marts", "contact_segments"),
     ),
 )

@@ -18,12 +18,7 @@ WITH weights AS (
     SELECT 0.35 AS usage_weight, 0.30 AS nps_weight, 0.20 AS support_weight, 0.15 AS csat_weight
 ),
 subscriptions AS (
-    SELECT
-        account_id,
-        local_day(started_at, $timezone) AS start_day,
-        CASE WHEN local_day(ended_at, $timezone) <= $as_of
-             THEN local_day(ended_at, $timezone) END AS end_day
-    FROM staging.subscriptions
+    SELECT * FROM marts.subscription_days
 ),
 evaluation_days AS (
     SELECT DISTINCT CAST(day AS DATE) AS evaluated_on FROM (

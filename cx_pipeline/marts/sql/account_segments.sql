@@ -27,15 +27,7 @@ WITH rules AS (
         2 AS escalations_at_risk
 ),
 subscriptions AS (
-    SELECT
-        account_id,
-        product,
-        mrr,
-        local_day(started_at, $timezone) AS start_day,
-        CASE WHEN local_day(ended_at, $timezone) <= $as_of
-             THEN local_day(ended_at, $timezone) END AS end_day
-    FROM staging.subscriptions
-    WHERE local_day(started_at, $timezone) <= $as_of
+    SELECT * FROM marts.subscription_days
 ),
 account_subscriptions AS (
     SELECT

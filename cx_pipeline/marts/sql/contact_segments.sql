@@ -12,12 +12,8 @@
 CREATE OR REPLACE TABLE marts.contact_segments AS
 WITH active_accounts AS (
     SELECT DISTINCT account_id
-    FROM staging.subscriptions
-    WHERE active_on(
-        local_day(started_at, $timezone),
-        CASE WHEN local_day(ended_at, $timezone) <= $as_of THEN local_day(ended_at, $timezone) END,
-        CAST($as_of AS DATE)
-    )
+    FROM marts.subscription_days
+    WHERE active_on(start_day, end_day, CAST($as_of AS DATE))
 ),
 usage AS (
     SELECT

@@ -10,14 +10,7 @@
 -- an ended_at after the as-of date has not happened yet.
 CREATE OR REPLACE TABLE marts.customer_months AS
 WITH subscriptions AS (
-    SELECT
-        account_id,
-        mrr,
-        local_day(started_at, $timezone) AS start_day,
-        CASE WHEN local_day(ended_at, $timezone) <= $as_of
-             THEN local_day(ended_at, $timezone) END AS end_day
-    FROM staging.subscriptions
-    WHERE local_day(started_at, $timezone) <= $as_of
+    SELECT * FROM marts.subscription_days
 ),
 customer_since AS (
     SELECT account_id, min(start_day) AS customer_since

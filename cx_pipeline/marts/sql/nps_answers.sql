@@ -10,14 +10,7 @@
 -- Anything unknown is 'unknown', never dropped.
 CREATE OR REPLACE TABLE marts.nps_answers AS
 WITH subscriptions AS (
-    SELECT
-        account_id,
-        mrr,
-        local_day(started_at, $timezone) AS start_day,
-        CASE WHEN local_day(ended_at, $timezone) <= $as_of
-             THEN local_day(ended_at, $timezone) END AS end_day
-    FROM staging.subscriptions
-    WHERE local_day(started_at, $timezone) <= $as_of
+    SELECT * FROM marts.subscription_days
 ),
 customer_since AS (
     SELECT account_id, min(start_day) AS customer_since

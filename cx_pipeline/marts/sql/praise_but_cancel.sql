@@ -12,17 +12,7 @@
 --   lost account.
 CREATE OR REPLACE TABLE marts.praise_but_cancel AS
 WITH subscriptions AS (
-    SELECT
-        subscription_id,
-        account_id,
-        mrr,
-        ended_at,
-        cancel_reason,
-        local_day(started_at, $timezone) AS start_day,
-        CASE WHEN local_day(ended_at, $timezone) <= $as_of
-             THEN local_day(ended_at, $timezone) END AS end_day
-    FROM staging.subscriptions
-    WHERE local_day(started_at, $timezone) <= $as_of
+    SELECT * FROM marts.subscription_days
 ),
 lost_accounts AS (
     SELECT account_id, name, region, lost_on

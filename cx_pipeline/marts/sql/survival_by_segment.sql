@@ -18,14 +18,7 @@
 -- subscriptions: accounts.arr is today's figure, 0 for every lost account.
 CREATE OR REPLACE TABLE marts.survival_by_segment AS
 WITH subscriptions AS (
-    SELECT
-        account_id,
-        mrr,
-        local_day(started_at, $timezone) AS start_day,
-        CASE WHEN local_day(ended_at, $timezone) <= $as_of
-             THEN local_day(ended_at, $timezone) END AS end_day
-    FROM staging.subscriptions
-    WHERE local_day(started_at, $timezone) <= $as_of
+    SELECT * FROM marts.subscription_days
 ),
 lifetimes AS (
     SELECT
