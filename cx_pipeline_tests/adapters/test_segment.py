@@ -30,6 +30,7 @@ def test_track_calls_load_and_other_calls_are_quarantined(tmp_path: Path) -> Non
     # 7 calls: 4 track calls load (one of them a retry of another), identify + page + a track
     # call with an unreadable timestamp are quarantined.
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (7, 4, 3)
+    assert result.files[0].rows_filtered == 2  # identify and page: left out, not faults
     staged = query(tmp_path, f"SELECT * FROM ({staging_select(EVENTS)}) ORDER BY event_id")
     assert [row[:7] for row in staged] == [
         (
@@ -69,8 +70,8 @@ def test_track_calls_load_and_other_calls_are_quarantined(tmp_path: Path) -> Non
         "SELECT record->>'event_id', list_sort(broken_rules) FROM quarantine.events ORDER BY 1",
     )
     assert quarantined == [
-        ("ajs-next-0004", ["required:event_name"]),  # identify
-        ("ajs-next-0005", ["required:event_name"]),  # page
+        ("ajs-next-0004", ["filtered:$.type", "required:event_name"]),  # identify
+        ("ajs-next-0005", ["filtered:$.type", "required:event_name"]),  # page
         ("ajs-next-0006", ["type:occurred_at"]),  # timestamp "yesterday"
     ]
 
