@@ -108,7 +108,7 @@ NPS_BY_QUARTER = MartSpec(
         *NPS_MEASURES,
         *change_columns("quarter"),
     ),
-    deps=(catalog.key("staging", "nps_responses"),),
+    deps=(catalog.key("marts", "nps_by_month"),),
 )
 
 NPS_BY_SEGMENT = MartSpec(

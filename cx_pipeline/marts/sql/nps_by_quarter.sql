@@ -4,31 +4,17 @@
 -- the previous quarter is tested with a two-sample z-test on NPS (nps_difference_p_value in
 -- rules.sql), null for the first quarter and whenever either quarter has no responses.
 CREATE OR REPLACE TABLE marts.nps_by_quarter AS
-WITH responses AS (
+WITH counts AS (
+    -- A quarter's answers are its three months' answers (marts.nps_by_month), which also gives
+    -- every quarter from the first answer to the as-of date a row, empty ones included.
     SELECT
-        local_quarter(submitted_at, $timezone) AS quarter,
-        nps_category(score) AS category
-    FROM staging.nps_responses
-    WHERE local_day(submitted_at, $timezone) <= $as_of
-),
-quarters AS (
-    SELECT CAST(unnest(generate_series(
-        min(quarter),
-        CAST(date_trunc('quarter', CAST($as_of AS DATE)) AS DATE),
-        INTERVAL 3 MONTH
-    )) AS DATE) AS quarter
-    FROM responses
-),
-counts AS (
-    SELECT
-        quarters.quarter,
-        count(responses.category) AS responses,
-        count(*) FILTER (WHERE responses.category = 'promoter') AS promoters,
-        count(*) FILTER (WHERE responses.category = 'passive') AS passives,
-        count(*) FILTER (WHERE responses.category = 'detractor') AS detractors
-    FROM quarters
-    LEFT JOIN responses USING (quarter)
-    GROUP BY quarters.quarter
+        CAST(date_trunc('quarter', month) AS DATE) AS quarter,
+        CAST(sum(responses) AS BIGINT) AS responses,
+        CAST(sum(promoters) AS BIGINT) AS promoters,
+        CAST(sum(passives) AS BIGINT) AS passives,
+        CAST(sum(detractors) AS BIGINT) AS detractors
+    FROM marts.nps_by_month
+    GROUP BY ALL
 ),
 with_previous AS (
     SELECT
