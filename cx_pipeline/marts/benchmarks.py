@@ -30,9 +30,7 @@ BENCHMARKS = MartSpec(
         ("reference_notes", "VARCHAR", "Caveats of the reference."),
     ),
     deps=(
-        catalog.key("staging", "nps_responses"),
-        catalog.key("staging", "contacts"),
-        catalog.key("staging", "accounts"),
+        catalog.key("marts", "nps_answers"),
         catalog.key("marts", "churn_by_month"),
         catalog.key("raw", "industry_benchmarks"),
     ),

@@ -6,14 +6,9 @@
 -- compared with the all-industry and B2B references.
 CREATE OR REPLACE TABLE marts.benchmarks AS
 WITH responses AS (
-    SELECT
-        nps_category(r.score) AS category,
-        coalesce(a.industry, 'unknown') AS industry
-    FROM staging.nps_responses AS r
-    LEFT JOIN staging.contacts AS c ON c.contact_id = r.contact_id
-    LEFT JOIN staging.accounts AS a ON a.account_id = coalesce(r.account_id, c.account_id)
-    WHERE local_day(r.submitted_at, $timezone) <= $as_of
-      AND local_month(r.submitted_at, $timezone) >= trailing_12_months_start($as_of)
+    SELECT category, industry
+    FROM marts.nps_answers
+    WHERE month >= trailing_12_months_start($as_of)
 ),
 nps_counts AS (
     SELECT
