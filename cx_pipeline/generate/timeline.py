@@ -65,10 +65,6 @@ class Timeline:
         return len(self.months)
 
     @property
-    def start_us(self) -> int:
-        return int(self.bounds[0])
-
-    @property
     def end_us(self) -> int:
         """End (exclusive) of the as-of day: nothing generated happens at or after it."""
         return to_us(self.as_of) + DAY
@@ -93,10 +89,6 @@ class Timeline:
         if not self.complete[last]:
             days[last] = self.as_of.day
         return days
-
-    def month_of(self, instants: np.ndarray) -> np.ndarray:
-        """History-month index of each instant (instants must lie inside the history)."""
-        return np.searchsorted(self.bounds, instants, side="right") - 1
 
     def month_window(self, month: int) -> tuple[int, int]:
         """[start, end) of a history month, cut at the end of the as-of day."""
