@@ -23,6 +23,7 @@ from cx_pipeline.report.assets import cx_report
 from cx_pipeline.resources import build_resources
 from cx_pipeline.serving.assets import marts_snapshot
 from cx_pipeline.staging.assets import staging_assets
+from cx_pipeline.staging.identity import identity_map
 
 defs = dg.Definitions(
     assets=[
@@ -31,6 +32,7 @@ defs = dg.Definitions(
         voc_taxonomy,
         voc_lexicon,
         *staging_assets,
+        identity_map,
         *mart_assets,
         marts_snapshot,
         cx_report,

@@ -129,6 +129,12 @@ class CxSettings(dg.ConfigurableResource):
     retention_delete_extracts: bool = Field(
         default=False, description="Also delete expired delivery folders of the extract root."
     )
+    identity_plus_addressing: bool = Field(
+        default=True, description="Match jo+tag@acme.com to jo@acme.com when resolving people."
+    )
+    identity_match_floor: float = Field(
+        default=0.9, description="Share of rows per entity that must link to a contact."
+    )
     validation_batch_rows: int = Field(
         default=200_000, description="Rows per batch validated by Great Expectations."
     )
@@ -179,5 +185,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             raw_validation_sample_rows=_env_int_or(settings.RAW_VALIDATION_SAMPLE_ROWS),
             retention_days=_env_int_or(settings.RETENTION_DAYS),
             retention_delete_extracts=settings.RETENTION_DELETE_EXTRACTS.value().lower() == "true",
+            identity_plus_addressing=settings.IDENTITY_PLUS_ADDRESSING.value().lower() == "true",
+            identity_match_floor=float(settings.IDENTITY_MATCH_FLOOR.value()),
         ),
     }

@@ -191,3 +191,33 @@ CREATE OR REPLACE TEMP MACRO nps_account_category(weighted_nps) AS
         WHEN weighted_nps < 0 THEN 'detractor'
         WHEN weighted_nps = 0 THEN 'passive'
     END;
+
+-- Identity resolution (staging.identity_map). An e-mail address compares trimmed and lower-cased;
+-- with plus-addressing allowed (RFC 5233 subaddressing, CX_IDENTITY_PLUS_ADDRESSING) the +tag of
+-- the local part is dropped too: jo+support@acme.com is jo@acme.com. Null when not an address.
+CREATE OR REPLACE TEMP MACRO normal_email(email, plus_addressing) AS
+    CASE WHEN regexp_full_match(lower(trim(email)), '[^@\s]+@[^@\s]+\.[^@\s]+') THEN
+        CASE WHEN plus_addressing
+             THEN regexp_replace(lower(trim(email)), '\+[^@]*@', '@')
+             ELSE lower(trim(email))
+        END
+    END;
+
+-- The domain of an address, lower-cased; null when not an address.
+CREATE OR REPLACE TEMP MACRO email_domain(email) AS
+    nullif(regexp_extract(normal_email(email, false), '@(.+)$', 1), '');
+
+-- Public mail providers: an address there says nothing about the person's company, so the
+-- account-domain rule never uses it.
+CREATE OR REPLACE TEMP MACRO is_public_mail_domain(domain) AS
+    list_contains([
+        'gmail.com', 'googlemail.com', 'outlook.com', 'hotmail.com', 'live.com', 'msn.com',
+        'yahoo.com', 'ymail.com', 'aol.com', 'icloud.com', 'me.com', 'mac.com', 'proton.me',
+        'protonmail.com', 'gmx.com', 'gmx.de', 'gmx.net', 'web.de', 'mail.com', 'yandex.ru',
+        'mail.ru', 'qq.com', '163.com', '126.com', 'zoho.com', 'fastmail.com'
+    ], domain);
+
+-- A company web domain as typed in the CRM (https://www.Acme.com/) reduced to acme.com.
+CREATE OR REPLACE TEMP MACRO normal_domain(domain) AS
+    nullif(regexp_replace(
+        regexp_replace(lower(trim(domain)), '^([a-z]+://)?(www\.)?', ''), '[/:?#].*$', ''), '');

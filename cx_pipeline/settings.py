@@ -142,6 +142,18 @@ SCHEDULE_TIMEZONE = Setting(
     "UTC",
     "Timezone the daily schedule's cron is read in.",
 )
+IDENTITY_PLUS_ADDRESSING = Setting(
+    "CX_IDENTITY_PLUS_ADDRESSING",
+    "true",
+    "'true' matches jo+support@acme.com to jo@acme.com when resolving identities (RFC 5233 "
+    "subaddressing); 'false' compares whole addresses.",
+)
+IDENTITY_MATCH_FLOOR = Setting(
+    "CX_IDENTITY_MATCH_FLOOR",
+    "0.9",
+    "Share of each entity's rows that must link to a contact; below it the "
+    "identity_match_rates check fails (a broken join is seen the day it happens).",
+)
 
 ALL_SETTINGS: tuple[Setting, ...] = (
     EXTRACT_ROOT,
@@ -167,6 +179,8 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     RAW_VALIDATION_SAMPLE_ROWS,
     RETENTION_DAYS,
     RETENTION_DELETE_EXTRACTS,
+    IDENTITY_PLUS_ADDRESSING,
+    IDENTITY_MATCH_FLOOR,
     SCHEDULE_CRON,
     SCHEDULE_TIMEZONE,
 )

@@ -51,6 +51,8 @@ def test_asset_keys_follow_schema_and_table() -> None:
         "marts/voice_by_theme",
         "marts/segment_tracker",
         "marts/journey_funnel",
+        "staging/identity_map",
+        "marts/identity_match_rates",
     }
     assert keys == expected
 

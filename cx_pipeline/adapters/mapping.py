@@ -48,6 +48,7 @@ COLUMN_KEYS = {
     "key_values",
     "divide_by",
     "minutes_after",
+    "when",
 }
 ENTITY_KEYS = {
     "files",
@@ -82,6 +83,9 @@ class ColumnSource:
     key_values: str | None = None  # ... or the whole list at this path as one JSON object
     divide_by: float | None = None  # a number delivered per another unit (annual amount / 12)
     minutes_after: str | None = None  # the value is minutes after this timestamp field
+    # Only when these fields have one of these values, else null (Intercom: the author's e-mail
+    # only when the author is a contact, not an admin).
+    when: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,9 @@ def _column(origin: str, where: str, spec: Any) -> ColumnSource:
     if parse is not None and parse not in EPOCHS:
         raise _fail(origin, where, f"parse must be one of {', '.join(EPOCHS)}")
     key_value = spec.get("key_value")
+    when = spec.get("when", {})
+    if not isinstance(when, dict) or not all(isinstance(v, list) for v in when.values()):
+        raise _fail(origin, where, 'when takes fields and value lists: { "$.type" = ["user"] }')
     return ColumnSource(
         field=spec.get("field")
         or (key_value.get("field") if isinstance(key_value, dict) else None),
@@ -153,6 +160,7 @@ def _column(origin: str, where: str, spec: Any) -> ColumnSource:
         key_values=spec.get("key_values"),
         divide_by=float(spec["divide_by"]) if "divide_by" in spec else None,
         minutes_after=spec.get("minutes_after"),
+        when={str(k): tuple(str(v) for v in vs) for k, vs in when.items()},
     )
 
 
@@ -200,7 +208,8 @@ def parse_mapping(data: dict[str, Any], origin: str) -> Mapping:
         unmapped = [c for c in target.required_columns if c not in columns]
         if unmapped:
             raise _fail(origin, where, f"required column(s) {', '.join(unmapped)} not mapped")
-        if fmt == "csv" and any(c.field and c.field.startswith("$") for c in columns.values()):
+        named = [f for c in columns.values() for f in (c.field or "", *c.when)]
+        if fmt == "csv" and any(f.startswith("$") for f in named):
             raise _fail(origin, where, "CSV columns are named, not addressed by JSON path")
         entities[name] = EntityMapping(
             entity=name,
@@ -295,6 +304,12 @@ def column_sql(mapping: EntityMapping, source: ColumnSource) -> str:
         if source.timezone:
             parsed = f"timezone({literal(source.timezone)}, {parsed})"
         text = f"coalesce(CAST({parsed} AS VARCHAR), {text})"
+    if source.when:
+        conditions = " AND ".join(
+            f"{_field(mapping, f)} IN ({', '.join(literal(v) for v in vs)})"
+            for f, vs in source.when.items()
+        )
+        text = f"CASE WHEN {conditions} THEN {text} END"
     return text
 
 
@@ -343,6 +358,7 @@ def _copies(source: ColumnSource) -> bool:
         or source.minutes_after
         or source.key_value
         or source.as_json
+        or source.when
     )
 
 
@@ -372,7 +388,7 @@ class MappingReader:
         values, verbatim = {}, set()
         for column, source in mapping.columns.items():
             fields = list(source.concat) or ([source.field] if source.field else [])
-            absent = [f for f in fields if f not in names]
+            absent = [f for f in [*fields, *source.when] if f not in names]
             if absent and column in entity.required_columns:
                 raise ExtractError(
                     source_file,

@@ -32,6 +32,12 @@ ACCOUNTS = Entity(
         Column(
             "created_at", "timestamp", "When the account was created in the CRM.", required=True
         ),
+        Column(
+            "domain",
+            "string",
+            "Company web domain (acme.com); links e-mail addresses of people the CRM does not "
+            "know to the account.",
+        ),
     ),
 )
 
@@ -131,6 +137,13 @@ TICKETS = Entity(
             free_text=True,
         ),
         Column("csat_score", "integer", "Satisfaction rating 1-5.", minimum=1, maximum=5),
+        Column(
+            "requester_email",
+            "string",
+            "Requester's e-mail as the help desk knows it; resolves the contact when contact_id "
+            "is empty.",
+            personal=True,
+        ),
     ),
 )
 
@@ -154,6 +167,13 @@ EVENTS = Entity(
         Column("event_name", "string", "Event name, e.g. 'report_created'.", required=True),
         Column("session_id", "string", "Session identifier."),
         Column("properties", "json", "Event properties as a JSON object."),
+        Column(
+            "anonymous_id",
+            "string",
+            "Device or browser id (Segment's anonymousId); links events before login to the "
+            "user seen with it after.",
+            personal=True,
+        ),
     ),
 )
 
@@ -190,6 +210,13 @@ NPS_RESPONSES = Entity(
             maximum=10,
         ),
         Column("comment", "string", "Free-text answer to 'why?'.", personal=True, free_text=True),
+        Column(
+            "respondent_email",
+            "string",
+            "Respondent's e-mail as the survey tool knows it; resolves the contact when "
+            "contact_id is empty.",
+            personal=True,
+        ),
     ),
 )
 

@@ -59,6 +59,7 @@ class Accounts:
             {
                 "account_id": self.account_id.gather(keep),
                 "name": self.name.gather(keep),
+                "domain": self.domain.gather(keep),
                 "industry": industries.gather(self.industry[keep]),
                 "region": regions.gather(self.region[keep]),
                 "country": self.country.gather(keep),

@@ -18,7 +18,7 @@ import polars as pl
 
 from cx_pipeline.contract import entity
 from cx_pipeline.contract.entities import REGIONS
-from cx_pipeline.generate import events, support, surveys
+from cx_pipeline.generate import events, identities, support, surveys
 from cx_pipeline.generate.accounts import LOW_USAGE_SHARE, Accounts, build_accounts
 from cx_pipeline.generate.contacts import plan_contacts
 from cx_pipeline.generate.profiles import profile as get_profile
@@ -35,6 +35,7 @@ from cx_pipeline.generate.timeline import Timeline
 from cx_pipeline.generate.writer import ExtractWriter
 
 TRUTH_FILE = "_truth.json"
+IDENTITY_TRUTH_FILE = "_identities.csv"  # who each e-mail and device id truly is
 TRUTH_VERSION = 1
 TIER_CUTS = (10_000, 100_000)  # the design's default revenue-tier cut-offs on ARR
 
@@ -66,6 +67,10 @@ def generate(
 
     nps_entity = entity("nps_responses")
     next_response = 1
+    people = identities.people(
+        planned.contact_id, planned.email, accounts.domain.gather(planned.account)
+    )
+    identity_truth: list[pl.DataFrame] = []
     bands = np.zeros((len(REGIONS), 3), dtype=np.int64)  # responses by region x band
 
     def on_responses(month: int, batch: ResponseBatch) -> None:
@@ -74,6 +79,10 @@ def generate(
             batch, next_response, timeline, month, accounts, planned, seed
         )
         next_response += batch.account.size
+        frame, truth = identities.obscure_people(
+            frame, "nps_responses", "response_id", "respondent_email", people, seed
+        )
+        identity_truth.append(truth)
         writer.append(nps_entity, frame)
         np.add.at(bands, (accounts.region[batch.account], batch.band), 1)
 
@@ -93,6 +102,11 @@ def generate(
     rate = prof.tickets / support.exposure(timeline, accounts, contacts)
     usage = events.plan_usage(timeline, accounts, contacts, seed)
     tickets_entity, events_entity = entity("tickets"), entity("events")
+    device = identities.devices(
+        contacts.contact_id, contacts.contact_id.gather(contacts.offset[contacts.account]), seed
+    )
+    before_login = ~pl.col("event_name").is_in(list(events.FUNNEL))
+    device_pairs: list[pl.DataFrame] = []
     next_ticket, next_event = 1, 1
     redelivered: list[str] = []
     for m in range(timeline.n_months):
@@ -100,16 +114,24 @@ def generate(
         frame = support.tickets_frame(tickets, next_ticket, timeline, m, accounts, contacts, seed)
         # A ticket and its solve-day re-delivery come from the same month's batch.
         redelivered += frame.filter(pl.col("ticket_id").is_duplicated())["ticket_id"].to_list()
+        frame, truth = identities.obscure_people(
+            frame, "tickets", "ticket_id", "requester_email", people, seed
+        )
+        identity_truth.append(truth)
         writer.append(tickets_entity, frame)
         next_ticket += tickets.created.size
         batch = events.draw_events(timeline, m, accounts, contacts, usage, seed)
         frame = events.events_frame(batch, next_event, timeline, accounts, contacts, seed)
+        frame, pairs = identities.anonymise_events(frame, device, before_login, seed)
+        device_pairs.append(pairs)
         writer.append(events_entity, frame)
         next_event += batch.at.size
         say(f"events: chunk {m + 1}/{timeline.n_months} ({batch.at.size:,} rows)")
     interviews = surveys.interviews_frame(timeline, accounts, contacts, seed)
     writer.append(entity("interviews"), interviews)
     rows = writer.close()
+    identity_truth.append(identities.device_truth(pl.concat(device_pairs)))
+    pl.concat(identity_truth).write_csv(out / IDENTITY_TRUTH_FILE)
 
     truth = build_truth(scale, seed, timeline, rows, ledger, bands, usage, accounts, subs)
     truth["planted"]["redelivered_tickets"] = sorted(set(redelivered))

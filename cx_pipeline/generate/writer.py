@@ -54,7 +54,8 @@ class ExtractWriter:
         """Remove earlier output of the four sources so no stale delivery survives."""
         for source in sorted({e.source for e in ENTITIES}):
             shutil.rmtree(self.root / source, ignore_errors=True)
-        (self.root / "_truth.json").unlink(missing_ok=True)
+        for planted in ("_truth.json", "_identities.csv"):
+            (self.root / planted).unlink(missing_ok=True)
 
     def path(self, entity: Entity, delivery: int, part: int | None = None) -> Path:
         folder = self.root / entity.source / self.days[delivery]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cx_pipeline.marts import benchmarks, churn, funnel, health, nps, segments, voice
+from cx_pipeline.marts import benchmarks, churn, funnel, health, identity, nps, segments, voice
 from cx_pipeline.marts.builder import build_mart_asset
 
 MART_SPECS = (
@@ -13,5 +13,6 @@ MART_SPECS = (
     *benchmarks.SPECS,
     *voice.SPECS,
     *funnel.SPECS,
+    *identity.SPECS,
 )
 mart_assets = [build_mart_asset(spec) for spec in MART_SPECS]

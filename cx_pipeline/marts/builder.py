@@ -6,6 +6,7 @@ the Dagster UI and to DuckDB comments, so BI tools see them too.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources as package_files
 from typing import Any
@@ -17,6 +18,7 @@ from cx_pipeline import catalog
 from cx_pipeline.contract_sql import quote
 from cx_pipeline.resources import CxSettings, Warehouse
 from cx_pipeline.sql import execute, literal
+from cx_pipeline.staging.identity import RESOLVED_ENTITIES
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,11 @@ class MartSpec:
     # e-mail addresses and phone numbers in it masked.
     personal_identifiers: tuple[str, ...] = ()
     free_text: tuple[str, ...] = ()
+    # Asset checks evaluated on the freshly built table, in the same run.
+    check_specs: tuple[dg.AssetCheckSpec, ...] = ()
+    evaluate_checks: (
+        Callable[[duckdb.DuckDBPyConnection, CxSettings], list[dg.AssetCheckResult]] | None
+    ) = None
 
     @property
     def sql(self) -> str:
@@ -86,10 +93,17 @@ def _preview(con: duckdb.DuckDBPyConnection, table: str, rows: int = 10) -> str:
     return catalog.markdown_table([d[0] for d in result.description], result.fetchall())
 
 
+def _upstream(dep: dg.AssetKey) -> dg.AssetKey:
+    """Marts read the person-bearing entities through the staging.resolved_<entity> views that
+    the identity map publishes (staging/identity.py), so they depend on the map."""
+    resolved = {catalog.key("staging", name) for name in RESOLVED_ENTITIES}
+    return catalog.key("staging", "identity_map") if dep in resolved else dep
+
+
 def build_mart_asset(spec: MartSpec) -> dg.AssetsDefinition:
     @dg.asset(
         key=catalog.key("marts", spec.name),
-        deps=list(spec.deps),
+        deps=list(dict.fromkeys(_upstream(dep) for dep in spec.deps)),
         group_name="marts",
         kinds={"duckdb"},
         owners=catalog.OWNERS,
@@ -97,6 +111,7 @@ def build_mart_asset(spec: MartSpec) -> dg.AssetsDefinition:
         description=spec.description,
         metadata=catalog.table_metadata("marts", spec.name, list(spec.columns)),
         freshness_policy=catalog.MART_FRESHNESS,
+        check_specs=list(spec.check_specs),
     )
     def mart_asset(warehouse: Warehouse, cx_settings: CxSettings) -> dg.MaterializeResult:
         with warehouse.get_connection() as con:
@@ -112,12 +127,14 @@ def build_mart_asset(spec: MartSpec) -> dg.AssetsDefinition:
                 raise
             rows = con.execute(f"SELECT count(*) FROM marts.{spec.name}").fetchone()[0]
             preview = _preview(con, f"marts.{spec.name}")
+            checks = spec.evaluate_checks(con, cx_settings) if spec.evaluate_checks else []
         return dg.MaterializeResult(
+            check_results=checks,
             metadata={
                 "dagster/row_count": rows,
                 "as_of": str(parameters["as_of"]),
                 "preview": dg.MetadataValue.md(preview),
-            }
+            },
         )
 
     return mart_asset

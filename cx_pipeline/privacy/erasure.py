@@ -33,7 +33,9 @@ CREATE TABLE IF NOT EXISTS audit.erasures (
     rows_erased JSON
 )
 """
-PERSON_COLUMNS = ("contact_id", "email")
+# Columns that identify a person; e-mails also match with their +tag dropped (jo+x@ = jo@).
+PERSON_COLUMNS = ("contact_id", "email", "requester_email", "respondent_email", "anonymous_id")
+EMAIL_COLUMNS = ("email", "requester_email", "respondent_email")
 
 
 def identifier_hash(value: str) -> str:
@@ -47,9 +49,14 @@ def holds_people(entity: Entity) -> bool:
 
 def _matches(entity: Entity, value: Any) -> str:
     """SQL: this row is about an erased person. `value(column)` reads a column's text."""
+    erased = "(SELECT unnest(identifier_hashes) FROM audit.erasures)"
     tests = [
-        f"sha256(lower(trim({value(c)}))) IN (SELECT unnest(identifier_hashes) FROM audit.erasures)"
+        f"sha256(lower(trim({value(c)}))) IN {erased}"
         for c in PERSON_COLUMNS
+        if c in entity.column_names
+    ] + [
+        f"sha256(normal_email({value(c)}, true)) IN {erased}"
+        for c in EMAIL_COLUMNS
         if c in entity.column_names
     ]
     return "(" + " OR ".join(tests) + ")"
@@ -108,12 +115,7 @@ def record_erasure(
     con.execute(ERASURES_DDL)
     ids = {contact_id.strip().lower()} if contact_id else set()
     emails = {email.strip().lower()} if email else set()
-    exists = scalar(
-        con,
-        "SELECT count(*) FROM duckdb_tables() "
-        "WHERE schema_name = 'raw' AND table_name = 'contacts'",
-    )
-    if exists:
+    if _has_raw_table(con, "contacts"):
         # Every snapshot: a contact id that once had this e-mail, and every e-mail it had.
         rows = execute(
             con,
@@ -125,6 +127,16 @@ def record_erasure(
         ).fetchall()
         ids |= {i for i, _ in rows if i}
         emails |= {e for _, e in rows if e}
+    emails |= {scalar(con, "SELECT normal_email($e, true)", e=e) or e for e in emails}
+    if ids and _has_raw_table(con, "events"):
+        # The person's devices: their anonymous events (before login) are theirs too.
+        devices = execute(
+            con,
+            "SELECT DISTINCT lower(trim(anonymous_id)) FROM raw.events "
+            "WHERE anonymous_id IS NOT NULL AND list_contains($ids, lower(trim(contact_id)))",
+            ids=sorted(ids),
+        ).fetchall()
+        ids |= {d for (d,) in devices}
     hashes = sorted(identifier_hash(v) for v in ids | emails)
     erasure_id = uuid.uuid4().hex
     con.execute("BEGIN TRANSACTION")
@@ -139,13 +151,7 @@ def record_erasure(
         )
         counts = {}
         for entity in ENTITIES:
-            table_exists = scalar(
-                con,
-                "SELECT count(*) FROM duckdb_tables() "
-                "WHERE schema_name = 'raw' AND table_name = $name",
-                name=entity.name,
-            )
-            if not table_exists or not holds_people(entity):
+            if not _has_raw_table(con, entity.name) or not holds_people(entity):
                 continue
             before = _person_rows(con, entity)
             deleted = erase_rows(con, entity)
@@ -161,6 +167,16 @@ def record_erasure(
         con.execute("ROLLBACK")
         raise
     return {"erasure_id": erasure_id, "identifiers": len(hashes), "rows": counts}
+
+
+def _has_raw_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        scalar(
+            con,
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = $name",
+            name=name,
+        )
+    )
 
 
 def _person_rows(con: duckdb.DuckDBPyConnection, entity: Entity) -> int:

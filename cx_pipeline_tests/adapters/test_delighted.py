@@ -33,7 +33,8 @@ def test_nps_answers_load_and_other_survey_types_are_quarantined(tmp_path: Path)
     reader = shipped_reader(tmp_path, "surveys", "delighted")
     result = load(tmp_path, reader, "nps_responses", PAGE)
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (4, 3, 1)
-    # response_id, contact_id, account_id, survey_id, touchpoint, submitted_at, score, comment
+    # response_id, contact_id, account_id, survey_id, touchpoint, submitted_at, score, comment,
+    # respondent_email
     assert staged(tmp_path, "nps_responses") == [
         (
             "1001",
@@ -44,10 +45,31 @@ def test_nps_answers_load_and_other_survey_types_are_quarantined(tmp_path: Path)
             dt.datetime(2026, 3, 31, 9, 30, tzinfo=UTC),  # created_at 1774949400
             9,
             'Great reporting — très bien, "vraiment"',
+            "zoe@alpha.example",  # the expanded person's e-mail
         ),
-        ("1002", "502", None, None, None, dt.datetime(2026, 3, 31, 10, tzinfo=UTC), 0, None),
-        # person not expanded (a bare id string): no contact, the answer still counts.
-        ("1003", None, None, None, None, dt.datetime(2026, 3, 31, 10, 30, tzinfo=UTC), 7, "OK"),
+        (
+            "1002",
+            "502",
+            None,
+            None,
+            None,
+            dt.datetime(2026, 3, 31, 10, tzinfo=UTC),
+            0,
+            None,
+            "bob@alpha.example",
+        ),
+        # person not expanded (a bare id string): no contact or e-mail, the answer still counts.
+        (
+            "1003",
+            None,
+            None,
+            None,
+            None,
+            dt.datetime(2026, 3, 31, 10, 30, tzinfo=UTC),
+            7,
+            "OK",
+            None,
+        ),
     ]
     quarantined = query(
         tmp_path,

@@ -89,6 +89,7 @@ EXPECTED = [
             "page_location": "https://app.example.com/reports?lang=fr",
             "engagement_time_msec": "1200",
         },
+        "1459871234.1774900000",  # user_pseudo_id as anonymous_id
     ),
     (
         "1459871234.1774900000-1774949460000000-report_exported-6-1",
@@ -98,6 +99,7 @@ EXPECTED = [
         "report_exported",
         SESSION,
         {"ga_session_id": SESSION, "value": "12.5", "format": "xlsx"},  # double_value
+        "1459871234.1774900000",
     ),
     # Consent mode, no cookie: no user_pseudo_id, so the id is built from the rest.
     (
@@ -108,6 +110,7 @@ EXPECTED = [
         "page_view",
         None,
         {"page_title": "Tarifs"},
+        None,
     ),
     # Anonymous, and exported before batch_event_index existed: the id has one part less.
     (
@@ -118,12 +121,13 @@ EXPECTED = [
         "session_start",
         SESSION,
         {"ga_session_id": SESSION, "page_title": "Accueil"},
+        "987654321.1774947598",  # a device seen before login
     ),
 ]
 
 
 def as_expected(rows: list[tuple]) -> list[tuple]:
-    return [(*row[:6], json.loads(row[6])) for row in rows]
+    return [(*row[:6], json.loads(row[6]), *row[7:]) for row in rows]
 
 
 def test_the_shipped_adapter_is_chosen_by_name_in_a_sources_file(tmp_path: Path) -> None:

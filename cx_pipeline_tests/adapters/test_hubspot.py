@@ -61,7 +61,8 @@ def test_companies_from_two_api_pages(tmp_path: Path, hubspot: MappingReader) ->
             "SELECT _extra->'$.properties'->>'annualrevenue', _extra->'$.properties'->>'country', "
             "_extra->>'$.createdAt' FROM raw.accounts WHERE account_id = '9001'"
         ).fetchone()
-    # region and arr have no HubSpot source: always null. The country is the ISO code.
+    # region and arr have no HubSpot source: always null. The country is the ISO code; the
+    # domain is the "Company Domain Name" property.
     assert rows == [
         (
             "9001",
@@ -72,6 +73,7 @@ def test_companies_from_two_api_pages(tmp_path: Path, hubspot: MappingReader) ->
             40,
             None,
             dt.datetime(2025, 10, 1, 9, 30, tzinfo=UTC),
+            "alpha.example",
         ),
         (
             "9002",
@@ -82,8 +84,19 @@ def test_companies_from_two_api_pages(tmp_path: Path, hubspot: MappingReader) ->
             None,
             None,
             dt.datetime(2025, 10, 15, 12, tzinfo=UTC),
+            "mueller-soehne.example",
         ),
-        ("9005", "Delta SA", None, None, None, 80, None, dt.datetime(2025, 12, 1, tzinfo=UTC)),
+        (
+            "9005",
+            "Delta SA",
+            None,
+            None,
+            None,
+            80,
+            None,
+            dt.datetime(2025, 12, 1, tzinfo=UTC),
+            "delta.example",
+        ),
     ]
     # An epoch-millisecond createdate is not the v3 format: quarantined, never guessed.
     assert bad == {"9003": ["type:created_at"], "9004": ["required:name"]}

@@ -150,7 +150,17 @@ def test_conversations_read_as_tickets(delivery) -> None:
             None,
         ),
     ]
-    assert rows[1][14] == PAGE_2
+    # requester_email: the source author's e-mail when the author is a contact; the admin who
+    # sent an outbound message (30006) is not the requester.
+    assert [(r[0], r[13]) for r in rows] == [
+        ("30001", "zoe@alpha.example"),
+        ("30002", "bob@alpha.example"),
+        ("30003", None),  # the caller has no e-mail
+        ("30004", None),  # a WhatsApp lead without e-mail
+        ("30006", None),  # authored by admin mark@example.com
+        ("30007", None),
+    ]
+    assert rows[1][15] == PAGE_2
 
 
 def test_values_without_a_translation_are_quarantined_with_the_rule(delivery) -> None:

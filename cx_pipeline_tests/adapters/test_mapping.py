@@ -266,6 +266,40 @@ def test_gzipped_files_and_json_lines_under_a_json_mapping(tmp_path: Path) -> No
     ]
 
 
+def test_a_value_taken_only_when_another_field_says_so(tmp_path: Path) -> None:
+    """`when`: Intercom's conversation author is the customer or, for an outbound message, the
+    admin who sent it; only a customer's e-mail is the requester's."""
+    mapping = HELPDESK.replace(
+        'subject = "$.subject"',
+        'subject = "$.subject"\nrequester_email = '
+        '{ field = "$.author.email", when = { "$.author.type" = ["user", "lead"] } }',
+    )
+    tickets = [
+        {"id": 1, "created": 1774947600, "author": {"type": "user", "email": "ann@alpha.example"}},
+        {"id": 2, "created": 1774947600, "author": {"type": "lead", "email": "lee@beta.example"}},
+        {"id": 3, "created": 1774947600, "author": {"type": "admin", "email": "mark@example.com"}},
+        {"id": 4, "created": 1774947600},
+    ]
+    rows = load(
+        tmp_path,
+        reader_from(mapping),
+        "tickets",
+        {"tickets.jsonl": "\n".join(json.dumps(t) for t in tickets) + "\n"},
+    )
+    assert [(r[0], r[13]) for r in rows] == [
+        ("1", "ann@alpha.example"),
+        ("2", "lee@beta.example"),
+        ("3", None),
+        ("4", None),
+    ]
+    survey = SURVEY_TOOL + 'respondent_email = { field = "Email", when = { Channel = ["rel"] } }\n'
+    rows = load(tmp_path / "csv", reader_from(survey), "nps_responses", {"answers.csv": ANSWERS})
+    assert [(r[0], r[8]) for r in rows] == [("S1", "ann@alpha.example")]
+    with delivery.connect(tmp_path / "csv") as con:
+        (audit,) = con.execute("SELECT extra_columns FROM audit.loads").fetchone()
+    assert audit == ["Submitted", "Channel", "Email"]  # a conditional value: kept as delivered
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
@@ -283,6 +317,10 @@ def test_gzipped_files_and_json_lines_under_a_json_mapping(tmp_path: Path) -> No
         ),
         (SURVEY_TOOL.replace('format = "csv"', 'format = "xlsx"'), "format must be one of"),
         (SURVEY_TOOL.replace('comment = "Why"', 'comment = "$.why"'), "CSV columns are named"),
+        (
+            SURVEY_TOOL.replace('comment = "Why"', 'comment = { field = "Why", when = "rel" }'),
+            "when takes fields and value lists",
+        ),
     ],
     ids=[
         "unmapped-required",
@@ -290,6 +328,7 @@ def test_gzipped_files_and_json_lines_under_a_json_mapping(tmp_path: Path) -> No
         "wrong-source",
         "unknown-format",
         "json-path-in-csv",
+        "when-not-a-table",
     ],
 )
 def test_mapping_mistakes_are_named(text: str, problem: str) -> None:

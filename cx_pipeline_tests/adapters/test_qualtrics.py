@@ -38,7 +38,8 @@ def test_the_export_loads_past_its_two_extra_header_rows(tmp_path: Path) -> None
     # Four responses (the question-text and ImportId rows are not data); a partial response
     # without an NPS answer is quarantined.
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (4, 3, 1)
-    # response_id, contact_id, account_id, survey_id, touchpoint, submitted_at, score, comment
+    # response_id, contact_id, account_id, survey_id, touchpoint, submitted_at, score, comment,
+    # respondent_email
     assert staged(tmp_path, "nps_responses") == [
         (
             "R_1a2B3c4D5e6F7g8",
@@ -49,6 +50,7 @@ def test_the_export_loads_past_its_two_extra_header_rows(tmp_path: Path) -> None
             dt.datetime(2026, 3, 31, 9, 30, tzinfo=UTC),  # RecordedDate, exported in UTC
             10,
             "Love the dashboards, très bien",
+            "ann@alpha.example",  # RecipientEmail
         ),
         (
             "R_2b3C4d5E6f7G8h9",
@@ -59,6 +61,7 @@ def test_the_export_loads_past_its_two_extra_header_rows(tmp_path: Path) -> None
             dt.datetime(2026, 3, 31, 10, 15, 30, tzinfo=UTC),
             3,
             'Slow exports.\nThe "Download" button times out.',  # a quoted multi-line answer
+            None,
         ),
         # A survey preview (Status 1) is an answer like any other to the adapter: exclude
         # previews in the export (docs/sources/qualtrics.md).
@@ -71,6 +74,7 @@ def test_the_export_loads_past_its_two_extra_header_rows(tmp_path: Path) -> None
             dt.datetime(2026, 3, 31, 11, 30, 41, tzinfo=UTC),
             8,
             "testing the survey",
+            None,
         ),
     ]
     quarantined = query(
@@ -97,7 +101,6 @@ def test_unmapped_columns_are_kept_in_raw_extra(tmp_path: Path) -> None:
         "RecordedDate",  # parsed into submitted_at, so kept as delivered too
         "RecipientLastName",
         "RecipientFirstName",
-        "RecipientEmail",
         "LocationLatitude",
         "LocationLongitude",
         "DistributionChannel",
@@ -110,7 +113,7 @@ def test_unmapped_columns_are_kept_in_raw_extra(tmp_path: Path) -> None:
     )[0]
     record = json.loads(extra)
     assert (record["Q1_NPS_GROUP"], record["AccountId"], record["Status"]) == ("3", "A1", "0")
-    assert record["RecipientEmail"] == "ann@alpha.example"
+    assert record["RecipientFirstName"] == "Ann"
 
 
 def test_renamed_questions_fail_the_file_with_the_columns_it_has(tmp_path: Path) -> None:
@@ -143,5 +146,6 @@ def test_a_copied_mapping_reads_renamed_questions_and_another_time_zone(tmp_path
             dt.datetime(2026, 3, 31, 9, 30, tzinfo=UTC),  # 03:30 MDT (UTC-6)
             9,
             "Ótimo suporte",
+            "ed@delta.example",
         )
     ]

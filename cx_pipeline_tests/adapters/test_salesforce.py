@@ -51,6 +51,7 @@ def test_accounts(tmp_path: Path, salesforce: MappingReader) -> None:
         audit = con.execute("SELECT extra_columns, missing_optional_columns FROM audit.loads")
         (extra_columns, missing) = audit.fetchone()
     # region and arr have no standard Salesforce field: always null. Industry empty -> null.
+    # The domain is Website as typed (staging's identity map reduces it to alpha.example).
     assert rows == [
         (
             ALPHA,
@@ -61,6 +62,7 @@ def test_accounts(tmp_path: Path, salesforce: MappingReader) -> None:
             40,
             None,
             dt.datetime(2025, 10, 1, 9, 30, tzinfo=UTC),
+            "https://www.alpha.example",
         ),
         (
             MUELLER,
@@ -71,6 +73,7 @@ def test_accounts(tmp_path: Path, salesforce: MappingReader) -> None:
             300,
             None,
             dt.datetime(2025, 10, 15, 12, tzinfo=UTC),
+            "www.mueller-soehne.example",
         ),
         (
             "0015g00000AbCdHAAV",
@@ -81,6 +84,7 @@ def test_accounts(tmp_path: Path, salesforce: MappingReader) -> None:
             None,
             None,
             dt.datetime(2025, 12, 1, tzinfo=UTC),
+            None,  # no Website
         ),
     ]
     # "01/11/2025 10:00" is ambiguous (January or November?): quarantined, never guessed.

@@ -63,6 +63,12 @@ def test_track_calls_load_and_other_calls_are_quarantined(tmp_path: Path) -> Non
             '{"dashboard":{"id":7,"name":"Überblick"}}',
         ),
     ]
+    # anonymousId: the device id, with or without a userId.
+    assert [(row[0], row[7]) for row in staged] == [
+        ("ajs-next-0001", "6f1c-anon-1"),
+        ("ajs-next-0003", "6f1c-anon-1"),
+        ("py-0002", "6f1c-anon-2"),
+    ]
     # The retried message was delivered twice: staging keeps the later copy (row 4).
     assert [row[-1] for row in staged] == [4, 3, 2]
     quarantined = query(

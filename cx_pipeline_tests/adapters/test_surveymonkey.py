@@ -35,7 +35,8 @@ def test_the_export_loads_past_its_answer_option_row(tmp_path: Path) -> None:
     reader = shipped_reader(tmp_path, "surveys", "surveymonkey")
     result = load(tmp_path, reader, "nps_responses", EXPORT)
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (4, 3, 1)
-    # response_id, contact_id, account_id, survey_id, touchpoint, submitted_at, score, comment
+    # response_id, contact_id, account_id, survey_id, touchpoint, submitted_at, score, comment,
+    # respondent_email
     assert staged(tmp_path, "nps_responses") == [
         (
             "114823645120",
@@ -46,6 +47,7 @@ def test_the_export_loads_past_its_answer_option_row(tmp_path: Path) -> None:
             dt.datetime(2026, 3, 31, 9, 30, tzinfo=UTC),  # End Date 03/31/2026 09:30:00 AM
             9,
             "Easy to use, and fast",
+            "ann@alpha.example",  # Email Address
         ),
         (
             "114823651234",
@@ -56,6 +58,7 @@ def test_the_export_loads_past_its_answer_option_row(tmp_path: Path) -> None:
             dt.datetime(2026, 3, 31, 12, 5, tzinfo=UTC),  # 12:05:00 PM is just after noon
             0,
             "Zu teuer für uns \u2013 leider",  # an en dash
+            None,  # web link: no e-mail either
         ),
         (
             "114823660001",
@@ -66,6 +69,7 @@ def test_the_export_loads_past_its_answer_option_row(tmp_path: Path) -> None:
             dt.datetime(2026, 3, 31, 0, 31, 15, tzinfo=UTC),  # 12:31:15 AM is just after midnight
             10,
             None,  # no comment given
+            "di@gamma.example",
         ),
     ]
     quarantined = query(
@@ -85,7 +89,6 @@ def test_unmapped_columns_are_kept_in_raw_extra(tmp_path: Path) -> None:
         "Start Date",
         "End Date",  # parsed into submitted_at, so kept as delivered too
         "IP Address",
-        "Email Address",
         "First Name",
         "Last Name",
         "Which plan are you on?",
@@ -94,7 +97,7 @@ def test_unmapped_columns_are_kept_in_raw_extra(tmp_path: Path) -> None:
         tmp_path, "SELECT _extra FROM raw.nps_responses WHERE response_id = '114823645120'"
     )[0]
     record = json.loads(extra)
-    assert record["Email Address"] == "ann@alpha.example"
+    assert record["First Name"] == "Ann"
     assert record["Which plan are you on?"] == "Pro"
     assert record["Start Date"] == "03/31/2026 09:25:10 AM"
 
@@ -120,6 +123,7 @@ def test_a_copied_mapping_names_the_surveys_own_questions(tmp_path: Path) -> Non
             dt.datetime(2026, 3, 31, 8, 2, 30, tzinfo=UTC),
             6,
             "Falta integración con SAP",
+            None,  # a web link: the Email Address column is there, but empty
         )
     ]
 

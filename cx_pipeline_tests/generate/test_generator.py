@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 
 from cx_pipeline.contract import ENTITIES, Entity, entity
-from cx_pipeline.generate import TRUTH_FILE, generate
+from cx_pipeline.generate import IDENTITY_TRUTH_FILE, TRUTH_FILE, generate
 
 AS_OF = date(2026, 10, 31)
 SNAPSHOTS = ("accounts", "contacts", "subscriptions")
@@ -113,7 +113,8 @@ def test_truth_file_matches_returned_truth(out: Path, truth: dict[str, Any]) -> 
 
 def test_layout_and_columns_follow_the_contract(out: Path, days: list[str]) -> None:
     expected = {f"{e.source}/{d}/{e.name}.{e.file_format}" for e in ENTITIES for d in days}
-    written = {str(p.relative_to(out)) for p in out.rglob("*.*") if p.name != TRUTH_FILE}
+    planted = (TRUTH_FILE, IDENTITY_TRUTH_FILE)
+    written = {str(p.relative_to(out)) for p in out.rglob("*.*") if p.name not in planted}
     assert written == expected
     for e in ENTITIES:
         for d in days:
@@ -237,7 +238,8 @@ def test_event_like_rows_reference_existing_contacts(out: Path, days: list[str])
         "contact_id", "account_id", created=ts("created_at")
     )
     for name, column in EVENT_LIKE.items():
-        rows = read_all(out, name, days)
+        # Rows known only by an e-mail or a device are the identity puzzles (tested below).
+        rows = read_all(out, name, days).filter(pl.col("contact_id").is_not_null())
         if rows[column].dtype == pl.String:
             rows = rows.with_columns(ts(column).alias(column))
         joined = rows.join(contacts, on="contact_id", how="left", suffix="_c")
@@ -245,6 +247,42 @@ def test_event_like_rows_reference_existing_contacts(out: Path, days: list[str])
         assert joined.filter(pl.col(column) < pl.col("created")).height == 0, name
         if "account_id" in rows.columns:
             assert (joined["account_id"] == joined["account_id_c"]).all(), name
+
+
+def test_identity_puzzles_are_planted_with_their_answers(out: Path, days: list[str]) -> None:
+    truth = pl.read_csv(out / IDENTITY_TRUTH_FILE, schema_overrides={"key": pl.String})
+    crm = read(out, "contacts", days[-1]).select(true_contact="contact_id", email="email")
+    people = truth.filter(pl.col("entity") != "events")
+    for name, key, column in (
+        ("tickets", "ticket_id", "requester_email"),
+        ("nps_responses", "response_id", "respondent_email"),
+    ):
+        rows = read_all(out, name, days).join(
+            people.filter(pl.col("entity") == name), left_on=key, right_on="key"
+        )
+        assert rows.height >= people.filter(pl.col("entity") == name).height > 0, name
+        assert rows["contact_id"].null_count() == rows.height, name
+        assert (rows[column] == rows["identifier"]).all(), name
+        # Each planted spelling is the true contact's CRM address, however it is typed.
+        known = rows.filter(pl.col("truth") == "contact").join(
+            crm, left_on="contact_id_right", right_on="true_contact"
+        )
+        normalised = pl.col(column).str.strip_chars().str.to_lowercase()
+        normalised = normalised.str.replace(r"\+[^@]*@", "@")
+        assert (known.select(normalised)[column] == known["email"].str.to_lowercase()).all()
+        spelled = known.select(
+            plus=pl.col(column).str.contains("+", literal=True).mean(),
+            exact=(pl.col(column) == pl.col("email")).mean(),
+        ).row(0)
+        assert 0.08 < spelled[0] < 0.25 and 0.3 < spelled[1] < 0.6, (name, spelled)
+    events = read_all(out, "events", days)
+    anonymous = events.filter(pl.col("contact_id").is_null())
+    assert 0.1 < anonymous.height / events.height < 0.25
+    assert anonymous["anonymous_id"].null_count() == 0
+    assert anonymous["account_id"].null_count() == anonymous.height
+    devices = truth.filter(pl.col("entity") == "events")
+    assert set(anonymous["anonymous_id"]) <= set(devices["identifier"])
+    assert 0 < devices.filter(pl.col("truth") == "ambiguous").height < devices.height / 10
 
 
 def assert_churn_matches_the_design(out: Path, days: list[str], truth: dict) -> None:
@@ -345,7 +383,8 @@ def test_power_users_and_funnel(out: Path, days: list[str], truth: dict) -> None
     contacts = read(out, "contacts", days[-1]).height
     assert truth["power_user_contacts"] == round(contacts * truth["power_user_share"])
     assert heavy == pytest.approx(truth["power_user_share"], abs=0.05)
-    first = events.sort("occurred_at", "event_id").group_by("contact_id").first()
+    identified = events.filter(pl.col("contact_id").is_not_null())
+    first = identified.sort("occurred_at", "event_id").group_by("contact_id").first()
     assert set(first["event_name"]) == {"signup"}
     assert first.height == truth["funnel"]["contacts_reaching_step"]["signup"]
 

@@ -395,7 +395,7 @@ detractor_months AS (
     SELECT DISTINCT
         coalesce(r.account_id, c.account_id) AS account_id,
         local_month(r.submitted_at, 'UTC') AS answer_month
-    FROM staging.nps_responses AS r
+    FROM staging.resolved_nps_responses AS r
     LEFT JOIN staging.contacts AS c USING (contact_id)
     WHERE nps_category(r.score) = 'detractor'
 )
@@ -430,7 +430,8 @@ def test_churn_is_higher_after_a_detractor_answer(sample_warehouse: Path, truth:
 
 
 def test_sample_praise_but_cancel_is_lost_praise(sample_query: Query) -> None:
-    """Recomputed in Python from account_segments and staging, independently of the SQL."""
+    """Recomputed in Python from account_segments and staging (answers with their resolved
+    identity), independently of the SQL."""
     lost = {
         account: (lost_on, region)
         for account, lost_on, region in sample_query(
@@ -447,7 +448,8 @@ def test_sample_praise_but_cancel_is_lost_praise(sample_query: Query) -> None:
     last_answer: dict[str, tuple[Any, str, int]] = {}
     for account, submitted_at, response_id, score in sample_query(
         "SELECT coalesce(r.account_id, c.account_id), r.submitted_at, r.response_id, r.score "
-        "FROM staging.nps_responses AS r LEFT JOIN staging.contacts AS c USING (contact_id)"
+        "FROM staging.resolved_nps_responses AS r "
+        "LEFT JOIN staging.contacts AS c USING (contact_id)"
     ):
         if account in lost_at and submitted_at < lost_at[account]:
             last_answer[account] = max(

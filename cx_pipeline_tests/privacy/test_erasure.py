@@ -63,19 +63,45 @@ def erased(tmp_path_factory: pytest.TempPathFactory) -> dict:
     }
     cli(env, "run")
     with duckdb.connect(str(base / "cx.duckdb"), read_only=True) as con:
-        # The contact with the most answers, tickets and events: the hardest to remove.
+        # The contact with the most answers and tickets, some known only by an e-mail spelled
+        # another way, and events from a device before login: the hardest to remove.
         contact_id, email, name = con.execute(
             """
             SELECT c.contact_id, c.email, c.full_name FROM staging.contacts AS c
+            WHERE EXISTS (
+                SELECT 1 FROM staging.resolved_tickets AS t
+                WHERE t.contact_id = c.contact_id AND t.identity_rule = 'email'
+                  AND t.requester_email LIKE '%+%'
+            ) AND EXISTS (
+                SELECT 1 FROM staging.resolved_events AS e
+                WHERE e.contact_id = c.contact_id AND e.identity_rule = 'anonymous_id'
+            )
             ORDER BY
-                (SELECT count(*) FROM staging.nps_responses AS r
+                (SELECT count(*) FROM staging.resolved_nps_responses AS r
                  WHERE r.contact_id = c.contact_id AND r.comment IS NOT NULL)
-                + (SELECT count(*) FROM staging.tickets AS t WHERE t.contact_id = c.contact_id)
+                + (SELECT count(*) FROM staging.resolved_tickets AS t
+                   WHERE t.contact_id = c.contact_id)
                 DESC,
                 c.contact_id
             LIMIT 1
             """
         ).fetchone()
+        # The other identifiers the person goes by: e-mail spellings and device ids.
+        aliases = [
+            alias
+            for (alias,) in con.execute(
+                """
+                SELECT requester_email FROM staging.resolved_tickets
+                WHERE contact_id = $c AND requester_email IS NOT NULL
+                UNION
+                SELECT respondent_email FROM staging.resolved_nps_responses
+                WHERE contact_id = $c AND respondent_email IS NOT NULL
+                UNION
+                SELECT anonymous_id FROM staging.events WHERE contact_id = $c
+                """,
+                {"c": contact_id},
+            ).fetchall()
+        ]
         responses_before = con.execute("SELECT sum(responses) FROM marts.nps_by_month").fetchone()
         # Names are not unique (the sample has namesakes): count them instead of searching.
         (namesakes,) = con.execute(
@@ -91,7 +117,7 @@ def erased(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {
         "base": base,
         "env": env,
-        "values": [contact_id, email],
+        "values": [contact_id, email, *(a.strip() for a in aliases)],
         "name": name,
         "namesakes": namesakes,
         "responses_before": responses_before,
@@ -133,7 +159,7 @@ def test_company_counts_stay_and_the_request_is_kept_without_values(erased: dict
             "SELECT reason, identifier_hashes FROM audit.erasures"
         ).fetchone()
     assert reason == "test request"
-    contact_id, email = erased["values"]
+    contact_id, email = erased["values"][:2]
     assert {identifier_hash(contact_id), identifier_hash(email)} <= set(hashes)
 
 

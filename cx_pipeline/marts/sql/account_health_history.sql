@@ -37,7 +37,7 @@ active AS (
 ),
 daily_events AS (
     SELECT account_id, local_day(occurred_at, $timezone) AS day, count(*) AS events
-    FROM staging.events
+    FROM staging.resolved_events
     WHERE account_id IS NOT NULL
     GROUP BY ALL
 ),
@@ -57,7 +57,7 @@ usage AS (
 active_users AS (
     SELECT a.evaluated_on, a.account_id, count(DISTINCT e.contact_id) AS users
     FROM active AS a
-    JOIN staging.events AS e
+    JOIN staging.resolved_events AS e
       ON e.account_id = a.account_id
      AND local_day(e.occurred_at, $timezone) > a.evaluated_on - 30
      AND local_day(e.occurred_at, $timezone) <= a.evaluated_on
@@ -80,7 +80,7 @@ answers AS (
         r.submitted_at,
         r.response_id,
         r.score
-    FROM staging.nps_responses AS r
+    FROM staging.resolved_nps_responses AS r
     LEFT JOIN staging.contacts AS c ON c.contact_id = r.contact_id
 ),
 latest_answer AS (
@@ -106,7 +106,7 @@ tickets AS (
         local_day(solved_at, $timezone) AS solved_day,
         priority IN ('high', 'urgent') AS escalation,
         csat_score
-    FROM staging.tickets
+    FROM staging.resolved_tickets
     WHERE account_id IS NOT NULL
 ),
 support AS (

@@ -57,7 +57,7 @@ latest_nps AS (
         r.score,
         nps_category(r.score) AS category,
         local_day(r.submitted_at, $timezone) AS submitted_day
-    FROM staging.nps_responses AS r
+    FROM staging.resolved_nps_responses AS r
     LEFT JOIN staging.contacts AS c ON c.contact_id = r.contact_id
     WHERE local_day(r.submitted_at, $timezone) <= $as_of
     QUALIFY row_number() OVER (
@@ -71,7 +71,7 @@ recent_events AS (
         e.contact_id,
         e.event_name,
         local_day(e.occurred_at, $timezone) AS event_day
-    FROM staging.events AS e, rules
+    FROM staging.resolved_events AS e, rules
     WHERE local_day(e.occurred_at, $timezone) > CAST($as_of AS DATE) - 2 * rules.window_days
       AND local_day(e.occurred_at, $timezone) <= $as_of
 ),
@@ -95,7 +95,7 @@ power_users AS (
 ),
 escalations AS (
     SELECT account_id, count(*) AS open_escalations
-    FROM staging.tickets
+    FROM staging.resolved_tickets
     WHERE status IN ('new', 'open', 'pending') AND priority IN ('high', 'urgent')
       AND local_day(created_at, $timezone) <= $as_of
     GROUP BY account_id

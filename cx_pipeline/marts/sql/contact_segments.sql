@@ -22,7 +22,7 @@ usage AS (
         count(DISTINCT local_day(occurred_at, $timezone)) AS active_days,
         count(DISTINCT event_name) AS features_used,
         max(local_day(occurred_at, $timezone)) AS last_active_on
-    FROM staging.events
+    FROM staging.resolved_events
     WHERE local_day(occurred_at, $timezone) > CAST($as_of AS DATE) - usage_window_days()
       AND local_day(occurred_at, $timezone) <= $as_of
       AND contact_id IS NOT NULL
@@ -34,7 +34,7 @@ latest_nps AS (
         score,
         nps_category(score) AS category,
         local_day(submitted_at, $timezone) AS submitted_on
-    FROM staging.nps_responses
+    FROM staging.resolved_nps_responses
     WHERE local_day(submitted_at, $timezone) <= $as_of AND contact_id IS NOT NULL
     QUALIFY row_number() OVER (
         PARTITION BY contact_id ORDER BY submitted_at DESC, response_id DESC

@@ -19,7 +19,7 @@ detractors AS (
         r.touchpoint,
         r.score,
         r.comment
-    FROM staging.nps_responses AS r
+    FROM staging.resolved_nps_responses AS r
     LEFT JOIN staging.contacts AS c ON c.contact_id = r.contact_id, rules
     WHERE nps_category(r.score) = 'detractor'
       AND local_day(r.submitted_at, $timezone) <= $as_of
@@ -27,7 +27,7 @@ detractors AS (
 ),
 open_tickets AS (
     SELECT account_id, count(*) AS open_tickets
-    FROM staging.tickets
+    FROM staging.resolved_tickets
     WHERE status IN ('new', 'open', 'pending')
       AND local_day(created_at, $timezone) <= $as_of
     GROUP BY account_id

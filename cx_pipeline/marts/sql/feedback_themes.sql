@@ -36,7 +36,7 @@ WITH answers AS (
         comment,
         submitted_at,
         local_day(submitted_at, $timezone) AS answered_on
-    FROM staging.nps_responses
+    FROM staging.resolved_nps_responses
     WHERE local_day(submitted_at, $timezone) <= $as_of
 ),
 last_answer_of_day AS (
@@ -67,7 +67,7 @@ tickets_and_interviews AS (
         t.contact_id,
         local_day(t.created_at, $timezone) AS said_on,
         concat_ws(chr(10), nullif(trim(t.subject), ''), nullif(trim(t.description), '')) AS text
-    FROM staging.tickets AS t
+    FROM staging.resolved_tickets AS t
     LEFT JOIN staging.contacts AS c ON c.contact_id = t.contact_id
     WHERE local_day(t.created_at, $timezone) <= $as_of
     UNION ALL
@@ -82,7 +82,7 @@ tickets_and_interviews AS (
             nullif(trim(i.notes), ''),
             'Tags: ' || nullif(replace(trim(i.tags), ';', '; '), '')
         ) AS text
-    FROM staging.interviews AS i
+    FROM staging.resolved_interviews AS i
     LEFT JOIN staging.contacts AS c ON c.contact_id = i.contact_id
     WHERE local_day(i.interviewed_at, $timezone) <= $as_of
 ),

@@ -21,7 +21,7 @@ WITH RECURSIVE steps AS (
 ),
 step_events AS (
     SELECT e.event_id, e.contact_id, e.account_id, e.event_name, e.occurred_at
-    FROM staging.events AS e
+    FROM staging.resolved_events AS e
     WHERE e.contact_id IS NOT NULL
       AND e.event_name IN (SELECT step FROM steps)
       AND local_day(e.occurred_at, $timezone) <= $as_of

@@ -26,7 +26,7 @@ answers AS (
         local_month(r.submitted_at, $timezone) AS month,
         r.touchpoint,
         r.score
-    FROM staging.nps_responses AS r
+    FROM staging.resolved_nps_responses AS r
     LEFT JOIN staging.contacts AS c ON c.contact_id = r.contact_id
     WHERE local_day(r.submitted_at, $timezone) <= $as_of
 ),

@@ -28,7 +28,7 @@ WITH responses AS (
             PARTITION BY coalesce(r.account_id, c.account_id), r.contact_id
             ORDER BY r.submitted_at DESC, r.response_id DESC
         ) = 1 AS is_latest_of_respondent
-    FROM staging.nps_responses AS r
+    FROM staging.resolved_nps_responses AS r
     LEFT JOIN staging.contacts AS c ON c.contact_id = r.contact_id
     LEFT JOIN marts.contact_segments AS cs ON cs.contact_id = r.contact_id
     WHERE local_day(r.submitted_at, $timezone) <= $as_of

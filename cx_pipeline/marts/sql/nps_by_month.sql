@@ -9,7 +9,7 @@ WITH responses AS (
     SELECT
         local_month(submitted_at, $timezone) AS month,
         nps_category(score) AS category
-    FROM staging.nps_responses
+    FROM staging.resolved_nps_responses
     WHERE local_day(submitted_at, $timezone) <= $as_of
 ),
 months AS (

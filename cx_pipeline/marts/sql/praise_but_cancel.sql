@@ -46,7 +46,7 @@ last_answer_before_loss AS (
         r.score AS last_nps_score,
         nps_category(r.score) AS last_nps_category,
         local_day(r.submitted_at, $timezone) AS last_nps_on
-    FROM staging.nps_responses AS r
+    FROM staging.resolved_nps_responses AS r
     LEFT JOIN staging.contacts AS c ON c.contact_id = r.contact_id
     JOIN last_subscription AS x ON x.account_id = coalesce(r.account_id, c.account_id)
     WHERE r.submitted_at < x.lost_at

@@ -1,0 +1,143 @@
+"""Identity resolution: one contact behind the ids, e-mails and devices of every source.
+
+`staging.identity_map` (rules in sql/identity_map.sql) links each identifier to a CRM contact and
+account. The `staging.resolved_<entity>` views put those links on the rows: the same columns as
+the staging table, with `contact_id` and `account_id` resolved, the delivered `source_contact_id`
+kept, and the rule and status of each row's link. The marts read the views, so a ticket that
+only knows its requester's e-mail still counts for that contact's segments, and a row nobody can
+be linked to still counts where no person is needed (company NPS).
+"""
+
+from importlib import resources as package_files
+
+import dagster as dg
+
+from cx_pipeline import catalog
+from cx_pipeline.contract import entity as contract_entity
+from cx_pipeline.contract_sql import quote
+from cx_pipeline.resources import CxSettings, Warehouse
+from cx_pipeline.sql import execute, scalar
+
+# Entity -> (column, identifier type) of its second person identifier besides contact_id.
+SECOND_IDENTIFIER: dict[str, tuple[str, str] | None] = {
+    "tickets": ("requester_email", "email"),
+    "events": ("anonymous_id", "anonymous_id"),
+    "nps_responses": ("respondent_email", "email"),
+    "interviews": None,
+}
+RESOLVED_ENTITIES = tuple(SECOND_IDENTIFIER)
+RESOLVED_COLUMNS = (
+    ("source_contact_id", "VARCHAR", "The contact id as delivered (may be empty or unknown)."),
+    (
+        "identity_rule",
+        "VARCHAR",
+        "What linked the row: contact_id, email or anonymous_id (a contact); account_id or "
+        "account_domain (the account only); null when unlinked.",
+    ),
+    ("identity_status", "VARCHAR", "linked, account_only, ambiguous or unlinked."),
+)
+MAP_COLUMNS = (
+    ("source", "VARCHAR", "Source system: support, analytics or surveys."),
+    ("entity", "VARCHAR", "Extract entity the identifier appears in."),
+    ("identifier_type", "VARCHAR", "contact_id, email or anonymous_id."),
+    ("source_value", "VARCHAR", "The identifier spelled as delivered."),
+    ("identifier", "VARCHAR", "The identifier as compared (e-mails normalised)."),
+    ("contact_id", "VARCHAR", "The CRM contact it resolves to; null unless linked."),
+    ("account_id", "VARCHAR", "The CRM account it resolves to (via the contact or the domain)."),
+    ("rule", "VARCHAR", "contact_id, email, anonymous_id or account_domain; null otherwise."),
+    ("status", "VARCHAR", "linked, account_only, ambiguous or unlinked."),
+    ("rows", "BIGINT", "Rows of the entity carrying this identifier."),
+)
+MAP_SQL = package_files.files("cx_pipeline.staging").joinpath("sql/identity_map.sql").read_text()
+
+
+def resolved_view(entity: str) -> str:
+    """The staging.resolved_<entity> view: the rows with their links (joins on the delivered
+    spelling, so the view needs no macros and BI tools can read it)."""
+    by_id = (
+        f"LEFT JOIN staging.identity_map AS by_id ON by_id.entity = '{entity}' "
+        "AND by_id.identifier_type = 'contact_id' AND by_id.source_value = t.contact_id"
+    )
+    second = SECOND_IDENTIFIER[entity]
+    if second:
+        column, kind = second
+        other = (
+            f"LEFT JOIN staging.identity_map AS other ON other.entity = '{entity}' "
+            f"AND other.identifier_type = '{kind}' AND other.source_value = t.{quote(column)}"
+        )
+    else:  # no second identifier: an empty stand-in keeps one shape for every view
+        other = (
+            "LEFT JOIN (SELECT NULL::VARCHAR AS contact_id, NULL::VARCHAR AS account_id, "
+            "NULL::VARCHAR AS rule, NULL::VARCHAR AS status) AS other ON FALSE"
+        )
+    contact = "coalesce(by_id.contact_id, other.contact_id)"
+    if "account_id" in contract_entity(entity).column_names:
+        own_account = "t.account_id"
+        columns = f"t.* REPLACE ({contact} AS contact_id, {{account}} AS account_id)"
+    else:  # interviews name the contact only: the account comes from the link
+        own_account = "NULL"
+        columns = f"t.* REPLACE ({contact} AS contact_id), {{account}} AS account_id"
+    account = f"coalesce({own_account}, by_id.account_id, other.account_id)"
+    columns = columns.format(account=account)
+    return f"""
+CREATE OR REPLACE VIEW staging.resolved_{entity} AS
+SELECT
+    {columns},
+    t.contact_id AS source_contact_id,
+    CASE
+        WHEN by_id.status = 'linked' THEN 'contact_id'
+        WHEN other.status = 'linked' THEN other.rule
+        WHEN {own_account} IS NOT NULL THEN 'account_id'
+        WHEN other.status = 'account_only' THEN 'account_domain'
+    END AS identity_rule,
+    CASE
+        WHEN {contact} IS NOT NULL THEN 'linked'
+        WHEN 'ambiguous' IN (by_id.status, other.status) THEN 'ambiguous'
+        WHEN {account} IS NOT NULL THEN 'account_only'
+        ELSE 'unlinked'
+    END AS identity_status
+FROM staging.{entity} AS t
+{by_id}
+{other}
+"""
+
+
+@dg.asset(
+    key=catalog.key("staging", "identity_map"),
+    deps=[
+        catalog.key("staging", name) for name in ("accounts", "contacts", *SECOND_IDENTIFIER.keys())
+    ],
+    group_name="staging",
+    kinds={"duckdb"},
+    owners=catalog.OWNERS,
+    pool=catalog.WAREHOUSE_POOL,
+    description=(
+        "Every person identifier of the support, analytics and survey extracts (contact ids, "
+        "e-mails as spelled, device ids) linked to one CRM contact and account by deterministic "
+        "rules, with the rule that made each link; and the staging.resolved_<entity> views the "
+        "marts read. Rules in staging/sql/identity_map.sql; match rates in "
+        "marts.identity_match_rates."
+    ),
+    metadata=catalog.table_metadata("staging", "identity_map", list(MAP_COLUMNS)),
+)
+def identity_map(warehouse: Warehouse, cx_settings: CxSettings) -> dg.MaterializeResult:
+    with warehouse.get_connection() as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            execute(con, MAP_SQL, plus_addressing=cx_settings.identity_plus_addressing)
+            for entity in SECOND_IDENTIFIER:
+                con.execute(resolved_view(entity))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        rows = scalar(con, "SELECT count(*) FROM staging.identity_map")
+        by_status = con.execute(
+            "SELECT status, count(*) FROM staging.identity_map GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            **{f"identifiers_{status}": n for status, n in by_status},
+        }
+    )
