@@ -120,8 +120,9 @@ def record_json(entity: Entity) -> str:
     return f"to_json(struct_pack({fields}))"
 
 
-def staging_select(entity: Entity) -> str:
-    """Typed, quarantine-free, one row per key: the latest delivery, then the last row, wins."""
+def staging_select(entity: Entity, raw_rows: str = "TRUE") -> str:
+    """Typed, quarantine-free, one row per key: the latest delivery, then the last row, wins.
+    `raw_rows` narrows the raw rows considered (incremental staging: the changed keys)."""
     columns = ",\n    ".join(f"{typed(c)} AS {quote(c.name)}" for c in entity.columns)
     return f"""
 SELECT
@@ -130,7 +131,7 @@ SELECT
     _source_file,
     _row_number
 FROM raw.{entity.name} AS r
-WHERE NOT EXISTS (
+WHERE ({raw_rows}) AND NOT EXISTS (
     SELECT 1 FROM quarantine.{entity.name} AS q
     WHERE q._source_file = r._source_file AND q._row_number = r._row_number
 )

@@ -16,6 +16,7 @@ import duckdb
 
 from cx_pipeline.contract import ENTITIES
 from cx_pipeline.sql import execute, scalar
+from cx_pipeline.staging.incremental import note_raw_rewrite
 
 
 def cutoff(today: dt.date, retention_days: int) -> dt.date | None:
@@ -45,6 +46,7 @@ def purge_rows(con: duckdb.DuckDBPyConnection, keep_from: dt.date) -> dict[str, 
                     con, f"SELECT count(*) FROM {table} WHERE {where}", keep_from=keep_from
                 )
                 execute(con, f"DELETE FROM {table} WHERE {where}", keep_from=keep_from)
+        note_raw_rewrite(con, f"retention purge of deliveries before {keep_from}")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

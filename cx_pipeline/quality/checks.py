@@ -357,9 +357,15 @@ def _delivery_volume(con: duckdb.DuckDBPyConnection, entity: Entity) -> dg.Asset
 
 
 def staging_check_results(
-    con: duckdb.DuckDBPyConnection, entity: Entity, table: str, cx_settings: CxSettings
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    table: str,
+    cx_settings: CxSettings,
+    rows_after: int | None = None,
 ) -> list[dg.AssetCheckResult]:
-    """Checks of a staging candidate `table` (schema.name), before it replaces staging."""
+    """Checks of a staging candidate `table` (schema.name), before it replaces staging. For an
+    incremental build the candidate holds the changed keys only, and `rows_after` is what the
+    table will hold once they are merged in."""
     outcome = validate_query(
         con,
         staging_suite(entity),
@@ -375,7 +381,7 @@ def staging_check_results(
             metadata=suite_metadata(outcome, HARD),
         ),
         _unique_key(con, entity, table),
-        _not_empty(con, entity, table),
+        _not_empty(con, entity, table, rows_after),
         _result(
             "timestamps_not_in_future",
             not outcome.failures(SOFT),
@@ -430,8 +436,10 @@ def _unique_key(con: duckdb.DuckDBPyConnection, entity: Entity, table: str) -> d
     )
 
 
-def _not_empty(con: duckdb.DuckDBPyConnection, entity: Entity, table: str) -> dg.AssetCheckResult:
-    rows = scalar(con, f"SELECT count(*) FROM {table}")
+def _not_empty(
+    con: duckdb.DuckDBPyConnection, entity: Entity, table: str, rows_after: int | None
+) -> dg.AssetCheckResult:
+    rows = scalar(con, f"SELECT count(*) FROM {table}") if rows_after is None else rows_after
     return _result(
         "not_empty",
         rows > 0 or entity.optional,

@@ -1,0 +1,191 @@
+"""Incremental staging for event entities: only the keys of the delivery days that changed.
+
+Tickets, events and answers arrive by delivery day, and a load replaces exactly one day, so a
+new delivery changes only the keys it carries, plus the keys the same day held before when a day
+is delivered again. Staging remembers, per entity and day, the load it was built from
+(audit.staging_inputs); a run re-derives the keys of the days whose latest load differs and
+replaces them in one transaction. Whatever rewrites raw in place (an erasure, a retention purge)
+or a change of the staging query itself forces a full rebuild, as does a missing staging table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+import duckdb
+
+from cx_pipeline.contract import Entity
+from cx_pipeline.contract_sql import cleaned, quote, staging_select
+from cx_pipeline.privacy.erasure import ERASURES_DDL
+from cx_pipeline.sql import execute, scalar
+
+STATE_DDL = (
+    """
+    CREATE TABLE IF NOT EXISTS audit.staging_inputs (
+        entity VARCHAR, day DATE, load_id VARCHAR
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS audit.staging_builds (
+        entity VARCHAR, built_at TIMESTAMPTZ, mode VARCHAR, reason VARCHAR,
+        fingerprint VARCHAR, rewrites_seen BIGINT, changed_days DATE[], keys_replaced BIGINT
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS audit.raw_rewrites (
+        rewritten_at TIMESTAMPTZ, reason VARCHAR
+    )
+    """,
+    ERASURES_DDL,
+)
+AFFECTED_KEYS = "temp._affected_keys"  # connection-local: never left in the warehouse
+
+
+@dataclass(frozen=True)
+class Plan:
+    full: bool
+    reason: str
+    changed_days: tuple[dt.date, ...] = ()
+
+
+def note_raw_rewrite(con: duckdb.DuckDBPyConnection, reason: str) -> None:
+    """Record that raw rows were changed in place, so staging rebuilds in full next time."""
+    for ddl in STATE_DDL:
+        con.execute(ddl)
+    execute(con, "INSERT INTO audit.raw_rewrites VALUES (now(), $reason)", reason=reason)
+
+
+def fingerprint(entity: Entity) -> str:
+    return hashlib.sha256(staging_select(entity).encode()).hexdigest()
+
+
+def _rewrites(con: duckdb.DuckDBPyConnection) -> int:
+    return scalar(
+        con,
+        "SELECT (SELECT count(*) FROM audit.erasures) + (SELECT count(*) FROM audit.raw_rewrites)",
+    )
+
+
+def _live_exists(con: duckdb.DuckDBPyConnection, entity: Entity) -> bool:
+    return bool(
+        scalar(
+            con,
+            "SELECT count(*) FROM duckdb_tables() "
+            "WHERE schema_name = 'staging' AND table_name = $name",
+            name=entity.name,
+        )
+    )
+
+
+def plan(con: duckdb.DuckDBPyConnection, entity: Entity) -> Plan:
+    """Full or incremental, and which delivery days changed since the last build."""
+    for ddl in STATE_DDL:
+        con.execute(ddl)
+    if entity.delivery != "events":
+        return Plan(True, "snapshot entity: each delivery is the whole table")
+    last = con.execute(
+        "SELECT fingerprint, rewrites_seen FROM audit.staging_builds WHERE entity = $e "
+        "ORDER BY built_at DESC LIMIT 1",
+        {"e": entity.qualified_name},
+    ).fetchone()
+    if last is None or not _live_exists(con, entity):
+        return Plan(True, "first build")
+    if last[0] != fingerprint(entity):
+        return Plan(True, "the staging query changed")
+    if last[1] != _rewrites(con):
+        return Plan(True, "raw was rewritten in place (erasure or retention purge)")
+    changed = execute(
+        con,
+        """
+        WITH latest AS (
+            SELECT delivery_date AS day, arg_max(load_id, finished_at) AS load_id
+            FROM audit.loads WHERE entity = $e GROUP BY delivery_date
+        )
+        SELECT l.day FROM latest AS l
+        LEFT JOIN audit.staging_inputs AS s ON s.entity = $e AND s.day = l.day
+        WHERE s.load_id IS DISTINCT FROM l.load_id
+        ORDER BY l.day
+        """,
+        e=entity.qualified_name,
+    ).fetchall()
+    return Plan(False, "new or redelivered days only", tuple(day for (day,) in changed))
+
+
+def build_delta(con: duckdb.DuckDBPyConnection, entity: Entity, plan: Plan, table: str) -> int:
+    """Write the new staging rows of the changed days' keys to `table`; returns the number of
+    keys they replace (the keys in the changed days, then and now)."""
+    key = quote(entity.key)
+    raw_key = cleaned(entity.column(entity.key))
+    execute(
+        con,
+        f"""
+        CREATE OR REPLACE TEMP TABLE _affected_keys AS
+        SELECT DISTINCT {raw_key} AS key FROM raw.{entity.name}
+        WHERE list_contains($days, _delivery_date) AND {raw_key} IS NOT NULL
+        UNION
+        SELECT {key} FROM staging.{entity.name} WHERE list_contains($days, _delivery_date)
+        """,
+        days=list(plan.changed_days),
+    )
+    where = f"{raw_key} IN (SELECT key FROM {AFFECTED_KEYS})"
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS {staging_select(entity, where)}")
+    return scalar(con, f"SELECT count(*) FROM {AFFECTED_KEYS}")
+
+
+def rows_after_merge(con: duckdb.DuckDBPyConnection, entity: Entity, table: str) -> int:
+    key = quote(entity.key)
+    return scalar(
+        con,
+        f"SELECT (SELECT count(*) FROM staging.{entity.name} "
+        f"WHERE {key} NOT IN (SELECT key FROM {AFFECTED_KEYS})) "
+        f"+ (SELECT count(*) FROM {table})",
+    )
+
+
+def merge_delta(con: duckdb.DuckDBPyConnection, entity: Entity, table: str) -> None:
+    """Replace the affected keys by the delta (call inside the transaction that records it)."""
+    key = quote(entity.key)
+    con.execute(
+        f"DELETE FROM staging.{entity.name} WHERE {key} IN (SELECT key FROM {AFFECTED_KEYS})"
+    )
+    con.execute(f"INSERT INTO staging.{entity.name} SELECT * FROM {table}")
+
+
+def record(con: duckdb.DuckDBPyConnection, entity: Entity, plan: Plan, keys: int) -> None:
+    """Remember what staging is now built from (call inside the swap or merge transaction)."""
+    name = entity.qualified_name
+    days = None if plan.full else list(plan.changed_days)
+    execute(
+        con,
+        """
+        DELETE FROM audit.staging_inputs
+        WHERE entity = $e AND ($days IS NULL OR list_contains($days, day))
+        """,
+        e=name,
+        days=days,
+    )
+    execute(
+        con,
+        """
+        INSERT INTO audit.staging_inputs
+        SELECT $e, delivery_date, arg_max(load_id, finished_at) FROM audit.loads
+        WHERE entity = $e AND ($days IS NULL OR list_contains($days, delivery_date))
+        GROUP BY delivery_date
+        """,
+        e=name,
+        days=days,
+    )
+    execute(
+        con,
+        "INSERT INTO audit.staging_builds VALUES "
+        "($e, now(), $mode, $reason, $fingerprint, $rewrites, $days, $keys)",
+        e=name,
+        mode="full" if plan.full else "incremental",
+        reason=plan.reason,
+        fingerprint=fingerprint(entity),
+        rewrites=_rewrites(con),
+        days=list(plan.changed_days),
+        keys=keys,
+    )

@@ -1,0 +1,107 @@
+"""Incremental staging: a day delivered, delivered again with changes, or erased, leaves staging
+exactly as a build from scratch would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from cx_pipeline.contract import ENTITIES
+from cx_pipeline.staging.incremental import note_raw_rewrite
+from cx_pipeline_tests.conftest import materialize_all
+from cx_pipeline_tests.tiny_extracts import AS_OF, DELIVERY, write_tiny_extracts
+
+EVENT_ENTITIES = [e for e in ENTITIES if e.delivery == "events"]
+UP_TO_STAGING = dg.AssetSelection.groups("raw", "staging")
+NEXT_DAY = "2026-04-01"
+HEADER = "response_id,contact_id,account_id,survey_id,touchpoint,submitted_at,score,comment\n"
+
+
+def staging_tables(database: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return {
+            e.name: con.execute(f"SELECT * FROM staging.{e.name} ORDER BY ALL").fetchall()
+            for e in ENTITIES
+        }
+
+
+def builds(database: Path) -> list[tuple]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(
+            "SELECT entity, mode, reason, changed_days FROM audit.staging_builds "
+            "WHERE entity = 'surveys.nps_responses' ORDER BY built_at"
+        ).fetchall()
+
+
+def deliver_next_day(root: Path, rows: str) -> None:
+    """Every source delivers the next day: the same files, but these survey answers."""
+    for source in sorted({e.source for e in ENTITIES}):
+        folder = root / source / NEXT_DAY
+        folder.mkdir(parents=True, exist_ok=True)
+        for path in (root / source / DELIVERY).iterdir():
+            shutil.copy(path, folder / path.name)
+    (root / "surveys" / NEXT_DAY / "nps_responses.csv").write_text(HEADER + rows)
+
+
+def run(root: Path, database: Path, day: str) -> None:
+    d = dt.date.fromisoformat(day)
+    materialize_all(root, database, days=(d, d), selection=UP_TO_STAGING, as_of=AS_OF.isoformat())
+
+
+def test_a_redelivered_day_replaces_exactly_its_keys(tmp_path: Path) -> None:
+    root = write_tiny_extracts(tmp_path / "extracts")
+    database = tmp_path / "cx.duckdb"
+    run(root, database, DELIVERY)
+    # Next day: R05 changes its score, R20 is new.
+    deliver_next_day(
+        root,
+        "R05,C1,A1,rel-q1,relationship,2026-01-01T00:00:00Z,3,Changed my mind\n"
+        "R20,C2,A1,rel-q1,in_app,2026-03-31T10:00:00Z,10,\n",
+    )
+    run(root, database, NEXT_DAY)
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert con.execute(
+            "SELECT response_id, score FROM staging.nps_responses "
+            "WHERE response_id IN ('R05', 'R20') ORDER BY 1"
+        ).fetchall() == [("R05", 3), ("R20", 10)]
+    # The day again, corrected: R20 was a test answer, R05 unchanged after all.
+    deliver_next_day(root, "")
+    run(root, database, NEXT_DAY)
+
+    fresh = tmp_path / "fresh.duckdb"
+    materialize_all(root, fresh, selection=UP_TO_STAGING, as_of=AS_OF.isoformat())
+    assert staging_tables(database) == staging_tables(fresh)
+    assert builds(database) == [
+        ("surveys.nps_responses", "full", "first build", []),
+        (
+            "surveys.nps_responses",
+            "incremental",
+            "new or redelivered days only",
+            [dt.date(2026, 4, 1)],
+        ),
+        (
+            "surveys.nps_responses",
+            "incremental",
+            "new or redelivered days only",
+            [dt.date(2026, 4, 1)],
+        ),
+    ]
+
+
+def test_raw_rewritten_in_place_forces_a_full_build(tmp_path: Path) -> None:
+    root = write_tiny_extracts(tmp_path / "extracts")
+    database = tmp_path / "cx.duckdb"
+    run(root, database, DELIVERY)
+    run(root, database, DELIVERY)  # the day loaded again: an increment of that day
+    with duckdb.connect(str(database)) as con:
+        note_raw_rewrite(con, "test")
+    run(root, database, DELIVERY)
+    assert [(mode, reason, days) for _, mode, reason, days in builds(database)] == [
+        ("full", "first build", []),
+        ("incremental", "new or redelivered days only", [dt.date(2026, 3, 31)]),
+        ("full", "raw was rewritten in place (erasure or retention purge)", []),
+    ]
