@@ -304,7 +304,11 @@ def _driver_columns(
             "'not significant' otherwise ('respondent trait' when it has no performance). Axes: "
             "means over the significant terms.",
         ),
-        ("observations", "BIGINT", "Rows the model was fitted on."),
+        (
+            "observations",
+            "BIGINT",
+            "Rows the model was fitted on: all, or beyond 400,000 a fixed sample of accounts.",
+        ),
         ("accounts", "BIGINT", "Distinct accounts among them (the clusters)."),
     )
 
@@ -346,6 +350,9 @@ CHURN_DRIVERS_SPEC = MartSpec(
 # empty rather than printing noise (the tiny hand-computed fixtures land here).
 MIN_ROWS = 50
 MIN_EVENTS = 10
+# Above this many rows a fit reads a fixed sample of whole accounts (by a hash of the id), so
+# memory stays bounded on large warehouses; estimates are then from that sample.
+MAX_FIT_ROWS = 400_000
 
 QUADRANTS = {
     (True, True): "priority",
@@ -440,15 +447,28 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
     return con.execute(sql).pl()
 
 
+def fit_sample(con: duckdb.DuckDBPyConnection, table: str, where: str = "true") -> pl.DataFrame:
+    """Rows of marts.<table> to fit on: all of them, or whole accounts picked by a hash of their
+    id when there are more than MAX_FIT_ROWS (the same accounts on every run)."""
+    rows = con.execute(f"SELECT count(*) FROM marts.{table} WHERE {where}").fetchone()[0]
+    if rows <= MAX_FIT_ROWS:
+        return _frame(con, f"SELECT * FROM marts.{table} WHERE {where}")
+    per_mille = max(1, MAX_FIT_ROWS * 1000 // rows)
+    return con.execute(
+        f"SELECT * FROM marts.{table} WHERE {where} AND hash(account_id) % 1000 < $keep",
+        {"keep": per_mille},
+    ).pl()
+
+
 def nps_drivers(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> pl.DataFrame:
-    sample = _frame(con, "SELECT * FROM marts.nps_driver_answers")
+    sample = fit_sample(con, "nps_driver_answers")
     current = _frame(con, "SELECT * FROM marts.churn_examples WHERE outcome_month IS NULL")
     current = current.with_columns(influence_level=pl.lit(None, dtype=pl.String))
     return driver_table(sample, current, NPS_DRIVERS, "nps_points", logistic=False)
 
 
 def churn_drivers(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> pl.DataFrame:
-    sample = _frame(con, "SELECT * FROM marts.churn_examples WHERE lost IS NOT NULL")
+    sample = fit_sample(con, "churn_examples", "lost IS NOT NULL")
     current = _frame(con, "SELECT * FROM marts.churn_examples WHERE outcome_month IS NULL")
     return driver_table(sample, current, CHURN_DRIVERS, "lost", logistic=True)
 

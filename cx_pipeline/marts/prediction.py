@@ -24,8 +24,8 @@ from scipy.stats import rankdata
 
 from cx_pipeline import catalog
 from cx_pipeline.marts.builder import MartSpec
-from cx_pipeline.marts.drivers import CHURN_DRIVERS, MIN_EVENTS, MIN_ROWS
-from cx_pipeline.marts.regression import Design, design
+from cx_pipeline.marts.drivers import CHURN_DRIVERS, MIN_EVENTS, MIN_ROWS, fit_sample
+from cx_pipeline.marts.regression import Design, design, estimable
 
 MIN_TRAINING_MONTHS = 6  # months of outcomes the model needs before it is judged
 MODEL, HEALTH, NAIVE = "churn_model", "health_score", "naive_tenure_rate"
@@ -49,7 +49,7 @@ class ChurnModel:
 def fit_model(train: pl.DataFrame) -> ChurnModel:
     """Maximum likelihood logit of `lost` on the churn drivers (terms that vary only)."""
     encoding = design(train, CHURN_DRIVERS)
-    columns = ["const"] + [t for t, _, _ in encoding.terms if encoding.matrix[t].std() > 0]
+    columns = estimable(encoding.matrix)
     y = train["lost"].cast(pl.Float64).to_numpy()
     result = sm.GLM(y, encoding.matrix[columns], family=sm.families.Binomial()).fit()
     return ChurnModel(
@@ -183,7 +183,7 @@ def track_record(scores: pl.DataFrame) -> pl.DataFrame:
 
 
 def _scores_for(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
-    examples = con.execute("SELECT * FROM marts.churn_examples").pl()
+    examples = fit_sample(con, "churn_examples", "lost IS NOT NULL")
     health = con.execute(
         "SELECT evaluated_on AS prediction_date, account_id, health_score "
         "FROM marts.account_health_history"
@@ -202,15 +202,14 @@ def churn_model_track_record(
 
 
 def churn_predictions(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> pl.DataFrame:
-    examples = con.execute("SELECT * FROM marts.churn_examples").pl()
+    labelled = fit_sample(con, "churn_examples", "lost IS NOT NULL")
+    current = con.execute("SELECT * FROM marts.churn_examples WHERE outcome_month IS NULL").pl()
     record = con.execute(
         "SELECT scorer, auc, is_default FROM marts.churn_model_track_record "
         "WHERE outcome_month IS NULL"
     ).fetchall()
     pooled = {scorer: (value, is_default) for scorer, value, is_default in record}
     default = next((s for s, (_, d) in pooled.items() if d), HEALTH)
-    labelled = examples.filter(pl.col("lost").is_not_null())
-    current = examples.filter(pl.col("outcome_month").is_null())
     if not enough(labelled):
         return pl.DataFrame(schema={c: pl.Null for c, _, _ in PREDICTIONS.columns})
     model = fit_model(labelled)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import statsmodels.api as sm
+from scipy.linalg import qr
 
 SIGNIFICANCE_LEVEL = 0.05  # significance_level() in rules.sql
 MIN_LEVEL_ROWS = 10  # rarer category levels join the reference level (too few to estimate)
@@ -86,6 +87,18 @@ def design(frame: pl.DataFrame, drivers: Sequence[Driver], fitted: Design | None
     return Design(pd.DataFrame(columns), tuple(terms), means, levels)
 
 
+def estimable(matrix: pd.DataFrame) -> list[str]:
+    """The columns that can be estimated: not constant (but the intercept), and not a linear
+    combination of the columns before them (e.g. a plan 'none' that always means no product):
+    in a QR decomposition such a column's diagonal entry vanishes."""
+    varying = ["const"] + [c for c in matrix.columns if c != "const" and matrix[c].std() > 0]
+    x = matrix[varying].to_numpy()
+    _, r = qr(x, mode="economic")
+    residual = np.abs(np.diag(r))
+    norms = np.linalg.norm(x, axis=0)
+    return [c for c, res, norm in zip(varying, residual, norms, strict=True) if res > 1e-9 * norm]
+
+
 @dataclass(frozen=True)
 class TermEstimate:
     term: str
@@ -110,8 +123,8 @@ def fit_drivers(
     d = design(frame, drivers)
     y = frame[outcome].cast(pl.Float64).to_numpy()
     cluster = frame[groups].cast(pl.Categorical).to_physical().to_numpy()
-    # Terms that do not vary (a level never seen, a flag always off) cannot be estimated.
-    varying = ["const"] + [t for t, _, _ in d.terms if d.matrix[t].std() > 0]
+    # Terms that do not vary or repeat others cannot be estimated: they get no row.
+    varying = estimable(d.matrix)
     x = d.matrix[varying]
     options = {"cov_type": "cluster", "cov_kwds": {"groups": cluster}}
     if logistic:

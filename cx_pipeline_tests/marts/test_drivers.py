@@ -23,9 +23,10 @@ from scipy import optimize, stats
 
 from cx_pipeline import catalog
 from cx_pipeline.generate import TRUTH_FILE, generate
+from cx_pipeline.marts import drivers as drivers_module
 from cx_pipeline.marts.builder import run_mart_sql, sql_parameters
 from cx_pipeline.marts.churn import CUSTOMER_MONTHS, SUBSCRIPTION_DAYS
-from cx_pipeline.marts.drivers import ACCOUNT_FEATURES, Driver
+from cx_pipeline.marts.drivers import ACCOUNT_FEATURES, Driver, fit_sample
 from cx_pipeline.marts.nps import NPS_ANSWERS
 from cx_pipeline.marts.prediction import HEALTH, MODEL, NAIVE, auc
 from cx_pipeline.marts.regression import fit_drivers
@@ -181,6 +182,24 @@ def test_new_marts_are_documented_in_duckdb(sample_query) -> None:
             {"t": mart},
         )[0]
         assert table and undocumented == 0, mart
+
+
+def test_large_fits_read_whole_accounts(sample_warehouse: Path, monkeypatch) -> None:
+    """Past MAX_FIT_ROWS a fit reads a fixed sample of accounts with all their rows."""
+    monkeypatch.setattr(drivers_module, "MAX_FIT_ROWS", 500)
+    with duckdb.connect(str(sample_warehouse), read_only=True) as con:
+        first = fit_sample(con, "churn_examples", "lost IS NOT NULL")
+        again = fit_sample(con, "churn_examples", "lost IS NOT NULL")
+        per_account = dict(
+            con.execute(
+                "SELECT account_id, count(*) FROM marts.churn_examples WHERE lost IS NOT NULL "
+                "GROUP BY 1"
+            ).fetchall()
+        )
+    assert 0 < first.height < sum(per_account.values())
+    assert first.equals(again)
+    counts = first.group_by("account_id").len()
+    assert all(per_account[a] == n for a, n in counts.iter_rows())
 
 
 # ---- leakage ----------------------------------------------------------------------------------
