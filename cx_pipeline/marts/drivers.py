@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import polars as pl
+from statsmodels.stats.multitest import multipletests
 
 from cx_pipeline import catalog
 from cx_pipeline.marts.builder import MartSpec
@@ -278,6 +279,12 @@ def _driver_columns(
             "p-value of the driver: its term's, or the joint Wald test of a category's levels.",
         ),
         (
+            "driver_p_value_holm",
+            "DOUBLE",
+            "driver_p_value adjusted for testing every driver at once (Holm): with some twenty "
+            "drivers about one passes 0.05 by chance; below 0.05 here it is unlikely to be luck.",
+        ),
+        (
             "significant",
             "BOOLEAN",
             "p_value and driver_p_value below significance_level() (0.05, rules.sql).",
@@ -417,6 +424,12 @@ def driver_table(
                 "accounts": sample["account_id"].n_unique(),
             }
         )
+    by_driver = {r["driver"]: r["driver_p_value"] for r in rows}
+    adjusted = dict(
+        zip(by_driver, multipletests(list(by_driver.values()), method="holm")[1], strict=True)
+    )
+    for row in rows:
+        row["driver_p_value_holm"] = float(adjusted[row["driver"]])
     significant = [r for r in rows if r["significant"]]
     ranked = sorted(significant, key=lambda r: -r["importance"])
     placed = [r for r in significant if r["performance_pct"] is not None]

@@ -241,8 +241,9 @@ TRACK_RECORD = MartSpec(
     name="churn_model_track_record",
     description=(
         "The churn model's out-of-time track record beside the health score and a naive "
-        "baseline: for each month it was not trained on (it only saw earlier outcomes), AUC, "
-        "lift of the riskiest 10% and calibration, on the same accounts; pooled row with "
+        "baseline: for each month it was not trained on (it only saw earlier outcomes; at least "
+        "6 months of them) among the months the health score's history covers, AUC, lift of "
+        "the riskiest 10% and calibration, on the same accounts; pooled row with "
         "outcome_month null. The model is the default only when its pooled AUC beats the "
         "health score's (verdict says which)."
     ),

@@ -73,6 +73,7 @@ def test_slow_first_responses_cost_the_planted_nps(recovery) -> None:
     assert row["significant"] and row["effect"] < 0
     assert row["ci_low"] <= planted <= row["ci_high"]
     assert row["importance_rank"] is not None
+    assert row["p_value"] <= row["driver_p_value_holm"] < 0.05  # not luck among many drivers
 
 
 def test_regional_nps_gaps_are_recovered_net_of_the_other_drivers(recovery) -> None:
@@ -92,6 +93,7 @@ def test_falling_usage_and_detractors_raise_churn(recovery) -> None:
     # months, which dilutes the odds ratio, but the direction and significance must show.
     assert truth["drivers"]["churn"]["usage_falling"]["hazard_multiplier"] == 4.0
     assert fell["significant"] and fell["ci_low"] > 1.0
+    assert fell["driver_p_value_holm"] < 0.05
     detractor = term(con, "churn_drivers", "detractor_last_30d")
     planted = truth["churn_hazard"]["detractor_multiplier"]
     assert detractor["significant"]
