@@ -72,6 +72,15 @@ CREATE OR REPLACE TEMP MACRO active_on(start_day, end_day, d) AS
 -- Product usage is measured over the last 30 days up to the as-of date.
 CREATE OR REPLACE TEMP MACRO usage_window_days() AS 30;
 
+-- Usage fell: events in the last usage window below half of those in the window before, judged
+-- only when the window before had at least 10 events (fewer is noise, not a trend).
+CREATE OR REPLACE TEMP MACRO usage_fell(events_last, events_previous) AS
+    coalesce(events_previous >= 10 AND events_last < 0.5 * events_previous, false);
+
+-- Slow first response: the median time to first response of an account's tickets answered in
+-- the 180 days to the day is over this many hours.
+CREATE OR REPLACE TEMP MACRO slow_first_response_hours() AS 24;
+
 -- A power user is active on at least 8 days and uses at least 5 distinct features (event names)
 -- in the usage window.
 CREATE OR REPLACE TEMP MACRO is_power_user(active_days, features) AS

@@ -53,6 +53,13 @@ def test_asset_keys_follow_schema_and_table() -> None:
         "marts/journey_funnel",
         "staging/identity_map",
         "marts/identity_match_rates",
+        "marts/account_features",
+        "marts/nps_driver_answers",
+        "marts/churn_examples",
+        "marts/nps_drivers",
+        "marts/churn_drivers",
+        "marts/churn_model_track_record",
+        "marts/churn_predictions",
     }
     assert keys == expected
 

@@ -14,7 +14,7 @@ import pytest
 
 from cx_pipeline.definitions import defs
 from cx_pipeline.jobs import cx_daily_schedule, new_delivery_sensor
-from cx_pipeline.marts.assets import MART_SPECS
+from cx_pipeline.marts.assets import ALL_MART_SPECS
 from cx_pipeline.resources import ExtractStore
 from cx_pipeline_tests.conftest import SAMPLE_ROOT, all_assets, make_resources, materialize_all
 from cx_pipeline_tests.tiny_extracts import DELIVERY, write_tiny_extracts
@@ -38,7 +38,7 @@ def marts(database: Path) -> dict[str, list[tuple]]:
                 tuple(normalised(v) for v in row)
                 for row in con.execute(f"SELECT * FROM marts.{spec.name} ORDER BY ALL").fetchall()
             ]
-            for spec in MART_SPECS
+            for spec in ALL_MART_SPECS
         }
 
 

@@ -2,7 +2,8 @@
 
 Planted: a share of contacts are power users (about 40 events a month over many days and 6-10
 features) while the others do about 5 events a month with 1-3 features; low-usage accounts do
-30% of that. Each contact's first events are signup, then (for some) onboarding_completed and
+30% of that, and an account's usage drops to a tenth from its planted decline month on
+(drivers.py). Each contact's first events are signup, then (for some) onboarding_completed and
 first_report_created; feature events only come after the last funnel step reached.
 """
 
@@ -15,6 +16,7 @@ import polars as pl
 
 from cx_pipeline.generate.accounts import Accounts, timestamps
 from cx_pipeline.generate.contacts import Contacts
+from cx_pipeline.generate.drivers import Drivers
 from cx_pipeline.generate.ids import hex_tokens, mix64, prefixed
 from cx_pipeline.generate.streams import stream, weighted_choice
 from cx_pipeline.generate.timeline import DAY, MINUTE, NEVER, SECOND, Timeline, floor_seconds
@@ -112,7 +114,13 @@ class EventBatch:
 
 
 def draw_events(
-    timeline: Timeline, month: int, accounts: Accounts, contacts: Contacts, usage: Usage, seed: int
+    timeline: Timeline,
+    month: int,
+    accounts: Accounts,
+    contacts: Contacts,
+    usage: Usage,
+    drivers: Drivers,
+    seed: int,
 ) -> EventBatch:
     rng = stream(seed, "events", month)
     lo_m, hi_m = timeline.month_window(month)
@@ -121,6 +129,7 @@ def draw_events(
     live, lo, hi = timeline.overlaps(month, start, accounts.end[acc])
     power = usage.power[live]
     factor = np.where(accounts.low_usage[acc[live]], LOW_USAGE_EVENT_MULTIPLIER, 1.0)
+    factor = factor * drivers.usage_factor(acc[live], month)
     sessions_rate = np.where(power, SESSIONS_PER_MONTH["power"], SESSIONS_PER_MONTH["normal"])
     n_sessions = rng.poisson(sessions_rate * factor * (hi - lo) / timeline.month_length(month))
     s_contact = np.repeat(live, n_sessions)

@@ -18,6 +18,7 @@ import polars as pl
 
 from cx_pipeline.contract import entity
 from cx_pipeline.contract.entities import REGIONS
+from cx_pipeline.generate import drivers as planted_drivers
 from cx_pipeline.generate import events, identities, support, surveys
 from cx_pipeline.generate.accounts import LOW_USAGE_SHARE, Accounts, build_accounts
 from cx_pipeline.generate.contacts import plan_contacts
@@ -63,6 +64,7 @@ def generate(
 
     accounts = build_accounts(prof, timeline, seed)
     planned = plan_contacts(prof, timeline, accounts, seed)
+    drivers = planted_drivers.plant_drivers(accounts, timeline.n_months, seed)
     say(f"accounts: {accounts.n:,} rows; contacts planned: {planned.n:,}")
 
     nps_entity = entity("nps_responses")
@@ -86,7 +88,7 @@ def generate(
         writer.append(nps_entity, frame)
         np.add.at(bands, (accounts.region[batch.account], batch.band), 1)
 
-    ledger = simulate(prof, timeline, accounts, planned, seed, on_responses, say)
+    ledger = simulate(prof, timeline, accounts, planned, drivers, seed, on_responses, say)
     contacts = planned.keep(planned.created < accounts.end[planned.account])
     subs = build_subscriptions(timeline, accounts, seed)
 
@@ -110,7 +112,7 @@ def generate(
     next_ticket, next_event = 1, 1
     redelivered: list[str] = []
     for m in range(timeline.n_months):
-        tickets = support.draw_tickets(timeline, m, accounts, contacts, rate, seed)
+        tickets = support.draw_tickets(timeline, m, accounts, contacts, drivers, rate, seed)
         frame = support.tickets_frame(tickets, next_ticket, timeline, m, accounts, contacts, seed)
         # A ticket and its solve-day re-delivery come from the same month's batch.
         redelivered += frame.filter(pl.col("ticket_id").is_duplicated())["ticket_id"].to_list()
@@ -120,7 +122,7 @@ def generate(
         identity_truth.append(truth)
         writer.append(tickets_entity, frame)
         next_ticket += tickets.created.size
-        batch = events.draw_events(timeline, m, accounts, contacts, usage, seed)
+        batch = events.draw_events(timeline, m, accounts, contacts, usage, drivers, seed)
         frame = events.events_frame(batch, next_event, timeline, accounts, contacts, seed)
         frame, pairs = identities.anonymise_events(frame, device, before_login, seed)
         device_pairs.append(pairs)
@@ -135,6 +137,7 @@ def generate(
 
     truth = build_truth(scale, seed, timeline, rows, ledger, bands, usage, accounts, subs)
     truth["planted"]["redelivered_tickets"] = sorted(set(redelivered))
+    truth["drivers"] = planted_drivers.truth(drivers)
     (out / TRUTH_FILE).write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     total = sum(sum(v) for v in rows.values())
     seconds = time.perf_counter() - started
@@ -195,6 +198,8 @@ def build_truth(
             "low_usage_multiplier": LOW_USAGE_MULTIPLIER,
             "detractor_window": "any response scored 0-6 in the previous calendar month",
             "realised_by_detractor_flag": ledger.by_flag,
+            "falling_usage_multiplier": planted_drivers.FALLING_USAGE_MULTIPLIER,
+            "realised_by_falling_usage": ledger.by_usage,
         },
         "power_user_share": events.POWER_USER_SHARE,
         "power_user_contacts": int(usage.power.sum()),

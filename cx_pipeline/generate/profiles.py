@@ -33,6 +33,17 @@ PROFILES: dict[str, ScaleProfile] = {
         nps_per_contact_month=0.38,
         events_part_rows=0,
     ),
+    # Five times the sample: enough answers and losses for the driver analyses and the churn
+    # model to recover the planted drivers (drivers.py) in the tests, still built in seconds.
+    "recovery": ScaleProfile(
+        name="recovery",
+        history_months=24,
+        accounts=1_500,
+        contacts_per_account=3.8,
+        tickets=15_000,
+        nps_per_contact_month=0.38,
+        events_part_rows=0,
+    ),
     "medium": ScaleProfile(
         name="medium",
         history_months=36,

@@ -1,8 +1,9 @@
 """The monthly churn simulation, coupled with NPS responses (planted churn truth).
 
 Month by month: accounts at risk (customers on the last day of the previous month) churn with
-hazard base x 3 if they gave a detractor answer in the previous month x 2 if their usage is low;
-then the month's NPS responses are drawn, which set the detractor flags for the next month.
+hazard base x 3 if they gave a detractor answer in the previous month x 2 if their usage is low
+x 4 if their usage dropped in the previous month (drivers.py); then the month's NPS responses
+are drawn, which set the detractor flags for the next month.
 The expected churn (sum of hazards over exposures) is recorded for every complete month.
 """
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from cx_pipeline.generate.accounts import Accounts
 from cx_pipeline.generate.contacts import Contacts
+from cx_pipeline.generate.drivers import FALLING_USAGE_MULTIPLIER, Drivers
 from cx_pipeline.generate.profiles import ScaleProfile
 from cx_pipeline.generate.streams import stream
 from cx_pipeline.generate.surveys import DETRACTOR, ResponseBatch, draw_responses
@@ -37,6 +39,13 @@ class ChurnLedger:
             "no_detractor_previous_month": {"exposures": 0, "lost": 0},
         }
     )
+    # Realised churn split by the falling-usage flag (usage dropped in the previous month).
+    by_usage: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {
+            "usage_fell_previous_month": {"exposures": 0, "lost": 0},
+            "usage_did_not_fall": {"exposures": 0, "lost": 0},
+        }
+    )
 
     @property
     def exposures(self) -> int:
@@ -52,6 +61,7 @@ def simulate(
     timeline: Timeline,
     accounts: Accounts,
     contacts: Contacts,
+    drivers: Drivers,
     seed: int,
     on_responses: Callable[[int, ResponseBatch], None],
     progress: Callable[[str], None],
@@ -70,6 +80,7 @@ def simulate(
                 BASE_HAZARD
                 * np.where(detractor, DETRACTOR_MULTIPLIER, 1.0)
                 * np.where(accounts.low_usage, LOW_USAGE_MULTIPLIER, 1.0)
+                * np.where(drivers.falling_usage(m), FALLING_USAGE_MULTIPLIER, 1.0)
             )
             churn = at_risk & (rng.random(accounts.n) < hazard)
             lost = np.flatnonzero(churn)
@@ -87,7 +98,17 @@ def simulate(
                     cell = ledger.by_flag[name]
                     cell["exposures"] += int((at_risk & (detractor == flag)).sum())
                     cell["lost"] += int((churn & (detractor == flag)).sum())
-        batch = draw_responses(timeline, m, accounts, contacts, profile.nps_per_contact_month, seed)
+                fell = drivers.falling_usage(m)
+                for flag, name in (
+                    (True, "usage_fell_previous_month"),
+                    (False, "usage_did_not_fall"),
+                ):
+                    cell = ledger.by_usage[name]
+                    cell["exposures"] += int((at_risk & (fell == flag)).sum())
+                    cell["lost"] += int((churn & (fell == flag)).sum())
+        batch = draw_responses(
+            timeline, m, accounts, contacts, drivers, profile.nps_per_contact_month, seed
+        )
         detractor = np.zeros(accounts.n, dtype=bool)
         detractor[batch.account[batch.band == DETRACTOR]] = True
         on_responses(m, batch)

@@ -16,6 +16,7 @@ from cx_pipeline.contract.entities import TICKET_CHANNELS, TICKET_PRIORITIES, TI
 from cx_pipeline.generate import text
 from cx_pipeline.generate.accounts import Accounts, timestamps
 from cx_pipeline.generate.contacts import Contacts
+from cx_pipeline.generate.drivers import Drivers
 from cx_pipeline.generate.ids import prefixed
 from cx_pipeline.generate.streams import stream, weighted_choice
 from cx_pipeline.generate.timeline import (
@@ -68,8 +69,15 @@ class TicketBatch:
 
 
 def draw_tickets(
-    timeline: Timeline, month: int, accounts: Accounts, contacts: Contacts, rate: float, seed: int
+    timeline: Timeline,
+    month: int,
+    accounts: Accounts,
+    contacts: Contacts,
+    drivers: Drivers,
+    rate: float,
+    seed: int,
 ) -> TicketBatch:
+    """One month's tickets; slow-support accounts (drivers.py) wait a day or more for a reply."""
     rng = stream(seed, "tickets", month)
     active, lo, hi = timeline.overlaps(month, accounts.start, accounts.end)
     share = (hi - lo) / timeline.month_length(month)
@@ -96,7 +104,8 @@ def draw_tickets(
         * np.array([PRIORITY_SPEED[p] for p in priorities])[priority]
     )
     respond = median * MINUTE * rng.lognormal(0.0, 1.1, k)
-    first_response = floor_seconds(created + 60_000_000 + respond.astype(np.int64))
+    delay = drivers.extra_first_response(account, seed, month)
+    first_response = floor_seconds(created + 60_000_000 + respond.astype(np.int64) + delay)
     solve = SOLVE_MEDIAN_HOURS * 60 * MINUTE * rng.lognormal(0.0, 1.3, k)
     solved = floor_seconds(first_response + solve.astype(np.int64))
     solved[rng.random(k) < NEVER_SOLVED_SHARE] = NEVER

@@ -1,8 +1,9 @@
 """Survey answers: NPS responses with planted regional NPS, and interview notes.
 
-Each response's band is drawn independently with its region's probabilities, so the NPS of a
-region measured from the extract estimates the planted value without bias, whatever else
-(churn, usage) happens to the account.
+Each response's band is drawn independently with its region's probabilities, shifted by the
+planted slow-support driver (drivers.py) in a way that keeps each region's expected NPS, so the
+NPS of a region measured from the extract estimates the planted value, whatever else (churn,
+usage) happens to the account.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from cx_pipeline.contract.entities import REGIONS, TOUCHPOINTS
 from cx_pipeline.generate import text
 from cx_pipeline.generate.accounts import Accounts, timestamps
 from cx_pipeline.generate.contacts import Contacts
+from cx_pipeline.generate.drivers import Drivers
 from cx_pipeline.generate.ids import prefixed
 from cx_pipeline.generate.streams import stream, weighted_choice
 from cx_pipeline.generate.timeline import DAY, Timeline, uniform_between
@@ -68,6 +70,7 @@ def draw_responses(
     month: int,
     accounts: Accounts,
     contacts: Contacts,
+    drivers: Drivers,
     rate_per_contact: float,
     seed: int,
 ) -> ResponseBatch:
@@ -85,6 +88,7 @@ def draw_responses(
     submitted = uniform_between(rng, lo, hi)
 
     probs = np.array([BAND_PROBABILITIES[r] for r in REGIONS])[accounts.region[account]]
+    probs = probs + drivers.band_shift(account)
     u = rng.random(account.size)
     band = (u >= probs[:, 0]).astype(np.int64) + (u >= probs[:, 0] + probs[:, 1])
     score = np.select(

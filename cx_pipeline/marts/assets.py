@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from cx_pipeline.marts import benchmarks, churn, funnel, health, identity, nps, segments, voice
+from cx_pipeline.marts import (
+    benchmarks,
+    churn,
+    drivers,
+    funnel,
+    health,
+    identity,
+    nps,
+    prediction,
+    segments,
+    voice,
+)
 from cx_pipeline.marts.builder import build_mart_asset
 
 MART_SPECS = (
@@ -14,5 +25,12 @@ MART_SPECS = (
     *voice.SPECS,
     *funnel.SPECS,
     *identity.SPECS,
+    *drivers.SQL_SPECS,
 )
-mart_assets = [build_mart_asset(spec) for spec in MART_SPECS]
+# Marts a model computes in Python (regressions, predictions) rather than a SQL file.
+COMPUTED_MARTS = (*drivers.COMPUTED, *prediction.COMPUTED)
+# Every mart, SQL or computed: what serving publishes and the report waits for.
+ALL_MART_SPECS = (*MART_SPECS, *(spec for spec, _ in COMPUTED_MARTS))
+mart_assets = [build_mart_asset(spec) for spec in MART_SPECS] + [
+    build_mart_asset(spec, compute) for spec, compute in COMPUTED_MARTS
+]

@@ -2,7 +2,9 @@
 
 Each mart is one `CREATE OR REPLACE TABLE marts.<name> AS ...` query in `sql/<name>.sql`, with
 its parameters bound (never formatted in), and its description and column docs written both to
-the Dagster UI and to DuckDB comments, so BI tools see them too.
+the Dagster UI and to DuckDB comments, so BI tools see them too. The few marts a model computes
+(regressions, predictions) are a Python function returning a frame instead of a SQL file; they
+are written, typed as documented and commented the same way.
 """
 
 import datetime as dt
@@ -13,6 +15,7 @@ from typing import Any
 
 import dagster as dg
 import duckdb
+import polars as pl
 
 from cx_pipeline import catalog
 from cx_pipeline.contract_sql import quote
@@ -100,12 +103,36 @@ def _upstream(dep: dg.AssetKey) -> dg.AssetKey:
     return catalog.key("staging", "identity_map") if dep in resolved else dep
 
 
-def build_mart_asset(spec: MartSpec) -> dg.AssetsDefinition:
+Compute = Callable[[duckdb.DuckDBPyConnection, dict[str, Any]], pl.DataFrame]
+
+
+def write_frame(con: duckdb.DuckDBPyConnection, spec: MartSpec, frame: pl.DataFrame) -> None:
+    """Replace marts.<name> with `frame`, each column cast to its documented type."""
+    casts = ", ".join(f"CAST({quote(c)} AS {t}) AS {quote(c)}" for c, t, _ in spec.columns)
+    arrow = frame.select([c for c, _, _ in spec.columns]).to_arrow()
+    con.register("computed_mart_frame", arrow)
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TABLE marts.{spec.name} AS SELECT {casts} FROM computed_mart_frame"
+        )
+    finally:
+        con.unregister("computed_mart_frame")
+
+
+def build_mart_asset(spec: MartSpec, compute: Compute | None = None) -> dg.AssetsDefinition:
+    """The mart from its SQL file, or from `compute` when a model computes it."""
+
+    def build(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> None:
+        if compute is None:
+            run_mart_sql(con, spec.sql, parameters)
+        else:
+            write_frame(con, spec, compute(con, parameters))
+
     @dg.asset(
         key=catalog.key("marts", spec.name),
         deps=list(dict.fromkeys(_upstream(dep) for dep in spec.deps)),
         group_name="marts",
-        kinds={"duckdb"},
+        kinds={"duckdb"} if compute is None else {"duckdb", "python"},
         owners=catalog.OWNERS,
         pool=catalog.WAREHOUSE_POOL,
         description=spec.description,
@@ -118,7 +145,7 @@ def build_mart_asset(spec: MartSpec) -> dg.AssetsDefinition:
             parameters = sql_parameters(con, cx_settings)
             con.execute("BEGIN TRANSACTION")
             try:
-                run_mart_sql(con, spec.sql, parameters)
+                build(con, parameters)
                 _check_documented(con, spec)
                 comment_on(con, spec)
                 con.execute("COMMIT")

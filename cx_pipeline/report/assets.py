@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from cx_pipeline import catalog
-from cx_pipeline.marts.assets import MART_SPECS
+from cx_pipeline.marts.assets import ALL_MART_SPECS
 from cx_pipeline.marts.builder import resolve_as_of
 from cx_pipeline.report.page import render
 from cx_pipeline.resources import CxSettings, Serving, Warehouse
@@ -14,7 +14,7 @@ from cx_pipeline.resources import CxSettings, Serving, Warehouse
 
 @dg.asset(
     key=catalog.key("serving", "cx_report"),
-    deps=[catalog.key("marts", spec.name) for spec in MART_SPECS],
+    deps=[catalog.key("marts", spec.name) for spec in ALL_MART_SPECS],
     group_name="serving",
     kinds={"html"},
     owners=catalog.OWNERS,

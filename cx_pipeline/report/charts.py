@@ -160,3 +160,42 @@ def _empty() -> str:
         f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" fill="{MUTED}">'
         "no data yet</text>"
     )
+
+
+def quadrants(
+    points: Sequence[tuple[str, float, float]],
+    title: str,
+    x_label: str,
+    y_label: str,
+) -> str:
+    """Importance (x) against performance (y), crossed at the means: the lower right quadrant
+    (important, performing below average) is where to act first."""
+    if not points:
+        return _frame([_empty()], title)
+    xs, ys = [p[1] for p in points], [p[2] for p in points]
+    x = Scale(0, max(xs) * 1.1 or 1.0, MARGIN["left"], WIDTH - MARGIN["right"] - 120)
+    y = Scale(0, 100, HEIGHT - MARGIN["bottom"], MARGIN["top"])
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    body = _y_axis(y, _ticks(0, 100), "%")
+    body.append(
+        f'<rect x="{x(mean_x):.1f}" y="{y(mean_y):.1f}" width="{x.end - x(mean_x):.1f}" '
+        f'height="{y(0) - y(mean_y):.1f}" fill="{BAD}" fill-opacity="0.08"/>'
+        f'<line x1="{x(mean_x):.1f}" x2="{x(mean_x):.1f}" y1="{y(100):.1f}" y2="{y(0):.1f}" '
+        f'stroke="{MUTED}" stroke-dasharray="4 3"/>'
+        f'<line x1="{x.start:.1f}" x2="{x.end:.1f}" y1="{y(mean_y):.1f}" y2="{y(mean_y):.1f}" '
+        f'stroke="{MUTED}" stroke-dasharray="4 3"/>'
+        f'<text x="{x.end:.1f}" y="{y(0) - 6:.1f}" text-anchor="end" font-size="11" '
+        f'fill="{BAD}">priority</text>'
+        f'<text x="{(x.start + x.end) / 2:.1f}" y="{HEIGHT - 8}" text-anchor="middle" '
+        f'font-size="11" fill="{MUTED}">{escape(x_label)}</text>'
+        f'<text x="{MARGIN["left"] + 4}" y="{MARGIN["top"] + 12}" font-size="11" '
+        f'fill="{MUTED}">{escape(y_label)}</text>'
+    )
+    for label, px, py in points:
+        body.append(
+            f'<circle class="point" cx="{x(px):.1f}" cy="{y(py):.1f}" r="5" fill="{ACCENT}">'
+            f"<title>{escape(label)}: importance {px:.2f}, performance {py:.0f}%</title></circle>"
+            f'<text x="{x(px) + 8:.1f}" y="{y(py) + 4:.1f}" font-size="11" fill="{INK}">'
+            f"{escape(label)}</text>"
+        )
+    return _frame(body, title)

@@ -19,6 +19,9 @@ h1 { font-size: 24px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 32
 .muted { color: #7b8794; font-size: 13px; } .kpis { display: flex; gap: 12px; flex-wrap: wrap; }
 .kpi { border: 1px solid #e4e7eb; border-radius: 8px; padding: 10px 14px; min-width: 150px; }
 .kpi b { display: block; font-size: 22px; }
+table { border-collapse: collapse; font-size: 13px; margin-top: 8px; }
+th, td { border-bottom: 1px solid #e4e7eb; padding: 4px 8px; text-align: right; }
+th:first-child, td:first-child { text-align: left; } .ns { color: #9aa5b1; }
 """
 
 
@@ -133,6 +136,122 @@ def _detractor_themes(con: duckdb.DuckDBPyConnection) -> str:
     )
 
 
+def _table(headers: list[str], rows: list[list[str]], muted: list[bool] | None = None) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    grey = ' class="ns"'
+    body = "".join(
+        f"<tr{grey if muted and muted[i] else ''}>"
+        + "".join(f"<td>{escape(c)}</td>" for c in row)
+        + "</tr>"
+        for i, row in enumerate(rows)
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _number(value: float | None, digits: int = 2) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def _drivers(con: duckdb.DuckDBPyConnection, mart: str, unit: str) -> str:
+    """A driver mart: significant effects as bars, every driver in a table (the not
+    significant greyed and unranked), and the importance-performance grid."""
+    if not _exists(con, mart):
+        return '<p class="muted">No driver analysis yet.</p>'
+    rows = _rows(
+        con,
+        f"SELECT term, effect, ci_low, ci_high, p_value, significant, importance_rank, "
+        f"importance, performance_pct, quadrant, observations FROM marts.{mart} "
+        f"ORDER BY importance_rank NULLS LAST, driver_p_value",
+    )
+    if not rows:
+        return '<p class="muted">Too few answers or losses for a driver analysis yet.</p>'
+    odds = unit == "odds ratio"
+    significant = [r for r in rows if r[5]]
+    bars = charts.hbars(
+        [r[0] for r in significant],
+        [100 * (r[1] - 1) if odds else r[1] for r in significant],
+        f"Significant drivers: {'% change in the odds of churning' if odds else 'NPS points'}, "
+        "net of the others",
+        "%" if odds else "",
+        signed=not odds,
+    )
+    grid = charts.quadrants(
+        [(r[0], r[7], r[8]) for r in significant if r[8] is not None],
+        "Importance against performance",
+        "importance: effect of one standard deviation",
+        "performance: % of accounts on the good side",
+    )
+    table = _table(
+        ["term", unit, "95% CI", "p", "rank", "performance", "quadrant"],
+        [
+            [
+                r[0],
+                _number(r[1]),
+                f"{_number(r[2])} to {_number(r[3])}",
+                f"{r[4]:.3g}",
+                "" if r[6] is None else str(r[6]),
+                "" if r[8] is None else f"{r[8]:.0f}%",
+                r[9],
+            ]
+            for r in rows
+        ],
+        muted=[not r[5] for r in rows],
+    )
+    note = (
+        f'<p class="muted">One regression over {rows[0][10]:,} '
+        f"{'account-months' if odds else 'answers'}; confidence intervals clustered by "
+        "account. Greyed drivers are not significant (p >= 0.05) and are not ranked.</p>"
+    )
+    return bars + grid + table + note
+
+
+def _churn_model(con: duckdb.DuckDBPyConnection) -> str:
+    if not _exists(con, "churn_model_track_record"):
+        return '<p class="muted">No churn model yet.</p>'
+    record = _rows(
+        con,
+        "SELECT scorer, accounts_scored, accounts_lost, auc, riskiest_decile_lift, "
+        "mean_predicted_pct, churn_rate_pct, is_default, verdict "
+        "FROM marts.churn_model_track_record WHERE outcome_month IS NULL ORDER BY scorer",
+    )
+    if not record:
+        return '<p class="muted">Too little history for an out-of-time track record yet.</p>'
+    months = _rows(
+        con,
+        "SELECT count(DISTINCT outcome_month) FROM marts.churn_model_track_record "
+        "WHERE outcome_month IS NOT NULL",
+    )[0][0]
+    verdict = next(r[8] for r in record if r[8])
+    table = _table(
+        ["scorer", "AUC", "riskiest 10% lift", "predicted churn", "observed churn", "default"],
+        [
+            [
+                r[0],
+                _number(r[3], 3),
+                _number(r[4]),
+                "" if r[5] is None else f"{r[5]:.2f}%",
+                f"{r[6]:.2f}%",
+                "yes" if r[7] else "",
+            ]
+            for r in record
+        ],
+    )
+    top = _rows(
+        con,
+        "SELECT risk_rank, account_id, region, revenue_tier, churn_probability_pct, "
+        "health_score FROM marts.churn_predictions ORDER BY risk_rank LIMIT 10",
+    )
+    calls = _table(
+        ["rank", "account", "region", "tier", "model churn probability", "health score"],
+        [[str(r[0]), r[1], r[2] or "", r[3] or "", f"{r[4]:.1f}%", _number(r[5], 1)] for r in top],
+    )
+    return (
+        f"<p>Out of time over {months} months ({record[0][1]:,} account-months, "
+        f"{record[0][2]} losses): {escape(verdict)}.</p>{table}"
+        "<h3>Accounts to call this week</h3>" + calls
+    )
+
+
 def render(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
     sections = [
         ("How we are doing", _kpis(con)),
@@ -141,6 +260,9 @@ def render(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
         ("Segments", _segments(con)),
         ("Benchmarks", _benchmarks(con)),
         ("Top detractor themes", _detractor_themes(con)),
+        ("What drives NPS", _drivers(con, "nps_drivers", "NPS points")),
+        ("What drives churn", _drivers(con, "churn_drivers", "odds ratio")),
+        ("Who will churn: the model and its track record", _churn_model(con)),
     ]
     body = "".join(f"<section><h2>{escape(t)}</h2>{html}</section>" for t, html in sections)
     return (

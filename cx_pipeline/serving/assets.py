@@ -5,14 +5,14 @@ from pathlib import Path
 import dagster as dg
 
 from cx_pipeline import catalog
-from cx_pipeline.marts.assets import MART_SPECS
+from cx_pipeline.marts.assets import ALL_MART_SPECS
 from cx_pipeline.resources import Serving, Warehouse
 from cx_pipeline.serving.publish import READABLE_BY, publish
 
 
 @dg.asset(
     key=catalog.key("serving", "marts_snapshot"),
-    deps=[catalog.key("marts", spec.name) for spec in MART_SPECS],
+    deps=[catalog.key("marts", spec.name) for spec in ALL_MART_SPECS],
     group_name="serving",
     kinds={"duckdb"},
     owners=catalog.OWNERS,
@@ -38,7 +38,9 @@ def marts_snapshot(
 ) -> dg.MaterializeResult:
     parquet_dir = Path(serving.parquet_dir) if serving.parquet_dir else None
     with warehouse.get_connection() as con:
-        result = publish(con, MART_SPECS, Path(serving.path), serving.personal_data, parquet_dir)
+        result = publish(
+            con, ALL_MART_SPECS, Path(serving.path), serving.personal_data, parquet_dir
+        )
     context.log.info(
         f"published {len(result.rows)} marts to {result.path} in {result.seconds:.1f} s"
     )

@@ -274,7 +274,8 @@ def test_identity_puzzles_are_planted_with_their_answers(out: Path, days: list[s
             plus=pl.col(column).str.contains("+", literal=True).mean(),
             exact=(pl.col(column) == pl.col("email")).mean(),
         ).row(0)
-        assert 0.08 < spelled[0] < 0.25 and 0.3 < spelled[1] < 0.6, (name, spelled)
+        # As in the CRM: 40%, plus the lower-cased spellings of addresses already lower-case.
+        assert 0.08 < spelled[0] < 0.25 and 0.4 < spelled[1] < 0.7, (name, spelled)
     events = read_all(out, "events", days)
     anonymous = events.filter(pl.col("contact_id").is_null())
     assert 0.1 < anonymous.height / events.height < 0.25

@@ -25,6 +25,11 @@ def test_report_renders_its_charts_in_chromium(sample_warehouse: Path, tmp_path:
         "pricing",
         "support",
     ]
+    # The driver analyses and the churn model's track record, with its verdict.
+    for heading in ("What drives NPS", "What drives churn", "Who will churn"):
+        assert heading in dom, heading
+    assert 'class="point"' in dom  # the importance-performance grid
+    assert "out of time (pooled AUC" in dom and "Accounts to call this week" in dom
     png = screenshot(report.as_uri(), tmp_path / "report.png")
     assert png.stat().st_size > 30_000  # a page with charts, not a blank one
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cx_pipeline.marts.assets import MART_SPECS
+from cx_pipeline.marts.assets import ALL_MART_SPECS
 from cx_pipeline.marts.builder import MartSpec
 from cx_pipeline.resources import RULES_SQL
 from cx_pipeline.serving.publish import INFO_TABLE, publish
@@ -32,7 +32,7 @@ def test_every_mart_is_served_with_its_comments(sample_warehouse: Path) -> None:
                 "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'marts'"
             ).fetchall()
         )
-        assert set(served) == {s.name for s in MART_SPECS} | {INFO_TABLE}
+        assert set(served) == {s.name for s in ALL_MART_SPECS} | {INFO_TABLE}
         undocumented = con.execute(
             "SELECT table_name, column_name FROM duckdb_columns() "
             "WHERE schema_name = 'marts' AND table_name <> ? AND comment IS NULL",
@@ -41,7 +41,7 @@ def test_every_mart_is_served_with_its_comments(sample_warehouse: Path) -> None:
         assert undocumented == []
         counts = {
             s.name: con.execute(f"SELECT count(*) FROM marts.{s.name}").fetchone()[0]
-            for s in MART_SPECS
+            for s in ALL_MART_SPECS
         }
     with duckdb.connect(str(sample_warehouse), read_only=True) as con:
         for name, rows in counts.items():

@@ -10,8 +10,8 @@
 --   onboarding  customer for fewer than `onboarding_days` days
 --   dormant     no product events in the last `window_days` days
 --   at_risk     latest NPS answer (within `nps_recent_days`) is a detractor, or usage in the last
---               window fell below `usage_drop_ratio` of the window before, or at least
---               `escalations_at_risk` open high/urgent tickets
+--               window fell (usage_fell() in rules.sql: below half of the window before), or
+--               at least `escalations_at_risk` open high/urgent tickets
 --   champion    latest NPS answer is a promoter and the account has a power user
 --   active      everything else
 -- Power users, the usage window and active_on() are defined in cx_pipeline/rules.sql; the
@@ -22,8 +22,6 @@ WITH rules AS (
         90 AS onboarding_days,
         usage_window_days() AS window_days,
         180 AS nps_recent_days,
-        0.5 AS usage_drop_ratio,
-        10 AS usage_drop_min_events,
         2 AS escalations_at_risk
 ),
 subscriptions AS (
@@ -147,8 +145,7 @@ SELECT
         WHEN a.events_last_30d = 0 THEN 'dormant'
         WHEN (a.last_nps_category = 'detractor'
               AND CAST($as_of AS DATE) - a.last_nps_on <= r.nps_recent_days)
-          OR (a.events_previous_30d >= r.usage_drop_min_events
-              AND a.events_last_30d < r.usage_drop_ratio * a.events_previous_30d)
+          OR usage_fell(a.events_last_30d, a.events_previous_30d)
           OR a.open_escalations >= r.escalations_at_risk THEN 'at_risk'
         WHEN a.last_nps_category = 'promoter' AND a.power_users > 0 THEN 'champion'
         ELSE 'active'

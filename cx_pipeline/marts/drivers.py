@@ -1,0 +1,490 @@
+"""Why scores move: key-driver analysis of NPS and of churn.
+
+Features come from SQL (account_features.sql: what was known about an account at the end of a
+day, nothing after it); the regressions run here (regression.py). Each driver's effect is net of
+all the others, with a 95% confidence interval and a p-value; drivers that are not significant
+are shown as such and not ranked. The significant ones are placed on an importance-performance
+grid (Martilla & James): importance is the effect of a one-standard-deviation change, performance
+the share of today's active accounts on the favourable side of the driver; a driver more
+important and less well performed than the average significant driver is a priority.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+import numpy as np
+import polars as pl
+from statsmodels.stats.multitest import multipletests
+
+from cx_pipeline import catalog
+from cx_pipeline.marts.builder import MartSpec
+from cx_pipeline.marts.regression import SIGNIFICANCE_LEVEL, Driver, design, fit_drivers
+
+FEATURE_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("account_id", "VARCHAR", "CRM account identifier."),
+    ("feature_day", "DATE", "Cut-off: every feature reads only what happened up to this day."),
+    ("region", "VARCHAR", "Sales region (CRM, as delivered)."),
+    ("employees", "BIGINT", "Employees (CRM, as delivered)."),
+    ("customer_since", "DATE", "Start of the first subscription started by the day."),
+    ("tenure_months", "BIGINT", "Whole months from customer_since to the day."),
+    ("tenure_band", "VARCHAR", "tenure_band() of tenure_months (rules.sql)."),
+    ("plan", "VARCHAR", "Plan of the active Core subscription (else any active one; 'none')."),
+    ("products_active", "BIGINT", "Distinct products with a subscription active on the day."),
+    ("events_last_30d", "BIGINT", "Product events in the 30 days to the day."),
+    ("events_previous_30d", "BIGINT", "Product events in the 30 days before those."),
+    ("usage_fell", "BOOLEAN", "usage_fell() of those two counts (rules.sql): below half."),
+    ("active_users_30d", "BIGINT", "Contacts with events in the 30 days to the day."),
+    ("events_per_active_user_30d", "DOUBLE", "events_last_30d / active_users_30d; 0 if none."),
+    ("features_used_30d", "BIGINT", "Distinct event names in the 30 days: feature breadth."),
+    ("tickets_90d", "BIGINT", "Tickets created in the 90 days to the day."),
+    ("escalations_90d", "BIGINT", "High or urgent tickets created in the 90 days to the day."),
+    (
+        "answered_tickets_180d",
+        "BIGINT",
+        "Tickets created in the 180 days to the day and answered by it.",
+    ),
+    (
+        "median_first_response_hours_180d",
+        "DOUBLE",
+        "Median hours to first response of those answered tickets; null without any.",
+    ),
+    (
+        "slow_first_response",
+        "BOOLEAN",
+        "That median is over slow_first_response_hours() (24, rules.sql).",
+    ),
+    (
+        "median_resolution_hours_180d",
+        "DOUBLE",
+        "Median hours from creation to solve of the tickets of the 180 days solved by the day.",
+    ),
+    ("avg_csat_180d", "DOUBLE", "Average CSAT (1-5) of those solved tickets; null without."),
+    ("detractor_last_30d", "BOOLEAN", "A detractor answer (0-6) in the 30 days to the day."),
+    ("last_nps_score", "BIGINT", "Latest NPS answer within 180 days to the day."),
+)
+
+ACCOUNT_FEATURES = MartSpec(
+    name="account_features",
+    description=(
+        "What was known about an account at the end of a cut-off day (usage, support, voice, "
+        "tenure, plan), read only from data up to that day: the inputs of the driver analyses "
+        "and the churn model. Cut-off days: each complete month's eve (for its customers), the "
+        "as-of date, and the day before each NPS answer. Rules at the top of "
+        "account_features.sql."
+    ),
+    columns=FEATURE_COLUMNS,
+    deps=(
+        catalog.key("marts", "subscription_days"),
+        catalog.key("marts", "customer_months"),
+        catalog.key("marts", "nps_answers"),
+        *(catalog.key("staging", t) for t in ("accounts", "events", "tickets")),
+    ),
+)
+
+NPS_DRIVER_ANSWERS = MartSpec(
+    name="nps_driver_answers",
+    description=(
+        "The sample of the NPS driver analysis: each answer from a known account in NPS points "
+        "(+100 promoter, 0 passive, -100 detractor) with the account's features at the end of "
+        "the day before it (marts.account_features) and the respondent's influence level."
+    ),
+    columns=(
+        ("response_id", "VARCHAR", "Survey response identifier."),
+        ("submitted_day", "DATE", "Day of the answer (reporting timezone)."),
+        ("score", "BIGINT", "NPS score 0-10."),
+        ("nps_points", "INTEGER", "+100 promoter, 0 passive, -100 detractor: their mean is NPS."),
+        ("influence_level", "VARCHAR", "The respondent's influence level (rules.sql)."),
+        *FEATURE_COLUMNS,
+    ),
+    deps=(catalog.key("marts", "nps_answers"), catalog.key("marts", "account_features")),
+)
+
+CHURN_EXAMPLES = MartSpec(
+    name="churn_examples",
+    description=(
+        "The sample of the churn driver analysis and the churn model: per account and prediction "
+        "date (each complete month's eve for its customers, and the as-of date for the active "
+        "accounts) the account's features at the end of that day and whether it was lost in "
+        "the month after (churn rule of marts.customer_months)."
+    ),
+    columns=(
+        ("prediction_date", "DATE", "Day the features describe; the prediction is made then."),
+        ("outcome_month", "DATE", "Month whose loss is predicted; null for the as-of rows."),
+        ("lost", "BOOLEAN", "Lost during outcome_month; null while it has not happened."),
+        *FEATURE_COLUMNS,
+    ),
+    deps=(catalog.key("marts", "customer_months"), catalog.key("marts", "account_features")),
+)
+
+
+def _log1p(column: str) -> pl.Expr:
+    return pl.col(column).cast(pl.Float64).log1p()
+
+
+SUPPORT_DRIVERS: tuple[Driver, ...] = (
+    Driver(
+        "slow_first_response",
+        "support",
+        "flag",
+        pl.col("slow_first_response"),
+        "Median first response of the tickets of the last 180 days over 24 hours.",
+    ),
+    Driver(
+        "no_answered_tickets",
+        "support",
+        "flag",
+        pl.col("answered_tickets_180d") == 0,
+        "No ticket created and answered in the last 180 days.",
+    ),
+    Driver(
+        "log_resolution_hours",
+        "support",
+        "numeric",
+        _log1p("median_resolution_hours_180d"),
+        "ln(1 + median hours to resolution), tickets of the last 180 days (mean if none).",
+        impute_mean=True,
+    ),
+    Driver(
+        "tickets_90d",
+        "support",
+        "numeric",
+        pl.col("tickets_90d"),
+        "Tickets created in the last 90 days.",
+    ),
+    Driver(
+        "escalations_90d",
+        "support",
+        "numeric",
+        pl.col("escalations_90d"),
+        "High or urgent tickets created in the last 90 days.",
+    ),
+    Driver(
+        "avg_csat_180d",
+        "support",
+        "numeric",
+        pl.col("avg_csat_180d"),
+        "Average CSAT (1-5) of tickets solved in the last 180 days (mean if none).",
+        impute_mean=True,
+    ),
+)
+USAGE_DRIVERS: tuple[Driver, ...] = (
+    Driver(
+        "log_events_per_user",
+        "usage",
+        "numeric",
+        _log1p("events_per_active_user_30d"),
+        "ln(1 + product events per active user in the last 30 days): usage intensity.",
+    ),
+    Driver(
+        "usage_fell",
+        "usage",
+        "flag",
+        pl.col("usage_fell"),
+        "Events of the last 30 days below half of the 30 days before: usage trend.",
+    ),
+    Driver(
+        "features_used_30d",
+        "usage",
+        "numeric",
+        pl.col("features_used_30d"),
+        "Distinct features (event names) used in the last 30 days: feature breadth.",
+    ),
+)
+ACCOUNT_DRIVERS: tuple[Driver, ...] = (
+    Driver(
+        "tenure_years",
+        "account",
+        "numeric",
+        pl.col("tenure_months").cast(pl.Float64) / 12,
+        "Years as a customer.",
+    ),
+    Driver(
+        "plan",
+        "account",
+        "category",
+        pl.col("plan"),
+        "Plan of the Core subscription, against Starter.",
+        reference="Starter",
+    ),
+    Driver(
+        "products_active",
+        "account",
+        "numeric",
+        pl.col("products_active"),
+        "Products subscribed.",
+    ),
+    Driver(
+        "region",
+        "account",
+        "category",
+        pl.col("region"),
+        "Sales region, against North America.",
+        reference="North America",
+    ),
+    Driver(
+        "log_employees",
+        "account",
+        "numeric",
+        pl.col("employees").cast(pl.Float64).log(),
+        "ln(employees): company size.",
+        impute_mean=True,
+    ),
+)
+NPS_DRIVERS: tuple[Driver, ...] = (
+    *SUPPORT_DRIVERS,
+    *USAGE_DRIVERS,
+    *ACCOUNT_DRIVERS,
+    Driver(
+        "influence_level",
+        "respondent",
+        "category",
+        pl.col("influence_level"),
+        "The respondent's influence level, against end users.",
+        reference="end_user",
+    ),
+)
+CHURN_DRIVERS: tuple[Driver, ...] = (
+    *SUPPORT_DRIVERS,
+    *USAGE_DRIVERS,
+    Driver(
+        "detractor_last_30d",
+        "voice",
+        "flag",
+        pl.col("detractor_last_30d"),
+        "A detractor answer (0-6) in the last 30 days.",
+    ),
+    *ACCOUNT_DRIVERS,
+)
+
+
+def _driver_columns(
+    effect: str, unit: str, importance_unit: str
+) -> tuple[tuple[str, str, str], ...]:
+    return (
+        ("driver", "VARCHAR", "Candidate driver (a feature of marts.account_features)."),
+        ("term", "VARCHAR", "Model term: the driver, or driver=level for a category level."),
+        ("driver_group", "VARCHAR", "support, usage, voice, account or respondent."),
+        ("kind", "VARCHAR", "numeric (per unit), flag (on vs off) or level (vs the reference)."),
+        ("description", "VARCHAR", "What the driver measures and its unit."),
+        ("effect", "DOUBLE", effect),
+        ("ci_low", "DOUBLE", f"Lower end of the 95% confidence interval of the effect ({unit})."),
+        ("ci_high", "DOUBLE", f"Upper end of the 95% confidence interval of the effect ({unit})."),
+        ("p_value", "DOUBLE", "Two-sided p-value of the term (cluster-robust by account)."),
+        (
+            "driver_p_value",
+            "DOUBLE",
+            "p-value of the driver: its term's, or the joint Wald test of a category's levels.",
+        ),
+        (
+            "driver_p_value_holm",
+            "DOUBLE",
+            "driver_p_value adjusted for testing every driver at once (Holm): with some twenty "
+            "drivers about one passes 0.05 by chance; below 0.05 here it is unlikely to be luck.",
+        ),
+        (
+            "significant",
+            "BOOLEAN",
+            "p_value and driver_p_value below significance_level() (0.05, rules.sql).",
+        ),
+        (
+            "importance",
+            "DOUBLE",
+            f"Size of the effect of a one-standard-deviation change of the term "
+            f"({importance_unit}); null when the driver is not significant.",
+        ),
+        ("importance_rank", "BIGINT", "1 = most important significant term; null otherwise."),
+        (
+            "performance_pct",
+            "DOUBLE",
+            "Share of today's active accounts on the favourable side of the term (a flag off, "
+            "a level not held, a number at least as good as the sample median), in %; null for "
+            "a respondent's trait.",
+        ),
+        (
+            "quadrant",
+            "VARCHAR",
+            "priority (important, performing below average), keep up (important, above), "
+            "low priority (less important, below), possible overkill (less important, above); "
+            "'not significant' otherwise ('respondent trait' when it has no performance). Axes: "
+            "means over the significant terms.",
+        ),
+        (
+            "observations",
+            "BIGINT",
+            "Rows the model was fitted on: all, or beyond 400,000 a fixed sample of accounts.",
+        ),
+        ("accounts", "BIGINT", "Distinct accounts among them (the clusters)."),
+    )
+
+
+NPS_DRIVERS_SPEC = MartSpec(
+    name="nps_drivers",
+    description=(
+        "Key drivers of NPS: one OLS regression of NPS points (+100/0/-100) per answer on every "
+        "candidate driver at the day before it (marts.nps_driver_answers), so each effect is net "
+        "of the others; 95% CIs and p-values clustered by account. Not significant drivers are "
+        "flagged and not ranked; significant ones carry importance, performance and a quadrant."
+    ),
+    columns=_driver_columns(
+        "NPS points per unit of the driver (a flag: on against off; a level: against the "
+        "reference level), the others held constant.",
+        "NPS points",
+        "NPS points",
+    ),
+    deps=(catalog.key("marts", "nps_driver_answers"), catalog.key("marts", "churn_examples")),
+)
+CHURN_DRIVERS_SPEC = MartSpec(
+    name="churn_drivers",
+    description=(
+        "Key drivers of churn: one logistic regression of being lost in the next month on every "
+        "candidate driver at the month's eve (marts.churn_examples), so each effect is net of "
+        "the others; 95% CIs and p-values clustered by account. Not significant drivers are "
+        "flagged and not ranked; significant ones carry importance, performance and a quadrant."
+    ),
+    columns=_driver_columns(
+        "Odds ratio of being lost next month per unit of the driver (a flag: on against off; a "
+        "level: against the reference level), the others held constant; above 1 raises churn.",
+        "odds ratio",
+        "absolute log odds ratio",
+    ),
+    deps=(catalog.key("marts", "churn_examples"),),
+)
+
+# Below this many rows (or outcome events, for churn) a regression says nothing: the mart stays
+# empty rather than printing noise (the tiny hand-computed fixtures land here).
+MIN_ROWS = 50
+MIN_EVENTS = 10
+# Above this many rows a fit reads a fixed sample of whole accounts (by a hash of the id), so
+# memory stays bounded on large warehouses; estimates are then from that sample.
+MAX_FIT_ROWS = 400_000
+
+QUADRANTS = {
+    (True, True): "priority",
+    (True, False): "keep up",
+    (False, True): "low priority",
+    (False, False): "possible overkill",
+}
+
+
+def driver_table(
+    sample: pl.DataFrame,
+    current: pl.DataFrame,
+    drivers: Sequence[Driver],
+    outcome: str,
+    logistic: bool,
+) -> pl.DataFrame:
+    """The driver mart rows: estimates, significance, importance, performance, quadrant."""
+    columns = [c for c, _, _ in NPS_DRIVERS_SPEC.columns]
+    events = int(sample[outcome].cast(pl.Int64).sum()) if logistic and sample.height else None
+    if sample.height < MIN_ROWS or (events is not None and events < MIN_EVENTS):
+        return pl.DataFrame(schema=dict.fromkeys(columns, pl.Null))
+    estimates, fitted = fit_drivers(sample, drivers, outcome, "account_id", logistic)
+    by_name = {d.name: d for d in drivers}
+    sample_values = fitted.matrix
+    today = design(current, drivers, fitted).matrix  # today's accounts, encoded the same way
+    rows: list[dict[str, Any]] = []
+    for e in estimates:
+        d = by_name[e.driver]
+        significant = e.p_value < SIGNIFICANCE_LEVEL and e.driver_p_value < SIGNIFICANCE_LEVEL
+        # Favourable: NPS up, churn down.
+        helps = (e.coefficient > 0) != logistic
+        values = today[e.term].to_numpy()
+        if d.kind == "numeric":
+            median = float(np.median(sample_values[e.term]))
+            favourable = values >= median if helps else values <= median
+        else:
+            favourable = values == (1.0 if helps else 0.0)
+        effect = np.exp if logistic else (lambda v: v)
+        rows.append(
+            {
+                "driver": e.driver,
+                "term": e.term,
+                "driver_group": d.group,
+                "kind": "level" if d.kind == "category" else d.kind,
+                "description": (
+                    f"{d.description} Level: {e.level}." if d.kind == "category" else d.description
+                ),
+                "effect": float(effect(e.coefficient)),
+                "ci_low": float(effect(e.ci_low)),
+                "ci_high": float(effect(e.ci_high)),
+                "p_value": e.p_value,
+                "driver_p_value": e.driver_p_value,
+                "significant": significant,
+                "importance": abs(e.coefficient) * e.sd if significant else None,
+                # A respondent's trait has no value for an account: no performance.
+                "performance_pct": (
+                    100.0 * float(favourable.mean())
+                    if values.size and d.group != "respondent"
+                    else None
+                ),
+                "observations": sample.height,
+                "accounts": sample["account_id"].n_unique(),
+            }
+        )
+    by_driver = {r["driver"]: r["driver_p_value"] for r in rows}
+    adjusted = dict(
+        zip(by_driver, multipletests(list(by_driver.values()), method="holm")[1], strict=True)
+    )
+    for row in rows:
+        row["driver_p_value_holm"] = float(adjusted[row["driver"]])
+    significant = [r for r in rows if r["significant"]]
+    ranked = sorted(significant, key=lambda r: -r["importance"])
+    placed = [r for r in significant if r["performance_pct"] is not None]
+    if placed:
+        mean_importance = np.mean([r["importance"] for r in placed])
+        mean_performance = np.mean([r["performance_pct"] for r in placed])
+    for row in rows:
+        row["importance_rank"] = ranked.index(row) + 1 if row["significant"] else None
+        if not row["significant"]:
+            row["quadrant"] = "not significant"
+        elif row["performance_pct"] is None:
+            row["quadrant"] = "respondent trait"
+        else:
+            row["quadrant"] = QUADRANTS[
+                (
+                    bool(row["importance"] >= mean_importance),
+                    bool(row["performance_pct"] < mean_performance),
+                )
+            ]
+    return (
+        pl.DataFrame(rows, infer_schema_length=None)
+        .sort(["importance_rank", "driver_p_value"], nulls_last=True)
+        .select(columns)
+    )
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
+    return con.execute(sql).pl()
+
+
+def fit_sample(con: duckdb.DuckDBPyConnection, table: str, where: str = "true") -> pl.DataFrame:
+    """Rows of marts.<table> to fit on: all of them, or whole accounts picked by a hash of their
+    id when there are more than MAX_FIT_ROWS (the same accounts on every run)."""
+    rows = con.execute(f"SELECT count(*) FROM marts.{table} WHERE {where}").fetchone()[0]
+    if rows <= MAX_FIT_ROWS:
+        return _frame(con, f"SELECT * FROM marts.{table} WHERE {where}")
+    per_mille = max(1, MAX_FIT_ROWS * 1000 // rows)
+    return con.execute(
+        f"SELECT * FROM marts.{table} WHERE {where} AND hash(account_id) % 1000 < $keep",
+        {"keep": per_mille},
+    ).pl()
+
+
+def nps_drivers(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> pl.DataFrame:
+    sample = fit_sample(con, "nps_driver_answers")
+    current = _frame(con, "SELECT * FROM marts.churn_examples WHERE outcome_month IS NULL")
+    current = current.with_columns(influence_level=pl.lit(None, dtype=pl.String))
+    return driver_table(sample, current, NPS_DRIVERS, "nps_points", logistic=False)
+
+
+def churn_drivers(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> pl.DataFrame:
+    sample = fit_sample(con, "churn_examples", "lost IS NOT NULL")
+    current = _frame(con, "SELECT * FROM marts.churn_examples WHERE outcome_month IS NULL")
+    return driver_table(sample, current, CHURN_DRIVERS, "lost", logistic=True)
+
+
+SQL_SPECS = (ACCOUNT_FEATURES, NPS_DRIVER_ANSWERS, CHURN_EXAMPLES)
+COMPUTED = ((NPS_DRIVERS_SPEC, nps_drivers), (CHURN_DRIVERS_SPEC, churn_drivers))

@@ -1,0 +1,314 @@
+"""Predictive churn with an honest track record.
+
+A logistic regression (statsmodels GLM) on the churn drivers of drivers.py, trained only on
+months whose outcome was known before the prediction date: to predict month M it sees the
+examples of the months before M, whose features were cut off before them (account_features.sql).
+Its out-of-time track record (AUC, lift of the riskiest decile, calibration) is computed on
+history beside the transparent health score (marts.account_health_history, same accounts, same
+days) and a naive baseline (the churn rate of the account's tenure band in the training months).
+The model becomes the default ranking only if its pooled out-of-time AUC beats the health
+score's; otherwise the table says so and the health score stays the default.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import numpy as np
+import polars as pl
+import statsmodels.api as sm
+from scipy.stats import rankdata
+
+from cx_pipeline import catalog
+from cx_pipeline.marts.builder import MartSpec
+from cx_pipeline.marts.drivers import CHURN_DRIVERS, MIN_EVENTS, MIN_ROWS, fit_sample
+from cx_pipeline.marts.regression import Design, design, estimable
+
+MIN_TRAINING_MONTHS = 6  # months of outcomes the model needs before it is judged
+MODEL, HEALTH, NAIVE = "churn_model", "health_score", "naive_tenure_rate"
+
+
+@dataclass(frozen=True)
+class ChurnModel:
+    """A fitted model and the encoding of its training rows."""
+
+    params: np.ndarray
+    columns: list[str]
+    encoding: Design
+    examples: int
+    last_outcome_month: Any
+
+    def probability(self, rows: pl.DataFrame) -> np.ndarray:
+        x = design(rows, CHURN_DRIVERS, self.encoding).matrix[self.columns].to_numpy()
+        return 1.0 / (1.0 + np.exp(-(x @ self.params)))
+
+
+def fit_model(train: pl.DataFrame) -> ChurnModel:
+    """Maximum likelihood logit of `lost` on the churn drivers (terms that vary only)."""
+    encoding = design(train, CHURN_DRIVERS)
+    columns = estimable(encoding.matrix)
+    y = train["lost"].cast(pl.Float64).to_numpy()
+    result = sm.GLM(y, encoding.matrix[columns], family=sm.families.Binomial()).fit()
+    return ChurnModel(
+        params=np.asarray(result.params),
+        columns=columns,
+        encoding=encoding,
+        examples=train.height,
+        last_outcome_month=train["outcome_month"].max(),
+    )
+
+
+def naive_probability(train: pl.DataFrame, rows: pl.DataFrame) -> np.ndarray:
+    """The training churn rate of each row's tenure band (the overall rate for a new band)."""
+    overall = train["lost"].cast(pl.Float64).mean()
+    rates = train.group_by("tenure_band").agg(rate=pl.col("lost").cast(pl.Float64).mean())
+    joined = rows.select("tenure_band").join(
+        rates, on="tenure_band", how="left", maintain_order="left"
+    )
+    return joined["rate"].fill_null(overall).to_numpy()
+
+
+def auc(risk: np.ndarray, lost: np.ndarray) -> float | None:
+    """Chance a lost account ranks riskier than a kept one (ties half): Mann-Whitney U."""
+    n_lost = int(lost.sum())
+    n_kept = lost.size - n_lost
+    if n_lost == 0 or n_kept == 0:
+        return None
+    ranks = rankdata(risk)
+    return float((ranks[lost].sum() - n_lost * (n_lost + 1) / 2) / (n_lost * n_kept))
+
+
+def riskiest_decile(risk: np.ndarray, lost: np.ndarray, account_id: np.ndarray) -> tuple:
+    """Churn rate of the riskiest tenth (ntile(10) of health_track_record: ceil(n / 10) rows,
+    ties by account id) and its lift over the rate of all scored."""
+    order = np.lexsort((account_id, -risk))
+    top = order[: math.ceil(lost.size / 10)]
+    rate = float(lost[top].mean())
+    overall = float(lost.mean())
+    return 100 * rate, (rate / overall if overall > 0 else None)
+
+
+def score_row(
+    outcome_month: Any,
+    scorer: str,
+    risk: np.ndarray,
+    probability: np.ndarray | None,
+    lost: np.ndarray,
+    account_id: np.ndarray,
+    examples: int | None,
+) -> dict[str, Any]:
+    decile_pct, lift = riskiest_decile(risk, lost, account_id)
+    return {
+        "outcome_month": outcome_month,
+        "scorer": scorer,
+        "accounts_scored": int(lost.size),
+        "accounts_lost": int(lost.sum()),
+        "churn_rate_pct": 100 * float(lost.mean()),
+        "auc": auc(risk, lost),
+        "riskiest_decile_churn_pct": decile_pct,
+        "riskiest_decile_lift": lift,
+        "mean_predicted_pct": None if probability is None else 100 * float(probability.mean()),
+        "brier_score": None if probability is None else float(((probability - lost) ** 2).mean()),
+        "training_examples": examples,
+    }
+
+
+def enough(train: pl.DataFrame) -> bool:
+    """Enough examples and losses to fit the model at all (drivers.py's thresholds)."""
+    return train.height >= MIN_ROWS and int(train["lost"].cast(pl.Int64).sum()) >= MIN_EVENTS
+
+
+def out_of_time_scores(examples: pl.DataFrame, health: pl.DataFrame) -> pl.DataFrame:
+    """Every scorer's risk for each out-of-time month: trained on the months before it only."""
+    labelled = examples.filter(pl.col("lost").is_not_null())
+    months = sorted(labelled["outcome_month"].unique().to_list())
+    scored = []
+    for i, month in enumerate(months):
+        if i < MIN_TRAINING_MONTHS:
+            continue
+        test = labelled.filter(pl.col("outcome_month") == month).join(
+            health, on=["account_id", "prediction_date"], how="inner"
+        )
+        if test.is_empty():
+            continue
+        train = labelled.filter(pl.col("outcome_month") < month)
+        if not enough(train):
+            continue
+        model = fit_model(train)
+        scored.append(
+            test.select("outcome_month", "account_id", "lost", "health_score").with_columns(
+                model_probability=pl.Series(model.probability(test)),
+                naive_probability=pl.Series(naive_probability(train, test)),
+                training_examples=pl.lit(train.height),
+            )
+        )
+    return pl.concat(scored) if scored else pl.DataFrame()
+
+
+def track_record(scores: pl.DataFrame) -> pl.DataFrame:
+    """Per out-of-time month and pooled (month null): the three scorers side by side."""
+    rows = []
+    groups = [
+        (m, scores.filter(pl.col("outcome_month") == m))
+        for m in sorted(scores["outcome_month"].unique().to_list())
+    ]
+    for month, part in [*groups, (None, scores)]:
+        lost = part["lost"].to_numpy().astype(bool)
+        ids = part["account_id"].to_numpy()
+        model_p = part["model_probability"].to_numpy()
+        naive_p = part["naive_probability"].to_numpy()
+        examples = int(part["training_examples"].max())
+        rows.append(score_row(month, MODEL, model_p, model_p, lost, ids, examples))
+        rows.append(
+            score_row(month, HEALTH, -part["health_score"].to_numpy(), None, lost, ids, None)
+        )
+        rows.append(score_row(month, NAIVE, naive_p, naive_p, lost, ids, examples))
+    table = pl.DataFrame(rows, infer_schema_length=None)
+    pooled = {r["scorer"]: r["auc"] for r in rows if r["outcome_month"] is None}
+    default = MODEL if (pooled[MODEL] or 0) > (pooled[HEALTH] or 0) else HEALTH
+    verdict = (
+        f"the churn model beats the health score out of time (pooled AUC {pooled[MODEL]:.3f} "
+        f"against {pooled[HEALTH]:.3f}): it is the default ranking"
+        if default == MODEL
+        else f"the churn model does not beat the health score out of time (pooled AUC "
+        f"{pooled[MODEL]:.3f} against {pooled[HEALTH]:.3f}): the health score stays the default"
+    )
+    return table.with_columns(
+        is_default=pl.col("scorer") == default,
+        verdict=pl.when(pl.col("outcome_month").is_null()).then(pl.lit(verdict)),
+    )
+
+
+def _scores_for(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
+    examples = fit_sample(con, "churn_examples", "lost IS NOT NULL")
+    health = con.execute(
+        "SELECT evaluated_on AS prediction_date, account_id, health_score "
+        "FROM marts.account_health_history"
+    ).pl()
+    return examples, health
+
+
+def churn_model_track_record(
+    con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]
+) -> pl.DataFrame:
+    examples, health = _scores_for(con)
+    scores = out_of_time_scores(examples, health)
+    if scores.is_empty():
+        return pl.DataFrame(schema={c: pl.Null for c, _, _ in TRACK_RECORD.columns})
+    return track_record(scores).select([c for c, _, _ in TRACK_RECORD.columns])
+
+
+def churn_predictions(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> pl.DataFrame:
+    labelled = fit_sample(con, "churn_examples", "lost IS NOT NULL")
+    current = con.execute("SELECT * FROM marts.churn_examples WHERE outcome_month IS NULL").pl()
+    record = con.execute(
+        "SELECT scorer, auc, is_default FROM marts.churn_model_track_record "
+        "WHERE outcome_month IS NULL"
+    ).fetchall()
+    pooled = {scorer: (value, is_default) for scorer, value, is_default in record}
+    default = next((s for s, (_, d) in pooled.items() if d), HEALTH)
+    if not enough(labelled):
+        return pl.DataFrame(schema={c: pl.Null for c, _, _ in PREDICTIONS.columns})
+    model = fit_model(labelled)
+    health = con.execute(
+        "SELECT account_id, name, region, revenue_tier, mrr, health_score, "
+        "risk_rank AS health_risk_rank FROM marts.account_health"
+    ).pl()
+    scored = current.select("prediction_date", "account_id").with_columns(
+        churn_probability_pct=pl.Series(100 * model.probability(current)),
+        naive_probability_pct=pl.Series(100 * naive_probability(labelled, current)),
+    )
+    table = scored.join(health, on="account_id", how="left").with_columns(
+        model_risk_rank=pl.col("churn_probability_pct").rank("ordinal", descending=True),
+        default_scorer=pl.lit(default),
+        model_out_of_time_auc=pl.lit(pooled.get(MODEL, (None, None))[0]),
+        health_out_of_time_auc=pl.lit(pooled.get(HEALTH, (None, None))[0]),
+        trained_on_examples=pl.lit(model.examples),
+        trained_through_month=pl.lit(model.last_outcome_month),
+    )
+    risk_rank = "model_risk_rank" if default == MODEL else "health_risk_rank"
+    return (
+        table.with_columns(risk_rank=pl.col(risk_rank))
+        .sort("risk_rank", "account_id")
+        .select([c for c, _, _ in PREDICTIONS.columns])
+    )
+
+
+TRACK_RECORD = MartSpec(
+    name="churn_model_track_record",
+    description=(
+        "The churn model's out-of-time track record beside the health score and a naive "
+        "baseline: for each month it was not trained on (it only saw earlier outcomes; at least "
+        "6 months of them) among the months the health score's history covers, AUC, lift of "
+        "the riskiest 10% and calibration, on the same accounts; pooled row with "
+        "outcome_month null. The model is the default only when its pooled AUC beats the "
+        "health score's (verdict says which)."
+    ),
+    columns=(
+        ("outcome_month", "DATE", "Month whose losses are predicted; null for the pooled row."),
+        ("scorer", "VARCHAR", "churn_model, health_score or naive_tenure_rate."),
+        ("accounts_scored", "BIGINT", "Customers at the month's start scored by all three."),
+        ("accounts_lost", "BIGINT", "Of those, lost during the month."),
+        ("churn_rate_pct", "DOUBLE", "100 x accounts_lost / accounts_scored."),
+        ("auc", "DOUBLE", "Chance a lost account ranked riskier than a kept one; 0.5 = random."),
+        ("riskiest_decile_churn_pct", "DOUBLE", "Churn rate of the riskiest 10% (ties by id)."),
+        ("riskiest_decile_lift", "DOUBLE", "That rate over churn_rate_pct (1 = no better)."),
+        (
+            "mean_predicted_pct",
+            "DOUBLE",
+            "Calibration: mean predicted churn probability in % against churn_rate_pct; null "
+            "for the health score, which is not a probability.",
+        ),
+        ("brier_score", "DOUBLE", "Mean squared error of the probabilities (lower is better)."),
+        (
+            "training_examples",
+            "BIGINT",
+            "Account-months the model or baseline was trained on (largest for the pooled row).",
+        ),
+        ("is_default", "BOOLEAN", "This scorer ranks marts.churn_predictions."),
+        ("verdict", "VARCHAR", "On the pooled rows: whether the model beats the health score."),
+    ),
+    deps=(
+        catalog.key("marts", "churn_examples"),
+        catalog.key("marts", "account_health_history"),
+    ),
+)
+
+PREDICTIONS = MartSpec(
+    name="churn_predictions",
+    description=(
+        "Who is likely to churn next month: every active account on the as-of date scored by "
+        "the churn model (trained on all known outcomes), beside its health score, ranked by "
+        "the default scorer of marts.churn_model_track_record (the health score unless the "
+        "model beat it out of time), with both track records alongside."
+    ),
+    columns=(
+        ("risk_rank", "BIGINT", "1 = riskiest by the default scorer."),
+        ("prediction_date", "DATE", "The as-of date: features read up to it."),
+        ("account_id", "VARCHAR", "CRM account identifier."),
+        ("name", "VARCHAR", "Account name."),
+        ("region", "VARCHAR", "Sales region."),
+        ("revenue_tier", "VARCHAR", "SMB, mid-market or enterprise."),
+        ("mrr", "DECIMAL(38,2)", "MRR of the active subscriptions."),
+        ("churn_probability_pct", "DOUBLE", "Model probability of being lost next month, %."),
+        ("model_risk_rank", "BIGINT", "1 = highest churn probability."),
+        ("health_score", "DOUBLE", "Transparent health score (marts.account_health), 0-100."),
+        ("health_risk_rank", "BIGINT", "1 = lowest health score (marts.account_health)."),
+        ("naive_probability_pct", "DOUBLE", "Churn rate of the account's tenure band, %."),
+        ("default_scorer", "VARCHAR", "churn_model or health_score: what risk_rank follows."),
+        ("model_out_of_time_auc", "DOUBLE", "Pooled out-of-time AUC of the churn model."),
+        ("health_out_of_time_auc", "DOUBLE", "Pooled AUC of the health score, same months."),
+        ("trained_on_examples", "BIGINT", "Account-months the model was trained on."),
+        ("trained_through_month", "DATE", "Latest outcome month in the training data."),
+    ),
+    deps=(
+        catalog.key("marts", "churn_examples"),
+        catalog.key("marts", "churn_model_track_record"),
+        catalog.key("marts", "account_health"),
+    ),
+)
+
+COMPUTED = ((TRACK_RECORD, churn_model_track_record), (PREDICTIONS, churn_predictions))
