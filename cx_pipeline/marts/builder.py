@@ -69,7 +69,10 @@ def sql_parameters(con: duckdb.DuckDBPyConnection, cx_settings: CxSettings) -> d
 
 
 def run_mart_sql(con: duckdb.DuckDBPyConnection, sql: str, parameters: dict[str, Any]) -> None:
-    execute(con, sql, **parameters)
+    """Run a mart's SQL file, statement by statement (DuckDB binds parameters to one statement
+    at a time), each with the parameters it names."""
+    for statement in duckdb.extract_statements(sql):
+        execute(con, statement.query, **parameters)
 
 
 def comment_on(con: duckdb.DuckDBPyConnection, spec: MartSpec, schema: str = "marts") -> None:

@@ -13,8 +13,15 @@ import pytest
 
 from cx_pipeline import catalog
 from cx_pipeline.generate import text as templates
+from cx_pipeline.marts.builder import run_mart_sql, sql_parameters
+from cx_pipeline.marts.voice import FEEDBACK_THEMES
+from cx_pipeline.resources import CxSettings, Warehouse
 from cx_pipeline_tests.conftest import REPO_ROOT, materialize_all
-from cx_pipeline_tests.marts.voice_extracts import feedback_for_texts, write_voice_extracts
+from cx_pipeline_tests.marts.voice_extracts import (
+    HARNESS_DAY,
+    feedback_for_texts,
+    write_voice_extracts,
+)
 
 Query = Callable[..., list[tuple]]
 GENERIC_SHARE_TOLERANCE_SE = 3.0
@@ -498,3 +505,43 @@ def test_sample_sentiment_follows_the_band(sample_query: Query) -> None:
         )
     )
     assert averages["promoter"] > 0.5 > averages["passive"] > -0.5 > averages["detractor"]
+
+
+def test_each_text_is_analysed_once_until_the_vocabulary_changes(tmp_path) -> None:
+    """A second run analyses only the new texts; a changed lexicon analyses everything again,
+    and either way the mart is what a first run would give."""
+    database = tmp_path / "cx.duckdb"
+    first = feedback_for_texts(database, [("a", "Support is slow"), ("b", "Great reporting")])
+    assert first("SELECT count(*) FROM marts.text_analysis_cache") == [(2,)]
+    with Warehouse(database=str(database)).get_connection() as con:
+        con.execute(
+            "INSERT INTO staging.nps_responses VALUES ('c', 'X1', 'AX', ?, 8, ?)",
+            [HARNESS_DAY, "Support is slow"],
+        )  # a text already analysed
+        con.execute(
+            "INSERT INTO staging.nps_responses VALUES ('d', 'X1', 'AX', ?, 8, ?)",
+            [HARNESS_DAY, "Pricing is okayish"],
+        )
+        parameters = sql_parameters(con, CxSettings(as_of="2026-03-31"))
+        vocabulary = "SELECT DISTINCT vocabulary FROM marts.text_analysis_cache"
+        (before,) = con.execute(vocabulary).fetchall()
+        run_mart_sql(con, FEEDBACK_THEMES.sql, parameters)
+        assert con.execute("SELECT count(*) FROM marts.text_analysis_cache").fetchall() == [(3,)]
+        assert con.execute(vocabulary).fetchall() == [before]
+        incremental = con.execute(MART_ROWS).fetchall()
+        con.execute(
+            "INSERT INTO raw.voc_lexicon (kind, term, weight) VALUES ('positive', 'okayish', 1)"
+        )
+        run_mart_sql(con, FEEDBACK_THEMES.sql, parameters)
+        (after,) = con.execute(vocabulary).fetchall()
+        assert after != before
+        assert con.execute(
+            "SELECT sentiment FROM marts.feedback_themes WHERE item_id = 'd'"
+        ).fetchall() == [("positive",)]
+        con.execute("DROP TABLE marts.text_analysis_cache")
+        con.execute("DELETE FROM raw.voc_lexicon WHERE term = 'okayish'")
+        run_mart_sql(con, FEEDBACK_THEMES.sql, parameters)
+        assert con.execute(MART_ROWS).fetchall() == incremental
+
+
+MART_ROWS = "SELECT * FROM marts.feedback_themes ORDER BY ALL"

@@ -122,18 +122,25 @@ def feedback_for_texts(
             con.execute(statement)
         load_reference_tables(con)
         con.execute("INSERT INTO staging.contacts VALUES ('X1', 'AX')")
-        con.executemany(
-            "INSERT INTO staging.nps_responses VALUES (?, 'X1', 'AX', ?, 8, ?)",
-            [(item_id, HARNESS_DAY, text) for item_id, text in comments],
-        )
-        con.executemany(
-            "INSERT INTO staging.tickets VALUES (?, 'AX', 'X1', ?, ?, ?)",
-            [(item_id, HARNESS_DAY, subject, body) for item_id, subject, body in tickets],
-        )
-        con.executemany(
-            "INSERT INTO staging.interviews VALUES (?, 'X1', ?, ?, ?)",
-            [(item_id, HARNESS_DAY, notes, tags) for item_id, notes, tags in interviews],
-        )
+        for table, values, rows in (
+            (
+                "nps_responses",
+                "(?, 'X1', 'AX', ?, 8, ?)",
+                [(item_id, HARNESS_DAY, text) for item_id, text in comments],
+            ),
+            (
+                "tickets",
+                "(?, 'AX', 'X1', ?, ?, ?)",
+                [(item_id, HARNESS_DAY, subject, body) for item_id, subject, body in tickets],
+            ),
+            (
+                "interviews",
+                "(?, 'X1', ?, ?, ?)",
+                [(item_id, HARNESS_DAY, notes, tags) for item_id, notes, tags in interviews],
+            ),
+        ):
+            if rows:
+                con.executemany(f"INSERT INTO staging.{table} VALUES {values}", rows)
         run_mart_sql(con, FEEDBACK_THEMES.sql, sql_parameters(con, CxSettings(as_of="2026-03-31")))
 
     def run(sql: str, params: object = None) -> list[tuple]:

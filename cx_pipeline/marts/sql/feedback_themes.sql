@@ -26,7 +26,14 @@
 --                not negated ("we don't need more dashboards" is no request)
 --   generic      positive praise naming no theme ("Great product!")
 -- Personal data in the text is masked downstream; here the text is kept as delivered.
-CREATE OR REPLACE TABLE marts.feedback_themes AS
+--
+-- The analysis of a text depends on nothing but the text, the taxonomy and the lexicon, so each
+-- distinct text is analysed once and kept in marts.text_analysis_cache (by md5 of the text,
+-- with a fingerprint of taxonomy, lexicon and these rules): a daily run analyses only the texts
+-- it has not seen. Bump the version in `vocabulary` below when the rules change.
+
+-- 1. The items said up to the as-of date, with who said them.
+CREATE OR REPLACE TEMP TABLE feedback_items AS
 WITH answers AS (
     SELECT
         response_id,
@@ -95,22 +102,53 @@ items AS (
     ASOF LEFT JOIN last_answer_of_day AS a
         ON a.contact_id = o.contact_id AND o.said_on >= a.answered_on
     WHERE nullif(trim(o.text), '') IS NOT NULL
+)
+SELECT *, md5(text) AS text_hash FROM items;
+
+-- 2. The cache, emptied when the taxonomy, the lexicon or the rules change, and kept to the
+-- texts still said (an erased person's masked text is a new text; the old one goes).
+CREATE TABLE IF NOT EXISTS marts.text_analysis_cache (
+    text_hash VARCHAR,
+    vocabulary VARCHAR,
+    themes VARCHAR[],
+    positive_weight DOUBLE,
+    negative_weight DOUBLE,
+    has_request BOOLEAN
+);
+COMMENT ON TABLE marts.text_analysis_cache IS
+    'Working table of marts.feedback_themes: the analysis of each distinct text said, by md5.';
+CREATE OR REPLACE TEMP TABLE vocabulary AS
+SELECT md5(concat_ws(chr(10),
+    'rules v1',
+    (SELECT string_agg(concat_ws('|', theme, keyword), chr(10) ORDER BY theme, keyword)
+     FROM raw.voc_taxonomy),
+    (SELECT string_agg(concat_ws('|', kind, term, weight), chr(10) ORDER BY kind, term, weight)
+     FROM raw.voc_lexicon)
+)) AS fingerprint;
+DELETE FROM marts.text_analysis_cache
+WHERE vocabulary <> (SELECT fingerprint FROM vocabulary)
+   OR text_hash NOT IN (SELECT text_hash FROM feedback_items);
+
+-- 3. Analyse the texts not seen yet.
+INSERT INTO marts.text_analysis_cache
+WITH new_texts AS (
+    SELECT DISTINCT text_hash, text FROM feedback_items
+    WHERE text_hash NOT IN (SELECT text_hash FROM marts.text_analysis_cache)
 ),
 -- Lower-cased, contractions spelled out, cut into clauses, each clause into words.
 clauses AS (
     SELECT
-        i.source,
-        i.item_id,
+        i.text_hash,
         c.clause_number,
         regexp_extract_all(c.clause, '[\p{L}\p{N}]+') AS words
-    FROM items AS i,
+    FROM new_texts AS i,
         unnest(regexp_split_to_array(
             replace(replace(lower(i.text), 'n''t', ' not'), 'n’t', ' not'),
             '[.,;:!?()\[\]{}"“”\r\n]+|\s[-–—]+\s'
         )) WITH ORDINALITY AS c(clause, clause_number)
 ),
 clause_words AS (
-    SELECT c.source, c.item_id, c.clause_number, c.words, w.word, w.position
+    SELECT c.text_hash, c.clause_number, c.words, w.word, w.position
     FROM clauses AS c, unnest(c.words) WITH ORDINALITY AS w(word, position)
 ),
 -- Keywords in the same form, with '*' as a LIKE wildcard, padded so they match whole words.
@@ -143,11 +181,12 @@ keyword_starts AS (
         ON starts_with(v.word, split_part(k.first_word, '*', 1))
     WHERE contains(k.first_word, '*')
 ),
-item_themes AS (
-    SELECT DISTINCT w.source, w.item_id, k.theme
+text_themes AS (
+    SELECT w.text_hash, list(DISTINCT k.theme ORDER BY k.theme) AS themes
     FROM clause_words AS w
     JOIN keyword_starts AS k ON k.word = w.word
     WHERE ' ' || array_to_string(w.words, ' ') || ' ' LIKE k.pattern
+    GROUP BY w.text_hash
 ),
 lexicon AS (
     SELECT kind, coalesce(weight, 0) AS weight, words, len(words) AS length
@@ -167,8 +206,7 @@ negators AS (
 ),
 term_matches AS (
     SELECT
-        w.source,
-        w.item_id,
+        w.text_hash,
         w.clause_number,
         w.position AS first_position,
         w.position + l.length - 1 AS last_position,
@@ -191,18 +229,16 @@ counted_terms AS (
     WHERE NOT EXISTS (
         SELECT 1
         FROM term_matches AS longer
-        WHERE longer.source = m.source
-          AND longer.item_id = m.item_id
+        WHERE longer.text_hash = m.text_hash
           AND longer.clause_number = m.clause_number
           AND longer.length > m.length
           AND longer.first_position <= m.first_position
           AND longer.last_position >= m.last_position
     )
 ),
-item_sentiment AS (
+text_sentiment AS (
     SELECT
-        source,
-        item_id,
+        text_hash,
         coalesce(sum(weight) FILTER (
             WHERE kind IN ('positive', 'negative') AND (kind = 'positive') <> negated
         ), 0) AS positive_weight,
@@ -211,19 +247,40 @@ item_sentiment AS (
         ), 0) AS negative_weight,
         coalesce(bool_or(kind = 'request' AND NOT negated), false) AS has_request
     FROM counted_terms
-    GROUP BY source, item_id
-),
-scored AS (
+    GROUP BY text_hash
+)
+SELECT
+    n.text_hash,
+    (SELECT fingerprint FROM vocabulary),
+    coalesce(t.themes, []),
+    coalesce(s.positive_weight, 0),
+    coalesce(s.negative_weight, 0),
+    coalesce(s.has_request, false)
+FROM new_texts AS n
+LEFT JOIN text_themes AS t USING (text_hash)
+LEFT JOIN text_sentiment AS s USING (text_hash);
+
+-- 4. The mart: every item with its text's analysis, one row per theme.
+CREATE OR REPLACE TABLE marts.feedback_themes AS
+WITH scored AS (
     SELECT
         i.*,
         coalesce(
-            (s.positive_weight - s.negative_weight)
-                / nullif(s.positive_weight + s.negative_weight, 0),
+            (a.positive_weight - a.negative_weight)
+                / nullif(a.positive_weight + a.negative_weight, 0),
             0
         ) AS sentiment_score,
-        coalesce(s.has_request, false) AS has_request
-    FROM items AS i
-    LEFT JOIN item_sentiment AS s USING (source, item_id)
+        a.has_request,
+        a.themes
+    FROM feedback_items AS i
+    JOIN marts.text_analysis_cache AS a USING (text_hash)
+),
+item_themes AS (
+    -- One row per theme; an item naming no theme keeps one row, with a null theme.
+    SELECT
+        s.*,
+        unnest(CASE WHEN len(s.themes) = 0 THEN [NULL::VARCHAR] ELSE s.themes END) AS theme
+    FROM scored AS s
 )
 SELECT
     s.source,
@@ -233,16 +290,15 @@ SELECT
     s.said_on,
     s.nps_score,
     nps_category(s.nps_score) AS nps_category,
-    coalesce(t.theme, 'none') AS theme,
+    coalesce(s.theme, 'none') AS theme,
     s.sentiment_score,
     CASE
         WHEN s.sentiment_score > 0 THEN 'positive'
         WHEN s.sentiment_score < 0 THEN 'negative'
         ELSE 'neutral'
     END AS sentiment,
-    t.theme IS NOT NULL AND (s.sentiment_score < 0 OR s.has_request) AS is_actionable,
-    t.theme IS NULL AND s.sentiment_score > 0 AS is_generic_praise,
+    s.theme IS NOT NULL AND (s.sentiment_score < 0 OR s.has_request) AS is_actionable,
+    s.theme IS NULL AND s.sentiment_score > 0 AS is_generic_praise,
     s.text
-FROM scored AS s
-LEFT JOIN item_themes AS t USING (source, item_id)
+FROM item_themes AS s
 ORDER BY s.source, s.item_id, theme;
