@@ -30,10 +30,10 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     import dagster as dg
-    import duckdb
 
     from cx_pipeline.definitions import defs
     from cx_pipeline.partitions import delivered_days, range_tags
+    from cx_pipeline.resources import warehouse_from_settings
 
     root = Path(settings.EXTRACT_ROOT.value())
     days = delivered_days(root)
@@ -59,10 +59,10 @@ def _run(args: argparse.Namespace) -> int:
                 error = event.event_specific_data.error
                 print(f"FAILED {event.step_key}: {error.message.strip()}", file=sys.stderr)
         return 1
-    warehouse = settings.WAREHOUSE_PATH.value()
-    print(f"\ncx_daily succeeded; warehouse: {Path(warehouse).resolve()}")
+    warehouse = warehouse_from_settings()
+    print(f"\ncx_daily succeeded; warehouse: {warehouse.location}")
     print(f"BI tools: open {Path(settings.SERVING_PATH.value()).resolve()} read-only")
-    with duckdb.connect(warehouse, read_only=True) as con:
+    with warehouse.get_connection(read_only=True) as con:
         for (table,) in con.execute(
             "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
             "WHERE schema_name = 'marts' ORDER BY 1"
@@ -135,8 +135,8 @@ def _purge(args: argparse.Namespace) -> int:
 
 def _rebuild_and_compact(defs: Any, instance: Any, compact_file: bool) -> int:
     """After an erasure or a purge: everything derived from raw is rebuilt, and the warehouse
-    file rewritten so that no removed value lingers in its free blocks."""
-    from cx_pipeline.privacy.erasure import compact
+    rewritten so that no removed value lingers in its free blocks or old DuckLake files."""
+    from cx_pipeline.resources import warehouse_from_settings
 
     rebuilt = defs.resolve_job_def("cx_rebuild").execute_in_process(
         instance=instance, raise_on_error=False, run_config=QUIET
@@ -146,7 +146,7 @@ def _rebuild_and_compact(defs: Any, instance: Any, compact_file: bool) -> int:
         return 1
     print("staging, marts, serving file and report rebuilt")
     if compact_file:
-        before, after = compact(Path(settings.WAREHOUSE_PATH.value()))
+        before, after = warehouse_from_settings().compact()
         print(f"warehouse rewritten without free blocks ({before:,} -> {after:,} bytes)")
     return 0
 

@@ -51,7 +51,15 @@ REFERENCE_ROOT = Setting(
 WAREHOUSE_PATH = Setting(
     "CX_WAREHOUSE",
     "data/warehouse/cx.duckdb",
-    "The DuckDB warehouse file the pipeline writes.",
+    "The warehouse the pipeline writes: a DuckDB file (the default), or a DuckLake catalog as "
+    "'ducklake:<catalog file>' (one writing process) or 'ducklake:postgres:dbname=... host=...' "
+    "(many writers at once; docs/scale-out.md).",
+)
+DUCKLAKE_DATA_PATH = Setting(
+    "CX_DUCKLAKE_DATA_PATH",
+    "",
+    "DuckLake only: the folder (or object-storage URL) its Parquet files go to; default "
+    "'<catalog file>.files/', required with a PostgreSQL catalog.",
 )
 SERVING_PATH = Setting(
     "CX_SERVING_PATH",
@@ -150,6 +158,7 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     SENSOR_SETTLE_SECONDS,
     REFERENCE_ROOT,
     WAREHOUSE_PATH,
+    DUCKLAKE_DATA_PATH,
     SERVING_PATH,
     REPORT_PATH,
     SERVING_PARQUET_DIR,
