@@ -45,19 +45,24 @@ def _run(args: argparse.Namespace) -> int:
     first = dt.date.fromisoformat(args.first) if args.first else days[0]
     last = dt.date.fromisoformat(args.last) if args.last else days[-1]
     print(f"loading deliveries {first} to {last} from {root.resolve()}")
-    instance = dg.DagsterInstance.get() if args.persist else dg.DagsterInstance.ephemeral()
-    result = defs.resolve_job_def("cx_daily").execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        tags=range_tags(first, last),
-        # Progress (files loaded, rows, checks) is logged at INFO; DEBUG is Dagster's plumbing.
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-    )
-    if not result.success:
-        for event in result.all_events:
-            if event.event_type_value == "STEP_FAILURE":
-                error = event.event_specific_data.error
-                print(f"FAILED {event.step_key}: {error.message.strip()}", file=sys.stderr)
+    # Progress (files loaded, rows, checks) is logged at INFO; DEBUG is Dagster's plumbing.
+    run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+    if settings.EXECUTOR.value() == "in_process":
+        instance = dg.DagsterInstance.get() if args.persist else dg.DagsterInstance.ephemeral()
+        result = defs.resolve_job_def("cx_daily").execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            tags=range_tags(first, last),
+            run_config=run_config,
+        )
+        failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+        success = result.success
+    else:
+        success, failures = _execute_on_workers(dg, range_tags(first, last), run_config)
+    if not success:
+        for event in failures:
+            error = event.event_specific_data.error
+            print(f"FAILED {event.step_key}: {error.message.strip()}", file=sys.stderr)
         return 1
     warehouse = warehouse_from_settings()
     print(f"\ncx_daily succeeded; warehouse: {warehouse.location}")
@@ -78,6 +83,25 @@ def _run(args: argparse.Namespace) -> int:
             )
         )
     return 0
+
+
+def _execute_on_workers(dg: Any, tags: dict, run_config: dict) -> tuple[bool, list]:
+    """cx_daily with the executor CX_EXECUTOR names: its steps run in other processes, which
+    rebuild the job by name and record their events in the persistent instance ($DAGSTER_HOME)."""
+    from cx_pipeline.executors import cx_daily_job
+
+    with (
+        dg.DagsterInstance.get() as instance,
+        dg.execute_job(
+            dg.reconstructable(cx_daily_job),
+            instance=instance,
+            tags=tags,
+            run_config=run_config,
+            raise_on_error=False,
+        ) as result,
+    ):
+        failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+        return result.success, failures
 
 
 def _erase(args: argparse.Namespace) -> int:
@@ -192,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument(
         "--persist",
         action="store_true",
-        help="record the run in $DAGSTER_HOME so the UI shows it",
+        help="record the run in $DAGSTER_HOME so the UI shows it (always, when CX_EXECUTOR "
+        "is not in_process: the workers record their steps there)",
     )
     run.add_argument("--from", dest="first", help="first delivery day to load (default: oldest)")
     run.add_argument("--to", dest="last", help="last delivery day to load (default: newest)")

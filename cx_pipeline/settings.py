@@ -61,6 +61,33 @@ DUCKLAKE_DATA_PATH = Setting(
     "DuckLake only: the folder (or object-storage URL) its Parquet files go to; default "
     "'<catalog file>.files/', required with a PostgreSQL catalog.",
 )
+EXECUTOR = Setting(
+    "CX_EXECUTOR",
+    "in_process",
+    "Where a run's steps execute: in_process (default), multiprocess, celery or dask "
+    "(celery and dask need a DuckLake on a PostgreSQL catalog; docs/scale-out.md).",
+)
+WORKERS = Setting(
+    "CX_WORKERS",
+    "2",
+    "Steps at once for multiprocess, and worker processes of the local Dask cluster.",
+)
+CELERY_BROKER = Setting(
+    "CX_CELERY_BROKER",
+    "redis://127.0.0.1:6379/0",
+    "The Celery broker the celery executor and its workers share.",
+)
+CELERY_BACKEND = Setting(
+    "CX_CELERY_BACKEND",
+    "redis://127.0.0.1:6379/1",
+    "The Celery result backend.",
+)
+DASK_SCHEDULER = Setting(
+    "CX_DASK_SCHEDULER",
+    "",
+    "Address of a running Dask scheduler (tcp://host:8786); empty starts a local cluster of "
+    "CX_WORKERS processes for each run.",
+)
 SERVING_PATH = Setting(
     "CX_SERVING_PATH",
     "data/warehouse/cx_serving.duckdb",
@@ -159,6 +186,11 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     REFERENCE_ROOT,
     WAREHOUSE_PATH,
     DUCKLAKE_DATA_PATH,
+    EXECUTOR,
+    WORKERS,
+    CELERY_BROKER,
+    CELERY_BACKEND,
+    DASK_SCHEDULER,
     SERVING_PATH,
     REPORT_PATH,
     SERVING_PARQUET_DIR,
