@@ -23,6 +23,11 @@ def single_writer() -> bool:
     return lake is None or lake.single_writer
 
 
+def steps_at_once(one_writer: bool) -> int:
+    """How many steps the multiprocess executor runs at once: one on a one-writer warehouse."""
+    return 1 if one_writer else int(settings.WORKERS.value())
+
+
 def executor_from_settings(
     name: str | None = None, one_writer: bool | None = None
 ) -> dg.ExecutorDefinition:
@@ -44,7 +49,7 @@ def executor_from_settings(
         return dg.in_process_executor
     if name == "multiprocess":
         return dg.multiprocess_executor.configured(
-            {"max_concurrent": 1 if one_writer else workers}, name="multiprocess"
+            {"max_concurrent": steps_at_once(one_writer)}, name="multiprocess"
         )
     if name == "celery":
         from dagster_celery import celery_executor
