@@ -66,19 +66,17 @@ def _layer_seconds(home: Path) -> dict[str, Any]:
     import dagster as dg
 
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        (run,) = instance.get_runs(limit=1)
+        (record,) = instance.get_run_records(limit=1)
+        run = record.dagster_run
         starts: dict[str, float] = {}
         spans: dict[str, list[float]] = {}
-        run_span = []
         workers: set[str] = set()
         for entry in instance.all_logs(run.run_id):
             event = entry.dagster_event
             if event is None:
                 continue
             kind = event.event_type_value
-            if kind in ("RUN_START", "RUN_SUCCESS", "RUN_FAILURE"):
-                run_span.append(entry.timestamp)
-            elif kind == "STEP_START":
+            if kind == "STEP_START":
                 starts[event.step_key] = entry.timestamp
             elif kind == "STEP_SUCCESS" and event.step_key in starts:
                 layer = event.step_key.split("__")[0]
@@ -93,7 +91,7 @@ def _layer_seconds(home: Path) -> dict[str, Any]:
                 )
         return {
             "success": run.status == dg.DagsterRunStatus.SUCCESS,
-            "run_seconds": max(run_span) - min(run_span),
+            "run_seconds": (record.end_time or 0) - (record.start_time or 0),
             "layers": {k: v[1] - v[0] for k, v in spans.items()},
             "steps": len(starts),
             "celery_workers": sorted(workers),

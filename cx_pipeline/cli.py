@@ -170,8 +170,12 @@ def _rebuild_and_compact(defs: Any, instance: Any, compact_file: bool) -> int:
         return 1
     print("staging, marts, serving file and report rebuilt")
     if compact_file:
-        before, after = warehouse_from_settings().compact()
-        print(f"warehouse rewritten without free blocks ({before:,} -> {after:,} bytes)")
+        warehouse = warehouse_from_settings()
+        before, after = warehouse.compact()
+        if warehouse.lake is not None:
+            print("DuckLake compacted: old snapshots expired, their files deleted")
+        if before:
+            print(f"warehouse rewritten without free blocks ({before:,} -> {after:,} bytes)")
     return 0
 
 
