@@ -85,8 +85,17 @@ class Warehouse(DuckDBResource):
             # Naive timestamps in extracts are UTC; ICU is built in and loaded on first use.
             con.execute("SET TimeZone = 'UTC'")
             if not read_only:
+                # Only the missing ones: on a shared lake, a write is a snapshot to commit.
+                existing = {
+                    name
+                    for (name,) in con.execute(
+                        "SELECT schema_name FROM duckdb_schemas() "
+                        "WHERE database_name = current_database()"
+                    ).fetchall()
+                }
                 for schema in SCHEMAS:
-                    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                    if schema not in existing:
+                        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             con.execute(RULES_SQL)
             yield con
         finally:

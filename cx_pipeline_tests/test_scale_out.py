@@ -122,6 +122,27 @@ def _table_counts(warehouse: Warehouse) -> dict[str, int]:
         return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for (t,) in tables}
 
 
+def _new_lake_catalog(databases: list[str]) -> str:
+    """A PostgreSQL database of its own for a DuckLake catalog (dropped after the module)."""
+    database = f"cx_it_{uuid.uuid4().hex[:10]}"
+    _postgres(f"CREATE DATABASE {database}")
+    databases.append(database)
+    options = [part for part in POSTGRES.split() if not part.startswith("dbname=")]
+    return "postgres:" + " ".join([*options, f"dbname={database}"])
+
+
+def _new_dagster_home(home: Path) -> Path:
+    """A Dagster instance whose warehouse pool lets two steps write at once (the PostgreSQL
+    catalog takes many writers), created here once: the workers and the run would otherwise
+    race to create its storage."""
+    home.mkdir()
+    (home / "dagster.yaml").write_text(
+        "telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 2\n"
+    )
+    dg.DagsterInstance.from_config(str(home)).dispose()
+    return home
+
+
 @pytest.fixture(scope="module")
 def week(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     _check_servers()
@@ -135,18 +156,9 @@ def week(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         check=True,
         capture_output=True,
     )
-    database = f"cx_it_{uuid.uuid4().hex[:10]}"
-    _postgres(f"CREATE DATABASE {database}")
-    options = [part for part in POSTGRES.split() if not part.startswith("dbname=")]
-    catalog = "postgres:" + " ".join([*options, f"dbname={database}"])
-    home = base / "dagster_home"
-    home.mkdir()
-    # Telemetry off; the warehouse pool lets both workers write at once (a PostgreSQL catalog).
-    (home / "dagster.yaml").write_text(
-        "telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 2\n"
-    )
-    # Created here, once: the workers and the run would otherwise race to create its storage.
-    dg.DagsterInstance.from_config(str(home)).dispose()
+    databases: list[str] = []
+    catalog = _new_lake_catalog(databases)
+    home = _new_dagster_home(base / "dagster_home")
     celery_config = base / "celery.yaml"
     celery_config.write_text(
         f"execution:\n  config:\n    broker: {BROKER}\n    backend: {BACKEND}\n"
@@ -193,6 +205,8 @@ def week(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         _run(embedded, "run")
         yield {
             "base": base,
+            "common": common,
+            "databases": databases,
             "lake_env": lake,
             "warehouse": warehouse,
             "embedded": base / "embedded.duckdb",
@@ -209,7 +223,8 @@ def week(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                 worker.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(worker.pid, signal.SIGKILL)
-        _postgres(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        for database in databases:
+            _postgres(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
 
 def test_the_week_loads_on_both_workers(week: dict) -> None:
@@ -238,3 +253,34 @@ def test_the_marts_equal_the_embedded_single_process_run(week: dict) -> None:
 def test_a_repeated_run_leaves_the_counts_unchanged(week: dict) -> None:
     _run(week["lake_env"], "run")
     assert _table_counts(week["warehouse"]) == week["first_counts"]
+
+
+def test_the_same_week_on_a_dask_local_cluster(week: dict) -> None:
+    """CX_EXECUTOR=dask: a local cluster of two worker processes per run, into a lake of its
+    own; the marts equal the embedded run's too."""
+    base = week["base"] / "dask"
+    base.mkdir()
+    home = _new_dagster_home(base / "dagster_home")
+    env = {
+        **week["common"],
+        "DAGSTER_HOME": str(home),
+        "CX_WAREHOUSE": f"ducklake:{_new_lake_catalog(week['databases'])}",
+        "CX_DUCKLAKE_DATA_PATH": f"{base / 'lake_files'}/",
+        "CX_SERVING_PATH": str(base / "serving.duckdb"),
+        "CX_REPORT_PATH": str(base / "report.html"),
+        "CX_EXECUTOR": "dask",
+        "CX_WORKERS": "2",
+    }
+    _run(env, "run")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        (record,) = instance.get_run_records(limit=1)
+        step_pids = {
+            entry.dagster_event.pid
+            for entry in instance.all_logs(record.dagster_run.run_id)
+            if entry.dagster_event and entry.dagster_event.event_type_value == "STEP_START"
+        }
+    assert len(step_pids) == 2, step_pids  # the steps ran in the cluster's two workers
+    warehouse = Warehouse(database=env["CX_WAREHOUSE"], data_path=env["CX_DUCKLAKE_DATA_PATH"])
+    with warehouse.get_connection(read_only=True) as con:
+        con.execute(f"ATTACH {literal(str(week['embedded']))} AS embedded (READ_ONLY)")
+        assert mart_differences(con, "cx", "embedded") == {}
