@@ -68,7 +68,7 @@ class Lake:
                 "a DuckLake on a PostgreSQL catalog needs CX_DUCKLAKE_DATA_PATH "
                 "(a folder every worker sees, or an object-storage URL)"
             )
-        return f"{self.catalog_file}.files/"
+        return f"{self.catalog_file.resolve()}.files/"
 
     def temp_directory(self) -> str:
         if self.catalog_file is not None:
@@ -108,14 +108,15 @@ def attach(con: duckdb.DuckDBPyConnection, lake: Lake, read_only: bool = False) 
     names = ["postgres_scanner", "ducklake"] if lake.on_postgres else ["ducklake"]
     for name in names:
         con.execute(f"LOAD {literal(str(extension_file(name)))}")
-    files = lake.files()
-    if "://" not in files and not read_only:
-        Path(files).mkdir(parents=True, exist_ok=True)
+    files = lake.files()  # fails early when a PostgreSQL catalog has no data path
     if lake.catalog_file is not None and not read_only:
         lake.catalog_file.parent.mkdir(parents=True, exist_ok=True)
-    # An existing DuckDB-file catalog remembers its data path: only a configured one is passed.
-    reuse = not lake.data_path and lake.catalog_file is not None and lake.catalog_file.exists()
-    options = [ATTACH_OPTIONS] if reuse else [f"DATA_PATH {literal(files)}", ATTACH_OPTIONS]
+    options = [ATTACH_OPTIONS]
+    # Without a configured data path DuckLake uses (and remembers) `<catalog file>.files/`.
+    if lake.data_path:
+        if "://" not in files and not read_only:
+            Path(files).mkdir(parents=True, exist_ok=True)
+        options.insert(0, f"DATA_PATH {literal(files)}")
     if read_only:
         options.append("READ_ONLY")
     con.execute(f"ATTACH {literal(PREFIX + lake.catalog)} AS {CATALOG} ({', '.join(options)})")

@@ -36,7 +36,7 @@ def test_the_setting_names_a_file_or_a_lake() -> None:
     assert ducklake.parse("data/warehouse/cx.duckdb") is None
     on_file = ducklake.parse("ducklake:data/warehouse/cx.ducklake")
     assert on_file is not None and on_file.single_writer
-    assert on_file.files() == "data/warehouse/cx.ducklake.files/"
+    assert on_file.files() == f"{Path('data/warehouse/cx.ducklake').resolve()}.files/"
     on_postgres = ducklake.parse("ducklake:postgres:dbname=cx host=127.0.0.1", "s3://b/cx/")
     assert on_postgres is not None and not on_postgres.single_writer
     assert on_postgres.files() == "s3://b/cx/"

@@ -284,3 +284,57 @@ def test_the_same_week_on_a_dask_local_cluster(week: dict) -> None:
     with warehouse.get_connection(read_only=True) as con:
         con.execute(f"ATTACH {literal(str(week['embedded']))} AS embedded (READ_ONLY)")
         assert mart_differences(con, "cx", "embedded") == {}
+
+
+LOAD_ONE_DAY = """
+import datetime as dt, sys
+from pathlib import Path
+from cx_pipeline.contract import ENTITIES
+from cx_pipeline.ingest.extracts import find_deliveries
+from cx_pipeline.ingest.loader import load_delivery
+from cx_pipeline.resources import Warehouse
+warehouse, data_path, root, entity_name, day = sys.argv[1:]
+entity = next(e for e in ENTITIES if e.name == entity_name)
+root = Path(root)
+(delivery,) = [d for d in find_deliveries(root, entity) if d.day.isoformat() == day]
+with Warehouse(database=warehouse, data_path=data_path).get_connection() as con:
+    load_delivery(con, entity, delivery, root, dt.datetime.now(dt.UTC))
+"""
+
+
+def test_processes_loading_different_days_of_one_table_at_once_all_commit(week: dict) -> None:
+    """What parallel partitions do to a table on a PostgreSQL catalog: three processes each
+    replace one day of raw.nps_responses (DELETE + INSERT in one transaction) at the same
+    time; DuckLake retries its snapshot conflicts, and every day has the embedded counts."""
+    lake = f"ducklake:{_new_lake_catalog(week['databases'])}"
+    files = f"{week['base'] / 'concurrent_files'}/"
+    root = week["common"]["CX_EXTRACT_ROOT"]
+    with duckdb.connect(str(week["embedded"]), read_only=True) as con:
+        expected = dict(
+            con.execute(
+                "SELECT _delivery_date::VARCHAR, count(*) FROM raw.nps_responses GROUP BY 1"
+            ).fetchall()
+        )
+    days = sorted(expected)
+
+    def load(day: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-c", LOAD_ONE_DAY, lake, files, root, "nps_responses", day],
+            cwd=REPO_ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    first = load(days[0])  # creates the schemas and tables
+    assert first.wait(timeout=300) == 0, first.stderr.read()
+    at_once = [load(day) for day in days[1:4]]
+    for process in at_once:
+        assert process.wait(timeout=300) == 0, process.stderr.read()[-3000:]
+    warehouse = Warehouse(database=lake, data_path=files)
+    with warehouse.get_connection(read_only=True) as con:
+        loaded = dict(
+            con.execute(
+                "SELECT _delivery_date::VARCHAR, count(*) FROM raw.nps_responses GROUP BY 1"
+            ).fetchall()
+        )
+    assert loaded == {day: expected[day] for day in days[:4]}
