@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install run test dev lint format docs sample bench clean
+.PHONY: install run test dev lint format docs sample bench bench-scale clean
 
 $(BIN)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -40,6 +40,9 @@ sample: install  ## regenerate the committed sample extracts
 
 bench: install  ## benchmark against plain DuckDB (BENCH_ARGS="--profile medium --repeat 3")
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+bench-scale: install  ## embedded vs DuckLake vs 2 Celery workers (needs PostgreSQL, redis-server)
+	$(BIN)/python benchmarks/scale_out.py $(BENCH_ARGS)
 
 clean:
 	rm -rf data/warehouse $(VENV)

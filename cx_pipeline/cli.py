@@ -30,10 +30,10 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     import dagster as dg
-    import duckdb
 
     from cx_pipeline.definitions import defs
     from cx_pipeline.partitions import delivered_days, range_tags
+    from cx_pipeline.resources import warehouse_from_settings
 
     root = Path(settings.EXTRACT_ROOT.value())
     days = delivered_days(root)
@@ -45,24 +45,29 @@ def _run(args: argparse.Namespace) -> int:
     first = dt.date.fromisoformat(args.first) if args.first else days[0]
     last = dt.date.fromisoformat(args.last) if args.last else days[-1]
     print(f"loading deliveries {first} to {last} from {root.resolve()}")
-    instance = dg.DagsterInstance.get() if args.persist else dg.DagsterInstance.ephemeral()
-    result = defs.resolve_job_def("cx_daily").execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        tags=range_tags(first, last),
-        # Progress (files loaded, rows, checks) is logged at INFO; DEBUG is Dagster's plumbing.
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-    )
-    if not result.success:
-        for event in result.all_events:
-            if event.event_type_value == "STEP_FAILURE":
-                error = event.event_specific_data.error
-                print(f"FAILED {event.step_key}: {error.message.strip()}", file=sys.stderr)
+    # Progress (files loaded, rows, checks) is logged at INFO; DEBUG is Dagster's plumbing.
+    run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+    if settings.EXECUTOR.value() == "in_process":
+        instance = dg.DagsterInstance.get() if args.persist else dg.DagsterInstance.ephemeral()
+        result = defs.resolve_job_def("cx_daily").execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            tags=range_tags(first, last),
+            run_config=run_config,
+        )
+        failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+        success = result.success
+    else:
+        success, failures = _execute_on_workers(dg, range_tags(first, last), run_config)
+    if not success:
+        for event in failures:
+            error = event.event_specific_data.error
+            print(f"FAILED {event.step_key}: {error.message.strip()}", file=sys.stderr)
         return 1
-    warehouse = settings.WAREHOUSE_PATH.value()
-    print(f"\ncx_daily succeeded; warehouse: {Path(warehouse).resolve()}")
+    warehouse = warehouse_from_settings()
+    print(f"\ncx_daily succeeded; warehouse: {warehouse.location}")
     print(f"BI tools: open {Path(settings.SERVING_PATH.value()).resolve()} read-only")
-    with duckdb.connect(warehouse, read_only=True) as con:
+    with warehouse.get_connection(read_only=True) as con:
         for (table,) in con.execute(
             "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
             "WHERE schema_name = 'marts' ORDER BY 1"
@@ -78,6 +83,25 @@ def _run(args: argparse.Namespace) -> int:
             )
         )
     return 0
+
+
+def _execute_on_workers(dg: Any, tags: dict, run_config: dict) -> tuple[bool, list]:
+    """cx_daily with the executor CX_EXECUTOR names: its steps run in other processes, which
+    rebuild the job by name and record their events in the persistent instance ($DAGSTER_HOME)."""
+    from cx_pipeline.executors import cx_daily_job
+
+    with (
+        dg.DagsterInstance.get() as instance,
+        dg.execute_job(
+            dg.reconstructable(cx_daily_job),
+            instance=instance,
+            tags=tags,
+            run_config=run_config,
+            raise_on_error=False,
+        ) as result,
+    ):
+        failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+        return result.success, failures
 
 
 def _erase(args: argparse.Namespace) -> int:
@@ -135,8 +159,8 @@ def _purge(args: argparse.Namespace) -> int:
 
 def _rebuild_and_compact(defs: Any, instance: Any, compact_file: bool) -> int:
     """After an erasure or a purge: everything derived from raw is rebuilt, and the warehouse
-    file rewritten so that no removed value lingers in its free blocks."""
-    from cx_pipeline.privacy.erasure import compact
+    rewritten so that no removed value lingers in its free blocks or old DuckLake files."""
+    from cx_pipeline.resources import warehouse_from_settings
 
     rebuilt = defs.resolve_job_def("cx_rebuild").execute_in_process(
         instance=instance, raise_on_error=False, run_config=QUIET
@@ -146,8 +170,12 @@ def _rebuild_and_compact(defs: Any, instance: Any, compact_file: bool) -> int:
         return 1
     print("staging, marts, serving file and report rebuilt")
     if compact_file:
-        before, after = compact(Path(settings.WAREHOUSE_PATH.value()))
-        print(f"warehouse rewritten without free blocks ({before:,} -> {after:,} bytes)")
+        warehouse = warehouse_from_settings()
+        before, after = warehouse.compact()
+        if warehouse.lake is not None:
+            print("DuckLake compacted: old snapshots expired, their files deleted")
+        if before:
+            print(f"warehouse rewritten without free blocks ({before:,} -> {after:,} bytes)")
     return 0
 
 
@@ -192,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument(
         "--persist",
         action="store_true",
-        help="record the run in $DAGSTER_HOME so the UI shows it",
+        help="record the run in $DAGSTER_HOME so the UI shows it (always, when CX_EXECUTOR "
+        "is not in_process: the workers record their steps there)",
     )
     run.add_argument("--from", dest="first", help="first delivery day to load (default: oldest)")
     run.add_argument("--to", dest="last", help="last delivery day to load (default: newest)")

@@ -11,6 +11,7 @@ import dagster as dg
 
 from cx_pipeline import catalog, settings
 from cx_pipeline.contract import ENTITIES
+from cx_pipeline.executors import executor_from_settings
 from cx_pipeline.partitions import DELIVERY_DAYS, day_files, delivered_days
 from cx_pipeline.resources import ExtractStore
 
@@ -22,8 +23,9 @@ cx_daily_job = dg.define_asset_job(
         "Loads the delivery days of its partition (or range) into raw and quarantine, then "
         "rebuilds staging, the marts and the serving file from every loaded day."
     ),
-    # DuckDB has one writer: steps run one after another in the run's own process.
-    executor_def=dg.in_process_executor,
+    # CX_EXECUTOR; in the run's own process by default, one step at a time whatever the
+    # executor when the warehouse has one writer (executors.py).
+    executor_def=executor_from_settings(),
 )
 
 

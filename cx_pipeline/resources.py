@@ -1,7 +1,8 @@
 """The resources every asset gets: the warehouse, the extract store and the business settings.
 
 The warehouse is the one place that opens DuckDB: assets ask it for a connection and never open
-paths themselves, so the same SQL can later run against a DuckLake catalog.
+paths themselves, so the same SQL runs against the DuckDB file or a DuckLake catalog
+(`CX_WAREHOUSE`, see ducklake.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from cx_pipeline import settings
+from cx_pipeline import ducklake, settings
 from cx_pipeline.contract import Entity
 from cx_pipeline.ingest.readers import Reader
 
@@ -27,36 +28,93 @@ RULES_SQL = package_files.files("cx_pipeline").joinpath("rules.sql").read_text()
 
 
 class Warehouse(DuckDBResource):
-    """The DuckDB warehouse file, opened with bounded memory and the business-rule macros."""
+    """The warehouse: a DuckDB file, or a DuckLake catalog (`database="ducklake:<catalog>"`),
+    opened with bounded memory and the business-rule macros."""
 
     memory_limit: str = Field(default="4GB", description="DuckDB memory_limit.")
     temp_directory: str = Field(
         default="", description="Where DuckDB spills; default '<database>.tmp'."
     )
+    data_path: str = Field(
+        default="",
+        description="DuckLake only: where its Parquet files go; default '<catalog file>.files/'.",
+    )
+
+    @property
+    def lake(self) -> ducklake.Lake | None:
+        """The DuckLake this warehouse is, or None for a DuckDB file."""
+        return ducklake.parse(self.database, self.data_path)
+
+    @property
+    def single_writer(self) -> bool:
+        """Only one process may write at a time (a DuckDB file or a DuckDB-file catalog)."""
+        lake = self.lake
+        return lake is None or lake.single_writer
+
+    @property
+    def location(self) -> str:
+        """Where the warehouse is, for people (never with a PostgreSQL password in it)."""
+        lake = self.lake
+        if lake is None:
+            return str(Path(self.database).resolve())
+        if lake.catalog_file is not None:
+            return f"DuckLake, catalog {lake.catalog_file.resolve()}, data {lake.files()}"
+        return f"DuckLake, PostgreSQL catalog, data {lake.files()}"
 
     @contextmanager
     def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        path = Path(self.database)
-        if not read_only:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        lake = self.lake
         config: dict[str, Any] = {
             "memory_limit": self.memory_limit,
-            "temp_directory": self.temp_directory or f"{path}.tmp",
             # Row order is never relied on by the marts; dropping it bounds memory on big loads.
             "preserve_insertion_order": False,
             **self.connection_config,
         }
-        con = duckdb.connect(str(path), read_only=read_only, config=config)
+        if lake is None:
+            path = Path(self.database)
+            if not read_only:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            config["temp_directory"] = self.temp_directory or f"{path}.tmp"
+            con = duckdb.connect(str(path), read_only=read_only, config=config)
+        else:
+            config["temp_directory"] = self.temp_directory or lake.temp_directory()
+            con = duckdb.connect(":memory:", config={**config, **ducklake.OFFLINE})
         try:
+            if lake is not None:
+                ducklake.attach(con, lake, read_only=read_only)
             # Naive timestamps in extracts are UTC; ICU is built in and loaded on first use.
             con.execute("SET TimeZone = 'UTC'")
             if not read_only:
+                # Only the missing ones: on a shared lake, a write is a snapshot to commit.
+                existing = {
+                    name
+                    for (name,) in con.execute(
+                        "SELECT schema_name FROM duckdb_schemas() "
+                        "WHERE database_name = current_database()"
+                    ).fetchall()
+                }
                 for schema in SCHEMAS:
-                    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                    if schema not in existing:
+                        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             con.execute(RULES_SQL)
             yield con
         finally:
             con.close()
+
+    def compact(self) -> tuple[int, int]:
+        """Leave no deleted or updated value on disk (after an erasure or a purge); needs the
+        warehouse to itself. Returns the bytes on disk (file, or catalog file) before and after;
+        (0, 0) for a PostgreSQL catalog, whose own VACUUM reclaims its space."""
+        from cx_pipeline.privacy.erasure import compact
+
+        lake = self.lake
+        if lake is None:
+            return compact(Path(self.database))
+        with self.get_connection() as con:
+            ducklake.purge_history(con)
+        if lake.catalog_file is None:
+            return 0, 0
+        return compact(lake.catalog_file)
 
 
 class ExtractStore(dg.ConfigurableResource):
@@ -155,12 +213,23 @@ def _env_int_or(setting: settings.Setting) -> Any:
     return dg.EnvVar.int(setting.env) if setting.is_set() else int(setting.default)
 
 
+def warehouse_from_settings() -> Warehouse:
+    """The warehouse the settings name, for the command line (outside a Dagster run)."""
+    return Warehouse(
+        database=settings.WAREHOUSE_PATH.value(),
+        memory_limit=settings.MEMORY_LIMIT.value(),
+        temp_directory=settings.TEMP_DIRECTORY.value(),
+        data_path=settings.DUCKLAKE_DATA_PATH.value(),
+    )
+
+
 def build_resources() -> dict[str, dg.ConfigurableResource]:
     return {
         "warehouse": Warehouse(
             database=_env_or(settings.WAREHOUSE_PATH),
             memory_limit=_env_or(settings.MEMORY_LIMIT),
             temp_directory=_env_or(settings.TEMP_DIRECTORY),
+            data_path=_env_or(settings.DUCKLAKE_DATA_PATH),
         ),
         "extracts": ExtractStore(
             root=_env_or(settings.EXTRACT_ROOT),

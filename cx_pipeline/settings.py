@@ -51,7 +51,42 @@ REFERENCE_ROOT = Setting(
 WAREHOUSE_PATH = Setting(
     "CX_WAREHOUSE",
     "data/warehouse/cx.duckdb",
-    "The DuckDB warehouse file the pipeline writes.",
+    "The warehouse the pipeline writes: a DuckDB file (the default), or a DuckLake catalog as "
+    "'ducklake:<catalog file>' (one writing process) or 'ducklake:postgres:dbname=... host=...' "
+    "(many writers at once; docs/scale-out.md).",
+)
+DUCKLAKE_DATA_PATH = Setting(
+    "CX_DUCKLAKE_DATA_PATH",
+    "",
+    "DuckLake only: the folder (or object-storage URL) its Parquet files go to; default "
+    "'<catalog file>.files/', required with a PostgreSQL catalog.",
+)
+EXECUTOR = Setting(
+    "CX_EXECUTOR",
+    "in_process",
+    "Where a run's steps execute: in_process (default), multiprocess, celery or dask "
+    "(celery and dask need a DuckLake on a PostgreSQL catalog; docs/scale-out.md).",
+)
+WORKERS = Setting(
+    "CX_WORKERS",
+    "2",
+    "Steps at once for multiprocess, and worker processes of the local Dask cluster.",
+)
+CELERY_BROKER = Setting(
+    "CX_CELERY_BROKER",
+    "redis://127.0.0.1:6379/0",
+    "The Celery broker the celery executor and its workers share.",
+)
+CELERY_BACKEND = Setting(
+    "CX_CELERY_BACKEND",
+    "redis://127.0.0.1:6379/1",
+    "The Celery result backend.",
+)
+DASK_SCHEDULER = Setting(
+    "CX_DASK_SCHEDULER",
+    "",
+    "Address of a running Dask scheduler (tcp://host:8786); empty starts a local cluster of "
+    "CX_WORKERS processes for each run.",
 )
 SERVING_PATH = Setting(
     "CX_SERVING_PATH",
@@ -162,6 +197,12 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     SENSOR_SETTLE_SECONDS,
     REFERENCE_ROOT,
     WAREHOUSE_PATH,
+    DUCKLAKE_DATA_PATH,
+    EXECUTOR,
+    WORKERS,
+    CELERY_BROKER,
+    CELERY_BACKEND,
+    DASK_SCHEDULER,
     SERVING_PATH,
     REPORT_PATH,
     SERVING_PARQUET_DIR,

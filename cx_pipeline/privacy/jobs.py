@@ -6,6 +6,7 @@ import datetime as dt
 
 import dagster as dg
 
+from cx_pipeline.executors import executor_from_settings
 from cx_pipeline.privacy.erasure import record_erasure
 from cx_pipeline.privacy.retention import cutoff, purge_extract_folders, purge_rows
 from cx_pipeline.resources import CxSettings, ExtractStore, Warehouse
@@ -37,7 +38,7 @@ cx_rebuild_job = dg.define_asset_job(
     name="cx_rebuild",
     selection=dg.AssetSelection.groups("staging", "marts", "serving"),
     description="Rebuilds staging, the marts, the serving file and the report from raw as it is.",
-    executor_def=dg.in_process_executor,
+    executor_def=executor_from_settings(),
 )
 
 

@@ -512,7 +512,7 @@ def test_each_text_is_analysed_once_until_the_vocabulary_changes(tmp_path) -> No
     and either way the mart is what a first run would give."""
     database = tmp_path / "cx.duckdb"
     first = feedback_for_texts(database, [("a", "Support is slow"), ("b", "Great reporting")])
-    assert first("SELECT count(*) FROM marts.text_analysis_cache") == [(2,)]
+    assert first("SELECT count(*) FROM marts._text_analysis_cache") == [(2,)]
     with Warehouse(database=str(database)).get_connection() as con:
         con.execute(
             "INSERT INTO staging.nps_responses VALUES ('c', 'X1', 'AX', ?, 8, ?)",
@@ -523,10 +523,10 @@ def test_each_text_is_analysed_once_until_the_vocabulary_changes(tmp_path) -> No
             [HARNESS_DAY, "Pricing is okayish"],
         )
         parameters = sql_parameters(con, CxSettings(as_of="2026-03-31"))
-        vocabulary = "SELECT DISTINCT vocabulary FROM marts.text_analysis_cache"
+        vocabulary = "SELECT DISTINCT vocabulary FROM marts._text_analysis_cache"
         (before,) = con.execute(vocabulary).fetchall()
         run_mart_sql(con, FEEDBACK_THEMES.sql, parameters)
-        assert con.execute("SELECT count(*) FROM marts.text_analysis_cache").fetchall() == [(3,)]
+        assert con.execute("SELECT count(*) FROM marts._text_analysis_cache").fetchall() == [(3,)]
         assert con.execute(vocabulary).fetchall() == [before]
         incremental = con.execute(MART_ROWS).fetchall()
         con.execute(
@@ -538,7 +538,7 @@ def test_each_text_is_analysed_once_until_the_vocabulary_changes(tmp_path) -> No
         assert con.execute(
             "SELECT sentiment FROM marts.feedback_themes WHERE item_id = 'd'"
         ).fetchall() == [("positive",)]
-        con.execute("DROP TABLE marts.text_analysis_cache")
+        con.execute("DROP TABLE marts._text_analysis_cache")
         con.execute("DELETE FROM raw.voc_lexicon WHERE term = 'okayish'")
         run_mart_sql(con, FEEDBACK_THEMES.sql, parameters)
         assert con.execute(MART_ROWS).fetchall() == incremental

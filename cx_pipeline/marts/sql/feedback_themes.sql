@@ -28,7 +28,7 @@
 -- Personal data in the text is masked downstream; here the text is kept as delivered.
 --
 -- The analysis of a text depends on nothing but the text, the taxonomy and the lexicon, so each
--- distinct text is analysed once and kept in marts.text_analysis_cache (by md5 of the text,
+-- distinct text is analysed once and kept in marts._text_analysis_cache (by md5 of the text,
 -- with a fingerprint of taxonomy, lexicon and these rules): a daily run analyses only the texts
 -- it has not seen. Bump the version in `vocabulary` below when the rules change.
 
@@ -107,7 +107,7 @@ SELECT *, md5(text) AS text_hash FROM items;
 
 -- 2. The cache, emptied when the taxonomy, the lexicon or the rules change, and kept to the
 -- texts still said (an erased person's masked text is a new text; the old one goes).
-CREATE TABLE IF NOT EXISTS marts.text_analysis_cache (
+CREATE TABLE IF NOT EXISTS marts._text_analysis_cache (
     text_hash VARCHAR,
     vocabulary VARCHAR,
     themes VARCHAR[],
@@ -115,7 +115,7 @@ CREATE TABLE IF NOT EXISTS marts.text_analysis_cache (
     negative_weight DOUBLE,
     has_request BOOLEAN
 );
-COMMENT ON TABLE marts.text_analysis_cache IS
+COMMENT ON TABLE marts._text_analysis_cache IS
     'Working table of marts.feedback_themes: the analysis of each distinct text said, by md5.';
 CREATE OR REPLACE TEMP TABLE vocabulary AS
 SELECT md5(concat_ws(chr(10),
@@ -125,15 +125,15 @@ SELECT md5(concat_ws(chr(10),
     (SELECT string_agg(concat_ws('|', kind, term, weight), chr(10) ORDER BY kind, term, weight)
      FROM raw.voc_lexicon)
 )) AS fingerprint;
-DELETE FROM marts.text_analysis_cache
+DELETE FROM marts._text_analysis_cache
 WHERE vocabulary <> (SELECT fingerprint FROM vocabulary)
    OR text_hash NOT IN (SELECT text_hash FROM feedback_items);
 
 -- 3. Analyse the texts not seen yet.
-INSERT INTO marts.text_analysis_cache
+INSERT INTO marts._text_analysis_cache
 WITH new_texts AS (
     SELECT DISTINCT text_hash, text FROM feedback_items
-    WHERE text_hash NOT IN (SELECT text_hash FROM marts.text_analysis_cache)
+    WHERE text_hash NOT IN (SELECT text_hash FROM marts._text_analysis_cache)
 ),
 -- Lower-cased, contractions spelled out, cut into clauses, each clause into words.
 clauses AS (
@@ -273,7 +273,7 @@ WITH scored AS (
         a.has_request,
         a.themes
     FROM feedback_items AS i
-    JOIN marts.text_analysis_cache AS a USING (text_hash)
+    JOIN marts._text_analysis_cache AS a USING (text_hash)
 ),
 item_themes AS (
     -- One row per theme; an item naming no theme keeps one row, with a null theme.
