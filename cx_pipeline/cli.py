@@ -89,7 +89,12 @@ def _execute_on_workers(dg: Any, tags: dict, run_config: dict) -> tuple[bool, li
     """cx_daily with the executor CX_EXECUTOR names: its steps run in other processes, which
     rebuild the job by name and record their events in the persistent instance ($DAGSTER_HOME)."""
     from cx_pipeline.executors import cx_daily_job
+    from cx_pipeline.resources import warehouse_from_settings
+    from cx_pipeline.staging.incremental import prepare
 
+    # The catalog, its schemas and the shared audit tables exist before steps start in parallel.
+    with warehouse_from_settings().get_connection() as con:
+        prepare(con)
     with (
         dg.DagsterInstance.get() as instance,
         dg.execute_job(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,7 @@ CATALOG = "cx"
 # Erased values must not outlive an erasure in the catalog database: no rows are inlined into
 # it, every row is in a Parquet file that compaction can rewrite (see `purge_history`).
 ATTACH_OPTIONS = "DATA_INLINING_ROW_LIMIT 0"
+INIT_ATTEMPTS = 5
 EXTENSION_PACKAGES = {
     "ducklake": "duckdb_extension_ducklake",
     "postgres_scanner": "duckdb_extension_postgres_scanner",
@@ -119,7 +121,17 @@ def attach(con: duckdb.DuckDBPyConnection, lake: Lake, read_only: bool = False) 
         options.insert(0, f"DATA_PATH {literal(files)}")
     if read_only:
         options.append("READ_ONLY")
-    con.execute(f"ATTACH {literal(PREFIX + lake.catalog)} AS {CATALOG} ({', '.join(options)})")
+    statement = f"ATTACH {literal(PREFIX + lake.catalog)} AS {CATALOG} ({', '.join(options)})"
+    for attempt in range(INIT_ATTEMPTS):
+        try:
+            con.execute(statement)
+            break
+        except duckdb.Error as e:
+            # Two workers opening a new catalog at once both create its metadata tables; the
+            # loser finds them made on the next try.
+            if "Failed to initialize DuckLake" not in str(e) or attempt == INIT_ATTEMPTS - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1))
     con.execute(f"USE {CATALOG}")
 
 

@@ -3,9 +3,10 @@
 Tickets, events and answers arrive by delivery day, and a load replaces exactly one day, so a
 new delivery changes only the keys it carries, plus the keys the same day held before when a day
 is delivered again. Staging remembers, per entity and day, the load it was built from
-(audit.staging_inputs); a run re-derives the keys of the days whose latest load differs and
-replaces them in one transaction. Whatever rewrites raw in place (an erasure, a retention purge)
-or a change of the staging query itself forces a full rebuild, as does a missing staging table.
+(audit.staging_inputs, the latest row per day); a run re-derives the keys of the days whose
+latest load differs and replaces them in one transaction. Whatever rewrites raw in place (an
+erasure, a retention purge) or a change of the staging query itself forces a full rebuild, as
+does a missing staging table.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from cx_pipeline.sql import execute, scalar
 STATE_DDL = (
     """
     CREATE TABLE IF NOT EXISTS audit.staging_inputs (
-        entity VARCHAR, day DATE, load_id VARCHAR
+        entity VARCHAR, day DATE, load_id VARCHAR, built_at TIMESTAMPTZ
     )
     """,
     """
@@ -48,6 +49,12 @@ class Plan:
     full: bool
     reason: str
     changed_days: tuple[dt.date, ...] = ()
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the state tables up front (before workers would race to create them)."""
+    for ddl in STATE_DDL:
+        con.execute(ddl)
 
 
 def note_raw_rewrite(con: duckdb.DuckDBPyConnection, reason: str) -> None:
@@ -104,7 +111,10 @@ def plan(con: duckdb.DuckDBPyConnection, entity: Entity) -> Plan:
             FROM audit.loads WHERE entity = $e GROUP BY delivery_date
         )
         SELECT l.day FROM latest AS l
-        LEFT JOIN audit.staging_inputs AS s ON s.entity = $e AND s.day = l.day
+        LEFT JOIN (
+            SELECT day, arg_max(load_id, built_at) AS load_id
+            FROM audit.staging_inputs WHERE entity = $e GROUP BY day
+        ) AS s ON s.day = l.day
         WHERE s.load_id IS DISTINCT FROM l.load_id
         ORDER BY l.day
         """,
@@ -157,20 +167,13 @@ def record(con: duckdb.DuckDBPyConnection, entity: Entity, plan: Plan, keys: int
     """Remember what staging is now built from (call inside the swap or merge transaction)."""
     name = entity.qualified_name
     days = None if plan.full else list(plan.changed_days)
-    execute(
-        con,
-        """
-        DELETE FROM audit.staging_inputs
-        WHERE entity = $e AND ($days IS NULL OR list_contains($days, day))
-        """,
-        e=name,
-        days=days,
-    )
+    # Insert-only, like every audit table: steps of other entities may write at the same time
+    # (DuckLake merges concurrent appends; concurrent deletes of one small table would clash).
     execute(
         con,
         """
         INSERT INTO audit.staging_inputs
-        SELECT $e, delivery_date, arg_max(load_id, finished_at) FROM audit.loads
+        SELECT $e, delivery_date, arg_max(load_id, finished_at), now() FROM audit.loads
         WHERE entity = $e AND ($days IS NULL OR list_contains($days, delivery_date))
         GROUP BY delivery_date
         """,
