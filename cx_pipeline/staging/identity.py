@@ -118,7 +118,15 @@ FROM staging.{entity} AS t
         "marts read. Rules in staging/sql/identity_map.sql; match rates in "
         "marts.identity_match_rates."
     ),
-    metadata=catalog.table_metadata("staging", "identity_map", list(MAP_COLUMNS)),
+    metadata={
+        **catalog.table_metadata("staging", "identity_map", list(MAP_COLUMNS)),
+        "resolved_views": dg.MetadataValue.md(
+            "`staging.resolved_<entity>` for "
+            + ", ".join(RESOLVED_ENTITIES)
+            + ": the staging table's columns, contact_id and account_id resolved, and\n\n"
+            + catalog.markdown_table(["column", "type", "meaning"], list(RESOLVED_COLUMNS))
+        ),
+    },
 )
 def identity_map(warehouse: Warehouse, cx_settings: CxSettings) -> dg.MaterializeResult:
     with warehouse.get_connection() as con:
