@@ -58,12 +58,27 @@ identifiers AS (
     SELECT 'surveys', 'interviews', 'contact_id', contact_id, count(*)
     FROM staging.interviews WHERE contact_id IS NOT NULL GROUP BY ALL
 ),
+-- Each identifier's lookup keys, null where its type does not apply: plain equality joins below
+-- (a type test inside a join condition would make DuckDB compare every pair).
+keyed AS (
+    SELECT
+        *,
+        CASE WHEN identifier_type = 'contact_id' THEN source_value END AS contact_key,
+        CASE WHEN identifier_type = 'email'
+             THEN normal_email(source_value, $plus_addressing) END AS email_key,
+        CASE WHEN identifier_type = 'anonymous_id' THEN source_value END AS device_key,
+        CASE WHEN identifier_type = 'email' THEN email_domain(source_value) END AS domain_key
+    FROM identifiers
+),
 matched AS (
     SELECT
-        i.*,
+        i.source,
+        i.entity,
+        i.identifier_type,
+        i.source_value,
+        i.rows,
         CASE i.identifier_type
-            WHEN 'email' THEN coalesce(normal_email(i.source_value, $plus_addressing),
-                                       lower(trim(i.source_value)))
+            WHEN 'email' THEN coalesce(i.email_key, lower(trim(i.source_value)))
             ELSE i.source_value
         END AS identifier,
         c.contact_id AS id_contact,
@@ -75,15 +90,11 @@ matched AS (
         d.people AS device_people,
         a.account_id AS domain_account,
         a.accounts AS domain_accounts
-    FROM identifiers AS i
-    LEFT JOIN crm_contacts AS c
-      ON i.identifier_type = 'contact_id' AND c.contact_id = i.source_value
-    LEFT JOIN crm_emails AS m
-      ON i.identifier_type = 'email' AND m.email = normal_email(i.source_value, $plus_addressing)
-    LEFT JOIN devices AS d
-      ON i.identifier_type = 'anonymous_id' AND d.anonymous_id = i.source_value
-    LEFT JOIN crm_domains AS a
-      ON i.identifier_type = 'email' AND a.domain = email_domain(i.source_value)
+    FROM keyed AS i
+    LEFT JOIN crm_contacts AS c ON c.contact_id = i.contact_key
+    LEFT JOIN crm_emails AS m ON m.email = i.email_key
+    LEFT JOIN devices AS d ON d.anonymous_id = i.device_key
+    LEFT JOIN crm_domains AS a ON a.domain = i.domain_key
 ),
 resolved AS (
     SELECT
