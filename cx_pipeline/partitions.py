@@ -22,9 +22,9 @@ DELIVERY_DAYS = dg.DailyPartitionsDefinition(
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
-def _day_folders(root: Path) -> list[tuple[dt.date, Path]]:
-    """Delivery folders (`<source>/<YYYY-MM-DD>/`) holding at least one file, whatever the
-    adapter reading them."""
+def day_folders(root: Path) -> list[tuple[dt.date, Path]]:
+    """Delivery folders (`<source>/<YYYY-MM-DD>/`) of every source, whatever the adapter
+    reading them, empty ones included."""
     found = []
     for source in sorted({e.source for e in ENTITIES}):
         for folder in sorted((root / source).glob("*-*-*")):
@@ -32,14 +32,16 @@ def _day_folders(root: Path) -> list[tuple[dt.date, Path]]:
                 day = dt.date.fromisoformat(folder.name)
             except ValueError:
                 continue
-            if folder.is_dir() and any(f.is_file() for f in folder.iterdir()):
+            if folder.is_dir():
                 found.append((day, folder))
     return found
 
 
 def delivered_days(root: Path) -> list[dt.date]:
     """Every day with a delivery folder holding some file, oldest first."""
-    return sorted({day for day, _ in _day_folders(root)})
+    return sorted(
+        {day for day, folder in day_folders(root) if any(f.is_file() for f in folder.iterdir())}
+    )
 
 
 def range_tags(first: dt.date, last: dt.date) -> dict[str, str]:
@@ -50,5 +52,5 @@ def range_tags(first: dt.date, last: dt.date) -> dict[str, str]:
 def day_files(root: Path, day: dt.date) -> list[Path]:
     """All files delivered for `day`, across sources."""
     return sorted(
-        f for d, folder in _day_folders(root) if d == day for f in folder.iterdir() if f.is_file()
+        f for d, folder in day_folders(root) if d == day for f in folder.iterdir() if f.is_file()
     )

@@ -25,6 +25,19 @@ def literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether `schema.table` is there yet (a first run, an optional entity, a mart not built)."""
+    return bool(
+        scalar(
+            con,
+            "SELECT count(*) FROM duckdb_tables() "
+            "WHERE schema_name = $schema AND table_name = $table",
+            schema=schema,
+            table=table,
+        )
+    )
+
+
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, **params: Any) -> Any:
     row = execute(con, sql, **params).fetchone()
     return None if row is None else row[0]

@@ -31,7 +31,7 @@ SHARED_MAILBOXES = ("it-support", "billing", "helpdesk", "office", "operations")
 PRIVATE_DOMAINS = ("gmail.com", "outlook.com", "yahoo.com")
 TRUTH_COLUMNS = ("entity", "key", "identifier", "truth", "contact_id", "account_id")
 
-_SALTS = {"rows": 11, "spelling": 12, "device": 13, "spare_device": 14, "device_kind": 15}
+_SALTS = {"rows": 11, "spelling": 12, "before_login": 13, "device_kind": 15}
 
 
 def _uniform(numbers: np.ndarray, seed: int, salt: str) -> np.ndarray:
@@ -175,7 +175,7 @@ def anonymise_events(
     """Events with anonymous_id set, a share of the `eligible` ones sent before login; and the
     distinct (device, true contact, true account) pairs the events carry."""
     anonymous = pl.Series(
-        _uniform(_number(frame["event_id"]), seed, "device") < ANONYMOUS_EVENT_SHARE
+        _uniform(_number(frame["event_id"]), seed, "before_login") < ANONYMOUS_EVENT_SHARE
     )
     out = frame.join(device, on="contact_id", how="left", maintain_order="left")
     before_login = anonymous & out.select(eligible).to_series()

@@ -21,7 +21,7 @@ import duckdb
 
 from cx_pipeline.contract import ENTITIES, Entity
 from cx_pipeline.contract_sql import quote
-from cx_pipeline.sql import execute, literal, scalar
+from cx_pipeline.sql import execute, literal, scalar, table_exists
 
 ERASED = "[erased]"
 ERASURES_DDL = """
@@ -115,7 +115,7 @@ def record_erasure(
     con.execute(ERASURES_DDL)
     ids = {contact_id.strip().lower()} if contact_id else set()
     emails = {email.strip().lower()} if email else set()
-    if _has_raw_table(con, "contacts"):
+    if table_exists(con, "raw", "contacts"):
         # Every snapshot: a contact id that once had this e-mail, and every e-mail it had.
         rows = execute(
             con,
@@ -128,7 +128,7 @@ def record_erasure(
         ids |= {i for i, _ in rows if i}
         emails |= {e for _, e in rows if e}
     emails |= {scalar(con, "SELECT normal_email($e, true)", e=e) or e for e in emails}
-    if ids and _has_raw_table(con, "events"):
+    if ids and table_exists(con, "raw", "events"):
         # The person's devices: their anonymous events (before login) are theirs too.
         devices = execute(
             con,
@@ -151,7 +151,7 @@ def record_erasure(
         )
         counts = {}
         for entity in ENTITIES:
-            if not _has_raw_table(con, entity.name) or not holds_people(entity):
+            if not table_exists(con, "raw", entity.name) or not holds_people(entity):
                 continue
             before = _person_rows(con, entity)
             deleted = erase_rows(con, entity)
@@ -167,16 +167,6 @@ def record_erasure(
         con.execute("ROLLBACK")
         raise
     return {"erasure_id": erasure_id, "identifiers": len(hashes), "rows": counts}
-
-
-def _has_raw_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(
-        scalar(
-            con,
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = $name",
-            name=name,
-        )
-    )
 
 
 def _person_rows(con: duckdb.DuckDBPyConnection, entity: Entity) -> int:

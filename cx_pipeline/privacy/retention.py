@@ -15,7 +15,8 @@ from pathlib import Path
 import duckdb
 
 from cx_pipeline.contract import ENTITIES
-from cx_pipeline.sql import execute, scalar
+from cx_pipeline.partitions import day_folders
+from cx_pipeline.sql import execute, scalar, table_exists
 from cx_pipeline.staging.incremental import note_raw_rewrite
 
 
@@ -31,14 +32,7 @@ def purge_rows(con: duckdb.DuckDBPyConnection, keep_from: dt.date) -> dict[str, 
     try:
         for entity in ENTITIES:
             for schema in ("raw", "quarantine"):
-                exists = scalar(
-                    con,
-                    "SELECT count(*) FROM duckdb_tables() "
-                    "WHERE schema_name = $schema AND table_name = $name",
-                    schema=schema,
-                    name=entity.name,
-                )
-                if not exists:
+                if not table_exists(con, schema, entity.name):
                     continue
                 table = f"{schema}.{entity.name}"
                 where = "_delivery_date < $keep_from"
@@ -57,13 +51,8 @@ def purge_rows(con: duckdb.DuckDBPyConnection, keep_from: dt.date) -> dict[str, 
 def purge_extract_folders(root: Path, keep_from: dt.date) -> list[Path]:
     """Delete delivery folders (`<source>/<YYYY-MM-DD>/`) older than `keep_from`."""
     removed = []
-    for source in sorted({e.source for e in ENTITIES}):
-        for folder in sorted((root / source).glob("*-*-*")):
-            try:
-                day = dt.date.fromisoformat(folder.name)
-            except ValueError:
-                continue
-            if folder.is_dir() and day < keep_from:
-                shutil.rmtree(folder)
-                removed.append(folder)
+    for day, folder in day_folders(root):
+        if day < keep_from:
+            shutil.rmtree(folder)
+            removed.append(folder)
     return removed

@@ -18,7 +18,7 @@ from cx_pipeline.ingest.loader import DeliveryLoad
 from cx_pipeline.quality.suites import DELIVERED_BY, HARD, SOFT, raw_suite, staging_suite
 from cx_pipeline.quality.validation import SuiteOutcome, validate_query
 from cx_pipeline.resources import CxSettings
-from cx_pipeline.sql import execute, scalar
+from cx_pipeline.sql import execute, scalar, table_exists
 
 ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
 SAMPLE_ROWS = 5
@@ -460,13 +460,7 @@ def _references(con: duckdb.DuckDBPyConnection, entity: Entity, table: str) -> d
         if not c.references:
             continue
         parent, parent_column = c.references.split(".")
-        built = scalar(
-            con,
-            "SELECT count(*) FROM duckdb_tables() "
-            "WHERE schema_name = 'staging' AND table_name = $parent",
-            parent=parent,
-        )
-        if not built:
+        if not table_exists(con, "staging", parent):
             rows.append((c.name, c.references, 0, f"not checked: staging.{parent} not built yet"))
             continue
         orphans, sample = con.execute(

@@ -11,6 +11,7 @@ from html import escape
 import duckdb
 
 from cx_pipeline.report import charts
+from cx_pipeline.sql import table_exists
 
 STYLE = """
 body { font-family: system-ui, -apple-system, Segoe UI, sans-serif; color: #1f2933;
@@ -30,8 +31,7 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
 
 
 def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    query = "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts' AND table_name = ?"
-    return con.execute(query, [table]).fetchone()[0] > 0
+    return table_exists(con, "marts", table)
 
 
 def _kpis(con: duckdb.DuckDBPyConnection) -> str:

@@ -20,7 +20,7 @@ import duckdb
 from cx_pipeline.contract import Entity
 from cx_pipeline.contract_sql import cleaned, quote, staging_select
 from cx_pipeline.privacy.erasure import ERASURES_DDL
-from cx_pipeline.sql import execute, scalar
+from cx_pipeline.sql import execute, scalar, table_exists
 
 STATE_DDL = (
     """
@@ -59,8 +59,7 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
 
 def note_raw_rewrite(con: duckdb.DuckDBPyConnection, reason: str) -> None:
     """Record that raw rows were changed in place, so staging rebuilds in full next time."""
-    for ddl in STATE_DDL:
-        con.execute(ddl)
+    prepare(con)
     execute(con, "INSERT INTO audit.raw_rewrites VALUES (now(), $reason)", reason=reason)
 
 
@@ -75,21 +74,9 @@ def _rewrites(con: duckdb.DuckDBPyConnection) -> int:
     )
 
 
-def _live_exists(con: duckdb.DuckDBPyConnection, entity: Entity) -> bool:
-    return bool(
-        scalar(
-            con,
-            "SELECT count(*) FROM duckdb_tables() "
-            "WHERE schema_name = 'staging' AND table_name = $name",
-            name=entity.name,
-        )
-    )
-
-
 def plan(con: duckdb.DuckDBPyConnection, entity: Entity) -> Plan:
     """Full or incremental, and which delivery days changed since the last build."""
-    for ddl in STATE_DDL:
-        con.execute(ddl)
+    prepare(con)
     if entity.delivery != "events":
         return Plan(True, "snapshot entity: each delivery is the whole table")
     last = con.execute(
@@ -97,7 +84,7 @@ def plan(con: duckdb.DuckDBPyConnection, entity: Entity) -> Plan:
         "ORDER BY built_at DESC LIMIT 1",
         {"e": entity.qualified_name},
     ).fetchone()
-    if last is None or not _live_exists(con, entity):
+    if last is None or not table_exists(con, "staging", entity.name):
         return Plan(True, "first build")
     if last[0] != fingerprint(entity):
         return Plan(True, "the staging query changed")
