@@ -8,6 +8,7 @@ paths themselves, so the same SQL runs against the DuckDB file or a DuckLake cat
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources as package_files
@@ -24,6 +25,8 @@ from cx_pipeline.contract import Entity
 from cx_pipeline.ingest.readers import Reader
 
 SCHEMAS = ("raw", "quarantine", "audit", "staging", "marts")
+# DuckDB's message when another process holds the file; the only error worth waiting out.
+FILE_LOCKED = "Could not set lock on file"
 RULES_SQL = package_files.files("cx_pipeline").joinpath("rules.sql").read_text()
 
 
@@ -38,6 +41,10 @@ class Warehouse(DuckDBResource):
     data_path: str = Field(
         default="",
         description="DuckLake only: where its Parquet files go; default '<catalog file>.files/'.",
+    )
+    lock_wait_seconds: int = Field(
+        default=900,
+        description="How long to wait for another process to release the file before failing.",
     )
 
     @property
@@ -70,18 +77,8 @@ class Warehouse(DuckDBResource):
             "preserve_insertion_order": False,
             **self.connection_config,
         }
-        if lake is None:
-            path = Path(self.database)
-            if not read_only:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            config["temp_directory"] = self.temp_directory or f"{path}.tmp"
-            con = duckdb.connect(str(path), read_only=read_only, config=config)
-        else:
-            config["temp_directory"] = self.temp_directory or lake.temp_directory()
-            con = duckdb.connect(":memory:", config={**config, **ducklake.OFFLINE})
+        con = self._open(lake, config, read_only)
         try:
-            if lake is not None:
-                ducklake.attach(con, lake, read_only=read_only)
             # Naive timestamps in extracts are UTC; ICU is built in and loaded on first use.
             con.execute("SET TimeZone = 'UTC'")
             if not read_only:
@@ -100,6 +97,50 @@ class Warehouse(DuckDBResource):
             yield con
         finally:
             con.close()
+
+    def _open(
+        self, lake: ducklake.Lake | None, config: dict[str, Any], read_only: bool
+    ) -> duckdb.DuckDBPyConnection:
+        """Connect, waiting while another process holds the file. The pool keeps a project's
+        own runs apart, but Dagster's SQLite run storage can hand two runs started in the same
+        instant a slot each, and a person may have the file open in a SQL client."""
+        deadline = time.monotonic() + self.lock_wait_seconds
+        waited = False
+        while True:
+            try:
+                con = self._connect(lake, config, read_only)
+            except duckdb.IOException as e:
+                if FILE_LOCKED not in str(e) or time.monotonic() > deadline:
+                    raise
+                if not waited:
+                    dg.get_dagster_logger().warning(
+                        f"waiting for the warehouse ({self.location}), held by another "
+                        f"process, for up to {self.lock_wait_seconds} s: {e}"
+                    )
+                    waited = True
+                time.sleep(1)
+                continue
+            if waited:
+                dg.get_dagster_logger().info("the warehouse is free again: going on")
+            return con
+
+    def _connect(
+        self, lake: ducklake.Lake | None, config: dict[str, Any], read_only: bool
+    ) -> duckdb.DuckDBPyConnection:
+        if lake is None:
+            path = Path(self.database)
+            if not read_only:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            config["temp_directory"] = self.temp_directory or f"{path}.tmp"
+            return duckdb.connect(str(path), read_only=read_only, config=config)
+        config["temp_directory"] = self.temp_directory or lake.temp_directory()
+        con = duckdb.connect(":memory:", config={**config, **ducklake.OFFLINE})
+        try:
+            ducklake.attach(con, lake, read_only=read_only)
+        except BaseException:
+            con.close()
+            raise
+        return con
 
     def compact(self) -> tuple[int, int]:
         """Leave no deleted or updated value on disk (after an erasure or a purge); needs the
@@ -220,6 +261,7 @@ def warehouse_from_settings() -> Warehouse:
         memory_limit=settings.MEMORY_LIMIT.value(),
         temp_directory=settings.TEMP_DIRECTORY.value(),
         data_path=settings.DUCKLAKE_DATA_PATH.value(),
+        lock_wait_seconds=int(settings.LOCK_WAIT_SECONDS.value()),
     )
 
 
@@ -230,6 +272,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             memory_limit=_env_or(settings.MEMORY_LIMIT),
             temp_directory=_env_or(settings.TEMP_DIRECTORY),
             data_path=_env_or(settings.DUCKLAKE_DATA_PATH),
+            lock_wait_seconds=_env_int_or(settings.LOCK_WAIT_SECONDS),
         ),
         "extracts": ExtractStore(
             root=_env_or(settings.EXTRACT_ROOT),

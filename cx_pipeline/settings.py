@@ -109,6 +109,12 @@ SERVING_PERSONAL_DATA = Setting(
     "'masked' (default) hashes names and e-mails and masks them in free text in the serving "
     "file; 'clear' copies them as they are.",
 )
+LOCK_WAIT_SECONDS = Setting(
+    "CX_LOCK_WAIT_SECONDS",
+    "900",
+    "How long a writer waits for another process to release the DuckDB file (or DuckDB-file "
+    "catalog) before failing; the cx_warehouse pool normally keeps writers apart already.",
+)
 MEMORY_LIMIT = Setting("CX_MEMORY_LIMIT", "4GB", "DuckDB memory_limit for pipeline connections.")
 TEMP_DIRECTORY = Setting(
     "CX_TEMP_DIRECTORY",

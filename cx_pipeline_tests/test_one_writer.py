@@ -1,6 +1,8 @@
 """One writer on the DuckDB file, across runs: two runs started at once in two processes (a
 schedule and a sensor, say) take turns through the `cx_warehouse` pool, whose limit the
-instance's dagster.yaml sets to 1, so neither meets DuckDB's file lock."""
+instance's dagster.yaml sets to 1. Dagster's SQLite run storage can, in a rare race, give both
+runs a slot; the warehouse then waits for DuckDB's file lock instead of failing, so no step
+ever fails or is retried for it."""
 
 from __future__ import annotations
 
@@ -12,7 +14,10 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import duckdb
+import pytest
 
+from cx_pipeline.resources import Warehouse
 from cx_pipeline_tests.conftest import REPO_ROOT, SAMPLE_ROOT
 
 RUN_SOME_RAW_DAYS = """
@@ -63,12 +68,51 @@ def test_two_runs_at_once_take_turns_on_the_warehouse_file(tmp_path: Path) -> No
         spans = []
         for record in instance.get_run_records():
             started = {}
+            waited = False
             for entry in instance.all_logs(record.dagster_run.run_id):
                 event = entry.dagster_event
+                assert not event or event.event_type_value not in (
+                    "STEP_FAILURE",
+                    "STEP_UP_FOR_RETRY",
+                )
+                waited = waited or "waiting for the warehouse" in (entry.user_message or "")
                 if event and event.event_type_value == "STEP_START":
                     started[event.step_key] = entry.timestamp
                 elif event and event.event_type_value == "STEP_SUCCESS":
-                    spans.append((started[event.step_key], entry.timestamp))
+                    spans.append((started[event.step_key], entry.timestamp, waited))
     assert len(spans) == 6
     spans.sort()
-    assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(spans)), spans
+    overlaps = [(a, b) for a, b in itertools.pairwise(spans) if b[0] < a[1]]
+    assert all(a[2] or b[2] for a, b in overlaps), spans
+
+
+HOLD_THE_FILE = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("holding", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_a_writer_waits_for_the_file_instead_of_failing(tmp_path: Path) -> None:
+    path = tmp_path / "cx.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_FILE, str(path), "3"], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout.readline().strip() == "holding"
+    with Warehouse(database=str(path), lock_wait_seconds=60).get_connection() as con:
+        assert con.execute("SELECT 1").fetchone() == (1,)
+        assert holder.poll() is not None, "opened while the other process still held the file"
+    holder.wait()
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_FILE, str(path), "30"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        late = Warehouse(database=str(path), lock_wait_seconds=1)
+        with pytest.raises(duckdb.IOException, match="Could not set lock"), late.get_connection():
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
