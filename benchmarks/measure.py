@@ -24,6 +24,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -200,8 +201,20 @@ def run_floor(plan_path: Path, warehouse: Path) -> dict[str, Any]:
     started = time.perf_counter()
     import duckdb
 
-    imports = time.perf_counter() - started
     plan = json.loads(plan_path.read_text())
+    # The models' marts are Python (statsmodels): the floor calls the pipeline's own functions
+    # and writes their frames as the builder does, with no Dagster around them.
+    computed = {}
+    if any("compute" in mart for mart in plan["marts"]):
+        from cx_pipeline.marts.assets import ALL_MART_SPECS
+        from cx_pipeline.marts.builder import write_frame
+
+        specs = {spec.name: spec for spec in ALL_MART_SPECS}
+        for mart in plan["marts"]:
+            if "compute" in mart:
+                module, name = mart["compute"].split(":")
+                computed[mart["name"]] = (specs[mart["name"]], getattr(import_module(module), name))
+    imports = time.perf_counter() - started
     clock: Callable[[], float] = time.perf_counter
     run_started = clock()
     con = duckdb.connect(
@@ -261,6 +274,12 @@ def run_floor(plan_path: Path, warehouse: Path) -> dict[str, Any]:
         t = clock()
         con.execute(f"CREATE OR REPLACE TABLE staging.{entity['name']} AS {entity['staging_sql']}")
         staging[entity["name"]] = clock() - t
+    t = clock()
+    identity = plan["identity"]
+    con.execute(identity["sql"], _bind(identity["sql"], identity["params"]))
+    for view in identity["views"]:
+        con.execute(view)
+    staging["identity_map"] = clock() - t
 
     t = clock()
     con.execute("CHECKPOINT")
@@ -276,7 +295,12 @@ def run_floor(plan_path: Path, warehouse: Path) -> dict[str, Any]:
     marts: dict[str, float] = {}
     for mart in plan["marts"]:
         t = clock()
-        con.execute(mart["sql"], _bind(mart["sql"], params))
+        if mart["name"] in computed:
+            spec, compute = computed[mart["name"]]
+            write_frame(con, spec, compute(con, params))
+        else:
+            for statement in mart["statements"]:
+                con.execute(statement, _bind(statement, params))
         marts[mart["name"]] = clock() - t
     t = clock()
     con.close()  # checkpoints the marts
@@ -287,7 +311,7 @@ def run_floor(plan_path: Path, warehouse: Path) -> dict[str, Any]:
         row_counts = {
             f"{layer}/{name}": check.execute(f"SELECT count(*) FROM {layer}.{name}").fetchone()[0]
             for layer, names in (
-                ("staging", [e["name"] for e in plan["entities"]]),
+                ("staging", [*(e["name"] for e in plan["entities"]), "identity_map"]),
                 ("marts", [m["name"] for m in plan["marts"]]),
             )
             for name in names

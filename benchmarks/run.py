@@ -107,7 +107,8 @@ def _mart_order(specs: Iterable[Any]) -> list[Any]:
 
 def write_plan(extracts: Path, path: Path) -> dict[str, Any]:
     """The floor's SQL, taken from the pipeline's own code: the loader's INSERT for each file,
-    the staging selects, the marts in dependency order, the rules macros and mart parameters."""
+    the staging selects, the identity map, the marts in dependency order (SQL statements, or the
+    function that computes a model's mart), the rules macros and mart parameters."""
     import duckdb
 
     from cx_pipeline import settings
@@ -116,9 +117,10 @@ def write_plan(extracts: Path, path: Path) -> dict[str, Any]:
     from cx_pipeline.ingest import reference
     from cx_pipeline.ingest.extracts import find_deliveries
     from cx_pipeline.ingest.loader import FileLoad, _load_file
-    from cx_pipeline.marts.assets import MART_SPECS
+    from cx_pipeline.marts.assets import ALL_MART_SPECS, COMPUTED_MARTS
     from cx_pipeline.marts.builder import sql_parameters
     from cx_pipeline.resources import RULES_SQL, SCHEMAS, CxSettings, ExtractStore
+    from cx_pipeline.staging.identity import MAP_SQL, SECOND_IDENTIFIER, resolved_view
 
     references = []
     for table, columns in (
@@ -179,14 +181,28 @@ def write_plan(extracts: Path, path: Path) -> dict[str, Any]:
     parameters = sql_parameters(_Recorder(dt.date.min), cx_settings)  # type: ignore[arg-type]
     configured = cx_settings.as_of_date()
     parameters["as_of"] = configured.isoformat() if configured else None
+    computed = {spec.name: f"{fn.__module__}:{fn.__name__}" for spec, fn in COMPUTED_MARTS}
+    marts = []
+    for spec in _mart_order(ALL_MART_SPECS):
+        if spec.name in computed:  # a model in Python: the floor calls the same function
+            marts.append({"name": spec.name, "compute": computed[spec.name]})
+        else:  # statement by statement, as builder.run_mart_sql runs them
+            statements = [s.query for s in duckdb.extract_statements(spec.sql)]
+            marts.append({"name": spec.name, "statements": statements})
     plan = {
         "memory_limit": settings.MEMORY_LIMIT.value(),
         "schemas": list(SCHEMAS),
         "rules_sql": RULES_SQL,
         "references": references,
         "entities": entities,
+        # staging.identity_map and the resolved views the marts read (staging/identity.py)
+        "identity": {
+            "sql": MAP_SQL,
+            "params": {"plus_addressing": cx_settings.identity_plus_addressing},
+            "views": [resolved_view(entity) for entity in SECOND_IDENTIFIER],
+        },
         "mart_parameters": parameters,
-        "marts": [{"name": s.name, "sql": s.sql} for s in _mart_order(MART_SPECS)],
+        "marts": marts,
     }
     path.write_text(json.dumps(plan, indent=2) + "\n")
     return plan
