@@ -304,6 +304,49 @@ def test_features_ignore_everything_after_their_cutoff(sample_warehouse: Path, t
         assert row_after[column] == original[column], column
 
 
+def test_usage_features_match_a_brute_force_count(sample_warehouse: Path, tmp_path: Path):
+    """The usage columns are computed with running totals and activity spells (to stay within
+    memory at 40 M events); here they are counted the plain way, cut-off by cut-off: events in
+    (d - 30, d] and (d - 60, d - 30], distinct contacts and features in (d - 30, d]."""
+    copy = tmp_path / "cx.duckdb"
+    shutil.copy(sample_warehouse, copy)
+    with Warehouse(database=str(copy), memory_limit="1GB").get_connection() as con:
+        rebuild_features(con)
+        features = con.execute(
+            "SELECT account_id, feature_day, events_last_30d, events_previous_30d, "
+            "active_users_30d, features_used_30d FROM marts.account_features"
+        ).pl()
+        events = con.execute(
+            "SELECT account_id, contact_id, event_name, local_day(occurred_at, 'UTC') AS day "
+            "FROM staging.resolved_events WHERE account_id IS NOT NULL"
+        ).pl()
+    window = pl.duration(days=30)
+    pairs = features.select("account_id", "feature_day").join(events, on="account_id")
+    last = pl.col("day").is_between(pl.col("feature_day") - window, pl.col("feature_day"), "right")
+    previous = pl.col("day").is_between(
+        pl.col("feature_day") - 2 * window, pl.col("feature_day") - window, "right"
+    )
+    expected = pairs.group_by("account_id", "feature_day").agg(
+        last.sum().alias("events_last_30d"),
+        previous.sum().alias("events_previous_30d"),
+        pl.col("contact_id").filter(last).drop_nulls().n_unique().alias("active_users_30d"),
+        pl.col("event_name").filter(last).drop_nulls().n_unique().alias("features_used_30d"),
+    )
+    got = features.join(expected, on=["account_id", "feature_day"], how="left", suffix="_brute")
+    for column in (
+        "events_last_30d",
+        "events_previous_30d",
+        "active_users_30d",
+        "features_used_30d",
+    ):
+        brute = pl.col(f"{column}_brute").fill_null(0)
+        wrong = got.filter(pl.col(column) != brute)
+        assert wrong.is_empty(), wrong.head()
+    # the sample exercises every case: busy and idle windows, several users and features
+    assert got["active_users_30d"].max() >= 3 and (got["events_last_30d"] == 0).any()
+    assert (got["events_previous_30d"] > got["events_last_30d"]).any()
+
+
 # ---- the regression numbers, independently -------------------------------------------------
 
 

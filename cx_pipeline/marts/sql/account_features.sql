@@ -58,7 +58,15 @@ subscription_state AS (
     LEFT JOIN subscriptions AS s ON s.account_id = c.account_id AND s.start_day <= c.feature_day
     GROUP BY ALL
 ),
-event_days AS (
+-- Usage, without joining every cut-off to every event of its window (at 40 M events that join
+-- ran out of memory): window sums are differences of a running total looked up by ASOF join,
+-- and distinct users (features) are counted as activity spells. A contact is active on day d
+-- when one of its event days x has d - 30 < x <= d, i.e. d in [x, x + 30); the spells are those
+-- intervals merged per account and contact (feature), so on any day at most one spell of each
+-- contact covers it, and counting the spells that cover the cut-off counts distinct contacts.
+-- The one scan of the events (a view that resolves identities): events per account, day,
+-- contact and feature, which everything below reads.
+event_days AS MATERIALIZED (
     SELECT
         account_id,
         local_day(occurred_at, $timezone) AS day,
@@ -69,25 +77,89 @@ event_days AS (
     WHERE account_id IS NOT NULL
     GROUP BY ALL
 ),
-usage AS (
+account_days AS (
+    SELECT
+        account_id,
+        day,
+        sum(sum(events)) OVER (PARTITION BY account_id ORDER BY day) AS events_to_date
+    FROM event_days
+    GROUP BY account_id, day
+),
+usage_totals AS (
     SELECT
         c.account_id,
         c.feature_day,
-        CAST(coalesce(sum(e.events) FILTER (
-            WHERE e.day > c.feature_day - usage_window_days()), 0) AS BIGINT) AS events_last_30d,
-        CAST(coalesce(sum(e.events) FILTER (
-            WHERE e.day <= c.feature_day - usage_window_days()), 0) AS BIGINT)
-            AS events_previous_30d,
-        count(DISTINCT e.contact_id) FILTER (WHERE e.day > c.feature_day - usage_window_days())
-            AS active_users_30d,
-        count(DISTINCT e.event_name) FILTER (WHERE e.day > c.feature_day - usage_window_days())
-            AS features_used_30d
+        coalesce(now.events_to_date, 0) - coalesce(mid.events_to_date, 0) AS events_last_30d,
+        coalesce(mid.events_to_date, 0) - coalesce(old.events_to_date, 0) AS events_previous_30d
+    FROM (
+        SELECT
+            account_id,
+            feature_day,
+            feature_day - usage_window_days() AS window_start,
+            feature_day - 2 * usage_window_days() AS previous_start
+        FROM cutoffs
+    ) AS c
+    ASOF LEFT JOIN account_days AS now
+      ON now.account_id = c.account_id AND now.day <= c.feature_day
+    ASOF LEFT JOIN account_days AS mid
+      ON mid.account_id = c.account_id AND mid.day <= c.window_start
+    ASOF LEFT JOIN account_days AS old
+      ON old.account_id = c.account_id AND old.day <= c.previous_start
+),
+active_days AS (
+    SELECT DISTINCT account_id, 'user' AS kind, contact_id AS item, day
+    FROM event_days
+    WHERE contact_id IS NOT NULL
+    UNION ALL
+    SELECT DISTINCT account_id, 'feature', event_name, day
+    FROM event_days
+    WHERE event_name IS NOT NULL
+),
+spell_starts AS (
+    SELECT
+        *,
+        coalesce(
+            day >= lag(day) OVER (PARTITION BY account_id, kind, item ORDER BY day)
+                + usage_window_days(),
+            true
+        ) AS starts_spell
+    FROM active_days
+),
+spells AS (
+    SELECT account_id, kind, min(day) AS covers_from, max(day) + usage_window_days() AS covers_until
+    FROM (
+        SELECT
+            *,
+            sum(CAST(starts_spell AS INTEGER)) OVER (
+                PARTITION BY account_id, kind, item ORDER BY day
+            ) AS spell
+        FROM spell_starts
+    )
+    GROUP BY account_id, kind, item, spell
+),
+active_counts AS (
+    SELECT
+        c.account_id,
+        c.feature_day,
+        count(*) FILTER (WHERE s.kind = 'user') AS active_users_30d,
+        count(*) FILTER (WHERE s.kind = 'feature') AS features_used_30d
     FROM cutoffs AS c
-    LEFT JOIN event_days AS e
-      ON e.account_id = c.account_id
-     AND e.day > c.feature_day - 2 * usage_window_days()
-     AND e.day <= c.feature_day
+    JOIN spells AS s
+      ON s.account_id = c.account_id
+     AND s.covers_from <= c.feature_day
+     AND s.covers_until > c.feature_day
     GROUP BY ALL
+),
+usage AS (
+    SELECT
+        u.account_id,
+        u.feature_day,
+        CAST(u.events_last_30d AS BIGINT) AS events_last_30d,
+        CAST(u.events_previous_30d AS BIGINT) AS events_previous_30d,
+        coalesce(a.active_users_30d, 0) AS active_users_30d,
+        coalesce(a.features_used_30d, 0) AS features_used_30d
+    FROM usage_totals AS u
+    LEFT JOIN active_counts AS a ON a.account_id = u.account_id AND a.feature_day = u.feature_day
 ),
 tickets AS (
     SELECT
