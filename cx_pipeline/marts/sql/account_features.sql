@@ -59,13 +59,8 @@ subscription_state AS (
     GROUP BY ALL
 ),
 -- Usage, without joining every cut-off to every event of its window (at 40 M events that join
--- ran out of memory): window sums are differences of a running total looked up by ASOF join,
--- and distinct users (features) are counted as activity spells. A contact is active on day d
--- when one of its event days x has d - 30 < x <= d, i.e. d in [x, x + 30); the spells are those
--- intervals merged per account and contact (feature), so on any day at most one spell of each
--- contact covers it, and counting the spells that cover the cut-off counts distinct contacts.
--- The one scan of the events (a view that resolves identities): events per account, day,
--- contact and feature, which everything below reads.
+-- ran out of memory). The one scan of the events (a view that resolves identities): events per
+-- account, day, contact and feature, which every usage CTE below reads.
 event_days AS MATERIALIZED (
     SELECT
         account_id,
@@ -77,6 +72,7 @@ event_days AS MATERIALIZED (
     WHERE account_id IS NOT NULL
     GROUP BY ALL
 ),
+-- Window sums are differences of a running total, looked up by ASOF join.
 account_days AS (
     SELECT
         account_id,
@@ -106,6 +102,10 @@ usage_totals AS (
     ASOF LEFT JOIN account_days AS old
       ON old.account_id = c.account_id AND old.day <= c.previous_start
 ),
+-- Distinct users (features) are counted as activity spells. A contact is active on day d when
+-- one of its event days x has d - 30 < x <= d, i.e. d in [x, x + 30); the spells are those
+-- intervals merged per account and contact (feature), so at most one spell of each contact
+-- covers any day, and counting the spells that cover the cut-off counts distinct contacts.
 active_days AS (
     SELECT DISTINCT account_id, 'user' AS kind, contact_id AS item, day
     FROM event_days
