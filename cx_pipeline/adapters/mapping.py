@@ -2,7 +2,8 @@
 
 A mapping says, for each entity of one source, which files in a delivery folder hold it, how to
 read them (CSV, JSON lines, a JSON document, Parquet) and where each contract column comes from:
-a column or JSON path, with value maps, timestamp parsing and timezones. The vendor adapters
+a column or JSON path (or the first of several that holds a value), with value maps, country
+names as ISO codes, timestamp parsing and timezones. The vendor adapters
 shipped in `vendors/` are mappings, and so is a company's own (docs/sources.md). Everything the
 mapping leaves out is kept in raw's `_extra`; a value it cannot translate stays as delivered, so
 the contract's rules quarantine the row with the reason.
@@ -18,6 +19,7 @@ from typing import Any
 
 import duckdb
 
+from cx_pipeline.adapters.countries import NORMALIZE_SQL, alpha_2_codes, country_table
 from cx_pipeline.contract import ENTITIES, Entity, entity
 from cx_pipeline.contract_sql import quote
 from cx_pipeline.ingest.readers import (
@@ -49,7 +51,10 @@ COLUMN_KEYS = {
     "divide_by",
     "minutes_after",
     "when",
+    "coalesce",
+    "country",
 }
+COUNTRY_FORMATS = ("iso2",)
 ENTITY_KEYS = {
     "files",
     "format",
@@ -64,6 +69,16 @@ ENTITY_KEYS = {
 
 class MappingError(ValueError):
     """A mapping that cannot work; the message says which mapping, entity and column."""
+
+
+@dataclass(frozen=True)
+class ListItem:
+    """`field` of the first element of the list at `list` whose `where` fields have one of the
+    values given (HubSpot: the id of a deal's company association of the primary type)."""
+
+    list: str
+    field: str
+    where: dict[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -86,6 +101,21 @@ class ColumnSource:
     # Only when these fields have one of these values, else null (Intercom: the author's e-mail
     # only when the author is a contact, not an admin).
     when: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    # The first of these that holds a value (not null, not empty, not an object or a list): a
+    # field, or an element picked from a list (HubSpot: a deal's company property, else its
+    # primary company association; Delighted: the expanded person's id, else the bare id).
+    coalesce: tuple[str | ListItem, ...] = ()
+    # "iso2": a country as typed ("United States", "Deutschland", "UK") as its ISO 3166-1
+    # alpha-2 code; a value that names no country stays as delivered and the row is quarantined.
+    country: str | None = None
+
+    def fields(self) -> list[str]:
+        """The delivered fields (CSV columns, JSON paths) the value is read from."""
+        if self.concat:
+            return list(self.concat)
+        if self.coalesce:
+            return [c for c in self.coalesce if isinstance(c, str)]
+        return [self.field] if self.field else []
 
 
 @dataclass(frozen=True)
@@ -135,9 +165,10 @@ def _column(origin: str, where: str, spec: Any) -> ColumnSource:
     unknown = set(spec) - COLUMN_KEYS
     if unknown:
         raise _fail(origin, where, f"unknown option(s) {', '.join(sorted(unknown))}")
-    sources = [k for k in ("field", "concat", "value", "key_value", "key_values") if k in spec]
+    kinds = ("field", "concat", "value", "key_value", "key_values", "coalesce")
+    sources = [k for k in kinds if k in spec]
     if len(sources) != 1:
-        raise _fail(origin, where, "give exactly one of field, concat, value, key_value")
+        raise _fail(origin, where, "give exactly one of field, concat, value, key_value, coalesce")
     parse = spec.get("parse")
     if parse is not None and parse not in EPOCHS:
         raise _fail(origin, where, f"parse must be one of {', '.join(EPOCHS)}")
@@ -145,6 +176,9 @@ def _column(origin: str, where: str, spec: Any) -> ColumnSource:
     when = spec.get("when", {})
     if not isinstance(when, dict) or not all(isinstance(v, list) for v in when.values()):
         raise _fail(origin, where, 'when takes fields and value lists: { "$.type" = ["user"] }')
+    country = spec.get("country")
+    if country is not None and country not in COUNTRY_FORMATS:
+        raise _fail(origin, where, f"country must be one of {', '.join(COUNTRY_FORMATS)}")
     return ColumnSource(
         field=spec.get("field")
         or (key_value.get("field") if isinstance(key_value, dict) else None),
@@ -161,7 +195,46 @@ def _column(origin: str, where: str, spec: Any) -> ColumnSource:
         divide_by=float(spec["divide_by"]) if "divide_by" in spec else None,
         minutes_after=spec.get("minutes_after"),
         when={str(k): tuple(str(v) for v in vs) for k, vs in when.items()},
+        coalesce=_coalesce(origin, where, spec["coalesce"]) if "coalesce" in spec else (),
+        country=country,
     )
+
+
+def _coalesce(origin: str, where: str, items: Any) -> tuple[str | ListItem, ...]:
+    """The alternatives of a `coalesce`: fields, or { list, where, field } tables."""
+    if not isinstance(items, list) or not items:
+        raise _fail(
+            origin,
+            where,
+            "coalesce takes a list of fields (or list items), the preferred one first",
+        )
+    parsed: list[str | ListItem] = []
+    for item in items:
+        if isinstance(item, str):
+            parsed.append(item)
+            continue
+        conditions = item.get("where", {}) if isinstance(item, dict) else None
+        if (
+            not isinstance(item, dict)
+            or set(item) - {"list", "where", "field"}
+            or not all(isinstance(item.get(k), str) for k in ("list", "field"))
+            or not isinstance(conditions, dict)
+            or not all(isinstance(v, list) for v in conditions.values())
+        ):
+            raise _fail(
+                origin,
+                where,
+                "a coalesce item is a field or "
+                '{ list = "$.items", where = { "$.type" = ["primary"] }, field = "$.id" }',
+            )
+        parsed.append(
+            ListItem(
+                list=item["list"],
+                field=item["field"],
+                where={str(k): tuple(str(v) for v in vs) for k, vs in conditions.items()},
+            )
+        )
+    return tuple(parsed)
 
 
 def _lookup(origin: str, where: str, name: str, spec: dict) -> Lookup:
@@ -208,9 +281,12 @@ def parse_mapping(data: dict[str, Any], origin: str) -> Mapping:
         unmapped = [c for c in target.required_columns if c not in columns]
         if unmapped:
             raise _fail(origin, where, f"required column(s) {', '.join(unmapped)} not mapped")
-        named = [f for c in columns.values() for f in (c.field or "", *c.when)]
+        named = [f for c in columns.values() for f in (c.field or "", *c.fields(), *c.when)]
         if fmt == "csv" and any(f.startswith("$") for f in named):
             raise _fail(origin, where, "CSV columns are named, not addressed by JSON path")
+        items = [i for c in columns.values() for i in c.coalesce]
+        if fmt == "csv" and any(isinstance(i, ListItem) for i in items):
+            raise _fail(origin, where, "CSV columns hold no lists: coalesce takes column names")
         entities[name] = EntityMapping(
             entity=name,
             files=tuple(spec.get("files", ())) or (f"{name}.{fmt}",),
@@ -256,6 +332,43 @@ def _field(mapping: EntityMapping, name: str, as_json: bool = False) -> str:
     return f"({record} {'->' if as_json else '->>'} {literal(path)})"
 
 
+def _scalar(mapping: EntityMapping, name: str) -> str:
+    """A field's text only when it holds a value: null for a missing field, JSON null, an empty
+    string, an object or a list (so a coalesce moves on to its next alternative)."""
+    if mapping.format == "csv":
+        return f"nullif({quote(name)}, '')"
+    record, path = _json_path(name)
+    kind = f"json_type({record}, {literal(path)})"
+    return (
+        f"CASE WHEN {kind} NOT IN ('OBJECT', 'ARRAY') THEN nullif({_field(mapping, name)}, '') END"
+    )
+
+
+def _list_item(mapping: EntityMapping, item: ListItem) -> str:
+    """`item.field` of the first element of a JSON list whose `where` fields match."""
+    record, path = _json_path(item.list)
+    matches = " AND ".join(
+        f"(e ->> {literal(f)}) IN ({', '.join(literal(v) for v in vs)})"
+        for f, vs in item.where.items()
+    )
+    elements = f"CAST({record} -> {literal(path)} AS JSON[])"
+    if matches:
+        elements = f"list_filter({elements}, e -> {matches})"
+    first = f"nullif({elements}[1] ->> {literal(item.field)}, '')"
+    return f"CASE WHEN json_type({record}, {literal(path)}) = 'ARRAY' THEN {first} END"
+
+
+def _country(text: str) -> str:
+    """The ISO alpha-2 code the text names, else the text as delivered (so the row is
+    quarantined as allowed:<column>). The names are bound ($country_names, $country_codes)."""
+    value = f"nullif(trim({text}), '')"
+    names = "SELECT unnest($country_names) AS name, unnest($country_codes) AS code"
+    lookup = (
+        f"(SELECT c.code FROM ({names}) AS c WHERE c.name = {NORMALIZE_SQL.format(text=value)})"
+    )
+    return f"coalesce({lookup}, {value})"
+
+
 def _key_value(item: str) -> str:
     return "coalesce(" + ", ".join(f"{item} ->> '$.value.{f}'" for f in KEY_VALUE_FIELDS) + ")"
 
@@ -264,6 +377,12 @@ def column_sql(mapping: EntityMapping, source: ColumnSource) -> str:
     """The text of one contract column, from the delivered record."""
     if source.value is not None:
         text = literal(source.value)
+    elif source.coalesce:
+        parts = ", ".join(
+            _list_item(mapping, c) if isinstance(c, ListItem) else _scalar(mapping, c)
+            for c in source.coalesce
+        )
+        text = f"coalesce({parts})"
     elif source.concat:
         parts = ", ".join(_field(mapping, f) for f in source.concat)
         text = f"nullif(trim(concat_ws({literal(source.separator)}, {parts})), '')"
@@ -282,6 +401,8 @@ def column_sql(mapping: EntityMapping, source: ColumnSource) -> str:
     if source.values:
         cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in source.values.items())
         text = f"CASE {text} {cases} ELSE {text} END"
+    if source.country:
+        text = _country(text)
     # A number or timestamp that does not parse stays as delivered, so the type rule
     # quarantines the row.
     if source.divide_by:
@@ -333,7 +454,8 @@ def _json_records(fmt: str, records: str | None, param: str) -> str:
 
 def _row_filters(mapping: EntityMapping) -> tuple[tuple[str, str], ...]:
     """Rules over the raw row: the filtered field is read back from `_extra`, which holds the
-    whole JSON record, or the CSV column (kept there, see `_csv`)."""
+    whole JSON record, or the CSV column (kept there, see `_csv`); and that a mapped country
+    is an ISO code."""
     rules = []
     for field_name, values in mapping.keep.items():
         path = field_name if mapping.format != "csv" else f"$.{quote(field_name)}"
@@ -344,7 +466,21 @@ def _row_filters(mapping: EntityMapping) -> tuple[tuple[str, str], ...]:
                 f"coalesce((_extra ->> {literal(path)}) NOT IN ({allowed}), true)",
             )
         )
+    # A country the table does not know stays as delivered: quarantined, as a value map's
+    # unknown value is by the contract's allowed values.
+    codes = ", ".join(literal(c) for c in alpha_2_codes())
+    for column, source in mapping.columns.items():
+        if source.country:
+            rules.append((f"allowed:{column}", f"{quote(column)} NOT IN ({codes})"))
     return tuple(rules)
+
+
+def _bound(mapping: EntityMapping) -> dict[str, Any]:
+    """The values the column expressions bind: the country names table, when one maps a country."""
+    if not any(s.country for s in mapping.columns.values()):
+        return {}
+    names, codes = country_table()
+    return {"country_names": list(names), "country_codes": list(codes)}
 
 
 def _copies(source: ColumnSource) -> bool:
@@ -359,6 +495,20 @@ def _copies(source: ColumnSource) -> bool:
         or source.key_value
         or source.as_json
         or source.when
+        or source.coalesce
+        or source.country
+    )
+
+
+def _with_lookups(record: str, lookups: str) -> str:
+    """The record with `_lookups` added as its last key, every value kept. A JSON merge patch
+    (RFC 7386) would drop the lookup records' null fields, so the object is spliced in as text
+    into the record (a `_lookups` key the vendor delivered is removed first)."""
+    text = f"CAST(json_merge_patch({record}, '{{\"_lookups\": null}}'::JSON) AS VARCHAR)"
+    member = f"'\"_lookups\":' || CAST({lookups} AS VARCHAR)"
+    return (
+        f"CAST(CASE WHEN {text} = '{{}}' THEN '{{' || {member} || '}}' "
+        f"ELSE substr({text}, 1, length({text}) - 1) || ',' || {member} || '}}' END AS JSON)"
     )
 
 
@@ -387,7 +537,13 @@ class MappingReader:
         names = csv_header(path, source_file)
         values, verbatim = {}, set()
         for column, source in mapping.columns.items():
-            fields = list(source.concat) or ([source.field] if source.field else [])
+            fields = source.fields()
+            if source.coalesce:
+                # Alternatives the file lacks are left out (Salesforce: BillingCountryCode exists
+                # only with country picklists); the column is absent only when all are.
+                present = tuple(c for c in source.coalesce if c in names)
+                source = dataclasses.replace(source, coalesce=present)
+                fields = [f for f in fields if f in names] or fields
             absent = [f for f in [*fields, *source.when] if f not in names]
             if absent and column in entity.required_columns:
                 raise ExtractError(
@@ -414,6 +570,7 @@ class MappingReader:
             row_number_sql="_row",
             extra_sql=unmapped_as_json(extra),
             extra_columns=tuple(extra),
+            params=_bound(mapping),
             row_filters=_row_filters(mapping),
         )
 
@@ -451,15 +608,13 @@ class MappingReader:
             joined = ", ".join(
                 f"{literal(lk.name)}, {quote(lk.name + '_record')}" for lk in mapping.lookups
             )
-            extra = (
-                f"json_merge_patch(main._record, json_object('_lookups', json_object({joined})))"
-            )
+            extra = _with_lookups("main._record", f"json_object({joined})")
         return SourceRelation(
             sql=relation,
             values={c: column_sql(mapping, s) for c, s in mapping.columns.items()},
             row_number_sql="main._row",
             extra_sql=extra,
-            params=params,
+            params={**params, **_bound(mapping)},
             is_text=False,
             row_filters=_row_filters(mapping),
         )

@@ -58,10 +58,10 @@ def test_nps_answers_load_and_other_survey_types_are_quarantined(tmp_path: Path)
             None,
             "bob@alpha.example",
         ),
-        # person not expanded (a bare id string): no contact or e-mail, the answer still counts.
+        # person not expanded (a bare id string): the id is the contact, no e-mail.
         (
             "1003",
-            None,
+            "503",
             None,
             None,
             None,
@@ -112,4 +112,23 @@ def test_ids_sent_as_person_properties_with_a_copied_mapping(tmp_path: Path) -> 
         ("1001", "C1", "A1"),
         ("1002", None, None),
         ("1003", None, None),
+    ]
+
+
+def test_the_person_id_with_and_without_expand_person(tmp_path: Path) -> None:
+    """Issue #14: the API's default response holds `person` as a bare id string; with
+    expand[]=person it is an object. Both give the contact (records of Delighted's own client
+    tests, see fixtures/delighted/README.md)."""
+    reader = shipped_reader(tmp_path, "surveys", "delighted")
+    load(tmp_path / "bare", reader, "nps_responses", FIXTURES / "unexpanded")
+    load(tmp_path / "expanded", reader, "nps_responses", FIXTURES / "expanded")
+    # response_id, contact_id, score, comment, respondent_email
+    assert [(r[0], r[1], r[6], r[7], r[8]) for r in staged(tmp_path / "bare", "nps_responses")] == [
+        ("456", "123", 10, None, None)  # no e-mail without the expanded person
+    ]
+    assert [
+        (r[0], r[1], r[6], r[7], r[8]) for r in staged(tmp_path / "expanded", "nps_responses")
+    ] == [
+        ("123", "123", 9, "One", "foo@bar.com"),
+        ("456", "123", 10, "Two", "foo@bar.com"),
     ]

@@ -61,8 +61,8 @@ def test_companies_from_two_api_pages(tmp_path: Path, hubspot: MappingReader) ->
             "SELECT _extra->'$.properties'->>'annualrevenue', _extra->'$.properties'->>'country', "
             "_extra->>'$.createdAt' FROM raw.accounts WHERE account_id = '9001'"
         ).fetchone()
-    # region and arr have no HubSpot source: always null. The country is the ISO code; the
-    # domain is the "Company Domain Name" property.
+    # region and arr have no HubSpot source: always null. The country is the ISO code (else the
+    # free-text country's code); the domain is the "Company Domain Name" property.
     assert rows == [
         (
             "9001",
@@ -91,7 +91,7 @@ def test_companies_from_two_api_pages(tmp_path: Path, hubspot: MappingReader) ->
             "Delta SA",
             None,
             None,
-            None,
+            "BR",  # no Country/Region Code: the free-text country "Brasil"
             80,
             None,
             dt.datetime(2025, 12, 1, tzinfo=UTC),
@@ -227,6 +227,63 @@ def test_the_pipeline_builds_the_marts_from_hubspot(
     ) == [
         ("9001", None, "US", dt.date(2025, 10, 15), ["Alpha \u2013 Analytics (annual)"]),
         ("9002", None, "DE", dt.date(2025, 11, 3), ["Müller & Söhne \u2013 Core"]),
-        ("9005", None, None, None, None),
+        ("9005", None, "BR", None, None),
     ]
     assert query("SELECT count(*) FROM staging.subscriptions") == [(3,)]
+
+
+ASSOCIATED = FIXTURES / "associations"  # real sandbox records read with associations=companies
+
+
+def test_deals_without_a_company_property_take_their_primary_company_association(
+    tmp_path: Path, hubspot: MappingReader
+) -> None:
+    """Issue #14: a page read with `associations=companies` names the company only there."""
+    result = load(tmp_path, hubspot, "subscriptions", ASSOCIATED)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (2, 2, 0)
+    assert staged(tmp_path, "subscriptions") == [
+        (
+            "6744192456",
+            "7086461639",
+            "With Atul",
+            None,
+            None,
+            dt.datetime(2023, 2, 24, 3, 1, 1, 147000, tzinfo=UTC),
+            None,
+            None,
+        ),
+        (
+            "6744457152",
+            "7086464459",  # the primary (deal_to_company) one, not the unlabeled one listed first
+            "Yodoo Deal (2021-11-25)",
+            None,
+            None,
+            dt.datetime(2023, 2, 24, 3, 53, 39, 801000, tzinfo=UTC),
+            None,
+            None,
+        ),
+    ]
+
+
+def test_contacts_without_a_company_property_take_their_primary_company_association(
+    tmp_path: Path, hubspot: MappingReader
+) -> None:
+    load(tmp_path, hubspot, "contacts", ASSOCIATED)
+    assert [row[:3] for row in staged(tmp_path, "contacts")] == [
+        ("1", "7086461639", "emailmaria@hubspot.com")
+    ]
+    # No company property and no association: still not placed in any account.
+    assert quarantined(tmp_path, "contacts", "contact_id") == {"51": ["required:account_id"]}
+
+
+def test_free_text_countries_become_iso_codes(tmp_path: Path, hubspot: MappingReader) -> None:
+    load(tmp_path, hubspot, "accounts", ASSOCIATED)
+    with connect(tmp_path) as con:
+        rows = con.execute(
+            "SELECT account_id, country, _extra->'$.properties'->>'country' "
+            "FROM raw.accounts ORDER BY account_id"
+        ).fetchall()
+    # No Country/Region Code in either: the typed country, as ISO 3166-1 alpha-2, and the text
+    # as typed stays in _extra.
+    assert rows == [("7086461639", "US", "United States"), ("7086464459", "US", "U.S.A.")]
+    assert quarantined(tmp_path, "accounts", "account_id") == {}

@@ -321,6 +321,21 @@ def test_a_value_taken_only_when_another_field_says_so(tmp_path: Path) -> None:
             SURVEY_TOOL.replace('comment = "Why"', 'comment = { field = "Why", when = "rel" }'),
             "when takes fields and value lists",
         ),
+        (
+            SURVEY_TOOL.replace('comment = "Why"', 'comment = { coalesce = "Why" }'),
+            "coalesce takes a list of fields",
+        ),
+        (
+            SURVEY_TOOL.replace(
+                'comment = "Why"',
+                'comment = { coalesce = ["Why", { list = "Notes", field = "text" }] }',
+            ),
+            "CSV columns hold no lists",
+        ),
+        (
+            SURVEY_TOOL.replace('comment = "Why"', 'comment = { field = "Why", country = "iso3" }'),
+            "country must be one of iso2",
+        ),
     ],
     ids=[
         "unmapped-required",
@@ -329,6 +344,9 @@ def test_a_value_taken_only_when_another_field_says_so(tmp_path: Path) -> None:
         "unknown-format",
         "json-path-in-csv",
         "when-not-a-table",
+        "coalesce-not-a-list",
+        "list-item-in-csv",
+        "unknown-country-format",
     ],
 )
 def test_mapping_mistakes_are_named(text: str, problem: str) -> None:
@@ -413,3 +431,165 @@ def test_a_row_filter_leaves_rows_out_visibly(tmp_path: Path) -> None:
         "m2": ["filtered:$.type", "required:event_name"],
         "m3": ["required:event_name"],
     }
+
+
+def test_coalesce_takes_the_first_alternative_that_holds_a_value(tmp_path: Path) -> None:
+    """`coalesce`: the first field with a value; a list item picks an element by its fields
+    (HubSpot: a deal's company property, else its association of the primary type; Delighted:
+    the expanded person's id, else the bare id). Null, empty, objects and lists are no value."""
+    mapping = HELPDESK.replace(
+        'contact_id = "$.requester.external_id"',
+        'contact_id = { coalesce = ["$.requester.id", "$.requester"] }',
+    ).replace(
+        'account_id = "$.organization.external_id"',
+        'account_id = { coalesce = ["$.org_id", { list = "$.orgs", '
+        'where = { "$.type" = ["primary", "main"] }, field = "$.id" }, "$.fallback_org"] }',
+    )
+    primary = [{"id": "A9", "type": "other"}, {"id": "A2", "type": "primary"}]
+    tickets = [
+        {"id": 1, "org_id": "A1", "orgs": primary, "requester": {"id": "C1"}},
+        {"id": 2, "org_id": None, "orgs": primary, "requester": "C2"},
+        {"id": 3, "org_id": "", "orgs": [{"id": "A9", "type": "other"}], "fallback_org": "A3"},
+        {"id": 4, "org_id": {"id": "A1"}, "orgs": {"id": "A1"}, "requester": {"id": None}},
+        {"id": 5, "orgs": [], "requester": ["C5"]},
+    ]
+    rows = load(
+        tmp_path,
+        reader_from(mapping),
+        "tickets",
+        {"tickets.jsonl": "\n".join(json.dumps(t | {"created": 1774947600}) for t in tickets)},
+    )
+    assert [r[:3] for r in rows] == [
+        ("1", "A1", "C1"),
+        ("2", "A2", "C2"),  # the primary element, not the first one
+        ("3", "A3", None),  # an empty string is no value; no primary element
+        ("4", None, None),  # objects are no value, and a list that is not a list is skipped
+        ("5", None, None),
+    ]
+    csv_mapping = SURVEY_TOOL.replace(
+        'contact_id = "Contact"', 'contact_id = { coalesce = ["Contact ID", "Contact"] }'
+    )
+    # A file without the first column reads the others; with both, the first one that is set.
+    rows = load(
+        tmp_path / "csv", reader_from(csv_mapping), "nps_responses", {"answers.csv": ANSWERS}
+    )
+    assert [(r[0], r[1]) for r in rows] == [("S1", "C1")]
+    both = ANSWERS.replace("Response ID,Contact,", "Response ID,Contact ID,Contact,").replace(
+        "S1,C1,", "S1,,C1,"
+    )
+    both = both.replace("S2,C2,", "S2,X2,C2,").replace("S3,C4,", "S3,X4,C4,")
+    rows = load(tmp_path / "both", reader_from(csv_mapping), "nps_responses", {"answers.csv": both})
+    assert [(r[0], r[1]) for r in rows] == [("S1", "C1")]
+    with delivery.connect(tmp_path / "both") as con:
+        contacts = con.execute(
+            "SELECT contact_id FROM raw.nps_responses ORDER BY _row_number"
+        ).fetchall()
+        (extra,) = con.execute("SELECT extra_columns FROM audit.loads").fetchone()
+    assert contacts == [("C1",), ("X2",), ("X4",)]
+    assert extra[:2] == ["Contact ID", "Contact"]  # read through a coalesce: kept as delivered
+
+
+def test_free_text_countries_become_iso_codes_or_are_quarantined(tmp_path: Path) -> None:
+    """`country = "iso2"`: names, official and common names, codes, the names in the common
+    CRM languages and a few aliases become ISO 3166-1 alpha-2 codes. A value that names no
+    country stays as delivered and the row is quarantined (allowed:country), as a value map's
+    unknown value is: never silently null, never guessed."""
+    mapping = """
+    source = "crm"
+    [entities.accounts]
+    format = "csv"
+    files = ["accounts.csv"]
+    [entities.accounts.columns]
+    account_id = "Id"
+    name = "Name"
+    created_at = { value = "2026-01-01T00:00:00Z" }
+    country = { field = "Country", values = { "Remote" = "" }, country = "iso2" }
+    """
+    typed = [
+        "United States",
+        "U.S.A.",
+        "U.S.",
+        "usa",
+        "United States of America",
+        "Deutschland",
+        "UK",
+        "England",
+        "de",
+        " France ",
+        "Côte d'Ivoire",
+        "Cote d\u2019Ivoire",
+        "Korea, Republic of",
+        "South Korea",
+        "Bosnia & Herzegovina",
+        "The Netherlands",
+        "Türkiye",
+        "Turkey",
+        "Brasil",
+        "日本",
+        "Remote",  # the mapping's own value map says: no country
+        "",
+        "Atlantis",
+        "XX",
+        "America",  # which one? not guessed
+    ]
+    csv = "Id,Name,Country\n" + "".join(f'A{i},N{i},"{t}"\n' for i, t in enumerate(typed))
+    result = delivery.load(tmp_path, reader_from(mapping), "accounts", texts={"accounts.csv": csv})
+    raw = dict(delivery.query(tmp_path, "SELECT account_id, country FROM raw.accounts"))
+    assert [raw[f"A{i}"] for i in range(len(typed))] == [
+        *["US"] * 5,
+        "DE",
+        "GB",
+        "GB",
+        "DE",
+        "FR",
+        "CI",
+        "CI",
+        "KR",
+        "KR",
+        "BA",
+        "NL",
+        "TR",
+        "TR",
+        "BR",
+        "JP",
+        None,
+        None,
+        "Atlantis",
+        "XX",
+        "America",
+    ]
+    bad = dict(
+        delivery.query(
+            tmp_path, "SELECT record->>'account_id', broken_rules FROM quarantine.accounts"
+        )
+    )
+    assert bad == {f"A{i}": ["allowed:country"] for i in (22, 23, 24)}
+    assert result.rows_quarantined == 3
+    assert result.files[0].rows_filtered == 0  # a fault, not a row left out on purpose
+
+
+def test_null_fields_of_a_lookup_record_are_kept_in_extra(tmp_path: Path) -> None:
+    """The lookups' records join the delivered record in `_extra` with every field, nulls
+    included (a JSON merge patch would drop them), and a ticket with no lookup record says so."""
+    tickets = [
+        {"id": 1, "created": 1774947600, "status": "open", "note": None},
+        {"id": 2, "created": 1774947600, "status": "open"},
+    ]
+    metrics = [{"ticket_id": 1, "solved_at": None, "reopens": 0, "reply": {"calendar": None}}]
+    delivery.load(
+        tmp_path,
+        reader_from(HELPDESK),
+        "tickets",
+        texts={
+            "tickets.jsonl": "\n".join(json.dumps(t) for t in tickets) + "\n",
+            "ticket_metrics.jsonl": json.dumps(metrics[0]) + "\n",
+        },
+    )
+    extras = {
+        ticket: json.loads(extra)
+        for ticket, extra in delivery.query(
+            tmp_path, "SELECT ticket_id, _extra FROM raw.tickets ORDER BY 1"
+        )
+    }
+    assert extras["1"] == tickets[0] | {"_lookups": {"metrics": metrics[0]}}
+    assert extras["2"] == tickets[1] | {"_lookups": {"metrics": None}}

@@ -96,11 +96,13 @@ def test_accounts(tmp_path: Path, salesforce: MappingReader) -> None:
         ("80000000", "Japan", "東京"),
         (None, "Brazil", "São Paulo"),
     ]
+    # The country columns are read through a translation: kept as delivered too.
     assert extra_columns == [
         "IsDeleted",
         "Type",
         "BillingCity",
         "BillingCountry",
+        "BillingCountryCode",
         "AnnualRevenue",
     ]
     assert missing == ["region", "arr"]
@@ -194,7 +196,7 @@ def test_won_opportunities_as_subscriptions(tmp_path: Path, salesforce: MappingR
     assert extra == ("1000.04", "Closed Won", "EUR")
 
 
-def test_an_org_without_country_picklists_loads_without_a_country(
+def test_an_org_without_country_picklists_reads_the_typed_country(
     tmp_path: Path, salesforce: MappingReader
 ) -> None:
     text = (FIXTURES / "Account.csv").read_text(encoding="utf-8")
@@ -210,8 +212,8 @@ def test_an_org_without_country_picklists_loads_without_a_country(
             "SELECT country, _extra->>'BillingCountry' FROM raw.accounts"
         ).fetchone()
         (missing,) = con.execute("SELECT missing_optional_columns FROM audit.loads").fetchone()
-    assert (country, billing_country) == (None, "United States")
-    assert missing == ["region", "country", "arr"]
+    assert (country, billing_country) == ("US", "United States")
+    assert missing == ["region", "arr"]
 
 
 def test_an_old_data_loader_upper_case_header_names_the_columns(
@@ -230,3 +232,26 @@ def test_an_old_data_loader_upper_case_header_names_the_columns(
             texts={"Account.csv": header.upper() + "\r\n" + rest},
         )
     assert "it has: ID, ISDELETED, NAME" in str(raised.value)
+
+
+def test_free_text_billing_countries_of_real_customers(
+    tmp_path: Path, salesforce: MappingReader
+) -> None:
+    """Issue #14: real customer records (Chinook, see fixtures/salesforce/no_country_codes)
+    in an org without country picklists: BillingCountry as typed, mapped to ISO codes."""
+    result = load(tmp_path, salesforce, "accounts", FIXTURES / "no_country_codes")
+    with connect(tmp_path) as con:
+        rows = con.execute(
+            "SELECT name, country, _extra->>'BillingCountry' FROM raw.accounts ORDER BY _row_number"
+        ).fetchall()
+        (missing,) = con.execute("SELECT missing_optional_columns FROM audit.loads").fetchone()
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (6, 6, 0)
+    assert rows == [
+        ("Embraer - Empresa Brasileira de Aeronáutica S.A.", "BR", "Brazil"),
+        ("JetBrains s.r.o.", "CZ", "Czech Republic"),
+        ("Telus", "CA", "Canada"),
+        ("Google Inc.", "US", "USA"),
+        ("Leonie Köhler", "DE", "Germany"),
+        ("Steve Murray", "GB", "United Kingdom"),
+    ]
+    assert missing == ["region", "arr"]
