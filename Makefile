@@ -1,17 +1,26 @@
-# The few commands people type. `make run` and `make test` install what they need first.
+# The few commands people type. `make run` and `make test` install what they need first, always
+# the versions in requirements.lock, so a fresh machine next year resolves what CI resolved.
 VENV ?= .venv
 BIN = $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+# The tool that writes the lock (`make lock`); installs never need it.
+UV_VERSION = 0.13.9
 
-.PHONY: install run test dev lint format docs sample bench bench-scale clean
+.PHONY: install lock run test dev lint format docs sample bench bench-scale clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml requirements.lock
 	python3 -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -c requirements.lock -e ".[dev]"
 	touch $@
 
 install: $(BIN)/.installed
+
+lock:  ## re-resolve every dependency into requirements.lock (after editing pyproject.toml)
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra scale --universal \
+		--python-version 3.11 --upgrade --quiet -o requirements.lock
+	@echo "requirements.lock refreshed: run make test, then commit it"
 
 run: install  ## build the warehouse from data/sample (data/warehouse/cx.duckdb)
 	$(BIN)/cx-pipeline run --persist
