@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,24 +30,79 @@ def _generate(args: argparse.Namespace) -> int:
     return 0 if truth else 1
 
 
+def _fail(*lines: str) -> int:
+    for line in lines:
+        print(f"cx-pipeline: {line}", file=sys.stderr)
+    return 2
+
+
+def _preflight(args: argparse.Namespace) -> tuple[list[str], tuple[dt.date, dt.date] | None]:
+    """Everything that can be known wrong before a run writes anything: settings, the extract
+    root and the days asked for. Returns the problems, or the days to load."""
+    from cx_pipeline.partitions import days_before_start, delivered_days
+
+    found = settings.problems()
+    if found:
+        return found, None
+    root = Path(settings.EXTRACT_ROOT.value())
+    for setting in (settings.EXTRACT_ROOT, settings.REFERENCE_ROOT):
+        folder = Path(setting.value())
+        if not folder.is_dir():
+            return [f"{setting.env}={setting.value()!r}: no such folder ({folder.resolve()})"], None
+    if not (root / "crm").is_dir():
+        return [
+            f"no CRM deliveries: expected {(root / 'crm').resolve()}/<YYYY-MM-DD>/ "
+            "(the CRM is the one source every run needs; docs/extracts.md)"
+        ], None
+    days = delivered_days(root)
+    if not days:
+        return [f"no delivery folders under {root.resolve()} (<source>/<YYYY-MM-DD>/)"], None
+    early = days_before_start(root)
+    if early:
+        return [
+            f"CX_PARTITIONS_START={settings.PARTITIONS_START.value()!r}: {len(early)} delivery "
+            f"day(s) before it, the first {early[0]}; set it to {early[0]} or earlier, or 'auto'"
+        ], None
+    try:
+        first = dt.date.fromisoformat(args.first) if args.first else days[0]
+        last = dt.date.fromisoformat(args.last) if args.last else days[-1]
+    except ValueError:
+        return ["--from/--to: expected a date as YYYY-MM-DD"], None
+    if first > last:
+        return [f"--from {first} is after --to {last}"], None
+    return [], (first, last)
+
+
+def _default_dagster_home() -> None:
+    """Runs are recorded where `make` puts them when DAGSTER_HOME is not set: a folder beside
+    the working directory, so `cx-pipeline` works outside make too."""
+    if not os.environ.get("DAGSTER_HOME"):
+        home = Path(".dagster_home").resolve()
+        home.mkdir(exist_ok=True)
+        os.environ["DAGSTER_HOME"] = str(home)
+        print(f"DAGSTER_HOME not set: recording runs in {home}")
+
+
 def _run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    problems, days = _preflight(args)
+    if days is None:
+        return _fail(*problems, "nothing was run")
+    first, last = days
+    if args.persist or settings.EXECUTOR.value() != "in_process":
+        _default_dagster_home()
+
     import dagster as dg
 
     from cx_pipeline.definitions import defs
-    from cx_pipeline.partitions import delivered_days, range_tags
+    from cx_pipeline.partitions import range_tags
     from cx_pipeline.resources import warehouse_from_settings
+    from cx_pipeline.run_summary import summarize
 
     root = Path(settings.EXTRACT_ROOT.value())
-    days = delivered_days(root)
-    if not days:
-        print(
-            f"no delivery folders under {root.resolve()} (<source>/<YYYY-MM-DD>/)", file=sys.stderr
-        )
-        return 1
-    first = dt.date.fromisoformat(args.first) if args.first else days[0]
-    last = dt.date.fromisoformat(args.last) if args.last else days[-1]
     print(f"loading deliveries {first} to {last} from {root.resolve()}")
-    # Progress (files loaded, rows, checks) is logged at INFO; DEBUG is Dagster's plumbing.
+    # Progress (files loaded, rows, checks, marts built) is logged at INFO; DEBUG is Dagster's
+    # plumbing.
     run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
     if settings.EXECUTOR.value() == "in_process":
         instance = dg.DagsterInstance.get() if args.persist else dg.DagsterInstance.ephemeral()
@@ -55,17 +112,27 @@ def _run(args: argparse.Namespace) -> int:
             tags=range_tags(first, last),
             run_config=run_config,
         )
-        failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-        success = result.success
+        outcome = summarize(result.all_events)
     else:
-        success, failures = _execute_on_workers(dg, range_tags(first, last), run_config)
-    if not success:
-        for event in failures:
-            error = event.event_specific_data.error
-            print(f"FAILED {event.step_key}: {error.message.strip()}", file=sys.stderr)
+        outcome = summarize(_execute_on_workers(dg, range_tags(first, last), run_config))
+    lines = outcome.lines()
+    if lines:
+        print("\nsummary:", file=sys.stderr)
+        for line in lines:
+            print(f"  {line}", file=sys.stderr)
+    if not outcome.ok:
+        print(
+            f"\ncx_daily FAILED after {time.monotonic() - started:.0f} s: "
+            f"{len(outcome.failed_steps)} step(s) and {len(outcome.failed_checks)} ERROR "
+            "check(s) failed",
+            file=sys.stderr,
+        )
         return 1
     warehouse = warehouse_from_settings()
-    print(f"\ncx_daily succeeded; warehouse: {warehouse.location}")
+    print(
+        f"\ncx_daily succeeded in {time.monotonic() - started:.0f} s; "
+        f"warehouse: {warehouse.location}"
+    )
     print(f"BI tools: open {Path(settings.SERVING_PATH.value()).resolve()} read-only")
     with warehouse.get_connection(read_only=True) as con:
         for (table,) in con.execute(
@@ -85,7 +152,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _execute_on_workers(dg: Any, tags: dict, run_config: dict) -> tuple[bool, list]:
+def _execute_on_workers(dg: Any, tags: dict, run_config: dict) -> list:
     """cx_daily with the executor CX_EXECUTOR names: its steps run in other processes, which
     rebuild the job by name and record their events in the persistent instance ($DAGSTER_HOME)."""
     from cx_pipeline.executors import cx_daily_job
@@ -105,8 +172,7 @@ def _execute_on_workers(dg: Any, tags: dict, run_config: dict) -> tuple[bool, li
             raise_on_error=False,
         ) as result,
     ):
-        failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-        return result.success, failures
+        return list(result.all_events)
 
 
 def _erase(args: argparse.Namespace) -> int:
@@ -114,6 +180,8 @@ def _erase(args: argparse.Namespace) -> int:
 
     from cx_pipeline.definitions import defs
 
+    if args.persist:
+        _default_dagster_home()
     instance = dg.DagsterInstance.get() if args.persist else dg.DagsterInstance.ephemeral()
     request = {"contact_id": args.contact or "", "email": args.email or "", "reason": args.reason}
     erased = defs.resolve_job_def("erase_person").execute_in_process(
@@ -142,6 +210,8 @@ def _purge(args: argparse.Namespace) -> int:
 
     from cx_pipeline.definitions import defs
 
+    if args.persist:
+        _default_dagster_home()
     instance = dg.DagsterInstance.get() if args.persist else dg.DagsterInstance.ephemeral()
     purged = defs.resolve_job_def("purge_expired").execute_in_process(
         instance=instance,
@@ -201,9 +271,15 @@ def _docs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _settings(_: argparse.Namespace) -> int:
+def _settings(args: argparse.Namespace) -> int:
+    if args.check:
+        found = settings.problems()
+        if found:
+            return _fail(*found)
+        print(f"all {len(settings.ALL_SETTINGS)} settings are valid")
+        return 0
     for s in settings.ALL_SETTINGS:
-        print(f"{s.env:<26} = {s.value()!r:<28} {s.description}")
+        print(f"{s.env:<30} = {s.value()!r:<28} {s.description}")
     return 0
 
 
@@ -260,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     docs.set_defaults(func=_docs)
 
     show = commands.add_parser("settings", help="list the environment settings and values")
+    show.add_argument(
+        "--check", action="store_true", help="validate every setting; exit 2 naming each bad one"
+    )
     show.set_defaults(func=_settings)
 
     args = parser.parse_args(argv)

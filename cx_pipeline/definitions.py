@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import dagster as dg
 
+from cx_pipeline import settings
+
+# Before any module builds definitions from the settings: a typo stops the code location with
+# one line per bad setting, not a traceback from wherever the value is first used.
+settings.require_valid()
+
 from cx_pipeline.ingest.assets import raw_assets
 from cx_pipeline.ingest.reference import industry_benchmarks, voc_lexicon, voc_taxonomy
 from cx_pipeline.jobs import (

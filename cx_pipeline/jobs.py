@@ -82,7 +82,10 @@ def new_delivery_sensor(
     for day in delivered_days(extracts.path):
         key = day.isoformat()
         if key not in partitions:
-            context.log.warning(f"{key}: delivered, but before CX_PARTITIONS_START; ignored")
+            context.log.warning(
+                f"{key}: delivered, but before CX_PARTITIONS_START="
+                f"{settings.PARTITIONS_START.value()}; ignored (set it to {key} or earlier)"
+            )
             continue
         fingerprint, newest = _fingerprint(day_files(extracts.path, day))
         if requested.get(key) == fingerprint:

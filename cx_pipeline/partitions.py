@@ -3,6 +3,9 @@
 A partition is the day an extract was delivered (its folder's date), for event sources and CRM
 snapshots alike. Staging and the marts are not partitioned: they are rebuilt from every loaded
 day, so a late or re-delivered day changes them the same way a full run would.
+
+The partitions start at the oldest delivery folder (CX_PARTITIONS_START=auto), so the UI's
+"filled" share describes the data, and history from 1997 loads without a setting.
 """
 
 from __future__ import annotations
@@ -15,10 +18,6 @@ import dagster as dg
 from cx_pipeline import settings
 from cx_pipeline.contract import ENTITIES
 
-# end_offset=1: today's folder can be loaded today.
-DELIVERY_DAYS = dg.DailyPartitionsDefinition(
-    start_date=settings.PARTITIONS_START.value(), end_offset=1
-)
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
@@ -54,3 +53,25 @@ def day_files(root: Path, day: dt.date) -> list[Path]:
     return sorted(
         f for d, folder in day_folders(root) if d == day for f in folder.iterdir() if f.is_file()
     )
+
+
+def partitions_start(root: Path) -> dt.date:
+    """CX_PARTITIONS_START, or with 'auto' the oldest delivery day under `root` (today when
+    nothing is delivered yet)."""
+    value = settings.PARTITIONS_START.value()
+    if value != "auto":
+        return dt.date.fromisoformat(value)
+    days = delivered_days(root)
+    return days[0] if days else dt.datetime.now(dt.UTC).date()
+
+
+def days_before_start(root: Path) -> list[dt.date]:
+    """Delivered days that have no partition (only when CX_PARTITIONS_START is a date)."""
+    start = partitions_start(root)
+    return [day for day in delivered_days(root) if day < start]
+
+
+# end_offset=1: today's folder can be loaded today.
+DELIVERY_DAYS = dg.DailyPartitionsDefinition(
+    start_date=partitions_start(Path(settings.EXTRACT_ROOT.value())).isoformat(), end_offset=1
+)

@@ -218,6 +218,10 @@ class CxSettings(dg.ConfigurableResource):
         default=0.05,
         description="A delivery whose quarantined share exceeds this fails its blocking check.",
     )
+    quarantine_block_min_rows: int = Field(
+        default=10,
+        description="...and only with at least this many quarantined rows; fewer warn.",
+    )
     raw_validation_sample_rows: int = Field(
         default=100_000,
         description="Rows of a load GX re-checks besides every quarantined row; 0 = all rows.",
@@ -293,6 +297,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             enterprise_from=float(settings.ENTERPRISE_FROM.value()),
             funnel_steps=_env_or(settings.FUNNEL_STEPS),
             quarantine_block_share=float(settings.QUARANTINE_BLOCK_SHARE.value()),
+            quarantine_block_min_rows=_env_int_or(settings.QUARANTINE_BLOCK_MIN_ROWS),
             validation_batch_rows=_env_int_or(settings.VALIDATION_BATCH_ROWS),
             raw_validation_sample_rows=_env_int_or(settings.RAW_VALIDATION_SAMPLE_ROWS),
             retention_days=_env_int_or(settings.RETENTION_DAYS),

@@ -1,12 +1,31 @@
 """Every setting cx-pipeline reads from the environment, with its default, in one place.
 
-Resources are built from these (see `resources.py`); nothing else reads `os.environ`.
+Resources are built from these (see `resources.py`); nothing else reads `os.environ`. Each
+setting knows the form it expects, so a typo stops a run before anything is written instead of
+surfacing in the marts, or in a retry loop, minutes later.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
 import os
+import re
+import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+
+# Parses a value; raises ValueError with the form it expected.
+Parse = Callable[[str], object]
+
+
+class SettingsError(ValueError):
+    """One or more settings hold values cx-pipeline cannot use; the message names each."""
+
+
+def _anything(value: str) -> str:
+    return value
 
 
 @dataclass(frozen=True)
@@ -14,12 +33,129 @@ class Setting:
     env: str
     default: str
     description: str
+    parse: Parse = _anything
 
     def value(self) -> str:
         return os.environ.get(self.env) or self.default
 
     def is_set(self) -> bool:
         return bool(os.environ.get(self.env))
+
+    def problem(self) -> str | None:
+        """One line naming the setting, its bad value and the form expected; None if valid."""
+        value = self.value()
+        try:
+            self.parse(value)
+        except ValueError as e:
+            return f"{self.env}={value!r}: {e}"
+        return None
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("expected a date as YYYY-MM-DD, e.g. 2026-10-31") from None
+
+
+def _optional_date(value: str) -> dt.date | None:
+    return _date(value) if value else None
+
+
+def _partitions_start(value: str) -> dt.date | None:
+    if value == "auto":
+        return None
+    try:
+        return _date(value)
+    except ValueError:
+        raise ValueError("expected 'auto' or a date as YYYY-MM-DD") from None
+
+
+def _count(value: str) -> int:
+    if not re.fullmatch(r"\d+", value.strip()):
+        raise ValueError("expected a whole number, 0 or more")
+    return int(value)
+
+
+def _positive(value: str) -> int:
+    if _count(value) < 1:
+        raise ValueError("expected a whole number, 1 or more")
+    return int(value)
+
+
+def _share(value: str) -> float:
+    try:
+        share = float(value)
+    except ValueError:
+        share = -1.0
+    if not 0 <= share <= 1:
+        raise ValueError("expected a share between 0 and 1, e.g. 0.05")
+    return share
+
+
+def _amount(value: str) -> float:
+    try:
+        amount = float(value)
+    except ValueError:
+        amount = -1.0
+    if amount < 0:
+        raise ValueError("expected an amount, 0 or more, e.g. 10000")
+    return amount
+
+
+def _flag(value: str) -> bool:
+    if value.lower() not in ("true", "false"):
+        raise ValueError("expected 'true' or 'false'")
+    return value.lower() == "true"
+
+
+def _one_of(*options: str) -> Parse:
+    def parse(value: str) -> str:
+        if value not in options:
+            raise ValueError(f"expected one of {', '.join(options)}")
+        return value
+
+    return parse
+
+
+def _memory(value: str) -> str:
+    """DuckDB's own parser decides, so what passes here is what DuckDB accepts."""
+    import duckdb
+
+    try:
+        duckdb.connect(":memory:", config={"memory_limit": value}).close()
+    except duckdb.Error:
+        raise ValueError(
+            "expected an amount of memory as DuckDB reads it, e.g. 4GB, 2500MB or 3GiB"
+        ) from None
+    return value
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _timezone(value: str) -> str:
+    if value not in _timezones():
+        close = difflib.get_close_matches(value, sorted(_timezones()), n=3)
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+        raise ValueError(f"expected an IANA timezone name such as UTC or Europe/Berlin{hint}")
+    return value
+
+
+def _cron(value: str) -> str:
+    fields = value.split()
+    if len(fields) != 5 or not all(re.fullmatch(r"[0-9A-Za-z*/,?-]+", f) for f in fields):
+        raise ValueError("expected a cron expression of 5 fields, e.g. '0 6 * * *'")
+    return value
+
+
+def _names(value: str) -> list[str]:
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    if not names:
+        raise ValueError("expected one or more names, comma-separated")
+    return names
 
 
 EXTRACT_ROOT = Setting(
@@ -35,13 +171,16 @@ SOURCES_FILE = Setting(
 )
 PARTITIONS_START = Setting(
     "CX_PARTITIONS_START",
-    "2024-01-01",
-    "First delivery day (YYYY-MM-DD) that exists as a daily partition.",
+    "auto",
+    "First delivery day (YYYY-MM-DD) that exists as a daily partition; 'auto' (default) starts "
+    "at the oldest delivery folder under the extract root, so the partitions cover the data.",
+    parse=_partitions_start,
 )
 SENSOR_SETTLE_SECONDS = Setting(
     "CX_SENSOR_SETTLE_SECONDS",
     "60",
     "The delivery sensor waits until a day's newest file is this old (still being copied?).",
+    parse=_count,
 )
 REFERENCE_ROOT = Setting(
     "CX_REFERENCE_ROOT",
@@ -66,11 +205,13 @@ EXECUTOR = Setting(
     "in_process",
     "Where a run's steps execute: in_process (default), multiprocess, celery or dask "
     "(celery and dask need a DuckLake on a PostgreSQL catalog; docs/scale-out.md).",
+    parse=_one_of("in_process", "multiprocess", "celery", "dask"),
 )
 WORKERS = Setting(
     "CX_WORKERS",
     "2",
     "Steps at once for multiprocess, and worker processes of the local Dask cluster.",
+    parse=_positive,
 )
 CELERY_BROKER = Setting(
     "CX_CELERY_BROKER",
@@ -108,14 +249,18 @@ SERVING_PERSONAL_DATA = Setting(
     "masked",
     "'masked' (default) hashes names and e-mails and masks them in free text in the serving "
     "file; 'clear' copies them as they are.",
+    parse=_one_of("masked", "clear"),
 )
 LOCK_WAIT_SECONDS = Setting(
     "CX_LOCK_WAIT_SECONDS",
     "900",
     "How long a writer waits for another process to release the DuckDB file (or DuckDB-file "
     "catalog) before failing; the cx_warehouse pool normally keeps writers apart already.",
+    parse=_count,
 )
-MEMORY_LIMIT = Setting("CX_MEMORY_LIMIT", "4GB", "DuckDB memory_limit for pipeline connections.")
+MEMORY_LIMIT = Setting(
+    "CX_MEMORY_LIMIT", "4GB", "DuckDB memory_limit for pipeline connections.", parse=_memory
+)
 TEMP_DIRECTORY = Setting(
     "CX_TEMP_DIRECTORY",
     "",
@@ -125,75 +270,99 @@ TIMEZONE = Setting(
     "CX_TIMEZONE",
     "UTC",
     "Reporting timezone: days, months and quarters are calendar periods in it.",
+    parse=_timezone,
 )
 AS_OF = Setting(
     "CX_AS_OF",
     "",
     "As-of date (YYYY-MM-DD) for churn and segments; default: the latest delivery day loaded.",
+    parse=_optional_date,
 )
 LOW_SAMPLE = Setting(
     "CX_LOW_SAMPLE_RESPONSES",
     "30",
     "NPS cells with fewer responses are flagged low_sample.",
+    parse=_count,
 )
 MID_MARKET_FROM = Setting(
     "CX_TIER_MID_MARKET_FROM",
     "10000",
     "ARR at which an account becomes mid-market.",
+    parse=_amount,
 )
 ENTERPRISE_FROM = Setting(
     "CX_TIER_ENTERPRISE_FROM",
     "100000",
     "ARR at which an account becomes enterprise.",
+    parse=_amount,
 )
 FUNNEL_STEPS = Setting(
     "CX_FUNNEL_STEPS",
     "signup,onboarding_completed,first_report_created,report_created",
     "The journey funnel: event names in order, comma-separated.",
+    parse=_names,
 )
 QUARANTINE_BLOCK_SHARE = Setting(
     "CX_QUARANTINE_BLOCK_SHARE",
     "0.05",
-    "A delivery with a larger share of quarantined rows fails its raw check and blocks staging.",
+    "A delivery with a larger share of quarantined rows fails its raw check and blocks staging "
+    "(if it also has CX_QUARANTINE_BLOCK_MIN_ROWS quarantined rows).",
+    parse=_share,
+)
+QUARANTINE_BLOCK_MIN_ROWS = Setting(
+    "CX_QUARANTINE_BLOCK_MIN_ROWS",
+    "10",
+    "A delivery blocks staging only with at least this many quarantined rows: one junk row in a "
+    "delivery of nine warns instead of blocking.",
+    parse=_count,
 )
 VALIDATION_BATCH_ROWS = Setting(
     "CX_VALIDATION_BATCH_ROWS",
     "200000",
     "Rows per batch handed to Great Expectations (bounds validation memory).",
+    parse=_positive,
 )
 RAW_VALIDATION_SAMPLE_ROWS = Setting(
     "CX_RAW_VALIDATION_SAMPLE_ROWS",
     "100000",
     "Rows of each raw load that Great Expectations re-checks besides every quarantined row "
     "(the quarantine has applied the rules to all rows in SQL); 0 re-checks every row.",
+    parse=_count,
 )
 RETENTION_DAYS = Setting(
     "CX_RETENTION_DAYS",
     "0",
     "Raw rows delivered more than this many days ago are purged by purge_expired; 0 keeps all.",
+    parse=_count,
 )
 RETENTION_DELETE_EXTRACTS = Setting(
     "CX_RETENTION_DELETE_EXTRACTS",
     "false",
     "'true' also deletes expired delivery folders under the extract root.",
+    parse=_flag,
 )
-SCHEDULE_CRON = Setting("CX_SCHEDULE_CRON", "0 6 * * *", "When the daily run starts (cron).")
+SCHEDULE_CRON = Setting(
+    "CX_SCHEDULE_CRON", "0 6 * * *", "When the daily run starts (cron).", parse=_cron
+)
 SCHEDULE_TIMEZONE = Setting(
     "CX_SCHEDULE_TIMEZONE",
     "UTC",
     "Timezone the daily schedule's cron is read in.",
+    parse=_timezone,
 )
 IDENTITY_PLUS_ADDRESSING = Setting(
     "CX_IDENTITY_PLUS_ADDRESSING",
     "true",
     "'true' matches jo+support@acme.com to jo@acme.com when resolving identities (RFC 5233 "
     "subaddressing); 'false' compares whole addresses.",
+    parse=_flag,
 )
 IDENTITY_MATCH_FLOOR = Setting(
     "CX_IDENTITY_MATCH_FLOOR",
     "0.9",
     "Share of each entity's rows that must link to a contact; below it the "
     "identity_match_rates check fails (a broken join is seen the day it happens).",
+    parse=_share,
 )
 
 ALL_SETTINGS: tuple[Setting, ...] = (
@@ -222,6 +391,7 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     ENTERPRISE_FROM,
     FUNNEL_STEPS,
     QUARANTINE_BLOCK_SHARE,
+    QUARANTINE_BLOCK_MIN_ROWS,
     VALIDATION_BATCH_ROWS,
     RAW_VALIDATION_SAMPLE_ROWS,
     RETENTION_DAYS,
@@ -231,3 +401,21 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     SCHEDULE_CRON,
     SCHEDULE_TIMEZONE,
 )
+
+
+def problems() -> list[str]:
+    """Every setting whose value cannot be used, one line each."""
+    found = [p for s in ALL_SETTINGS if (p := s.problem()) is not None]
+    if not found and _amount(MID_MARKET_FROM.value()) > _amount(ENTERPRISE_FROM.value()):
+        found.append(
+            f"{ENTERPRISE_FROM.env}={ENTERPRISE_FROM.value()!r}: expected at least "
+            f"{MID_MARKET_FROM.env} ({MID_MARKET_FROM.value()})"
+        )
+    return found
+
+
+def require_valid() -> None:
+    """Stop before anything is written when a setting is unusable."""
+    found = problems()
+    if found:
+        raise SettingsError("invalid setting(s), nothing was run:\n  " + "\n  ".join(found))

@@ -107,6 +107,7 @@ TICKETS = Entity(
     key="ticket_id",
     file_format="csv",
     delivery="events",
+    optional=True,
     columns=(
         Column("ticket_id", "string", "Help-desk ticket identifier.", required=True),
         Column(
@@ -154,6 +155,7 @@ EVENTS = Entity(
     key="event_id",
     file_format="parquet",
     delivery="events",
+    optional=True,
     columns=(
         Column("event_id", "string", "Event identifier.", required=True),
         Column(
@@ -184,6 +186,7 @@ NPS_RESPONSES = Entity(
     key="response_id",
     file_format="csv",
     delivery="events",
+    optional=True,
     columns=(
         Column("response_id", "string", "Survey response identifier.", required=True),
         Column(

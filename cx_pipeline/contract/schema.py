@@ -41,6 +41,8 @@ class Entity:
     columns: tuple[Column, ...]
     file_format: FileFormat
     delivery: DeliveryKind
+    # A company may not have this source at all (only the CRM is the spine): no file loads as
+    # no rows, and the marts that need the entity are skipped with that reason.
     optional: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
 

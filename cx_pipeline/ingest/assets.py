@@ -1,9 +1,10 @@
 """Raw assets: one per contract entity, partitioned by delivery day.
 
 A run loads the deliveries of its partition (or range of partitions, in one step) and replaces
-those days in raw and quarantine. A file that cannot be loaded fails without retry: rerunning
-bad data gives the same answer. A missing delivery for a single day is retried with backoff,
-since the files may still be on their way.
+those days in raw and quarantine. Nothing is retried but a missing delivery in a run the
+schedule or the sensor started, for a single day: only then may the files still be on their
+way. A bad file, a bad setting or a run over days already delivered fails at once, with the
+cause.
 """
 
 import datetime as dt
@@ -19,8 +20,24 @@ from cx_pipeline.ingest.loader import ExtractError, ensure_tables, load_delivery
 from cx_pipeline.partitions import DELIVERY_DAYS
 from cx_pipeline.quality.checks import check_specs, raw_check_results
 from cx_pipeline.resources import CxSettings, ExtractStore, Warehouse
+from cx_pipeline.sql import table_exists
 
-MISSING_DELIVERY_RETRIES = dg.RetryPolicy(max_retries=3, delay=120, backoff=dg.Backoff.EXPONENTIAL)
+# A delivery the schedule expects may be late: 2, 4, then 8 minutes.
+MISSING_DELIVERY_RETRIES, MISSING_DELIVERY_WAIT_SECONDS = 3, 120
+# Tags Dagster puts on the runs it starts by itself.
+UNATTENDED_TAGS = ("dagster/schedule_name", "dagster/sensor_name")
+
+
+def _in_use(warehouse: Warehouse, entity: Entity) -> bool:
+    """An optional entity some earlier delivery had: a missing file may be late, not absent."""
+    with warehouse.get_connection() as con:
+        return table_exists(con, "raw", entity.name) and bool(
+            con.execute(f"SELECT EXISTS (SELECT 1 FROM raw.{entity.name})").fetchone()[0]
+        )
+
+
+def _may_still_arrive(context: dg.AssetExecutionContext, days: list[dt.date]) -> bool:
+    return len(days) == 1 and any(tag in context.run.tags for tag in UNATTENDED_TAGS)
 
 
 def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
@@ -41,7 +58,6 @@ def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
         check_specs=check_specs("raw", entity),
         partitions_def=DELIVERY_DAYS,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        retry_policy=MISSING_DELIVERY_RETRIES,
     )
     def raw_asset(
         context: dg.AssetExecutionContext,
@@ -58,13 +74,22 @@ def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
         except MappingError as e:
             raise dg.Failure(str(e), allow_retries=False) from e
         deliveries = [d for d in find_deliveries(root, entity, reader) if d.day in set(days)]
-        if not deliveries and not entity.optional:
+        if not deliveries and (not entity.optional or _in_use(warehouse, entity)):
             when = str(days[0]) if len(days) == 1 else f"{days[0]} to {days[-1]}"
-            raise dg.Failure(
+            missing = (
                 f"no extract files for {entity.qualified_name} delivered {when}: expected "
-                f"{patterns} under {root.resolve()}",
-                allow_retries=len(days) == 1,
+                f"{patterns} under {root.resolve()}"
             )
+            if _may_still_arrive(context, days):
+                context.log.warning(f"{missing}; waiting for it (retry {context.retry_number + 1})")
+                raise dg.RetryRequested(
+                    max_retries=MISSING_DELIVERY_RETRIES,
+                    seconds_to_wait=MISSING_DELIVERY_WAIT_SECONDS * 2**context.retry_number,
+                )
+            if entity.optional:
+                context.log.info(f"{missing} (optional: nothing loaded for these days)")
+        if not deliveries and not entity.optional:
+            raise dg.Failure(missing, allow_retries=False)
         loaded_at = dt.datetime.now(dt.UTC)
         loads = []
         with warehouse.get_connection() as con:
@@ -83,8 +108,8 @@ def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
                 for f in load.files:
                     if f.extra_columns:
                         context.log.warning(
-                            f"{f.source_file}: column(s) not in the contract, ignored: "
-                            f"{', '.join(f.extra_columns)}"
+                            f"{f.source_file}: column(s) not in the contract, kept as JSON in "
+                            f"raw.{entity.name}._extra: {', '.join(f.extra_columns)}"
                         )
             total_rows = con.execute(f"SELECT count(*) FROM raw.{entity.name}").fetchone()[0]
             checks = raw_check_results(con, entity, loads, loaded_at, cx_settings)

@@ -8,6 +8,7 @@ from cx_pipeline.marts.builder import MartSpec
 
 BENCHMARKS = MartSpec(
     name="benchmarks",
+    optional_marts=("nps_answers",),
     description=(
         "Own NPS (12 months) and monthly logo churn (12 complete months) against published "
         "industry figures and the seed targets (NPS >= 70 top echelon, churn <= 5% healthy), "
@@ -38,6 +39,7 @@ BENCHMARKS = MartSpec(
 
 SEGMENT_BENCHMARKS = MartSpec(
     name="segment_benchmarks",
+    optional_marts=("nps_answers",),
     description=(
         "Each segment (region, industry, revenue tier, tenure band, influence level) against the "
         "company: NPS over the trailing 12 calendar months with the gap to the company NPS and "

@@ -5,9 +5,16 @@ its parameters bound (never formatted in), and its description and column docs w
 the Dagster UI and to DuckDB comments, so BI tools see them too. The few marts a model computes
 (regressions, predictions) are a Python function returning a frame instead of a SQL file; they
 are written, typed as documented and commented the same way.
+
+Sources other than the CRM are optional. A mart states the entities it cannot do without
+(`needs`, inherited from the marts it reads); when one of them has no rows, the mart is skipped:
+its table is left empty with its documented columns, and the reason is in the UI, the run
+summary, the table's comment and the report. Marts that only lose a component (usage in the
+health score) read `$has_<entity>` and say so instead of inventing zeros.
 """
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources as package_files
@@ -18,9 +25,10 @@ import duckdb
 import polars as pl
 
 from cx_pipeline import catalog
+from cx_pipeline.contract import ENTITIES
 from cx_pipeline.contract_sql import quote
 from cx_pipeline.resources import CxSettings, Warehouse
-from cx_pipeline.sql import execute, literal
+from cx_pipeline.sql import execute, literal, table_exists
 from cx_pipeline.staging.identity import RESOLVED_ENTITIES
 
 
@@ -30,6 +38,11 @@ class MartSpec:
     description: str
     columns: tuple[tuple[str, str, str], ...]
     deps: tuple[dg.AssetKey, ...]
+    # Entities (contract names) without whose rows the mart means nothing: it is skipped.
+    # It also needs what the marts it reads need, except those it reads only for a component
+    # it can do without (`optional_marts`, by name).
+    needs: tuple[str, ...] = ()
+    optional_marts: tuple[str, ...] = ()
     # Columns holding personal data, masked in the serving file unless a setting says otherwise:
     # identifiers (an email, a name) are replaced by a hash; free text keeps its words with the
     # e-mail addresses and phone numbers in it masked.
@@ -57,8 +70,19 @@ def resolve_as_of(con: duckdb.DuckDBPyConnection, cx_settings: CxSettings) -> dt
     return latest
 
 
-def sql_parameters(con: duckdb.DuckDBPyConnection, cx_settings: CxSettings) -> dict[str, Any]:
+def delivered_entities(con: duckdb.DuckDBPyConnection) -> dict[str, bool]:
+    """Whether each entity has rows in staging: a source a company does not have is absent."""
     return {
+        e.name: table_exists(con, "staging", e.name)
+        and bool(con.execute(f"SELECT EXISTS (SELECT 1 FROM staging.{e.name})").fetchone()[0])
+        for e in ENTITIES
+    }
+
+
+def sql_parameters(con: duckdb.DuckDBPyConnection, cx_settings: CxSettings) -> dict[str, Any]:
+    delivered = delivered_entities(con)
+    return {
+        **{f"has_{name}": present for name, present in delivered.items()},
         "as_of": resolve_as_of(con, cx_settings),
         "timezone": cx_settings.timezone,
         "low_sample": cx_settings.low_sample_responses,
@@ -75,9 +99,13 @@ def run_mart_sql(con: duckdb.DuckDBPyConnection, sql: str, parameters: dict[str,
         execute(con, statement.query, **parameters)
 
 
-def comment_on(con: duckdb.DuckDBPyConnection, spec: MartSpec, schema: str = "marts") -> None:
-    """The mart's documentation as DuckDB comments, so BI tools show it too."""
-    con.execute(f"COMMENT ON TABLE {schema}.{spec.name} IS {literal(spec.description)}")
+def comment_on(
+    con: duckdb.DuckDBPyConnection, spec: MartSpec, schema: str = "marts", note: str | None = None
+) -> None:
+    """The mart's documentation as DuckDB comments, so BI tools show it too (with why it is
+    empty, when it was skipped)."""
+    description = f"{note.capitalize()}. {spec.description}" if note else spec.description
+    con.execute(f"COMMENT ON TABLE {schema}.{spec.name} IS {literal(description)}")
     for column, _, description in spec.columns:
         con.execute(
             f"COMMENT ON COLUMN {schema}.{spec.name}.{quote(column)} IS {literal(description)}"
@@ -92,6 +120,21 @@ def _check_documented(con: duckdb.DuckDBPyConnection, spec: MartSpec) -> None:
         raise dg.Failure(
             f"marts.{spec.name} has columns {actual}, but its documentation lists {documented}"
         )
+
+
+def skip_reason(spec: MartSpec, parameters: dict[str, Any]) -> str | None:
+    """Why the mart cannot be built from what was delivered, or None."""
+    by_name = {e.name: e for e in ENTITIES}
+    missing = [by_name[n].qualified_name for n in spec.needs if not parameters[f"has_{n}"]]
+    if not missing:
+        return None
+    return f"skipped: needs {', '.join(missing)}, which has no rows (source not delivered)"
+
+
+def write_empty(con: duckdb.DuckDBPyConnection, spec: MartSpec) -> None:
+    """The documented columns and no rows, so BI queries on a skipped mart still run."""
+    columns = ", ".join(f"CAST(NULL AS {t}) AS {quote(c)}" for c, t, _ in spec.columns)
+    con.execute(f"CREATE OR REPLACE TABLE marts.{spec.name} AS SELECT {columns} WHERE false")
 
 
 def _preview(con: duckdb.DuckDBPyConnection, table: str, rows: int = 10) -> str:
@@ -143,27 +186,48 @@ def build_mart_asset(spec: MartSpec, compute: Compute | None = None) -> dg.Asset
         freshness_policy=catalog.MART_FRESHNESS,
         check_specs=list(spec.check_specs),
     )
-    def mart_asset(warehouse: Warehouse, cx_settings: CxSettings) -> dg.MaterializeResult:
+    def mart_asset(
+        context: dg.AssetExecutionContext, warehouse: Warehouse, cx_settings: CxSettings
+    ) -> dg.MaterializeResult:
+        started = time.monotonic()
         with warehouse.get_connection() as con:
             parameters = sql_parameters(con, cx_settings)
+            skipped = skip_reason(spec, parameters)
             con.execute("BEGIN TRANSACTION")
             try:
-                build(con, parameters)
+                if skipped:
+                    write_empty(con, spec)
+                else:
+                    build(con, parameters)
                 _check_documented(con, spec)
-                comment_on(con, spec)
+                comment_on(con, spec, note=skipped)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
             rows = con.execute(f"SELECT count(*) FROM marts.{spec.name}").fetchone()[0]
             preview = _preview(con, f"marts.{spec.name}")
-            checks = spec.evaluate_checks(con, cx_settings) if spec.evaluate_checks else []
+            if skipped:
+                checks = [
+                    dg.AssetCheckResult(
+                        check_name=c.name, passed=True, description=f"not evaluated: {skipped}"
+                    )
+                    for c in spec.check_specs
+                ]
+            else:
+                checks = spec.evaluate_checks(con, cx_settings) if spec.evaluate_checks else []
+        seconds = time.monotonic() - started
+        if skipped:
+            context.log.warning(f"marts.{spec.name} {skipped}")
+        else:
+            context.log.info(f"marts.{spec.name}: {rows:,} rows in {seconds:.1f} s")
         return dg.MaterializeResult(
             check_results=checks,
             metadata={
                 "dagster/row_count": rows,
                 "as_of": str(parameters["as_of"]),
                 "preview": dg.MetadataValue.md(preview),
+                **({"skipped": skipped} if skipped else {}),
             },
         )
 

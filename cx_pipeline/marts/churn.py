@@ -189,6 +189,7 @@ SURVIVAL_BY_SEGMENT = MartSpec(
 
 PRAISE_BUT_CANCEL = MartSpec(
     name="praise_but_cancel",
+    needs=("nps_responses",),
     description=(
         "Lost accounts whose latest NPS answer before they left was a promoter or passive: "
         "churn a detractor alert would have missed, with the cancel reason and the MRR lost."

@@ -68,6 +68,7 @@ FEATURE_COLUMNS: tuple[tuple[str, str, str], ...] = (
 
 ACCOUNT_FEATURES = MartSpec(
     name="account_features",
+    optional_marts=("nps_answers",),
     description=(
         "What was known about an account at the end of a cut-off day (usage, support, voice, "
         "tenure, plan), read only from data up to that day: the inputs of the driver analyses "

@@ -8,6 +8,7 @@ from cx_pipeline.marts.builder import MartSpec
 
 JOURNEY_FUNNEL = MartSpec(
     name="journey_funnel",
+    needs=("events",),
     description=(
         "The ordered journey funnel from the funnel setting (default signup -> "
         "onboarding_completed -> first_report_created -> report_created): contacts reaching "

@@ -51,6 +51,7 @@ def change_columns(period: str) -> tuple[tuple[str, str, str], ...]:
 
 NPS_ANSWERS = MartSpec(
     name="nps_answers",
+    needs=("nps_responses",),
     description=(
         "Every NPS answer up to the as-of date with the segments of whoever gave it, taken when "
         "it was given (revenue tier from the account's MRR that day): the building block of "
@@ -82,6 +83,7 @@ NPS_ANSWERS = MartSpec(
 
 NPS_BY_MONTH = MartSpec(
     name="nps_by_month",
+    needs=("nps_responses",),
     description=(
         "Net Promoter Score per calendar month in the reporting timezone, with sample size, "
         "95% margin of error, and the change from the previous month with its significance "
@@ -137,6 +139,7 @@ NPS_BY_SEGMENT = MartSpec(
 
 NPS_BY_ACCOUNT = MartSpec(
     name="nps_by_account",
+    needs=("nps_responses",),
     description=(
         "B2B account-level NPS over the trailing 12 calendar months to the as-of date, one row "
         "per account that answered, rolled up three ways: every response (response-level), "
@@ -200,6 +203,7 @@ NPS_BY_ACCOUNT = MartSpec(
 
 DETRACTOR_FOLLOWUP = MartSpec(
     name="detractor_followup",
+    needs=("nps_responses",),
     description=(
         "Closed-loop work list: every detractor answer (0-6) of the 90 days to the as-of date, "
         "with the account, its ARR, the respondent's influence level, the comment and the "

@@ -155,7 +155,7 @@ def raw_check_results(
     cx_settings: CxSettings,
 ) -> list[dg.AssetCheckResult]:
     return [
-        _quarantine_share(con, entity, loads, loaded_at, cx_settings.quarantine_block_share),
+        _quarantine_share(con, entity, loads, loaded_at, cx_settings),
         _reconciliation(con, entity, loads, loaded_at),
         _raw_contract_rules(con, entity, loaded_at, cx_settings),
         _delivery_volume(con, entity),
@@ -167,20 +167,25 @@ def _quarantine_share(
     entity: Entity,
     loads: list[DeliveryLoad],
     loaded_at: object,
-    threshold: float,
+    cx_settings: CxSettings,
 ) -> dg.AssetCheckResult:
     # Rows an adapter's filter leaves out on purpose (rules 'filtered:...') are not faults.
+    threshold = cx_settings.quarantine_block_share
     rows = [
         (
             str(d.day),
             d.rows_read,
             d.rows_quarantined,
             (d.rows_quarantined - d.rows_filtered) / d.rows_read,
+            d.rows_quarantined - d.rows_filtered,
         )
         for d in loads
         if d.rows_read
     ]
     over = [r for r in rows if r[3] > threshold]
+    # A share over the threshold blocks only with enough rows behind it: one junk row in a
+    # delivery of nine is a warning, not a reason to stop the day.
+    blocking = [r for r in over if r[4] >= cx_settings.quarantine_block_min_rows]
     rules = execute(
         con,
         f"""
@@ -205,15 +210,17 @@ def _quarantine_share(
     return _result(
         "quarantine_share",
         not over,
-        hard=True,
+        hard=bool(blocking) or not over,
         metadata={
             "threshold_pct": round(100 * threshold, 3),
+            "block_min_rows": cx_settings.quarantine_block_min_rows,
             "deliveries_over_threshold": len(over),
+            "deliveries_blocking": len(blocking),
             "rows_quarantined": sum(r[2] for r in rows),
             "deliveries": dg.MetadataValue.md(
                 catalog.markdown_table(
                     ["delivery", "rows read", "quarantined", "share %"],
-                    [(d, n, q, f"{100 * s:.2f}") for d, n, q, s in rows],
+                    [(d, n, q, f"{100 * s:.2f}") for d, n, q, s, _ in rows],
                 )
             ),
             "broken_rules": dg.MetadataValue.md(

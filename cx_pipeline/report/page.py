@@ -38,7 +38,7 @@ def _kpis(con: duckdb.DuckDBPyConnection) -> str:
     nps = _rows(
         con,
         "SELECT own_value, own_sample FROM marts.benchmarks "
-        "WHERE metric = 'nps' AND scope = 'all' LIMIT 1",
+        "WHERE metric = 'nps' AND scope = 'all' AND own_value IS NOT NULL LIMIT 1",
     )
     churn = _rows(
         con,
@@ -47,7 +47,7 @@ def _kpis(con: duckdb.DuckDBPyConnection) -> str:
     )
     risk = _rows(
         con,
-        "SELECT count(*) FILTER (WHERE health_band <> 'healthy'), count(*) "
+        "SELECT count(*) FILTER (WHERE health_band <> 'healthy'), count(health_band) "
         "FROM marts.account_health",
     )
     cells = []
@@ -56,8 +56,10 @@ def _kpis(con: duckdb.DuckDBPyConnection) -> str:
     if churn:
         month, rate = churn[0]
         cells.append(f"<b>{rate:.1f}%</b>logo churn in {month:%B %Y}")
-    if risk:
-        cells.append(f"<b>{risk[0][0]}</b>of {risk[0][1]} accounts need attention")
+    if risk and risk[0][1]:
+        cells.append(f"<b>{risk[0][0]}</b>of {risk[0][1]} accounts score under 70 on health")
+    if not nps:
+        cells.append("<b>no NPS</b>no survey answer in the last 12 months")
     return '<div class="kpis">' + "".join(f'<div class="kpi">{c}</div>' for c in cells) + "</div>"
 
 
@@ -107,7 +109,7 @@ def _benchmarks(con: duckdb.DuckDBPyConnection) -> str:
                              || coalesce(' ' || reference_year, '') || ')' END,
             CASE WHEN metric = 'nps' THEN gap ELSE -gap END
         FROM marts.benchmarks
-        WHERE scope = 'all'
+        WHERE scope = 'all' AND gap IS NOT NULL
         ORDER BY metric, gap
         """,
     )
@@ -188,7 +190,7 @@ def _drivers(con: duckdb.DuckDBPyConnection, mart: str, unit: str) -> str:
                 r[0],
                 _number(r[1]),
                 f"{_number(r[2])} to {_number(r[3])}",
-                f"{r[4]:.3g}",
+                "" if r[4] is None else f"{r[4]:.3g}",
                 "" if r[6] is None else str(r[6]),
                 "" if r[8] is None else f"{r[8]:.0f}%",
                 r[9],
@@ -221,7 +223,7 @@ def _churn_model(con: duckdb.DuckDBPyConnection) -> str:
         "SELECT count(DISTINCT outcome_month) FROM marts.churn_model_track_record "
         "WHERE outcome_month IS NOT NULL",
     )[0][0]
-    verdict = next(r[8] for r in record if r[8])
+    verdict = next((r[8] for r in record if r[8]), "no verdict yet")
     table = _table(
         ["scorer", "AUC", "riskiest 10% lift", "predicted churn", "observed churn", "default"],
         [
@@ -230,7 +232,7 @@ def _churn_model(con: duckdb.DuckDBPyConnection) -> str:
                 _number(r[3], 3),
                 _number(r[4]),
                 "" if r[5] is None else f"{r[5]:.2f}%",
-                f"{r[6]:.2f}%",
+                "" if r[6] is None else f"{r[6]:.2f}%",
                 "yes" if r[7] else "",
             ]
             for r in record
@@ -243,7 +245,10 @@ def _churn_model(con: duckdb.DuckDBPyConnection) -> str:
     )
     calls = _table(
         ["rank", "account", "region", "tier", "model churn probability", "health score"],
-        [[str(r[0]), r[1], r[2] or "", r[3] or "", f"{r[4]:.1f}%", _number(r[5], 1)] for r in top],
+        [
+            [str(r[0]), r[1], r[2] or "", r[3] or "", f"{_number(r[4], 1)}%", _number(r[5], 1)]
+            for r in top
+        ],
     )
     return (
         f"<p>Out of time over {months} months ({record[0][1]:,} account-months, "
@@ -252,9 +257,25 @@ def _churn_model(con: duckdb.DuckDBPyConnection) -> str:
     )
 
 
+def _skipped(con: duckdb.DuckDBPyConnection) -> str:
+    """Marts left empty because a source was not delivered, each with its reason."""
+    rows = _rows(
+        con,
+        "SELECT table_name, split_part(comment, '. ', 1) FROM duckdb_tables() "
+        "WHERE database_name = current_database() AND schema_name = 'marts' "
+        "AND comment LIKE 'Skipped:%' ORDER BY 1",
+    )
+    if not rows:
+        return ""
+    return (
+        "<p class='muted'>Some figures are missing because a source was not delivered:</p>"
+        + _table(["mart", "why it is empty"], [[t, reason] for t, reason in rows])
+    )
+
+
 def render(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
     sections = [
-        ("How we are doing", _kpis(con)),
+        ("How we are doing", _kpis(con) + _skipped(con)),
         ("NPS trend", _nps_trend(con)),
         ("Churn", _churn(con)),
         ("Segments", _segments(con)),

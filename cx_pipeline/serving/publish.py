@@ -54,7 +54,16 @@ def _copy_table(con: duckdb.DuckDBPyConnection, spec: MartSpec, mask: bool) -> i
     columns = [c for c, _, _ in spec.columns]
     select = ", ".join(f"{masked(c, spec)} AS {quote(c)}" if mask else quote(c) for c in columns)
     con.execute(f"CREATE TABLE serving.marts.{spec.name} AS SELECT {select} FROM marts.{spec.name}")
-    comment_on(con, spec, schema="serving.marts")
+    # The warehouse's comment may say why a mart is empty (skipped for lack of a source).
+    comment = con.execute(
+        "SELECT comment FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'marts' AND table_name = $name",
+        {"name": spec.name},
+    ).fetchone()
+    note = None
+    if comment and comment[0] and comment[0] != spec.description:
+        note = comment[0].removesuffix(spec.description).strip().rstrip(".")
+    comment_on(con, spec, schema="serving.marts", note=note)
     return con.execute(f"SELECT count(*) FROM serving.marts.{spec.name}").fetchone()[0]
 
 

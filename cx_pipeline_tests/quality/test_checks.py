@@ -51,7 +51,7 @@ def test_quarantine_over_the_threshold_blocks_staging_and_marts(tmp_path: Path, 
     before = query("SELECT * FROM marts.nps_by_month ORDER BY month")
 
     write_tiny_extracts(root, NPS_RESPONSES + BAD_SCORE)  # 1 of 14 rows: 7% > 5%
-    result = run(root, tmp_path)
+    result = run(root, tmp_path, quarantine_block_min_rows=1)
     assert not result.success
     check = evaluation(result, "raw/nps_responses", "quarantine_share")
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
@@ -63,6 +63,19 @@ def test_quarantine_over_the_threshold_blocks_staging_and_marts(tmp_path: Path, 
     assert "raw/nps_responses" in materialized(result)
     assert not {"staging/nps_responses", "marts/nps_by_month"} & materialized(result)
     assert query("SELECT * FROM marts.nps_by_month ORDER BY month") == before
+
+
+def test_one_junk_row_in_a_tiny_delivery_warns_instead_of_blocking(tmp_path: Path, query) -> None:
+    # 1 of 14 rows is over the 5% share, but under the default minimum of 10 rows.
+    root = write_tiny_extracts(tmp_path / "extracts", NPS_RESPONSES + BAD_SCORE)
+    result = run(root, tmp_path)
+    assert result.success
+    check = evaluation(result, "raw/nps_responses", "quarantine_share")
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert check.metadata["deliveries_over_threshold"].value == 1
+    assert check.metadata["deliveries_blocking"].value == 0
+    assert query("SELECT count(*) FROM staging.nps_responses") == [(13,)]
+    assert query("SELECT count(*) FROM quarantine.nps_responses") == [(1,)]
 
 
 def test_a_raised_threshold_lets_the_rest_through(tmp_path: Path, query) -> None:

@@ -12,6 +12,9 @@
 --                 flag); else 10 x the latest answer in 180 days; no answer scores 50
 --   support  20%  100 - 25 per open high/urgent ticket - 5 per ticket opened in 90 days, >= 0
 --   csat     15%  average CSAT of tickets solved in 180 days, (csat - 1) / 4 x 100; none: 50
+-- A source the company does not deliver (product analytics, surveys, support) leaves its
+-- component and its inputs null ("no usage data", not dormant): the score is the weighted mean
+-- of the components there are.
 -- Bands: healthy >= 70, watch 40-70, at_risk < 40.
 CREATE OR REPLACE TABLE marts.account_health_history AS
 WITH weights AS (
@@ -128,27 +131,32 @@ components AS (
     SELECT
         a.evaluated_on,
         a.account_id,
-        u.events_last_30d,
-        u.events_previous_30d,
+        CASE WHEN $has_events THEN u.events_last_30d END AS events_last_30d,
+        CASE WHEN $has_events THEN u.events_previous_30d END AS events_previous_30d,
         i.events_per_active_user_30d,
         n.score AS last_nps_score,
         coalesce(n.recent_detractor, false) AS detractor_last_30d,
-        coalesce(s.open_escalations, 0) AS open_escalations,
-        coalesce(s.tickets_last_90d, 0) AS tickets_last_90d,
+        CASE WHEN $has_tickets THEN coalesce(s.open_escalations, 0) END AS open_escalations,
+        CASE WHEN $has_tickets THEN coalesce(s.tickets_last_90d, 0) END AS tickets_last_90d,
         s.avg_csat_180d,
         CASE
+            WHEN NOT $has_events THEN NULL
             WHEN u.events_last_30d = 0 THEN 0.0
             ELSE 50.0 * CASE WHEN u.events_previous_30d = 0 THEN 1.0
                              ELSE least(1.0, u.events_last_30d / u.events_previous_30d) END
                + 50.0 * least(1.0, i.events_per_active_user_30d / i.median_events_per_active_user)
         END AS usage_component,
-        CASE WHEN n.recent_detractor THEN 0.0 ELSE coalesce(10.0 * n.score, 50.0) END
-            AS nps_component,
-        greatest(
+        CASE
+            WHEN NOT $has_nps_responses THEN NULL
+            WHEN n.recent_detractor THEN 0.0
+            ELSE coalesce(10.0 * n.score, 50.0)
+        END AS nps_component,
+        CASE WHEN $has_tickets THEN greatest(
             0.0,
             100.0 - 25 * coalesce(s.open_escalations, 0) - 5 * coalesce(s.tickets_last_90d, 0)
-        ) AS support_component,
-        coalesce((s.avg_csat_180d - 1) / 4 * 100, 50.0) AS csat_component
+        ) END AS support_component,
+        CASE WHEN $has_tickets THEN coalesce((s.avg_csat_180d - 1) / 4 * 100, 50.0) END
+            AS csat_component
     FROM active AS a
     JOIN usage AS u USING (evaluated_on, account_id)
     LEFT JOIN intensity AS i USING (evaluated_on, account_id)
@@ -157,15 +165,26 @@ components AS (
 )
 SELECT
     c.*,
+    -- A source the company does not deliver leaves its component null; the score is the
+    -- weighted mean of the components there are (the weights of the rest are shared out).
     round(
-        w.usage_weight * c.usage_component + w.nps_weight * c.nps_component
-        + w.support_weight * c.support_component + w.csat_weight * c.csat_component,
+        (coalesce(w.usage_weight * c.usage_component, 0)
+         + coalesce(w.nps_weight * c.nps_component, 0)
+         + coalesce(w.support_weight * c.support_component, 0)
+         + coalesce(w.csat_weight * c.csat_component, 0))
+        / nullif(
+            w.usage_weight * (c.usage_component IS NOT NULL)::INT
+            + w.nps_weight * (c.nps_component IS NOT NULL)::INT
+            + w.support_weight * (c.support_component IS NOT NULL)::INT
+            + w.csat_weight * (c.csat_component IS NOT NULL)::INT,
+            0
+        ),
         2
     ) AS health_score,
     CASE
         WHEN health_score >= 70 THEN 'healthy'
         WHEN health_score >= 40 THEN 'watch'
-        ELSE 'at_risk'
+        WHEN health_score < 40 THEN 'at_risk'
     END AS health_band
 FROM components AS c, weights AS w
 ORDER BY c.evaluated_on, c.account_id;

@@ -8,7 +8,8 @@
 --   prospect    never had a subscription
 --   lost        no subscription active on the as-of date
 --   onboarding  customer for fewer than `onboarding_days` days
---   dormant     no product events in the last `window_days` days
+--   dormant     no product events in the last `window_days` days (only when product analytics
+--               is delivered: without it the usage columns are null, never invented zeros)
 --   at_risk     latest NPS answer (within `nps_recent_days`) is a detractor, or usage in the last
 --               window fell (usage_fell() in rules.sql: below half of the window before), or
 --               at least `escalations_at_risk` open high/urgent tickets
@@ -122,11 +123,13 @@ accounts AS (
         n.score AS last_nps_score,
         n.category AS last_nps_category,
         n.submitted_day AS last_nps_on,
-        coalesce(u.events_last_window, 0) AS events_last_30d,
-        coalesce(u.events_previous_window, 0) AS events_previous_30d,
-        coalesce(u.active_users_last_window, 0) AS active_users_last_30d,
-        coalesce(p.power_users, 0) AS power_users,
-        coalesce(x.open_escalations, 0) AS open_escalations
+        CASE WHEN $has_events THEN coalesce(u.events_last_window, 0) END AS events_last_30d,
+        CASE WHEN $has_events THEN coalesce(u.events_previous_window, 0) END
+            AS events_previous_30d,
+        CASE WHEN $has_events THEN coalesce(u.active_users_last_window, 0) END
+            AS active_users_last_30d,
+        CASE WHEN $has_events THEN coalesce(p.power_users, 0) END AS power_users,
+        CASE WHEN $has_tickets THEN coalesce(x.open_escalations, 0) END AS open_escalations
     FROM staging.accounts AS a
     LEFT JOIN account_subscriptions AS s ON s.account_id = a.account_id
     LEFT JOIN mrr_before_loss AS l ON l.account_id = a.account_id
@@ -145,8 +148,8 @@ SELECT
         WHEN a.events_last_30d = 0 THEN 'dormant'
         WHEN (a.last_nps_category = 'detractor'
               AND CAST($as_of AS DATE) - a.last_nps_on <= r.nps_recent_days)
-          OR usage_fell(a.events_last_30d, a.events_previous_30d)
-          OR a.open_escalations >= r.escalations_at_risk THEN 'at_risk'
+          OR coalesce(usage_fell(a.events_last_30d, a.events_previous_30d), false)
+          OR coalesce(a.open_escalations >= r.escalations_at_risk, false) THEN 'at_risk'
         WHEN a.last_nps_category = 'promoter' AND a.power_users > 0 THEN 'champion'
         ELSE 'active'
     END AS journey_stage

@@ -7,7 +7,8 @@
 --   onboarding  created in the last 30 days
 --   at_risk     latest NPS answer in the last 180 days is a detractor
 --   champion    latest NPS answer is a promoter and the contact is a power user
---   dormant     no product events in the usage window
+--   dormant     no product events in the usage window (only when product analytics is
+--               delivered: without it the usage columns are null)
 --   engaged     everything else
 CREATE OR REPLACE TABLE marts.contact_segments AS
 WITH active_accounts AS (
@@ -47,11 +48,12 @@ contacts AS (
         c.job_title,
         influence_level(c.job_title) AS influence_level,
         local_day(c.created_at, $timezone) AS created_on,
-        coalesce(u.events_in_window, 0) AS events_last_30d,
-        coalesce(u.active_days, 0) AS active_days_last_30d,
-        coalesce(u.features_used, 0) AS features_last_30d,
+        CASE WHEN $has_events THEN coalesce(u.events_in_window, 0) END AS events_last_30d,
+        CASE WHEN $has_events THEN coalesce(u.active_days, 0) END AS active_days_last_30d,
+        CASE WHEN $has_events THEN coalesce(u.features_used, 0) END AS features_last_30d,
         u.last_active_on,
-        is_power_user(u.active_days, u.features_used) AS is_power_user,
+        CASE WHEN $has_events THEN coalesce(is_power_user(u.active_days, u.features_used), false)
+        END AS is_power_user,
         n.score AS last_nps_score,
         n.category AS last_nps_category,
         n.submitted_on AS last_nps_on,

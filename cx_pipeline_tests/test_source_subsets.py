@@ -1,0 +1,79 @@
+"""Only the CRM is required: the graph completes on any subset of the other sources, and each mart
+that needs a missing one is skipped with that reason, never failed, never filled with zeros."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from cx_pipeline.marts.assets import ALL_MART_SPECS
+from cx_pipeline.run_summary import summarize
+from cx_pipeline_tests.conftest import materialize_all
+from cx_pipeline_tests.tiny_extracts import write_tiny_extracts
+
+OPTIONAL_SOURCES = {"support", "analytics", "surveys"}
+ENTITY_OF_SOURCE = {"support": "tickets", "analytics": "events", "surveys": "nps_responses"}
+
+
+def skipped_marts(result: dg.ExecuteInProcessResult) -> dict[str, str]:
+    return {
+        line.split(":", 1)[0].removeprefix("marts/"): line.split(":", 1)[1]
+        for line in summarize(result.all_events).skipped_marts
+    }
+
+
+@pytest.mark.parametrize(
+    "sources",
+    [("crm",), ("crm", "surveys"), ("crm", "support"), ("crm", "analytics")],
+    ids=lambda s: "+".join(s),
+)
+def test_the_graph_completes_on_the_sources_a_company_has(
+    tmp_path: Path, sources: tuple[str, ...], query
+) -> None:
+    root = write_tiny_extracts(tmp_path / "extracts")
+    for absent in OPTIONAL_SOURCES - set(sources):
+        shutil.rmtree(root / absent)
+    result = materialize_all(root, tmp_path / "cx.duckdb", raise_on_error=False)
+    outcome = summarize(result.all_events)
+    assert outcome.ok, outcome.lines()
+
+    missing = {ENTITY_OF_SOURCE[s] for s in OPTIONAL_SOURCES - set(sources)}
+    skipped = skipped_marts(result)
+    for spec in ALL_MART_SPECS:
+        absent = [n for n in spec.needs if n in missing]
+        if absent:
+            assert spec.name in skipped, spec.name
+            assert all(n in skipped[spec.name] for n in absent), skipped[spec.name]
+            assert query(f"SELECT count(*) FROM marts.{spec.name}") == [(0,)]
+            (comment,) = query(
+                "SELECT comment FROM duckdb_tables() WHERE schema_name = 'marts' "
+                "AND table_name = ?",
+                [spec.name],
+            )
+            assert comment[0].startswith("Skipped: needs")
+        else:
+            assert spec.name not in skipped, (spec.name, skipped.get(spec.name))
+
+    # Churn never needs more than the CRM.
+    assert query("SELECT count(*) > 0 FROM marts.churn_by_month") == [(True,)]
+    if "analytics" not in sources:
+        # No usage data is not dormancy: usage columns are null and no stage says dormant.
+        assert query(
+            "SELECT count(*) FROM marts.account_segments "
+            "WHERE journey_stage = 'dormant' OR events_last_30d IS NOT NULL"
+        ) == [(0,)]
+        assert query(
+            "SELECT count(*) FROM marts.account_health_history WHERE usage_component IS NOT NULL"
+        ) == [(0,)]
+    # The score rests on the components there are; with nothing but the CRM there are none.
+    if sources == ("crm",):
+        assert query(
+            "SELECT count(*) FROM marts.account_health WHERE health_score IS NOT NULL"
+        ) == [(0,)]
+    else:
+        assert query("SELECT count(*) FROM marts.account_health WHERE health_score IS NULL") == [
+            (0,)
+        ]
