@@ -104,3 +104,19 @@ def test_a_failed_error_check_fails_the_run_and_says_why(tmp_path: Path) -> None
     assert "FAILED step" not in run.stderr
     assert "cx_daily FAILED" in run.stderr and "0 step(s) and 1 ERROR check(s)" in run.stderr
     assert (tmp_path / ".dagster_home").is_dir()
+
+
+def test_the_code_location_refuses_to_load_with_a_bad_setting(tmp_path: Path) -> None:
+    # What the Dagster UI shows as the location's load error.
+    load = subprocess.run(
+        [sys.executable, "-c", "import cx_pipeline.definitions"],
+        env={**os.environ, "CX_SCHEDULE_CRON": "every morning", "CX_AS_OF": "31/10/2026"},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert load.returncode != 0
+    assert "SettingsError: invalid setting(s), nothing was run:" in load.stderr
+    assert "CX_SCHEDULE_CRON='every morning': expected a cron expression" in load.stderr
+    assert "CX_AS_OF='31/10/2026': expected a date as YYYY-MM-DD" in load.stderr

@@ -112,3 +112,58 @@ def test_a_bad_file_is_not_retried(tmp_path: Path) -> None:
     result = materialize_all(root, tmp_path / "cx.duckdb", raise_on_error=False)
     events = [e.event_type_value for e in result.all_events if e.step_key == "raw__nps_responses"]
     assert "STEP_FAILURE" in events and "STEP_UP_FOR_RETRY" not in events
+
+
+def raw_step_events(result: dg.ExecuteInProcessResult, step: str) -> list[str]:
+    return [e.event_type_value for e in result.all_events if e.step_key == step]
+
+
+def test_a_missing_delivery_fails_at_once_in_a_run_you_started(tmp_path: Path) -> None:
+    root = write_tiny_extracts(tmp_path / "extracts")
+    (root / "crm" / DELIVERY / "subscriptions.csv").unlink()
+    result = materialize_all(
+        root,
+        tmp_path / "cx.duckdb",
+        raise_on_error=False,
+        selection=dg.AssetSelection.keys("raw/subscriptions"),
+    )
+    events = raw_step_events(result, "raw__subscriptions")
+    assert "STEP_FAILURE" in events and "STEP_UP_FOR_RETRY" not in events
+
+
+def test_the_schedule_waits_for_a_late_delivery(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cx_pipeline.ingest import assets as raw
+
+    monkeypatch.setattr(raw, "MISSING_DELIVERY_WAIT_SECONDS", 0)
+    root = write_tiny_extracts(tmp_path / "extracts")
+    (root / "crm" / DELIVERY / "subscriptions.csv").unlink()
+    result = dg.materialize(
+        all_assets(),
+        resources=make_resources(root, tmp_path / "cx.duckdb"),
+        selection=dg.AssetSelection.keys("raw/subscriptions"),
+        partition_key=DELIVERY,
+        tags={"dagster/schedule_name": "cx_daily_schedule"},
+        raise_on_error=False,
+    )
+    events = raw_step_events(result, "raw__subscriptions")
+    assert events.count("STEP_UP_FOR_RETRY") == raw.MISSING_DELIVERY_RETRIES
+    assert events[-1] == "STEP_FAILURE"
+
+
+def test_an_optional_source_not_delivered_loads_nothing_and_fails_nothing(tmp_path: Path) -> None:
+    root = write_tiny_extracts(tmp_path / "extracts")
+    shutil.rmtree(root / "support")
+    result = materialize_all(
+        root,
+        tmp_path / "cx.duckdb",
+        selection=dg.AssetSelection.keys("raw/tickets", "staging/tickets"),
+    )
+    assert result.success
+    (materialization,) = [
+        e.materialization
+        for e in result.get_asset_materialization_events()
+        if e.asset_key.to_user_string() == "raw/tickets"
+    ]
+    assert materialization.metadata["rows_read"].value == 0

@@ -148,6 +148,11 @@ def out_of_time_scores(examples: pl.DataFrame, health: pl.DataFrame) -> pl.DataF
     return pl.concat(scored) if scored else pl.DataFrame()
 
 
+def _auc(value: float | None) -> str:
+    """An AUC needs both outcomes: with no loss (or no survivor) there is none to quote."""
+    return "n/a (no losses to rank)" if value is None else f"{value:.3f}"
+
+
 def track_record(scores: pl.DataFrame) -> pl.DataFrame:
     """Per out-of-time month and pooled (month null): the three scorers side by side."""
     rows = []
@@ -169,12 +174,12 @@ def track_record(scores: pl.DataFrame) -> pl.DataFrame:
     table = pl.DataFrame(rows, infer_schema_length=None)
     pooled = {r["scorer"]: r["auc"] for r in rows if r["outcome_month"] is None}
     default = MODEL if (pooled[MODEL] or 0) > (pooled[HEALTH] or 0) else HEALTH
+    against = f"pooled AUC {_auc(pooled[MODEL])} against {_auc(pooled[HEALTH])}"
     verdict = (
-        f"the churn model beats the health score out of time (pooled AUC {pooled[MODEL]:.3f} "
-        f"against {pooled[HEALTH]:.3f}): it is the default ranking"
+        f"the churn model beats the health score out of time ({against}): it is the default ranking"
         if default == MODEL
-        else f"the churn model does not beat the health score out of time (pooled AUC "
-        f"{pooled[MODEL]:.3f} against {pooled[HEALTH]:.3f}): the health score stays the default"
+        else f"the churn model does not beat the health score out of time ({against}): the "
+        "health score stays the default"
     )
     return table.with_columns(
         is_default=pl.col("scorer") == default,
