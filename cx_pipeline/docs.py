@@ -73,4 +73,30 @@ def render_extracts_page() -> str:
     ]
     for e in ENTITIES:
         lines += _entity_section(e)
+    lines += _needs_section()
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _needs_section() -> list[str]:
+    """Which marts each optional entity feeds, so a company knows what it gives up."""
+    from cx_pipeline.marts.assets import ALL_MART_SPECS
+
+    required = [f"`{e.qualified_name}`" for e in ENTITIES if not e.optional]
+    lines = [
+        "## What you must deliver, and what each optional entity adds",
+        "",
+        f"The minimum is the CRM: {', '.join(required)}. Every other entity is optional. A mart",
+        "that needs an entity with no rows is skipped: its table stays with its columns and no",
+        "rows, and the run summary, the UI, the table's comment and the report say why. Marts",
+        "not listed here need the CRM only; some of them use an optional entity for one",
+        "component (usage, NPS, support in the health score) and leave it null without it.",
+        "",
+        "| entity | marts skipped without it |",
+        "|---|---|",
+    ]
+    for e in ENTITIES:
+        if not e.optional:
+            continue
+        marts = [f"`{s.name}`" for s in ALL_MART_SPECS if e.name in s.needs]
+        lines.append(f"| `{e.qualified_name}` | {', '.join(marts) or 'none'} |")
+    return [*lines, ""]
