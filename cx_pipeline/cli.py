@@ -39,7 +39,7 @@ def _fail(*lines: str) -> int:
 def _preflight(args: argparse.Namespace) -> tuple[list[str], tuple[dt.date, dt.date] | None]:
     """Everything that can be known wrong before a run writes anything: settings, the extract
     root and the days asked for. Returns the problems, or the days to load."""
-    from cx_pipeline.partitions import days_before_start, delivered_days
+    from cx_pipeline.partitions import day_folders, days_before_start, delivered_days
 
     found = settings.problems()
     if found:
@@ -57,6 +57,16 @@ def _preflight(args: argparse.Namespace) -> tuple[list[str], tuple[dt.date, dt.d
     days = delivered_days(root)
     if not days:
         return [f"no delivery folders under {root.resolve()} (<source>/<YYYY-MM-DD>/)"], None
+    # A folder dated after tomorrow is a typo (2062 for 2026), not a delivery: it would become
+    # the as-of date of every mart.
+    tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+    future = [(day, folder) for day, folder in day_folders(root) if day > tomorrow]
+    if future:
+        return [
+            f"{folder}: a delivery folder dated after {tomorrow}; rename it to the day it was "
+            "delivered"
+            for _, folder in future
+        ], None
     early = days_before_start(root)
     if early:
         return [

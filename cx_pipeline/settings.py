@@ -153,8 +153,10 @@ def _cron(value: str) -> str:
 
 def _names(value: str) -> list[str]:
     names = [n.strip() for n in value.split(",") if n.strip()]
-    if not names:
-        raise ValueError("expected one or more names, comma-separated")
+    if not names or not all(re.fullmatch(r"[\w.:/ -]+", n) for n in names):
+        raise ValueError(
+            "expected event names (letters, digits, spaces and _ . : / -), comma-separated"
+        )
     return names
 
 
@@ -382,6 +384,7 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     REPORT_PATH,
     SERVING_PARQUET_DIR,
     SERVING_PERSONAL_DATA,
+    LOCK_WAIT_SECONDS,
     MEMORY_LIMIT,
     TEMP_DIRECTORY,
     TIMEZONE,

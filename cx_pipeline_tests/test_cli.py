@@ -120,3 +120,21 @@ def test_the_code_location_refuses_to_load_with_a_bad_setting(tmp_path: Path) ->
     assert "SettingsError: invalid setting(s), nothing was run:" in load.stderr
     assert "CX_SCHEDULE_CRON='every morning': expected a cron expression" in load.stderr
     assert "CX_AS_OF='31/10/2026': expected a date as YYYY-MM-DD" in load.stderr
+
+
+def test_a_delivery_folder_dated_in_the_future_is_refused(tmp_path: Path) -> None:
+    root = write_tiny_extracts(tmp_path / "extracts")
+    (root / "crm" / DELIVERY).rename(root / "crm" / "2062-03-31")
+    run = cx(tmp_path, "run")
+    assert run.returncode == 2
+    assert f"{root / 'crm' / '2062-03-31'}: a delivery folder dated after" in run.stderr
+    assert not (tmp_path / "cx.duckdb").exists()
+
+
+def test_settings_lists_every_setting_and_rejects_a_quoted_funnel_step(tmp_path: Path) -> None:
+    listed = cx(tmp_path, "settings")
+    assert "CX_LOCK_WAIT_SECONDS" in listed.stdout
+    assert "CX_QUARANTINE_BLOCK_MIN_ROWS" in listed.stdout
+    check = cx(tmp_path, "settings", "--check", CX_FUNNEL_STEPS="signup,a',b")
+    assert check.returncode == 2
+    assert 'CX_FUNNEL_STEPS="signup,a\',b": expected event names' in check.stderr
