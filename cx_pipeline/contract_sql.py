@@ -40,6 +40,11 @@ def cleaned(column: Column) -> str:
     return f"nullif(trim({quote(column.name)}), '')"
 
 
+# An integer is digits with an optional sign: TRY_CAST('6.5' AS BIGINT) would round it to 7, and
+# a value the file does not say is an integer must not become one (quality/suites.py agrees).
+INTEGER_TEXT = "'[+-]?[0-9]+'"
+
+
 def typed(column: Column) -> str:
     if column.free_text:
         return f"mask_contact_details({cleaned(column)})"
@@ -47,6 +52,11 @@ def typed(column: Column) -> str:
         return cleaned(column)
     if column.type == "json":
         return f"CASE WHEN json_valid({cleaned(column)}) THEN {cleaned(column)}::JSON END"
+    if column.type == "integer":
+        return (
+            f"CASE WHEN regexp_full_match({cleaned(column)}, {INTEGER_TEXT}) "
+            f"THEN TRY_CAST({cleaned(column)} AS BIGINT) END"
+        )
     return f"TRY_CAST({cleaned(column)} AS {duckdb_type(column)})"
 
 

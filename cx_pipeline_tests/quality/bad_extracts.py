@@ -155,6 +155,19 @@ CORPUS: tuple[BadExtract, ...] = (
         rows_read=2,
     ),
     BadExtract(
+        "score_not_an_integer",
+        "nps_responses",
+        (
+            NPS
+            + GOOD_NPS
+            + "R2,C1,A1,rel,relationship,2026-01-01T10:00:00Z,6.5,\n"
+            + "R3,C1,A1,rel,relationship,2026-01-01T10:00:00Z,1e1,\n"
+            + "R4,C1,A1,rel,relationship,2026-01-01T10:00:00Z,0x9,\n"
+        ).encode(),
+        quarantined={2: ["type:score"], 3: ["type:score"], 4: ["type:score"]},
+        rows_read=4,
+    ),
+    BadExtract(
         "unknown_touchpoint",
         "nps_responses",
         (NPS + "R1,C1,A1,rel,by pigeon,2026-01-01T10:00:00Z,5,\n").encode(),
