@@ -14,8 +14,10 @@ import gzip
 import hashlib
 import re
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 
@@ -36,6 +38,7 @@ from cx_pipeline.ingest.readers import (
     SourceRelation,
     content_suffix,
     first_error_lines,
+    is_gzip,
 )
 from cx_pipeline.privacy.erasure import erase_rows
 from cx_pipeline.sql import execute, scalar
@@ -130,23 +133,38 @@ def _checksum(path: Path, text: bool, source_file: str) -> str:
 
 def _check_utf8(path: Path, source_file: str) -> None:
     """Decode the file (gunzipped if .gz) chunk by chunk; name the line of the first bad byte."""
+    if is_gzip(path):
+        try:
+            with gzip.open(path, "rb") as f:
+                _decode_utf8(f, source_file)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+            # gzip's own message may quote the file's first bytes: say what it means instead.
+            reason = "it ends early" if isinstance(e, EOFError) else "its data is corrupt"
+            raise ExtractError(
+                source_file,
+                f"truncated or corrupt gzip file ({reason}); deliver it again once it is complete",
+            ) from None
+    else:
+        with path.open("rb") as f:
+            _decode_utf8(f, source_file)
+
+
+def _decode_utf8(f: BinaryIO, source_file: str) -> None:
     decoder = codecs.getincrementaldecoder("utf-8")()
     lines = 1
     offset = 0
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as e:
-                line = lines + chunk.count(b"\n", 0, e.start)
-                raise ExtractError(
-                    source_file,
-                    f"not UTF-8: {e.reason} at byte {offset + e.start} (line {line}); "
-                    "export the file as UTF-8",
-                ) from e
-            lines += chunk.count(b"\n")
-            offset += len(chunk)
+    for chunk in iter(lambda: f.read(1 << 20), b""):
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError as e:
+            line = lines + chunk.count(b"\n", 0, e.start)
+            raise ExtractError(
+                source_file,
+                f"not UTF-8: {e.reason} at byte {offset + e.start} (line {line}); "
+                "export the file as UTF-8",
+            ) from e
+        lines += chunk.count(b"\n")
+        offset += len(chunk)
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError as e:

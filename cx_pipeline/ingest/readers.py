@@ -62,17 +62,22 @@ def first_error_lines(error: Exception, lines: int = 3) -> str:
     return " | ".join(line.strip() for line in str(error).splitlines()[:lines] if line.strip())
 
 
+def is_gzip(path: Path) -> bool:
+    """A file named `*.gz`, in any case (`TICKETS.CSV.GZ` from a Windows export)."""
+    return path.suffix.lower() == ".gz"
+
+
 def open_text(path: Path) -> Any:
     """A delivered text file, gunzipped on the way when it ends in .gz (DuckDB's readers do the
     same by the extension)."""
-    if path.suffix == ".gz":
+    if is_gzip(path):
         return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
     return path.open(encoding="utf-8-sig", newline="")
 
 
 def content_suffix(path: Path) -> str:
     """The extension of what is inside: `.jsonl` for `tickets.jsonl.gz`."""
-    return Path(path.stem).suffix.lower() if path.suffix == ".gz" else path.suffix.lower()
+    return Path(path.stem).suffix.lower() if is_gzip(path) else path.suffix.lower()
 
 
 def csv_header(path: Path, source_file: str) -> list[str]:

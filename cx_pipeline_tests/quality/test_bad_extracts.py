@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,33 @@ def test_gzipped_files_load_and_their_faults_are_named_the_same(tmp_path: Path, 
     (folder / "nps_responses.csv.gz").write_bytes(gzip.compress(bad))
     with pytest.raises(ExtractError, match=r"not UTF-8: invalid continuation byte .* \(line 2\)"):
         load_folder()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda gz: gz[: len(gz) // 2], id="cut_mid_stream"),
+        pytest.param(lambda gz: gz[:-4], id="cut_before_trailer"),
+        pytest.param(lambda gz: b"R9,secret@example.com\n", id="not_gzip"),
+    ],
+)
+def test_a_truncated_or_corrupt_gzip_names_the_file_and_no_content(
+    tmp_path: Path, damage: Callable[[bytes], bytes], query
+) -> None:
+    """A copy still in progress ends early; gzip's EOFError named no file (and was retried)."""
+    import gzip
+
+    root = tmp_path / "extracts"
+    folder = root / "surveys" / DAY
+    folder.mkdir(parents=True)
+    rows = "".join(f"R{i},C1,A1,s,support,2026-01-01T10:00:00Z,9,ok\n" for i in range(500))
+    (folder / "nps_responses.csv.gz").write_bytes(damage(gzip.compress((NPS + rows).encode())))
+    e = entity("nps_responses")
+    with Warehouse(database=str(tmp_path / "cx.duckdb")).get_connection() as con:
+        (delivery,) = find_deliveries(root, e)
+        with pytest.raises(ExtractError) as raised:
+            load_delivery(con, e, delivery, root, loaded_at=dt.datetime.now(dt.UTC))
+    message = str(raised.value)
+    assert message.startswith(f"surveys/{DAY}/nps_responses.csv.gz: truncated or corrupt gzip")
+    assert "secret" not in message and "R9" not in message
+    assert query("SELECT count(*) FROM raw.nps_responses") == [(0,)]
