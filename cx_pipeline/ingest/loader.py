@@ -13,6 +13,7 @@ import datetime as dt
 import gzip
 import hashlib
 import re
+import tempfile
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from cx_pipeline.ingest.readers import (
     content_suffix,
     first_error_lines,
     is_gzip,
+    open_binary,
 )
 from cx_pipeline.privacy.erasure import erase_rows
 from cx_pipeline.sql import execute, scalar
@@ -107,10 +109,14 @@ class DeliveryLoad:
 CSV_ERROR_LINE = re.compile(r"CSV Error on Line: (\d+)")
 
 
+# Where DuckDB's CSV error stops describing the problem: its suggestions, or its reader options.
+CSV_ERROR_TAIL = re.compile(r"Possible fixes:|Possible Solution:|\n\s*file = ")
+
+
 def _csv_problem(error: duckdb.Error) -> str:
     """DuckDB's CSV error as a person needs it: the line and the problem, without the line's
     content (it may hold personal data) or the reader options DuckDB suggests changing."""
-    text = str(error).split("Possible fixes:")[0]
+    text = CSV_ERROR_TAIL.split(str(error), maxsplit=1)[0]
     line = CSV_ERROR_LINE.search(text)
     # The problem is the last line before the fixes; the lines above it quote the bad row.
     lines = [part.strip() for part in text.splitlines()[1:] if part.strip()]
@@ -119,24 +125,21 @@ def _csv_problem(error: duckdb.Error) -> str:
     return f"line {line.group(1)} of the file (counting the header as 1): {lines[-1]}"
 
 
-def _checksum(path: Path, text: bool, source_file: str) -> str:
-    """SHA-256 of the file; a text file is also checked to be UTF-8 in the same pass, so the
-    error can say on which line the first bad byte is."""
+def _checksum(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
-    if text:
-        _check_utf8(path, source_file)
     return digest.hexdigest()
 
 
-def _check_utf8(path: Path, source_file: str) -> None:
-    """Decode the file (gunzipped if .gz) chunk by chunk; name the line of the first bad byte."""
+def _check_utf8(path: Path, source_file: str) -> bool:
+    """Decode the file (gunzipped if .gz) chunk by chunk; name the line of the first bad byte.
+    True when its lines end both in CRLF and in a bare LF (see `_normalise_line_ends`)."""
     if is_gzip(path):
         try:
             with gzip.open(path, "rb") as f:
-                _decode_utf8(f, source_file)
+                return _decode_utf8(f, source_file)
         except (EOFError, gzip.BadGzipFile, zlib.error) as e:
             # gzip's own message may quote the file's first bytes: say what it means instead.
             reason = "it ends early" if isinstance(e, EOFError) else "its data is corrupt"
@@ -144,15 +147,15 @@ def _check_utf8(path: Path, source_file: str) -> None:
                 source_file,
                 f"truncated or corrupt gzip file ({reason}); deliver it again once it is complete",
             ) from None
-    else:
-        with path.open("rb") as f:
-            _decode_utf8(f, source_file)
+    with path.open("rb") as f:
+        return _decode_utf8(f, source_file)
 
 
-def _decode_utf8(f: BinaryIO, source_file: str) -> None:
+def _decode_utf8(f: BinaryIO, source_file: str) -> bool:
     decoder = codecs.getincrementaldecoder("utf-8")()
     lines = 1
     offset = 0
+    crlf, after_cr = 0, False
     for chunk in iter(lambda: f.read(1 << 20), b""):
         try:
             decoder.decode(chunk)
@@ -163,6 +166,8 @@ def _decode_utf8(f: BinaryIO, source_file: str) -> None:
                 f"not UTF-8: {e.reason} at byte {offset + e.start} (line {line}); "
                 "export the file as UTF-8",
             ) from e
+        crlf += chunk.count(b"\r\n") + (after_cr and chunk.startswith(b"\n"))
+        after_cr = chunk.endswith(b"\r")
         lines += chunk.count(b"\n")
         offset += len(chunk)
     try:
@@ -171,6 +176,21 @@ def _decode_utf8(f: BinaryIO, source_file: str) -> None:
         raise ExtractError(
             source_file, f"not UTF-8: the file ends inside a character ({e.reason})"
         ) from e
+    return 0 < crlf < lines - 1
+
+
+def _normalise_line_ends(path: Path, target: Path) -> Path:
+    """A copy of a CSV whose lines end in CRLF and in LF both (edited on two systems, or appended
+    to): DuckDB's strict reader rejects it with no line number, though it is valid to Python's
+    csv. Rows end in LF in the copy; a line end inside a quoted value stays as delivered, so the
+    values and the line numbers are those of the file."""
+    quoted = False
+    with open_binary(path) as lines, target.open("wb") as out:
+        for line in lines:
+            # The quote is its own escape: a quoted value has an even number of them inside.
+            quoted ^= line.count(b'"') % 2 == 1
+            out.write(line[:-2] + b"\n" if not quoted and line.endswith(b"\r\n") else line)
+    return target
 
 
 def _load_file(
@@ -275,20 +295,38 @@ def load_delivery(
 ) -> DeliveryLoad:
     """Replace one delivery day of `entity` in raw and quarantine; rerunning it never duplicates."""
     ensure_tables(con, entity)
-    prepared = []
-    for path in delivery.files:
-        source_file = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-        checksum = _checksum(path, content_suffix(path) != ".parquet", source_file)
-        source = reader.relation(con, entity, path, source_file)
-        result = FileLoad(
-            source_file=source_file,
-            file_sha256=checksum,
-            file_bytes=path.stat().st_size,
-            extra_columns=list(source.extra_columns),
-            missing_optional_columns=[c for c in entity.column_names if c not in source.values],
-        )
-        prepared.append((path, source, result))
+    with tempfile.TemporaryDirectory(prefix="cx-load-") as scratch:
+        prepared = []
+        for i, path in enumerate(delivery.files):
+            source_file = (
+                path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+            )
+            checksum = _checksum(path)
+            mixed_line_ends = content_suffix(path) != ".parquet" and _check_utf8(path, source_file)
+            source = reader.relation(con, entity, path, source_file)
+            read_path = path
+            if mixed_line_ends and source.is_text:
+                read_path = _normalise_line_ends(path, Path(scratch) / f"{i}.csv")
+            result = FileLoad(
+                source_file=source_file,
+                file_sha256=checksum,
+                file_bytes=path.stat().st_size,
+                extra_columns=list(source.extra_columns),
+                missing_optional_columns=[c for c in entity.column_names if c not in source.values],
+            )
+            prepared.append((read_path, source, result))
+        load_id = _load_prepared(con, entity, delivery, loaded_at, prepared)
+    return DeliveryLoad(entity.qualified_name, delivery.day, load_id, [p[-1] for p in prepared])
 
+
+def _load_prepared(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    delivery: Delivery,
+    loaded_at: dt.datetime,
+    prepared: list[tuple[Path, SourceRelation, FileLoad]],
+) -> str:
+    """Replace the day in raw and quarantine with the prepared files, in one transaction."""
     load_id = f"{entity.name}:{delivery.day}:{loaded_at.isoformat()}"
     con.execute("SET preserve_insertion_order = true")
     con.execute("BEGIN TRANSACTION")
@@ -327,4 +365,4 @@ def load_delivery(
         raise
     finally:
         con.execute("SET preserve_insertion_order = false")
-    return DeliveryLoad(entity.qualified_name, delivery.day, load_id, [p[-1] for p in prepared])
+    return load_id

@@ -13,7 +13,7 @@ import csv
 import gzip
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import duckdb
 
@@ -67,6 +67,11 @@ def is_gzip(path: Path) -> bool:
     return path.suffix.lower() == ".gz"
 
 
+def open_binary(path: Path) -> BinaryIO:
+    """A delivered file's bytes, gunzipped on the way when it ends in .gz."""
+    return gzip.open(path, "rb") if is_gzip(path) else path.open("rb")  # type: ignore[return-value]
+
+
 def open_text(path: Path) -> Any:
     """A delivered text file, gunzipped on the way when it ends in .gz (DuckDB's readers do the
     same by the extension)."""
@@ -111,13 +116,23 @@ def _name_blank_cells(names: list[str]) -> list[str]:
     return named
 
 
-def csv_relation(names: list[str], delimiter: str = ",") -> str:
+# The longest line (one row, its quoted line breaks included) a CSV may have: DuckDB's default of
+# 2 MB rejects a real ticket with a pasted log. DuckDB sizes its read buffers at 16 lines unless
+# told, so the buffer stays at its default 32 MiB: memory per read is what it was.
+MAX_CSV_LINE_BYTES = 16 * 1024 * 1024
+CSV_BUFFER_BYTES = 32 * 1024 * 1024
+
+
+def csv_relation(
+    names: list[str], delimiter: str = ",", max_line_bytes: int = MAX_CSV_LINE_BYTES
+) -> str:
     """Every column as text, strictly parsed: a ragged line fails the file, never shifts."""
     columns = ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names)
     return (
         "read_csv($path, header = true, auto_detect = false, "
         f"columns = {{{columns}}}, delim = {literal(delimiter)}, quote = '\"', escape = '\"', "
-        "strict_mode = true)"
+        f"strict_mode = true, max_line_size = {int(max_line_bytes)}, "
+        f"buffer_size = {max(CSV_BUFFER_BYTES, 2 * int(max_line_bytes))})"
     )
 
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 from pathlib import Path
+
+import duckdb
+import pytest
 
 from cx_pipeline.contract import entity
 from cx_pipeline.ingest.extracts import find_deliveries
-from cx_pipeline.ingest.loader import DeliveryLoad, load_delivery
+from cx_pipeline.ingest.loader import DeliveryLoad, _csv_problem, load_delivery
+from cx_pipeline.ingest.readers import csv_relation
 from cx_pipeline.resources import Warehouse
 from cx_pipeline_tests.conftest import materialize_all
 from cx_pipeline_tests.tiny_extracts import DELIVERY, NPS_RESPONSES, write_tiny_extracts
@@ -15,11 +20,16 @@ from cx_pipeline_tests.tiny_extracts import DELIVERY, NPS_RESPONSES, write_tiny_
 HEADER = "response_id,contact_id,account_id,survey_id,touchpoint,submitted_at,score,comment\n"
 
 
-def load(tmp_path: Path, text: str | bytes, name: str = "nps_responses") -> DeliveryLoad:
+def load(
+    tmp_path: Path, text: str | bytes, name: str = "nps_responses", suffix: str = ".csv"
+) -> DeliveryLoad:
     root = tmp_path / "extracts"
     folder = root / "surveys" / DELIVERY
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name}.csv").write_bytes(text.encode() if isinstance(text, str) else text)
+    content = text.encode() if isinstance(text, str) else text
+    if suffix.endswith(".gz"):
+        content = gzip.compress(content)
+    (folder / f"{name}{suffix}").write_bytes(content)
     warehouse = Warehouse(database=str(tmp_path / "cx.duckdb"))
     e = entity(name)
     with warehouse.get_connection() as con:
@@ -54,3 +64,51 @@ def test_a_bad_file_fails_the_run_and_leaves_yesterdays_tables(tmp_path: Path, q
     assert "missing required column(s) submitted_at" in str(failure.event_specific_data.error)
     assert query("SELECT count(*) FROM staging.nps_responses") == before
     assert query("SELECT count(*) FROM raw.nps_responses") == [(13,)]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz"])
+def test_mixed_line_ends_load_with_quoted_line_breaks_as_delivered(
+    tmp_path: Path, suffix: str, query
+) -> None:
+    """Rows ending in CRLF and LF in one file (edited on two systems): Python's csv reads it,
+    DuckDB's strict reader refused it with no line number."""
+    row = "R{},C1,A1,rel,relationship,2026-01-01T10:00:00Z,9,{}"
+    text = (
+        HEADER.replace("\n", "\r\n")
+        + row.format(1, "plain")
+        + "\n"
+        + row.format(2, '"said ""two\r\nlines"""')
+        + "\r\n"
+        + row.format(3, '"one\nline break"')
+        + "\n"
+        + row.format(4, "last")
+    )
+    result = load(tmp_path, text, suffix=suffix)
+    assert (result.rows_read, result.rows_quarantined) == (4, 0)
+    assert query("SELECT response_id, comment, _row_number FROM raw.nps_responses") == [
+        ("R1", "plain", 1),
+        ("R2", 'said "two\r\nlines"', 2),
+        ("R3", "one\nline break", 3),
+        ("R4", "last", 4),
+    ]
+
+
+def test_a_ten_megabyte_comment_loads(tmp_path: Path, query) -> None:
+    """DuckDB's default line limit (2 MB) rejected a valid file; ours is MAX_CSV_LINE_BYTES."""
+    comment = "word " * 2_000_000
+    text = HEADER + f'R1,C1,A1,rel,relationship,2026-01-01T10:00:00Z,3,"{comment}"\n'
+    assert load(tmp_path, text).rows_read == 1
+    assert query("SELECT length(comment) FROM raw.nps_responses") == [(len(comment),)]
+
+
+def test_a_line_over_the_limit_is_reported_with_its_line_and_cause(tmp_path: Path) -> None:
+    """DuckDB words this error unlike its others; the cause was lost for 'all_varchar = 0'."""
+    path = tmp_path / "long.csv"
+    path.write_text(HEADER + "R1,C1,A1,rel,relationship,2026-01-01T10:00:00Z,3,secret words\n")
+    names = HEADER.strip().split(",")
+    relation = csv_relation(names, max_line_bytes=40)
+    with pytest.raises(duckdb.Error) as raised:
+        duckdb.connect().execute(f"SELECT * FROM {relation}", {"path": str(path)}).fetchall()
+    problem = _csv_problem(raised.value)
+    assert problem.startswith("line 2 of the file (counting the header as 1): Maximum line size")
+    assert "exceeded" in problem and "secret" not in problem

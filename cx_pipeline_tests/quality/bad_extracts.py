@@ -246,6 +246,17 @@ CORPUS: tuple[BadExtract, ...] = (
         rows_read=1,
     ),
     BadExtract(
+        "mixed_crlf_and_lf_line_ends",
+        "nps_responses",
+        (
+            NPS.replace("\n", "\r\n")
+            + GOOD_NPS
+            + GOOD_NPS.replace("R1", "R2").replace("\n", "\r\n")
+            + GOOD_NPS.replace("R1", "R3")
+        ).encode(),
+        rows_read=3,
+    ),
+    BadExtract(
         "quoted_newlines_and_quotes_in_comment",
         "nps_responses",
         (
