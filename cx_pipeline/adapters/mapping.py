@@ -284,6 +284,9 @@ def parse_mapping(data: dict[str, Any], origin: str) -> Mapping:
         named = [f for c in columns.values() for f in (c.field or "", *c.fields(), *c.when)]
         if fmt == "csv" and any(f.startswith("$") for f in named):
             raise _fail(origin, where, "CSV columns are named, not addressed by JSON path")
+        delimiter = spec.get("delimiter", ",")
+        if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n':
+            raise _fail(origin, where, "delimiter must be one character (not a quote or newline)")
         items = [i for c in columns.values() for i in c.coalesce]
         if fmt == "csv" and any(isinstance(i, ListItem) for i in items):
             raise _fail(origin, where, "CSV columns hold no lists: coalesce takes column names")
@@ -294,7 +297,7 @@ def parse_mapping(data: dict[str, Any], origin: str) -> Mapping:
             columns=columns,
             records=spec.get("records"),
             skip_rows=int(spec.get("skip_rows", 0)),
-            delimiter=spec.get("delimiter", ","),
+            delimiter=delimiter,
             lookups=tuple(_lookup(origin, where, n, s) for n, s in spec.get("lookups", {}).items()),
             keep={str(k): tuple(str(v) for v in vs) for k, vs in spec.get("keep", {}).items()},
         )
@@ -534,7 +537,7 @@ class MappingReader:
     def _csv(
         self, entity: Entity, mapping: EntityMapping, path: Path, source_file: str
     ) -> SourceRelation:
-        names = csv_header(path, source_file)
+        names = csv_header(path, source_file, mapping.delimiter)
         values, verbatim = {}, set()
         for column, source in mapping.columns.items():
             fields = source.fields()

@@ -85,11 +85,12 @@ def content_suffix(path: Path) -> str:
     return Path(path.stem).suffix.lower() if is_gzip(path) else path.suffix.lower()
 
 
-def csv_header(path: Path, source_file: str) -> list[str]:
-    """The header row's names; a file with no usable header is rejected here."""
+def csv_header(path: Path, source_file: str, delimiter: str = ",") -> list[str]:
+    """The header row's names, split on the same delimiter as the rows; a file with no usable
+    header is rejected here."""
     try:
         with open_text(path) as f:
-            header = next(csv.reader(f), None)
+            header = next(csv.reader(f, delimiter=delimiter), None)
     except UnicodeDecodeError as e:
         raise ExtractError(source_file, f"not UTF-8: {e.reason} in the header") from e
     if not header or not any(h.strip() for h in header):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import tomllib
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from cx_pipeline.adapters.mapping import MappingError, MappingReader, parse_mapping
 from cx_pipeline.contract import entity
 from cx_pipeline.ingest.extracts import find_deliveries
 from cx_pipeline.ingest.loader import DeliveryLoad, _csv_problem, load_delivery
@@ -112,3 +114,43 @@ def test_a_line_over_the_limit_is_reported_with_its_line_and_cause(tmp_path: Pat
     problem = _csv_problem(raised.value)
     assert problem.startswith("line 2 of the file (counting the header as 1): Maximum line size")
     assert "exceeded" in problem and "secret" not in problem
+
+
+EUROPEAN_EXPORT = """
+source = "surveys"
+
+[entities.nps_responses]
+files = ["antworten.csv"]
+format = "csv"
+delimiter = ";"
+
+[entities.nps_responses.columns]
+response_id = "ID"
+submitted_at = { field = "Datum", date_format = "%d.%m.%Y %H:%M", timezone = "Europe/Berlin" }
+score = "Wert"
+comment = "Warum"
+"""
+
+
+def test_a_mapping_delimiter_splits_the_header_as_well_as_the_rows(tmp_path: Path, query) -> None:
+    """docs/sources.md documents `delimiter = ";"`; the header was always split on commas."""
+    root = tmp_path / "extracts"
+    folder = root / "surveys" / DELIVERY
+    folder.mkdir(parents=True)
+    (folder / "antworten.csv").write_text(
+        "ID;Datum;Wert;Warum\nR1;31.03.2026 09:30;9;schnell, freundlich\n", encoding="utf-8"
+    )
+    reader = MappingReader(parse_mapping(tomllib.loads(EUROPEAN_EXPORT), "european.toml"))
+    e = entity("nps_responses")
+    with Warehouse(database=str(tmp_path / "cx.duckdb")).get_connection() as con:
+        (delivery,) = find_deliveries(root, e, reader)
+        result = load_delivery(con, e, delivery, root, dt.datetime.now(dt.UTC), reader)
+    assert (result.rows_read, result.rows_quarantined) == (1, 0)
+    assert query("SELECT response_id, score, comment FROM raw.nps_responses") == [
+        ("R1", "9", "schnell, freundlich")
+    ]
+
+
+def test_a_mapping_delimiter_must_be_one_character() -> None:
+    with pytest.raises(MappingError, match="delimiter must be one character"):
+        parse_mapping(tomllib.loads(EUROPEAN_EXPORT.replace('";"', '"; "')), "european.toml")
