@@ -15,8 +15,13 @@ import dagster as dg
 from cx_pipeline import catalog
 from cx_pipeline.adapters.mapping import MappingError
 from cx_pipeline.contract import ENTITIES, Entity
-from cx_pipeline.ingest.extracts import find_deliveries, stray_folders
-from cx_pipeline.ingest.loader import ExtractError, ensure_tables, load_delivery
+from cx_pipeline.ingest.extracts import find_deliveries, ignored_files, stray_folders
+from cx_pipeline.ingest.loader import (
+    ExtractError,
+    ensure_tables,
+    load_delivery,
+    record_ignored_files,
+)
 from cx_pipeline.partitions import DELIVERY_DAYS
 from cx_pipeline.quality.checks import check_specs, raw_check_results
 from cx_pipeline.resources import CxSettings, ExtractStore, Warehouse
@@ -42,6 +47,8 @@ def _may_still_arrive(context: dg.AssetExecutionContext, days: list[dt.date]) ->
 
 def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
     patterns = " or ".join(f"{entity.source}/<YYYY-MM-DD>/{p}" for p in entity.file_patterns())
+    # The first entity of a source also accounts for the files no entity of it reads.
+    audits_folder = entity == next(e for e in ENTITIES if e.source == entity.source)
 
     @dg.asset(
         key=catalog.key("raw", entity.name),
@@ -74,12 +81,17 @@ def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
         except MappingError as e:
             raise dg.Failure(str(e), allow_retries=False) from e
         deliveries = [d for d in find_deliveries(root, entity, reader) if d.day in set(days)]
+        ignored = ignored_files(root, entity.source, reader, days)
         if not deliveries and (not entity.optional or _in_use(warehouse, entity)):
             when = str(days[0]) if len(days) == 1 else f"{days[0]} to {days[-1]}"
             missing = (
                 f"no extract files for {entity.qualified_name} delivered {when}: expected "
                 f"{patterns} under {root.resolve()}"
             )
+            if ignored:
+                missing += "; not read there: " + "; ".join(
+                    f"{f.path.relative_to(root).as_posix()} ({f.reason})" for f in ignored
+                )
             if _may_still_arrive(context, days):
                 context.log.warning(f"{missing}; waiting for it (retry {context.retry_number + 1})")
                 raise dg.RetryRequested(
@@ -93,6 +105,13 @@ def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
         loaded_at = dt.datetime.now(dt.UTC)
         loads = []
         with warehouse.get_connection() as con:
+            if audits_folder:
+                for f in ignored:
+                    context.log.warning(
+                        f"{f.path.relative_to(root).as_posix()}: not loaded, {f.reason} "
+                        "(listed in audit.ignored_files)"
+                    )
+                record_ignored_files(con, entity.source, days, ignored, root, loaded_at)
             ensure_tables(con, entity)
             for i, delivery in enumerate(deliveries, start=1):
                 try:
@@ -115,9 +134,25 @@ def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
             checks = raw_check_results(con, entity, loads, loaded_at, cx_settings)
         read = sum(load.rows_read for load in loads)
         quarantined = sum(load.rows_quarantined for load in loads)
+        audit: dict[str, dg.MetadataValue] = {}
+        if audits_folder:
+            audit["ignored_files"] = dg.MetadataValue.json(
+                {
+                    "count": len(ignored),
+                    "files": [
+                        {
+                            "delivery_date": str(f.day),
+                            "file": f.path.relative_to(root).as_posix(),
+                            "reason": f.reason,
+                        }
+                        for f in ignored
+                    ],
+                }
+            )
         return dg.MaterializeResult(
             check_results=checks,
             metadata={
+                **audit,
                 "deliveries": len(deliveries),
                 "rows_read": read,
                 "rows_loaded": read - quarantined,

@@ -31,7 +31,7 @@ from cx_pipeline.contract_sql import (
     raw_table_ddl,
     record_json,
 )
-from cx_pipeline.ingest.extracts import Delivery
+from cx_pipeline.ingest.extracts import Delivery, IgnoredFile, lower_extension
 from cx_pipeline.ingest.readers import (
     CANONICAL,
     ExtractError,
@@ -63,6 +63,54 @@ CREATE TABLE IF NOT EXISTS audit.loads (
     rows_erased BIGINT
 )
 """
+
+# Files in a delivery folder that no entity reads (ingest/extracts.py `ignored_files`): one row
+# per file and delivery day, replaced whenever that source's day is loaded again.
+AUDIT_IGNORED_FILES_DDL = """
+CREATE TABLE IF NOT EXISTS audit.ignored_files (
+    delivery_date DATE,
+    source VARCHAR,
+    source_file VARCHAR,
+    reason VARCHAR,
+    recorded_at TIMESTAMPTZ
+)
+"""
+
+
+def record_ignored_files(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    days: list[dt.date],
+    ignored: list[IgnoredFile],
+    root: Path,
+    recorded_at: dt.datetime,
+) -> None:
+    """Replace `source`'s rows of `days` in audit.ignored_files with `ignored`, in one
+    transaction: rerunning a day never duplicates them, and a file renamed since drops out."""
+    con.execute(AUDIT_IGNORED_FILES_DDL)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        execute(
+            con,
+            "DELETE FROM audit.ignored_files "
+            "WHERE source = $source AND list_contains($days, delivery_date)",
+            source=source,
+            days=days,
+        )
+        for f in ignored:
+            execute(
+                con,
+                "INSERT INTO audit.ignored_files VALUES ($day, $source, $file, $reason, $at)",
+                day=f.day,
+                source=source,
+                file=f.path.relative_to(root).as_posix(),
+                reason=f.reason,
+                at=recorded_at,
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 @dataclass
@@ -307,6 +355,10 @@ def load_delivery(
             read_path = path
             if mixed_line_ends and source.is_text:
                 read_path = _normalise_line_ends(path, Path(scratch) / f"{i}.csv")
+            elif path.name != lower_extension(path.name):
+                # DuckDB tells a gzipped file by its extension, in lower case only.
+                read_path = Path(scratch) / f"{i}-{lower_extension(path.name)}"
+                read_path.symlink_to(path.resolve())
             result = FileLoad(
                 source_file=source_file,
                 file_sha256=checksum,
