@@ -110,3 +110,21 @@ def test_the_raw_asset_records_its_sources_ignored_files_once(tmp_path: Path, qu
     (root / "support" / DELIVERY / "refunds.csv").rename(root / "support" / "refunds.csv")
     run_raw_tickets(root, tmp_path)
     assert [r[2] for r in query(rows)] == [f"support/{DELIVERY}/tickets.xlsx"]
+
+
+def test_a_missing_file_names_what_was_delivered_instead(tmp_path: Path) -> None:
+    root = write_tiny_extracts(tmp_path / "extracts")
+    folder = root / "crm" / DELIVERY
+    (folder / "accounts.csv").rename(folder / "accounts.xlsx")
+    result = dg.materialize(
+        all_assets(),
+        selection=dg.AssetSelection.assets(dg.AssetKey(["raw", "accounts"])),
+        resources=make_resources(root, tmp_path / "cx.duckdb"),
+        partition_key=DELIVERY,
+        raise_on_error=False,
+    )
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert (
+        f"not read there: crm/{DELIVERY}/accounts.xlsx (unsupported format .xlsx: export as CSV)"
+        in str(failure.event_specific_data.error)
+    )
