@@ -24,6 +24,7 @@ class RunOutcome:
     warned_checks: list[str] = field(default_factory=list)
     skipped_steps: list[str] = field(default_factory=list)
     skipped_marts: list[str] = field(default_factory=list)
+    ignored_files: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -35,6 +36,7 @@ class RunOutcome:
             *(f"FAILED check {c}" for c in self.failed_checks),
             *(f"warning: check {c}" for c in self.warned_checks),
             *(f"skipped mart {m}" for m in self.skipped_marts),
+            *(f"ignored file {f}" for f in self.ignored_files),
             *(
                 [f"not run (blocked upstream): {', '.join(self.skipped_steps)}"]
                 if self.skipped_steps
@@ -87,8 +89,14 @@ def summarize(events: Iterable[dg.DagsterEvent]) -> RunOutcome:
                 outcome.warned_checks.append(line)
         elif kind == "ASSET_MATERIALIZATION":
             materialization = event.event_specific_data.materialization
+            key = materialization.asset_key.to_user_string()
             skipped = materialization.metadata.get("skipped")
             if skipped is not None:
-                key = materialization.asset_key.to_user_string()
                 outcome.skipped_marts.append(f"{key}: {skipped.value}")
+            # Files in a delivery folder that no entity reads (audit.ignored_files).
+            ignored = materialization.metadata.get("ignored_files")
+            if ignored is not None:
+                outcome.ignored_files += [
+                    f"{f['file']}: {f['reason']}" for f in ignored.value.get("files", [])
+                ]
     return outcome

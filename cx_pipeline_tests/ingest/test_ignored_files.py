@@ -15,6 +15,7 @@ from cx_pipeline.ingest.loader import load_delivery
 from cx_pipeline.ingest.readers import CANONICAL
 from cx_pipeline.partitions import day_folders
 from cx_pipeline.resources import Warehouse
+from cx_pipeline.run_summary import summarize
 from cx_pipeline_tests.conftest import SAMPLE_ROOT, all_assets, make_resources
 from cx_pipeline_tests.quality.bad_extracts import GOOD_TICKET, TICKETS
 from cx_pipeline_tests.tiny_extracts import DELIVERY, write_tiny_extracts
@@ -92,6 +93,11 @@ def test_the_raw_asset_records_its_sources_ignored_files_once(tmp_path: Path, qu
     (materialization,) = result.asset_materializations_for_node("raw__tickets")
     listed = materialization.metadata["ignored_files"].value
     assert listed["count"] == 2
+    # The run summary (what `cx-pipeline run` prints) names each one with its reason.
+    assert (
+        f"ignored file support/{DELIVERY}/tickets.xlsx: unsupported format .xlsx: export as CSV"
+        in summarize(result.all_events).lines()
+    )
     assert [f["file"] for f in listed["files"]] == [
         f"support/{DELIVERY}/refunds.csv",
         f"support/{DELIVERY}/tickets.xlsx",
