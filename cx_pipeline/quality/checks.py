@@ -447,18 +447,11 @@ def _not_empty(
     con: duckdb.DuckDBPyConnection, entity: Entity, table: str, rows_after: int | None
 ) -> dg.AssetCheckResult:
     rows = scalar(con, f"SELECT count(*) FROM {table}") if rows_after is None else rows_after
-    # An optional source a company does not have delivers no file: empty is expected. Once a
-    # file was delivered, an empty table is a broken export and blocks like any other.
-    files = scalar(
-        con,
-        "SELECT count(*) FROM audit.loads WHERE entity = $entity",
-        entity=entity.qualified_name,
-    )
     return _result(
         "not_empty",
-        rows > 0 or (entity.optional and files == 0),
+        rows > 0 or entity.optional,
         hard=True,
-        metadata={"rows": rows, "optional_entity": entity.optional, "files_delivered": files},
+        metadata={"rows": rows, "optional_entity": entity.optional},
     )
 
 

@@ -135,14 +135,15 @@ def test_raw_suite_reports_offending_values_with_file_and_row(tmp_path: Path) ->
 def test_an_empty_table_blocks_the_marts_and_keeps_yesterdays(tmp_path: Path, query) -> None:
     root = write_tiny_extracts(tmp_path / "extracts")
     assert run(root, tmp_path).success
-    tickets = root / "support" / DELIVERY / "tickets.csv"
-    tickets.write_text(tickets.read_text().splitlines()[0] + "\n")
+    # Contacts are part of the CRM every run needs (tickets may be absent: support is optional).
+    contacts = root / "crm" / DELIVERY / "contacts.csv"
+    contacts.write_text(contacts.read_text().splitlines()[0] + "\n")
     result = run(root, tmp_path)
     assert not result.success
-    check = evaluation(result, "staging/tickets", "not_empty")
+    check = evaluation(result, "staging/contacts", "not_empty")
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
     assert "marts/account_segments" not in materialized(result)
-    assert query("SELECT count(*) FROM staging.tickets") == [(2,)]
+    assert query("SELECT count(*) FROM staging.contacts") == [(6,)]
     assert query("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '_candidate%'") == [
         (0,)
     ]
