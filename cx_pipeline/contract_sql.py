@@ -132,8 +132,22 @@ def record_json(entity: Entity) -> str:
 
 def staging_select(entity: Entity, raw_rows: str = "TRUE") -> str:
     """Typed, quarantine-free, one row per key: the latest delivery, then the last row, wins.
-    `raw_rows` narrows the raw rows considered (incremental staging: the changed keys)."""
+    `raw_rows` narrows the raw rows considered (incremental staging: the changed keys).
+
+    A snapshot entity is delivered whole each day, so a key absent from its latest delivery was
+    deleted at the source and leaves staging (raw keeps every day's snapshot for as-of
+    questions). A key whose latest row was quarantined stays, with its last good row."""
     columns = ",\n    ".join(f"{typed(c)} AS {quote(c.name)}" for c in entity.columns)
+    key = cleaned(entity.column(entity.key))
+    in_latest_snapshot = (
+        f"""
+    AND {key} IN (
+        SELECT {key} FROM raw.{entity.name}
+        WHERE _delivery_date = (SELECT max(_delivery_date) FROM raw.{entity.name})
+    )"""
+        if entity.delivery == "snapshot"
+        else ""
+    )
     return f"""
 SELECT
     {columns},
@@ -144,9 +158,9 @@ FROM raw.{entity.name} AS r
 WHERE ({raw_rows}) AND NOT EXISTS (
     SELECT 1 FROM quarantine.{entity.name} AS q
     WHERE q._source_file = r._source_file AND q._row_number = r._row_number
-)
+){in_latest_snapshot}
 QUALIFY row_number() OVER (
-    PARTITION BY {cleaned(entity.column(entity.key))}
+    PARTITION BY {key}
     ORDER BY _delivery_date DESC, _source_file DESC, _row_number DESC
 ) = 1
 """

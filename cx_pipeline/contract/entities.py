@@ -263,7 +263,10 @@ FORMAT_NOTES = (
     "Timestamps are ISO 8601. A timestamp with an offset (`2026-03-01T09:30:00Z`, "
     "`+02:00`) is converted to UTC; one without an offset is taken as UTC.",
     "`snapshot` entities deliver the whole table each day; `events` entities deliver the rows "
-    "that arrived that day. Re-delivering a key replaces the earlier version in staging.",
+    "that arrived that day. Re-delivering a key replaces the earlier version in staging. A key "
+    "missing from a snapshot entity's latest delivery was deleted at the source: it leaves "
+    "staging and the marts (raw keeps every day's snapshot); a key whose latest row was "
+    "quarantined keeps its last good row.",
     "Columns in the file that the contract does not list are reported and kept in raw's `_extra` "
     "(a JSON object per row); optional columns missing from the file load as nulls; a missing "
     "required column rejects the file.",
