@@ -98,20 +98,42 @@ class Warehouse(DuckDBResource):
         finally:
             con.close()
 
+    def _lock_marker(self, lake: ducklake.Lake | None) -> Path | None:
+        """Beside a one-writer file: the time a process last gave up waiting for its lock."""
+        locked = Path(self.database) if lake is None else lake.catalog_file
+        return None if locked is None else locked.with_name(f"{locked.name}.lock-gave-up")
+
     def _open(
         self, lake: ducklake.Lake | None, config: dict[str, Any], read_only: bool
     ) -> duckdb.DuckDBPyConnection:
         """Connect, waiting while another process holds the file. The pool keeps a project's
         own runs apart, but Dagster's SQLite run storage can hand two runs started in the same
-        instant a slot each, and a person may have the file open in a SQL client."""
+        instant a slot each, and a person may have the file open in a SQL client.
+
+        Once one step has waited the full time in vain, the steps after it (in any process)
+        fail at once for the next `lock_wait_seconds` instead of each waiting in turn: a SQL
+        client left open would otherwise hold a run for hours before its first failure."""
+        marker = self._lock_marker(lake)
         deadline = time.monotonic() + self.lock_wait_seconds
+        if marker is not None and marker.exists():
+            gave_up_at = marker.stat().st_mtime
+            if time.time() - gave_up_at < self.lock_wait_seconds:
+                deadline = time.monotonic()
         waited = False
         while True:
             try:
                 con = self._connect(lake, config, read_only)
             except duckdb.IOException as e:
-                if FILE_LOCKED not in str(e) or time.monotonic() > deadline:
+                if FILE_LOCKED not in str(e):
                     raise
+                if time.monotonic() >= deadline:
+                    if marker is not None:
+                        marker.touch()
+                    raise duckdb.IOException(
+                        f"the warehouse ({self.location}) is still held by another process "
+                        f"after waiting up to {self.lock_wait_seconds} s (CX_LOCK_WAIT_SECONDS); "
+                        f"close the program named here, then run again: {e}"
+                    ) from e
                 if not waited:
                     dg.get_dagster_logger().warning(
                         f"waiting for the warehouse ({self.location}), held by another "
@@ -120,6 +142,8 @@ class Warehouse(DuckDBResource):
                     waited = True
                 time.sleep(1)
                 continue
+            if marker is not None:
+                marker.unlink(missing_ok=True)
             if waited:
                 dg.get_dagster_logger().info("the warehouse is free again: going on")
             return con

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -22,6 +23,7 @@ from cx_pipeline_tests.conftest import REPO_ROOT, SAMPLE_ROOT
 
 RUN_SOME_RAW_DAYS = """
 import sys
+import time
 import dagster as dg
 from cx_pipeline.definitions import defs
 from cx_pipeline.partitions import range_tags
@@ -116,3 +118,29 @@ def test_a_writer_waits_for_the_file_instead_of_failing(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_after_one_wait_in_vain_the_next_steps_fail_at_once(tmp_path: Path) -> None:
+    # A SQL client holding the file: the first step waits its full time, the next ones do not
+    # wait again (a run of ten steps would otherwise wait ten times in turn).
+    path = tmp_path / "cx.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_FILE, str(path), "30"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        waiting = Warehouse(database=str(path), lock_wait_seconds=3)
+        started = time.monotonic()
+        with pytest.raises(duckdb.IOException, match="CX_LOCK_WAIT_SECONDS"):
+            waiting.get_connection().__enter__()
+        assert time.monotonic() - started >= 3
+        started = time.monotonic()
+        with pytest.raises(duckdb.IOException, match="still held by another process"):
+            waiting.get_connection().__enter__()
+        assert time.monotonic() - started < 1.5
+    finally:
+        holder.kill()
+        holder.wait()
+    with Warehouse(database=str(path), lock_wait_seconds=2).get_connection() as con:
+        assert con.execute("SELECT 1").fetchone() == (1,)
+    assert not (tmp_path / "cx.duckdb.lock-gave-up").exists()
