@@ -11,6 +11,7 @@ The partitions start at the oldest delivery folder (CX_PARTITIONS_START=auto), s
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import dagster as dg
@@ -21,17 +22,25 @@ from cx_pipeline.contract import ENTITIES
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
+def delivery_day(folder: Path) -> dt.date | None:
+    """The day a `YYYY-MM-DD` folder name says, or None. Only that spelling: Python also reads
+    `20261031` as a date, and a folder named so is more likely a copy than a delivery."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", folder.name):
+        return None
+    try:
+        return dt.date.fromisoformat(folder.name)
+    except ValueError:
+        return None
+
+
 def day_folders(root: Path) -> list[tuple[dt.date, Path]]:
     """Delivery folders (`<source>/<YYYY-MM-DD>/`) of every source, whatever the adapter
     reading them, empty ones included."""
     found = []
     for source in sorted({e.source for e in ENTITIES}):
         for folder in sorted((root / source).glob("*-*-*")):
-            try:
-                day = dt.date.fromisoformat(folder.name)
-            except ValueError:
-                continue
-            if folder.is_dir():
+            day = delivery_day(folder)
+            if day is not None and folder.is_dir():
                 found.append((day, folder))
     return found
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from cx_pipeline.adapters.mapping import MappingReader
 from cx_pipeline.contract import ENTITIES, Entity
 from cx_pipeline.ingest.readers import CANONICAL, Reader, content_suffix, is_gzip
+from cx_pipeline.partitions import delivery_day
 
 # What a reader can read (a mapping's `format`), as a person names it.
 FORMAT_NAMES = {
@@ -45,13 +46,6 @@ class IgnoredFile:
     reason: str
 
 
-def _delivery_day(folder: Path) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(folder.name)
-    except ValueError:
-        return None
-
-
 def lower_extension(name: str) -> str:
     """`tickets.CSV` as `tickets.csv`, `tickets.CSV.GZ` as `tickets.csv.gz`: Windows tools write
     extensions in capitals. The name before the extension stays exact."""
@@ -78,7 +72,7 @@ def find_deliveries(root: Path, entity: Entity, reader: Reader = CANONICAL) -> l
     deliveries = []
     patterns = reader.file_patterns(entity)
     for folder in sorted(p for p in source_dir.iterdir() if p.is_dir()):
-        day = _delivery_day(folder)
+        day = delivery_day(folder)
         if day is None:
             continue
         files = sorted(f for f in folder.iterdir() if f.is_file() and matches(f.name, patterns))
@@ -92,7 +86,7 @@ def stray_folders(root: Path, source: str) -> list[Path]:
     source_dir = root / source
     if not source_dir.is_dir():
         return []
-    return [p for p in sorted(source_dir.iterdir()) if p.is_dir() and _delivery_day(p) is None]
+    return [p for p in sorted(source_dir.iterdir()) if p.is_dir() and delivery_day(p) is None]
 
 
 def _lookup_patterns(reader: Reader, entities: list[Entity]) -> list[str]:
@@ -135,7 +129,7 @@ def ignored_files(
     lookups = _lookup_patterns(reader, entities)
     ignored = []
     for folder in sorted(p for p in source_dir.iterdir() if p.is_dir()):
-        day = _delivery_day(folder)
+        day = delivery_day(folder)
         if day not in wanted:
             continue
         for path in sorted(p for p in folder.rglob("*") if not p.is_dir()):

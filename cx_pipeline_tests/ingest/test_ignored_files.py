@@ -10,7 +10,7 @@ import dagster as dg
 import pytest
 
 from cx_pipeline.contract import ENTITIES, entity
-from cx_pipeline.ingest.extracts import find_deliveries, ignored_files
+from cx_pipeline.ingest.extracts import find_deliveries, ignored_files, stray_folders
 from cx_pipeline.ingest.loader import load_delivery
 from cx_pipeline.ingest.readers import CANONICAL
 from cx_pipeline.partitions import day_folders
@@ -134,3 +134,12 @@ def test_a_missing_file_names_what_was_delivered_instead(tmp_path: Path) -> None
         f"not read there: crm/{DELIVERY}/accounts.xlsx (unsupported format .xlsx: export as CSV)"
         in str(failure.event_specific_data.error)
     )
+
+
+def test_a_compact_date_folder_is_not_a_delivery_day(tmp_path: Path) -> None:
+    # Python reads '20260331' as a date; only YYYY-MM-DD names a delivery folder.
+    root = write_tiny_extracts(tmp_path / "extracts")
+    compact = root / "crm" / DELIVERY.replace("-", "")
+    (root / "crm" / DELIVERY).rename(compact)
+    assert stray_folders(root, "crm") == [compact]
+    assert [folder for _, folder in day_folders(root) if folder.parent.name == "crm"] == []
