@@ -90,3 +90,10 @@ def test_erasure_job_and_the_rebuild_that_follows_it() -> None:
     assert keys == {"staging", "marts", "serving"}
     assert defs.resolve_sensor_def("rebuild_after_erasure") is not None
     assert defs.resolve_schedule_def("purge_expired_schedule").job_name == "purge_expired"
+
+
+def test_raw_descriptions_name_their_files_in_code_spans() -> None:
+    # Markdown swallows a bare <YYYY-MM-DD> as an HTML tag ("surveys//nps_responses.csv").
+    (raw,) = [a for a in defs.assets or [] if dg.AssetKey(["raw", "nps_responses"]) in a.keys]
+    description = raw.descriptions_by_key[dg.AssetKey(["raw", "nps_responses"])]
+    assert "`surveys/<YYYY-MM-DD>/nps_responses.csv`" in description

@@ -59,7 +59,11 @@ def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
         description=(
             f"{entity.description} Every delivered row as text, with its lineage; rows that "
             f"break a contract rule are also copied to quarantine.{entity.name}. "
-            f"Files: {patterns}."
+            # In code spans: the UI renders descriptions as Markdown, where a bare
+            # <YYYY-MM-DD> is swallowed as an HTML tag.
+            "Files: "
+            + " or ".join(f"`{entity.source}/<YYYY-MM-DD>/{p}`" for p in entity.file_patterns())
+            + "."
         ),
         metadata=catalog.table_metadata("raw", entity.name, catalog.raw_columns(entity)),
         check_specs=check_specs("raw", entity),

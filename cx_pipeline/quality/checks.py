@@ -92,6 +92,20 @@ def check_specs(layer: str, entity: Entity) -> list[dg.AssetCheckSpec]:
     ]
 
 
+# Metadata that says how a check ran rather than what failed: left out of its summary line.
+_NOT_IN_SUMMARY = frozenset({"suite", "batches", "validation_seconds", "rows_validated"})
+
+
+def _summary(metadata: dict[str, object]) -> str:
+    """A failed check's rule, counts and first offender in one line, so the UI's check list and
+    the run summary show them without opening the Markdown tables."""
+    return "; ".join(
+        f"{name.replace('_', ' ')}: {value}"
+        for name, value in metadata.items()
+        if name not in _NOT_IN_SUMMARY and isinstance(value, str | int | float)
+    )
+
+
 def _result(
     name: str, passed: bool, hard: bool, metadata: dict[str, object]
 ) -> dg.AssetCheckResult:
@@ -100,6 +114,7 @@ def _result(
         passed=passed,
         severity=ERROR if hard else WARN,
         metadata=metadata,
+        description=None if passed else _summary(metadata),
     )
 
 
@@ -128,6 +143,7 @@ def suite_metadata(outcome: SuiteOutcome, severity: str) -> dict[str, object]:
             )
         )
     failed = outcome.failures(severity)
+    first = next((e.samples[0] for e in failed if e.samples), None)
     return {
         "suite": outcome.suite,
         "rows_validated": outcome.rows,
@@ -135,6 +151,10 @@ def suite_metadata(outcome: SuiteOutcome, severity: str) -> dict[str, object]:
         "validation_seconds": round(outcome.seconds, 3),
         "failed_expectations": len(failed),
         "unexpected_values": sum(e.unexpected for e in failed),
+        "failed_rules": ", ".join(f"{e.rule} ({e.unexpected})" for e in failed) or "none",
+        "first_offender": (
+            f"{first.get('_source_file')}:{first.get('_row_number')}" if first else "none"
+        ),
         "expectations": dg.MetadataValue.md(
             catalog.markdown_table(
                 ["rule", "expectation", "unexpected", "unexpected %", "sample (file:row value)"],
@@ -216,6 +236,7 @@ def _quarantine_share(
             "block_min_rows": cx_settings.quarantine_block_min_rows,
             "deliveries_over_threshold": len(over),
             "deliveries_blocking": len(blocking),
+            "rules": ", ".join(f"{rule} ({n})" for rule, n in rules) or "none",
             "rows_quarantined": sum(r[2] for r in rows),
             "deliveries": dg.MetadataValue.md(
                 catalog.markdown_table(

@@ -57,6 +57,9 @@ def test_quarantine_over_the_threshold_blocks_staging_and_marts(tmp_path: Path, 
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
     assert check.metadata["rows_quarantined"].value == 1
     assert "range:score" in check.metadata["broken_rules"].value
+    # The summary line the UI lists and the run summary prints carries rule and count.
+    assert "rows quarantined: 1" in check.description
+    assert "rules: range:score (1)" in check.description
     assert f"surveys/{DELIVERY}/nps_responses.csv | 14 | range:score | R14" in (
         check.metadata["sample"].value
     )
