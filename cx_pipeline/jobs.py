@@ -3,6 +3,7 @@ new delivery. (A stale mart shows through the freshness policy every mart carrie
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import time
@@ -82,10 +83,15 @@ def new_delivery_sensor(
     for day in delivered_days(extracts.path):
         key = day.isoformat()
         if key not in partitions:
-            context.log.warning(
-                f"{key}: delivered, but before CX_PARTITIONS_START="
-                f"{settings.PARTITIONS_START.value()}; ignored (set it to {key} or earlier)"
-            )
+            if day > dt.datetime.now(dt.UTC).date():
+                context.log.warning(
+                    f"{key}: a delivery folder dated in the future; ignored (a typo in its name?)"
+                )
+            else:
+                context.log.warning(
+                    f"{key}: delivered, but before CX_PARTITIONS_START="
+                    f"{settings.PARTITIONS_START.value()}; ignored (set it to {key} or earlier)"
+                )
             continue
         fingerprint, newest = _fingerprint(day_files(extracts.path, day))
         if requested.get(key) == fingerprint:
