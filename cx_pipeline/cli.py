@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import sys
@@ -106,6 +107,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from cx_pipeline.definitions import defs
     from cx_pipeline.partitions import range_tags
+    from cx_pipeline.recovery import launch_tags, recover, watched
     from cx_pipeline.resources import warehouse_from_settings
     from cx_pipeline.run_summary import summarize
 
@@ -114,17 +116,27 @@ def _run(args: argparse.Namespace) -> int:
     # Progress (files loaded, rows, checks, marts built) is logged at INFO; DEBUG is Dagster's
     # plumbing.
     run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-    if settings.EXECUTOR.value() == "in_process":
-        instance = dg.DagsterInstance.get() if args.persist else dg.DagsterInstance.ephemeral()
-        result = defs.resolve_job_def("cx_daily").execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            tags=range_tags(first, last),
-            run_config=run_config,
-        )
-        outcome = summarize(result.all_events)
-    else:
-        outcome = summarize(_execute_on_workers(dg, range_tags(first, last), run_config))
+    persistent = args.persist or settings.EXECUTOR.value() != "in_process"
+    if persistent:
+        with dg.DagsterInstance.get() as instance:
+            for line in recover(instance):
+                print(line)
+    tags = {**range_tags(first, last), **launch_tags()}
+    try:
+        with watched() if persistent else contextlib.nullcontext():
+            if settings.EXECUTOR.value() == "in_process":
+                instance = (
+                    dg.DagsterInstance.get() if args.persist else dg.DagsterInstance.ephemeral()
+                )
+                result = defs.resolve_job_def("cx_daily").execute_in_process(
+                    instance=instance, raise_on_error=False, tags=tags, run_config=run_config
+                )
+                outcome = summarize(result.all_events)
+            else:
+                outcome = summarize(_execute_on_workers(dg, tags, run_config))
+    except KeyboardInterrupt:
+        print("\ncx_daily interrupted before its steps ran", file=sys.stderr)
+        return 130
     lines = outcome.lines()
     if lines:
         print("\nsummary:", file=sys.stderr)
