@@ -12,7 +12,7 @@ import pytest
 from cx_pipeline.marts.assets import ALL_MART_SPECS
 from cx_pipeline.run_summary import summarize
 from cx_pipeline_tests.conftest import materialize_all
-from cx_pipeline_tests.tiny_extracts import write_tiny_extracts
+from cx_pipeline_tests.tiny_extracts import DELIVERY, write_tiny_extracts
 
 OPTIONAL_SOURCES = {"support", "analytics", "surveys"}
 ENTITY_OF_SOURCE = {"support": "tickets", "analytics": "events", "surveys": "nps_responses"}
@@ -77,3 +77,18 @@ def test_the_graph_completes_on_the_sources_a_company_has(
         assert query("SELECT count(*) FROM marts.account_health WHERE health_score IS NULL") == [
             (0,)
         ]
+
+
+def test_a_crm_without_contacts_still_gives_company_nps(tmp_path: Path, query) -> None:
+    # Some CRMs export companies and deals only; answers carry their account.
+    root = write_tiny_extracts(tmp_path / "extracts")
+    (root / "crm" / DELIVERY / "contacts.csv").unlink()
+    result = materialize_all(root, tmp_path / "cx.duckdb", raise_on_error=False)
+    outcome = summarize(result.all_events)
+    assert outcome.ok, outcome.lines()
+    assert set(skipped_marts(result)) == {
+        "identity_match_rates",
+        "promoter_power_matrix",
+        "high_value_promoters",
+    }
+    assert query("SELECT sum(responses) FROM marts.nps_by_month") == [(13,)]

@@ -48,6 +48,7 @@ CONTACTS = Entity(
     key="contact_id",
     file_format="csv",
     delivery="snapshot",
+    optional=True,
     columns=(
         Column("contact_id", "string", "CRM contact identifier.", required=True),
         Column(

@@ -128,7 +128,7 @@ def skip_reason(spec: MartSpec, parameters: dict[str, Any]) -> str | None:
     missing = [by_name[n].qualified_name for n in spec.needs if not parameters[f"has_{n}"]]
     if not missing:
         return None
-    return f"skipped: needs {', '.join(missing)}, which has no rows (source not delivered)"
+    return f"skipped: needs {', '.join(missing)} (no rows: not delivered)"
 
 
 def write_empty(con: duckdb.DuckDBPyConnection, spec: MartSpec) -> None:

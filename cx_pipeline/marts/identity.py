@@ -43,6 +43,7 @@ def match_floor_results(
 
 IDENTITY_MATCH_RATES = MartSpec(
     name="identity_match_rates",
+    needs=("contacts",),
     description=(
         "Identity resolution health: per source entity, the rows linked to a CRM contact, to an "
         "account only, ambiguous or unlinked, and the rule that linked them "

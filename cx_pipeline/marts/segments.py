@@ -99,7 +99,7 @@ ACCOUNT_SEGMENTS = MartSpec(
 
 PROMOTER_POWER_MATRIX = MartSpec(
     name="promoter_power_matrix",
-    needs=("nps_responses", "events"),
+    needs=("contacts", "nps_responses", "events"),
     description=(
         "Contacts of active accounts by their latest NPS category and the power-user flag: "
         "champions, fans to activate (promoters who hardly use the product), power users at "
@@ -119,7 +119,7 @@ PROMOTER_POWER_MATRIX = MartSpec(
 
 HIGH_VALUE_PROMOTERS = MartSpec(
     name="high_value_promoters",
-    needs=("nps_responses",),
+    needs=("contacts", "nps_responses"),
     description=(
         "Promoters (latest answer within 12 months) at active enterprise accounts: whom to ask "
         "for references and case studies, power users and senior contacts first."
