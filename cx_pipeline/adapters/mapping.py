@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import tomllib
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 import duckdb
@@ -25,9 +25,11 @@ from cx_pipeline.contract_sql import quote
 from cx_pipeline.ingest.readers import (
     ExtractError,
     SourceRelation,
+    confined,
     content_suffix,
     csv_header,
     csv_relation,
+    header_names,
     unmapped_as_json,
 )
 from cx_pipeline.sql import literal
@@ -237,6 +239,33 @@ def _coalesce(origin: str, where: str, items: Any) -> tuple[str | ListItem, ...]
     return tuple(parsed)
 
 
+def _patterns(origin: str, where: str, files: Any) -> tuple[str, ...]:
+    """File patterns name files directly in a delivery folder, never a path: a mapping must not
+    reach outside the extract root (`../../etc/group`, `/etc/group`) nor into a subfolder."""
+    if not isinstance(files, list) or not all(isinstance(f, str) and f for f in files):
+        raise _fail(origin, where, "files takes a list of file name patterns")
+    for pattern in files:
+        if (
+            PureWindowsPath(pattern).is_absolute()
+            or PurePosixPath(pattern).is_absolute()
+            or PureWindowsPath(pattern).drive
+        ):
+            problem = "is an absolute path"
+        elif ".." in PureWindowsPath(pattern).parts:
+            problem = "contains '..'"
+        elif "/" in pattern or "\\" in pattern:
+            problem = "names a subfolder"
+        else:
+            continue
+        raise _fail(
+            origin,
+            where,
+            f"file pattern {pattern!r} {problem}: patterns name files directly in each "
+            "delivery folder (refused: nothing outside the extract root is read)",
+        )
+    return tuple(files)
+
+
 def _lookup(origin: str, where: str, name: str, spec: dict) -> Lookup:
     for required in ("files", "key", "on"):
         if required not in spec:
@@ -244,7 +273,8 @@ def _lookup(origin: str, where: str, name: str, spec: dict) -> Lookup:
     fmt = spec.get("format", "jsonl")
     if fmt not in ("jsonl", "json"):
         raise _fail(origin, f"{where}, lookup {name}", "lookups read jsonl or json files")
-    return Lookup(name, tuple(spec["files"]), fmt, spec["key"], spec["on"], spec.get("records"))
+    files = _patterns(origin, f"{where}, lookup {name}", spec["files"])
+    return Lookup(name, files, fmt, spec["key"], spec["on"], spec.get("records"))
 
 
 def parse_mapping(data: dict[str, Any], origin: str) -> Mapping:
@@ -290,9 +320,10 @@ def parse_mapping(data: dict[str, Any], origin: str) -> Mapping:
         items = [i for c in columns.values() for i in c.coalesce]
         if fmt == "csv" and any(isinstance(i, ListItem) for i in items):
             raise _fail(origin, where, "CSV columns hold no lists: coalesce takes column names")
+        files = _patterns(origin, where, spec["files"]) if "files" in spec else (f"{name}.{fmt}",)
         entities[name] = EntityMapping(
             entity=name,
-            files=tuple(spec.get("files", ())) or (f"{name}.{fmt}",),
+            files=files,
             format=fmt,
             columns=columns,
             records=spec.get("records"),
@@ -530,6 +561,7 @@ class MappingReader:
         self, con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, source_file: str
     ) -> SourceRelation:
         mapping = self.mapping.entities[entity.name]
+        confined(path, source_file)
         if mapping.format == "csv":
             return self._csv(entity, mapping, path, source_file)
         return self._json(mapping, path)
@@ -552,7 +584,7 @@ class MappingReader:
                 raise ExtractError(
                     source_file,
                     f"column(s) {', '.join(absent)} (mapped to {column} by {self.name}) not in "
-                    f"the file; it has: {', '.join(names)}",
+                    f"the file; it has: {header_names(names)}",
                 )
             if absent:
                 continue
@@ -586,7 +618,9 @@ class MappingReader:
         params: dict[str, Any] = {}
         for lookup in mapping.lookups:
             patterns = [q for p in lookup.files for q in (p, f"{p}.gz")]
-            files = sorted({f for p in patterns for f in path.parent.glob(p)})
+            files = sorted(
+                {confined(f, f.name) for p in patterns for f in path.parent.glob(p) if f.is_file()}
+            )
             param = f"lookup_{lookup.name}"
             if files:
                 params[param] = [str(f) for f in files]

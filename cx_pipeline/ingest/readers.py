@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -58,8 +59,51 @@ class Reader(Protocol):
     ) -> SourceRelation: ...
 
 
+# What a DuckDB error quotes of what it read: a line of the file, or a value in quotes. Cut, since
+# a delivered file may hold personal data (and a file outside the extract root anything).
+QUOTED_LINE = re.compile(r"^\s*(Original Line|Line content|Input)\s*:.*$", re.IGNORECASE)
+QUOTED_VALUE = re.compile(r"'[^'\n]*'")
+
+
 def first_error_lines(error: Exception, lines: int = 3) -> str:
-    return " | ".join(line.strip() for line in str(error).splitlines()[:lines] if line.strip())
+    """The first lines of an error, without a line or a value of the input it quotes."""
+    kept = [
+        QUOTED_VALUE.sub("'...'", QUOTED_LINE.sub("", line)).strip()
+        for line in str(error).splitlines()
+    ]
+    return " | ".join([line for line in kept if line][:lines])
+
+
+def confined(path: Path, source_file: str) -> Path:
+    """`path`, refused when it resolves (symlinks followed) outside its delivery folder: a link
+    in a delivery folder must not bring a file from elsewhere on the machine into raw."""
+    folder = path.parent.resolve()
+    if not path.resolve().is_relative_to(folder):
+        raise ExtractError(
+            source_file, "a symbolic link to a file outside the delivery folder: refused, not read"
+        )
+    return path
+
+
+# A header cell as column names are written ("Response ID", "¿Por qué?"): errors list the header
+# only when every cell looks so. A first line that is data (a file with no header, or not a CSV at
+# all) is never quoted: an e-mail, a time, a number or a phone number is not a column name.
+def _looks_like_a_name(cell: str) -> bool:
+    return (
+        0 < len(cell) <= 200
+        and cell.isprintable()
+        and not cell[0].isdigit()
+        and not cell.startswith("+")
+        and not any(c in cell for c in "@:")
+    )
+
+
+def header_names(names: list[str]) -> str:
+    """The header's names for an error message, or only how many there are when the first
+    line does not look like column names (it would quote the file's content)."""
+    if names and all(_looks_like_a_name(n) for n in names):
+        return ", ".join(names)
+    return f"{len(names)} field(s) that do not look like column names (not quoted)"
 
 
 def is_gzip(path: Path) -> bool:
@@ -167,6 +211,7 @@ class CanonicalReader:
     def relation(
         self, con: duckdb.DuckDBPyConnection, entity: Entity, path: Path, source_file: str
     ) -> SourceRelation:
+        confined(path, source_file)
         if entity.file_format == "csv":
             names = csv_header(path, source_file)
             sql = csv_relation(names)
@@ -181,7 +226,7 @@ class CanonicalReader:
             raise ExtractError(
                 source_file,
                 f"missing required column(s) {', '.join(missing)}; the file has: "
-                f"{', '.join(names) or '(none)'}",
+                f"{header_names(names) if names else '(none)'}",
             )
         extra = [n for n in names if n not in entity.column_names]
         return SourceRelation(

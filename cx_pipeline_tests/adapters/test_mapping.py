@@ -593,3 +593,80 @@ def test_null_fields_of_a_lookup_record_are_kept_in_extra(tmp_path: Path) -> Non
     }
     assert extras["1"] == tickets[0] | {"_lookups": {"metrics": metrics[0]}}
     assert extras["2"] == tickets[1] | {"_lookups": {"metrics": None}}
+
+
+OUTSIDE = "root:x:0:alice@example.com\n"  # what a file outside the extract root might hold
+
+
+def _sources_naming(tmp_path: Path, mapping: str) -> Path:
+    """A sources file that names one custom mapping for surveys, as a company writes them."""
+    (tmp_path / "survey_tool.toml").write_text(mapping)
+    sources = tmp_path / "cx_sources.toml"
+    sources.write_text('[sources]\nsurveys = { mapping = "survey_tool.toml" }\n')
+    return sources
+
+
+@pytest.mark.parametrize(
+    ("files", "problem"),
+    [
+        ('["../../../../etc/group"]', "'../../../../etc/group' contains '..'"),
+        ('["answers.csv", "../answers.csv"]', "'../answers.csv' contains '..'"),
+        ('["/etc/group"]', "'/etc/group' is an absolute path"),
+        ('["C:\\\\exports\\\\answers.csv"]', "is an absolute path"),
+        ('["exports/answers.csv"]', "'exports/answers.csv' names a subfolder"),
+        ('"answers.csv"', "files takes a list of file name patterns"),
+    ],
+    ids=["dot-dot", "dot-dot-among-others", "absolute", "windows-absolute", "subfolder", "string"],
+)
+def test_a_mapping_cannot_reach_outside_the_delivery_folder(
+    tmp_path: Path, files: str, problem: str
+) -> None:
+    sources = _sources_naming(
+        tmp_path, SURVEY_TOOL.replace('files = ["answers.csv"]', f"files = {files}")
+    )
+    with pytest.raises(MappingError, match=r"mapping .*survey_tool\.toml, surveys\.nps_responses"):
+        readers(str(sources))
+    with pytest.raises(MappingError) as raised:
+        readers(str(sources))
+    assert problem in str(raised.value)
+
+
+def test_a_lookup_cannot_reach_outside_the_delivery_folder() -> None:
+    text = HELPDESK.replace('files = ["ticket_metrics.jsonl"]', 'files = ["../../secrets.jsonl"]')
+    with pytest.raises(MappingError, match=r"lookup metrics: file pattern '\.\./\.\./secrets"):
+        reader_from(text)
+
+
+@pytest.mark.parametrize("reader", ["mapping", "canonical"])
+def test_a_symlink_out_of_the_delivery_folder_is_refused(tmp_path: Path, reader: str) -> None:
+    outside = tmp_path / "elsewhere" / "secret.csv"
+    outside.parent.mkdir()
+    outside.write_text(OUTSIDE)
+    root = delivery.deliver(tmp_path, "surveys")
+    name = "answers.csv" if reader == "mapping" else "nps_responses.csv"
+    (root / "surveys" / DELIVERY / name).symlink_to(outside)
+    chosen = reader_from(SURVEY_TOOL) if reader == "mapping" else readers("")["surveys"]
+    from cx_pipeline.ingest.readers import ExtractError
+
+    with pytest.raises(ExtractError, match="outside the delivery folder") as raised:
+        delivery.load(tmp_path, chosen, "nps_responses")
+    assert name in str(raised.value) and "alice" not in str(raised.value)
+    assert "root:x" not in str(raised.value)
+    with delivery.connect(tmp_path) as con:
+        loaded = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' "
+            "AND table_name = 'nps_responses'"
+        ).fetchone()[0]
+        if loaded:
+            assert con.execute("SELECT count(*) FROM raw.nps_responses").fetchone() == (0,)
+
+
+def test_an_error_names_the_file_and_the_problem_never_its_content(tmp_path: Path) -> None:
+    """A file that is not the export expected (here: no header, a line of data first) is
+    refused by name; its first line may be personal data, so it is not quoted."""
+    from cx_pipeline.ingest.readers import ExtractError
+
+    with pytest.raises(ExtractError, match=r"answers\.csv: column\(s\) Response ID") as raised:
+        load(tmp_path, reader_from(SURVEY_TOOL), "nps_responses", {"answers.csv": OUTSIDE})
+    assert "root" not in str(raised.value) and "alice" not in str(raised.value)
+    assert "do not look like column names" in str(raised.value)
