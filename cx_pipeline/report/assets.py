@@ -1,9 +1,15 @@
-"""The report asset: the HTML page, written aside and renamed into place on every run."""
+"""The report asset: the HTML page, written aside and renamed into place on every run.
+
+It is built after the serving file is published and names the snapshot it describes (the run
+id and time in the serving file's `marts._snapshot`): after a crash between the two, the report
+and the serving file can disagree, and the footer of the page says so plainly."""
 
 import os
+from html import escape
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from cx_pipeline import catalog
 from cx_pipeline.marts.assets import ALL_MART_SPECS
@@ -14,7 +20,10 @@ from cx_pipeline.resources import CxSettings, Serving, Warehouse
 
 @dg.asset(
     key=catalog.key("serving", "cx_report"),
-    deps=[catalog.key("marts", spec.name) for spec in ALL_MART_SPECS],
+    deps=[
+        *(catalog.key("marts", spec.name) for spec in ALL_MART_SPECS),
+        catalog.key("serving", "marts_snapshot"),
+    ],
     group_name="serving",
     kinds={"html"},
     owners=catalog.OWNERS,
@@ -35,6 +44,14 @@ def cx_report(
     path.parent.mkdir(parents=True, exist_ok=True)
     with warehouse.get_connection() as con:
         page = render(con, resolve_as_of(con, cx_settings))
+    run_id, published_at = served_snapshot(Path(serving.path))
+    footer = (
+        f"<p class='muted'>Serving snapshot: run {escape(run_id)}, published {published_at} "
+        "UTC.</p>"
+        if run_id
+        else "<p class='muted'>Serving snapshot: none published by a run yet.</p>"
+    )
+    page = page.replace("</body>", f"{footer}</body>", 1)
     aside = path.with_name(f".{path.name}.tmp")
     aside.write_text(page, encoding="utf-8")
     os.replace(aside, path)
@@ -44,5 +61,24 @@ def cx_report(
             "path": dg.MetadataValue.path(str(path.resolve())),
             "open": dg.MetadataValue.url(path.resolve().as_uri()),
             "bytes": len(page.encode()),
+            "snapshot_run_id": run_id or "(none)",
         }
     )
+
+
+def served_snapshot(path: Path) -> tuple[str | None, str | None]:
+    """The run id and publication time of the snapshot in the serving file, if it has one."""
+    if not path.is_file():
+        return None, None
+    with duckdb.connect(str(path), read_only=True) as con:
+        has_run = con.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'marts' "
+            "AND table_name = '_snapshot' AND column_name = 'run_id'"
+        ).fetchone()[0]
+        if not has_run:
+            return None, None
+        row = con.execute(
+            "SELECT run_id, strftime(published_at AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S') "
+            "FROM marts._snapshot"
+        ).fetchone()
+    return (row[0], row[1]) if row else (None, None)

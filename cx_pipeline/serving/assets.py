@@ -27,6 +27,7 @@ from cx_pipeline.serving.publish import READABLE_BY, publish
         "_snapshot",
         [
             ("published_at", "TIMESTAMPTZ", "When the snapshot was published."),
+            ("run_id", "VARCHAR", "The Dagster run that published it (the report names it too)."),
             ("personal_data", "VARCHAR", "'masked' or 'clear'."),
             ("tables", "VARCHAR[]", "The marts in the snapshot."),
             ("readable_by", "VARCHAR", "Which DuckDB versions can open the file."),
@@ -39,8 +40,15 @@ def marts_snapshot(
     parquet_dir = Path(serving.parquet_dir) if serving.parquet_dir else None
     with warehouse.get_connection() as con:
         result = publish(
-            con, ALL_MART_SPECS, Path(serving.path), serving.personal_data, parquet_dir
+            con,
+            ALL_MART_SPECS,
+            Path(serving.path),
+            serving.personal_data,
+            parquet_dir,
+            run_id=context.run_id,
         )
+    for path in result.removed:
+        context.log.info(f"removed {path}, left behind by a publish that was killed")
     context.log.info(
         f"published {len(result.rows)} marts to {result.path} in {result.seconds:.1f} s"
     )
@@ -50,6 +58,8 @@ def marts_snapshot(
             "parquet_dir": str(result.parquet_dir.resolve()) if result.parquet_dir else "(off)",
             "personal_data": serving.personal_data,
             "readable_by": READABLE_BY,
+            "run_id": context.run_id,
+            "leftovers_removed": len(result.removed),
             "rows": dg.MetadataValue.md(
                 catalog.markdown_table(["table", "rows"], sorted(result.rows.items()))
             ),

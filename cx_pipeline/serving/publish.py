@@ -6,12 +6,18 @@ the serving path and renamed over it: a reader that has the old file open keeps 
 snapshot (the rename does not touch it), a new connection sees the new one, and nobody ever sees
 half a snapshot. The file is written in DuckDB storage version 1.0, so DuckDB 1.0 and later
 (and the drivers built on them) can read it.
+
+A publish killed part-way leaves its new file (`.<name>.<hex>.tmp`, with its `.wal`) or Parquet
+folder behind; the next publish deletes those left by earlier processes (`clean_leftovers`).
+Each snapshot records the Dagster run that published it (`_snapshot.run_id`), and the report
+names the same run, so a reader can tell whether the report and the serving file agree.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import time
 import uuid
@@ -22,11 +28,14 @@ import duckdb
 
 from cx_pipeline.contract_sql import quote
 from cx_pipeline.marts.builder import MartSpec, comment_on
+from cx_pipeline.privacy.masking import masked
 from cx_pipeline.sql import literal
 
 STORAGE_VERSION = "v1.0.0"
 READABLE_BY = "DuckDB 1.0 and later"
 INFO_TABLE = "_snapshot"
+# Leftovers younger than this process may belong to a publish still running in it.
+PROCESS_STARTED = time.time()
 
 
 @dataclass
@@ -35,19 +44,7 @@ class Published:
     rows: dict[str, int] = field(default_factory=dict)
     parquet_dir: Path | None = None
     seconds: float = 0.0
-
-
-def masked(column: str, spec: MartSpec) -> str:
-    """The expression that publishes `column`: hashed identifiers, masked free text."""
-    name = quote(column)
-    if column in spec.personal_identifiers:
-        return f"CASE WHEN {name} IS NOT NULL THEN 'hash:' || left(sha256({name}), 16) END"
-    if column in spec.free_text:
-        is_list = dict((c, t) for c, t, _ in spec.columns)[column].endswith("[]")
-        text = "quote" if is_list else name
-        masked_text = f"mask_contact_details({text})"
-        return f"list_transform({name}, quote -> {masked_text})" if is_list else masked_text
-    return name
+    removed: list[Path] = field(default_factory=list)
 
 
 def _copy_table(con: duckdb.DuckDBPyConnection, spec: MartSpec, mask: bool) -> int:
@@ -67,12 +64,36 @@ def _copy_table(con: duckdb.DuckDBPyConnection, spec: MartSpec, mask: bool) -> i
     return con.execute(f"SELECT count(*) FROM serving.marts.{spec.name}").fetchone()[0]
 
 
+def clean_leftovers(target: Path, parquet_dir: Path | None = None) -> list[Path]:
+    """Delete what killed publishes left beside `target` (and `parquet_dir`): only names of the
+    temporary pattern, and only those last touched before this process started; publishes
+    take turns in the warehouse pool, so an older one is no one's work in progress."""
+    patterns = [(target, re.compile(rf"\.{re.escape(target.name)}\.[0-9a-f]{{32}}\.tmp(\.wal)?"))]
+    if parquet_dir is not None:
+        name = re.escape(parquet_dir.name)
+        patterns.append((parquet_dir, re.compile(rf"\.{name}\.[0-9a-f]{{32}}\.(tmp|old)")))
+    removed = []
+    for anchor, pattern in patterns:
+        if not anchor.parent.is_dir():
+            continue
+        for path in anchor.parent.iterdir():
+            if not pattern.fullmatch(path.name) or path.lstat().st_mtime >= PROCESS_STARTED:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 def publish(
     con: duckdb.DuckDBPyConnection,
     specs: tuple[MartSpec, ...],
     target: Path,
     personal_data: str = "masked",
     parquet_dir: Path | None = None,
+    run_id: str | None = None,
 ) -> Published:
     """Write every mart of `specs` to a new file and rename it over `target`."""
     if personal_data not in ("masked", "clear"):
@@ -81,8 +102,9 @@ def publish(
         )
     started = time.perf_counter()
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging_file = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     result = Published(target)
+    result.removed = clean_leftovers(target, parquet_dir)
+    staging_file = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     con.execute(
         f"ATTACH {literal(str(staging_file))} AS serving (STORAGE_VERSION '{STORAGE_VERSION}')"
     )
@@ -92,10 +114,12 @@ def publish(
             result.rows[spec.name] = _copy_table(con, spec, mask=personal_data == "masked")
         con.execute(
             f"CREATE TABLE serving.marts.{INFO_TABLE} AS SELECT "
-            "$published_at::TIMESTAMPTZ AS published_at, $personal_data AS personal_data, "
-            "$tables::VARCHAR[] AS tables, $readable_by AS readable_by",
+            "$published_at::TIMESTAMPTZ AS published_at, $run_id::VARCHAR AS run_id, "
+            "$personal_data AS personal_data, $tables::VARCHAR[] AS tables, "
+            "$readable_by AS readable_by",
             {
                 "published_at": dt.datetime.now(dt.UTC),
+                "run_id": run_id,
                 "personal_data": personal_data,
                 "tables": list(result.rows),
                 "readable_by": READABLE_BY,
@@ -103,7 +127,8 @@ def publish(
         )
         con.execute(
             f"COMMENT ON TABLE serving.marts.{INFO_TABLE} IS "
-            "'When this snapshot was published, and whether personal data is masked in it.'"
+            "'When and by which Dagster run this snapshot was published, and whether personal "
+            "data is masked in it.'"
         )
         if parquet_dir is not None:
             result.parquet_dir = _export_parquet(con, tuple(result.rows), parquet_dir)
