@@ -27,6 +27,7 @@ import polars as pl
 from cx_pipeline import catalog
 from cx_pipeline.contract import ENTITIES
 from cx_pipeline.contract_sql import quote
+from cx_pipeline.privacy.masking import preview_columns
 from cx_pipeline.resources import CxSettings, Warehouse
 from cx_pipeline.sql import execute, literal, table_exists
 from cx_pipeline.staging.identity import RESOLVED_ENTITIES
@@ -137,8 +138,10 @@ def write_empty(con: duckdb.DuckDBPyConnection, spec: MartSpec) -> None:
     con.execute(f"CREATE OR REPLACE TABLE marts.{spec.name} AS SELECT {columns} WHERE false")
 
 
-def _preview(con: duckdb.DuckDBPyConnection, table: str, rows: int = 10) -> str:
-    result = con.execute(f"SELECT * FROM {table} LIMIT {rows}")
+def _preview(con: duckdb.DuckDBPyConnection, spec: MartSpec, rows: int = 10) -> str:
+    """The first rows, for the UI. Dagster keeps them in its event log, out of an erasure's
+    reach, so they carry no personal data (privacy/masking.py)."""
+    result = con.execute(f"SELECT {preview_columns(spec)} FROM marts.{spec.name} LIMIT {rows}")
     return catalog.markdown_table([d[0] for d in result.description], result.fetchall())
 
 
@@ -206,7 +209,7 @@ def build_mart_asset(spec: MartSpec, compute: Compute | None = None) -> dg.Asset
                 con.execute("ROLLBACK")
                 raise
             rows = con.execute(f"SELECT count(*) FROM marts.{spec.name}").fetchone()[0]
-            preview = _preview(con, f"marts.{spec.name}")
+            preview = _preview(con, spec)
             if skipped:
                 checks = [
                     dg.AssetCheckResult(

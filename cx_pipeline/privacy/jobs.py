@@ -1,6 +1,8 @@
 """Erasure and retention as Dagster runs: `erase_person` records and applies a request,
 `purge_expired` drops what is past the retention period, and on the success of either
-`cx_rebuild` rebuilds staging, the marts, the serving file and the report without it."""
+`cx_rebuild` rebuilds staging, the marts, the serving file and the report without it. The
+rebuild also deletes the finished erase_person runs from the instance: their configs name the
+person."""
 
 import datetime as dt
 
@@ -34,11 +36,37 @@ def erase_person() -> None:
     erase_person_op()
 
 
+FINISHED = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED]
+
+
+def forget_erasure_requests(instance: dg.DagsterInstance) -> int:
+    """Delete the records of finished erase_person runs from the Dagster instance: a run's
+    config names the person in clear (the CLI and the UI's launchpad both put the request
+    there), and the erasure itself is kept, hashed, in audit.erasures. Returns how many."""
+    finished = instance.get_runs(filters=dg.RunsFilter(job_name="erase_person", statuses=FINISHED))
+    for run in finished:
+        instance.delete_run(run.run_id)
+    return len(finished)
+
+
+@dg.success_hook(name="forget_erasure_requests_on_success")
+def _forget_on_success(context: dg.HookContext) -> None:
+    forget_erasure_requests(context.instance)
+
+
+@dg.failure_hook(name="forget_erasure_requests_on_failure")
+def _forget_on_failure(context: dg.HookContext) -> None:
+    forget_erasure_requests(context.instance)
+
+
 cx_rebuild_job = dg.define_asset_job(
     name="cx_rebuild",
     selection=dg.AssetSelection.groups("staging", "marts", "serving"),
     description="Rebuilds staging, the marts, the serving file and the report from raw as it is.",
     executor_def=executor_from_settings(),
+    # Every erasure is followed by a rebuild (the CLI runs it, the sensor requests it): its first
+    # step forgets the finished erasure runs, whose configs name the person.
+    hooks={_forget_on_success, _forget_on_failure},
 )
 
 

@@ -60,11 +60,14 @@ def erased(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "CX_SERVING_PARQUET_DIR": str(base / "parquet"),
         # Clear text in the serving file, so a leftover would show there too.
         "CX_SERVING_PERSONAL_DATA": "clear",
+        # Runs recorded as `make run` records them, so the orchestrator's own files are searched.
+        "DAGSTER_HOME": str(base / "dagster_home"),
     }
-    cli(env, "run")
+    (base / "dagster_home").mkdir()
+    cli(env, "run", "--persist")
     with duckdb.connect(str(base / "cx.duckdb"), read_only=True) as con:
         # The contact with the most answers and tickets, some known only by an e-mail spelled
-        # another way, and events from a device before login: the hardest to remove.
+        # another way, events from a device before login and an interview: the hardest to remove.
         contact_id, email, name = con.execute(
             """
             SELECT c.contact_id, c.email, c.full_name FROM staging.contacts AS c
@@ -75,6 +78,9 @@ def erased(tmp_path_factory: pytest.TempPathFactory) -> dict:
             ) AND EXISTS (
                 SELECT 1 FROM staging.resolved_events AS e
                 WHERE e.contact_id = c.contact_id AND e.identity_rule = 'anonymous_id'
+            ) AND EXISTS (
+                SELECT 1 FROM staging.interviews AS i
+                WHERE i.contact_id = c.contact_id AND i.notes IS NOT NULL
             )
             ORDER BY
                 (SELECT count(*) FROM staging.resolved_nps_responses AS r
@@ -112,8 +118,14 @@ def erased(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "(SELECT count(*) FROM staging.tickets WHERE contact_id = $c)",
             {"c": contact_id},
         ).fetchone()
+        # An interview note of theirs: free text that previews and check samples could quote.
+        note = con.execute(
+            "SELECT notes FROM staging.interviews WHERE contact_id = $c AND notes IS NOT NULL "
+            "ORDER BY length(notes) DESC LIMIT 1",
+            {"c": contact_id},
+        ).fetchone()
     assert min(own_rows) > 0
-    output = cli(env, "erase", "--email", email.upper(), "--reason", "test request")
+    output = cli(env, "erase", "--email", email.upper(), "--reason", "test request", "--persist")
     return {
         "base": base,
         "env": env,
@@ -122,6 +134,7 @@ def erased(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "namesakes": namesakes,
         "responses_before": responses_before,
         "output": output,
+        "note": note[0] if note else None,
     }
 
 
@@ -147,6 +160,24 @@ def test_the_person_is_gone_from_every_table_and_file(erased: dict) -> None:
     for name in ("cx.duckdb", "cx_serving.duckdb", "cx_report.html"):
         data = (erased["base"] / name).read_bytes().lower()
         assert erased["values"][1].lower().encode() not in data, name
+
+
+def test_the_orchestrator_keeps_nothing_about_the_person(erased: dict) -> None:
+    """Run configs, event logs (materialization previews, check samples) and every other file
+    under DAGSTER_HOME, SQLite files and their write-ahead logs included, byte for byte."""
+    contact_id, email = erased["values"][:2]
+    assert erased["note"], "the chosen contact should have an interview note"
+    wanted = {"e-mail": email, "contact id": contact_id, "interview note": erased["note"]}
+    home = erased["base"] / "dagster_home"
+    files = [f for f in home.rglob("*") if f.is_file()]
+    assert any(f.suffix == ".db" for f in files), "the runs should be recorded in DAGSTER_HOME"
+    hits = {
+        str(f.relative_to(home)): what
+        for f in files
+        for what, value in wanted.items()
+        if value.lower().encode() in f.read_bytes().lower()
+    }
+    assert hits == {}
 
 
 def test_company_counts_stay_and_the_request_is_kept_without_values(erased: dict) -> None:
