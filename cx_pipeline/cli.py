@@ -40,7 +40,7 @@ def _fail(*lines: str) -> int:
 def _preflight(args: argparse.Namespace) -> tuple[list[str], tuple[dt.date, dt.date] | None]:
     """Everything that can be known wrong before a run writes anything: settings, the extract
     root and the days asked for. Returns the problems, or the days to load."""
-    from cx_pipeline.partitions import day_folders, days_before_start, delivered_days
+    from cx_pipeline.partitions import day_files, day_folders, days_before_start, delivered_days
 
     found = settings.problems()
     if found:
@@ -81,7 +81,59 @@ def _preflight(args: argparse.Namespace) -> tuple[list[str], tuple[dt.date, dt.d
         return ["--from/--to: expected a date as YYYY-MM-DD"], None
     if first > last:
         return [f"--from {first} is after --to {last}"], None
+    files = [f for day in days if first <= day <= last for f in day_files(root, day)]
+    unsettled = _settle(
+        files,
+        float(settings.RUN_SETTLE_SECONDS.value()),
+        float(settings.RUN_SETTLE_WAIT_SECONDS.value()),
+    )
+    if unsettled:
+        return [
+            f"{path}: still changing after {settings.RUN_SETTLE_WAIT_SECONDS.value()} s "
+            f"({settings.RUN_SETTLE_WAIT_SECONDS.env}); run again once its copy is complete"
+            for path in unsettled
+        ], None
     return [], (first, last)
+
+
+def _settle(files: list[Path], quiet: float, limit: float) -> list[Path]:
+    """Wait until every file has been unchanged for `quiet` seconds, by its age or, for a file
+    modified recently or dated in the future, by watching it; a file still being copied would
+    load half a row. Returns the files still changing after `limit` seconds."""
+    if quiet <= 0:
+        return []
+    started = time.monotonic()
+    seen: dict[Path, tuple[tuple[int, float], float]] = {}
+    told: set[Path] = set()
+    while True:
+        now_wall, now = time.time(), time.monotonic()
+        young = []
+        for path in files:
+            try:
+                info = path.stat()
+            except FileNotFoundError:
+                continue  # gone: the loader says what is missing
+            stamp = (info.st_size, info.st_mtime)
+            if 0 <= now_wall - info.st_mtime >= quiet:
+                continue
+            if path not in seen or seen[path][0] != stamp:
+                seen[path] = (stamp, now)
+            if now - seen[path][1] < quiet:
+                young.append(path)
+        if not young:
+            return []
+        if now - started >= limit:
+            return young
+        new = [p for p in young if p not in told]
+        if new:
+            told.update(new)
+            print(
+                f"waiting until these files have not changed for {quiet:g} s "
+                f"({settings.RUN_SETTLE_SECONDS.env}; a copy in progress?): "
+                + ", ".join(str(p) for p in new),
+                flush=True,
+            )
+        time.sleep(min(0.5, max(0.0, limit - (now - started))))
 
 
 def _default_dagster_home() -> None:

@@ -184,6 +184,20 @@ SENSOR_SETTLE_SECONDS = Setting(
     "The delivery sensor waits until a day's newest file is this old (still being copied?).",
     parse=_count,
 )
+RUN_SETTLE_SECONDS = Setting(
+    "CX_RUN_SETTLE_SECONDS",
+    "5",
+    "`cx-pipeline run` starts once the files of the days it loads have not changed for this "
+    "long (a copy still in progress would load half a row); 0 starts at once.",
+    parse=_count,
+)
+RUN_SETTLE_WAIT_SECONDS = Setting(
+    "CX_RUN_SETTLE_WAIT_SECONDS",
+    "300",
+    "How long `cx-pipeline run` waits for files that keep changing before it refuses to run, "
+    "naming them (exit 2).",
+    parse=_count,
+)
 REFERENCE_ROOT = Setting(
     "CX_REFERENCE_ROOT",
     "data/reference",
@@ -372,6 +386,8 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     SOURCES_FILE,
     PARTITIONS_START,
     SENSOR_SETTLE_SECONDS,
+    RUN_SETTLE_SECONDS,
+    RUN_SETTLE_WAIT_SECONDS,
     REFERENCE_ROOT,
     WAREHOUSE_PATH,
     DUCKLAKE_DATA_PATH,

@@ -30,6 +30,7 @@ def _start(tmp_path: Path, name: str) -> tuple[subprocess.Popen[str], Path]:
         "CX_REFERENCE_ROOT": str(REPO_ROOT / "data" / "reference"),
         "CX_LOCK_WAIT_SECONDS": "60",
         "CX_EXECUTOR": "in_process",
+        "CX_RUN_SETTLE_SECONDS": "0",
         "DAGSTER_HOME": str(tmp_path / "dagster_home"),
         "GX_ANALYTICS_ENABLED": "False",
     }

@@ -124,10 +124,36 @@ class FileLoad:
     rows_filtered: int = 0  # of the quarantined, rows an adapter's filter left out on purpose
     extra_columns: list[str] = field(default_factory=list)
     missing_optional_columns: list[str] = field(default_factory=list)
+    # The delivered file and its `_stamp` before it was read: checked again once it is loaded.
+    delivered: Path | None = field(default=None, repr=False, compare=False)
+    stamp: tuple[int, int, int] | None = field(default=None, repr=False, compare=False)
 
     @property
     def rows_loaded(self) -> int:
         return self.rows_read - self.rows_quarantined - self.rows_erased
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    """Size, modification time and inode: any of them moves when a copy appends to the file or
+    another copy is renamed over it."""
+    info = path.stat()
+    return info.st_size, info.st_mtime_ns, info.st_ino
+
+
+def _check_unchanged(result: FileLoad) -> None:
+    """A file that changed while it was read loaded a mix of two versions (or half a row of
+    the newer one): fail rather than keep it."""
+    if result.delivered is None or result.stamp is None:
+        return
+    try:
+        now = _stamp(result.delivered)
+    except OSError:
+        now = None
+    if now != result.stamp:
+        raise ExtractError(
+            result.source_file,
+            "changed while it was read; deliver it again once the copy is complete",
+        )
 
 
 @dataclass
@@ -349,6 +375,7 @@ def load_delivery(
             source_file = (
                 path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
             )
+            stamp = _stamp(path)
             checksum = _checksum(path)
             mixed_line_ends = content_suffix(path) != ".parquet" and _check_utf8(path, source_file)
             source = reader.relation(con, entity, path, source_file)
@@ -362,9 +389,11 @@ def load_delivery(
             result = FileLoad(
                 source_file=source_file,
                 file_sha256=checksum,
-                file_bytes=path.stat().st_size,
+                file_bytes=stamp[0],
                 extra_columns=list(source.extra_columns),
                 missing_optional_columns=[c for c in entity.column_names if c not in source.values],
+                delivered=path,
+                stamp=stamp,
             )
             prepared.append((read_path, source, result))
         load_id = _load_prepared(con, entity, delivery, loaded_at, prepared)
@@ -391,7 +420,12 @@ def _load_prepared(
             )
         for path, source, result in prepared:
             started = time.time()
-            _load_file(con, entity, delivery.day, path, loaded_at, source, result)
+            try:
+                _load_file(con, entity, delivery.day, path, loaded_at, source, result)
+            except ExtractError:
+                _check_unchanged(result)  # a change explains a read error better
+                raise
+            _check_unchanged(result)
             execute(
                 con,
                 "INSERT INTO audit.loads VALUES ($load_id, $entity, $day, $file, $sha, $bytes, "
