@@ -18,6 +18,7 @@ import contextlib
 import os
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -193,7 +194,7 @@ class Watch:
     def _loop(self) -> None:
         with dg.DagsterInstance.get() as instance:
             waiting_since: float | None = None
-            told = 0.0
+            told: float | None = None
             signalled: tuple[int, float] | None = None
             while not self._done.is_set():
                 with contextlib.suppress(TimeoutError, BlockingIOError):
@@ -202,8 +203,11 @@ class Watch:
                         signalled = (received[-1], time.monotonic())
                 if self._done.is_set():
                     return
-                run = _own_run(instance)
-                wait = _waits(instance, run.run_id) if run else None
+                try:
+                    run = _own_run(instance)
+                    wait = _waits(instance, run.run_id) if run else None
+                except Exception:  # a busy run storage: look again in a second
+                    continue
                 now = time.monotonic()
                 if signalled:
                     signum, at = signalled
@@ -214,9 +218,8 @@ class Watch:
                     waiting_since = None
                     continue
                 waiting_since = waiting_since or now
-                if (
-                    now - waiting_since >= WAIT_NOTICE_SECONDS
-                    and now - told >= WAIT_REMINDER_SECONDS
+                if now - waiting_since >= WAIT_NOTICE_SECONDS and (
+                    told is None or now - told >= WAIT_REMINDER_SECONDS
                 ):
                     told = now
                     print(f"cx-pipeline: waiting: {wait}", file=sys.stderr, flush=True)
@@ -224,21 +227,40 @@ class Watch:
     def _stop(
         self, instance: dg.DagsterInstance, run: dg.DagsterRun | None, signum: int, wait: str | None
     ) -> None:
-        """Fail the run, free its slots and exit: the run cannot stop itself while it waits."""
+        """Fail the run and exit: the run cannot stop itself while it waits. Its slots are freed
+        by a helper once this process is gone, as the waiting step registers itself again on
+        every poll for as long as the process lives."""
         name = signal.Signals(signum).name
         if run is not None:
             instance.report_run_failed(
                 run, message=f"Stopped by {name}" + (f" while {wait}" if wait else "")
             )
-            if instance.event_log_storage.supports_global_concurrency_limits:
-                instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+            subprocess.Popen(
+                [sys.executable, "-m", "cx_pipeline.recovery", str(os.getpid()), run.run_id],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         print(
             f"cx-pipeline: stopped by {name}"
-            + (f"; run {run.run_id} marked failed, its pool slots freed" if run else ""),
+            + (
+                f"; run {run.run_id} marked failed, its pool slots freed as it exits" if run else ""
+            ),
             file=sys.stderr,
             flush=True,
         )
         os._exit(128 + signum)
+
+
+def free_after_exit(pid: int, run_id: str, seconds: float = 60.0) -> None:
+    """Free the pool slots of `run_id` once process `pid` has exited."""
+    deadline = time.monotonic() + seconds
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with dg.DagsterInstance.get() as instance:
+        if instance.event_log_storage.supports_global_concurrency_limits:
+            instance.event_log_storage.free_concurrency_slots_for_run(run_id)
 
 
 @contextlib.contextmanager
@@ -249,3 +271,7 @@ def watched() -> Iterator[Any]:
         return
     with Watch() as watch:
         yield watch
+
+
+if __name__ == "__main__":
+    free_after_exit(int(sys.argv[1]), sys.argv[2])
