@@ -3,6 +3,7 @@ offline, and can be mailed as one file."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -115,15 +116,19 @@ def hbars(
     title: str,
     unit: str = "",
     signed: bool = True,
+    good: Sequence[bool] | None = None,
+    legend: str = "",
 ) -> str:
-    """Horizontal bars around zero: gaps (signed) red below and green above; plain shares
-    (not signed) in one colour."""
+    """Horizontal bars around zero: gaps (signed) green when good and red when not, by default
+    good = above zero; `good` says so per bar when a lower figure is the better one (churn).
+    Plain shares (not signed) in one colour. `legend` says which way is good, under the bars."""
     if not values:
         return _frame([_empty()], title)
     height = MARGIN["top"] + MARGIN["bottom"] + 24 * len(values)
     low, high = min(min(values), 0.0), max(max(values), 0.0)
     label_width = min(360, 16 + 6.6 * max(len(label) for label in labels))
     x = Scale(low, high, label_width, WIDTH - MARGIN["right"] - 48)
+    oks = list(good) if good is not None else [v >= 0 for v in values]
     body = []
     for i, (label, v) in enumerate(zip(labels, values, strict=True)):
         top = MARGIN["top"] + 24 * i
@@ -133,8 +138,8 @@ def hbars(
             f'fill="{INK}">'
             f"{escape(label)}</text>"
             f'<rect class="bar" x="{left:.1f}" y="{top + 4}" width="{max(right - left, 1):.1f}" '
-            f'height="16" fill="{(GOOD if v >= 0 else BAD) if signed else ACCENT}">'
-            f"<title>{escape(label)}: {v:+.1f}{unit}"
+            f'height="16" fill="{(GOOD if oks[i] else BAD) if signed else ACCENT}">'
+            f"<title>{escape(label)}: {v:{'+' if signed else ''}.1f}{unit}"
             f'</title></rect><text x="{max(left, right) + 4:.1f}" y="{top + 16}" font-size="11" '
             f'fill="{MUTED}">{v:{"+" if signed else ""}.1f}{unit}</text>'
         )
@@ -142,7 +147,94 @@ def hbars(
         f'<line x1="{x(0):.1f}" x2="{x(0):.1f}" y1="{MARGIN["top"]}" '
         f'y2="{height - MARGIN["bottom"]}" stroke="{INK}"/>'
     )
+    if legend:
+        body.append(_legend(legend, height))
     return _frame(body, title, height)
+
+
+def ratio_hbars(
+    labels: Sequence[str],
+    ratios: Sequence[float],
+    title: str,
+    higher_is_bad: bool = True,
+    legend: str = "",
+) -> str:
+    """Horizontal bars of ratios (odds ratios) from the line at 1 = no effect, on a log scale so
+    that x2 and x0.5 are as long; each bar is labelled as a ratio (x2.81), never as a percent."""
+    if not ratios:
+        return _frame([_empty()], title)
+    height = MARGIN["top"] + MARGIN["bottom"] + 24 * len(ratios)
+    logs = [math.log(r) for r in ratios]
+    low, high = min(min(logs), 0.0), max(max(logs), 0.0)
+    label_width = min(360, 16 + 6.6 * max(len(label) for label in labels))
+    x = Scale(low, high, label_width, WIDTH - MARGIN["right"] - 56)
+    body = []
+    for i, (label, r) in enumerate(zip(labels, ratios, strict=True)):
+        top = MARGIN["top"] + 24 * i
+        left, right = sorted((x(0), x(math.log(r))))
+        bad = (r > 1) == higher_is_bad
+        body.append(
+            f'<text x="{label_width - 8:.0f}" y="{top + 15}" text-anchor="end" font-size="12" '
+            f'fill="{INK}">{escape(label)}</text>'
+            f'<rect class="bar" x="{left:.1f}" y="{top + 4}" width="{max(right - left, 1):.1f}" '
+            f'height="16" fill="{BAD if bad else GOOD}"><title>{escape(label)}: '
+            f"\u00d7{r:.2f}</title></rect>"
+            f'<text x="{max(left, right) + 4:.1f}" y="{top + 16}" font-size="11" '
+            f'fill="{MUTED}">\u00d7{r:.2f}</text>'
+        )
+    body.append(
+        f'<line x1="{x(0):.1f}" x2="{x(0):.1f}" y1="{MARGIN["top"]}" '
+        f'y2="{height - MARGIN["bottom"]}" stroke="{INK}"/>'
+        f'<text x="{x(0):.1f}" y="{height - MARGIN["bottom"] + 12}" text-anchor="middle" '
+        f'font-size="11" fill="{MUTED}">\u00d71 = no effect</text>'
+    )
+    if legend:
+        body.append(_legend(legend, height))
+    return _frame(body, title, height)
+
+
+def lines(
+    labels: Sequence[str],
+    series: dict[str, Sequence[float | None]],
+    title: str,
+    unit: str = "",
+) -> str:
+    """Several lines on one axis (e.g. GRR and NRR per month), each named in a legend."""
+    known = [v for values in series.values() for v in values if v is not None]
+    if not known:
+        return _frame([_empty()], title)
+    low, high = min(known), max(known)
+    pad = max((high - low) * 0.1, 1.0)
+    low, high = low - pad, high + pad
+    x = Scale(0, max(len(labels) - 1, 1), MARGIN["left"] + 8, WIDTH - MARGIN["right"] - 8)
+    y = Scale(low, high, HEIGHT - MARGIN["bottom"], MARGIN["top"])
+    body = _y_axis(y, _ticks(low, high), unit)
+    for k, (name, values) in enumerate(series.items()):
+        colour = (ACCENT, GOOD, BAD, INK)[k % 4]
+        points = [(i, v) for i, v in enumerate(values) if v is not None]
+        line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in points)
+        body.append(
+            f'<polyline class="series" points="{line}" fill="none" stroke="{colour}" '
+            f'stroke-width="2"/>'
+        )
+        body += [
+            f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}">'
+            f"<title>{escape(name)}, {escape(labels[i])}: {v:.1f}{unit}</title></circle>"
+            for i, v in points
+        ]
+        body.append(
+            f'<text class="legend" x="{MARGIN["left"] + 12 + 140 * k}" y="{MARGIN["top"] + 12}" '
+            f'font-size="11" fill="{colour}">\u2014 {escape(name)}</text>'
+        )
+    body += _x_labels(labels, x)
+    return _frame(body, title)
+
+
+def _legend(text: str, height: int) -> str:
+    return (
+        f'<text class="legend" x="{WIDTH - MARGIN["right"]}" y="{height - 8}" '
+        f'text-anchor="end" font-size="11" fill="{MUTED}">{escape(text)}</text>'
+    )
 
 
 def _x_labels(labels: Sequence[str], x: Scale) -> list[str]:
@@ -185,7 +277,9 @@ def quadrants(
         f'<line x1="{x.start:.1f}" x2="{x.end:.1f}" y1="{y(mean_y):.1f}" y2="{y(mean_y):.1f}" '
         f'stroke="{MUTED}" stroke-dasharray="4 3"/>'
         f'<text x="{x.end:.1f}" y="{y(0) - 6:.1f}" text-anchor="end" font-size="11" '
-        f'fill="{BAD}">priority</text>'
+        f'fill="{BAD}">priority (important, few accounts on the good side)</text>'
+        f'<text x="{x.end:.1f}" y="{y(100) + 12:.1f}" text-anchor="end" font-size="11" '
+        f'fill="{MUTED}">keep up (important, most accounts already on the good side)</text>'
         f'<text x="{(x.start + x.end) / 2:.1f}" y="{HEIGHT - 8}" text-anchor="middle" '
         f'font-size="11" fill="{MUTED}">{escape(x_label)}</text>'
         f'<text x="{MARGIN["left"] + 4}" y="{MARGIN["top"] + 12}" font-size="11" '

@@ -10,6 +10,7 @@ from html import escape
 
 import duckdb
 
+from cx_pipeline.marts.regression import SIGNIFICANCE_LEVEL
 from cx_pipeline.report import charts
 from cx_pipeline.sql import table_exists
 
@@ -34,46 +35,71 @@ def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return table_exists(con, "marts", table)
 
 
+def _source(text: str) -> str:
+    """Where the figure above comes from: the mart and its columns, so a reader can check it."""
+    return f'<p class="source muted">Source: {escape(text)}</p>'
+
+
 def _kpis(con: duckdb.DuckDBPyConnection) -> str:
+    """Headline numbers, each naming what it counts, its base (n, period) and its mart."""
     nps = _rows(
         con,
-        "SELECT own_value, own_sample FROM marts.benchmarks "
+        "SELECT own_value, own_sample, own_basis FROM marts.benchmarks "
         "WHERE metric = 'nps' AND scope = 'all' AND own_value IS NOT NULL LIMIT 1",
     )
     churn = _rows(
         con,
-        "SELECT month, churn_rate_pct FROM marts.churn_by_month "
-        "WHERE churn_rate_pct IS NOT NULL ORDER BY month DESC LIMIT 1",
+        "SELECT month, churn_rate_pct, customers_lost, customers_at_start "
+        "FROM marts.churn_by_month WHERE churn_rate_pct IS NOT NULL ORDER BY month DESC LIMIT 1",
     )
     risk = _rows(
         con,
-        "SELECT count(*) FILTER (WHERE health_band <> 'healthy'), count(health_band) "
+        "SELECT count(*) FILTER (WHERE health_band IN ('at_risk', 'watch')), count(health_band) "
         "FROM marts.account_health",
     )
     cells = []
     if nps:
-        cells.append(f"<b>{nps[0][0]:.0f}</b>NPS, last 12 months ({nps[0][1]} answers)")
+        value, n, basis = nps[0]
+        period = basis.split(", ", 1)[1] if ", " in (basis or "") else basis
+        cells.append(
+            f'<b class="kpi-nps">{value:.0f}</b>NPS from {n:,} answers, {escape(period or "")} '
+            "(marts.benchmarks)"
+        )
     if churn:
-        month, rate = churn[0]
-        cells.append(f"<b>{rate:.1f}%</b>logo churn in {month:%B %Y}")
+        month, rate, lost, base = churn[0]
+        cells.append(
+            f'<b class="kpi-churn">{rate:.1f}%</b>logo churn in {month:%B %Y}: {lost} of '
+            f"{base:,} accounts active at its start lost (marts.churn_by_month)"
+        )
     if risk and risk[0][1]:
-        cells.append(f"<b>{risk[0][0]}</b>of {risk[0][1]} accounts score under 70 on health")
+        cells.append(
+            f'<b class="kpi-risk">{risk[0][0]}</b>of {risk[0][1]} scored accounts are at risk or '
+            "on watch (health score under 70, marts.account_health)"
+        )
     if not nps:
-        cells.append("<b>no NPS</b>no survey answer in the last 12 months")
+        cells.append("<b>no NPS</b>no survey answer in the last 12 months (marts.benchmarks)")
     return '<div class="kpis">' + "".join(f'<div class="kpi">{c}</div>' for c in cells) + "</div>"
 
 
 def _nps_trend(con: duckdb.DuckDBPyConnection) -> str:
     rows = _rows(
         con,
-        "SELECT month, nps, nps_moe_95 FROM marts.nps_by_month ORDER BY month DESC LIMIT 24",
+        "SELECT month, nps, nps_moe_95, responses FROM marts.nps_by_month "
+        "ORDER BY month DESC LIMIT 24",
     )[::-1]
-    return charts.line_with_band(
-        [f"{m:%b %y}" for m, _, _ in rows],
-        [n for _, n, _ in rows],
-        [e for _, _, e in rows],
-        "NPS per month with its 95% margin of error",
+    answered = [n for *_, n in rows if n]
+    chart = charts.line_with_band(
+        [f"{m:%b %y}" for m, _, _, _ in rows],
+        [v for _, v, _, _ in rows],
+        [e for _, _, e, _ in rows],
+        "NPS per month (points, -100 to 100) with its 95% margin of error",
     )
+    base = (
+        f"; {sum(answered):,} answers, {min(answered)} to {max(answered)} a month"
+        if answered
+        else ""
+    )
+    return chart + _source(f"marts.nps_by_month (nps, nps_moe_95, responses){base}")
 
 
 def _churn(con: duckdb.DuckDBPyConnection) -> str:
@@ -81,43 +107,120 @@ def _churn(con: duckdb.DuckDBPyConnection) -> str:
         con,
         "SELECT month, churn_rate_pct FROM marts.churn_by_month ORDER BY month DESC LIMIT 24",
     )[::-1]
-    return charts.bars(
-        [f"{m:%b %y}" for m, _ in rows], [r for _, r in rows], "Logo churn per month", "%"
+    chart = charts.bars(
+        [f"{m:%b %y}" for m, _ in rows],
+        [r for _, r in rows],
+        "Logo churn per month (% of the accounts active at its start)",
+        "%",
+    )
+    return chart + _source(
+        "marts.churn_by_month (churn_rate_pct = 100 x customers_lost / customers_at_start)"
+    )
+
+
+def _revenue_retention(con: duckdb.DuckDBPyConnection) -> str:
+    """Gross and net revenue retention per month: what the logo churn chart cannot show."""
+    if not _exists(con, "revenue_retention_by_month"):
+        return '<p class="muted">No revenue retention mart yet.</p>'
+    rows = _rows(
+        con,
+        "SELECT month, grr_pct, nrr_pct, mrr_at_start, customers_at_start "
+        "FROM marts.revenue_retention_by_month ORDER BY month DESC LIMIT 24",
+    )[::-1]
+    known = [r for r in rows if r[1] is not None]
+    head = ""
+    if known:
+        month, grr, nrr, mrr, base = known[-1]
+        head = (
+            f'<p class="retention">In {month:%B %Y}: GRR {grr:.1f}%, NRR {nrr:.1f}% of '
+            f"{float(mrr):,.0f} MRR at its start, over {base:,} accounts active at its start "
+            "(marts.revenue_retention_by_month).</p>"
+        )
+    chart = charts.lines(
+        [f"{m:%b %y}" for m, *_ in rows],
+        {
+            "GRR (gross revenue retention)": [r[1] for r in rows],
+            "NRR (net revenue retention)": [r[2] for r in rows],
+        },
+        "Revenue retention per month (% of the MRR at its start)",
+        "%",
+    )
+    return (
+        head
+        + chart
+        + _source(
+            "marts.revenue_retention_by_month (grr_pct = 100 x (start - churned - contraction) "
+            "/ start; nrr_pct adds expansion; mrr_at_start)"
+        )
     )
 
 
 def _segments(con: duckdb.DuckDBPyConnection) -> str:
     rows = _rows(
         con,
-        "SELECT segment_type || ': ' || segment, nps - company_nps FROM marts.segment_benchmarks "
+        "SELECT segment_type || ': ' || segment || ' (n=' || responses || ')', nps_gap, "
+        "company_responses FROM marts.segment_benchmarks "
         "WHERE segment_type IN ('region', 'revenue_tier') AND nps IS NOT NULL ORDER BY 2",
     )
-    return charts.hbars(
-        [label for label, _ in rows], [gap for _, gap in rows], "NPS of each segment against ours"
+    chart = charts.hbars(
+        [label for label, _, _ in rows],
+        [gap for _, gap, _ in rows],
+        "NPS of each segment against ours (points)",
+        legend="right = a higher NPS than the company's",
+    )
+    total = f"; {rows[0][2]:,} answers in the 12-month window" if rows else ""
+    return chart + _source(
+        f"marts.segment_benchmarks (nps_gap = nps - company_nps, responses){total}"
+    )
+
+
+def _benchmark_label(row: tuple) -> str:
+    comparison, scope, statistic, source, year = row
+    if comparison == "target":
+        return "our target"
+    return (
+        f"{scope} {statistic.replace('_', ' ')} ({source.split(' ', 1)[0]}"
+        f"{'' if year is None else ' ' + str(year)})"
     )
 
 
 def _benchmarks(con: duckdb.DuckDBPyConnection) -> str:
-    rows = _rows(
-        con,
-        """
-        SELECT
-            CASE metric WHEN 'nps' THEN 'NPS' ELSE 'churn' END || ' vs '
-                || CASE WHEN comparison = 'target' THEN 'our target'
-                        ELSE reference_scope || ' ' || replace(reference_statistic, '_', ' ')
-                             || ' (' || split_part(reference_source, ' ', 1)
-                             || coalesce(' ' || reference_year, '') || ')' END,
-            CASE WHEN metric = 'nps' THEN gap ELSE -gap END
-        FROM marts.benchmarks
-        WHERE scope = 'all' AND gap IS NOT NULL
-        ORDER BY metric, gap
-        """,
-    )
-    return charts.hbars(
-        [label for label, _ in rows],
-        [gap for _, gap in rows],
-        "How far we are from each benchmark (right = better than it)",
-    )
+    """The gaps as the mart has them (own - reference), one chart per metric, so that one legend
+    says which way is good: right for NPS, left for churn (lower churn is better)."""
+    out = []
+    for metric, name, unit, legend in (
+        ("nps", "NPS", " pts", "right = better than the benchmark (a higher NPS)"),
+        (
+            "monthly_logo_churn_pct",
+            "Monthly logo churn",
+            " pp",
+            "left = better than the benchmark (a lower churn)",
+        ),
+    ):
+        rows = _rows(
+            con,
+            "SELECT comparison, reference_scope, reference_statistic, reference_source, "
+            "reference_year, gap, meets_reference, own_sample, own_basis FROM marts.benchmarks "
+            f"WHERE scope = 'all' AND gap IS NOT NULL AND metric = '{metric}' ORDER BY gap",
+        )
+        if not rows:
+            continue
+        points = "points" if metric == "nps" else "percentage points"
+        out.append(
+            charts.hbars(
+                [_benchmark_label(r[:5]) for r in rows],
+                [r[5] for r in rows],
+                f"{name}: ours minus each benchmark ({points})",
+                unit,
+                good=[bool(r[6]) for r in rows],
+                legend=legend,
+            )
+            + _source(
+                f"marts.benchmarks (gap = own_value - reference_value, metric = '{metric}'); "
+                f"ours from {rows[0][7]:,} {rows[0][8]}"
+            )
+        )
+    return "".join(out) or '<p class="muted">No benchmark yet.</p>'
 
 
 def _detractor_themes(con: duckdb.DuckDBPyConnection) -> str:
@@ -125,16 +228,50 @@ def _detractor_themes(con: duckdb.DuckDBPyConnection) -> str:
         return '<p class="muted">No voice-of-customer mart yet.</p>'
     rows = _rows(
         con,
-        "SELECT theme, share_of_category_pct FROM marts.voice_by_theme "
+        "SELECT theme, share_of_category_pct, category_items FROM marts.voice_by_theme "
         "WHERE source = 'nps_comment' AND nps_category = 'detractor' AND theme <> 'none' "
         "ORDER BY share_of_category_pct DESC LIMIT 6",
     )
-    return charts.hbars(
-        [t for t, _ in rows],
-        [s for _, s in rows],
+    chart = charts.hbars(
+        [t for t, _, _ in rows],
+        [s for _, s, _ in rows],
         "What detractors talk about (% of their comments)",
         "%",
         signed=False,
+    )
+    base = f"; {rows[0][2]:,} detractor comments" if rows else ""
+    return chart + _source(
+        f"marts.voice_by_theme (share_of_category_pct, source = 'nps_comment'){base}"
+    )
+
+
+def _detractor_followup(con: duckdb.DuckDBPyConnection) -> str:
+    """How many detractors wait for a call, by tier: counts only, never who answered or why."""
+    if not _exists(con, "detractor_followup"):
+        return '<p class="muted">No detractor follow-up mart yet.</p>'
+    rows = _rows(
+        con,
+        "SELECT coalesce(revenue_tier, 'unknown'), count(*), count(DISTINCT account_id), "
+        "count(*) FILTER (WHERE open_tickets > 0), min(submitted_on), max(submitted_on) "
+        "FROM marts.detractor_followup GROUP BY ALL ORDER BY 2 DESC, 1",
+    )
+    if not rows:
+        return '<p class="muted">No detractor answer waits for a follow-up.</p>'
+    total = sum(r[1] for r in rows)
+    first, last = min(r[4] for r in rows), max(r[5] for r in rows)
+    table = _table(
+        ["revenue tier", "detractor answers", "accounts", "with open tickets"],
+        [[r[0], str(r[1]), str(r[2]), str(r[3])] for r in rows],
+    )
+    return (
+        f'<p class="followup">{total} detractor answers to follow up, given {first} to {last} '
+        "(marts.detractor_followup). The mart does not record whether someone was reached, so "
+        "this counts every detractor answer it lists.</p>"
+        + table
+        + _source(
+            "marts.detractor_followup (count of rows; distinct account_id; open_tickets > 0); "
+            "aggregates only"
+        )
     )
 
 
@@ -154,29 +291,66 @@ def _number(value: float | None, digits: int = 2) -> str:
     return "" if value is None else f"{value:.{digits}f}"
 
 
+def _p(value: float | None) -> str:
+    return "" if value is None else f"{value:.3g}"
+
+
+def _quadrant_label(
+    quadrant: str, effect: float, kind: str, performance: float | None, odds: bool
+) -> str:
+    """The mart's quadrant with what it means for this driver: 'keep up' next to a harmful
+    driver means most accounts are already clear of it, not that the harm should go on."""
+    if performance is None or quadrant in ("not significant", "respondent trait"):
+        return quadrant
+    harmful = effect > 1 if odds else effect < 0
+    if kind == "numeric":
+        side = "lower" if harmful else "higher"
+        where = f"{performance:.0f}% of accounts at or {'below' if harmful else 'above'} the median"
+        return f"{quadrant}: {where} ({side} is better)"
+    clear = "clear of it" if harmful else "with it"
+    return f"{quadrant}: {performance:.0f}% of accounts {clear}"
+
+
+def _direction(effect: float, odds: bool) -> str:
+    if odds:
+        return "raises churn" if effect > 1 else "lowers churn"
+    return "raises NPS" if effect > 0 else "lowers NPS"
+
+
 def _drivers(con: duckdb.DuckDBPyConnection, mart: str, unit: str) -> str:
     """A driver mart: significant effects as bars, every driver in a table (the not
-    significant greyed and unranked), and the importance-performance grid."""
+    significant greyed and unranked), and the importance-performance grid. The table shows the
+    p-values the mart's `significant` flag is made of, and the footnote is worded from its column
+    docs, so the greying can never contradict the numbers."""
     if not _exists(con, mart):
         return '<p class="muted">No driver analysis yet.</p>'
     rows = _rows(
         con,
         f"SELECT term, effect, ci_low, ci_high, p_value, significant, importance_rank, "
-        f"importance, performance_pct, quadrant, observations FROM marts.{mart} "
-        f"ORDER BY importance_rank NULLS LAST, driver_p_value",
+        f"importance, performance_pct, quadrant, observations, driver_p_value, "
+        f"driver_p_value_holm, kind, (SELECT count(DISTINCT driver) FROM marts.{mart}) "
+        f"FROM marts.{mart} ORDER BY importance_rank NULLS LAST, driver_p_value, term",
     )
     if not rows:
         return '<p class="muted">Too few answers or losses for a driver analysis yet.</p>'
     odds = unit == "odds ratio"
     significant = [r for r in rows if r[5]]
-    bars = charts.hbars(
-        [r[0] for r in significant],
-        [100 * (r[1] - 1) if odds else r[1] for r in significant],
-        f"Significant drivers: {'% change in the odds of churning' if odds else 'NPS points'}, "
-        "net of the others",
-        "%" if odds else "",
-        signed=not odds,
-    )
+    if odds:
+        bars = charts.ratio_hbars(
+            [r[0] for r in significant],
+            [r[1] for r in significant],
+            "Significant drivers of churn: odds ratio of being lost next month (\u00d7), "
+            "net of the others",
+            legend="right of \u00d71 = raises the odds of churning",
+        )
+    else:
+        bars = charts.hbars(
+            [r[0] for r in significant],
+            [r[1] for r in significant],
+            "Significant drivers of NPS: NPS points per unit of the driver, net of the others",
+            " pts",
+            legend="right = raises NPS",
+        )
     grid = charts.quadrants(
         [(r[0], r[7], r[8]) for r in significant if r[8] is not None],
         "Importance against performance",
@@ -184,27 +358,83 @@ def _drivers(con: duckdb.DuckDBPyConnection, mart: str, unit: str) -> str:
         "performance: % of accounts on the good side",
     )
     table = _table(
-        ["term", unit, "95% CI", "p", "rank", "performance", "quadrant"],
+        [
+            "term",
+            unit,
+            "direction",
+            "95% CI",
+            "term p",
+            "driver p",
+            "driver p, Holm",
+            "rank",
+            "quadrant",
+        ],
         [
             [
                 r[0],
-                _number(r[1]),
+                f"\u00d7{r[1]:.2f}" if odds else _number(r[1]),
+                _direction(r[1], odds),
                 f"{_number(r[2])} to {_number(r[3])}",
-                "" if r[4] is None else f"{r[4]:.3g}",
+                _p(r[4]),
+                _p(r[11]),
+                _p(r[12]),
                 "" if r[6] is None else str(r[6]),
-                "" if r[8] is None else f"{r[8]:.0f}%",
-                r[9],
+                _quadrant_label(r[9], r[1], r[13], r[8], odds),
             ]
             for r in rows
         ],
         muted=[not r[5] for r in rows],
     )
+    level = f"{SIGNIFICANCE_LEVEL:g}"
     note = (
-        f'<p class="muted">One regression over {rows[0][10]:,} '
+        f'<p class="muted drivers-note">One regression over {rows[0][10]:,} '
         f"{'account-months' if odds else 'answers'}; confidence intervals clustered by "
-        "account. Greyed drivers are not significant (p >= 0.05) and are not ranked.</p>"
+        f"account. A term is significant when both its term p (its own test) and its driver p "
+        f"(the driver's: its own, or the joint test of a category's levels) are below {level}; "
+        "greyed rows are not, and are not ranked, even when one of the two is below it. "
+        f"Driver p, Holm: the driver p adjusted for testing {rows[0][14]} drivers at once; below "
+        f"{level} there a driver is unlikely to matter by luck. Quadrant: importance and "
+        "performance against the means of the significant terms.</p>"
     )
-    return bars + grid + table + note
+    source = _source(
+        f"marts.{mart} (effect, ci_low, ci_high, p_value, driver_p_value, driver_p_value_holm, "
+        "significant, importance, performance_pct, quadrant)"
+    )
+    return bars + grid + table + note + source
+
+
+_REASONS = (
+    ("usage_component", 0.35),
+    ("nps_component", 0.30),
+    ("support_component", 0.20),
+    ("csat_component", 0.15),
+)
+
+
+def _reason(health: dict) -> str:
+    """The health component that costs the account the most weighted points, in plain words."""
+    if not health:
+        return ""
+    worst = max(_REASONS, key=lambda c: c[1] * (100 - float(health[c[0]] or 0)))[0]
+    if worst == "usage_component":
+        if not health["events_last_30d"]:
+            return "dormant: no product events in the last 30 days"
+        return (
+            f"usage: {health['events_last_30d']:,} events in 30 days against "
+            f"{health['events_previous_30d']:,} the 30 before"
+        )
+    if worst == "nps_component":
+        if health["detractor_last_30d"]:
+            return "a detractor answer in the last 30 days"
+        score = health["last_nps_score"]
+        return "no NPS answer in 180 days" if score is None else f"latest NPS answer {score}"
+    if worst == "support_component":
+        return (
+            f"support: {health['open_escalations']} open escalations, "
+            f"{health['tickets_last_90d']} tickets in 90 days"
+        )
+    csat = health["avg_csat_180d"]
+    return "no CSAT in 180 days" if csat is None else f"average CSAT {csat:.1f} of 5 in 180 days"
 
 
 def _churn_model(con: duckdb.DuckDBPyConnection) -> str:
@@ -238,22 +468,51 @@ def _churn_model(con: duckdb.DuckDBPyConnection) -> str:
             for r in record
         ],
     )
-    top = _rows(
-        con,
-        "SELECT risk_rank, account_id, region, revenue_tier, churn_probability_pct, "
-        "health_score FROM marts.churn_predictions ORDER BY risk_rank LIMIT 10",
-    )
-    calls = _table(
-        ["rank", "account", "region", "tier", "model churn probability", "health score"],
-        [
-            [str(r[0]), r[1], r[2] or "", r[3] or "", f"{_number(r[4], 1)}%", _number(r[5], 1)]
-            for r in top
-        ],
-    )
     return (
         f"<p>Out of time over {months} months ({record[0][1]:,} account-months, "
         f"{record[0][2]} losses): {escape(verdict)}.</p>{table}"
-        "<h3>Accounts to call this week</h3>" + calls
+        + _source("marts.churn_model_track_record (auc, riskiest_decile_lift, verdict)")
+        + "<h3>Accounts to call this week</h3>"
+        + _call_list(con)
+    )
+
+
+def _call_list(con: duckdb.DuckDBPyConnection) -> str:
+    """The ten riskiest accounts by name, with what they are worth and why to call them."""
+    cur = con.execute(
+        "SELECT p.risk_rank, p.name, p.mrr, h.health_band, p.churn_probability_pct, "
+        "p.health_score, h.* FROM marts.churn_predictions AS p "
+        "LEFT JOIN marts.account_health AS h USING (account_id) ORDER BY p.risk_rank LIMIT 10"
+    )
+    names = [d[0] for d in cur.description]
+    top = [(r[:6], dict(zip(names[6:], r[6:], strict=True))) for r in cur.fetchall()]
+    calls = _table(
+        [
+            "rank",
+            "account",
+            "MRR",
+            "health band",
+            "model churn probability",
+            "health score",
+            "top reason",
+        ],
+        [
+            [
+                str(r[0]),
+                r[1] or "",
+                "" if r[2] is None else f"{float(r[2]):,.0f}",
+                (r[3] or "").replace("_", " "),
+                f"{_number(r[4], 1)}%",
+                _number(r[5], 1),
+                _reason(h if h.get("account_id") else {}),
+            ]
+            for r, h in top
+        ],
+    )
+    return calls + _source(
+        "marts.churn_predictions (risk_rank, name, mrr, churn_probability_pct, health_score) "
+        "with marts.account_health (health_band; top reason = the component of the health "
+        "score losing the most weighted points)"
     )
 
 
@@ -274,13 +533,16 @@ def _skipped(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def render(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
+    """The whole page; its header says when the data ends, each chart where it comes from."""
     sections = [
         ("How we are doing", _kpis(con) + _skipped(con)),
         ("NPS trend", _nps_trend(con)),
         ("Churn", _churn(con)),
+        ("Revenue retention", _revenue_retention(con)),
         ("Segments", _segments(con)),
         ("Benchmarks", _benchmarks(con)),
         ("Top detractor themes", _detractor_themes(con)),
+        ("Detractors to follow up", _detractor_followup(con)),
         ("What drives NPS", _drivers(con, "nps_drivers", "NPS points")),
         ("What drives churn", _drivers(con, "churn_drivers", "odds ratio")),
         ("Who will churn: the model and its track record", _churn_model(con)),
@@ -289,8 +551,9 @@ def render(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>CX report, {as_of}</title><style>{STYLE}</style></head><body>"
-        f"<h1>Customer experience report</h1><p class='muted'>As of {as_of}; built "
-        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC by cx-pipeline from the marts.</p>"
+        f"<title>CX report, data up to {as_of}</title><style>{STYLE}</style></head><body>"
+        f"<h1>Customer experience report</h1><p class='muted as-of'>Data up to {as_of}; built "
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC by cx-pipeline from the marts. Each "
+        "chart names its source: the mart and its columns.</p>"
         f"{body}</body></html>"
     )

@@ -1,0 +1,198 @@
+"""Every figure of the HTML report against the mart it comes from (#22): each number is queried
+from its mart here and looked for in the page, with its base, unit, legend and source."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from html import escape, unescape
+from pathlib import Path
+
+import pytest
+
+Query = Callable[..., list[tuple]]
+TIMES = "\u00d7"  # the sign of a ratio: x2.81
+
+
+@pytest.fixture(scope="module")
+def page(sample_warehouse: Path) -> str:
+    return sample_warehouse.with_name("cx_report.html").read_text()
+
+
+def section(page: str, heading: str) -> str:
+    """The HTML of the section under one h2."""
+    start = page.index(f"<h2>{heading}</h2>")
+    end = page.find("<section>", start)
+    return page[start : end if end > 0 else len(page)]
+
+
+def table_rows(html: str) -> list[tuple[bool, list[str]]]:
+    """Each body row of the tables in `html`: greyed or not, and its cells as text."""
+    rows = []
+    for attrs, body in re.findall(r"<tr([^>]*)>(.*?)</tr>", html):
+        cells = [unescape(c) for c in re.findall(r"<td>(.*?)</td>", body)]
+        if cells:
+            rows.append(('class="ns"' in attrs, cells))
+    return rows
+
+
+def test_headlines_name_what_they_count_their_base_and_mart(page: str, sample_query: Query):
+    kpis = section(page, "How we are doing")
+    nps, n, basis = sample_query(
+        "SELECT own_value, own_sample, own_basis FROM marts.benchmarks "
+        "WHERE metric = 'nps' AND scope = 'all' LIMIT 1"
+    )[0]
+    assert f"{nps:.0f}</b>NPS from {n:,} answers, {basis.split(', ', 1)[1]} (marts.benchmarks)" in (
+        kpis
+    )
+    month, rate, lost, base = sample_query(
+        "SELECT month, churn_rate_pct, customers_lost, customers_at_start "
+        "FROM marts.churn_by_month WHERE churn_rate_pct IS NOT NULL ORDER BY month DESC LIMIT 1"
+    )[0]
+    assert (
+        f"{rate:.1f}%</b>logo churn in {month:%B %Y}: {lost} of {base:,} accounts active at its "
+        "start lost (marts.churn_by_month)"
+    ) in kpis
+    risky, scored = sample_query(
+        "SELECT count(*) FILTER (WHERE health_score < 70), count(health_score) "
+        "FROM marts.account_health"
+    )[0]
+    assert (
+        f"{risky}</b>of {scored} scored accounts are at risk or on watch "
+        "(health score under 70, marts.account_health)"
+    ) in kpis
+    assert "need attention" not in page
+
+
+def test_churn_odds_ratios_are_drawn_as_ratios_around_one(page: str, sample_query: Query):
+    churn = section(page, "What drives churn")
+    svg = churn[churn.index("<svg") : churn.index("</svg>")]
+    assert f"odds ratio of being lost next month ({TIMES})" in svg
+    assert f"{TIMES}1 = no effect" in svg
+    assert f"right of {TIMES}1 = raises the odds of churning" in svg
+    drawn = re.findall(r'<rect class="bar"[^>]*><title>([^<]*)</title>', svg)
+    expected = sample_query(
+        "SELECT term, effect FROM marts.churn_drivers WHERE significant ORDER BY importance_rank"
+    )
+    assert expected, "the sample plants a significant churn driver"
+    assert drawn == [f"{term}: {TIMES}{effect:.2f}" for term, effect in expected]
+    assert "%" not in "".join(re.findall(r'font-size="11" fill="#9aa5b1">([^<]*)<', svg))
+
+
+@pytest.mark.parametrize("mart, heading", [("nps_drivers", "NPS"), ("churn_drivers", "churn")])
+def test_driver_rows_show_the_p_values_their_greying_follows(
+    page: str, sample_query: Query, mart: str, heading: str
+):
+    html = section(page, f"What drives {heading}")
+    rows = {cells[0]: (grey, cells) for grey, cells in table_rows(html)}
+    mart_rows = sample_query(
+        f"SELECT term, p_value, driver_p_value, driver_p_value_holm, significant FROM marts.{mart}"
+    )
+    assert set(rows) == {r[0] for r in mart_rows}
+    for term, p, driver_p, holm, significant in mart_rows:
+        grey, cells = rows[term]
+        assert grey == (not significant), term
+        assert cells[4:7] == [f"{p:.3g}", f"{driver_p:.3g}", f"{holm:.3g}"], term
+        # The footnote's rule holds on every row: significant iff both p-values are below 0.05.
+        assert significant == (p < 0.05 and driver_p < 0.05), term
+    note = re.search(r'<p class="muted drivers-note">(.*?)</p>', html).group(1)
+    assert "both its term p" in note and "driver p" in note and "Holm" in note
+    assert "p &gt;= 0.05" not in html and "p >= 0.05" not in html
+
+
+def test_a_harmful_driver_in_keep_up_says_most_accounts_are_clear_of_it(
+    page: str, sample_query: Query
+):
+    rows = {cells[0]: cells for _, cells in table_rows(section(page, "What drives NPS"))}
+    harmful = sample_query(
+        "SELECT term, performance_pct, quadrant FROM marts.nps_drivers "
+        "WHERE significant AND effect < 0 AND kind <> 'numeric' AND performance_pct IS NOT NULL"
+    )
+    assert any(q == "keep up" for _, _, q in harmful), "the sample has harmful keep-up drivers"
+    for term, performance, quadrant in harmful:
+        assert rows[term][2] == "lowers NPS"
+        assert rows[term][8] == f"{quadrant}: {performance:.0f}% of accounts clear of it"
+    assert not [cells for cells in rows.values() if cells[8] == "keep up"]
+
+
+def test_benchmark_gaps_keep_the_marts_sign_with_a_legend_for_it(page: str, sample_query: Query):
+    html = section(page, "Benchmarks")
+    charts = re.findall(r"<svg.*?</svg>", html)
+    assert len(charts) == 2
+    for metric, svg, unit, legend in (
+        ("nps", charts[0], "pts", "right = better than the benchmark"),
+        ("monthly_logo_churn_pct", charts[1], "pp", "left = better than the benchmark"),
+    ):
+        assert legend in svg
+        gaps = sample_query(
+            "SELECT gap, meets_reference FROM marts.benchmarks "
+            "WHERE scope = 'all' AND gap IS NOT NULL AND metric = ? ORDER BY gap",
+            [metric],
+        )
+        drawn = re.findall(r'fill="(#[0-9a-f]+)"><title>[^<]*: ([-+0-9.]+) ' + unit, svg)
+        assert [float(v) for _, v in drawn] == [round(g, 1) for g, _ in gaps]
+        assert [c == "#2f9e6b" for c, _ in drawn] == [bool(m) for _, m in gaps]
+    churn_gaps = sample_query(
+        "SELECT gap FROM marts.benchmarks WHERE metric = 'monthly_logo_churn_pct' AND scope = 'all'"
+    )
+    assert all(g < 0 for (g,) in churn_gaps), "planted: churn is below every benchmark"
+
+
+def test_call_list_names_the_accounts_with_mrr_band_and_a_reason(page: str, sample_query: Query):
+    html = section(page, "Who will churn: the model and its track record")
+    calls = table_rows(html[html.index("Accounts to call this week") :])
+    expected = sample_query(
+        "SELECT p.name, p.mrr, h.health_band FROM marts.churn_predictions AS p "
+        "JOIN marts.account_health AS h USING (account_id) ORDER BY p.risk_rank LIMIT 10"
+    )
+    assert [c[1:4] for _, c in calls] == [
+        [name, f"{float(mrr):,.0f}", band.replace("_", " ")] for name, mrr, band in expected
+    ]
+    assert all(c[6] for _, c in calls), "every account to call has a reason"
+    ids = [a for (a,) in sample_query("SELECT account_id FROM marts.churn_predictions")]
+    assert not [a for a in ids if f"<td>{a}</td>" in html]
+
+
+def test_revenue_retention_and_detractor_followup_sections(page: str, sample_query: Query):
+    retention = section(page, "Revenue retention")
+    month, grr, nrr, mrr, base = sample_query(
+        "SELECT month, grr_pct, nrr_pct, mrr_at_start, customers_at_start "
+        "FROM marts.revenue_retention_by_month WHERE grr_pct IS NOT NULL "
+        "ORDER BY month DESC LIMIT 1"
+    )[0]
+    assert (
+        f"In {month:%B %Y}: GRR {grr:.1f}%, NRR {nrr:.1f}% of {float(mrr):,.0f} MRR at its "
+        f"start, over {base:,} accounts active at its start"
+    ) in retention
+    assert "GRR (gross revenue retention)" in retention and "% of the MRR at its start" in retention
+
+    followup = section(page, "Detractors to follow up")
+    total, first, last = sample_query(
+        "SELECT count(*), min(submitted_on), max(submitted_on) FROM marts.detractor_followup"
+    )[0]
+    assert f"{total} detractor answers to follow up, given {first} to {last}" in followup
+    by_tier = sample_query(
+        "SELECT coalesce(revenue_tier, 'unknown'), count(*), count(DISTINCT account_id) "
+        "FROM marts.detractor_followup GROUP BY ALL"
+    )
+    assert sorted(c[:3] for _, c in table_rows(followup)) == sorted(
+        [t, str(n), str(a)] for t, n, a in by_tier
+    )
+    # Aggregates only: no comment, respondent, response or account of the follow-up list.
+    personal = sample_query(
+        "SELECT comment, contact_id, response_id, account_name FROM marts.detractor_followup"
+    )
+    # (a comment of a word or two, like 'no', proves nothing either way)
+    leaked = {v for row in personal for v in row[:3] if v and len(v) > 12 and escape(v) in page}
+    assert not leaked
+    assert not [n for *_, n in personal if n and escape(n) in followup]
+
+
+def test_header_says_when_the_data_ends_and_each_chart_its_source(page: str, sample_query: Query):
+    (as_of,) = sample_query("SELECT max(prediction_date) FROM marts.churn_predictions")[0]
+    assert f"Data up to {as_of}" in page
+    for heading in re.findall(r"<h2>(.*?)</h2>", page):
+        html = section(page, unescape(heading))
+        charts = html.count("<svg")
+        if charts:
+            assert html.count("Source: marts.") >= (1 if "drives" in heading else charts), heading
