@@ -223,7 +223,7 @@ def lines(
             for i, v in points
         ]
         body.append(
-            f'<text class="legend" x="{MARGIN["left"] + 12 + 140 * k}" y="{MARGIN["top"] + 12}" '
+            f'<text class="legend" x="{MARGIN["left"] + 12 + 260 * k}" y="{MARGIN["top"] + 12}" '
             f'font-size="11" fill="{colour}">\u2014 {escape(name)}</text>'
         )
     body += _x_labels(labels, x)
@@ -278,8 +278,8 @@ def quadrants(
         f'stroke="{MUTED}" stroke-dasharray="4 3"/>'
         f'<text x="{x.end:.1f}" y="{y(0) - 6:.1f}" text-anchor="end" font-size="11" '
         f'fill="{BAD}">priority (important, few accounts on the good side)</text>'
-        f'<text x="{x.end:.1f}" y="{y(100) + 12:.1f}" text-anchor="end" font-size="11" '
-        f'fill="{MUTED}">keep up (important, most accounts already on the good side)</text>'
+        f'<text x="{x.end:.1f}" y="{y(100) - 4:.1f}" text-anchor="end" font-size="11" '
+        f'fill="{MUTED}">keep up (important, most on the good side)</text>'
         f'<text x="{(x.start + x.end) / 2:.1f}" y="{HEIGHT - 8}" text-anchor="middle" '
         f'font-size="11" fill="{MUTED}">{escape(x_label)}</text>'
         f'<text x="{MARGIN["left"] + 4}" y="{MARGIN["top"] + 12}" font-size="11" '

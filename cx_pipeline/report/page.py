@@ -16,7 +16,7 @@ from cx_pipeline.sql import table_exists
 
 STYLE = """
 body { font-family: system-ui, -apple-system, Segoe UI, sans-serif; color: #1f2933;
-       max-width: 780px; margin: 24px auto; padding: 0 16px; }
+       max-width: 900px; margin: 24px auto; padding: 0 16px; }
 h1 { font-size: 24px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 32px; }
 .muted { color: #7b8794; font-size: 13px; } .kpis { display: flex; gap: 12px; flex-wrap: wrap; }
 .kpi { border: 1px solid #e4e7eb; border-radius: 8px; padding: 10px 14px; min-width: 150px; }
@@ -24,6 +24,7 @@ h1 { font-size: 24px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 32
 table { border-collapse: collapse; font-size: 13px; margin-top: 8px; }
 th, td { border-bottom: 1px solid #e4e7eb; padding: 4px 8px; text-align: right; }
 th:first-child, td:first-child { text-align: left; } .ns { color: #9aa5b1; }
+td { white-space: nowrap; } td:last-child { white-space: normal; min-width: 130px; }
 """
 
 
@@ -292,7 +293,10 @@ def _number(value: float | None, digits: int = 2) -> str:
 
 
 def _p(value: float | None) -> str:
-    return "" if value is None else f"{value:.3g}"
+    """A p-value as a reader compares it with 0.05: three digits, tiny ones as a bound."""
+    if value is None:
+        return ""
+    return "<0.0001" if value < 0.0001 else f"{value:.3g}"
 
 
 def _quadrant_label(

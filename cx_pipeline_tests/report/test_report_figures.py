@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from cx_pipeline_tests.browser import rendered_dom
+
 Query = Callable[..., list[tuple]]
 TIMES = "\u00d7"  # the sign of a ratio: x2.81
 
@@ -34,6 +36,10 @@ def table_rows(html: str) -> list[tuple[bool, list[str]]]:
         if cells:
             rows.append(('class="ns"' in attrs, cells))
     return rows
+
+
+def shown_p(p: float) -> str:
+    return "<0.0001" if p < 0.0001 else f"{p:.3g}"
 
 
 def test_headlines_name_what_they_count_their_base_and_mart(page: str, sample_query: Query):
@@ -92,7 +98,7 @@ def test_driver_rows_show_the_p_values_their_greying_follows(
     for term, p, driver_p, holm, significant in mart_rows:
         grey, cells = rows[term]
         assert grey == (not significant), term
-        assert cells[4:7] == [f"{p:.3g}", f"{driver_p:.3g}", f"{holm:.3g}"], term
+        assert cells[4:7] == [shown_p(p), shown_p(driver_p), shown_p(holm)], term
         # The footnote's rule holds on every row: significant iff both p-values are below 0.05.
         assert significant == (p < 0.05 and driver_p < 0.05), term
     note = re.search(r'<p class="muted drivers-note">(.*?)</p>', html).group(1)
@@ -196,3 +202,42 @@ def test_header_says_when_the_data_ends_and_each_chart_its_source(page: str, sam
         charts = html.count("<svg")
         if charts:
             assert html.count("Source: marts.") >= (1 if "drives" in heading else charts), heading
+
+
+def test_chromium_shows_each_charts_title_unit_and_legend(page: str, sample_warehouse: Path):
+    """Opened in a real browser, every chart carries its title, its unit and (when its sign
+    matters) which way is good; a chart added without a check here fails the count."""
+    report = sample_warehouse.with_name("cx_report.html")
+    dom = unescape(rendered_dom(report.as_uri(), timeout=15))
+    charts = {
+        "NPS per month (points, -100 to 100) with its 95% margin of error": [],
+        "Logo churn per month (% of the accounts active at its start)": ["%</text>"],
+        "Revenue retention per month (% of the MRR at its start)": [
+            "GRR (gross revenue retention)",
+            "NRR (net revenue retention)",
+        ],
+        "NPS of each segment against ours (points)": ["right = a higher NPS than the company's"],
+        "NPS: ours minus each benchmark (points)": [
+            " pts</text>",
+            "right = better than the benchmark (a higher NPS)",
+        ],
+        "Monthly logo churn: ours minus each benchmark (percentage points)": [
+            " pp</text>",
+            "left = better than the benchmark (a lower churn)",
+        ],
+        "What detractors talk about (% of their comments)": ["%</text>"],
+        "Significant drivers of NPS: NPS points per unit of the driver, net of the others": [
+            " pts</text>",
+            "right = raises NPS",
+        ],
+        "Importance against performance": ["performance: % of accounts on the good side"],
+        f"Significant drivers of churn: odds ratio of being lost next month ({TIMES}), net of "
+        "the others": [f"{TIMES}1 = no effect", f"right of {TIMES}1 = raises the odds of churning"],
+    }
+    titles = re.findall(r"<svg[^>]*><title>(.*?)</title>", dom)
+    assert sorted(set(titles)) == sorted(charts)
+    for title, texts in charts.items():
+        for svg in re.findall(r"<svg[^>]*><title>" + re.escape(title) + "</title>.*?</svg>", dom):
+            for text in texts:
+                assert text in svg, (title, text)
+    assert "Data up to " in dom
