@@ -56,8 +56,10 @@ def line_with_band(
     margins: Sequence[float | None],
     title: str,
     unit: str = "",
+    counts: Sequence[int | None] | None = None,
 ) -> str:
-    """A line (e.g. NPS per month) inside a shaded band of +/- its margin of error."""
+    """A line (e.g. NPS per month) inside a shaded band of +/- its margin of error; `counts`
+    (answers behind each point) go in the points' tooltips, what each rests on."""
     points = [
         (i, v, m or 0.0)
         for i, (v, m) in enumerate(zip(values, margins, strict=True))
@@ -80,7 +82,8 @@ def line_with_band(
     )
     body += [
         f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{ACCENT}">'
-        f"<title>{escape(labels[i])}: {v:.1f}{unit} ± {m:.1f}</title></circle>"
+        f"<title>{escape(labels[i])}: {v:.1f}{unit} ± {m:.1f}"
+        f"{'' if counts is None or counts[i] is None else f' (n={counts[i]:,})'}</title></circle>"
         for i, v, m in points
     ]
     body += _x_labels(labels, x)

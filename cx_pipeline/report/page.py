@@ -94,6 +94,7 @@ def _nps_trend(con: duckdb.DuckDBPyConnection) -> str:
         [v for _, v, _, _ in rows],
         [e for _, _, e, _ in rows],
         "NPS per month (points, -100 to 100) with its 95% margin of error",
+        counts=[n for *_, n in rows],
     )
     base = (
         f"; {sum(answered):,} answers, {min(answered)} to {max(answered)} a month"
@@ -390,11 +391,18 @@ def _drivers(con: duckdb.DuckDBPyConnection, mart: str, unit: str) -> str:
         muted=[not r[5] for r in rows],
     )
     level = f"{SIGNIFICANCE_LEVEL:g}"
+    rule = _rows(
+        con,
+        "SELECT comment FROM duckdb_columns() WHERE schema_name = 'marts' "
+        f"AND table_name = '{mart}' AND column_name = 'significant'",
+    )
+    quoted = f' (marts.{mart}.significant: "{escape(rule[0][0])}")' if rule and rule[0][0] else ""
     note = (
         f'<p class="muted drivers-note">One regression over {rows[0][10]:,} '
         f"{'account-months' if odds else 'answers'}; confidence intervals clustered by "
         f"account. A term is significant when both its term p (its own test) and its driver p "
-        f"(the driver's: its own, or the joint test of a category's levels) are below {level}; "
+        f"(the driver's: its own, or the joint test of a category's levels) are below {level}"
+        f"{quoted}; "
         "greyed rows are not, and are not ranked, even when one of the two is below it. "
         f"Driver p, Holm: the driver p adjusted for testing {rows[0][14]} drivers at once; below "
         f"{level} there a driver is unlikely to matter by luck. Quadrant: importance and "

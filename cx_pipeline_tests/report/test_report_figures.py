@@ -103,6 +103,11 @@ def test_driver_rows_show_the_p_values_their_greying_follows(
         assert significant == (p < 0.05 and driver_p < 0.05), term
     note = re.search(r'<p class="muted drivers-note">(.*?)</p>', html).group(1)
     assert "both its term p" in note and "driver p" in note and "Holm" in note
+    ((rule,),) = sample_query(
+        "SELECT comment FROM duckdb_columns() WHERE schema_name = 'marts' "
+        f"AND table_name = '{mart}' AND column_name = 'significant'"
+    )
+    assert f'marts.{mart}.significant: "{escape(rule)}"' in note
     assert "p &gt;= 0.05" not in html and "p >= 0.05" not in html
 
 
@@ -197,6 +202,12 @@ def test_revenue_retention_and_detractor_followup_sections(page: str, sample_que
 def test_header_says_when_the_data_ends_and_each_chart_its_source(page: str, sample_query: Query):
     (as_of,) = sample_query("SELECT max(prediction_date) FROM marts.churn_predictions")[0]
     assert f"Data up to {as_of}" in page
+    trend = section(page, "NPS trend")
+    for month, nps, moe, n in sample_query(
+        "SELECT month, nps, nps_moe_95, responses FROM marts.nps_by_month "
+        "WHERE nps IS NOT NULL ORDER BY month DESC LIMIT 24"
+    ):
+        assert f"{month:%b %y}: {nps:.1f} ± {moe:.1f} (n={n:,})</title>" in trend
     for heading in re.findall(r"<h2>(.*?)</h2>", page):
         html = section(page, unescape(heading))
         charts = html.count("<svg")
