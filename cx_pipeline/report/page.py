@@ -168,6 +168,7 @@ def _segments(con: duckdb.DuckDBPyConnection) -> str:
         [label for label, _, _ in rows],
         [gap for _, gap, _ in rows],
         "NPS of each segment against ours (points)",
+        " pts",
         legend="right = a higher NPS than the company's",
     )
     total = f"; {rows[0][2]:,} answers in the 12-month window" if rows else ""

@@ -227,7 +227,10 @@ def test_chromium_shows_each_charts_title_unit_and_legend(page: str, sample_ware
             "GRR (gross revenue retention)",
             "NRR (net revenue retention)",
         ],
-        "NPS of each segment against ours (points)": ["right = a higher NPS than the company's"],
+        "NPS of each segment against ours (points)": [
+            " pts</text>",
+            "right = a higher NPS than the company's",
+        ],
         "NPS: ours minus each benchmark (points)": [
             " pts</text>",
             "right = better than the benchmark (a higher NPS)",
