@@ -249,14 +249,28 @@ def _execute_on_workers(dg: Any, tags: dict, run_config: dict) -> list:
         return list(result.all_events)
 
 
-def _erase(args: argparse.Namespace) -> int:
+def _instance(persist: bool) -> Any:
+    """The Dagster instance a maintenance command records its runs in; a persistent one first
+    recovers runs a killed process left holding the warehouse pool (recovery.py), since the
+    rebuild after an erasure or a purge takes a slot of the same pool."""
     import dagster as dg
+
+    if not persist:
+        return dg.DagsterInstance.ephemeral()
+    from cx_pipeline.recovery import recover
+
+    _default_dagster_home()
+    instance = dg.DagsterInstance.get()
+    for line in recover(instance):
+        print(line)
+    return instance
+
+
+def _erase(args: argparse.Namespace) -> int:
 
     from cx_pipeline.definitions import defs
 
-    if args.persist:
-        _default_dagster_home()
-    instance = dg.DagsterInstance.get() if args.persist else dg.DagsterInstance.ephemeral()
+    instance = _instance(args.persist)
     request = {"contact_id": args.contact or "", "email": args.email or "", "reason": args.reason}
     erased = defs.resolve_job_def("erase_person").execute_in_process(
         instance=instance,
@@ -280,13 +294,10 @@ def _erase(args: argparse.Namespace) -> int:
 
 
 def _purge(args: argparse.Namespace) -> int:
-    import dagster as dg
 
     from cx_pipeline.definitions import defs
 
-    if args.persist:
-        _default_dagster_home()
-    instance = dg.DagsterInstance.get() if args.persist else dg.DagsterInstance.ephemeral()
+    instance = _instance(args.persist)
     purged = defs.resolve_job_def("purge_expired").execute_in_process(
         instance=instance,
         raise_on_error=False,

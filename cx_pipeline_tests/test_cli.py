@@ -25,6 +25,8 @@ def cx(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[st
         "CX_PARTITIONS_START": "auto",
         "CX_REFERENCE_ROOT": str(REPO_ROOT / "data" / "reference"),
         "CX_LOCK_WAIT_SECONDS": "5",
+        # The extracts are written just before: nothing is being copied.
+        "CX_RUN_SETTLE_SECONDS": "0",
     }
     return subprocess.run(
         [sys.executable, "-m", "cx_pipeline.cli", *args],
