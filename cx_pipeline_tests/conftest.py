@@ -17,6 +17,22 @@ from cx_pipeline.resources import CxSettings, ExtractStore, Serving, Warehouse
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+def cli_settings(tmp_path: Path) -> dict[str, str]:
+    """The environment of a `cx-pipeline` command run by a test: everything it writes goes under
+    `tmp_path`, the extracts are read from `tmp_path/extracts` and were written just before (no
+    copy in progress to wait for)."""
+    return {
+        "CX_WAREHOUSE": str(tmp_path / "cx.duckdb"),
+        "CX_SERVING_PATH": str(tmp_path / "cx_serving.duckdb"),
+        "CX_REPORT_PATH": str(tmp_path / "cx_report.html"),
+        "CX_EXTRACT_ROOT": str(tmp_path / "extracts"),
+        "CX_PARTITIONS_START": "auto",
+        "CX_REFERENCE_ROOT": str(REPO_ROOT / "data" / "reference"),
+        "CX_LOCK_WAIT_SECONDS": "5",
+        "CX_RUN_SETTLE_SECONDS": "0",
+    }
+
+
 def make_resources(
     extract_root: Path, warehouse_path: Path, sources_file: str = "", **settings: object
 ) -> dict:

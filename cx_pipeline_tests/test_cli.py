@@ -11,26 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from cx_pipeline_tests.conftest import REPO_ROOT
+from cx_pipeline_tests.conftest import REPO_ROOT, cli_settings
 from cx_pipeline_tests.tiny_extracts import DELIVERY, write_tiny_extracts
 
 
 def cx(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """The command in its own process, writing only under `tmp_path`."""
-    settings = {
-        "CX_WAREHOUSE": str(tmp_path / "cx.duckdb"),
-        "CX_SERVING_PATH": str(tmp_path / "cx_serving.duckdb"),
-        "CX_REPORT_PATH": str(tmp_path / "cx_report.html"),
-        "CX_EXTRACT_ROOT": str(tmp_path / "extracts"),
-        "CX_PARTITIONS_START": "auto",
-        "CX_REFERENCE_ROOT": str(REPO_ROOT / "data" / "reference"),
-        "CX_LOCK_WAIT_SECONDS": "5",
-        # The extracts are written just before: nothing is being copied.
-        "CX_RUN_SETTLE_SECONDS": "0",
-    }
     return subprocess.run(
         [sys.executable, "-m", "cx_pipeline.cli", *args],
-        env={**os.environ, **settings, **env},
+        env={**os.environ, **cli_settings(tmp_path), **env},
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from cx_pipeline_tests.conftest import REPO_ROOT
+from cx_pipeline_tests.conftest import REPO_ROOT, cli_settings
 from cx_pipeline_tests.tiny_extracts import write_tiny_extracts
 
 
@@ -22,15 +22,9 @@ def _start(tmp_path: Path, name: str) -> tuple[subprocess.Popen[str], Path]:
     """`cx-pipeline run --persist` in its own process, its output in a file under `tmp_path`."""
     env = {
         **os.environ,
-        "CX_WAREHOUSE": str(tmp_path / "cx.duckdb"),
-        "CX_SERVING_PATH": str(tmp_path / "cx_serving.duckdb"),
-        "CX_REPORT_PATH": str(tmp_path / "cx_report.html"),
-        "CX_EXTRACT_ROOT": str(tmp_path / "extracts"),
-        "CX_PARTITIONS_START": "auto",
-        "CX_REFERENCE_ROOT": str(REPO_ROOT / "data" / "reference"),
+        **cli_settings(tmp_path),
         "CX_LOCK_WAIT_SECONDS": "60",
         "CX_EXECUTOR": "in_process",
-        "CX_RUN_SETTLE_SECONDS": "0",
         "DAGSTER_HOME": str(tmp_path / "dagster_home"),
         "GX_ANALYTICS_ENABLED": "False",
     }
