@@ -152,14 +152,15 @@ def _run(args: argparse.Namespace) -> int:
     if days is None:
         return _fail(*problems, "nothing was run")
     first, last = days
-    if args.persist or settings.EXECUTOR.value() != "in_process":
-        _default_dagster_home()
+    # Workers record their steps in the persistent instance whatever --persist says.
+    persistent = args.persist or settings.EXECUTOR.value() != "in_process"
+    instance = _instance(persistent)
 
     import dagster as dg
 
     from cx_pipeline.definitions import defs
     from cx_pipeline.partitions import range_tags
-    from cx_pipeline.recovery import launch_tags, recover, watched
+    from cx_pipeline.recovery import launch_tags, watched
     from cx_pipeline.resources import warehouse_from_settings
     from cx_pipeline.run_summary import summarize
 
@@ -168,18 +169,10 @@ def _run(args: argparse.Namespace) -> int:
     # Progress (files loaded, rows, checks, marts built) is logged at INFO; DEBUG is Dagster's
     # plumbing.
     run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-    persistent = args.persist or settings.EXECUTOR.value() != "in_process"
-    if persistent:
-        with dg.DagsterInstance.get() as instance:
-            for line in recover(instance):
-                print(line)
     tags = {**range_tags(first, last), **launch_tags()}
     try:
         with watched() if persistent else contextlib.nullcontext():
             if settings.EXECUTOR.value() == "in_process":
-                instance = (
-                    dg.DagsterInstance.get() if args.persist else dg.DagsterInstance.ephemeral()
-                )
                 result = defs.resolve_job_def("cx_daily").execute_in_process(
                     instance=instance, raise_on_error=False, tags=tags, run_config=run_config
                 )
