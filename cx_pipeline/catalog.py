@@ -15,11 +15,18 @@ from cx_pipeline.contract import Entity
 from cx_pipeline.contract_sql import DUCKDB_TYPES, EXTRA_COLUMN, LINEAGE_COLUMNS
 
 OWNERS = ["team:cx_data"]
+
+
 # Every writer of the warehouse is in this pool (limit 1 in .dagster_home/dagster.yaml). Not
 # under the Dask executor: it ignores pools, is only allowed on a lake many processes write
 # (executors.py), and dagster-dask 0.29.27 cannot hand dask >= 2025 a run that carries pool
 # information (dask walks the run's tuples and trips over Dagster's RunOpConcurrency record).
-WAREHOUSE_POOL: str | None = None if settings.EXECUTOR.value() == "dask" else "cx_warehouse"
+def warehouse_pool() -> str | None:
+    """The pool every warehouse writer joins, read from the settings when the definitions are
+    built, not when this module is imported."""
+    return None if settings.EXECUTOR.value() == "dask" else "cx_warehouse"
+
+
 # A mart is rebuilt every day: a warning after 26 hours without a rebuild, a failure after 50.
 MART_FRESHNESS = dg.FreshnessPolicy.time_window(
     warn_window=dt.timedelta(hours=26), fail_window=dt.timedelta(hours=50)

@@ -45,6 +45,11 @@ def _preflight(args: argparse.Namespace) -> tuple[list[str], tuple[dt.date, dt.d
     found = settings.problems()
     if found:
         return found, None
+    from cx_pipeline.executors import refusal, single_writer
+
+    refused = refusal(settings.EXECUTOR.value(), single_writer())
+    if refused:
+        return [refused], None
     root = Path(settings.EXTRACT_ROOT.value())
     for setting in (settings.EXTRACT_ROOT, settings.REFERENCE_ROOT):
         folder = Path(setting.value())
@@ -219,10 +224,17 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cx_daily_job() -> Any:
+    """cx_daily, importable by name, so that `dagster.reconstructable` can rebuild it in the
+    worker processes the multiprocess, Celery and Dask executors start."""
+    from cx_pipeline.definitions import defs
+
+    return defs.resolve_job_def("cx_daily")
+
+
 def _execute_on_workers(dg: Any, tags: dict, run_config: dict) -> list:
     """cx_daily with the executor CX_EXECUTOR names: its steps run in other processes, which
     rebuild the job by name and record their events in the persistent instance ($DAGSTER_HOME)."""
-    from cx_pipeline.executors import cx_daily_job
     from cx_pipeline.resources import warehouse_from_settings
     from cx_pipeline.staging.incremental import prepare
 

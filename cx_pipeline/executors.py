@@ -5,7 +5,8 @@ from the settings; docs/scale-out.md has the run config and the worker commands.
 Safe by construction: a warehouse only one process may write (a DuckDB file, or a DuckLake
 whose catalog is a DuckDB file) runs its steps one at a time whatever the executor: the
 multiprocess executor is capped at one step, and Celery and Dask, whose workers would open the
-file from other processes or machines, are refused with the setting that would work. Across
+file from other processes or machines, are refused with the setting that would work: the run
+fails with that message, while the code location, the UI and every other job keep working. Across
 runs, the `cx_warehouse` pool (catalog.py) with the instance's limit of 1 does the same.
 """
 
@@ -28,6 +29,17 @@ def steps_at_once(one_writer: bool) -> int:
     return 1 if one_writer else int(settings.WORKERS.value())
 
 
+def refusal(name: str, one_writer: bool) -> str | None:
+    """Why executor `name` may not run on this warehouse, or None."""
+    if name not in DISTRIBUTED or not one_writer:
+        return None
+    return (
+        f"CX_EXECUTOR={name} runs steps in worker processes, but the warehouse "
+        f"({settings.WAREHOUSE_PATH.value()}) allows one writing process: use "
+        "CX_WAREHOUSE=ducklake:postgres:... with CX_DUCKLAKE_DATA_PATH, or CX_EXECUTOR=in_process"
+    )
+
+
 def executor_from_settings(
     name: str | None = None, one_writer: bool | None = None
 ) -> dg.ExecutorDefinition:
@@ -38,13 +50,9 @@ def executor_from_settings(
     workers = int(settings.WORKERS.value())
     if name not in EXECUTORS:
         raise ValueError(f"CX_EXECUTOR must be one of {', '.join(EXECUTORS)}, not {name!r}")
-    if name in DISTRIBUTED and one_writer:
-        raise ValueError(
-            f"CX_EXECUTOR={name} runs steps in worker processes, but the warehouse "
-            f"({settings.WAREHOUSE_PATH.value()}) allows one writing process: use "
-            "CX_WAREHOUSE=ducklake:postgres:... with CX_DUCKLAKE_DATA_PATH, or CX_EXECUTOR="
-            "in_process"
-        )
+    reason = refusal(name, one_writer)
+    if reason:
+        return refused_executor(name, reason)
     if name == "in_process":
         return dg.in_process_executor
     if name == "multiprocess":
@@ -72,9 +80,16 @@ def executor_from_settings(
     return dask_executor.configured({"cluster": cluster}, name="dask")
 
 
-def cx_daily_job() -> dg.JobDefinition:
-    """cx_daily, importable by name, so that `dagster.reconstructable` can rebuild it in the
-    worker processes the multiprocess, Celery and Dask executors start."""
-    from cx_pipeline.definitions import defs
+class ExecutorRefused(Exception):
+    """The configured executor would let several processes write a one-writer warehouse."""
 
-    return defs.resolve_job_def("cx_daily")
+
+def refused_executor(name: str, reason: str) -> dg.ExecutorDefinition:
+    """An executor that fails each run it is asked to start, with `reason`: refusing when the
+    code location loads would take the UI, the schedules and the erasure jobs down with it."""
+
+    @dg.executor(name=name)
+    def refused(_init_context: dg.InitExecutorContext) -> dg.Executor:
+        raise ExecutorRefused(reason)
+
+    return refused

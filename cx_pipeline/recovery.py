@@ -149,7 +149,7 @@ def _waits(instance: dg.DagsterInstance, run_id: str) -> str | None:
     storage = instance.event_log_storage
     if not storage.supports_global_concurrency_limits:
         return None
-    info = storage.get_concurrency_info(catalog.WAREHOUSE_POOL)
+    info = storage.get_concurrency_info(catalog.warehouse_pool())
     waiting = [
         s.step_key for s in info.pending_steps if s.run_id == run_id and not s.assigned_timestamp
     ]
@@ -158,7 +158,7 @@ def _waits(instance: dg.DagsterInstance, run_id: str) -> str | None:
         return None
     holders = ", ".join(f"run {s.run_id} (step {s.step_key})" for s in held)
     return (
-        f"step {waiting[0]} waits for a slot in the {catalog.WAREHOUSE_POOL} pool "
+        f"step {waiting[0]} waits for a slot in the {catalog.warehouse_pool()} pool "
         f"(limit {info.limit}), held by {holders}"
     )
 

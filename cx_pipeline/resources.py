@@ -22,7 +22,7 @@ from pydantic import Field
 
 from cx_pipeline import ducklake, settings
 from cx_pipeline.contract import Entity
-from cx_pipeline.ingest.readers import Reader
+from cx_pipeline.readers import Reader
 
 SCHEMAS = ("raw", "quarantine", "audit", "staging", "marts")
 # DuckDB's message when another process holds the file; the only error worth waiting out.
@@ -30,22 +30,20 @@ FILE_LOCKED = "Could not set lock on file"
 RULES_SQL = package_files.files("cx_pipeline").joinpath("rules.sql").read_text()
 
 
+def setting_field(setting: settings.Setting, kind: type = str) -> Any:
+    """A resource field with the setting's default and description: one source for both."""
+    default = setting.default if kind is str else kind(setting.parse(setting.default))
+    return Field(default=default, description=setting.description)
+
+
 class Warehouse(DuckDBResource):
     """The warehouse: a DuckDB file, or a DuckLake catalog (`database="ducklake:<catalog>"`),
     opened with bounded memory and the business-rule macros."""
 
-    memory_limit: str = Field(default="4GB", description="DuckDB memory_limit.")
-    temp_directory: str = Field(
-        default="", description="Where DuckDB spills; default '<database>.tmp'."
-    )
-    data_path: str = Field(
-        default="",
-        description="DuckLake only: where its Parquet files go; default '<catalog file>.files/'.",
-    )
-    lock_wait_seconds: int = Field(
-        default=900,
-        description="How long to wait for another process to release the file before failing.",
-    )
+    memory_limit: str = setting_field(settings.MEMORY_LIMIT)
+    temp_directory: str = setting_field(settings.TEMP_DIRECTORY)
+    data_path: str = setting_field(settings.DUCKLAKE_DATA_PATH)
+    lock_wait_seconds: int = setting_field(settings.LOCK_WAIT_SECONDS, int)
 
     @property
     def lake(self) -> ducklake.Lake | None:
@@ -186,12 +184,8 @@ class ExtractStore(dg.ConfigurableResource):
     """Where the extracts are delivered: `<root>/<source>/<YYYY-MM-DD>/<entity>.<ext>`."""
 
     root: str = Field(description="Folder that holds one folder per source.")
-    reference_root: str = Field(
-        default="data/reference", description="Folder of the shipped reference tables."
-    )
-    sources_file: str = Field(
-        default="", description="TOML file choosing each source's adapter; '' = canonical."
-    )
+    reference_root: str = setting_field(settings.REFERENCE_ROOT)
+    sources_file: str = setting_field(settings.SOURCES_FILE)
 
     def reader(self, entity: Entity) -> Reader:
         """How this entity's files are read: the canonical format, a vendor adapter or a
@@ -213,58 +207,28 @@ class Serving(dg.ConfigurableResource):
     """Where the BI copy of the marts goes, and whether personal data reaches it in clear."""
 
     path: str = Field(description="The serving DuckDB file BI tools open read-only.")
-    report_path: str = Field(
-        default="data/warehouse/cx_report.html", description="The HTML CX report."
-    )
-    parquet_dir: str = Field(default="", description="Also export Parquet here when set.")
-    personal_data: str = Field(
-        default="masked", description="'masked' (default) or 'clear' for personal columns."
-    )
+    report_path: str = setting_field(settings.REPORT_PATH)
+    parquet_dir: str = setting_field(settings.SERVING_PARQUET_DIR)
+    personal_data: str = setting_field(settings.SERVING_PERSONAL_DATA)
 
 
 class CxSettings(dg.ConfigurableResource):
     """Business settings: reporting timezone, as-of date, thresholds and cut-offs."""
 
-    timezone: str = Field(default="UTC", description="Reporting timezone for calendar periods.")
-    as_of: str = Field(
-        default="", description="As-of date YYYY-MM-DD; empty means the latest delivery day."
-    )
-    low_sample_responses: int = Field(
-        default=30, description="NPS cells with fewer responses are flagged low_sample."
-    )
-    mid_market_from: float = Field(default=10_000, description="ARR where mid-market starts.")
-    enterprise_from: float = Field(default=100_000, description="ARR where enterprise starts.")
-    funnel_steps: str = Field(
-        default="signup,onboarding_completed,first_report_created,report_created",
-        description="Journey funnel steps: event names in order, comma-separated.",
-    )
-    quarantine_block_share: float = Field(
-        default=0.05,
-        description="A delivery whose quarantined share exceeds this fails its blocking check.",
-    )
-    quarantine_block_min_rows: int = Field(
-        default=10,
-        description="...and only with at least this many quarantined rows; fewer warn.",
-    )
-    raw_validation_sample_rows: int = Field(
-        default=100_000,
-        description="Rows of a load GX re-checks besides every quarantined row; 0 = all rows.",
-    )
-    retention_days: int = Field(
-        default=0, description="Raw rows older than this many days are purged; 0 keeps all."
-    )
-    retention_delete_extracts: bool = Field(
-        default=False, description="Also delete expired delivery folders of the extract root."
-    )
-    identity_plus_addressing: bool = Field(
-        default=True, description="Match jo+tag@acme.com to jo@acme.com when resolving people."
-    )
-    identity_match_floor: float = Field(
-        default=0.9, description="Share of rows per entity that must link to a contact."
-    )
-    validation_batch_rows: int = Field(
-        default=200_000, description="Rows per batch validated by Great Expectations."
-    )
+    timezone: str = setting_field(settings.TIMEZONE)
+    as_of: str = setting_field(settings.AS_OF)
+    low_sample_responses: int = setting_field(settings.LOW_SAMPLE, int)
+    mid_market_from: float = setting_field(settings.MID_MARKET_FROM, float)
+    enterprise_from: float = setting_field(settings.ENTERPRISE_FROM, float)
+    funnel_steps: str = setting_field(settings.FUNNEL_STEPS)
+    quarantine_block_share: float = setting_field(settings.QUARANTINE_BLOCK_SHARE, float)
+    quarantine_block_min_rows: int = setting_field(settings.QUARANTINE_BLOCK_MIN_ROWS, int)
+    raw_validation_sample_rows: int = setting_field(settings.RAW_VALIDATION_SAMPLE_ROWS, int)
+    retention_days: int = setting_field(settings.RETENTION_DAYS, int)
+    retention_delete_extracts: bool = setting_field(settings.RETENTION_DELETE_EXTRACTS, bool)
+    identity_plus_addressing: bool = setting_field(settings.IDENTITY_PLUS_ADDRESSING, bool)
+    identity_match_floor: float = setting_field(settings.IDENTITY_MATCH_FLOOR, float)
+    validation_batch_rows: int = setting_field(settings.VALIDATION_BATCH_ROWS, int)
 
     def funnel_step_list(self) -> list[str]:
         return [step.strip() for step in self.funnel_steps.split(",") if step.strip()]

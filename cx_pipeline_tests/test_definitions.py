@@ -52,6 +52,7 @@ def test_asset_keys_follow_schema_and_table() -> None:
         "marts/segment_tracker",
         "marts/journey_funnel",
         "staging/identity_map",
+        *(f"staging/resolved_{e}" for e in ("tickets", "events", "nps_responses", "interviews")),
         "marts/identity_match_rates",
         "marts/account_features",
         "marts/nps_driver_answers",

@@ -22,7 +22,7 @@ import duckdb
 from cx_pipeline.adapters.countries import NORMALIZE_SQL, alpha_2_codes, country_table
 from cx_pipeline.contract import ENTITIES, Entity, entity
 from cx_pipeline.contract_sql import quote
-from cx_pipeline.ingest.readers import (
+from cx_pipeline.readers import (
     ExtractError,
     SourceRelation,
     confined,

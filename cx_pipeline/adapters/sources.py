@@ -17,7 +17,7 @@ from pathlib import Path
 
 from cx_pipeline.adapters.mapping import MappingError, MappingReader, load_mapping, parse_mapping
 from cx_pipeline.contract import ENTITIES
-from cx_pipeline.ingest.readers import CANONICAL, Reader
+from cx_pipeline.readers import CANONICAL, Reader
 
 VENDORS = package_files.files("cx_pipeline.adapters").joinpath("vendors")
 

@@ -55,7 +55,7 @@ def build_raw_asset(entity: Entity) -> dg.AssetsDefinition:
         group_name="raw",
         kinds={"duckdb"},
         owners=catalog.OWNERS,
-        pool=catalog.WAREHOUSE_POOL,
+        pool=catalog.warehouse_pool(),
         description=(
             f"{entity.description} Every delivered row as text, with its lineage; rows that "
             f"break a contract rule are also copied to quarantine.{entity.name}. "

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from cx_pipeline.adapters.mapping import MappingReader
 from cx_pipeline.contract import ENTITIES, Entity
-from cx_pipeline.ingest.readers import CANONICAL, Reader, content_suffix, is_gzip
 from cx_pipeline.partitions import delivery_day
+from cx_pipeline.readers import CANONICAL, Reader, content_suffix, is_gzip
 
 # What a reader can read (a mapping's `format`), as a person names it.
 FORMAT_NAMES = {

@@ -32,7 +32,8 @@ from cx_pipeline.contract_sql import (
     record_json,
 )
 from cx_pipeline.ingest.extracts import Delivery, IgnoredFile, lower_extension
-from cx_pipeline.ingest.readers import (
+from cx_pipeline.privacy.erasure import erase_rows
+from cx_pipeline.readers import (
     CANONICAL,
     ExtractError,
     Reader,
@@ -42,7 +43,6 @@ from cx_pipeline.ingest.readers import (
     is_gzip,
     open_binary,
 )
-from cx_pipeline.privacy.erasure import erase_rows
 from cx_pipeline.sql import execute, scalar
 
 AUDIT_LOADS_DDL = """

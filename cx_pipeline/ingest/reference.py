@@ -88,7 +88,7 @@ def reference_asset(table: str, description: str, columns: Columns) -> dg.Assets
         group_name="raw",
         kinds={"duckdb"},
         owners=catalog.OWNERS,
-        pool=catalog.WAREHOUSE_POOL,
+        pool=catalog.warehouse_pool(),
         description=description,
         metadata=catalog.table_metadata("raw", table, list(columns)),
     )

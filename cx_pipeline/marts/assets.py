@@ -43,7 +43,7 @@ def _inherit_needs(specs: tuple[MartSpec, ...]) -> dict[str, tuple[str, ...]]:
         if spec.name not in found:
             inherited = [
                 n
-                for dep in spec.deps
+                for dep in spec.inputs
                 if dep in by_key and by_key[dep].name not in spec.optional_marts
                 for n in needs(by_key[dep])
             ]

@@ -3,11 +3,11 @@ each segment against the company."""
 
 from __future__ import annotations
 
-from cx_pipeline import catalog
 from cx_pipeline.marts.builder import MartSpec
 
 BENCHMARKS = MartSpec(
     name="benchmarks",
+    grain=("metric", "scope", "comparison", "reference_scope", "reference_statistic"),
     optional_marts=("nps_answers",),
     description=(
         "Own NPS (12 months) and monthly logo churn (12 complete months) against published "
@@ -30,15 +30,11 @@ BENCHMARKS = MartSpec(
         ("reference_year", "INTEGER", "Year of the reference; null when the source is undated."),
         ("reference_notes", "VARCHAR", "Caveats of the reference."),
     ),
-    deps=(
-        catalog.key("marts", "nps_answers"),
-        catalog.key("marts", "churn_by_month"),
-        catalog.key("raw", "industry_benchmarks"),
-    ),
 )
 
 SEGMENT_BENCHMARKS = MartSpec(
     name="segment_benchmarks",
+    grain=("segment_type", "segment"),
     optional_marts=("nps_answers",),
     description=(
         "Each segment (region, industry, revenue tier, tenure band, influence level) against the "
@@ -101,12 +97,6 @@ SEGMENT_BENCHMARKS = MartSpec(
         ("churn_gap", "DOUBLE", "churn_rate_pct - company_churn_pct, in percentage points."),
         ("churn_target_pct", "DOUBLE", "Seed monthly churn target, from the reference file."),
         ("meets_churn_target", "BOOLEAN", "churn_rate_pct <= churn_target_pct."),
-    ),
-    deps=(
-        catalog.key("marts", "nps_answers"),
-        catalog.key("marts", "churn_by_month"),
-        catalog.key("marts", "churn_by_segment"),
-        catalog.key("raw", "industry_benchmarks"),
     ),
 )
 

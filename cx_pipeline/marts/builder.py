@@ -29,8 +29,7 @@ from cx_pipeline.contract import ENTITIES
 from cx_pipeline.contract_sql import quote
 from cx_pipeline.privacy.masking import preview_columns
 from cx_pipeline.resources import CxSettings, Warehouse
-from cx_pipeline.sql import execute, literal, table_exists
-from cx_pipeline.staging.identity import RESOLVED_ENTITIES
+from cx_pipeline.sql import execute, literal, table_exists, tables_read
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,9 @@ class MartSpec:
     name: str
     description: str
     columns: tuple[tuple[str, str, str], ...]
-    deps: tuple[dg.AssetKey, ...]
+    # Only a mart a model computes declares what it reads (checked on every build); a SQL mart's
+    # inputs are the tables its SQL names (`inputs`).
+    deps: tuple[dg.AssetKey, ...] = ()
     # Entities (contract names) without whose rows the mart means nothing: it is skipped.
     # It also needs what the marts it reads need, except those it reads only for a component
     # it can do without (`optional_marts`, by name).
@@ -49,6 +50,10 @@ class MartSpec:
     # e-mail addresses and phone numbers in it masked.
     personal_identifiers: tuple[str, ...] = ()
     free_text: tuple[str, ...] = ()
+    # The columns that identify a row: checked unique and never null on every build.
+    grain: tuple[str, ...] = ()
+    # Grain columns where null is a value of its own (the row pooling every month).
+    grain_nulls: tuple[str, ...] = ()
     # Asset checks evaluated on the freshly built table, in the same run.
     check_specs: tuple[dg.AssetCheckSpec, ...] = ()
     evaluate_checks: (
@@ -58,6 +63,13 @@ class MartSpec:
     @property
     def sql(self) -> str:
         return package_files.files("cx_pipeline.marts").joinpath(f"sql/{self.name}.sql").read_text()
+
+    @property
+    def inputs(self) -> tuple[dg.AssetKey, ...]:
+        """The tables the mart reads: named in its SQL, or declared by a computed mart."""
+        if self.deps:
+            return self.deps
+        return tuple(sorted(catalog.key(*table) for table in tables_read(self.sql)))
 
 
 def resolve_as_of(con: duckdb.DuckDBPyConnection, cx_settings: CxSettings) -> dt.date:
@@ -145,11 +157,64 @@ def _preview(con: duckdb.DuckDBPyConnection, spec: MartSpec, rows: int = 10) -> 
     return catalog.markdown_table([d[0] for d in result.description], result.fetchall())
 
 
-def _upstream(dep: dg.AssetKey) -> dg.AssetKey:
-    """Marts read the person-bearing entities through the staging.resolved_<entity> views that
-    the identity map publishes (staging/identity.py), so they depend on the map."""
-    resolved = {catalog.key("staging", name) for name in RESOLVED_ENTITIES}
-    return catalog.key("staging", "identity_map") if dep in resolved else dep
+def grain_check_spec(spec: MartSpec) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(
+        name="grain",
+        asset=catalog.key("marts", spec.name),
+        description=(
+            f"One row per {', '.join(spec.grain)}: no two rows share them and none is null "
+            "(a join that fans out or a missing key would double-count or drop rows)."
+        ),
+    )
+
+
+def all_check_specs(spec: MartSpec) -> list[dg.AssetCheckSpec]:
+    return ([grain_check_spec(spec)] if spec.grain else []) + list(spec.check_specs)
+
+
+def grain_check(con: duckdb.DuckDBPyConnection, spec: MartSpec) -> dg.AssetCheckResult:
+    """Rows that share their grain with another row, and rows with a null in it."""
+    columns = ", ".join(quote(c) for c in spec.grain)
+    any_null = " OR ".join(
+        [f"{quote(c)} IS NULL" for c in spec.grain if c not in spec.grain_nulls] or ["false"]
+    )
+    duplicated, with_null = con.execute(
+        f"SELECT (SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM marts.{spec.name} "
+        f"GROUP BY {columns} HAVING count(*) > 1)), "
+        f"(SELECT count(*) FROM marts.{spec.name} WHERE {any_null})"
+    ).fetchone()
+    passed = duplicated == 0 and with_null == 0
+    return dg.AssetCheckResult(
+        check_name="grain",
+        passed=passed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(
+            f"one row per {', '.join(spec.grain)}"
+            if passed
+            else f"{duplicated:,} rows share their {', '.join(spec.grain)} with another row; "
+            f"{with_null:,} rows have a null in it"
+        ),
+        metadata={"duplicated_rows": int(duplicated), "rows_with_null_grain": int(with_null)},
+    )
+
+
+class ReadRecorder:
+    """A connection that notes the tables each query reads, so a computed mart that reads what
+    it does not declare fails instead of being built before its input."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self.read: set[tuple[str, str]] = set()
+
+    def execute(self, query: str, parameters: object = None) -> duckdb.DuckDBPyConnection:
+        self.read |= tables_read(query)
+        return self._con.execute(query, parameters)
+
+    def asset_keys(self) -> set[dg.AssetKey]:
+        return {catalog.key(*table) for table in self.read}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
 
 
 Compute = Callable[[duckdb.DuckDBPyConnection, dict[str, Any]], pl.DataFrame]
@@ -171,23 +236,33 @@ def write_frame(con: duckdb.DuckDBPyConnection, spec: MartSpec, frame: pl.DataFr
 def build_mart_asset(spec: MartSpec, compute: Compute | None = None) -> dg.AssetsDefinition:
     """The mart from its SQL file, or from `compute` when a model computes it."""
 
-    def build(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> None:
+    def build(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> list[str]:
+        """Build the table; returns what a computed mart read."""
         if compute is None:
             run_mart_sql(con, spec.sql, parameters)
-        else:
-            write_frame(con, spec, compute(con, parameters))
+            return []
+        recorder = ReadRecorder(con)
+        frame = compute(recorder, parameters)  # type: ignore[arg-type]
+        undeclared = sorted(key.to_user_string() for key in recorder.asset_keys() - set(spec.deps))
+        if undeclared:
+            raise dg.Failure(
+                f"marts.{spec.name} read {', '.join(undeclared)}, which its spec does not "
+                "declare in deps: declare it, so the mart is rebuilt after it"
+            )
+        write_frame(con, spec, frame)
+        return sorted(key.to_user_string() for key in recorder.asset_keys())
 
     @dg.asset(
         key=catalog.key("marts", spec.name),
-        deps=list(dict.fromkeys(_upstream(dep) for dep in spec.deps)),
+        deps=list(spec.inputs),
         group_name="marts",
         kinds={"duckdb"} if compute is None else {"duckdb", "python"},
         owners=catalog.OWNERS,
-        pool=catalog.WAREHOUSE_POOL,
+        pool=catalog.warehouse_pool(),
         description=spec.description,
         metadata=catalog.table_metadata("marts", spec.name, list(spec.columns)),
         freshness_policy=catalog.MART_FRESHNESS,
-        check_specs=list(spec.check_specs),
+        check_specs=all_check_specs(spec),
     )
     def mart_asset(
         context: dg.AssetExecutionContext, warehouse: Warehouse, cx_settings: CxSettings
@@ -198,10 +273,11 @@ def build_mart_asset(spec: MartSpec, compute: Compute | None = None) -> dg.Asset
             skipped = skip_reason(spec, parameters)
             con.execute("BEGIN TRANSACTION")
             try:
+                read = []
                 if skipped:
                     write_empty(con, spec)
                 else:
-                    build(con, parameters)
+                    read = build(con, parameters)
                 _check_documented(con, spec)
                 comment_on(con, spec, note=skipped)
                 con.execute("COMMIT")
@@ -215,10 +291,12 @@ def build_mart_asset(spec: MartSpec, compute: Compute | None = None) -> dg.Asset
                     dg.AssetCheckResult(
                         check_name=c.name, passed=True, description=f"not evaluated: {skipped}"
                     )
-                    for c in spec.check_specs
+                    for c in all_check_specs(spec)
                 ]
             else:
-                checks = spec.evaluate_checks(con, cx_settings) if spec.evaluate_checks else []
+                checks = [grain_check(con, spec)] if spec.grain else []
+                if spec.evaluate_checks:
+                    checks += spec.evaluate_checks(con, cx_settings)
         seconds = time.monotonic() - started
         if skipped:
             context.log.warning(f"marts.{spec.name} {skipped}")
@@ -231,6 +309,7 @@ def build_mart_asset(spec: MartSpec, compute: Compute | None = None) -> dg.Asset
                 "as_of": str(parameters["as_of"]),
                 "preview": dg.MetadataValue.md(preview),
                 **({"skipped": skipped} if skipped else {}),
+                **({"read": ", ".join(read)} if read else {}),
             },
         )
 

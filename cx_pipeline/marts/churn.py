@@ -8,11 +8,11 @@ on its last day. That rule lives in customer_months.sql; the others read marts.c
 
 from __future__ import annotations
 
-from cx_pipeline import catalog
 from cx_pipeline.marts.builder import MartSpec
 
 SUBSCRIPTION_DAYS = MartSpec(
     name="subscription_days",
+    grain=("subscription_id",),
     description=(
         "Every subscription as the days it runs in the reporting timezone, as known on the "
         "as-of date (an end after it has not happened yet): the building block the churn, "
@@ -30,11 +30,11 @@ SUBSCRIPTION_DAYS = MartSpec(
         ("start_day", "DATE", "First day it runs, in the reporting timezone."),
         ("end_day", "DATE", "Day it ended; null while it runs or when the end is after as-of."),
     ),
-    deps=(catalog.key("staging", "subscriptions"),),
 )
 
 CUSTOMER_MONTHS = MartSpec(
     name="customer_months",
+    grain=("month", "account_id"),
     description=(
         "The building block of churn and retention: per complete month and account, whether it "
         "was a customer at the month's start (active the day before) and at its end, and its MRR "
@@ -50,12 +50,11 @@ CUSTOMER_MONTHS = MartSpec(
         ("mrr_at_start", "DECIMAL(38,2)", "MRR of the subscriptions active the day before."),
         ("mrr_at_end", "DECIMAL(38,2)", "MRR of the subscriptions active on the last day."),
     ),
-    deps=(catalog.key("marts", "subscription_days"),),
 )
-MONTHS = (catalog.key("marts", "customer_months"),)
 
 CHURN_BY_MONTH = MartSpec(
     name="churn_by_month",
+    grain=("month",),
     description=(
         "Monthly logo churn: accounts active at the start of the month that are not active at the "
         "start of the next, over accounts active at its start, x 100. Complete months only."
@@ -66,11 +65,11 @@ CHURN_BY_MONTH = MartSpec(
         ("customers_lost", "BIGINT", "Of those, accounts not active on the month's last day."),
         ("churn_rate_pct", "DOUBLE", "100 x customers_lost / customers_at_start; null if none."),
     ),
-    deps=MONTHS,
 )
 
 CHURN_BY_SEGMENT = MartSpec(
     name="churn_by_segment",
+    grain=("month", "segment_type", "segment"),
     description=(
         "Monthly logo churn per account segment (region, industry, revenue tier, tenure band), "
         "with the rule of churn_by_month: the segments of one type add up to it every month. "
@@ -93,11 +92,11 @@ CHURN_BY_SEGMENT = MartSpec(
         ("customers_lost", "BIGINT", "Of those, accounts not active on the month's last day."),
         ("churn_rate_pct", "DOUBLE", "100 x customers_lost / customers_at_start; null if none."),
     ),
-    deps=(*MONTHS, catalog.key("staging", "accounts")),
 )
 
 REVENUE_RETENTION_BY_MONTH = MartSpec(
     name="revenue_retention_by_month",
+    grain=("month",),
     description=(
         "Monthly revenue churn, gross (GRR) and net (NRR) revenue retention from MRR, over the "
         "accounts active at the month's start (MRR on the day before the month vs on its last "
@@ -138,11 +137,11 @@ REVENUE_RETENTION_BY_MONTH = MartSpec(
             "Net revenue retention: 100 x (start - churned - contraction + expansion) / start.",
         ),
     ),
-    deps=MONTHS,
 )
 
 COHORT_RETENTION = MartSpec(
     name="cohort_retention",
+    grain=("cohort_month", "months_since_start"),
     description=(
         "Logo retention by start cohort: of the accounts whose first subscription started in a "
         "month, how many are active at the end of each month since, up to the last complete "
@@ -155,11 +154,11 @@ COHORT_RETENTION = MartSpec(
         ("customers_active", "BIGINT", "Of those, accounts active on the last day of month k."),
         ("retention_pct", "DOUBLE", "100 x customers_active / cohort_customers."),
     ),
-    deps=MONTHS,
 )
 
 SURVIVAL_BY_SEGMENT = MartSpec(
     name="survival_by_segment",
+    grain=("segment_type", "segment", "month"),
     description=(
         "Kaplan-Meier survival of accounts by whole months of tenure since their first "
         "subscription start, for all accounts and by region and revenue tier: lost accounts end "
@@ -184,11 +183,11 @@ SURVIVAL_BY_SEGMENT = MartSpec(
             "100 x product over months 0..t of (1 - lost / at_risk).",
         ),
     ),
-    deps=(catalog.key("marts", "subscription_days"), catalog.key("marts", "account_segments")),
 )
 
 PRAISE_BUT_CANCEL = MartSpec(
     name="praise_but_cancel",
+    grain=("account_id",),
     needs=("nps_responses",),
     description=(
         "Lost accounts whose latest NPS answer before they left was a promoter or passive: "
@@ -205,11 +204,6 @@ PRAISE_BUT_CANCEL = MartSpec(
         ("last_nps_on", "DATE", "Day of that answer."),
         ("cancel_reason", "VARCHAR", "Cancel reason of the subscription that ended last."),
         ("mrr_lost", "DECIMAL(38,2)", "MRR of the account on the day before lost_on."),
-    ),
-    deps=(
-        catalog.key("marts", "subscription_days"),
-        *(catalog.key("staging", t) for t in ("nps_responses", "contacts")),
-        catalog.key("marts", "account_segments"),
     ),
 )
 

@@ -68,6 +68,7 @@ FEATURE_COLUMNS: tuple[tuple[str, str, str], ...] = (
 
 ACCOUNT_FEATURES = MartSpec(
     name="account_features",
+    grain=("account_id", "feature_day"),
     optional_marts=("nps_answers",),
     description=(
         "What was known about an account at the end of a cut-off day (usage, support, voice, "
@@ -77,16 +78,11 @@ ACCOUNT_FEATURES = MartSpec(
         "account_features.sql."
     ),
     columns=FEATURE_COLUMNS,
-    deps=(
-        catalog.key("marts", "subscription_days"),
-        catalog.key("marts", "customer_months"),
-        catalog.key("marts", "nps_answers"),
-        *(catalog.key("staging", t) for t in ("accounts", "events", "tickets")),
-    ),
 )
 
 NPS_DRIVER_ANSWERS = MartSpec(
     name="nps_driver_answers",
+    grain=("response_id",),
     description=(
         "The sample of the NPS driver analysis: each answer from a known account in NPS points "
         "(+100 promoter, 0 passive, -100 detractor) with the account's features at the end of "
@@ -100,11 +96,11 @@ NPS_DRIVER_ANSWERS = MartSpec(
         ("influence_level", "VARCHAR", "The respondent's influence level (rules.sql)."),
         *FEATURE_COLUMNS,
     ),
-    deps=(catalog.key("marts", "nps_answers"), catalog.key("marts", "account_features")),
 )
 
 CHURN_EXAMPLES = MartSpec(
     name="churn_examples",
+    grain=("prediction_date", "account_id"),
     description=(
         "The sample of the churn driver analysis and the churn model: per account and prediction "
         "date (each complete month's eve for its customers, and the as-of date for the active "
@@ -117,7 +113,6 @@ CHURN_EXAMPLES = MartSpec(
         ("lost", "BOOLEAN", "Lost during outcome_month; null while it has not happened."),
         *FEATURE_COLUMNS,
     ),
-    deps=(catalog.key("marts", "customer_months"), catalog.key("marts", "account_features")),
 )
 
 
@@ -323,6 +318,7 @@ def _driver_columns(
 
 NPS_DRIVERS_SPEC = MartSpec(
     name="nps_drivers",
+    grain=("driver", "term"),
     description=(
         "Key drivers of NPS: one OLS regression of NPS points (+100/0/-100) per answer on every "
         "candidate driver at the day before it (marts.nps_driver_answers), so each effect is net "
@@ -339,6 +335,7 @@ NPS_DRIVERS_SPEC = MartSpec(
 )
 CHURN_DRIVERS_SPEC = MartSpec(
     name="churn_drivers",
+    grain=("driver", "term"),
     description=(
         "Key drivers of churn: one logistic regression of being lost in the next month on every "
         "candidate driver at the month's eve (marts.churn_examples), so each effect is net of "

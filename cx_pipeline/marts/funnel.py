@@ -3,11 +3,11 @@ segment. The steps are a setting (CX_FUNNEL_STEPS), bound as $funnel_steps."""
 
 from __future__ import annotations
 
-from cx_pipeline import catalog
 from cx_pipeline.marts.builder import MartSpec
 
 JOURNEY_FUNNEL = MartSpec(
     name="journey_funnel",
+    grain=("dimension", "segment", "step_number"),
     needs=("events",),
     description=(
         "The ordered journey funnel from the funnel setting (default signup -> "
@@ -39,11 +39,6 @@ JOURNEY_FUNNEL = MartSpec(
             "BIGINT",
             "Contacts lost since the previous step (previous - this); null for step 1.",
         ),
-    ),
-    deps=(
-        catalog.key("staging", "events"),
-        catalog.key("staging", "contacts"),
-        catalog.key("marts", "account_segments"),
     ),
 )
 

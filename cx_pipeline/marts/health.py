@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from cx_pipeline import catalog
 from cx_pipeline.marts.builder import MartSpec
 
 COMPONENTS: tuple[tuple[str, str, str], ...] = (
@@ -46,6 +45,7 @@ SCORE: tuple[tuple[str, str, str], ...] = (
 
 ACCOUNT_HEALTH_HISTORY = MartSpec(
     name="account_health_history",
+    grain=("evaluated_on", "account_id"),
     description=(
         "The health score of every active account on the last day of each of the 13 latest "
         "complete months and on the as-of date, each computed only from what was known that "
@@ -58,14 +58,11 @@ ACCOUNT_HEALTH_HISTORY = MartSpec(
         *COMPONENTS,
         *SCORE,
     ),
-    deps=(
-        catalog.key("marts", "subscription_days"),
-        *(catalog.key("staging", t) for t in ("events", "nps_responses", "contacts", "tickets")),
-    ),
 )
 
 ACCOUNT_HEALTH = MartSpec(
     name="account_health",
+    grain=("account_id",),
     description=(
         "Accounts at risk now: every active account's health score on the as-of date with the "
         "components behind it, riskiest first (rank 1). Its track record is in "
@@ -83,11 +80,12 @@ ACCOUNT_HEALTH = MartSpec(
         *COMPONENTS,
         *SIGNALS,
     ),
-    deps=(catalog.key("marts", "account_health_history"), catalog.key("marts", "account_segments")),
 )
 
 HEALTH_TRACK_RECORD = MartSpec(
     name="health_track_record",
+    grain=("outcome_month",),
+    grain_nulls=("outcome_month",),
     description=(
         "How well the health score on a month's last day ranked the accounts lost in the next "
         "month, out of time: AUC and the lift of the riskiest 10%, per outcome month and pooled "
@@ -102,7 +100,6 @@ HEALTH_TRACK_RECORD = MartSpec(
         ("riskiest_decile_churn_pct", "DOUBLE", "Churn rate of the 10% lowest-scored accounts."),
         ("riskiest_decile_lift", "DOUBLE", "That rate over the churn rate of all scored."),
     ),
-    deps=(catalog.key("marts", "account_health_history"), catalog.key("marts", "customer_months")),
 )
 
 SPECS = (ACCOUNT_HEALTH_HISTORY, ACCOUNT_HEALTH, HEALTH_TRACK_RECORD)

@@ -43,6 +43,7 @@ def match_floor_results(
 
 IDENTITY_MATCH_RATES = MartSpec(
     name="identity_match_rates",
+    grain=("source", "entity"),
     needs=("contacts",),
     description=(
         "Identity resolution health: per source entity, the rows linked to a CRM contact, to an "
@@ -64,7 +65,6 @@ IDENTITY_MATCH_RATES = MartSpec(
         ("by_account_id", "BIGINT", "Rows without a contact that carry their own account id."),
         ("by_account_domain", "BIGINT", "Rows tied to an account by the e-mail's domain."),
     ),
-    deps=(catalog.key("staging", "identity_map"),),
     check_specs=(
         dg.AssetCheckSpec(
             MATCH_FLOOR_CHECK,

@@ -3,7 +3,6 @@ account, and the closed-loop list of recent detractors."""
 
 from __future__ import annotations
 
-from cx_pipeline import catalog
 from cx_pipeline.marts.builder import MartSpec
 
 NPS_MEASURES: tuple[tuple[str, str, str], ...] = (
@@ -51,6 +50,7 @@ def change_columns(period: str) -> tuple[tuple[str, str, str], ...]:
 
 NPS_ANSWERS = MartSpec(
     name="nps_answers",
+    grain=("response_id",),
     needs=("nps_responses",),
     description=(
         "Every NPS answer up to the as-of date with the segments of whoever gave it, taken when "
@@ -72,17 +72,11 @@ NPS_ANSWERS = MartSpec(
         ("tenure_band", "VARCHAR", "Tenure band on the answer day."),
         ("influence_level", "VARCHAR", "The respondent's influence level."),
     ),
-    deps=(
-        catalog.key("staging", "nps_responses"),
-        catalog.key("staging", "contacts"),
-        catalog.key("staging", "accounts"),
-        catalog.key("marts", "subscription_days"),
-        catalog.key("marts", "contact_segments"),
-    ),
 )
 
 NPS_BY_MONTH = MartSpec(
     name="nps_by_month",
+    grain=("month",),
     needs=("nps_responses",),
     description=(
         "Net Promoter Score per calendar month in the reporting timezone, with sample size, "
@@ -94,11 +88,11 @@ NPS_BY_MONTH = MartSpec(
         *NPS_MEASURES,
         *change_columns("month"),
     ),
-    deps=(catalog.key("staging", "nps_responses"),),
 )
 
 NPS_BY_QUARTER = MartSpec(
     name="nps_by_quarter",
+    grain=("quarter",),
     description=(
         "Net Promoter Score per calendar quarter in the reporting timezone, with sample size, "
         "95% margin of error, and the change from the previous quarter with its significance "
@@ -110,11 +104,11 @@ NPS_BY_QUARTER = MartSpec(
         *NPS_MEASURES,
         *change_columns("quarter"),
     ),
-    deps=(catalog.key("marts", "nps_by_month"),),
 )
 
 NPS_BY_SEGMENT = MartSpec(
     name="nps_by_segment",
+    grain=("segment_type", "segment"),
     description=(
         "Net Promoter Score by segment (account region and industry; revenue tier and tenure "
         "band when the answer was given; survey touchpoint; respondent influence level) over "
@@ -134,11 +128,11 @@ NPS_BY_SEGMENT = MartSpec(
         ),
         *NPS_MEASURES,
     ),
-    deps=(catalog.key("marts", "nps_answers"),),
 )
 
 NPS_BY_ACCOUNT = MartSpec(
     name="nps_by_account",
+    grain=("account_id",),
     needs=("nps_responses",),
     description=(
         "B2B account-level NPS over the trailing 12 calendar months to the as-of date, one row "
@@ -193,16 +187,11 @@ NPS_BY_ACCOUNT = MartSpec(
             "True when responses are below the low-sample threshold (default 30).",
         ),
     ),
-    deps=(
-        catalog.key("staging", "nps_responses"),
-        catalog.key("staging", "contacts"),
-        catalog.key("staging", "accounts"),
-        catalog.key("marts", "contact_segments"),
-    ),
 )
 
 DETRACTOR_FOLLOWUP = MartSpec(
     name="detractor_followup",
+    grain=("response_id",),
     needs=("nps_responses",),
     description=(
         "Closed-loop work list: every detractor answer (0-6) of the 90 days to the as-of date, "
@@ -236,13 +225,6 @@ DETRACTOR_FOLLOWUP = MartSpec(
             "BIGINT",
             "Support tickets of the account with status new, open or pending.",
         ),
-    ),
-    deps=(
-        catalog.key("staging", "nps_responses"),
-        catalog.key("staging", "contacts"),
-        catalog.key("staging", "accounts"),
-        catalog.key("staging", "tickets"),
-        catalog.key("marts", "contact_segments"),
     ),
     free_text=("comment",),
 )

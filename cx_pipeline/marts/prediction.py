@@ -244,6 +244,8 @@ def churn_predictions(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]
 
 TRACK_RECORD = MartSpec(
     name="churn_model_track_record",
+    grain=("outcome_month", "scorer"),
+    grain_nulls=("outcome_month",),
     description=(
         "The churn model's out-of-time track record beside the health score and a naive "
         "baseline: for each month it was not trained on (it only saw earlier outcomes; at least "
@@ -284,6 +286,7 @@ TRACK_RECORD = MartSpec(
 
 PREDICTIONS = MartSpec(
     name="churn_predictions",
+    grain=("account_id",),
     description=(
         "Who is likely to churn next month: every active account on the as-of date scored by "
         "the churn model (trained on all known outcomes), beside its health score, ranked by "

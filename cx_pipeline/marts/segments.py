@@ -3,11 +3,11 @@ stage)."""
 
 from __future__ import annotations
 
-from cx_pipeline import catalog
 from cx_pipeline.marts.builder import MartSpec
 
 CONTACT_SEGMENTS = MartSpec(
     name="contact_segments",
+    grain=("contact_id",),
     description=(
         "One row per contact: influence level from the job title (C-level, senior manager, "
         "decision maker, influencer, end user), product usage in the last 30 days, the "
@@ -43,14 +43,11 @@ CONTACT_SEGMENTS = MartSpec(
             "lost, onboarding, at_risk, champion, dormant or engaged; rules in the SQL file.",
         ),
     ),
-    deps=(
-        catalog.key("marts", "subscription_days"),
-        *(catalog.key("staging", t) for t in ("contacts", "nps_responses", "events")),
-    ),
 )
 
 ACCOUNT_SEGMENTS = MartSpec(
     name="account_segments",
+    grain=("account_id",),
     description=(
         "One row per account: region, industry, revenue tier, tenure band, products, usage, last "
         "NPS and a journey stage (prospect, lost, onboarding, dormant, at_risk, champion, active) "
@@ -87,18 +84,11 @@ ACCOUNT_SEGMENTS = MartSpec(
         ("tenure_band", "VARCHAR", "0-5 months, 6-11 months, 1-2 years, 2+ years."),
         ("journey_stage", "VARCHAR", "Journey stage; rules in account_segments.sql."),
     ),
-    deps=(
-        *(
-            catalog.key("staging", t)
-            for t in ("accounts", "contacts", "nps_responses", "events", "tickets")
-        ),
-        catalog.key("marts", "subscription_days"),
-        catalog.key("marts", "contact_segments"),
-    ),
 )
 
 PROMOTER_POWER_MATRIX = MartSpec(
     name="promoter_power_matrix",
+    grain=("nps_category", "is_power_user"),
     needs=("contacts", "nps_responses", "events"),
     description=(
         "Contacts of active accounts by their latest NPS category and the power-user flag: "
@@ -114,11 +104,11 @@ PROMOTER_POWER_MATRIX = MartSpec(
         ("accounts", "BIGINT", "Distinct accounts of those contacts."),
         ("avg_events_last_30d", "DOUBLE", "Average product events per contact, last 30 days."),
     ),
-    deps=(catalog.key("marts", "contact_segments"),),
 )
 
 HIGH_VALUE_PROMOTERS = MartSpec(
     name="high_value_promoters",
+    grain=("contact_id",),
     needs=("contacts", "nps_responses"),
     description=(
         "Promoters (latest answer within 12 months) at active enterprise accounts: whom to ask "
@@ -137,7 +127,6 @@ HIGH_VALUE_PROMOTERS = MartSpec(
         ("last_nps_on", "DATE", "Day of that answer."),
         ("is_power_user", "BOOLEAN", "The contact is a power user."),
     ),
-    deps=(catalog.key("marts", "contact_segments"), catalog.key("marts", "account_segments")),
 )
 
 SPECS = (CONTACT_SEGMENTS, ACCOUNT_SEGMENTS, PROMOTER_POWER_MATRIX, HIGH_VALUE_PROMOTERS)

@@ -7,11 +7,11 @@ raw.voc_lexicon, so a CX team tunes them by editing two CSV files, not SQL.
 
 from __future__ import annotations
 
-from cx_pipeline import catalog
 from cx_pipeline.marts.builder import MartSpec
 
 FEEDBACK_THEMES = MartSpec(
     name="feedback_themes",
+    grain=("source", "item_id", "theme"),
     description=(
         "One row per (text item, theme): NPS comments, support tickets (subject and first "
         "message) and interview notes up to the as-of date, tagged with the themes of "
@@ -58,19 +58,12 @@ FEEDBACK_THEMES = MartSpec(
             "interview notes followed by a 'Tags:' line.",
         ),
     ),
-    deps=(
-        *(
-            catalog.key("staging", t)
-            for t in ("nps_responses", "tickets", "interviews", "contacts")
-        ),
-        catalog.key("raw", "voc_taxonomy"),
-        catalog.key("raw", "voc_lexicon"),
-    ),
     free_text=("text",),
 )
 
 VOICE_BY_THEME = MartSpec(
     name="voice_by_theme",
+    grain=("source", "nps_category", "theme"),
     description=(
         "Themes by NPS category (promoter, passive, detractor, 'no answer') and source "
         "(nps_comment, ticket, interview, or 'all'): how many items mention each theme, what "
@@ -113,12 +106,12 @@ VOICE_BY_THEME = MartSpec(
             "characters preferred, cut at 160.",
         ),
     ),
-    deps=(catalog.key("marts", "feedback_themes"), catalog.key("raw", "voc_taxonomy")),
     free_text=("example_text",),
 )
 
 SEGMENT_TRACKER = MartSpec(
     name="segment_tracker",
+    grain=("segment_type", "segment"),
     description=(
         "The qualitative tracker: for every segment (journey_stage, revenue_tier and region of "
         "the account; influence_level and power_user of the contact) its members, the NPS "
@@ -162,11 +155,6 @@ SEGMENT_TRACKER = MartSpec(
             "Up to three quotes: the latest item for each top theme, in rank order, no text "
             "twice, cut at 200 characters.",
         ),
-    ),
-    deps=(
-        catalog.key("marts", "feedback_themes"),
-        catalog.key("marts", "account_segments"),
-        catalog.key("marts", "contact_segments"),
     ),
     free_text=("sample_quotes",),
 )

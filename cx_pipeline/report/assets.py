@@ -27,7 +27,7 @@ from cx_pipeline.resources import CxSettings, Serving, Warehouse
     group_name="serving",
     kinds={"html"},
     owners=catalog.OWNERS,
-    pool=catalog.WAREHOUSE_POOL,
+    pool=catalog.warehouse_pool(),
     description=(
         "One self-contained HTML page (CX_REPORT_PATH): headlines with their base and mart, NPS "
         "trend with its margin of error, churn and revenue retention (GRR/NRR), segments against "

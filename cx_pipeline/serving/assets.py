@@ -16,7 +16,7 @@ from cx_pipeline.serving.publish import READABLE_BY, publish
     group_name="serving",
     kinds={"duckdb"},
     owners=catalog.OWNERS,
-    pool=catalog.WAREHOUSE_POOL,
+    pool=catalog.warehouse_pool(),
     description=(
         "Every mart, with its table and column comments, copied to the serving file "
         f"(CX_SERVING_PATH) that BI tools open read-only; replaced atomically, readable by "

@@ -34,7 +34,7 @@ def build_staging_asset(entity: Entity) -> dg.AssetsDefinition:
         group_name="staging",
         kinds={"duckdb"},
         owners=catalog.OWNERS,
-        pool=catalog.WAREHOUSE_POOL,
+        pool=catalog.warehouse_pool(),
         description=(
             f"{entity.description} Typed, one row per {entity.key} (the latest delivery wins), "
             "quarantined rows left out. Timestamps are UTC. Replaced only when its hard checks "

@@ -8,6 +8,7 @@ only knows its requester's e-mail still counts for that contact's segments, and 
 be linked to still counts where no person is needed (company NPS).
 """
 
+from collections.abc import Iterator
 from importlib import resources as package_files
 
 import dagster as dg
@@ -102,33 +103,54 @@ FROM staging.{entity} AS t
 """
 
 
-@dg.asset(
-    key=catalog.key("staging", "identity_map"),
-    deps=[
-        catalog.key("staging", name) for name in ("accounts", "contacts", *SECOND_IDENTIFIER.keys())
-    ],
-    group_name="staging",
-    kinds={"duckdb"},
-    owners=catalog.OWNERS,
-    pool=catalog.WAREHOUSE_POOL,
-    description=(
-        "Every person identifier of the support, analytics and survey extracts (contact ids, "
-        "e-mails as spelled, device ids) linked to one CRM contact and account by deterministic "
-        "rules, with the rule that made each link; and the staging.resolved_<entity> views the "
-        "marts read. Rules in staging/sql/identity_map.sql; match rates in "
-        "marts.identity_match_rates."
-    ),
-    metadata={
-        **catalog.table_metadata("staging", "identity_map", list(MAP_COLUMNS)),
-        "resolved_views": dg.MetadataValue.md(
-            "`staging.resolved_<entity>` for "
-            + ", ".join(RESOLVED_ENTITIES)
-            + ": the staging table's columns, contact_id and account_id resolved, and\n\n"
-            + catalog.markdown_table(["column", "type", "meaning"], list(RESOLVED_COLUMNS))
+def _resolved_spec(entity: str) -> dg.AssetSpec:
+    """The view of one entity as an asset of its own, so a mart that reads it depends on it
+    (and on what it joins), as its SQL says."""
+    columns = catalog.staging_columns(contract_entity(entity)) + list(RESOLVED_COLUMNS)
+    return dg.AssetSpec(
+        key=catalog.key("staging", f"resolved_{entity}"),
+        deps=[catalog.key("staging", entity), catalog.key("staging", "identity_map")],
+        group_name="staging",
+        kinds={"duckdb"},
+        owners=catalog.OWNERS,
+        description=(
+            f"staging.{entity} with each row's person linked by staging.identity_map: contact_id "
+            "and account_id resolved, the delivered contact id kept as source_contact_id, and "
+            "the rule and status of the link. A view: always as current as the two it joins."
         ),
-    },
+        metadata=catalog.table_metadata("staging", f"resolved_{entity}", columns),
+    )
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            key=catalog.key("staging", "identity_map"),
+            deps=[
+                catalog.key("staging", name)
+                for name in ("accounts", "contacts", *SECOND_IDENTIFIER.keys())
+            ],
+            group_name="staging",
+            kinds={"duckdb"},
+            owners=catalog.OWNERS,
+            description=(
+                "Every person identifier of the support, analytics and survey extracts (contact "
+                "ids, e-mails as spelled, device ids) linked to one CRM contact and account by "
+                "deterministic rules, with the rule that made each link. Rules in "
+                "staging/sql/identity_map.sql; match rates in marts.identity_match_rates."
+            ),
+            metadata=catalog.table_metadata("staging", "identity_map", list(MAP_COLUMNS)),
+        ),
+        *(_resolved_spec(entity) for entity in RESOLVED_ENTITIES),
+    ],
+    pool=catalog.warehouse_pool(),
+    can_subset=True,
 )
-def identity_map(warehouse: Warehouse, cx_settings: CxSettings) -> dg.MaterializeResult:
+def identity_map(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, cx_settings: CxSettings
+) -> Iterator[dg.MaterializeResult]:
+    """The map and its views in one transaction, whichever of them a run selects: a view never
+    joins a map it was not built for."""
     with warehouse.get_connection() as con:
         con.execute("BEGIN TRANSACTION")
         try:
@@ -143,9 +165,17 @@ def identity_map(warehouse: Warehouse, cx_settings: CxSettings) -> dg.Materializ
         by_status = con.execute(
             "SELECT status, count(*) FROM staging.identity_map GROUP BY ALL ORDER BY ALL"
         ).fetchall()
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": rows,
-            **{f"identifiers_{status}": n for status, n in by_status},
-        }
-    )
+    selected = context.selected_asset_keys
+    if catalog.key("staging", "identity_map") in selected:
+        yield dg.MaterializeResult(
+            asset_key=catalog.key("staging", "identity_map"),
+            metadata={
+                "dagster/row_count": rows,
+                **{f"identifiers_{status}": n for status, n in by_status},
+            },
+        )
+    # A view costs nothing to refresh and counting its rows would scan every event: the map's
+    # metadata already says how many identifiers of each entity are linked.
+    for entity in RESOLVED_ENTITIES:
+        if catalog.key("staging", f"resolved_{entity}") in selected:
+            yield dg.MaterializeResult(asset_key=catalog.key("staging", f"resolved_{entity}"))

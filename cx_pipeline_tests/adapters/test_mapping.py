@@ -356,7 +356,7 @@ def test_mapping_mistakes_are_named(text: str, problem: str) -> None:
 
 
 def test_a_missing_mapped_column_names_the_file(tmp_path: Path) -> None:
-    from cx_pipeline.ingest.readers import ExtractError
+    from cx_pipeline.readers import ExtractError
 
     with pytest.raises(
         ExtractError, match="column\\(s\\) Score \\(mapped to score by survey_tool\\)"
@@ -646,7 +646,7 @@ def test_a_symlink_out_of_the_delivery_folder_is_refused(tmp_path: Path, reader:
     name = "answers.csv" if reader == "mapping" else "nps_responses.csv"
     (root / "surveys" / DELIVERY / name).symlink_to(outside)
     chosen = reader_from(SURVEY_TOOL) if reader == "mapping" else readers("")["surveys"]
-    from cx_pipeline.ingest.readers import ExtractError
+    from cx_pipeline.readers import ExtractError
 
     with pytest.raises(ExtractError, match="outside the delivery folder") as raised:
         delivery.load(tmp_path, chosen, "nps_responses")
@@ -664,7 +664,7 @@ def test_a_symlink_out_of_the_delivery_folder_is_refused(tmp_path: Path, reader:
 def test_an_error_names_the_file_and_the_problem_never_its_content(tmp_path: Path) -> None:
     """A file that is not the export expected (here: no header, a line of data first) is
     refused by name; its first line may be personal data, so it is not quoted."""
-    from cx_pipeline.ingest.readers import ExtractError
+    from cx_pipeline.readers import ExtractError
 
     with pytest.raises(ExtractError, match=r"answers\.csv: column\(s\) Response ID") as raised:
         load(tmp_path, reader_from(SURVEY_TOOL), "nps_responses", {"answers.csv": OUTSIDE})

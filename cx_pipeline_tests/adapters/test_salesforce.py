@@ -18,7 +18,7 @@ import pytest
 
 from cx_pipeline.adapters.mapping import MappingReader
 from cx_pipeline.adapters.sources import vendor_adapters
-from cx_pipeline.ingest.readers import ExtractError
+from cx_pipeline.readers import ExtractError
 from cx_pipeline_tests.adapters.delivery import connect, load, quarantined, shipped_reader, staged
 
 FIXTURES = Path(__file__).parent / "fixtures" / "salesforce"

@@ -13,7 +13,7 @@ import pytest
 from cx_pipeline.adapters.mapping import MappingReader, parse_mapping
 from cx_pipeline.adapters.sources import VENDORS, vendor_adapters
 from cx_pipeline.contract import entity
-from cx_pipeline.ingest.readers import ExtractError
+from cx_pipeline.readers import ExtractError
 from cx_pipeline_tests.adapters.delivery import load, query, shipped_reader, staged
 
 FIXTURES = Path(__file__).parent / "fixtures" / "surveymonkey"

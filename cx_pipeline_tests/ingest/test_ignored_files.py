@@ -12,8 +12,8 @@ import pytest
 from cx_pipeline.contract import ENTITIES, entity
 from cx_pipeline.ingest.extracts import find_deliveries, ignored_files, stray_folders
 from cx_pipeline.ingest.loader import load_delivery
-from cx_pipeline.ingest.readers import CANONICAL
 from cx_pipeline.partitions import day_folders
+from cx_pipeline.readers import CANONICAL
 from cx_pipeline.resources import Warehouse
 from cx_pipeline.run_summary import summarize
 from cx_pipeline_tests.conftest import SAMPLE_ROOT, all_assets, make_resources

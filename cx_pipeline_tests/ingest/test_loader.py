@@ -14,7 +14,7 @@ from cx_pipeline.adapters.mapping import MappingError, MappingReader, parse_mapp
 from cx_pipeline.contract import entity
 from cx_pipeline.ingest.extracts import find_deliveries
 from cx_pipeline.ingest.loader import DeliveryLoad, _csv_problem, load_delivery
-from cx_pipeline.ingest.readers import csv_relation
+from cx_pipeline.readers import csv_relation
 from cx_pipeline.resources import Warehouse
 from cx_pipeline_tests.conftest import materialize_all
 from cx_pipeline_tests.tiny_extracts import DELIVERY, NPS_RESPONSES, write_tiny_extracts
