@@ -8,7 +8,7 @@
 -- So k = 1 already leaves out accounts that started and cancelled inside their first month, and
 -- an account that left and came back counts as retained again from the first month whose start
 -- finds it active (in its current spell). Summed over cohorts, customers_active at k >= 1 are
--- churn_by_month's customers_at_start of month cohort + k.
+-- churn_by_month's customers_at_start of month cohort + k, for every month it reports.
 -- An ended_at after the as-of date has not happened yet. Cohorts are complete months; the last
 -- k of each is measured on the last day of the last complete month.
 CREATE OR REPLACE TABLE marts.cohort_retention AS
