@@ -484,6 +484,23 @@ def returning(tmp_path_factory: pytest.TempPathFactory) -> Query:
     return _reader(warehouse)
 
 
+def test_returning_customer_spells(returning: Query) -> None:
+    rows = returning("SELECT * FROM marts.customer_spells ORDER BY account_id, spell_number")
+    d = date
+    assert [(*r[:7], float(r[7])) for r in rows] == [
+        ("A1", 1, d(2025, 1, 10), d(2025, 4, 5), True, d(2025, 4, 4), 2, 400.0),
+        ("A1", 2, d(2025, 6, 15), d(2025, 9, 20), True, d(2025, 9, 19), 3, 400.0),
+        ("A1", 3, d(2025, 11, 3), None, False, d(2026, 3, 31), 4, 600.0),
+        # The add-on S11 starts the same day and ends first: the spell ends with S4.
+        ("A2", 1, d(2025, 2, 1), d(2025, 7, 1), True, d(2025, 6, 30), 5, 4000.0),
+        ("A2", 2, d(2025, 8, 15), d(2026, 1, 10), True, d(2026, 1, 9), 4, 4000.0),
+        ("A3", 1, d(2025, 3, 20), None, False, d(2026, 3, 31), 12, 12500.0),
+        ("A6", 1, d(2025, 1, 5), d(2025, 5, 20), True, d(2025, 5, 19), 4, 1000.0),
+        # S9 and S10 start and end on the same days: one spell, 1000 + 200.
+        ("A6", 2, d(2025, 10, 1), d(2026, 3, 1), True, d(2026, 2, 28), 5, 1200.0),
+    ]
+
+
 def test_returning_churn_by_month(returning: Query) -> None:
     rows = returning(
         "SELECT strftime(month, '%Y-%m'), customers_at_start, customers_lost "
@@ -506,7 +523,8 @@ def test_returning_survival_losses_equal_churn_losses(returning: Query) -> None:
     )
     assert lost == {"every_spell": churn_losses, "first_spell": 3}
     # Region: A1 North America, A2 A6 EMEA, A3 APAC. Tier from 12 x MRR on the spell's last
-    # active day: A1 4800 then 7200 SMB, A2 48000 and A6 12000 mid-market, A3 150000 enterprise.
+    # active day: A1 4800 then 7200 SMB, A2 48000, A6 12000 then 14400 mid-market, A3 150000
+    # enterprise.
     spells = {
         ("A1", 1): (2, True, "North America", "SMB"),
         ("A1", 2): (3, True, "North America", "SMB"),

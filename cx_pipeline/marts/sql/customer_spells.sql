@@ -24,41 +24,40 @@ WITH subscriptions AS (
     FROM marts.subscription_days
     WHERE end_day IS NULL OR end_day > start_day
 ),
-covered AS (
-    -- Up to which day the account's earlier subscriptions (in order of start) keep it active:
-    -- the first day none of them is (9999-12-31 while one of them still runs).
-    SELECT
-        account_id,
-        start_day,
-        end_day,
-        max(coalesce(end_day, DATE '9999-12-31')) OVER (
-            PARTITION BY account_id ORDER BY start_day, end_day NULLS LAST
-            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-        ) AS covered_until
-    FROM subscriptions
+spell_starts AS (
+    -- A spell starts on a subscription's start day when no subscription of the account is
+    -- active on the day before.
+    SELECT DISTINCT s.account_id, s.start_day AS spell_start
+    FROM subscriptions AS s
+    WHERE NOT EXISTS (
+        SELECT 1
+        FROM subscriptions AS o
+        WHERE o.account_id = s.account_id
+          AND active_on(o.start_day, o.end_day, CAST(s.start_day - INTERVAL 1 DAY AS DATE))
+    )
 ),
 numbered AS (
-    -- A subscription that starts after that day (at least one day with nothing active) starts
-    -- a new spell; one that starts on or before it continues the spell.
     SELECT
         account_id,
-        start_day,
-        end_day,
-        sum(CASE WHEN covered_until IS NULL OR start_day > covered_until THEN 1 ELSE 0 END)
-            OVER (
-                PARTITION BY account_id ORDER BY start_day, end_day NULLS LAST
-                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-            ) AS spell_number
-    FROM covered
+        spell_start,
+        row_number() OVER (PARTITION BY account_id ORDER BY spell_start) AS spell_number,
+        lead(spell_start) OVER (PARTITION BY account_id ORDER BY spell_start) AS next_spell_start
+    FROM spell_starts
 ),
 spells AS (
+    -- Each subscription belongs to the spell it starts in, and the spell runs until the last of
+    -- them ends (it has not ended while one of them runs).
     SELECT
-        account_id,
-        CAST(spell_number AS BIGINT) AS spell_number,
-        min(start_day) AS spell_start,
-        CASE WHEN bool_and(end_day IS NOT NULL) THEN max(end_day) END AS spell_end
-    FROM numbered
-    GROUP BY account_id, numbered.spell_number
+        n.account_id,
+        n.spell_number,
+        n.spell_start,
+        CASE WHEN bool_and(s.end_day IS NOT NULL) THEN max(s.end_day) END AS spell_end
+    FROM numbered AS n
+    JOIN subscriptions AS s
+      ON s.account_id = n.account_id
+     AND s.start_day >= n.spell_start
+     AND (n.next_spell_start IS NULL OR s.start_day < n.next_spell_start)
+    GROUP BY n.account_id, n.spell_number, n.spell_start
 ),
 spell_ends AS (
     SELECT
