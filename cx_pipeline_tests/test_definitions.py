@@ -29,6 +29,7 @@ def test_asset_keys_follow_schema_and_table() -> None:
         "marts/nps_by_segment",
         "marts/churn_by_month",
         "marts/customer_months",
+        "marts/customer_spells",
         "marts/subscription_days",
         "marts/churn_by_segment",
         "marts/revenue_retention_by_month",

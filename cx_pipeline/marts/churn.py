@@ -3,7 +3,9 @@ and the lost accounts that praised the product before leaving.
 
 All of them share one churn rule (DESIGN.md, Decisions): the customer is the account, active on
 a day per active_on() in rules.sql, and lost in a month when active on the day before it and not
-on its last day. That rule lives in customer_months.sql; the others read marts.customer_months.
+on its last day. That rule lives in customer_months.sql, and the monthly marts read
+marts.customer_months. The same days of activity, cut into spells (a day with nothing active
+ends one), live in customer_spells.sql: survival and tenure read marts.customer_spells.
 """
 
 from __future__ import annotations
@@ -52,6 +54,46 @@ CUSTOMER_MONTHS = MartSpec(
     ),
 )
 
+CUSTOMER_SPELLS = MartSpec(
+    name="customer_spells",
+    grain=("account_id", "spell_number"),
+    description=(
+        "The building block of survival, cohorts and tenure: one row per account and spell of "
+        "continuous activity (active per active_on() in rules.sql, the churn rule). A same-day "
+        "plan change continues a spell; a day with no active subscription ends it, and a return "
+        "starts the next. Every loss in churn_by_month is one spell end. Rules at the top of "
+        "customer_spells.sql."
+    ),
+    columns=(
+        ("account_id", "VARCHAR", "CRM account identifier."),
+        ("spell_number", "BIGINT", "1 for the account's first spell, 2 after its first return..."),
+        ("spell_start", "DATE", "First day of the spell (a subscription's start day)."),
+        (
+            "spell_end",
+            "DATE",
+            "First day the account is no longer active; null while the spell runs, also when "
+            "its end is scheduled after the as-of date.",
+        ),
+        ("lost", "BOOLEAN", "The spell ended on or before the as-of date."),
+        (
+            "last_active_day",
+            "DATE",
+            "Last day of the spell as a customer: the day before spell_end, or the as-of date "
+            "while it runs.",
+        ),
+        (
+            "tenure_months",
+            "BIGINT",
+            "Whole months from spell_start to spell_end, or to the as-of date while it runs.",
+        ),
+        (
+            "mrr_at_end",
+            "DECIMAL(38,2)",
+            "MRR of the subscriptions active on last_active_day.",
+        ),
+    ),
+)
+
 CHURN_BY_MONTH = MartSpec(
     name="churn_by_month",
     grain=("month",),
@@ -73,8 +115,8 @@ CHURN_BY_SEGMENT = MartSpec(
     description=(
         "Monthly logo churn per account segment (region, industry, revenue tier, tenure band), "
         "with the rule of churn_by_month: the segments of one type add up to it every month. "
-        "Tier and tenure are taken at the month's start; tier from 12 x the account's MRR then. "
-        "Complete months only."
+        "Tier and tenure are taken at the month's start; tier from 12 x the account's MRR then, "
+        "tenure from the start of its spell running then (customer_spells). Complete months only."
     ),
     columns=(
         ("month", "DATE", "First day of the calendar month."),
@@ -144,42 +186,61 @@ COHORT_RETENTION = MartSpec(
     grain=("cohort_month", "months_since_start"),
     description=(
         "Logo retention by start cohort: of the accounts whose first subscription started in a "
-        "month, how many are active at the end of each month since, up to the last complete "
-        "month."
+        "month, all at month 0 (the start, 100% by definition), and at month k >= 1 those that "
+        "are customers at the start of month cohort + k (active on the last day before it). An "
+        "account that leaves and returns stays in its first cohort and counts again once it is "
+        "active at a month's start. Up to the last complete month."
     ),
     columns=(
         ("cohort_month", "DATE", "Month of the accounts' first subscription start."),
-        ("months_since_start", "BIGINT", "k: the row is about the end of month cohort_month + k."),
+        (
+            "months_since_start",
+            "BIGINT",
+            "k: 0 = the cohort at its start; k >= 1 = at the start of month cohort_month + k.",
+        ),
         ("cohort_customers", "BIGINT", "Accounts in the cohort."),
-        ("customers_active", "BIGINT", "Of those, accounts active on the last day of month k."),
+        (
+            "customers_active",
+            "BIGINT",
+            "Of those, accounts active on the last day of month cohort_month + k - 1 (all of "
+            "them at k = 0).",
+        ),
         ("retention_pct", "DOUBLE", "100 x customers_active / cohort_customers."),
     ),
 )
 
 SURVIVAL_BY_SEGMENT = MartSpec(
     name="survival_by_segment",
-    grain=("segment_type", "segment", "month"),
+    grain=("spell_basis", "segment_type", "segment", "month"),
     description=(
-        "Kaplan-Meier survival of accounts by whole months of tenure since their first "
-        "subscription start, for all accounts and by region and revenue tier: lost accounts end "
-        "on lost_on, live ones are censored at the as-of date."
+        "Kaplan-Meier survival by whole months of tenure over the customer spells "
+        "(customer_spells: a day with no active subscription ends a spell, a return starts the "
+        "next), for all accounts and by region and revenue tier, on two bases: each account's "
+        "first spell, and every spell. A spell that ended by the as-of date is a loss at its "
+        "end; a running one is censored at the as-of date."
     ),
     columns=(
+        (
+            "spell_basis",
+            "VARCHAR",
+            "first_spell (each account's first spell) or every_spell (every spell, a return "
+            "counting as a new start).",
+        ),
         ("segment_type", "VARCHAR", "all, region or revenue_tier."),
         (
             "segment",
             "VARCHAR",
             "The segment's value ('all' for all accounts); tier from 12 x the MRR on the "
-            "account's last day as a customer.",
+            "spell's last active day.",
         ),
-        ("month", "BIGINT", "t: whole months of tenure (0 = the first month)."),
-        ("at_risk", "BIGINT", "Accounts whose tenure reached t whole months."),
-        ("lost", "BIGINT", "Accounts lost with t whole months of tenure."),
-        ("censored", "BIGINT", "Live accounts with t whole months of tenure on the as-of date."),
+        ("month", "BIGINT", "t: whole months of tenure in the spell (0 = its first month)."),
+        ("at_risk", "BIGINT", "Spells whose tenure reached t whole months."),
+        ("lost", "BIGINT", "Spells that ended, by the as-of date, with t whole months of tenure."),
+        ("censored", "BIGINT", "Spells running on the as-of date with t whole months of tenure."),
         (
             "survival_pct",
             "DOUBLE",
-            "Kaplan-Meier estimate, in %, of accounts still customers after t + 1 whole months: "
+            "Kaplan-Meier estimate, in %, of spells still running after t + 1 whole months: "
             "100 x product over months 0..t of (1 - lost / at_risk).",
         ),
     ),
@@ -210,6 +271,7 @@ PRAISE_BUT_CANCEL = MartSpec(
 SPECS = (
     SUBSCRIPTION_DAYS,
     CUSTOMER_MONTHS,
+    CUSTOMER_SPELLS,
     CHURN_BY_MONTH,
     CHURN_BY_SEGMENT,
     REVENUE_RETENTION_BY_MONTH,

@@ -51,7 +51,8 @@ ACCOUNT_SEGMENTS = MartSpec(
     description=(
         "One row per account: region, industry, revenue tier, tenure band, products, usage, last "
         "NPS and a journey stage (prospect, lost, onboarding, dormant, at_risk, champion, active) "
-        "as of the as-of date. The stage rules are at the top of account_segments.sql."
+        "as of the as-of date. Tenure is that of the latest customer spell, stopping at the loss "
+        "for a lost account. The stage and tenure rules are at the top of account_segments.sql."
     ),
     columns=(
         ("account_id", "VARCHAR", "CRM account identifier."),
@@ -67,7 +68,18 @@ ACCOUNT_SEGMENTS = MartSpec(
             "from 12 x its MRR on its last day as a customer.",
         ),
         ("customer_since", "DATE", "Day the first subscription started."),
-        ("tenure_months", "BIGINT", "Whole months from customer_since to the as-of date."),
+        (
+            "spell_start",
+            "DATE",
+            "Start of the account's latest spell (customer_spells): the current one while a "
+            "customer, the one it was lost from otherwise.",
+        ),
+        (
+            "tenure_months",
+            "BIGINT",
+            "Whole months of the latest spell: from spell_start to the as-of date, or to the "
+            "spell's end (the loss) for a lost account.",
+        ),
         ("active_subscriptions", "BIGINT", "Subscriptions active on the as-of date."),
         ("is_active", "BOOLEAN", "Whether the account is a customer on the as-of date."),
         ("mrr", "DECIMAL(38,2)", "MRR of the active subscriptions."),
@@ -81,7 +93,11 @@ ACCOUNT_SEGMENTS = MartSpec(
         ("active_users_last_30d", "BIGINT", "Contacts with events in the last 30 days."),
         ("power_users", "BIGINT", "Contacts meeting the power-user rule in the last 30 days."),
         ("open_escalations", "BIGINT", "Open tickets with high or urgent priority."),
-        ("tenure_band", "VARCHAR", "0-5 months, 6-11 months, 1-2 years, 2+ years."),
+        (
+            "tenure_band",
+            "VARCHAR",
+            "tenure_band() of tenure_months: 0-5 months, 6-11 months, 1-2 years, 2+ years.",
+        ),
         ("journey_stage", "VARCHAR", "Journey stage; rules in account_segments.sql."),
     ),
 )

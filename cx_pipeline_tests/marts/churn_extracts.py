@@ -60,3 +60,37 @@ def write_churn_extracts(root: Path) -> Path:
     (crm / "contacts.csv").write_text(CONTACTS + EXTRA_CONTACTS)
     (crm / "subscriptions.csv").write_text(SUBSCRIPTIONS + EXTRA_SUBSCRIPTIONS)
     return root
+
+
+# Accounts that leave and come back, every gap crossing a month's end (as of 2026-03-31, UTC;
+# active days [start, end)), so that every spell end is also a monthly churn loss:
+#   A1  2025-01-10 -> 2025-04-05, back 2025-06-15 -> 2025-09-20, back 2025-11-03 -> running
+#   A2  2025-02-01 -> 2025-07-01 (with an add-on 2025-02-01 -> 2025-05-01 inside it), back
+#       2025-08-15 -> 2026-01-10
+#   A3  2025-03-20 -> 2025-09-01, same-day plan change 2025-09-01 -> running (one spell)
+#   A6  2025-01-05 -> 2025-05-20, back 2025-10-01 -> 2026-03-01 with two products that start and
+#       end on the same days (one spell, MRR 1000 + 200)
+# churn_by_month counts 6 losses (A1 Apr-25 and Sep-25, A6 May-25, A2 Jul-25 and Jan-26, A6
+# Mar-26); survival from first start to last end saw 2 (A2, A6). A4 and A5 have no
+# subscriptions (prospects).
+RETURNING_SUBSCRIPTIONS = """\
+subscription_id,account_id,product,plan,mrr,started_at,ended_at,cancel_reason
+S1,A1,Core,Starter,400,2025-01-10T09:00:00Z,2025-04-05T09:00:00Z,price
+S2,A1,Core,Starter,400,2025-06-15T09:00:00Z,2025-09-20T09:00:00Z,price
+S3,A1,Core,Pro,600,2025-11-03T09:00:00Z,,
+S4,A2,Core,Pro,4000,2025-02-01T09:00:00Z,2025-07-01T09:00:00Z,budget
+S5,A2,Core,Pro,4000,2025-08-15T09:00:00Z,2026-01-10T12:00:00Z,switched to competitor
+S6,A3,Core,Pro,9000,2025-03-20T09:00:00Z,2025-09-01T00:00:00Z,plan change
+S7,A3,Core,Enterprise,12500,2025-09-01T00:00:00Z,,
+S8,A6,Core,Pro,1000,2025-01-05T00:00:00Z,2025-05-20T08:00:00Z,poor support
+S9,A6,Core,Pro,1000,2025-10-01T00:00:00Z,2026-03-01T08:00:00Z,poor support
+S10,A6,Analytics,Starter,200,2025-10-01T00:00:00Z,2026-03-01T08:00:00Z,poor support
+S11,A2,Analytics,Starter,300,2025-02-01T09:00:00Z,2025-05-01T09:00:00Z,no longer needed
+"""
+
+
+def write_returning_extracts(root: Path) -> Path:
+    """Write the tiny extracts with the returning accounts' subscriptions under `root`."""
+    write_tiny_extracts(root)
+    (root / "crm" / DELIVERY / "subscriptions.csv").write_text(RETURNING_SUBSCRIPTIONS)
+    return root

@@ -16,6 +16,11 @@ Customers at the start of each month (active on the day before) and lost by its 
   Jan-26 the same 6               lost A2 (A8 is back on 20 Jan: not a loss)
   Feb-26 A1 A3 A6 A7 A8 (5)       lost A7 (A3's same-day plan change is not a loss)
   Mar-26 A1 A3 A6 A8 (4)          lost A6
+Customer spells (a day with nothing active ends one): one per account, A8 two ([10 Nov, 5 Jan)
+and [20 Jan, running)); A3's same-day plan change and A1's overlapping add-on are one spell.
+
+The returning fixture (`write_returning_extracts`, as of 2026-03-31) has accounts that leave and
+come back across month ends; its hand computation is beside its tests below.
 """
 
 from __future__ import annotations
@@ -35,11 +40,15 @@ from cx_pipeline import catalog
 from cx_pipeline.generate import TRUTH_FILE
 from cx_pipeline.resources import RULES_SQL
 from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all
-from cx_pipeline_tests.marts.churn_extracts import write_churn_extracts
+from cx_pipeline_tests.marts.churn_extracts import (
+    write_churn_extracts,
+    write_returning_extracts,
+)
 
 Query = Callable[..., list[tuple]]
 
 CHURN_MARTS = (
+    "customer_spells",
     "churn_by_month",
     "churn_by_segment",
     "revenue_retention_by_month",
@@ -252,15 +261,17 @@ def test_cohort_retention_hand_computed(tiny: Query) -> None:
         "customers_active, retention_pct FROM marts.cohort_retention "
         "ORDER BY cohort_month, months_since_start"
     )
-    # 2024-10: A7, active at every month end until Jan-26 (k = 15), gone from Feb-26 (k = 16).
-    # 2025-10: A1 A2 A6; A2 gone by end Jan (k = 3), A6 by end Mar (k = 5).
+    # k = 0 is the start: the whole cohort. k >= 1 counts the accounts active on the last day of
+    # month cohort + k - 1 (customers at the start of month cohort + k), up to 31 Mar 2026.
+    # 2024-10: A7, active at every month end from Oct-24 to Jan-26 (k = 1..16), gone by Feb-26.
+    # 2025-10: A1 A2 A6; A2 gone by end Jan (k = 4), A6 by end Mar (k = 6).
     # 2025-11: A3 A8; A8's January gap closes before the month's end, so always 2.
-    # 2025-12: A4, already gone by the end of its first month.
+    # 2025-12: A4, already gone by the end of its first month (k = 1).
     active = {
-        "2024-10": [1] * 16 + [0, 0],
-        "2025-10": [3, 3, 3, 2, 2, 1],
-        "2025-11": [2, 2, 2, 2, 2],
-        "2025-12": [0, 0, 0, 0],
+        "2024-10": [1, *[1] * 16, 0, 0],
+        "2025-10": [3, 3, 3, 3, 2, 2, 1],
+        "2025-11": [2, 2, 2, 2, 2, 2],
+        "2025-12": [1, 0, 0, 0, 0],
     }
     size = {"2024-10": 1, "2025-10": 3, "2025-11": 2, "2025-12": 1}
     expected = [
@@ -269,48 +280,129 @@ def test_cohort_retention_hand_computed(tiny: Query) -> None:
         for k, n in enumerate(counts)
     ]
     assert rows == expected
+    # Month 0 is 100% by definition, also for A4's cohort (the old end-of-month rule said 0%).
+    assert {r[4] for r in rows if r[1] == 0} == {100.0}
+
+
+def test_customer_spells_hand_computed(tiny: Query) -> None:
+    # (spell, start, end or None, lost, last active day, whole months to end or 31 Mar, MRR then)
+    rows = tiny("SELECT * FROM marts.customer_spells ORDER BY account_id, spell_number")
+    d = date
+    assert [(*r[:7], float(r[7])) for r in rows] == [
+        # S1 from 15 Oct with S6 inside it: one spell; S6 ends 31 Mar, so 400 on 31 Mar.
+        ("A1", 1, d(2025, 10, 15), None, False, d(2026, 3, 31), 5, 400.0),
+        ("A2", 1, d(2025, 10, 20), d(2026, 1, 10), True, d(2026, 1, 9), 2, 4000.0),
+        # S3 ends on 1 Feb and S4 starts that day: one spell; S4's end (15 Apr) is after as-of.
+        ("A3", 1, d(2025, 11, 5), None, False, d(2026, 3, 31), 4, 12500.0),
+        ("A4", 1, d(2025, 12, 3), d(2025, 12, 20), True, d(2025, 12, 19), 0, 1500.0),
+        ("A6", 1, d(2025, 10, 1), d(2026, 3, 1), True, d(2026, 2, 28), 5, 1000.0),
+        ("A7", 1, d(2024, 10, 10), d(2026, 2, 14), True, d(2026, 2, 13), 16, 300.0),
+        # Nothing active from 5 to 19 January: two spells (one monthly count, no loss, though).
+        ("A8", 1, d(2025, 11, 10), d(2026, 1, 5), True, d(2026, 1, 4), 1, 2000.0),
+        ("A8", 2, d(2026, 1, 20), None, False, d(2026, 3, 31), 2, 1500.0),
+    ]
+
+
+# The churn rule restated on spells: an account is lost in month m when the spell running on the
+# day before m ends inside m and no spell of the account runs on m's last day.
+LOSSES_FROM_SPELLS_SQL = """
+SELECT s.account_id, CAST(date_trunc('month', s.spell_end) AS DATE) AS month
+FROM marts.customer_spells AS s
+WHERE s.lost
+  AND s.spell_start < date_trunc('month', s.spell_end)
+  AND NOT EXISTS (
+      SELECT 1 FROM marts.customer_spells AS r
+      WHERE r.account_id = s.account_id
+        AND r.spell_start <= last_day(s.spell_end)
+        AND (r.spell_end IS NULL OR r.spell_end > last_day(s.spell_end))
+  )
+  AND s.spell_end <= (SELECT max(last_day(month)) FROM marts.customer_months)
+ORDER BY ALL
+"""
+CHURN_LOSSES_SQL = """
+SELECT account_id, month FROM marts.customer_months
+WHERE active_at_start AND NOT active_at_end
+ORDER BY ALL
+"""
+
+
+def assert_losses_are_spell_ends(query: Query) -> None:
+    """Every loss in churn_by_month is the end of one spell, and vice versa by the rule above."""
+    losses = query(CHURN_LOSSES_SQL)
+    assert query(LOSSES_FROM_SPELLS_SQL) == losses
+    by_month = dict(query("SELECT month, customers_lost FROM marts.churn_by_month"))
+    assert sum(by_month.values()) == len(losses)
+
+
+def test_every_churn_loss_is_one_spell_end(tiny: Query) -> None:
+    assert_losses_are_spell_ends(tiny)
+    # And the spell ends that are no monthly loss: A4 (inside December), A8's first (back on 20
+    # January, before the month's end).
+    assert tiny(
+        "SELECT account_id, spell_number FROM marts.customer_spells WHERE lost ORDER BY ALL"
+    ) == [("A2", 1), ("A4", 1), ("A6", 1), ("A7", 1), ("A8", 1)]
+
+
+def survival_rows(
+    spells: dict[tuple[str, int], tuple[int, bool, str, str]],
+) -> list[tuple[Any, ...]]:
+    """The expected survival table of (account, spell number) -> (whole months, lost?, region,
+    tier), on both bases, in the mart's order."""
+    groups: dict[tuple[str, str, str], list[tuple[int, bool]]] = {}
+    for (_, number), (tenure, lost, region, tier) in spells.items():
+        for basis in ("every_spell", "first_spell") if number == 1 else ("every_spell",):
+            for cell in (("all", "all"), ("region", region), ("revenue_tier", tier)):
+                groups.setdefault((basis, *cell), []).append((tenure, lost))
+    return [
+        (b, t, s, month, at_risk, lost, censored, pytest.approx(pct, abs=1e-9))
+        for (b, t, s), lifetimes_of_cell in sorted(groups.items())
+        for month, at_risk, lost, censored, pct in kaplan_meier(lifetimes_of_cell)
+    ]
+
+
+SURVIVAL_SQL = (
+    "SELECT spell_basis, segment_type, segment, month, at_risk, lost, censored, survival_pct "
+    "FROM marts.survival_by_segment ORDER BY spell_basis, segment_type, segment, month"
+)
 
 
 def test_survival_by_segment_hand_computed(tiny: Query) -> None:
-    # Whole months from the first start to lost_on (lost) or to 2026-03-31 (censored):
+    # Whole months of each spell, from its start to its end (lost) or to 2026-03-31 (censored):
     #   A1 15 Oct -> 31 Mar: 5, live    A2 20 Oct -> 10 Jan: 2, lost   A3 5 Nov -> 31 Mar: 4, live
     #   A4 3 Dec -> 20 Dec: 0, lost     A6 1 Oct -> 1 Mar: 5, lost     A7 10 Oct 2024 -> 14 Feb
-    #   2026: 16, lost                  A8 10 Nov -> 31 Mar: 4, live
-    # Tier from 12 x MRR on the last day as a customer: A1 4800 SMB, A2 48000, A4 18000, A6 12000
-    # and A8 18000 mid-market, A3 150000 enterprise, A7 3600 SMB.
-    lifetimes = {
-        "A1": (5, False, "North America", "SMB"),
-        "A2": (2, True, "EMEA", "mid-market"),
-        "A3": (4, False, "APAC", "enterprise"),
-        "A4": (0, True, "LATAM", "mid-market"),
-        "A6": (5, True, "EMEA", "mid-market"),
-        "A7": (16, True, "EMEA", "SMB"),
-        "A8": (4, False, "North America", "mid-market"),
+    #   2026: 16, lost                  A8 10 Nov -> 5 Jan: 1, lost, then 20 Jan -> 31 Mar: 2, live
+    # (the old rule ran A8 from 10 Nov to 31 Mar: 4, live, as if it had never left).
+    # Tier from 12 x MRR on the spell's last active day: A1 4800 SMB, A2 48000, A4 18000, A6
+    # 12000, A8 24000 then 18000 mid-market, A3 150000 enterprise, A7 3600 SMB.
+    spells = {
+        ("A1", 1): (5, False, "North America", "SMB"),
+        ("A2", 1): (2, True, "EMEA", "mid-market"),
+        ("A3", 1): (4, False, "APAC", "enterprise"),
+        ("A4", 1): (0, True, "LATAM", "mid-market"),
+        ("A6", 1): (5, True, "EMEA", "mid-market"),
+        ("A7", 1): (16, True, "EMEA", "SMB"),
+        ("A8", 1): (1, True, "North America", "mid-market"),
+        ("A8", 2): (2, False, "North America", "mid-market"),
     }
-    groups: dict[tuple[str, str], list[tuple[int, bool]]] = {}
-    for tenure, lost, region, tier in lifetimes.values():
-        for cell in (("all", "all"), ("region", region), ("revenue_tier", tier)):
-            groups.setdefault(cell, []).append((tenure, lost))
-    rows = tiny(
-        "SELECT segment_type, segment, month, at_risk, lost, censored, survival_pct "
-        "FROM marts.survival_by_segment ORDER BY segment_type, segment, month"
-    )
-    expected = [
-        (t, s, month, at_risk, lost, censored, pytest.approx(pct, abs=1e-9))
-        for (t, s), lifetimes_of_cell in sorted(groups.items())
-        for month, at_risk, lost, censored, pct in kaplan_meier(lifetimes_of_cell)
-    ]
-    assert rows == expected
-    # By hand, for all 7: t0 6/7; t2 x 5/6 = 5/7; t5 (A1 A6 A7 at risk, A6 lost) x 2/3 = 10/21;
-    # t16 A7, the last at risk, is lost: 0 (lost = at_risk, where ln would be -infinity).
-    overall = {r[2]: r[6] for r in rows if r[0] == "all"}
-    assert overall[0] == pytest.approx(600 / 7)
-    assert overall[4] == pytest.approx(500 / 7)
-    assert overall[15] == pytest.approx(1000 / 21)
-    assert overall[16] == 0.0
-    # EMEA (A2 lost at 2, A6 at 5, A7 at 16): 2/3, then 1/3, then 0.
-    emea = {r[2]: r[6] for r in rows if r[1] == "EMEA"}
-    assert (emea[2], emea[5], emea[16]) == (pytest.approx(200 / 3), pytest.approx(100 / 3), 0.0)
+    rows = tiny(SURVIVAL_SQL)
+    assert rows == survival_rows(spells)
+    # By hand, every spell (8): t0 7/8; t1 x 6/7 = 6/8; t2 (A2 lost, A8's second censored) x 5/6
+    # = 5/8; t5 (A1 A6 A7 at risk, A6 lost) x 2/3 = 5/12; t16 A7, the last at risk, is lost: 0
+    # (lost = at_risk, where ln would be -infinity).
+    every = {r[3]: r[7] for r in rows if r[:2] == ("every_spell", "all")}
+    assert (every[0], every[1], every[2]) == (87.5, pytest.approx(75.0), pytest.approx(62.5))
+    assert (every[15], every[16]) == (pytest.approx(500 / 12), 0.0)
+    # First spells (7): t0 6/7; t1 x 5/6 = 5/7; t2 x 4/5 = 4/7; t5 x 2/3 = 8/21.
+    first = {r[3]: r[7] for r in rows if r[:2] == ("first_spell", "all")}
+    assert (first[2], first[15]) == (pytest.approx(400 / 7), pytest.approx(800 / 21))
+    # EMEA (A2 lost at 2, A6 at 5, A7 at 16): 2/3, then 1/3, then 0, on both bases.
+    emea = {(r[0], r[3]): r[7] for r in rows if r[2] == "EMEA"}
+    for basis in ("every_spell", "first_spell"):
+        assert (emea[basis, 2], emea[basis, 5], emea[basis, 16]) == (
+            pytest.approx(200 / 3),
+            pytest.approx(100 / 3),
+            0.0,
+        )
 
 
 def test_praise_but_cancel_hand_computed(tiny: Query) -> None:
@@ -347,6 +439,173 @@ def test_praise_but_cancel_hand_computed(tiny: Query) -> None:
         ),
     ]
     assert [float(r[9]) for r in rows] == [300.0, 4000.0]
+
+
+# --- accounts that leave and come back ------------------------------------------------------
+# The returning fixture (churn_extracts.RETURNING_SUBSCRIPTIONS, as of 2026-03-31), as spells
+# [start, end) with whole months of tenure (to the end, or to 31 Mar 2026 while running):
+#   A1 #1 10 Jan 25 -> 5 Apr 25: 2    #2 15 Jun 25 -> 20 Sep 25: 3    #3 3 Nov 25 -> running: 4
+#   A2 #1 1 Feb 25 -> 1 Jul 25: 5     #2 15 Aug 25 -> 10 Jan 26: 4
+#   A3 #1 20 Mar 25 -> running: 12 (S6 ends 1 Sep and S7 starts that day: one spell)
+#   A6 #1 5 Jan 25 -> 20 May 25: 4    #2 1 Oct 25 -> 1 Mar 26: 5
+# Customers at each month's start and lost by its end (every gap crosses a month's end):
+#   Jan-25 0; Feb-25 A1 A6 (2); Mar-25 + A2 (3); Apr-25 + A3 (4), lost A1; May-25 A2 A3 A6 (3),
+#   lost A6; Jun-25 A2 A3 (2); Jul-25 + A1 (3), lost A2; Aug-25 A1 A3 (2); Sep-25 + A2 (3), lost
+#   A1; Oct-25 A2 A3 (2); Nov-25 + A6 (3); Dec-25 + A1 (4); Jan-26 4, lost A2; Feb-26 A1 A3 A6
+#   (3); Mar-26 3, lost A6. Six losses: one per spell end.
+RETURNING_CHURN = {
+    "2025-01": (0, 0),
+    "2025-02": (2, 0),
+    "2025-03": (3, 0),
+    "2025-04": (4, 1),
+    "2025-05": (3, 1),
+    "2025-06": (2, 0),
+    "2025-07": (3, 1),
+    "2025-08": (2, 0),
+    "2025-09": (3, 1),
+    "2025-10": (2, 0),
+    "2025-11": (3, 0),
+    "2025-12": (4, 0),
+    "2026-01": (4, 1),
+    "2026-02": (3, 0),
+    "2026-03": (3, 1),
+}
+
+
+@pytest.fixture(scope="module")
+def returning(tmp_path_factory: pytest.TempPathFactory) -> Query:
+    """The churn marts and account_segments built once from the returning fixture."""
+    root = tmp_path_factory.mktemp("returning")
+    warehouse = root / "cx.duckdb"
+    selection = dg.AssetSelection.assets(
+        *(catalog.key("marts", name) for name in (*CHURN_MARTS, "account_segments"))
+    ).upstream()
+    materialize_all(write_returning_extracts(root / "extracts"), warehouse, selection=selection)
+    return _reader(warehouse)
+
+
+def test_returning_customer_spells(returning: Query) -> None:
+    rows = returning("SELECT * FROM marts.customer_spells ORDER BY account_id, spell_number")
+    d = date
+    assert [(*r[:7], float(r[7])) for r in rows] == [
+        ("A1", 1, d(2025, 1, 10), d(2025, 4, 5), True, d(2025, 4, 4), 2, 400.0),
+        ("A1", 2, d(2025, 6, 15), d(2025, 9, 20), True, d(2025, 9, 19), 3, 400.0),
+        ("A1", 3, d(2025, 11, 3), None, False, d(2026, 3, 31), 4, 600.0),
+        # The add-on S11 starts the same day and ends first: the spell ends with S4.
+        ("A2", 1, d(2025, 2, 1), d(2025, 7, 1), True, d(2025, 6, 30), 5, 4000.0),
+        ("A2", 2, d(2025, 8, 15), d(2026, 1, 10), True, d(2026, 1, 9), 4, 4000.0),
+        ("A3", 1, d(2025, 3, 20), None, False, d(2026, 3, 31), 12, 12500.0),
+        ("A6", 1, d(2025, 1, 5), d(2025, 5, 20), True, d(2025, 5, 19), 4, 1000.0),
+        # S9 and S10 start and end on the same days: one spell, 1000 + 200.
+        ("A6", 2, d(2025, 10, 1), d(2026, 3, 1), True, d(2026, 2, 28), 5, 1200.0),
+    ]
+
+
+def test_returning_churn_by_month(returning: Query) -> None:
+    rows = returning(
+        "SELECT strftime(month, '%Y-%m'), customers_at_start, customers_lost "
+        "FROM marts.churn_by_month ORDER BY month"
+    )
+    assert rows == [(m, *v) for m, v in RETURNING_CHURN.items()]
+    assert_losses_are_spell_ends(returning)
+
+
+def test_returning_survival_losses_equal_churn_losses(returning: Query) -> None:
+    """On the every-spell basis every spell end is a loss, as in churn_by_month: 6 here. Survival
+    from first start to last end counted 2 (A2 and A6, lost on the as-of date)."""
+    churn_losses = sum(lost for _, lost in RETURNING_CHURN.values())
+    assert churn_losses == 6
+    lost = dict(
+        returning(
+            "SELECT spell_basis, sum(lost) FROM marts.survival_by_segment "
+            "WHERE segment_type = 'all' GROUP BY 1"
+        )
+    )
+    assert lost == {"every_spell": churn_losses, "first_spell": 3}
+    # Region: A1 North America, A2 A6 EMEA, A3 APAC. Tier from 12 x MRR on the spell's last
+    # active day: A1 4800 then 7200 SMB, A2 48000, A6 12000 then 14400 mid-market, A3 150000
+    # enterprise.
+    spells = {
+        ("A1", 1): (2, True, "North America", "SMB"),
+        ("A1", 2): (3, True, "North America", "SMB"),
+        ("A1", 3): (4, False, "North America", "SMB"),
+        ("A2", 1): (5, True, "EMEA", "mid-market"),
+        ("A2", 2): (4, True, "EMEA", "mid-market"),
+        ("A3", 1): (12, False, "APAC", "enterprise"),
+        ("A6", 1): (4, True, "EMEA", "mid-market"),
+        ("A6", 2): (5, True, "EMEA", "mid-market"),
+    }
+    rows = returning(SURVIVAL_SQL)
+    assert rows == survival_rows(spells)
+    # By hand, every spell (8): t2 7/8; t3 x 6/7 = 6/8; t4 (A2#2 A6#1 lost, A1#3 censored of 6)
+    # x 4/6 = 1/2; t5 (A2#1 A6#2 lost of 3) x 1/3 = 1/6, which holds to A3's censoring at t12.
+    every = {r[3]: r[7] for r in rows if r[:2] == ("every_spell", "all")}
+    assert [every[t] for t in (2, 3, 4, 5, 12)] == [
+        pytest.approx(v) for v in (87.5, 75.0, 50.0, 100 / 6, 100 / 6)
+    ]
+    # First spells (A1 2 lost, A6 4 lost, A2 5 lost, A3 12 censored): 3/4, 1/2, 1/4.
+    first = {r[3]: r[7] for r in rows if r[:2] == ("first_spell", "all")}
+    assert [first[t] for t in (2, 4, 5, 12)] == [pytest.approx(v) for v in (75, 50, 25, 25)]
+
+
+def test_returning_cohort_retention(returning: Query) -> None:
+    """A returning account stays in its first cohort and counts as retained at the start of
+    every month it is active on the day before (whichever spell)."""
+    rows = returning(
+        "SELECT strftime(cohort_month, '%Y-%m'), months_since_start, cohort_customers, "
+        "customers_active FROM marts.cohort_retention ORDER BY cohort_month, months_since_start"
+    )
+    # k >= 1: active on the last day of month cohort + k - 1.
+    # 2025-01 (A1 A6): ends Jan-Mar both; Apr A6 (A1 left 5 Apr); May none; Jun-Aug A1; Sep none
+    #   (A1 left 20 Sep, A6 not back); Oct A6; Nov-Feb both; Mar A1 (A6 left 1 Mar).
+    # 2025-02 (A2): ends Feb-Jun; not Jul (left 1 Jul); Aug-Dec (back 15 Aug); not Jan-Mar.
+    # 2025-03 (A3): every month end from Mar-25 to Mar-26.
+    active = {
+        "2025-01": [2, 2, 2, 2, 1, 0, 1, 1, 1, 0, 1, 2, 2, 2, 2, 1],
+        "2025-02": [1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0, 0, 0],
+        "2025-03": [1] * 14,
+    }
+    size = {"2025-01": 2, "2025-02": 1, "2025-03": 1}
+    assert rows == [
+        (cohort, k, size[cohort], n)
+        for cohort, counts in active.items()
+        for k, n in enumerate(counts)
+    ]
+
+
+def test_returning_tenure_counts_the_current_spell(returning: Query) -> None:
+    """account_segments: tenure from the start of the latest spell, to the as-of date while a
+    customer and to the loss for a lost account (the old rule: first start to the as-of date)."""
+    rows = returning(
+        "SELECT account_id, customer_since, spell_start, tenure_months, tenure_band, is_active "
+        "FROM marts.account_segments ORDER BY account_id"
+    )
+    d = date
+    assert rows == [
+        # Back on 3 Nov 2025: 4 months to 31 Mar (14 from its first start: '1-2 years').
+        ("A1", d(2025, 1, 10), d(2025, 11, 3), 4, "0-5 months", True),
+        # Lost on 10 Jan 2026 after a spell from 15 Aug 2025: 4 months (13 by the old rule).
+        ("A2", d(2025, 2, 1), d(2025, 8, 15), 4, "0-5 months", False),
+        ("A3", d(2025, 3, 20), d(2025, 3, 20), 12, "1-2 years", True),
+        ("A4", None, None, None, "unknown", False),
+        ("A5", None, None, None, "unknown", False),
+        # Lost on 1 Mar 2026 after a spell from 1 Oct 2025: 5 months (14 by the old rule).
+        ("A6", d(2025, 1, 5), d(2025, 10, 1), 5, "0-5 months", False),
+    ]
+
+
+def test_returning_churn_tenure_bands_follow_the_spell(returning: Query) -> None:
+    """churn_by_segment's tenure band at a month's start counts from the running spell's start.
+    Dec-25: A1 since 3 Nov (0 months), A2 since 15 Aug (3), A6 since 1 Oct (2): 0-5 months; A3
+    since 20 Mar (8): 6-11 months. From first starts all four were 6-11 months."""
+    rows = dict(
+        returning(
+            "SELECT segment, customers_at_start FROM marts.churn_by_segment "
+            "WHERE month = DATE '2025-12-01' AND segment_type = 'tenure_band'"
+        )
+    )
+    assert rows == {"0-5 months": 3, "6-11 months": 1}
+    assert_segments_add_up(returning)
 
 
 # --- planted truths on the committed sample ---------------------------------------------------
@@ -470,6 +729,10 @@ def test_sample_praise_but_cancel_is_lost_praise(sample_query: Query) -> None:
     assert all(r[4] > 0 and r[5] == lost[r[0]][1] for r in rows)
 
 
+def test_sample_spells_agree_with_churn(sample_query: Query) -> None:
+    assert_losses_are_spell_ends(sample_query)
+
+
 def test_sample_cohorts_and_survival_agree_with_churn(sample_query: Query, truth: dict) -> None:
     starts = dict(
         sample_query(
@@ -477,33 +740,47 @@ def test_sample_cohorts_and_survival_agree_with_churn(sample_query: Query, truth
             "(SELECT min(month) FROM marts.churn_by_month)"
         )
     )
-    # Customers at the start of m = the cohorts' accounts active at the end of m - 1.
-    at_month_end = dict(
+    # Customers at the start of m = the cohorts' accounts retained at k >= 1 with cohort + k = m.
+    at_month_start = dict(
         sample_query(
-            "SELECT CAST(cohort_month + to_months(months_since_start + 1) AS DATE), "
-            "sum(customers_active) FROM marts.cohort_retention GROUP BY 1"
+            "SELECT CAST(cohort_month + to_months(months_since_start) AS DATE), "
+            "sum(customers_active) FROM marts.cohort_retention WHERE months_since_start >= 1 "
+            "GROUP BY 1"
         )
     )
-    assert {m: at_month_end[m] for m in starts} == starts
-    # Accounts gone by the end of their first month are exactly the planted same-month cancels.
+    assert {m: at_month_start[m] for m in starts} == starts
+    # Month 0 is the whole cohort; accounts gone by the end of their first month (k = 1) are
+    # exactly the planted same-month cancels.
+    assert sample_query(
+        "SELECT DISTINCT retention_pct FROM marts.cohort_retention WHERE months_since_start = 0"
+    ) == [(100.0,)]
     first_month_drop = sample_query(
         "SELECT sum(cohort_customers - customers_active) FROM marts.cohort_retention "
-        "WHERE months_since_start = 0"
+        "WHERE months_since_start = 1"
     )[0][0]
     assert first_month_drop == len(truth["planted"]["same_month_cancel_accounts"])
-    # Survival: every customer ever is lost or censored once; live ones by tier as planted.
-    lost, censored = sample_query(
-        "SELECT sum(lost), sum(censored) FROM marts.survival_by_segment WHERE segment_type = 'all'"
+    # Survival: every spell is lost or censored once, and only running spells are censored: one
+    # per active account; the first-spell basis holds every customer ever once.
+    spells, lost_spells = sample_query(
+        "SELECT count(*), count(*) FILTER (WHERE lost) FROM marts.customer_spells"
     )[0]
-    active, inactive = sample_query(
-        "SELECT count(*) FILTER (WHERE is_active), count(*) FILTER (WHERE NOT is_active) "
+    active, customers = sample_query(
+        "SELECT count(*) FILTER (WHERE is_active), count(*) "
         "FROM marts.account_segments WHERE customer_since IS NOT NULL"
     )[0]
-    assert (lost, censored) == (inactive, active)
+    by_basis = {
+        basis: (lost, censored)
+        for basis, lost, censored in sample_query(
+            "SELECT spell_basis, sum(lost), sum(censored) FROM marts.survival_by_segment "
+            "WHERE segment_type = 'all' GROUP BY 1"
+        )
+    }
+    assert by_basis["every_spell"] == (lost_spells, active)
+    assert sum(by_basis["first_spell"]) == customers and spells - lost_spells == active
     live_by_tier = dict(
         sample_query(
             "SELECT segment, sum(censored) FROM marts.survival_by_segment "
-            "WHERE segment_type = 'revenue_tier' GROUP BY 1"
+            "WHERE segment_type = 'revenue_tier' AND spell_basis = 'every_spell' GROUP BY 1"
         )
     )
     planted = truth["revenue_tiers_at_as_of"]
@@ -523,7 +800,7 @@ def test_sample_survival_follows_the_planted_hazard(sample_query: Query, truth: 
     h = truth["expected_monthly_churn_pct"] / 100
     rows = sample_query(
         "SELECT month, at_risk, lost, survival_pct FROM marts.survival_by_segment "
-        "WHERE segment_type = 'all' ORDER BY month"
+        "WHERE segment_type = 'all' AND spell_basis = 'first_spell' ORDER BY month"
     )
     greenwood = 0.0
     for month, at_risk, lost, survival_pct in rows:

@@ -1,12 +1,18 @@
-"""Contact segments: the influence mapping on real-world titles, and power users on the sample."""
+"""Contact segments: the influence mapping on real-world titles, and power users on the sample.
+Account segments: tenure of the latest customer spell, recomputed on the sample."""
 
 from __future__ import annotations
+
+import calendar
+import json
+from datetime import date
 
 import duckdb
 import pytest
 
+from cx_pipeline.generate import TRUTH_FILE
 from cx_pipeline.resources import RULES_SQL
-from cx_pipeline_tests.conftest import materialize_all
+from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all
 from cx_pipeline_tests.tiny_extracts import NPS_RESPONSES, write_tiny_extracts
 
 # Titles as people type them, each with the level a CX team would give it.
@@ -156,3 +162,83 @@ def test_matrix_and_promoters_agree_with_contact_segments(sample_query) -> None:
     )
     assert wrong == [(0,)]
     assert sample_query("SELECT count(*) FROM marts.high_value_promoters")[0][0] > 0
+
+
+def add_months(day: date, months: int) -> date:
+    """`day` plus whole months, clamped to the month's end (31 Jan + 1 month = 28 Feb)."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def whole_months(since: date, day: date) -> int:
+    """The most whole months that fit from `since` to `day` (31 Jan to 1 Mar is 1)."""
+    months = (day.year - since.year) * 12 + day.month - since.month
+    while months > 0 and add_months(since, months) > day:
+        months -= 1
+    return months
+
+
+def band(months: int) -> str:
+    for below, name in ((6, "0-5 months"), (12, "6-11 months"), (24, "1-2 years")):
+        if months < below:
+            return name
+    return "2+ years"
+
+
+def spells_of(subscriptions: list[tuple[str, date, date | None]]) -> dict[str, list[list]]:
+    """Merge each account's active days [start, end) into spells [start, end or None]: a
+    subscription that starts on or before the day the ones before it stop continues the spell."""
+    spells: dict[str, list[list]] = {}
+    for account, start, end in sorted(subscriptions, key=lambda s: (s[0], s[1])):
+        if end is not None and end <= start:
+            continue  # never active
+        runs = spells.setdefault(account, [])
+        if runs and (runs[-1][1] is None or start <= runs[-1][1]):
+            last_end = runs[-1][1]
+            runs[-1][1] = None if last_end is None or end is None else max(last_end, end)
+        else:
+            runs.append([start, end])
+    return spells
+
+
+def test_sample_tenure_stops_at_the_loss(sample_query) -> None:
+    """Spells and tenure recomputed in Python from staging.subscriptions: a lost account's tenure
+    runs from its last spell's start to that spell's end, not to the as-of date (the old rule put
+    most lost accounts of the sample in a later band)."""
+    as_of = date.fromisoformat(json.loads((SAMPLE_ROOT / TRUTH_FILE).read_text())["as_of"])
+    subscriptions = [
+        (account, start, end if end is not None and end <= as_of else None)
+        for account, start, end in sample_query(
+            "SELECT account_id, CAST(timezone('UTC', started_at) AS DATE), "
+            "CAST(timezone('UTC', ended_at) AS DATE) FROM staging.subscriptions "
+            "WHERE CAST(timezone('UTC', started_at) AS DATE) <= ?",
+            [as_of],
+        )
+    ]
+    spells = spells_of(subscriptions)
+    expected_spells = [
+        (account, number, start, end, end is not None, whole_months(start, end or as_of))
+        for account, runs in sorted(spells.items())
+        for number, (start, end) in enumerate(runs, start=1)
+    ]
+    assert (
+        sample_query(
+            "SELECT account_id, spell_number, spell_start, spell_end, lost, tenure_months "
+            "FROM marts.customer_spells ORDER BY account_id, spell_number"
+        )
+        == expected_spells
+    )
+    rows = sample_query(
+        "SELECT account_id, customer_since, is_active, spell_start, tenure_months, tenure_band "
+        "FROM marts.account_segments WHERE customer_since IS NOT NULL"
+    )
+    moved = 0
+    for account, since, is_active, spell_start, tenure, tenure_band in rows:
+        start, end = spells[account][-1]
+        assert (is_active, spell_start) == (end is None, start), account
+        months = whole_months(start, end or as_of)
+        assert (tenure, tenure_band) == (months, band(months)), account
+        moved += band(whole_months(since, as_of)) != tenure_band
+    lost = sum(1 for r in rows if not r[2])
+    assert lost > 0 and moved > lost / 4  # the loss matters: many lost accounts change band

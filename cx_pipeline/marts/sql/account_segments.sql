@@ -4,6 +4,13 @@
 -- Revenue tier: from the CRM's ARR while a customer (12 x MRR when the CRM has none); for a lost
 -- account, from 12 x its MRR on its last day as a customer (the CRM's ARR is then 0).
 --
+-- Tenure: whole months of the account's latest spell (marts.customer_spells, where a day with no
+-- active subscription ends a spell): from its start to the as-of date while a customer, and to
+-- its end for a lost account, whose tenure stops at the loss. An account that left and came
+-- back counts from the start of its current spell, as survival's every-spell basis and churn's
+-- tenure bands do: a returning customer is at the start of a new relationship again.
+-- customer_since keeps the first start.
+--
 -- Journey stages, first match wins (thresholds in the `rules` CTE below):
 --   prospect    never had a subscription
 --   lost        no subscription active on the as-of date
@@ -40,6 +47,11 @@ account_subscriptions AS (
         max(end_day) AS last_end_day
     FROM subscriptions
     GROUP BY account_id
+),
+latest_spells AS (
+    SELECT account_id, spell_start, tenure_months
+    FROM marts.customer_spells
+    QUALIFY row_number() OVER (PARTITION BY account_id ORDER BY spell_number DESC) = 1
 ),
 mrr_before_loss AS (
     -- A lost account's MRR on its last day as a customer: its revenue tier then.
@@ -113,7 +125,8 @@ accounts AS (
             $mid_market_from, $enterprise_from
         ) AS revenue_tier,
         s.customer_since,
-        whole_months(s.customer_since, CAST($as_of AS DATE)) AS tenure_months,
+        t.spell_start,
+        t.tenure_months,
         coalesce(s.active_subscriptions, 0) AS active_subscriptions,
         coalesce(s.active_subscriptions, 0) > 0 AS is_active,
         coalesce(s.mrr, 0) AS mrr,
@@ -133,6 +146,7 @@ accounts AS (
     FROM staging.accounts AS a
     LEFT JOIN account_subscriptions AS s ON s.account_id = a.account_id
     LEFT JOIN mrr_before_loss AS l ON l.account_id = a.account_id
+    LEFT JOIN latest_spells AS t ON t.account_id = a.account_id
     LEFT JOIN latest_nps AS n ON n.account_id = a.account_id
     LEFT JOIN account_usage AS u ON u.account_id = a.account_id
     LEFT JOIN power_users AS p ON p.account_id = a.account_id

@@ -1,11 +1,16 @@
 -- Logo retention by start cohort. An account's cohort is the calendar month (reporting timezone)
--- of its first subscription start. For k = 0, 1, ... up to the last complete month, the cohort's
--- customers_active are its accounts active (active_on() in rules.sql) on the LAST day of month
--- cohort + k, so k = 0 already leaves out accounts that started and cancelled inside their first
--- month, and an account that comes back counts again once it is active at a month's end.
+-- of its first subscription start; it stays in that cohort when it leaves and comes back.
+--   k = 0   the cohort at its start: every account, 100% by definition
+--   k >= 1  customers_active = the cohort's accounts active (active_on() in rules.sql) on the
+--           last day of month cohort + k - 1, that is, customers at the start of month
+--           cohort + k by the churn rule of customer_months.sql
 --   retention_pct = 100 x customers_active / cohort_customers
--- An ended_at after the as-of date has not happened yet; only complete months are reported, so
--- the as-of month is a cohort (or a month of one) only when the as-of date is its last day.
+-- So k = 1 already leaves out accounts that started and cancelled inside their first month, and
+-- an account that left and came back counts as retained again from the first month whose start
+-- finds it active (in its current spell). Summed over cohorts, customers_active at k >= 1 are
+-- churn_by_month's customers_at_start of month cohort + k, for every month it reports.
+-- An ended_at after the as-of date has not happened yet. Cohorts are complete months; the last
+-- k of each is measured on the last day of the last complete month.
 CREATE OR REPLACE TABLE marts.cohort_retention AS
 WITH cohort_sizes AS (
     SELECT cohort_month, count(*) AS cohort_customers
@@ -13,17 +18,23 @@ WITH cohort_sizes AS (
     WHERE month = cohort_month
     GROUP BY cohort_month
 ),
-active_at_month_end AS (
-    SELECT cohort_month, month, count(*) FILTER (WHERE active_at_end) AS customers_active
+retained AS (
+    SELECT cohort_month, 0 AS months_since_start, cohort_customers AS customers_active
+    FROM cohort_sizes
+    UNION ALL
+    SELECT
+        cohort_month,
+        datediff('month', cohort_month, month) + 1 AS months_since_start,
+        count(*) FILTER (WHERE active_at_end) AS customers_active
     FROM marts.customer_months
     GROUP BY cohort_month, month
 )
 SELECT
     z.cohort_month,
-    datediff('month', z.cohort_month, m.month) AS months_since_start,
+    r.months_since_start,
     z.cohort_customers,
-    m.customers_active,
-    100.0 * m.customers_active / z.cohort_customers AS retention_pct
+    r.customers_active,
+    100.0 * r.customers_active / z.cohort_customers AS retention_pct
 FROM cohort_sizes AS z
-JOIN active_at_month_end AS m ON m.cohort_month = z.cohort_month
-ORDER BY z.cohort_month, months_since_start;
+JOIN retained AS r ON r.cohort_month = z.cohort_month
+ORDER BY z.cohort_month, r.months_since_start;

@@ -1,68 +1,58 @@
--- How long accounts stay customers: Kaplan-Meier survival by whole months of tenure, for all
--- accounts and by region and revenue tier.
---   tenure starts at the account's first subscription start (customer_since in
---   marts.account_segments) and ends
---     - for a lost account (no subscription active on the as-of date), on lost_on, the day its
---       last subscription ended (account_segments): a loss;
---     - for a live account, on the as-of date: censored (we do not know yet when it will leave).
---   t = whole months from the start to that end (0 = ended within the first month of tenure).
---   For month t: at_risk = accounts whose tenure reached t whole months (lost or censored at t or
---   later), lost = accounts lost at t, censored = live accounts censored at t.
+-- How long customers stay: Kaplan-Meier survival by whole months of tenure, for all accounts and
+-- by region and revenue tier, over the customer spells of marts.customer_spells (the rule of
+-- what a spell is lives there: a day with no active subscription ends a spell, a return starts
+-- the next). Two bases, each a complete table:
+--   first_spell  each account's first spell: how long until a customer first leaves
+--   every_spell  every spell of every account, a return counting as a new start: its losses
+--                are every spell end, so on data where each end falls in a monthly count they
+--                equal the losses of churn_by_month. Spells of one account are treated as
+--                independent (no interval is published that would need otherwise).
+-- For each spell:
+--   t = tenure_months: whole months from spell_start to spell_end (lost: the spell ended on or
+--       before the as-of date), or to the as-of date (censored: we do not know yet when it ends).
+--   For month t: at_risk = spells whose tenure reached t whole months (lost or censored at t or
+--   later), lost = spells lost at t, censored = running spells censored at t.
 --   survival_pct(t) = 100 x the product over months 0..t of (1 - lost / at_risk): the estimated
---   share of accounts still customers after t + 1 whole months. It is computed as
---   exp(sum(ln(1 - lost / at_risk))), and is 0 from the first month in which every account at
+--   share still customers after t + 1 whole months. It is computed as
+--   exp(sum(ln(1 - lost / at_risk))), and is 0 from the first month in which every spell at
 --   risk was lost.
--- Accounts that started and cancelled inside one month are losses at t = 0 here (they are in no
--- monthly churn count). Revenue tier is revenue_tier() of the ARR on the account's last day as a
--- customer (the day before lost_on, or the as-of date), measured as 12 x the MRR of its active
--- subscriptions: accounts.arr is today's figure, 0 for every lost account.
+-- Spells that start and end inside one month are losses at t = 0 here (they are in no monthly
+-- churn count). Revenue tier is revenue_tier() of the ARR on the spell's last active day,
+-- measured as 12 x its MRR then (mrr_at_end): accounts.arr is today's figure, 0 for every lost
+-- account. Region from the CRM account ('unknown' when missing).
 CREATE OR REPLACE TABLE marts.survival_by_segment AS
-WITH subscriptions AS (
-    SELECT * FROM marts.subscription_days
-),
-lifetimes AS (
+WITH spells AS (
     SELECT
-        account_id,
-        region,
-        lost_on IS NOT NULL AS is_lost,
-        whole_months(customer_since, coalesce(lost_on, CAST($as_of AS DATE))) AS tenure,
-        CASE WHEN lost_on IS NOT NULL
-             THEN CAST(lost_on - INTERVAL 1 DAY AS DATE)
-             ELSE CAST($as_of AS DATE) END AS last_customer_day
-    FROM marts.account_segments
-    WHERE customer_since IS NOT NULL
-),
-last_mrr AS (
-    SELECT
-        l.account_id,
-        coalesce(sum(s.mrr) FILTER (
-            WHERE active_on(s.start_day, s.end_day, l.last_customer_day)), 0) AS mrr
-    FROM lifetimes AS l
-    JOIN subscriptions AS s USING (account_id)
-    GROUP BY l.account_id
-),
-accounts AS (
-    SELECT
-        l.tenure,
-        l.is_lost,
+        s.spell_number,
+        s.tenure_months AS tenure,
+        s.lost AS is_lost,
         'all' AS "all",
-        coalesce(l.region, 'unknown') AS region,
-        revenue_tier(12 * coalesce(m.mrr, 0), $mid_market_from, $enterprise_from) AS revenue_tier
-    FROM lifetimes AS l
-    LEFT JOIN last_mrr AS m USING (account_id)
+        coalesce(a.region, 'unknown') AS region,
+        revenue_tier(12 * s.mrr_at_end, $mid_market_from, $enterprise_from) AS revenue_tier
+    FROM marts.customer_spells AS s
+    LEFT JOIN staging.accounts AS a USING (account_id)
 ),
-account_cells AS (
-    UNPIVOT accounts
+bases AS (
+    SELECT 'first_spell' AS spell_basis, tenure, is_lost, "all", region, revenue_tier
+    FROM spells
+    WHERE spell_number = 1
+    UNION ALL
+    SELECT 'every_spell' AS spell_basis, tenure, is_lost, "all", region, revenue_tier
+    FROM spells
+),
+spell_cells AS (
+    UNPIVOT bases
     ON "all", region, revenue_tier
     INTO NAME segment_type VALUE segment
 ),
 months AS (
-    SELECT segment_type, segment, unnest(range(0, max(tenure) + 1)) AS month
-    FROM account_cells
-    GROUP BY segment_type, segment
+    SELECT spell_basis, segment_type, segment, unnest(range(0, max(tenure) + 1)) AS month
+    FROM spell_cells
+    GROUP BY spell_basis, segment_type, segment
 ),
 life_table AS (
     SELECT
+        m.spell_basis,
         m.segment_type,
         m.segment,
         m.month,
@@ -70,10 +60,11 @@ life_table AS (
         count(a.tenure) FILTER (WHERE a.tenure = m.month AND a.is_lost) AS lost,
         count(a.tenure) FILTER (WHERE a.tenure = m.month AND NOT a.is_lost) AS censored
     FROM months AS m
-    JOIN account_cells AS a USING (segment_type, segment)
-    GROUP BY m.segment_type, m.segment, m.month
+    JOIN spell_cells AS a USING (spell_basis, segment_type, segment)
+    GROUP BY m.spell_basis, m.segment_type, m.segment, m.month
 )
 SELECT
+    spell_basis,
     segment_type,
     segment,
     month,
@@ -85,7 +76,7 @@ SELECT
                           OVER running) END AS survival_pct
 FROM life_table
 WINDOW running AS (
-    PARTITION BY segment_type, segment ORDER BY month
+    PARTITION BY spell_basis, segment_type, segment ORDER BY month
     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
 )
-ORDER BY segment_type, segment, month;
+ORDER BY spell_basis, segment_type, segment, month;
