@@ -232,6 +232,17 @@ class CxSettings(dg.ConfigurableResource):
     low_sample_responses: int = Field(
         default=30, description="NPS cells with fewer responses are flagged low_sample."
     )
+    benchmark_audience: str = Field(
+        default="B2B", description="Own audience: references of another are not compared."
+    )
+    benchmark_survey_type: str = Field(
+        default="relationship",
+        description="Own NPS survey type: NPS references of another type are not compared.",
+    )
+    benchmark_industry: str = Field(
+        default="Technology",
+        description="Own industry: company-wide figures also meet references for it.",
+    )
     mid_market_from: float = Field(default=10_000, description="ARR where mid-market starts.")
     enterprise_from: float = Field(default=100_000, description="ARR where enterprise starts.")
     funnel_steps: str = Field(
@@ -317,6 +328,9 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             timezone=_env_or(settings.TIMEZONE),
             as_of=_env_or(settings.AS_OF),
             low_sample_responses=_env_int_or(settings.LOW_SAMPLE),
+            benchmark_audience=_env_or(settings.BENCHMARK_AUDIENCE),
+            benchmark_survey_type=_env_or(settings.BENCHMARK_SURVEY_TYPE),
+            benchmark_industry=_env_or(settings.BENCHMARK_INDUSTRY),
             mid_market_from=float(settings.MID_MARKET_FROM.value()),
             enterprise_from=float(settings.ENTERPRISE_FROM.value()),
             funnel_steps=_env_or(settings.FUNNEL_STEPS),
