@@ -420,8 +420,13 @@ def test_the_shipped_references_are_labelled(tmp_path: Path) -> None:
         b2b = con.execute(
             "SELECT DISTINCT metric FROM raw.industry_benchmarks WHERE audience = 'B2B' ORDER BY 1"
         ).fetchall()
+        urls = con.execute(
+            "SELECT DISTINCT source_url FROM raw.industry_benchmarks WHERE kind = 'reference'"
+        ).fetchall()
     assert unlabelled == []
     assert b2b == [("monthly_logo_churn_pct",), ("nps",)]
+    cited = (path.parents[2] / "docs" / "benchmarks.md").read_text()
+    assert [url for (url,) in urls if url not in cited] == []
 
 
 # --- the committed sample ---------------------------------------------------------------------
