@@ -218,6 +218,9 @@ class CxSettings(dg.ConfigurableResource):
     timezone: str = setting_field(settings.TIMEZONE)
     as_of: str = setting_field(settings.AS_OF)
     low_sample_responses: int = setting_field(settings.LOW_SAMPLE, int)
+    benchmark_audience: str = setting_field(settings.BENCHMARK_AUDIENCE)
+    benchmark_survey_type: str = setting_field(settings.BENCHMARK_SURVEY_TYPE)
+    benchmark_industry: str = setting_field(settings.BENCHMARK_INDUSTRY)
     mid_market_from: float = setting_field(settings.MID_MARKET_FROM, float)
     enterprise_from: float = setting_field(settings.ENTERPRISE_FROM, float)
     funnel_steps: str = setting_field(settings.FUNNEL_STEPS)
@@ -281,6 +284,9 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             timezone=_env_or(settings.TIMEZONE),
             as_of=_env_or(settings.AS_OF),
             low_sample_responses=_env_int_or(settings.LOW_SAMPLE),
+            benchmark_audience=_env_or(settings.BENCHMARK_AUDIENCE),
+            benchmark_survey_type=_env_or(settings.BENCHMARK_SURVEY_TYPE),
+            benchmark_industry=_env_or(settings.BENCHMARK_INDUSTRY),
             mid_market_from=float(settings.MID_MARKET_FROM.value()),
             enterprise_from=float(settings.ENTERPRISE_FROM.value()),
             funnel_steps=_env_or(settings.FUNNEL_STEPS),

@@ -300,6 +300,27 @@ LOW_SAMPLE = Setting(
     "NPS cells with fewer responses are flagged low_sample.",
     parse=_count,
 )
+BENCHMARK_AUDIENCE = Setting(
+    "CX_BENCHMARK_AUDIENCE",
+    "B2B",
+    "Who the company sells to: its NPS and churn are compared like for like only with "
+    "reference figures of this audience (B2B or B2C).",
+    parse=_one_of("B2B", "B2C"),
+)
+BENCHMARK_SURVEY_TYPE = Setting(
+    "CX_BENCHMARK_SURVEY_TYPE",
+    "relationship",
+    "What the company's NPS survey is: 'relationship' (the company as a whole, asked "
+    "periodically) or 'transactional' (after one interaction); NPS references of the other "
+    "type are not compared.",
+    parse=_one_of("relationship", "transactional"),
+)
+BENCHMARK_INDUSTRY = Setting(
+    "CX_BENCHMARK_INDUSTRY",
+    "Technology",
+    "The company's own industry as named in the reference file: the company-wide figures are "
+    "compared with cross-industry references ('all') and with references for this industry.",
+)
 MID_MARKET_FROM = Setting(
     "CX_TIER_MID_MARKET_FROM",
     "10000",
@@ -406,6 +427,9 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     TIMEZONE,
     AS_OF,
     LOW_SAMPLE,
+    BENCHMARK_AUDIENCE,
+    BENCHMARK_SURVEY_TYPE,
+    BENCHMARK_INDUSTRY,
     MID_MARKET_FROM,
     ENTERPRISE_FROM,
     FUNNEL_STEPS,

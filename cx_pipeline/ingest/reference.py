@@ -1,6 +1,9 @@
 """Reference tables shipped with the project (industry benchmarks, the voice-of-customer theme
 taxonomy and sentiment lexicon), loaded as they are: nothing is downloaded at run time."""
 
+import csv
+from pathlib import Path
+
 import dagster as dg
 import duckdb
 
@@ -14,15 +17,32 @@ BENCHMARK_COLUMNS: Columns = (
     (
         "industry",
         "VARCHAR",
-        "Industry the figure is for; 'all', 'B2B' and 'B2C' are cross-industry.",
+        "Industry of the companies the figure rates; 'all' when it spans industries.",
     ),
     ("statistic", "VARCHAR", "average, median, top_quartile, industry_average or target."),
     ("value", "DOUBLE", "The figure."),
     ("unit", "VARCHAR", "Unit of the figure."),
     ("higher_is_better", "BOOLEAN", "Direction in which the metric improves."),
     ("kind", "VARCHAR", "'reference' (published figure) or 'target' (a goal you set)."),
-    ("source", "VARCHAR", "Who published the figure, and the study."),
+    (
+        "audience",
+        "VARCHAR",
+        "Who the rated companies sell to: 'B2B', 'B2C' or 'mixed' (both in one figure); empty "
+        "for targets.",
+    ),
+    (
+        "survey_type",
+        "VARCHAR",
+        "For NPS: 'relationship' (the company as a whole, asked periodically), 'transactional' "
+        "(asked after one interaction) or 'mixed'; empty for churn and targets.",
+    ),
+    ("region", "VARCHAR", "Where the respondents or companies are; empty when not published."),
     ("year", "INTEGER", "Year of the data or publication; empty when the source is undated."),
+    ("sample_size", "BIGINT", "Size of the sample behind the figure; empty when not published."),
+    ("sample_unit", "VARCHAR", "What sample_size counts (respondents, companies, sites...)."),
+    ("source", "VARCHAR", "Who published the figure, and the study."),
+    ("source_url", "VARCHAR", "Where the figure was published."),
+    ("licence", "VARCHAR", "On what terms the figure is used (quoted with attribution...)."),
     ("notes", "VARCHAR", "Caveats."),
 )
 
@@ -67,6 +87,29 @@ VOC_LEXICON_COLUMNS: Columns = (
 )
 
 
+def check_header(path: Path, columns: Columns) -> None:
+    """Stop on a file whose header is not the documented columns in order: the CSV is read by
+    position, so a file from before a column was added would otherwise be misread silently."""
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        header = [h.strip() for h in next(csv.reader(f), [])]
+    expected = [name for name, _, _ in columns]
+    if header == expected:
+        return
+    missing = [c for c in expected if c not in header]
+    unknown = [h for h in header if h not in expected]
+    problems = [
+        f"missing {', '.join(missing)}" if missing else "",
+        f"unknown {', '.join(unknown)}" if unknown else "",
+    ]
+    detail = "; ".join(p for p in problems if p) or "columns out of order"
+    raise dg.Failure(
+        f"{path.name} has an outdated or unexpected header ({detail}). Expected the columns "
+        f"{', '.join(expected)}, in that order: see the column docs of raw.{path.stem}"
+        + (" and docs/benchmarks.md" if path.stem == "industry_benchmarks" else "")
+        + "."
+    )
+
+
 def load_reference_csv(
     con: duckdb.DuckDBPyConnection, table: str, path: str, columns: Columns
 ) -> int:
@@ -96,6 +139,7 @@ def reference_asset(table: str, description: str, columns: Columns) -> dg.Assets
         path = extracts.reference_path / f"{table}.csv"
         if not path.is_file():
             raise dg.Failure(f"reference table not found: {path.resolve()}")
+        check_header(path, columns)
         with warehouse.get_connection() as con:
             rows = load_reference_csv(con, table, str(path), columns)
         return dg.MaterializeResult(metadata={"dagster/row_count": rows, "source_file": str(path)})
@@ -105,8 +149,9 @@ def reference_asset(table: str, description: str, columns: Columns) -> dg.Assets
 
 industry_benchmarks = reference_asset(
     "industry_benchmarks",
-    "Industry NPS and churn reference figures and the seed targets, each with its source and "
-    "year, from <reference_root>/industry_benchmarks.csv.",
+    "Industry NPS and churn reference figures and the seed targets, each labelled with what it "
+    "measures (audience B2B/B2C, survey type, region, year, sample) and its source, link and "
+    "licence, from <reference_root>/industry_benchmarks.csv (docs/benchmarks.md).",
     BENCHMARK_COLUMNS,
 )
 

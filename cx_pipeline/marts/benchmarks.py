@@ -11,8 +11,12 @@ BENCHMARKS = MartSpec(
     optional_marts=("nps_answers",),
     description=(
         "Own NPS (12 months) and monthly logo churn (12 complete months) against published "
-        "industry figures and the seed targets (NPS >= 70 top echelon, churn <= 5% healthy), "
-        "each comparison with the reference's source and year."
+        "industry figures and the seed targets, like for like: a reference is compared (gap, "
+        "meets_reference) only when it has the company's audience (B2B or B2C, a setting) and, "
+        "for NPS, its survey type (relationship or transactional, a setting) and rates the "
+        "company itself rather than the industry its customers are in; every other reference "
+        "keeps its row with comparable false and the reasons. Each row carries the reference's "
+        "audience, survey type, region, year, sample, source, link and licence."
     ),
     columns=(
         ("metric", "VARCHAR", "'nps' or 'monthly_logo_churn_pct'."),
@@ -20,14 +24,50 @@ BENCHMARKS = MartSpec(
         ("own_value", "DOUBLE", "The company's own figure."),
         ("own_sample", "BIGINT", "Responses (NPS) or customer-months (churn) behind it."),
         ("own_basis", "VARCHAR", "What the own figure covers."),
+        ("own_audience", "VARCHAR", "The company's audience (setting CX_BENCHMARK_AUDIENCE)."),
+        (
+            "own_survey_type",
+            "VARCHAR",
+            "What the company's NPS survey is (setting CX_BENCHMARK_SURVEY_TYPE); null for churn.",
+        ),
         ("comparison", "VARCHAR", "'reference' (published figure) or 'target'."),
-        ("reference_scope", "VARCHAR", "Industry of the reference figure."),
+        (
+            "reference_scope",
+            "VARCHAR",
+            "Industry of the companies the reference rates; 'all' across industries.",
+        ),
         ("reference_statistic", "VARCHAR", "average, median, top_quartile, target..."),
         ("reference_value", "DOUBLE", "The reference figure."),
-        ("gap", "DOUBLE", "own_value - reference_value."),
-        ("meets_reference", "BOOLEAN", "Own figure is at least as good as the reference."),
+        ("reference_audience", "VARCHAR", "B2B, B2C or mixed; null for targets."),
+        (
+            "reference_survey_type",
+            "VARCHAR",
+            "relationship, transactional or mixed (NPS); null for churn and targets.",
+        ),
+        ("reference_region", "VARCHAR", "Where the reference was measured; null if unpublished."),
+        ("reference_sample_size", "BIGINT", "Sample behind the reference; null if unpublished."),
+        ("reference_sample_unit", "VARCHAR", "What reference_sample_size counts."),
+        (
+            "comparable",
+            "BOOLEAN",
+            "The reference measures what the own figure measures (same audience, same NPS "
+            "survey type, the company itself as subject), or is a target.",
+        ),
+        (
+            "comparability",
+            "VARCHAR",
+            "Why: 'like for like: ...', 'target: ...' or 'not compared: ' and every difference.",
+        ),
+        ("gap", "DOUBLE", "own_value - reference_value; null when not comparable."),
+        (
+            "meets_reference",
+            "BOOLEAN",
+            "Own figure is at least as good as the reference; null when not comparable.",
+        ),
         ("reference_source", "VARCHAR", "Publisher and study of the reference."),
+        ("reference_url", "VARCHAR", "Where the reference was published."),
         ("reference_year", "INTEGER", "Year of the reference; null when the source is undated."),
+        ("reference_licence", "VARCHAR", "On what terms the figure is used."),
         ("reference_notes", "VARCHAR", "Caveats of the reference."),
     ),
 )

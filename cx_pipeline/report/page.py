@@ -178,18 +178,20 @@ def _segments(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def _benchmark_label(row: tuple) -> str:
-    comparison, scope, statistic, source, year = row
+    comparison, scope, statistic, source, year, audience, survey_type = row
     if comparison == "target":
         return "our target"
+    what = " ".join(x for x in (None if scope == "all" else scope, audience, survey_type) if x)
     return (
-        f"{scope} {statistic.replace('_', ' ')} ({source.split(' ', 1)[0]}"
+        f"{what} {statistic.replace('_', ' ')} ({source.split(' ', 1)[0]}"
         f"{'' if year is None else ' ' + str(year)})"
     )
 
 
 def _benchmarks(con: duckdb.DuckDBPyConnection) -> str:
     """The gaps as the mart has them (own - reference), one chart per metric, so that one legend
-    says which way is good: right for NPS, left for churn (lower churn is better)."""
+    says which way is good: right for NPS, left for churn (lower churn is better). Only
+    like-for-like references have a gap; the source line says how many others were left out."""
     out = []
     for metric, name, unit, legend in (
         ("nps", "NPS", " pts", "right = better than the benchmark (a higher NPS)"),
@@ -203,24 +205,31 @@ def _benchmarks(con: duckdb.DuckDBPyConnection) -> str:
         rows = _rows(
             con,
             "SELECT comparison, reference_scope, reference_statistic, reference_source, "
-            "reference_year, gap, meets_reference, own_sample, own_basis FROM marts.benchmarks "
-            f"WHERE scope = 'all' AND gap IS NOT NULL AND metric = '{metric}' ORDER BY gap",
+            "reference_year, reference_audience, "
+            "CASE WHEN metric = 'nps' THEN reference_survey_type END, "
+            "gap, meets_reference, own_sample, own_basis, own_audience, own_survey_type, "
+            "count(*) FILTER (WHERE NOT comparable) OVER () FROM marts.benchmarks "
+            f"WHERE scope = 'all' AND metric = '{metric}' "
+            "QUALIFY gap IS NOT NULL ORDER BY gap",
         )
         if not rows:
             continue
         points = "points" if metric == "nps" else "percentage points"
+        sample, basis, audience, survey_type, unlike = rows[0][9:]
+        ours = f"{audience} {survey_type} NPS" if metric == "nps" else f"{audience} churn"
         out.append(
             charts.hbars(
-                [_benchmark_label(r[:5]) for r in rows],
-                [r[5] for r in rows],
-                f"{name}: ours minus each benchmark ({points})",
+                [_benchmark_label(r[:7]) for r in rows],
+                [r[7] for r in rows],
+                f"{name}: ours ({ours}) minus each like-for-like benchmark ({points})",
                 unit,
-                good=[bool(r[6]) for r in rows],
+                good=[bool(r[8]) for r in rows],
                 legend=legend,
             )
             + _source(
-                f"marts.benchmarks (gap = own_value - reference_value, metric = '{metric}'); "
-                f"ours from {rows[0][7]:,} {rows[0][8]}"
+                f"marts.benchmarks (gap = own_value - reference_value, metric = '{metric}', "
+                f"comparable); ours from {sample:,} {basis}; {unlike} reference(s) of another "
+                "audience or survey type not compared (comparable = false)"
             )
         )
     return "".join(out) or '<p class="muted">No benchmark yet.</p>'

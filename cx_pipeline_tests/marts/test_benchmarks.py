@@ -1,19 +1,28 @@
-"""Segment benchmarks: each segment's NPS gap and its significance, churn per segment and the seed
-targets, by hand on nps_extracts, and the planted regional NPS recovered from the sample."""
+"""Benchmarks: the company against like-for-like references only (a hand-made reference file on
+nps_extracts); segment benchmarks: each segment's NPS gap and its significance, churn per segment
+and the seed targets, by hand on nps_extracts, and the planted regional NPS recovered from the
+sample."""
 
+# ruff: noqa: E501 (the hand-made reference file reads best as the CSV it stands for)
 from __future__ import annotations
 
 import json
 import math
 from collections.abc import Callable
+from pathlib import Path
 from statistics import NormalDist
 from typing import Any
 
+import dagster as dg
 import duckdb
 import pytest
 
+from cx_pipeline import catalog
 from cx_pipeline.generate import TRUTH_FILE
-from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all
+from cx_pipeline.ingest.reference import BENCHMARK_COLUMNS
+from cx_pipeline.partitions import delivered_days, range_tags
+from cx_pipeline.resources import ExtractStore
+from cx_pipeline_tests.conftest import SAMPLE_ROOT, all_assets, make_resources, materialize_all
 from cx_pipeline_tests.marts.nps_extracts import write_nps_extracts
 
 Query = Callable[..., list[tuple]]
@@ -168,6 +177,256 @@ def test_company_figures_match_marts_benchmarks(bench_query: Query) -> None:
         "nps": pytest.approx(COMPANY_NPS),
         "monthly_logo_churn_pct": pytest.approx(COMPANY_CHURN),
     }
+
+
+# --- like for like: a hand-made reference file ----------------------------------------------
+
+HEADER = ",".join(name for name, _, _ in BENCHMARK_COLUMNS)
+# metric, industry, statistic, value, unit, higher_is_better, kind, audience, survey_type,
+# region, year, sample_size, sample_unit, source, source_url, licence, notes
+REFERENCES = f"""{HEADER}
+nps,all,average,40,pts,true,reference,B2C,relationship,US,2024,1000,respondents,Consumer study,https://b2c.example,quoted,
+nps,all,average,20,pts,true,reference,B2B,relationship,US and Canada,2018,,,B2B study,https://b2b.example,quoted,
+nps,all,average,50,pts,true,reference,B2B,transactional,,2020,,,Ticket study,https://tx.example,quoted,
+nps,all,average,32,pts,true,reference,mixed,mixed,,,,,Mixed study,https://mixed.example,quoted,
+nps,Technology,average,10,pts,true,reference,B2B,relationship,North America,2018,800,respondents,Vendor study,https://tech.example,quoted,
+nps,Finance,average,5,pts,true,reference,B2B,relationship,,,,,Other industry,https://fin.example,quoted,
+nps,Retail,industry_average,29,pts,true,reference,B2C,relationship,US,2024,,,Retail consumers,https://retail.example,quoted,
+nps,Retail,industry_average,45,pts,true,reference,B2B,relationship,,2022,,,Retail suppliers,https://retail-b2b.example,quoted,
+monthly_logo_churn_pct,all,average,4.91,%,false,reference,B2B,,,,1500,sites,Churn B2B,https://churn.example,quoted,
+monthly_logo_churn_pct,all,average,6.77,%,false,reference,B2C,,,,1500,sites,Churn B2C,https://churn.example,quoted,
+nps,all,target,70,pts,true,target,,,,,,,Seed,,seed,
+monthly_logo_churn_pct,all,target,5,%,false,target,,,,,,,Seed,,seed,
+"""
+
+
+def build_benchmarks(root: Path, references: str, **settings: object) -> dg.ExecuteInProcessResult:
+    """marts.benchmarks and what it reads, over nps_extracts, with `references` as the file."""
+    extracts = write_nps_extracts(root / "extracts")
+    (root / "reference").mkdir()
+    (root / "reference" / "industry_benchmarks.csv").write_text(references)
+    resources = make_resources(extracts, root / "cx.duckdb", **settings)
+    resources["extracts"] = ExtractStore(root=str(extracts), reference_root=str(root / "reference"))
+    days = delivered_days(extracts)
+    return dg.materialize(
+        all_assets(),
+        resources=resources,
+        selection=dg.AssetSelection.assets(catalog.key("marts", "benchmarks")).upstream(),
+        tags=range_tags(days[0], days[-1]),
+        raise_on_error=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def like_query(tmp_path_factory: pytest.TempPathFactory) -> Query:
+    root = tmp_path_factory.mktemp("like_for_like")
+    assert build_benchmarks(root, REFERENCES).success
+
+    def run(sql: str, params: object = None) -> list[tuple]:
+        with duckdb.connect(str(root / "cx.duckdb"), read_only=True) as con:
+            return con.execute(sql, params).fetchall()
+
+    return run
+
+
+def test_only_like_references_are_compared(like_query: Query) -> None:
+    """Ours: B2B relationship NPS (the defaults), company NPS 300/26 = 11.5, churn 200/17 =
+    11.8% (as above). Company-wide rows meet the 'all' references and the own industry's
+    (default Technology; Finance is neither). By hand:
+      B2B relationship 20   like for like   gap 11.5 - 20 = -8.5, not met
+      Technology B2B rel 10 like for like   gap 11.5 - 10 = +1.5, met
+      B2C relationship 40   audience differs              -> no gap (the old mart: -28.5)
+      B2B transactional 50  survey type differs           -> no gap
+      mixed/mixed 32        audience and survey differ    -> no gap
+      target 70             a goal: gap 11.5 - 70 = -58.5
+      churn B2B 4.91        like for like   gap 11.8 - 4.91 = +6.9, not met (lower is better)
+      churn B2C 6.77        audience differs              -> no gap
+      churn target 5        gap +6.8
+    """
+    rows = {
+        (r[0], r[1], r[2]): r[3:]
+        for r in like_query(
+            "SELECT metric, reference_scope, reference_source, comparable, gap, "
+            "meets_reference, comparability, own_audience, own_survey_type "
+            "FROM marts.benchmarks WHERE scope = 'all'"
+        )
+    }
+    nps, churn = COMPANY_NPS, COMPANY_CHURN
+    like = "like for like: B2B relationship NPS"
+    assert rows == {
+        ("nps", "all", "B2B study"): (
+            True,
+            pytest.approx(nps - 20),
+            False,
+            like,
+            "B2B",
+            "relationship",
+        ),
+        ("nps", "Technology", "Vendor study"): (
+            True,
+            pytest.approx(nps - 10),
+            True,
+            like,
+            "B2B",
+            "relationship",
+        ),
+        ("nps", "all", "Consumer study"): (
+            False,
+            None,
+            None,
+            "not compared: audience: reference B2C, ours B2B",
+            "B2B",
+            "relationship",
+        ),
+        ("nps", "all", "Ticket study"): (
+            False,
+            None,
+            None,
+            "not compared: survey: reference transactional NPS, ours relationship NPS",
+            "B2B",
+            "relationship",
+        ),
+        ("nps", "all", "Mixed study"): (
+            False,
+            None,
+            None,
+            "not compared: audience: reference mixed, ours B2B; "
+            "survey: reference mixed NPS, ours relationship NPS",
+            "B2B",
+            "relationship",
+        ),
+        ("nps", "all", "Seed"): (
+            True,
+            pytest.approx(nps - 70),
+            False,
+            "target: a goal we set, always compared",
+            "B2B",
+            "relationship",
+        ),
+        ("monthly_logo_churn_pct", "all", "Churn B2B"): (
+            True,
+            pytest.approx(churn - 4.91),
+            False,
+            "like for like: B2B churn",
+            "B2B",
+            None,
+        ),
+        ("monthly_logo_churn_pct", "all", "Churn B2C"): (
+            False,
+            None,
+            None,
+            "not compared: audience: reference B2C, ours B2B",
+            "B2B",
+            None,
+        ),
+        ("monthly_logo_churn_pct", "all", "Seed"): (
+            True,
+            pytest.approx(churn - 5),
+            False,
+            "target: a goal we set, always compared",
+            "B2B",
+            None,
+        ),
+    }
+
+
+def test_an_industrys_customers_are_not_the_industry(like_query: Query) -> None:
+    """Retail: A2's answers N02 N08 N09 P, N22 D -> 100 x (3 - 1) / 4 = 50. Consumers rating
+    retailers (B2C) and retailers' own B2B customers both rate retail companies, not us: kept,
+    never compared."""
+    rows = like_query(
+        "SELECT reference_source, own_value, comparable, gap, comparability FROM marts.benchmarks "
+        "WHERE scope = 'Retail' ORDER BY reference_source"
+    )
+    subject = "subject: reference rates Retail companies, ours is our Retail customers rating us"
+    assert rows == [
+        (
+            "Retail consumers",
+            50.0,
+            False,
+            None,
+            f"not compared: audience: reference B2C, ours B2B; {subject}",
+        ),
+        ("Retail suppliers", 50.0, False, None, f"not compared: {subject}"),
+    ]
+
+
+def test_reference_labels_reach_the_mart(like_query: Query) -> None:
+    assert like_query(
+        "SELECT reference_audience, reference_survey_type, reference_region, reference_year, "
+        "reference_sample_size, reference_sample_unit, reference_url, reference_licence "
+        "FROM marts.benchmarks WHERE reference_source = 'Vendor study'"
+    ) == [
+        (
+            "B2B",
+            "relationship",
+            "North America",
+            2018,
+            800,
+            "respondents",
+            "https://tech.example",
+            "quoted",
+        )
+    ]
+
+
+def test_a_b2c_company_compares_with_b2c_references(tmp_path: Path) -> None:
+    """The same data declared B2C transactional: now only the B2C churn figure is like for like,
+    and no NPS reference is (none is B2C transactional)."""
+    assert build_benchmarks(
+        tmp_path, REFERENCES, benchmark_audience="B2C", benchmark_survey_type="transactional"
+    ).success
+    with duckdb.connect(str(tmp_path / "cx.duckdb"), read_only=True) as con:
+        compared = con.execute(
+            "SELECT metric, reference_source FROM marts.benchmarks "
+            "WHERE comparable AND comparison = 'reference' ORDER BY 1, 2"
+        ).fetchall()
+    assert compared == [("monthly_logo_churn_pct", "Churn B2C")]
+
+
+def test_an_old_reference_file_stops_with_a_clear_error(tmp_path: Path) -> None:
+    """A file from before the labels (read by position it would misplace every column)."""
+    old = (
+        "metric,industry,statistic,value,unit,higher_is_better,kind,source,year,notes\n"
+        "nps,all,average,32,NPS points,true,reference,SurveyMonkey,,\n"
+    )
+    result = build_benchmarks(tmp_path, old)
+    assert not result.success
+    failure = next(
+        e for e in result.all_events if e.is_step_failure and "industry_benchmarks" in e.step_key
+    )
+    message = failure.step_failure_data.error.message
+    assert "missing audience, survey_type, region, sample_size, sample_unit" in message
+    assert "source_url, licence" in message
+    assert "docs/benchmarks.md" in message
+
+
+def test_the_shipped_references_are_labelled(tmp_path: Path) -> None:
+    """Every published figure in data/reference says whom it measures and where it was found."""
+    with duckdb.connect() as con:
+        from cx_pipeline.ingest.reference import load_reference_csv
+
+        con.execute("CREATE SCHEMA raw")
+        path = (
+            Path(__file__).resolve().parents[2] / "data" / "reference" / "industry_benchmarks.csv"
+        )
+        load_reference_csv(con, "industry_benchmarks", str(path), BENCHMARK_COLUMNS)
+        unlabelled = con.execute(
+            "SELECT source FROM raw.industry_benchmarks WHERE kind = 'reference' AND ("
+            "audience NOT IN ('B2B', 'B2C', 'mixed') OR source_url NOT LIKE 'https://%' "
+            "OR licence IS NULL OR (metric = 'nps' AND survey_type NOT IN "
+            "('relationship', 'transactional', 'mixed')))"
+        ).fetchall()
+        b2b = con.execute(
+            "SELECT DISTINCT metric FROM raw.industry_benchmarks WHERE audience = 'B2B' ORDER BY 1"
+        ).fetchall()
+        urls = con.execute(
+            "SELECT DISTINCT source_url FROM raw.industry_benchmarks WHERE kind = 'reference'"
+        ).fetchall()
+    assert unlabelled == []
+    assert b2b == [("monthly_logo_churn_pct",), ("nps",)]
+    cited = (path.parents[2] / "docs" / "benchmarks.md").read_text()
+    assert [url for (url,) in urls if url not in cited] == []
 
 
 # --- the committed sample ---------------------------------------------------------------------

@@ -144,9 +144,19 @@ def test_benchmark_gaps_keep_the_marts_sign_with_a_legend_for_it(page: str, samp
         assert [float(v) for _, v in drawn] == [round(g, 1) for g, _ in gaps]
         assert [c == "#2f9e6b" for c, _ in drawn] == [bool(m) for _, m in gaps]
     churn_gaps = sample_query(
-        "SELECT gap FROM marts.benchmarks WHERE metric = 'monthly_logo_churn_pct' AND scope = 'all'"
+        "SELECT gap FROM marts.benchmarks WHERE metric = 'monthly_logo_churn_pct' "
+        "AND scope = 'all' AND comparable"
     )
-    assert all(g < 0 for (g,) in churn_gaps), "planted: churn is below every benchmark"
+    assert churn_gaps and all(g < 0 for (g,) in churn_gaps), "planted: churn is below every one"
+    # Unlike references (B2C, mixed audiences or survey types) are counted, never charted.
+    for metric in ("nps", "monthly_logo_churn_pct"):
+        ((unlike,),) = sample_query(
+            "SELECT count(*) FROM marts.benchmarks WHERE scope = 'all' AND NOT comparable "
+            "AND metric = ?",
+            [metric],
+        )
+        assert unlike > 0
+        assert f"{unlike} reference(s) of another audience or survey type not compared" in html
 
 
 def test_call_list_names_the_accounts_with_mrr_band_and_a_reason(page: str, sample_query: Query):
