@@ -234,6 +234,9 @@ class CxSettings(dg.ConfigurableResource):
     )
     mid_market_from: float = Field(default=10_000, description="ARR where mid-market starts.")
     enterprise_from: float = Field(default=100_000, description="ARR where enterprise starts.")
+    reporting_currency: str = Field(
+        default="USD", description="ISO 4217 currency the revenue marts report in."
+    )
     funnel_steps: str = Field(
         default="signup,onboarding_completed,first_report_created,report_created",
         description="Journey funnel steps: event names in order, comma-separated.",
@@ -319,6 +322,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             low_sample_responses=_env_int_or(settings.LOW_SAMPLE),
             mid_market_from=float(settings.MID_MARKET_FROM.value()),
             enterprise_from=float(settings.ENTERPRISE_FROM.value()),
+            reporting_currency=_env_or(settings.REPORTING_CURRENCY),
             funnel_steps=_env_or(settings.FUNNEL_STEPS),
             quarantine_block_share=float(settings.QUARANTINE_BLOCK_SHARE.value()),
             quarantine_block_min_rows=_env_int_or(settings.QUARANTINE_BLOCK_MIN_ROWS),

@@ -1,5 +1,6 @@
 """Reference tables shipped with the project (industry benchmarks, the voice-of-customer theme
-taxonomy and sentiment lexicon), loaded as they are: nothing is downloaded at run time."""
+taxonomy and sentiment lexicon, exchange rates), loaded as they are: nothing is downloaded at
+run time."""
 
 import dagster as dg
 import duckdb
@@ -66,6 +67,23 @@ VOC_LEXICON_COLUMNS: Columns = (
     ("note", "VARCHAR", "Caveats."),
 )
 
+EXCHANGE_RATE_COLUMNS: Columns = (
+    ("currency", "VARCHAR", "ISO 4217 code of the currency converted from, e.g. EUR."),
+    (
+        "to_currency",
+        "VARCHAR",
+        "ISO 4217 code of the currency converted to; only rows to the reporting currency "
+        "(CX_REPORTING_CURRENCY) are used.",
+    ),
+    (
+        "rate_date",
+        "DATE",
+        "First day the rate applies; it applies until the next rate_date of the same pair.",
+    ),
+    ("rate", "DECIMAL(18,8)", "Units of to_currency for one unit of currency."),
+    ("source", "VARCHAR", "Who published the rate (e.g. a central bank's reference rate)."),
+)
+
 
 def load_reference_csv(
     con: duckdb.DuckDBPyConnection, table: str, path: str, columns: Columns
@@ -117,6 +135,13 @@ voc_taxonomy = reference_asset(
     "documentation), with an example of what customers write, from "
     "<reference_root>/voc_taxonomy.csv. Edit the CSV to tune the themes.",
     VOC_TAXONOMY_COLUMNS,
+)
+
+exchange_rates = reference_asset(
+    "exchange_rates",
+    "Dated exchange rates to the reporting currency, from <reference_root>/exchange_rates.csv: "
+    "what converts a subscription's MRR in another currency (marts.subscription_mrr).",
+    EXCHANGE_RATE_COLUMNS,
 )
 
 voc_lexicon = reference_asset(

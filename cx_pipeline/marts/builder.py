@@ -89,6 +89,7 @@ def sql_parameters(con: duckdb.DuckDBPyConnection, cx_settings: CxSettings) -> d
         "low_sample": cx_settings.low_sample_responses,
         "mid_market_from": cx_settings.mid_market_from,
         "enterprise_from": cx_settings.enterprise_from,
+        "reporting_currency": cx_settings.reporting_currency,
         "funnel_steps": cx_settings.funnel_step_list(),
     }
 
