@@ -98,8 +98,18 @@ def load_reference_csv(
     return con.execute(f"SELECT count(*) FROM raw.{table}").fetchone()[0]
 
 
-def reference_asset(table: str, description: str, columns: Columns) -> dg.AssetsDefinition:
-    """A raw asset loading <reference_root>/<table>.csv into raw.<table>."""
+def write_empty_reference(con: duckdb.DuckDBPyConnection, table: str, columns: Columns) -> None:
+    """raw.<table> with its documented columns and no rows."""
+    typed = ", ".join(f"CAST(NULL AS {sql_type}) AS {name}" for name, sql_type, _ in columns)
+    con.execute(f"CREATE OR REPLACE TABLE raw.{table} AS SELECT {typed} WHERE false")
+
+
+def reference_asset(
+    table: str, description: str, columns: Columns, optional: bool = False
+) -> dg.AssetsDefinition:
+    """A raw asset loading <reference_root>/<table>.csv into raw.<table>. An optional table
+    missing from the folder loads as no rows (a reference folder made before it existed still
+    works); a required one fails the run."""
 
     @dg.asset(
         key=catalog.key("raw", table),
@@ -112,6 +122,12 @@ def reference_asset(table: str, description: str, columns: Columns) -> dg.Assets
     )
     def load(warehouse: Warehouse, extracts: ExtractStore) -> dg.MaterializeResult:
         path = extracts.reference_path / f"{table}.csv"
+        if not path.is_file() and optional:
+            with warehouse.get_connection() as con:
+                write_empty_reference(con, table, columns)
+            return dg.MaterializeResult(
+                metadata={"dagster/row_count": 0, "missing_file": str(path.resolve())}
+            )
         if not path.is_file():
             raise dg.Failure(f"reference table not found: {path.resolve()}")
         with warehouse.get_connection() as con:
@@ -140,8 +156,11 @@ voc_taxonomy = reference_asset(
 exchange_rates = reference_asset(
     "exchange_rates",
     "Dated exchange rates to the reporting currency, from <reference_root>/exchange_rates.csv: "
-    "what converts a subscription's MRR in another currency (marts.subscription_mrr).",
+    "what converts a subscription's MRR in another currency (marts.subscription_mrr). "
+    "Optional: without the file there are no rates, which is fine while every subscription is "
+    "in the reporting currency.",
     EXCHANGE_RATE_COLUMNS,
+    optional=True,
 )
 
 voc_lexicon = reference_asset(

@@ -398,3 +398,23 @@ def test_reporting_currency_setting_wants_an_iso_code(monkeypatch: pytest.Monkey
     monkeypatch.setenv("CX_REPORTING_CURRENCY", "usd")
     problem: Any = settings.REPORTING_CURRENCY.problem()
     assert problem is not None and "ISO 4217" in problem
+
+
+def test_without_a_rates_file_only_foreign_currencies_fail(tmp_path: Path) -> None:
+    # A reference folder from before exchange_rates.csv existed: one currency still builds...
+    references = tmp_path / "reference"
+    references.mkdir()
+    extracts = write_revenue_extracts(tmp_path / "one" / "extracts")
+    _materialize(extracts, references, tmp_path / "one" / "cx.duckdb")
+    one = _movements(_reader(tmp_path / "one" / "cx.duckdb"), "all", "all")
+    assert one["2026-03"] == (6, 0, 0, 1, 1, 0, 5, 18100, 0, 0, 100, 1000, 0, 17000)
+    # ...and euros without a rate fail, naming them.
+    extracts = write_revenue_extracts(tmp_path / "two" / "extracts", currencies=CURRENCIES)
+    result = _materialize(
+        extracts, references, tmp_path / "two" / "cx.duckdb", raise_on_error=False
+    )
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert (
+        "no EUR to USD exchange rate dated on or before 2025-12-10 in exchange_rates.csv "
+        "(2 subscription rows without a rate)" in str(failure.event_specific_data.error)
+    )
