@@ -32,6 +32,7 @@ Each account's MRR on the day before each month (s) and on its last day (e), and
 from __future__ import annotations
 
 import itertools
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -418,3 +419,28 @@ def test_without_a_rates_file_only_foreign_currencies_fail(tmp_path: Path) -> No
         "no EUR to USD exchange rate dated on or before 2025-12-10 in exchange_rates.csv "
         "(2 subscription rows without a rate)" in str(failure.event_specific_data.error)
     )
+
+
+def test_sample_report_shows_the_last_months_movements(
+    sample_warehouse: Path, sample_query: Query
+) -> None:
+    page = sample_warehouse.with_name("cx_report.html").read_text()
+    start = page.index("<h2>Revenue movements</h2>")
+    html = page[start : page.index("<section>", start)]
+    rows = sample_query(
+        "SELECT month, opening_mrr, new_mrr, expansion_mrr, reactivation_mrr, contraction_mrr, "
+        "churned_mrr, closing_mrr, quick_ratio FROM marts.mrr_movements "
+        "WHERE segment_type = 'all' ORDER BY month DESC LIMIT 6"
+    )[::-1]
+    month, opening, new, expansion, back, contraction, churned, closing, quick = rows[-1]
+    assert (
+        f"In {month:%B %Y}: MRR {float(opening):,.0f} at its start, +{float(new):,.0f} new, "
+        f"+{float(expansion):,.0f} expansion, +{float(back):,.0f} reactivation, "
+        f"-{float(contraction):,.0f} contraction, -{float(churned):,.0f} churned = "
+        f"{float(closing):,.0f} at its end; quick ratio {quick:.2f}"
+    ) in html
+    cells = [re.findall(r"<td>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", html)]
+    assert [c for c in cells if c] == [
+        [f"{r[0]:%b %y}", *(f"{float(v):,.0f}" for v in r[1:8]), f"{r[8]:.2f}"] for r in rows
+    ]
+    assert "Source: marts.mrr_movements" in html
