@@ -365,9 +365,11 @@ def test_currencies_convert_at_the_rate_of_the_start_day(tmp_path: Path) -> None
     assert_reconciles_and_adds_up(query)
 
 
-def test_a_missing_rate_fails_the_run_naming_currency_day_and_rows(tmp_path: Path) -> None:
+def test_a_missing_or_ambiguous_rate_fails_the_run_naming_currency_day_and_rows(
+    tmp_path: Path,
+) -> None:
     # EUR rates only from 2026-01-01: S14 (from 10 Dec 2025) has none; two SEK subscriptions
-    # have no SEK rate at all.
+    # have no SEK rate at all...
     extra = (
         "S16,A5,Core,Starter,500,2026-01-05T09:00:00Z,,\n"
         "S17,A5,Analytics,Starter,90,2026-02-07T09:00:00Z,,\n"
@@ -377,7 +379,12 @@ def test_a_missing_rate_fails_the_run_naming_currency_day_and_rows(tmp_path: Pat
         currencies={**CURRENCIES, "S16": "SEK", "S17": "SEK"},
         extra_subscriptions=extra,
     )
-    rates = "currency,to_currency,rate_date,rate,source\nEUR,USD,2026-01-01,1.20,test\n"
+    # ...and two different EUR rates for 1 Jan 2026 (a GBP pair no subscription uses may).
+    rates = (
+        "currency,to_currency,rate_date,rate,source\n"
+        "EUR,USD,2026-01-01,1.20,test\nEUR,USD,2026-01-01,1.21,test\n"
+        "GBP,USD,2026-01-01,1.30,test\nGBP,USD,2026-01-01,1.31,test\n"
+    )
     references = write_exchange_rates(tmp_path / "reference", rates)
     result = _materialize(extracts, references, tmp_path / "cx.duckdb", raise_on_error=False)
     assert not result.success
@@ -392,6 +399,8 @@ def test_a_missing_rate_fails_the_run_naming_currency_day_and_rows(tmp_path: Pat
         "no SEK to USD exchange rate dated on or before 2026-01-05 in exchange_rates.csv "
         "(2 subscription rows without a rate)" in message
     )
+    assert "exchange_rates.csv has 2 different EUR to USD rates dated 2026-01-01" in message
+    assert "GBP" not in message
 
 
 def test_reporting_currency_setting_wants_an_iso_code(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,8 @@
 -- One rate per subscription, fixed at its start, so a moving exchange rate never shows as
 -- expansion or contraction. A subscription with an MRR in a currency that has no such rate
 -- fails the run, with the currency, the first start day without a rate and the rows affected:
--- converting nothing (or at 1) would silently misstate revenue.
+-- converting nothing (or at 1) would silently misstate revenue. Two different rates for a
+-- subscription currency on one day fail it too: either choice would be arbitrary.
 CREATE OR REPLACE TABLE marts.subscription_mrr AS
 WITH subscriptions AS (
     SELECT
@@ -37,20 +38,32 @@ converted AS (
         ON s.currency = r.currency AND s.start_day >= r.rate_date
 ),
 missing_rates AS (
-    SELECT string_agg(
+    SELECT
+        currency,
         format(
             'no {} to {} exchange rate dated on or before {} in exchange_rates.csv '
             '({} subscription rows without a rate)',
-            currency, $reporting_currency, first_start_day, subscriptions
-        ),
-        '; ' ORDER BY currency
-    ) AS message
-    FROM (
-        SELECT currency, min(start_day) AS first_start_day, count(*) AS subscriptions
-        FROM converted
-        WHERE rate IS NULL AND mrr IS NOT NULL
-        GROUP BY currency
-    )
+            currency, $reporting_currency, min(start_day), count(*)
+        ) AS problem
+    FROM converted
+    WHERE rate IS NULL AND mrr IS NOT NULL
+    GROUP BY currency
+),
+ambiguous_rates AS (
+    SELECT
+        currency,
+        format(
+            'exchange_rates.csv has {} different {} to {} rates dated {}',
+            count(DISTINCT rate), currency, $reporting_currency, rate_date
+        ) AS problem
+    FROM rates
+    WHERE currency IN (SELECT currency FROM subscriptions)
+    GROUP BY currency, rate_date
+    HAVING count(DISTINCT rate) > 1
+),
+problems AS (
+    SELECT string_agg(problem, '; ' ORDER BY currency, problem) AS message
+    FROM (SELECT * FROM missing_rates UNION ALL SELECT * FROM ambiguous_rates)
 )
 SELECT
     c.subscription_id,
@@ -63,6 +76,6 @@ SELECT
     CAST(c.rate AS DECIMAL(18,8)) AS rate,
     CAST(round(c.mrr * c.rate, 2) AS DECIMAL(18,2)) AS mrr_reporting
 FROM converted AS c
-CROSS JOIN missing_rates AS m
+CROSS JOIN problems AS m
 WHERE CASE WHEN m.message IS NULL THEN true ELSE error(m.message) END
 ORDER BY c.subscription_id;
