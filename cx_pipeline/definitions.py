@@ -11,7 +11,12 @@ from cx_pipeline import settings
 settings.require_valid()
 
 from cx_pipeline.ingest.assets import raw_assets
-from cx_pipeline.ingest.reference import industry_benchmarks, voc_lexicon, voc_taxonomy
+from cx_pipeline.ingest.reference import (
+    exchange_rates,
+    industry_benchmarks,
+    voc_lexicon,
+    voc_taxonomy,
+)
 from cx_pipeline.jobs import (
     cx_daily_job,
     cx_daily_schedule,
@@ -37,6 +42,7 @@ defs = dg.Definitions(
         industry_benchmarks,
         voc_taxonomy,
         voc_lexicon,
+        exchange_rates,
         *staging_assets,
         identity_map,
         *mart_assets,

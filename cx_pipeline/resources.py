@@ -223,6 +223,7 @@ class CxSettings(dg.ConfigurableResource):
     benchmark_industry: str = setting_field(settings.BENCHMARK_INDUSTRY)
     mid_market_from: float = setting_field(settings.MID_MARKET_FROM, float)
     enterprise_from: float = setting_field(settings.ENTERPRISE_FROM, float)
+    reporting_currency: str = setting_field(settings.REPORTING_CURRENCY)
     funnel_steps: str = setting_field(settings.FUNNEL_STEPS)
     quarantine_block_share: float = setting_field(settings.QUARANTINE_BLOCK_SHARE, float)
     quarantine_block_min_rows: int = setting_field(settings.QUARANTINE_BLOCK_MIN_ROWS, int)
@@ -289,6 +290,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             benchmark_industry=_env_or(settings.BENCHMARK_INDUSTRY),
             mid_market_from=float(settings.MID_MARKET_FROM.value()),
             enterprise_from=float(settings.ENTERPRISE_FROM.value()),
+            reporting_currency=_env_or(settings.REPORTING_CURRENCY),
             funnel_steps=_env_or(settings.FUNNEL_STEPS),
             quarantine_block_share=float(settings.QUARANTINE_BLOCK_SHARE.value()),
             quarantine_block_min_rows=_env_int_or(settings.QUARANTINE_BLOCK_MIN_ROWS),

@@ -118,6 +118,12 @@ def _one_of(*options: str) -> Parse:
     return parse
 
 
+def _currency(value: str) -> str:
+    if not re.fullmatch(r"[A-Z]{3}", value):
+        raise ValueError("expected an ISO 4217 currency code of three capital letters, e.g. USD")
+    return value
+
+
 def _memory(value: str) -> str:
     """DuckDB's own parser decides, so what passes here is what DuckDB accepts."""
     import duckdb
@@ -333,6 +339,13 @@ ENTERPRISE_FROM = Setting(
     "ARR at which an account becomes enterprise.",
     parse=_amount,
 )
+REPORTING_CURRENCY = Setting(
+    "CX_REPORTING_CURRENCY",
+    "USD",
+    "Currency (ISO 4217) the revenue marts report in: subscriptions in another currency are "
+    "converted with <reference_root>/exchange_rates.csv.",
+    parse=_currency,
+)
 FUNNEL_STEPS = Setting(
     "CX_FUNNEL_STEPS",
     "signup,onboarding_completed,first_report_created,report_created",
@@ -432,6 +445,7 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     BENCHMARK_INDUSTRY,
     MID_MARKET_FROM,
     ENTERPRISE_FROM,
+    REPORTING_CURRENCY,
     FUNNEL_STEPS,
     QUARANTINE_BLOCK_SHARE,
     QUARANTINE_BLOCK_MIN_ROWS,

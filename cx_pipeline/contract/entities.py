@@ -98,6 +98,13 @@ SUBSCRIPTIONS = Entity(
             may_be_future=True,
         ),
         Column("cancel_reason", "string", "Reason given at cancellation, free text."),
+        Column(
+            "currency",
+            "string",
+            "ISO 4217 code of the currency mrr is in (EUR, GBP...); empty means the reporting "
+            "currency (CX_REPORTING_CURRENCY). Other currencies are converted with the dated "
+            "rates in the exchange_rates reference table.",
+        ),
     ),
 )
 

@@ -1,5 +1,6 @@
 """Reference tables shipped with the project (industry benchmarks, the voice-of-customer theme
-taxonomy and sentiment lexicon), loaded as they are: nothing is downloaded at run time."""
+taxonomy and sentiment lexicon, exchange rates), loaded as they are: nothing is downloaded at
+run time."""
 
 import csv
 from pathlib import Path
@@ -86,6 +87,23 @@ VOC_LEXICON_COLUMNS: Columns = (
     ("note", "VARCHAR", "Caveats."),
 )
 
+EXCHANGE_RATE_COLUMNS: Columns = (
+    ("currency", "VARCHAR", "ISO 4217 code of the currency converted from, e.g. EUR."),
+    (
+        "to_currency",
+        "VARCHAR",
+        "ISO 4217 code of the currency converted to; only rows to the reporting currency "
+        "(CX_REPORTING_CURRENCY) are used.",
+    ),
+    (
+        "rate_date",
+        "DATE",
+        "First day the rate applies; it applies until the next rate_date of the same pair.",
+    ),
+    ("rate", "DECIMAL(18,8)", "Units of to_currency for one unit of currency."),
+    ("source", "VARCHAR", "Who published the rate (e.g. a central bank's reference rate)."),
+)
+
 
 def check_header(path: Path, columns: Columns) -> None:
     """Stop on a file whose header is not the documented columns in order: the CSV is read by
@@ -123,8 +141,18 @@ def load_reference_csv(
     return con.execute(f"SELECT count(*) FROM raw.{table}").fetchone()[0]
 
 
-def reference_asset(table: str, description: str, columns: Columns) -> dg.AssetsDefinition:
-    """A raw asset loading <reference_root>/<table>.csv into raw.<table>."""
+def write_empty_reference(con: duckdb.DuckDBPyConnection, table: str, columns: Columns) -> None:
+    """raw.<table> with its documented columns and no rows."""
+    typed = ", ".join(f"CAST(NULL AS {sql_type}) AS {name}" for name, sql_type, _ in columns)
+    con.execute(f"CREATE OR REPLACE TABLE raw.{table} AS SELECT {typed} WHERE false")
+
+
+def reference_asset(
+    table: str, description: str, columns: Columns, optional: bool = False
+) -> dg.AssetsDefinition:
+    """A raw asset loading <reference_root>/<table>.csv into raw.<table>. An optional table
+    missing from the folder loads as no rows (a reference folder made before it existed still
+    works); a required one fails the run."""
 
     @dg.asset(
         key=catalog.key("raw", table),
@@ -137,6 +165,12 @@ def reference_asset(table: str, description: str, columns: Columns) -> dg.Assets
     )
     def load(warehouse: Warehouse, extracts: ExtractStore) -> dg.MaterializeResult:
         path = extracts.reference_path / f"{table}.csv"
+        if not path.is_file() and optional:
+            with warehouse.get_connection() as con:
+                write_empty_reference(con, table, columns)
+            return dg.MaterializeResult(
+                metadata={"dagster/row_count": 0, "missing_file": str(path.resolve())}
+            )
         if not path.is_file():
             raise dg.Failure(f"reference table not found: {path.resolve()}")
         check_header(path, columns)
@@ -162,6 +196,16 @@ voc_taxonomy = reference_asset(
     "documentation), with an example of what customers write, from "
     "<reference_root>/voc_taxonomy.csv. Edit the CSV to tune the themes.",
     VOC_TAXONOMY_COLUMNS,
+)
+
+exchange_rates = reference_asset(
+    "exchange_rates",
+    "Dated exchange rates to the reporting currency, from <reference_root>/exchange_rates.csv: "
+    "what converts a subscription's MRR in another currency (marts.subscription_mrr). "
+    "Optional: without the file there are no rates, which is fine while every subscription is "
+    "in the reporting currency.",
+    EXCHANGE_RATE_COLUMNS,
+    optional=True,
 )
 
 voc_lexicon = reference_asset(

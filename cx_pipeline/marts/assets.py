@@ -14,6 +14,7 @@ from cx_pipeline.marts import (
     identity,
     nps,
     prediction,
+    revenue,
     segments,
     voice,
 )
@@ -23,6 +24,7 @@ _DIRECT_SPECS = (
     *segments.SPECS,
     *nps.SPECS,
     *churn.SPECS,
+    *revenue.SPECS,
     *health.SPECS,
     *benchmarks.SPECS,
     *voice.SPECS,

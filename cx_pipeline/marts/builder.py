@@ -104,6 +104,7 @@ def sql_parameters(con: duckdb.DuckDBPyConnection, cx_settings: CxSettings) -> d
         "own_industry": cx_settings.benchmark_industry,
         "mid_market_from": cx_settings.mid_market_from,
         "enterprise_from": cx_settings.enterprise_from,
+        "reporting_currency": cx_settings.reporting_currency,
         "funnel_steps": cx_settings.funnel_step_list(),
     }
 

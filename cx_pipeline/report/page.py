@@ -157,6 +157,57 @@ def _revenue_retention(con: duckdb.DuckDBPyConnection) -> str:
     )
 
 
+def _revenue_movements(con: duckdb.DuckDBPyConnection) -> str:
+    """Where the month's MRR came from and went: the movements subscription-analytics tools
+    show, reconciling opening to closing MRR."""
+    if not _exists(con, "mrr_movements"):
+        return '<p class="muted">No MRR movements mart yet.</p>'
+    rows = _rows(
+        con,
+        "SELECT month, opening_mrr, new_mrr, expansion_mrr, reactivation_mrr, contraction_mrr, "
+        "churned_mrr, closing_mrr, quick_ratio, arpa, ltv_estimate FROM marts.mrr_movements "
+        "WHERE segment_type = 'all' ORDER BY month DESC LIMIT 6",
+    )[::-1]
+    if not rows:
+        return '<p class="muted">No complete month yet.</p>'
+    month, opening, new, expansion, back, contraction, churned, closing, quick, arpa, ltv = rows[-1]
+    extras = [
+        f"quick ratio {quick:.2f}" if quick is not None else "no MRR lost",
+        f"ARPA {arpa:,.0f}" if arpa is not None else "",
+        f"LTV estimate {ltv:,.0f}" if ltv is not None else "",
+    ]
+    head = (
+        f'<p class="movements">In {month:%B %Y}: MRR {float(opening):,.0f} at its start, '
+        f"+{float(new):,.0f} new, +{float(expansion):,.0f} expansion, "
+        f"+{float(back):,.0f} reactivation, -{float(contraction):,.0f} contraction, "
+        f"-{float(churned):,.0f} churned = {float(closing):,.0f} at its end; "
+        f"{', '.join(e for e in extras if e)} (marts.mrr_movements).</p>"
+    )
+    table = _table(
+        [
+            "month",
+            "opening",
+            "new",
+            "expansion",
+            "reactivation",
+            "contraction",
+            "churned",
+            "closing",
+            "quick ratio",
+        ],
+        [[f"{r[0]:%b %y}", *(f"{float(v):,.0f}" for v in r[1:8]), _number(r[8])] for r in rows],
+    )
+    return (
+        head
+        + table
+        + _source(
+            "marts.mrr_movements (segment_type = 'all'; opening + new + expansion + reactivation "
+            "- contraction - churned = closing MRR, in the reporting currency; quick_ratio; arpa; "
+            "ltv_estimate, with its caveats in docs/revenue.md)"
+        )
+    )
+
+
 def _segments(con: duckdb.DuckDBPyConnection) -> str:
     rows = _rows(
         con,
@@ -561,6 +612,7 @@ def render(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
         ("NPS trend", _nps_trend(con)),
         ("Churn", _churn(con)),
         ("Revenue retention", _revenue_retention(con)),
+        ("Revenue movements", _revenue_movements(con)),
         ("Segments", _segments(con)),
         ("Benchmarks", _benchmarks(con)),
         ("Top detractor themes", _detractor_themes(con)),
