@@ -7,7 +7,8 @@ from cx_pipeline.marts.builder import MartSpec
 
 BENCHMARKS = MartSpec(
     name="benchmarks",
-    grain=("metric", "scope", "comparison", "reference_scope", "reference_statistic"),
+    grain=("metric", "scope", "reference_source", "reference_statistic", "reference_audience"),
+    grain_nulls=("reference_audience",),
     optional_marts=("nps_answers",),
     description=(
         "Own NPS (12 months) and monthly logo churn (12 complete months) against published "
