@@ -148,7 +148,7 @@ NPS_BY_MONTH = MartSpec(
         *NPS_MEASURES,
         *change_columns("month"),
     ),
-    deps=(catalog.key("staging", "nps_responses"),),
+    deps=(catalog.key("marts", "nps_answers"),),
 )
 
 NPS_BY_QUARTER = MartSpec(

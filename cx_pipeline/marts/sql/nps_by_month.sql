@@ -11,11 +11,9 @@
 -- stays beside it.
 CREATE OR REPLACE TABLE marts.nps_by_month AS
 WITH responses AS (
-    SELECT
-        local_month(submitted_at, $timezone) AS month,
-        nps_category(score) AS category
-    FROM staging.resolved_nps_responses
-    WHERE local_day(submitted_at, $timezone) <= $as_of
+    -- The answers up to the as-of date with their month in the reporting timezone and their
+    -- band: marts.nps_answers, the one answers rule.
+    SELECT month, category FROM marts.nps_answers
 ),
 months AS (
     SELECT CAST(unnest(generate_series(
