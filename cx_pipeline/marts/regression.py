@@ -4,8 +4,8 @@ A driver is a column of a feature table (marts.nps_driver_answers, marts.churn_e
 into one or more model terms: a number, a flag, or the levels of a category against a reference
 level. The fit is statsmodels' (OLS for NPS points, a logit for churn) with standard errors
 clustered by account, since one account's answers or months are not independent draws. A
-category is judged by the joint Wald test of its levels; a level counts as significant only
-when both its own test and its category's pass the significance level of rules.sql (p < 0.05).
+category is judged by the joint Wald test of its levels (one p-value per driver, which
+drivers.py adjusts for the number of drivers before it flags anything).
 """
 
 from __future__ import annotations

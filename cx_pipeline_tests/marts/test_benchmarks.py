@@ -30,13 +30,18 @@ NPS_TOLERANCE_SE = 3.0  # planted vs measured regional NPS, in standard errors
 
 
 def gap_p_value(p: int, d: int, n: int, company: tuple[int, int, int]) -> float:
-    """Two-sided p-value of segment vs rest of the company, written from the formula."""
+    """Two-sided p-value of segment vs rest of the company, written from the formula in the
+    adjusted Wald form of the interval: add 3/4 to P and D and 3 to n on each side."""
     rest_p, rest_d, rest_n = company[0] - p, company[1] - d, company[2] - n
 
-    def variance(p: int, d: int, n: int) -> float:
-        return (p / n + d / n - (p / n - d / n) ** 2) / n
+    def centre(p: int, d: int, n: int) -> float:
+        return (p - d) / (n + 3)
 
-    z = ((p - d) / n - (rest_p - rest_d) / rest_n) / math.sqrt(
+    def variance(p: int, d: int, n: int) -> float:
+        share_p, share_d = (p + 0.75) / (n + 3), (d + 0.75) / (n + 3)
+        return (share_p + share_d - (share_p - share_d) ** 2) / (n + 3)
+
+    z = (centre(p, d, n) - centre(rest_p, rest_d, rest_n)) / math.sqrt(
         variance(p, d, n) + variance(rest_p, rest_d, rest_n)
     )
     return 2 * NormalDist().cdf(-abs(z))
@@ -127,10 +132,11 @@ def test_regions_against_the_company(bench_query: Query) -> None:
     assert [r for r, cell in rows.items() if cell[7]] == ["LATAM"]
 
 
-def test_revenue_tier_is_the_tier_at_the_time(bench_query: Query) -> None:
-    """Tiers come from 12 x MRR active on the answer day / at the month's start (today's CRM ARR
-    when nothing was active): A1 12 x 500 SMB; A2 12 x 4000, A4 (lapsed: CRM 20k), A6 12 x 1000
-    mid-market; A3 12 x 9000 = 108k enterprise."""
+def test_revenue_tier_of_answers_and_of_churn(bench_query: Query) -> None:
+    """NPS answers count under their account's tier of marts.nps_answers (ARR as of the as-of
+    date: the CRM's for a customer, 12 x MRR on the last day for a lost account): A1 CRM 5k SMB;
+    A2 12 x 4000, A4 12 x 1500, A6 12 x 1000 mid-market; A3 CRM 150k enterprise. Churn counts
+    accounts under their tier at the month's start (12 x MRR then)."""
     rows = cells(bench_query, "revenue_tier")
     summary = {tier: (cell[0], cell[9], cell[10]) for tier, cell in rows.items()}
     assert summary == {
