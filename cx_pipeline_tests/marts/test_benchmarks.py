@@ -22,7 +22,13 @@ from cx_pipeline.generate import TRUTH_FILE
 from cx_pipeline.ingest.reference import BENCHMARK_COLUMNS
 from cx_pipeline.partitions import delivered_days, range_tags
 from cx_pipeline.resources import ExtractStore
-from cx_pipeline_tests.conftest import SAMPLE_ROOT, all_assets, make_resources, materialize_all
+from cx_pipeline_tests.conftest import (
+    SAMPLE_ROOT,
+    all_assets,
+    make_resources,
+    materialize_all,
+    up_to,
+)
 from cx_pipeline_tests.marts.nps_extracts import write_nps_extracts
 
 Query = Callable[..., list[tuple]]
@@ -50,7 +56,11 @@ def gap_p_value(p: int, d: int, n: int, company: tuple[int, int, int]) -> float:
 @pytest.fixture(scope="module")
 def bench_query(tmp_path_factory: pytest.TempPathFactory) -> Query:
     root = tmp_path_factory.mktemp("benchmarks")
-    materialize_all(write_nps_extracts(root / "extracts"), root / "cx.duckdb")
+    materialize_all(
+        write_nps_extracts(root / "extracts"),
+        root / "cx.duckdb",
+        selection=up_to("marts.benchmarks", "marts.segment_benchmarks"),
+    )
 
     def run(sql: str, params: object = None) -> list[tuple]:
         with duckdb.connect(str(root / "cx.duckdb"), read_only=True) as con:

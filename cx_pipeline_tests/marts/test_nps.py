@@ -19,7 +19,7 @@ from cx_pipeline import catalog
 from cx_pipeline.contract.entities import TOUCHPOINTS
 from cx_pipeline.definitions import defs
 from cx_pipeline.resources import RULES_SQL
-from cx_pipeline_tests.conftest import materialize_all
+from cx_pipeline_tests.conftest import RAW_AND_STAGING, materialize_all, up_to
 from cx_pipeline_tests.marts.nps_extracts import write_nps_extracts
 
 Query = Callable[..., list[tuple]]
@@ -76,7 +76,18 @@ def rules() -> duckdb.DuckDBPyConnection:
 def nps_query(tmp_path_factory: pytest.TempPathFactory) -> Query:
     """The hand-checked NPS extracts materialized once for this module."""
     root = tmp_path_factory.mktemp("nps")
-    materialize_all(write_nps_extracts(root / "extracts"), root / "cx.duckdb")
+    materialize_all(
+        write_nps_extracts(root / "extracts"),
+        root / "cx.duckdb",
+        selection=RAW_AND_STAGING
+        | up_to(
+            "marts.nps_by_quarter",
+            "marts.nps_by_segment",
+            "marts.nps_by_account",
+            "marts.detractor_followup",
+            "marts.account_segments",
+        ),
+    )
 
     def run(sql: str, params: object = None) -> list[tuple]:
         with duckdb.connect(str(root / "cx.duckdb"), read_only=True) as con:

@@ -244,11 +244,14 @@ def test_chromium_shows_each_charts_title_unit_and_legend(page: str, sample_ware
             " pts</text>",
             "right = a higher NPS than the company's",
         ],
-        "NPS: ours minus each benchmark (points)": [
+        "NPS: ours (B2B relationship NPS) minus each like-for-like benchmark (points)": [
             " pts</text>",
             "right = better than the benchmark (a higher NPS)",
         ],
-        "Monthly logo churn: ours minus each benchmark (percentage points)": [
+        (
+            "Monthly logo churn: ours (B2B churn) minus each like-for-like benchmark "
+            "(percentage points)"
+        ): [
             " pp</text>",
             "left = better than the benchmark (a lower churn)",
         ],
