@@ -8,8 +8,9 @@ history beside the transparent health score (marts.account_health_history, same 
 days) and a naive baseline (the churn rate of the account's tenure band in the training months).
 The model becomes the default ranking only if its pooled out-of-time AUC is significantly
 higher than the health score's (DeLong's test for two correlated ROC curves, two-sided, p below
-the significance level): a model is harder to explain than the score, so a point estimate that
-could be noise does not replace it. The table publishes the p-value and says which won.
+the significance level; an account's months are one cluster, Obuchowski 1997): a model is
+harder to explain than the score, so a point estimate that could be noise does not replace it.
+The table publishes the p-value and says which won.
 """
 
 from __future__ import annotations
@@ -84,13 +85,19 @@ def auc(risk: np.ndarray, lost: np.ndarray) -> float | None:
 
 
 def delong_test(
-    risk_a: np.ndarray, risk_b: np.ndarray, lost: np.ndarray
+    risk_a: np.ndarray,
+    risk_b: np.ndarray,
+    lost: np.ndarray,
+    cluster: np.ndarray | None = None,
 ) -> tuple[float, float, float | None]:
     """DeLong, DeLong & Clarke-Pearson (1988): AUC of two scorers of the same cases and the
     two-sided p-value of their difference, whose variance comes from each case's placement
-    values (structural components), so the correlation of the two curves is accounted for.
-    Placements by midranks (Sun & Xu 2014). The p-value is None when the difference has no
-    variance (e.g. identical rankings) or a class is empty."""
+    (structural component), so the correlation of the two curves is accounted for. Placements
+    by midranks (Sun & Xu 2014). With `cluster` (e.g. the account of each account-month), cases
+    of one cluster are not independent: the placements are summed per cluster (Obuchowski 1997,
+    Biometrics 53:567), which widens the variance when an account's months move together. The
+    p-value is None when the difference has no variance (e.g. identical rankings) or a class
+    is empty."""
     lost = lost.astype(bool)
     m, n = int(lost.sum()), int((~lost).sum())
     if m == 0 or n == 0:
@@ -103,13 +110,23 @@ def delong_test(
         # A kept case's placement: the share of lost cases that outrank it (ties half).
         v01.append(1.0 - (everyone[~lost] - rankdata(risk[~lost])) / m)
         aucs.append(float(v10[-1].mean()))
-    s10 = np.cov(np.vstack(v10)) if m > 1 else np.zeros((2, 2))
-    s01 = np.cov(np.vstack(v01)) if n > 1 else np.zeros((2, 2))
-    contrast = np.array([1.0, -1.0])
-    variance = float(contrast @ s10 @ contrast / m + contrast @ s01 @ contrast / n)
+    d10, d01 = v10[0] - v10[1], v01[0] - v01[1]  # placements of the difference A - B
+    difference = aucs[0] - aucs[1]
+    if cluster is None:
+        variance = (d10.var(ddof=1) if m > 1 else 0.0) / m + (d01.var(ddof=1) if n > 1 else 0.0) / n
+    else:
+        codes = np.unique(cluster, return_inverse=True)[1]
+        k = int(codes.max()) + 1
+        if k < 2:
+            return aucs[0], aucs[1], None
+        # Per cluster: summed placements less their expectation (cases x difference).
+        r10 = np.bincount(codes[lost], d10, k) - np.bincount(codes[lost], None, k) * difference
+        r01 = np.bincount(codes[~lost], d01, k) - np.bincount(codes[~lost], None, k) * difference
+        scale = k / (k - 1)
+        variance = scale * ((r10 @ r10) / m**2 + (r01 @ r01) / n**2 + 2 * (r10 @ r01) / (m * n))
     if not variance > 1e-15:
         return aucs[0], aucs[1], None
-    z = (aucs[0] - aucs[1]) / math.sqrt(variance)
+    z = difference / math.sqrt(variance)
     return aucs[0], aucs[1], float(2 * norm.sf(abs(z)))
 
 
@@ -203,8 +220,9 @@ def track_record(scores: pl.DataFrame) -> pl.DataFrame:
         examples = int(part["training_examples"].max())
         versus = {MODEL: None, HEALTH: None, NAIVE: None}
         if month is None:
-            versus[MODEL] = delong_test(model_p, health_risk, lost)[2]
-            versus[NAIVE] = delong_test(naive_p, health_risk, lost)[2]
+            # Pooled, an account appears once a month: its months are one cluster.
+            versus[MODEL] = delong_test(model_p, health_risk, lost, ids)[2]
+            versus[NAIVE] = delong_test(naive_p, health_risk, lost, ids)[2]
         rows.append(score_row(month, MODEL, model_p, model_p, lost, ids, examples))
         rows.append(score_row(month, HEALTH, health_risk, None, lost, ids, None))
         rows.append(score_row(month, NAIVE, naive_p, naive_p, lost, ids, examples))
@@ -333,7 +351,8 @@ TRACK_RECORD = MartSpec(
             "auc_p_value_vs_health",
             "DOUBLE",
             "Pooled rows only: two-sided p-value of DeLong's test of this scorer's AUC against "
-            "the health score's on the same account-months; null for the health score.",
+            "the health score's on the same account-months, an account's months one cluster "
+            "(Obuchowski); null for the health score.",
         ),
         ("is_default", "BOOLEAN", "This scorer ranks marts.churn_predictions."),
         (
