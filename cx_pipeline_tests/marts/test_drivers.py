@@ -194,6 +194,13 @@ def test_predictions_cover_the_active_accounts_once(recovery) -> None:
     ).fetchone()
     assert accounts == active == len(ranks)
     assert ranks == list(range(1, active + 1))
+    # Booked cancellations first whatever the default scorer (here the model may be it).
+    cancelling, first = con.execute(
+        "SELECT count(*) FILTER (WHERE cancels_on IS NOT NULL), "
+        "coalesce(max(risk_rank) FILTER (WHERE cancels_on IS NOT NULL), 0) "
+        "FROM marts.churn_predictions"
+    ).fetchone()
+    assert cancelling > 0 and first == cancelling
     assert con.execute(
         "SELECT min(churn_probability_pct) > 0 AND max(churn_probability_pct) < 100 "
         "FROM marts.churn_predictions"
