@@ -256,6 +256,9 @@ NPS_DRIVERS: tuple[Driver, ...] = (
         reference="end_user",
     ),
 )
+# A booked cancellation (account_segments.cancels_on) is not a churn driver: past cut-off days
+# cannot know when an end date was recorded, so the training months would never show one and
+# the model could not learn it out of time. The ranking puts those accounts first instead.
 CHURN_DRIVERS: tuple[Driver, ...] = (
     *SUPPORT_DRIVERS,
     *USAGE_DRIVERS,
