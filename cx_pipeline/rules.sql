@@ -98,10 +98,31 @@ CREATE OR REPLACE TEMP MACRO active_on(start_day, end_day, d) AS
 -- Product usage is measured over the last 30 days up to the as-of date.
 CREATE OR REPLACE TEMP MACRO usage_window_days() AS 30;
 
--- Usage fell: events in the last usage window below half of those in the window before, judged
--- only when the window before had at least 10 events (fewer is noise, not a trend).
-CREATE OR REPLACE TEMP MACRO usage_fell(events_last, events_previous) AS
-    coalesce(events_previous >= 10 AND events_last < 0.5 * events_previous, false);
+-- The account's own usage baseline: the usage windows before the last one (3 x 30 = 90 days,
+-- days 31-120 before the day), averaged per window.
+CREATE OR REPLACE TEMP MACRO usage_baseline_windows() AS 3;
+
+-- Usage fell: a new drop against the account's own baseline. Events in the last usage window
+-- are below 30% of the baseline's average per window, while the window before was still at
+-- least half that average (the drop began in the last window; a lasting fall stays visible as
+-- low usage, not as a new drop). Judged only when the baseline averages at least 10 events per
+-- window (fewer is noise, not a trend). events_baseline counts the usage_baseline_windows()
+-- windows before the last one, so it includes events_previous.
+-- Why not "below half of the 30 days before" (the old rule): one noisy month fires it, and on the
+-- generated data it flagged 3x as many account-months at half the next-month churn.
+CREATE OR REPLACE TEMP MACRO usage_fell(events_last, events_previous, events_baseline) AS
+    coalesce(
+        events_baseline >= 10 * usage_baseline_windows()
+        AND events_last < 0.3 * events_baseline / usage_baseline_windows()
+        AND events_previous >= 0.5 * events_baseline / usage_baseline_windows(),
+        false
+    );
+
+-- An NPS answer still speaks for its account on day d when it was given in the 180 days to d
+-- (d - 180 < answer day <= d): the window of the health score's latest answer, of an at-risk
+-- detractor and of a champion's promoter answer.
+CREATE OR REPLACE TEMP MACRO nps_answer_is_recent(answer_day, d) AS
+    answer_day > d - 180 AND answer_day <= d;
 
 -- Slow first response: the median time to first response of an account's tickets answered in
 -- the 180 days to the day is over this many hours.

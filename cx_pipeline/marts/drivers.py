@@ -36,7 +36,16 @@ FEATURE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("products_active", "BIGINT", "Distinct products with a subscription active on the day."),
     ("events_last_30d", "BIGINT", "Product events in the 30 days to the day."),
     ("events_previous_30d", "BIGINT", "Product events in the 30 days before those."),
-    ("usage_fell", "BOOLEAN", "usage_fell() of those two counts (rules.sql): below half."),
+    (
+        "events_baseline_90d",
+        "BIGINT",
+        "Product events in the 90 days before the last 30: the account's own baseline.",
+    ),
+    (
+        "usage_fell",
+        "BOOLEAN",
+        "usage_fell() (rules.sql): a new drop of the last 30 days against that baseline.",
+    ),
     ("active_users_30d", "BIGINT", "Contacts with events in the 30 days to the day."),
     ("events_per_active_user_30d", "DOUBLE", "events_last_30d / active_users_30d; 0 if none."),
     ("features_used_30d", "BIGINT", "Distinct event names in the 30 days: feature breadth."),
@@ -180,7 +189,7 @@ USAGE_DRIVERS: tuple[Driver, ...] = (
         "usage",
         "flag",
         pl.col("usage_fell"),
-        "Events of the last 30 days below half of the 30 days before: usage trend.",
+        "A new usage drop against the account's own 90-day baseline (usage_fell, rules.sql).",
     ),
     Driver(
         "features_used_30d",
@@ -243,6 +252,9 @@ NPS_DRIVERS: tuple[Driver, ...] = (
         reference="end_user",
     ),
 )
+# A booked cancellation (account_segments.cancels_on) is not a churn driver: past cut-off days
+# cannot know when an end date was recorded, so the training months would never show one and
+# the model could not learn it out of time. The ranking puts those accounts first instead.
 CHURN_DRIVERS: tuple[Driver, ...] = (
     *SUPPORT_DRIVERS,
     *USAGE_DRIVERS,

@@ -492,6 +492,8 @@ def _reason(health: dict) -> str:
     """The health component that costs the account the most weighted points, in plain words."""
     if not health:
         return ""
+    if health.get("cancels_on"):
+        return f"cancellation recorded in the CRM: ends {health['cancels_on']:%d %b %Y}"
     worst = max(_REASONS, key=lambda c: c[1] * (100 - float(health[c[0]] or 0)))[0]
     if worst == "usage_component":
         if not health["events_last_30d"]:
@@ -588,8 +590,8 @@ def _call_list(con: duckdb.DuckDBPyConnection) -> str:
     )
     return calls + _source(
         "marts.churn_predictions (risk_rank, name, mrr, churn_probability_pct, health_score) "
-        "with marts.account_health (health_band; top reason = the component of the health "
-        "score losing the most weighted points)"
+        "with marts.account_health (health_band; top reason = a recorded cancellation "
+        "(cancels_on), else the component of the health score losing the most weighted points)"
     )
 
 

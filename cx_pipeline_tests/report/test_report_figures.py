@@ -171,6 +171,15 @@ def test_call_list_names_the_accounts_with_mrr_band_and_a_reason(page: str, samp
         [name, f"{float(mrr):,.0f}", band.replace("_", " ")] for name, mrr, band in expected
     ]
     assert all(c[6] for _, c in calls), "every account to call has a reason"
+    # The sample's two booked cancellations head the list, with their end day as the reason.
+    cancelling = sample_query(
+        "SELECT cancels_on FROM marts.churn_predictions WHERE cancels_on IS NOT NULL "
+        "ORDER BY risk_rank"
+    )
+    assert len(cancelling) == 2
+    assert [c[6] for _, c in calls[:2]] == [
+        f"cancellation recorded in the CRM: ends {day:%d %b %Y}" for (day,) in cancelling
+    ]
     ids = [a for (a,) in sample_query("SELECT account_id FROM marts.churn_predictions")]
     assert not [a for a in ids if f"<td>{a}</td>" in html]
 
