@@ -1,4 +1,6 @@
-"""Every mart as a Dagster asset."""
+"""Every mart as a Dagster asset, grouped in the UI by the family of questions it answers, with
+the shared building blocks (who is a customer when, each answer with its segments, what was
+known about an account on a day) in a group of their own between staging and the families."""
 
 from __future__ import annotations
 
@@ -20,20 +22,39 @@ from cx_pipeline.marts import (
 )
 from cx_pipeline.marts.builder import MartSpec, build_mart_asset
 
-_DIRECT_SPECS = (
-    *segments.SPECS,
-    *nps.SPECS,
-    *churn.SPECS,
-    *revenue.SPECS,
-    *health.SPECS,
-    *benchmarks.SPECS,
-    *voice.SPECS,
-    *funnel.SPECS,
-    *identity.SPECS,
-    *drivers.SQL_SPECS,
+# The marts other families read rather than answer a question themselves.
+SHARED = {
+    "subscription_days",
+    "customer_months",
+    "customer_spells",
+    "nps_answers",
+    "account_features",
+    "subscription_mrr",
+}
+# Each family's marts, under the name of its UI group (the tables stay in the marts schema).
+_FAMILIES = (
+    ("segments", segments.SPECS),
+    ("nps", nps.SPECS),
+    ("churn", churn.SPECS),
+    ("revenue", revenue.SPECS),
+    ("health", health.SPECS),
+    ("benchmarks", benchmarks.SPECS),
+    ("voice_of_customer", voice.SPECS),
+    ("journey", funnel.SPECS),
+    ("identity", identity.SPECS),
+    ("drivers", drivers.SQL_SPECS),
 )
+
+
+def _grouped(spec: MartSpec, family: str) -> MartSpec:
+    return replace(spec, group="marts_shared" if spec.name in SHARED else f"marts_{family}")
+
+
+_DIRECT_SPECS = tuple(_grouped(s, family) for family, specs in _FAMILIES for s in specs)
 # Marts a model computes in Python (regressions, predictions) rather than a SQL file.
-_DIRECT_COMPUTED = (*drivers.COMPUTED, *prediction.COMPUTED)
+_DIRECT_COMPUTED = tuple(
+    (_grouped(s, "drivers"), compute) for s, compute in (*drivers.COMPUTED, *prediction.COMPUTED)
+)
 
 
 def _inherit_needs(specs: tuple[MartSpec, ...]) -> dict[str, tuple[str, ...]]:

@@ -54,6 +54,8 @@ class MartSpec:
     grain: tuple[str, ...] = ()
     # Grain columns where null is a value of its own (the row pooling every month).
     grain_nulls: tuple[str, ...] = ()
+    # Its group in the Dagster UI: the family of questions it answers (marts/assets.py).
+    group: str = "marts"
     # Asset checks evaluated on the freshly built table, in the same run.
     check_specs: tuple[dg.AssetCheckSpec, ...] = ()
     evaluate_checks: (
@@ -263,7 +265,7 @@ def build_mart_asset(spec: MartSpec, compute: Compute | None = None) -> dg.Asset
     @dg.asset(
         key=catalog.key("marts", spec.name),
         deps=list(dict.fromkeys([*spec.inputs, AS_OF_SOURCE])),
-        group_name="marts",
+        group_name=spec.group,
         kinds={"duckdb"} if compute is None else {"duckdb", "python"},
         owners=catalog.OWNERS,
         pool=catalog.warehouse_pool(),
