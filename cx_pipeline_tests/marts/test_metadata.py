@@ -61,3 +61,22 @@ def test_a_misspelt_key_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
             read_metadata("churn_by_month")
     finally:
         read_metadata.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ((".toml", "orphan"), "sql/orphan.toml has neither orphan.sql nor a registered compute"),
+        ((".sql", "lonely"), "sql/lonely.sql has no lonely.toml"),
+    ],
+)
+def test_a_mart_file_without_its_pair_fails_when_the_marts_load(
+    monkeypatch: pytest.MonkeyPatch, extra: tuple[str, str], message: str
+) -> None:
+    real = assets.mart_names
+    suffix, name = extra
+    monkeypatch.setattr(
+        assets, "mart_names", lambda s=".toml": real(s) + ([name] if s == suffix else [])
+    )
+    with pytest.raises(ValueError, match=message):
+        assets._specs()
