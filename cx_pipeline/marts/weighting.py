@@ -80,10 +80,12 @@ def rake(
             w = np.minimum(w, cap)
         converged = _largest_gap(w, margins) < tolerance
     capped = int(np.sum(w >= cap * (1 - 1e-12))) if cap is not None and w.size else 0
+    if w.size == 0:  # nothing was raked: no target was left out of anything
+        dropped = []
     w = w / w.mean() if w.size else w
     weights = np.zeros(n)
     weights[eligible] = w
-    return Raking(weights, bool(converged), cycles, capped, tuple(dropped))
+    return Raking(weights, bool(converged), cycles, capped, tuple(sorted(dropped)))
 
 
 def _largest_gap(w: np.ndarray, margins: list[tuple[np.ndarray, np.ndarray]]) -> float:
