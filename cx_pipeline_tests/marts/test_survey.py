@@ -18,6 +18,7 @@ import statsmodels.api as sm
 
 from cx_pipeline.generate import TRUTH_FILE
 from cx_pipeline.marts.weighting import effective_sample_size, kish_design_effect, rake
+from cx_pipeline.report.page import _survey_program
 from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all
 from cx_pipeline_tests.marts.survey_extracts import write_survey_extracts
 
@@ -138,6 +139,7 @@ def survey_query(tmp_path_factory: pytest.TempPathFactory) -> Query:
         with duckdb.connect(str(root / "cx.duckdb"), read_only=True) as con:
             return con.execute(sql, params).fetchall()
 
+    run.path = root / "cx.duckdb"  # type: ignore[attr-defined]
     return run
 
 
@@ -241,6 +243,18 @@ def test_weighted_nps(survey_query: Query) -> None:
     assert february[:6] == (dt.date(2026, 2, 28), 4, 1, -100.0, adjusted_wald_moe(0, 1, 1), 0)
     assert february[6:] == (None, None, None, None, None, None, None, 0, None, None, True)
     assert rows[dt.date(2025, 4, 1)][1:4] == (5, 0, None)  # P5 active, no answers
+
+
+def test_report_shows_the_response_rate_and_weighted_nps(survey_query: Query) -> None:
+    with duckdb.connect(str(survey_query.path), read_only=True) as con:  # type: ignore[attr-defined]
+        html = _survey_program(con)
+    # 7 of 11 delivered; K1 (earlier promoter) answered 1 of 1, K8 (earlier detractor) 0 of 2.
+    assert (
+        "63.6% of 11 delivered invitations were answered; by the contact's earlier answer: "
+        "promoters 100%, detractors 0%." in html
+    )
+    (weighted,) = survey_query("SELECT weighted_nps FROM marts.nps_weighted WHERE month IS NULL")[0]
+    assert f"{100 / 7:+.1f} as answered (n = 7), {weighted:+.1f} weighted" in html
 
 
 def test_invitation_marts_are_skipped_without_invitations(tmp_path: Path) -> None:
