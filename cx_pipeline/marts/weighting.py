@@ -52,18 +52,18 @@ def rake(
 
     `answers[k][i]` is answer i's category on margin k (named `names[k]`); `targets[k]` maps
     each category of margin k to its size in the base (counts or shares). An answer in a
-    category the base does not have gets weight 0; a base category without answers is dropped
-    from its margin's targets (the rest keep their relative sizes)."""
+    category the base does not have (or has at size 0) gets weight 0; a base category without
+    answers is dropped from its margin's targets (the rest keep their relative sizes)."""
     n = len(answers[0]) if answers else 0
     eligible = np.ones(n, dtype=bool)
     for values, target in zip(answers, targets, strict=True):
-        eligible &= np.array([v in target for v in values], dtype=bool)
+        eligible &= np.array([target.get(v, 0) > 0 for v in values], dtype=bool)
     margins: list[tuple[np.ndarray, np.ndarray]] = []
     dropped: list[str] = []
     for values, target, name in zip(answers, targets, names, strict=True):
         present = {v for v, ok in zip(values, eligible, strict=True) if ok}
         kept = [c for c in target if c in present and target[c] > 0]
-        dropped += [f"{name}={c}" for c in target if c not in kept]
+        dropped += [f"{name}={c}" for c in target if c not in kept and target[c] > 0]
         index = {c: j for j, c in enumerate(kept)}
         codes = np.array([index.get(v, -1) for v in values], dtype=np.int64)
         share = np.array([target[c] for c in kept], dtype=float)

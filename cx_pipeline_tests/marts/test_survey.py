@@ -112,14 +112,15 @@ def test_extreme_weights_are_capped_and_the_margins_refitted() -> None:
 
 
 def test_answers_outside_the_base_get_no_weight_and_empty_base_categories_are_dropped() -> None:
-    # Z (a region the base lacks) gets weight 0; tier M (in the base, without an answer) is left
-    # out of the targets, so S and E stay 50/50 between themselves: the rest already match.
-    regions, tiers = ["A", "A", "B", "B", "Z"], ["S", "E", "S", "E", "S"]
+    # Z (a region the base lacks) and Y (one it has 0 of) get weight 0; tier M (in the base,
+    # without an answer) is left out of the targets, so S and E stay 50/50 between themselves:
+    # the rest already match.
+    regions, tiers = ["A", "A", "B", "B", "Z", "Y"], ["S", "E", "S", "E", "S", "E"]
     result = rake(
-        [regions, tiers], [{"A": 1, "B": 1}, {"S": 1, "E": 1, "M": 5}], ["region", "tier"]
+        [regions, tiers], [{"A": 1, "B": 1, "Y": 0}, {"S": 1, "E": 1, "M": 5}], ["region", "tier"]
     )
     assert result.converged and result.dropped == ("tier=M",)
-    assert result.weights == pytest.approx([1, 1, 1, 1, 0])
+    assert result.weights == pytest.approx([1, 1, 1, 1, 0, 0])
     assert kish_design_effect(result.weights) == 1
 
 

@@ -5,7 +5,8 @@
 --   answered           it carries the response_id of the answer it brought
 --   opened             it has an opened_at, or was answered (an answer was opened: in-app and
 --                      link surveys often record no open)
---   account            the invitation's own account, else the invited contact's
+--   account, contact   as resolved by staging.resolved_survey_invitations: the invitation's own
+--                      account, else the contact's (by id or e-mail), else its e-mail's domain
 --   revenue_tier       as in marts.nps_answers: revenue_tier() of 12 x the account's MRR of the
 --                      subscriptions active on the sent day; today's CRM ARR when none was
 --   events_30d_before  the invited contact's product events on the usage_window_days() days
@@ -20,7 +21,7 @@ WITH invitations AS (
     SELECT
         i.invitation_id,
         i.contact_id,
-        coalesce(i.account_id, c.account_id) AS account_id,
+        i.account_id,
         i.survey_id,
         i.touchpoint,
         i.channel,
@@ -33,7 +34,6 @@ WITH invitations AS (
         coalesce(i.unsubscribed, false) AS unsubscribed,
         i.response_id
     FROM staging.resolved_survey_invitations AS i
-    LEFT JOIN staging.contacts AS c ON c.contact_id = i.contact_id
     WHERE local_day(i.sent_at, $timezone) <= $as_of
 ),
 arr_on_sent_day AS (
