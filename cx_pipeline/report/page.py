@@ -12,7 +12,7 @@ import duckdb
 
 from cx_pipeline.marts.regression import SIGNIFICANCE_LEVEL
 from cx_pipeline.report import charts
-from cx_pipeline.sql import table_exists
+from cx_pipeline.sql import execute, table_exists
 
 STYLE = """
 body { font-family: system-ui, -apple-system, Segoe UI, sans-serif; color: #1f2933;
@@ -28,8 +28,9 @@ td { white-space: nowrap; } td:last-child { white-space: normal; min-width: 130p
 """
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
-    return con.execute(sql).fetchall()
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, **params: object) -> list[tuple]:
+    """Rows of `sql`, with the `$name` values it names bound."""
+    return execute(con, sql, **params).fetchall()
 
 
 def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -314,8 +315,9 @@ def _benchmarks(con: duckdb.DuckDBPyConnection) -> str:
             "CASE WHEN metric = 'nps' THEN reference_survey_type END, "
             "gap, meets_reference, own_sample, own_basis, own_audience, own_survey_type, "
             "count(*) FILTER (WHERE NOT comparable) OVER () FROM marts.benchmarks "
-            f"WHERE scope = 'all' AND metric = '{metric}' "
+            "WHERE scope = 'all' AND metric = $metric "
             "QUALIFY gap IS NOT NULL ORDER BY gap",
+            metric=metric,
         )
         if not rows:
             continue
@@ -510,7 +512,8 @@ def _drivers(con: duckdb.DuckDBPyConnection, mart: str, unit: str) -> str:
     rule = _rows(
         con,
         "SELECT comment FROM duckdb_columns() WHERE schema_name = 'marts' "
-        f"AND table_name = '{mart}' AND column_name = 'significant'",
+        "AND table_name = $mart AND column_name = 'significant'",
+        mart=mart,
     )
     quoted = f' (marts.{mart}.significant: "{escape(rule[0][0])}")' if rule and rule[0][0] else ""
     note = (
