@@ -16,6 +16,7 @@ from cx_pipeline.marts import (
     prediction,
     revenue,
     segments,
+    support,
     voice,
 )
 from cx_pipeline.marts.builder import MartSpec, build_mart_asset
@@ -25,6 +26,7 @@ _DIRECT_SPECS = (
     *nps.SPECS,
     *churn.SPECS,
     *revenue.SPECS,
+    *support.SPECS,
     *health.SPECS,
     *benchmarks.SPECS,
     *voice.SPECS,
