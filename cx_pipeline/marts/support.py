@@ -71,7 +71,8 @@ TICKET_METRICS = MartSpec(
         "business minutes. Reopens, touches and the status times need ticket_events and are "
         "null for a ticket without. SLA: the raw.sla_policies targets of the ticket's "
         "priority, measured on the policy's clock (business or calendar minutes) up to the "
-        "reply or solve, or up to the end of the as-of day while it has not happened; breached "
+        "first reply (the first solve when solved without one) and the last solve, or up to the "
+        "end of the as-of day while that has not happened; breached "
         "when the elapsed time is over the target, null while still within it or without a "
         "policy. Rules at the top of ticket_metrics.sql; vendor equivalents in docs/support.md."
     ),
@@ -152,7 +153,8 @@ TICKET_METRICS = MartSpec(
         (
             "first_reply_sla_minutes",
             "DOUBLE",
-            "First reply time on the SLA's clock; while unreplied, up to the as-of day's end.",
+            "First reply time on the SLA's clock (to the first solve if solved unreplied); "
+            "while neither happened, up to the as-of day's end.",
         ),
         (
             "first_reply_breached",

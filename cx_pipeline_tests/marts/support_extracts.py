@@ -56,9 +56,13 @@ T18 urgent, never replied, no events (G1, U1; new): Tue 31 Mar 14:00. As-of ends
 T19 low, replied, still pending (G2, no agent): Tue 31 Mar 14:00; 14:30 agent reply pending.
       first reply 30 / 30 (CEST hours 07:00-15:00): met; resolution so far 60 business <=
       4800: not decided (null); not solved: status times null, not one-touch
+T20 urgent, solved without a reply, no events (G1, U1): Tue 3 Feb 10:00, solved 10:30. The
+      first-reply clock stops at the solve: 30 <= 60, met (not breached by running to as-of);
+      full resolution 30 / 30
 
 Backlog (open at the day's end = the next midnight UTC; waiting = pending or hold):
   31 Dec 2025  T17 created: open 1;  1 Jan open 1;  2 Jan T17 solved: open 0, 1 solve
+  3 Feb  T20 created and solved: open 0, 1 solve
   3 Mar  T10 created and solved at 11:00: open 0, 1 solve
   4 Mar  T11, T12, T13 created; solves T10 09:00, T11, T12, T13: 4; open 0
   5 Mar  T14 created; solves T10 08:30, T14: 2;  8 Mar T10 closed: 0 solves
@@ -98,6 +102,7 @@ T16,A2,C3,2026-03-27T15:00:00Z,2026-03-30T08:01:00Z,2026-03-30T09:00:00Z,web,hig
 T17,A3,C4,2025-12-31T15:00:00Z,2026-01-02T08:10:00Z,2026-01-02T09:00:00Z,email,low,solved,how-to,Holiday,New year,4,,U2,G2
 T18,A1,C1,2026-03-31T14:00:00Z,,,chat,urgent,new,outage,Urgent,Help,,,U1,G1
 T19,A2,C3,2026-03-31T14:00:00Z,2026-03-31T14:30:00Z,,email,low,pending,how-to,Question,When?,,,,G2
+T20,A1,C2,2026-02-03T10:00:00Z,,2026-02-03T10:30:00Z,web,urgent,solved,how-to,Solved,No reply,,,U1,G1
 """
 
 TICKET_EVENTS = """\

@@ -153,6 +153,8 @@ def test_sla_breached_while_still_open_and_undecided_within_target(tiny: Query) 
     assert _ticket(tiny, "T18", SLA) == (600, True, 600, True)
     # T19: replied within target; resolution 60 business minutes so far, within 4800.
     assert _ticket(tiny, "T19", SLA) == (30, False, 60, None)
+    # T20: solved without a reply: the first-reply clock stops at the solve.
+    assert _ticket(tiny, "T20", f"first_reply_at, {SLA}") == (None, 30, False, 30, False)
 
 
 def test_backlog_by_day(tiny: Query) -> None:
@@ -169,6 +171,7 @@ def test_backlog_by_day(tiny: Query) -> None:
         "2025-12-31": (1, 0, 1, 0),
         "2026-01-01": (0, 0, 1, 0),
         "2026-01-02": (0, 1, 0, 0),
+        "2026-02-03": (1, 1, 0, 0),
         "2026-03-03": (1, 1, 0, 0),
         "2026-03-04": (3, 4, 0, 0),
         "2026-03-05": (1, 2, 0, 0),

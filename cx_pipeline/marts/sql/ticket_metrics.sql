@@ -11,10 +11,11 @@
 --   * Every time in calendar minutes and in business minutes: the minutes of the interval that
 --     fall inside marts.business_hours_windows (schedule minus holidays, in its timezone).
 --   * SLA (raw.sla_policies, by priority): elapsed time on the policy's clock (business or
---     calendar minutes) from creation to the reply or the last solve, or to the end of the
---     as-of day while it has not happened. Breached when elapsed > target (a reply one minute
---     late breaches, one exactly on target does not); met when it happened within the target;
---     null while it has not happened and is still within the target, or without a policy.
+--     calendar minutes) from creation to the first reply (or the first solve, for a ticket
+--     solved without a reply) and to the last solve, or to the end of the as-of day while that
+--     has not happened. Breached when elapsed > target (a reply one minute late breaches, one
+--     exactly on target does not); met when it happened within the target; null while it has
+--     not happened and is still within the target, or without a policy.
 CREATE OR REPLACE TABLE marts.ticket_metrics AS
 WITH as_of_end AS (
     -- The instant the day after as-of starts, in the reporting timezone.
@@ -95,7 +96,7 @@ intervals AS (
     FROM base WHERE last_solved_at IS NOT NULL
     UNION ALL
     SELECT ticket_id, 'first_reply_so_far', created_at,
-        greatest(created_at, coalesce(first_reply_at, (SELECT ends_at FROM as_of_end)))
+        greatest(created_at, coalesce(first_reply_at, first_solved_at, (SELECT ends_at FROM as_of_end)))
     FROM base
     UNION ALL
     SELECT ticket_id, 'resolution_so_far', created_at,
@@ -234,7 +235,8 @@ SELECT
     first_reply_sla_minutes,
     CASE
         WHEN first_reply_sla_minutes > first_reply_target_minutes THEN true
-        WHEN first_reply_at IS NOT NULL AND first_reply_sla_minutes IS NOT NULL THEN false
+        WHEN coalesce(first_reply_at, first_solved_at) IS NOT NULL
+            AND first_reply_sla_minutes IS NOT NULL THEN false
     END AS first_reply_breached,
     resolution_target_minutes,
     resolution_sla_minutes,
