@@ -6,6 +6,7 @@ breaches its business-hours SLA by one minute, one urgent ticket a minute late a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 from cx_pipeline import catalog
 from cx_pipeline.partitions import delivered_days, range_tags
+from cx_pipeline.report import page
 from cx_pipeline.resources import ExtractStore
 from cx_pipeline_tests.conftest import all_assets, make_resources
 from cx_pipeline_tests.marts.support_extracts import (
@@ -55,14 +57,19 @@ def _reader(path: Path) -> Query:
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Query:
+def tiny_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("support")
     _materialize(
         write_support_extracts(root / "extracts"),
         write_support_reference(root / "reference"),
         root / "cx.duckdb",
     )
-    return _reader(root / "cx.duckdb")
+    return root / "cx.duckdb"
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_path: Path) -> Query:
+    return _reader(tiny_path)
 
 
 def _ticket(query: Query, ticket_id: str, columns: str) -> tuple:
@@ -248,3 +255,21 @@ def test_without_ticket_events_or_a_schedule(tmp_path: Path) -> None:
         ("T2", None, None, None, None, None, None, None, None),
     ]
     assert query("SELECT open_tickets FROM marts.ticket_backlog WHERE day = '2026-03-31'") == [(1,)]
+
+
+def test_report_shows_sla_attainment(tiny_path: Path) -> None:
+    """March 2026: first reply within SLA for 6 of 9 decided (66.7%), resolution for 7 of 8
+    (87.5%); median first reply 52.5 business minutes, 90th percentile 79; CSAT 4-5 on 3 of 6."""
+    with duckdb.connect(str(tiny_path), read_only=True) as con:
+        section = page._support(con)  # the report's section (the rest needs other marts)
+    assert (
+        "Tickets created in March 2026: 9; first reply within SLA 66.7% of 9 decided, "
+        "resolution within SLA 87.5% of 8; median first reply 52 min (90th percentile 79 min)"
+    ) in section
+    cells = [re.findall(r"<td>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", section)]
+    assert [c for c in cells if c] == [
+        ["Dec 25", "1", "100.0%", "100.0%", "70 min", "70 min", "120 min", "100.0%"],
+        ["Feb 26", "1", "100.0%", "100.0%", "n/a", "n/a", "30 min", "n/a"],
+        ["Mar 26", "9", "66.7%", "87.5%", "52 min", "79 min", "120 min", "50.0%"],
+    ]
+    assert "Source: marts.support_by_month" in section
