@@ -6,6 +6,7 @@ breaches its business-hours SLA by one minute, one urgent ticket a minute late a
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -273,3 +274,27 @@ def test_report_shows_sla_attainment(tiny_path: Path) -> None:
         ["Mar 26", "9", "66.7%", "87.5%", "52 min", "79 min", "120 min", "50.0%"],
     ]
     assert "Source: marts.support_by_month" in section
+
+
+def test_reporting_timezone_sets_the_day_ends(tmp_path: Path) -> None:
+    """With CX_TIMEZONE=Europe/Berlin the as-of day ends at 1 Apr 00:00 CEST = 31 Mar 22:00 UTC:
+    T18 has waited 480 calendar minutes, over the urgent first-reply target (60) but exactly on
+    the resolution target (480), so that SLA is still undecided (it was breached at 600 minutes
+    in UTC). Day ends move too: T13 (solved 4 Mar 20:00 UTC = 21:00 CET) stays solved on 4 Mar,
+    and the 23-hour day of 29 Mar ends at 22:00 UTC with T16 still open."""
+    _materialize(
+        write_support_extracts(tmp_path / "extracts"),
+        write_support_reference(tmp_path / "reference"),
+        tmp_path / "cx.duckdb",
+        timezone="Europe/Berlin",
+    )
+    query = _reader(tmp_path / "cx.duckdb")
+    assert _ticket(query, "T18", SLA) == (480, True, 480, None)
+    assert query(
+        "SELECT day, solves, open_tickets FROM marts.ticket_backlog "
+        "WHERE day IN ('2026-03-04', '2026-03-29', '2026-03-30') ORDER BY day"
+    ) == [
+        (dt.date(2026, 3, 4), 4, 0),
+        (dt.date(2026, 3, 29), 0, 1),
+        (dt.date(2026, 3, 30), 1, 0),
+    ]
