@@ -16,10 +16,11 @@ import duckdb
 import pytest
 
 from cx_pipeline import catalog
+from cx_pipeline.generate.generator import generate
 from cx_pipeline.partitions import delivered_days, range_tags
 from cx_pipeline.report import page
 from cx_pipeline.resources import ExtractStore
-from cx_pipeline_tests.conftest import all_assets, make_resources
+from cx_pipeline_tests.conftest import REPO_ROOT, all_assets, make_resources
 from cx_pipeline_tests.marts.support_extracts import (
     write_support_extracts,
     write_support_reference,
@@ -298,3 +299,60 @@ def test_reporting_timezone_sets_the_day_ends(tmp_path: Path) -> None:
         (dt.date(2026, 3, 29), 0, 1),
         (dt.date(2026, 3, 30), 1, 0),
     ]
+
+
+def _business_minutes(start: dt.datetime, end: dt.datetime, holidays: set[dt.date]) -> float:
+    """Minutes of [start, end) inside Monday-Friday 09:00-17:00 UTC, holidays left out: the
+    shipped schedule, counted day by day in Python."""
+    total = 0.0
+    day = start.date() - dt.timedelta(days=1)
+    while day <= end.date():
+        if day.weekday() < 5 and day not in holidays:
+            opens = dt.datetime.combine(day, dt.time(9), dt.UTC)
+            closes = dt.datetime.combine(day, dt.time(17), dt.UTC)
+            overlap = (min(end, closes) - max(start, opens)).total_seconds() / 60
+            total += max(overlap, 0.0)
+        day += dt.timedelta(days=1)
+    return total
+
+
+def test_generated_histories_recomputed_in_python(tmp_path: Path) -> None:
+    """The generator's tickets with their planted histories (replies and solves exactly at
+    first_response_at and solved_at), through the shipped schedule, holidays and SLA policies:
+    every ticket's first reply and full resolution in calendar and business minutes, and every
+    first-reply breach, recomputed independently from the tickets' own timestamps."""
+    extracts = tmp_path / "extracts"
+    generate(extracts, scale="small", seed=7, as_of=dt.date(2026, 10, 31), progress=None)
+    _materialize(extracts, REPO_ROOT / "data" / "reference", tmp_path / "cx.duckdb")
+    query = _reader(tmp_path / "cx.duckdb")
+    holidays = {d for (d,) in query("SELECT holiday_date FROM raw.holidays")}
+    targets = dict(query("SELECT priority, first_reply_minutes FROM raw.sla_policies"))
+    in_hours = dict(query("SELECT priority, business_hours FROM raw.sla_policies"))
+    rows = query(
+        "SELECT t.ticket_id, t.created_at, t.first_response_at, t.solved_at, t.status, "
+        "t.priority, m.has_events, m.first_reply_calendar_minutes, "
+        "m.first_reply_business_minutes, m.full_resolution_calendar_minutes, "
+        "m.full_resolution_business_minutes, m.first_reply_breached "
+        "FROM staging.tickets AS t JOIN marts.ticket_metrics AS m USING (ticket_id)"
+    )
+    assert len(rows) > 1000
+    breaches = 0
+    for ticket, created, replied, solved, status, priority, events, *measured in rows:
+        # A ticket neither answered nor solved yet has no history.
+        assert events == (replied is not None or solved is not None), ticket
+        reply_cal, reply_bus, resolution_cal, resolution_bus, breached = measured
+        if replied is None:
+            assert reply_cal is None and reply_bus is None, ticket
+        else:
+            assert reply_cal == pytest.approx((replied - created).total_seconds() / 60), ticket
+            business = _business_minutes(created, replied, holidays)
+            assert reply_bus == pytest.approx(business), ticket
+            elapsed = business if in_hours[priority] else reply_cal
+            assert breached == (elapsed > targets[priority]), ticket
+            breaches += breached
+        if status in ("solved", "closed"):
+            assert resolution_cal == pytest.approx((solved - created).total_seconds() / 60)
+            assert resolution_bus == pytest.approx(_business_minutes(created, solved, holidays))
+        else:
+            assert resolution_cal is None, ticket
+    assert breaches > 0
