@@ -26,7 +26,9 @@ at_day_end AS (
         count(*) FILTER (s.status IN ('pending', 'hold')) AS waiting_tickets
     FROM day_ends AS d
     INNER JOIN marts.ticket_status_spans AS s
-        ON s.valid_from < d.ends_at AND (s.valid_to IS NULL OR s.valid_to >= d.ends_at)
+        -- A still-running stretch ends at infinity: two inequalities, one range join.
+        ON s.valid_from < d.ends_at
+        AND coalesce(s.valid_to, CAST('infinity' AS TIMESTAMPTZ)) >= d.ends_at
     GROUP BY d.day
 ),
 
