@@ -356,3 +356,17 @@ def test_generated_histories_recomputed_in_python(tmp_path: Path) -> None:
         else:
             assert resolution_cal is None, ticket
     assert breaches > 0
+
+
+def test_a_schedule_in_two_timezones_fails_with_the_reason(tmp_path: Path) -> None:
+    reference = write_support_reference(tmp_path / "reference")
+    (reference / "business_hours.csv").write_text(
+        "weekday,start_time,end_time,timezone\n"
+        "1,09:00,17:00,Europe/Berlin\n"
+        "2,09:00,17:00,Europe/London\n"
+        "3,17:00,09:00,Europe/Berlin\n"
+    )
+    with pytest.raises(Exception, match="2 timezones") as failure:
+        _materialize(write_support_extracts(tmp_path / "extracts"), reference, tmp_path / "cx.db")
+    assert "Europe/Berlin, Europe/London" in str(failure.value)
+    assert "1 row(s) whose end_time is not after start_time" in str(failure.value)
