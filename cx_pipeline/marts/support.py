@@ -43,8 +43,9 @@ TICKET_STATUS_SPANS = MartSpec(
         "Each ticket's statuses over time, one row per stretch in one status. From the ticket's "
         "events (staging.ticket_events) when it has any: 'new' from creation, then every change "
         "of status (an event repeating the current status starts no new stretch). A ticket "
-        "without events gets what its own row tells: 'open' from creation to solved_at, then "
-        "its current status; or its current status from creation when it is not solved."
+        "without events gets what its own row tells: when solved or closed now, 'open' from "
+        "creation to solved_at, then its current status; otherwise its current status from "
+        "creation (a ticket open again after a solve counts as unsolved)."
     ),
     columns=(
         ("ticket_id", "VARCHAR", "Ticket."),

@@ -25,7 +25,7 @@ from cx_pipeline_tests.marts.support_extracts import (
     write_support_extracts,
     write_support_reference,
 )
-from cx_pipeline_tests.tiny_extracts import write_tiny_extracts
+from cx_pipeline_tests.tiny_extracts import DELIVERY, write_tiny_extracts
 
 Query = Callable[..., list[tuple]]
 
@@ -243,10 +243,16 @@ def test_csat_and_breaches_per_group_and_agent(tiny: Query) -> None:
 
 def test_without_ticket_events_or_a_schedule(tmp_path: Path) -> None:
     """Today's extracts (no ticket_events, no assignee or group) and no reference files: the
-    marts build; what needs the history or the schedule is null, never an invented zero."""
-    _materialize(
-        write_tiny_extracts(tmp_path / "extracts"), tmp_path / "empty", tmp_path / "cx.duckdb"
-    )
+    marts build; what needs the history or the schedule is null, never an invented zero. T3 was
+    solved on 11 Mar and is open again: without a history it counts as unsolved (in the backlog
+    on 31 Mar with T2, no resolution time)."""
+    extracts = write_tiny_extracts(tmp_path / "extracts")
+    with (extracts / "support" / DELIVERY / "tickets.csv").open("a") as f:
+        f.write(
+            "T3,A1,C1,2026-03-10T09:00:00Z,2026-03-10T10:00:00Z,2026-03-11T09:00:00Z,"
+            "email,low,open,billing,Again,Still wrong,\n"
+        )
+    _materialize(extracts, tmp_path / "empty", tmp_path / "cx.duckdb")
     query = _reader(tmp_path / "cx.duckdb")
     rows = query(
         f"SELECT ticket_id, group_id, first_reply_calendar_minutes, first_reply_business_minutes, "
@@ -255,8 +261,16 @@ def test_without_ticket_events_or_a_schedule(tmp_path: Path) -> None:
     assert rows == [
         ("T1", None, 30, None, None, None, None, None, None),
         ("T2", None, None, None, None, None, None, None, None),
+        ("T3", None, 60, None, None, None, None, None, None),
     ]
-    assert query("SELECT open_tickets FROM marts.ticket_backlog WHERE day = '2026-03-31'") == [(1,)]
+    assert query(
+        "SELECT last_solved_at, full_resolution_calendar_minutes FROM marts.ticket_metrics "
+        "WHERE ticket_id = 'T3'"
+    ) == [(None, None)]
+    assert query(
+        "SELECT day, open_tickets FROM marts.ticket_backlog WHERE day IN ('2026-03-01', "
+        "'2026-03-11', '2026-03-31') ORDER BY day"
+    ) == [(dt.date(2026, 3, 1), 1), (dt.date(2026, 3, 11), 1), (dt.date(2026, 3, 31), 2)]
 
 
 def test_report_shows_sla_attainment(tiny_path: Path) -> None:

@@ -3,12 +3,25 @@
 --   * With events: 'new' from creation, then each event that sets a status. An event repeating
 --     the status the ticket already has starts no new stretch; events at the same instant keep
 --     the event_id order.
---   * Without events: 'open' from creation to solved_at and the current status from solved_at;
---     a ticket not solved has its current status from creation.
+--   * Without events: a ticket solved or closed now is 'open' from creation to solved_at and
+--     in its current status from solved_at. Any other ticket is in its current status from
+--     creation: one that is open again after a solve (solved_at set, status open) was reopened
+--     at a time the row does not tell, and counts as unsolved.
 --   * A stretch ends where the next begins; the last one is still running (valid_to null).
 CREATE OR REPLACE TABLE marts.ticket_status_spans AS
 WITH with_events AS (
     SELECT DISTINCT ticket_id FROM staging.ticket_events
+),
+
+without_events AS (
+    SELECT
+        ticket_id,
+        created_at,
+        solved_at,
+        status,
+        solved_at IS NOT NULL AND coalesce(status IN ('solved', 'closed'), true) AS solved_now
+    FROM staging.tickets
+    WHERE ticket_id NOT IN (SELECT ticket_id FROM with_events)
 ),
 
 changes AS (
@@ -21,13 +34,12 @@ changes AS (
     INNER JOIN staging.tickets AS t ON t.ticket_id = e.ticket_id
     WHERE e.status IS NOT NULL
     UNION ALL
-    SELECT ticket_id, created_at, '', CASE WHEN solved_at IS NULL THEN status ELSE 'open' END, false
-    FROM staging.tickets
-    WHERE ticket_id NOT IN (SELECT ticket_id FROM with_events)
+    SELECT ticket_id, created_at, '', CASE WHEN solved_now THEN 'open' ELSE status END, false
+    FROM without_events
     UNION ALL
-    SELECT ticket_id, solved_at, '~', CASE WHEN status IN ('solved', 'closed') THEN status ELSE 'solved' END, false
-    FROM staging.tickets
-    WHERE ticket_id NOT IN (SELECT ticket_id FROM with_events) AND solved_at IS NOT NULL
+    SELECT ticket_id, solved_at, '~', coalesce(status, 'solved'), false
+    FROM without_events
+    WHERE solved_now
 ),
 
 ordered AS (
