@@ -263,6 +263,73 @@ def _survey_program(con: duckdb.DuckDBPyConnection) -> str:
     return "".join(parts) or '<p class="muted">No survey invitations or answers yet.</p>'
 
 
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}%"
+
+
+def _minutes(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f} min"
+
+
+def _support(con: duckdb.DuckDBPyConnection) -> str:
+    """SLA attainment and reply times the way the help desk reports them, by the month the
+    tickets were created (the latest month can still change as its tickets are answered)."""
+    if not _exists(con, "support_by_month"):
+        return '<p class="muted">No support marts yet.</p>'
+    rows = _rows(
+        con,
+        "SELECT month, tickets, 100 - first_reply_breach_pct, first_reply_sla_tickets, "
+        "100 - resolution_breach_pct, resolution_sla_tickets, "
+        "median_first_reply_business_minutes, p90_first_reply_business_minutes, "
+        "median_full_resolution_business_minutes, csat_satisfied_pct "
+        "FROM marts.support_by_month WHERE dimension = 'all' ORDER BY month DESC LIMIT 6",
+    )[::-1]
+    if not rows:
+        return '<p class="muted">No tickets yet.</p>'
+    month, tickets, reply_ok, reply_n, resolution_ok, resolution_n, median, p90, *_ = rows[-1]
+    head = (
+        f'<p class="sla">Tickets created in {month:%B %Y}: {tickets:,}; first reply within '
+        f"SLA {_pct(reply_ok)} of {reply_n:,} decided, resolution within SLA "
+        f"{_pct(resolution_ok)} of {resolution_n:,}; median first reply {_minutes(median)} "
+        f"(90th percentile {_minutes(p90)}) in business minutes (marts.support_by_month).</p>"
+    )
+    table = _table(
+        [
+            "month",
+            "tickets",
+            "first reply SLA met",
+            "resolution SLA met",
+            "median first reply",
+            "p90 first reply",
+            "median resolution",
+            "CSAT 4-5",
+        ],
+        [
+            [
+                f"{r[0]:%b %y}",
+                f"{r[1]:,}",
+                _pct(r[2]),
+                _pct(r[4]),
+                _minutes(r[6]),
+                _minutes(r[7]),
+                _minutes(r[8]),
+                _pct(r[9]),
+            ]
+            for r in rows
+        ],
+    )
+    return (
+        head
+        + table
+        + _source(
+            "marts.support_by_month (dimension = 'all'; SLA met = 100 - first_reply_breach_pct "
+            "and 100 - resolution_breach_pct over the tickets whose SLA is decided; medians and "
+            "90th percentiles in business minutes; csat_satisfied_pct; definitions in "
+            "docs/support.md)"
+        )
+    )
+
+
 def _segments(con: duckdb.DuckDBPyConnection) -> str:
     rows = _rows(
         con,
@@ -674,6 +741,7 @@ def render(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
         ("Revenue retention", _revenue_retention(con)),
         ("Revenue movements", _revenue_movements(con)),
         ("Survey program", _survey_program(con)),
+        ("Support and SLAs", _support(con)),
         ("Segments", _segments(con)),
         ("Benchmarks", _benchmarks(con)),
         ("Top detractor themes", _detractor_themes(con)),
