@@ -351,7 +351,19 @@ class ReadRecorder:
         return {catalog.key(*table) for table in self.read}
 
     def __getattr__(self, name: str) -> Any:
+        if name in _UNRECORDED:
+            raise AttributeError(
+                f"a computed mart reads through execute(), which records what it reads; "
+                f"{name}() would read unrecorded"
+            )
         return getattr(self._con, name)
+
+
+# Connection methods that read tables without going through execute().
+_UNRECORDED = frozenset(
+    {"sql", "query", "table", "view", "from_query", "cursor", "read_csv", "read_parquet"}
+    | {"read_json", "from_csv_auto", "from_parquet", "query_df", "from_df", "from_arrow"}
+)
 
 
 Compute = Callable[[duckdb.DuckDBPyConnection, dict[str, Any]], pl.DataFrame]

@@ -145,3 +145,11 @@ def test_a_grain_check_counts_duplicated_and_null_keys(tmp_path: Path) -> None:
     assert not check.passed
     assert check.metadata["duplicated_rows"].value == 2
     assert check.metadata["rows_with_null_grain"].value == 1
+
+
+def test_a_computed_mart_cannot_read_around_the_recorder() -> None:
+    with duckdb.connect() as con:
+        recorder = ReadRecorder(con)
+        with pytest.raises(AttributeError, match="reads through execute"):
+            recorder.sql("SELECT 1")
+        assert recorder.execute("SELECT 1").fetchall() == [(1,)]
