@@ -84,6 +84,16 @@ CREATE OR REPLACE TEMP MACRO tenure_band(months) AS
         ELSE '2+ years'
     END;
 
+-- Tenure on day d is measured from the start of the account's customer spell running on d:
+-- marts.customer_spells joined on active_on(spell_start, spell_end, d), so a return after a gap
+-- starts again at 0 (DESIGN.md, "Customer spells"). With no spell running on d (before the
+-- first subscription, or in a gap) the account is 'not a customer', never a negative or a
+-- gap-counting tenure. `since` is that spell's start, null when none runs; `d` the day it is
+-- measured to (for churn, the month's first day of a spell running on the day before).
+CREATE OR REPLACE TEMP MACRO spell_tenure_band(since, d) AS
+    CASE WHEN since IS NULL THEN 'not a customer'
+         ELSE tenure_band(whole_months(since, d)) END;
+
 -- The calendar day of a UTC timestamp in the reporting timezone.
 CREATE OR REPLACE TEMP MACRO local_day(ts, tz) AS CAST(timezone(tz, ts) AS DATE);
 

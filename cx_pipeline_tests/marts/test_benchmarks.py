@@ -136,7 +136,7 @@ def test_regions_against_the_company(bench_query: Query) -> None:
             pytest.approx(COMPANY_NPS),
             pytest.approx(nps - COMPANY_NPS),
             pytest.approx(p_value, abs=1e-6),
-            p_value < 0.05,
+            False,  # Holm-adjusted over the table's 24 tests: none (see below)
             False,  # nobody reaches NPS 70
             months,
             lost,
@@ -145,8 +145,55 @@ def test_regions_against_the_company(bench_query: Query) -> None:
             None if rate is None else pytest.approx(rate - COMPANY_CHURN),
             None if rate is None else rate <= 5,
         ), region
-    # Only LATAM's all-detractor answers are far enough from the rest to be significant.
-    assert [r for r, cell in rows.items() if cell[7]] == ["LATAM"]
+    # LATAM's all-detractor answers are far from the rest (raw p < 0.05), but not once the
+    # table's 24 simultaneous tests are accounted for.
+    assert gap_p_value(0, 3, 3, COMPANY) < 0.05
+    assert [r for r, cell in rows.items() if cell[7]] == []
+
+
+def holm(p_values: dict[Any, float]) -> dict[Any, float]:
+    """Holm's step-down adjustment, written from its definition: the k-th smallest of m
+    p-values times (m - k + 1), never below an adjusted smaller one, at most 1."""
+    adjusted, running = {}, 0.0
+    ordered = sorted(p_values.items(), key=lambda item: item[1])
+    for k, (key, p) in enumerate(ordered, start=1):
+        running = max(running, min(1.0, (len(ordered) - k + 1) * p))
+        adjusted[key] = running
+    return adjusted
+
+
+def test_gap_significance_is_holm_adjusted_over_the_table(bench_query: Query) -> None:
+    rows = {
+        (segment_type, segment): tuple(values)
+        for segment_type, segment, *values in bench_query(
+            "SELECT segment_type, segment, nps_gap_p_value, nps_gap_p_value_holm, "
+            "gap_significant FROM marts.segment_benchmarks"
+        )
+    }
+    raw = {key: p for key, (p, _, _) in rows.items() if p is not None}
+    # One family: 5 regions, 6 industries, 4 tiers, 3 tenure bands, 6 influence levels.
+    assert len(raw) == len(rows) == 24
+    expected = holm(raw)
+    for key, (_, adjusted, significant) in rows.items():
+        assert adjusted == pytest.approx(expected[key], abs=1e-9), key
+        assert significant == (expected[key] < 0.05), key
+    # By hand (gap_p_value agrees with the SQL's normal tail to 1e-6): the smallest raw p-value is decision_maker's (0 P, 4 D of 4), 24 x it; next
+    # LATAM and Education, both A4's three detractors (0 P, 3 D of 3): 23 x that p-value.
+    # Raw, all three are below 0.05; adjusted, none is.
+    decision_maker = gap_p_value(0, 4, 4, COMPANY)
+    latam = gap_p_value(0, 3, 3, COMPANY)
+    assert decision_maker < latam < 0.05
+    assert rows[("influence_level", "decision_maker")] == (
+        pytest.approx(decision_maker, rel=1e-4),
+        pytest.approx(24 * decision_maker, rel=1e-4),
+        False,
+    )
+    for key in (("region", "LATAM"), ("industry", "Education")):
+        assert rows[key] == (
+            pytest.approx(latam, rel=1e-4),
+            pytest.approx(23 * latam, rel=1e-4),
+            False,
+        ), key
 
 
 def test_revenue_tier_of_answers_and_of_churn(bench_query: Query) -> None:

@@ -286,7 +286,10 @@ def test_cohort_retention_hand_computed(tiny: Query) -> None:
 
 def test_customer_spells_hand_computed(tiny: Query) -> None:
     # (spell, start, end or None, lost, last active day, whole months to end or 31 Mar, MRR then)
-    rows = tiny("SELECT * FROM marts.customer_spells ORDER BY account_id, spell_number")
+    rows = tiny(
+        "SELECT account_id, spell_number, spell_start, spell_end, lost, last_active_day, "
+        "tenure_months, mrr_at_end FROM marts.customer_spells ORDER BY account_id, spell_number"
+    )
     d = date
     assert [(*r[:7], float(r[7])) for r in rows] == [
         # S1 from 15 Oct with S6 inside it: one spell; S6 ends 31 Mar, so 400 on 31 Mar.
@@ -485,7 +488,10 @@ def returning(tmp_path_factory: pytest.TempPathFactory) -> Query:
 
 
 def test_returning_customer_spells(returning: Query) -> None:
-    rows = returning("SELECT * FROM marts.customer_spells ORDER BY account_id, spell_number")
+    rows = returning(
+        "SELECT account_id, spell_number, spell_start, spell_end, lost, last_active_day, "
+        "tenure_months, mrr_at_end FROM marts.customer_spells ORDER BY account_id, spell_number"
+    )
     d = date
     assert [(*r[:7], float(r[7])) for r in rows] == [
         ("A1", 1, d(2025, 1, 10), d(2025, 4, 5), True, d(2025, 4, 4), 2, 400.0),

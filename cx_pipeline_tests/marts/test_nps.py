@@ -469,7 +469,11 @@ def test_nps_marts_do_not_wait_on_product_events() -> None:
     ]
     upstream = dg.AssetSelection.assets(*nps_marts).upstream().resolve(graph)
     marts = {k for k in upstream if k.path[0] == "marts"}
-    assert marts == {*nps_marts, catalog.key("marts", "subscription_days")}
+    assert marts == {
+        *nps_marts,
+        catalog.key("marts", "subscription_days"),
+        catalog.key("marts", "customer_spells"),  # tenure: the spell running on the answer day
+    }
     assert not [k for k in marts if catalog.key("staging", "events") in graph.get(k).parent_keys]
 
 

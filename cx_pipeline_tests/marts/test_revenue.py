@@ -59,6 +59,7 @@ Query = Callable[..., list[tuple]]
 
 MARTS = (
     "mrr_movements",
+    "subscription_mrr",
     "churn_by_month",
     "churn_by_segment",
     "revenue_retention_by_month",
@@ -253,7 +254,7 @@ def test_fixture_reconciles_and_segments_add_up(tiny: Query) -> None:
 
 def assert_agrees_with_churn_marts(query: Query) -> None:
     """One churn rule: the same customers at start and losses as churn_by_month and
-    churn_by_segment, the same MRR figures as revenue_retention_by_month (one currency)."""
+    churn_by_segment, the same MRR figures (reporting currency) as revenue_retention_by_month."""
     rows = query(
         "SELECT m.month, m.customers_at_start, c.customers_at_start, m.churned_customers, "
         "c.customers_lost, m.opening_mrr, r.mrr_at_start, m.churned_mrr, r.churned_mrr, "
@@ -365,6 +366,33 @@ def test_currencies_convert_at_the_rate_of_the_start_day(tmp_path: Path) -> None
     assert_reconciles_and_adds_up(query)
 
 
+def test_a_euro_subscription_counts_converted_in_every_mrr_mart(tmp_path: Path) -> None:
+    # The conversion is made once (subscription_days), so revenue_retention_by_month, built on
+    # customer_months, adds up A10's 3300 and 2400 USD, not its 3000 and 2000 EUR:
+    #   Jan-26 start MRR 17500 + 3300 (A10) + 100 (A1) - 800 (A9) = 20100; contraction A8 500 +
+    #   A10 900 = 1400; churned A2 4000. Feb-26 start 20100 - 4000 - 1400 = 14700.
+    extracts = write_revenue_extracts(tmp_path / "extracts", currencies=CURRENCIES)
+    _materialize(extracts, write_exchange_rates(tmp_path / "reference"), tmp_path / "cx.duckdb")
+    query = _reader(tmp_path / "cx.duckdb")
+    retention = {
+        str(month)[:7]: tuple(float(v) for v in values)
+        for month, *values in query(
+            "SELECT month, mrr_at_start, churned_mrr, contraction_mrr, expansion_mrr "
+            "FROM marts.revenue_retention_by_month "
+            "WHERE month IN (DATE '2026-01-01', DATE '2026-02-01')"
+        )
+    }
+    assert retention == {
+        "2026-01": (20100, 4000, 1400, 0),
+        "2026-02": (14700, 300, 0, 3500),
+    }
+    assert query(
+        "SELECT mrr_at_start FROM marts.customer_months "
+        "WHERE account_id = 'A10' AND month = DATE '2026-01-01'"
+    ) == [(Decimal("3300.00"),)]
+    assert_agrees_with_churn_marts(query)
+
+
 def test_a_missing_or_ambiguous_rate_fails_the_run_naming_currency_day_and_rows(
     tmp_path: Path,
 ) -> None:
@@ -389,7 +417,7 @@ def test_a_missing_or_ambiguous_rate_fails_the_run_naming_currency_day_and_rows(
     result = _materialize(extracts, references, tmp_path / "cx.duckdb", raise_on_error=False)
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    assert failure.step_key == "marts__subscription_mrr"
+    assert failure.step_key == "marts__subscription_days"
     message = str(failure.event_specific_data.error)
     assert (
         "no EUR to USD exchange rate dated on or before 2025-12-10 in exchange_rates.csv "

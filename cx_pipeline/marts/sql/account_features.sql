@@ -9,6 +9,13 @@
 -- in cx_pipeline_tests/marts/test_drivers.py plants such rows). The CRM's static attributes
 -- (region, employees) are taken as delivered.
 --
+-- Tenure, as everywhere (spell_tenure_band() in rules.sql): from the start of the account's
+-- spell running on the day (marts.customer_spells; whether a spell runs on the day and when it
+-- started depends only on subscriptions started and ended by the day), so a return after a gap
+-- counts from the return; on a day with no spell running (an answer before the first
+-- subscription or in a gap) tenure_months is null and the band 'not a customer'.
+-- customer_since is the first day the account was ever active, once that day has come.
+--
 -- Cut-off days:
 --   the last day before each complete month, for the accounts active that day (the churn
 --     model's prediction dates: it predicts who is lost in that month)
@@ -43,7 +50,6 @@ subscription_state AS (
     SELECT
         c.account_id,
         c.feature_day,
-        min(s.start_day) AS customer_since,
         count(DISTINCT s.product) FILTER (WHERE active_on(s.start_day, s.end_day, c.feature_day))
             AS products_active,
         coalesce(
@@ -223,9 +229,9 @@ SELECT
     c.feature_day,
     coalesce(a.region, 'unknown') AS region,
     a.employees,
-    s.customer_since,
-    whole_months(s.customer_since, c.feature_day) AS tenure_months,
-    tenure_band(whole_months(s.customer_since, c.feature_day)) AS tenure_band,
+    CASE WHEN cs.customer_since <= c.feature_day THEN cs.customer_since END AS customer_since,
+    whole_months(sp.spell_start, c.feature_day) AS tenure_months,
+    spell_tenure_band(sp.spell_start, c.feature_day) AS tenure_band,
     s.plan,
     s.products_active,
     u.events_last_30d,
@@ -248,6 +254,9 @@ SELECT
     n.score AS last_nps_score
 FROM cutoffs AS c
 LEFT JOIN subscription_state AS s ON s.account_id = c.account_id AND s.feature_day = c.feature_day
+LEFT JOIN marts.customer_spells AS sp
+    ON sp.account_id = c.account_id AND active_on(sp.spell_start, sp.spell_end, c.feature_day)
+LEFT JOIN marts.customer_spells AS cs ON cs.account_id = c.account_id AND cs.spell_number = 1
 LEFT JOIN usage AS u ON u.account_id = c.account_id AND u.feature_day = c.feature_day
 LEFT JOIN support AS t ON t.account_id = c.account_id AND t.feature_day = c.feature_day
 LEFT JOIN answers AS n ON n.account_id = c.account_id AND n.feature_day = c.feature_day

@@ -9,10 +9,13 @@
 -- its end for a lost account, whose tenure stops at the loss. An account that left and came
 -- back counts from the start of its current spell, as survival's every-spell basis and churn's
 -- tenure bands do: a returning customer is at the start of a new relationship again.
--- customer_since keeps the first start.
+-- customer_since is the first day the account was ever active (marts.customer_spells: a
+-- subscription that ends the day it starts does not count). MRR and ARR from subscriptions are
+-- in the reporting currency (converted in marts.subscription_days), like the tier cut-offs.
 --
 -- Journey stages, first match wins (thresholds in the `rules` CTE below):
---   prospect    never had a subscription
+--   prospect    never a customer: no subscription, or only ones that ended the day they
+--               started (never active, so no customer_since)
 --   lost        no subscription active on the as-of date
 --   cancelling  a customer whose every active subscription has a recorded end after the as-of
 --               date, with none booked to start later: the loss is in the CRM, not yet happened
@@ -48,7 +51,6 @@ subscriptions AS (
 account_subscriptions AS (
     SELECT
         account_id,
-        min(start_day) AS customer_since,
         count(*) FILTER (WHERE end_day IS NULL OR end_day > $as_of) AS active_subscriptions,
         coalesce(sum(mrr) FILTER (WHERE end_day IS NULL OR end_day > $as_of), 0) AS mrr,
         list_sort(list_distinct(list(product) FILTER (WHERE end_day IS NULL OR end_day > $as_of)))
@@ -62,7 +64,7 @@ account_subscriptions AS (
     GROUP BY account_id
 ),
 latest_spells AS (
-    SELECT account_id, spell_start, tenure_months
+    SELECT account_id, customer_since, spell_start, tenure_months
     FROM marts.customer_spells
     QUALIFY row_number() OVER (PARTITION BY account_id ORDER BY spell_number DESC) = 1
 ),
@@ -153,7 +155,7 @@ accounts AS (
                  THEN coalesce(a.arr, 12 * s.mrr) ELSE 12 * l.mrr END,
             $mid_market_from, $enterprise_from
         ) AS revenue_tier,
-        s.customer_since,
+        t.customer_since,
         t.spell_start,
         t.tenure_months,
         coalesce(s.active_subscriptions, 0) AS active_subscriptions,

@@ -8,11 +8,12 @@
 -- at that start, so the segments of one type add up to marts.churn_by_month:
 --   region, industry  from the CRM account ('unknown' when missing)
 --   revenue_tier      revenue_tier() of the account's ARR on the day before the month, measured
---                     as 12 x the MRR of its active subscriptions. (accounts.arr is today's figure:
+--                     as 12 x the MRR of its active subscriptions (in the reporting currency,
+--                     converted in marts.subscription_days, like the cut-offs). (accounts.arr is today's figure:
 --                     0 for every lost account, which would put every loss in SMB.)
---   tenure_band       tenure_band() of the whole months from the start of the account's spell
---                     running on the day before the month (marts.customer_spells: a return
---                     after a gap starts a new spell) to the first day of the month
+--   tenure_band       spell_tenure_band() (rules.sql): the whole months from the start of the
+--                     account's spell running on the day before the month (marts.customer_spells:
+--                     a return after a gap starts a new spell) to the first day of the month
 -- Every segment seen in any month has a row in every month (0 at start: null churn rate).
 CREATE OR REPLACE TABLE marts.churn_by_segment AS
 WITH months AS (
@@ -26,7 +27,7 @@ customers AS (
         coalesce(a.region, 'unknown') AS region,
         coalesce(a.industry, 'unknown') AS industry,
         revenue_tier(12 * am.mrr_at_start, $mid_market_from, $enterprise_from) AS revenue_tier,
-        tenure_band(whole_months(sp.spell_start, am.month)) AS tenure_band
+        spell_tenure_band(sp.spell_start, am.month) AS tenure_band
     FROM marts.customer_months AS am
     LEFT JOIN staging.accounts AS a USING (account_id)
     LEFT JOIN marts.customer_spells AS sp

@@ -1,5 +1,7 @@
 -- Logo retention by start cohort. An account's cohort is the calendar month (reporting timezone)
--- of its first subscription start; it stays in that cohort when it leaves and comes back.
+-- of the first day it was ever active (customer_since of marts.customer_spells, read through
+-- marts.customer_months: a subscription that ends the day it starts makes no cohort); it stays
+-- in that cohort when it leaves and comes back.
 --   k = 0   the cohort at its start: every account, 100% by definition
 --   k >= 1  customers_active = the cohort's accounts active (active_on() in rules.sql) on the
 --           last day of month cohort + k - 1, that is, customers at the start of month

@@ -6,16 +6,19 @@
 --   MRR on day d              : the sum of mrr of the account's subscriptions active on d
 -- So a reactivation or a same-day plan change inside a month is not a loss, and an account that
 -- starts and cancels inside one month is never a customer at a month's start. One row per
--- complete calendar month (reporting timezone) and account that had started by its last day;
--- an ended_at after the as-of date has not happened yet.
+-- complete calendar month (reporting timezone) and account first active by its last day;
+-- an ended_at after the as-of date has not happened yet. MRR is in the reporting currency
+-- (marts.subscription_days converts it). customer_since and cohort_month come from the first
+-- spell of marts.customer_spells: the first day the account was ever active.
 CREATE OR REPLACE TABLE marts.customer_months AS
 WITH subscriptions AS (
     SELECT * FROM marts.subscription_days
 ),
 customer_since AS (
-    SELECT account_id, min(start_day) AS customer_since
-    FROM subscriptions
-    GROUP BY account_id
+    -- The first day the account was ever active (marts.customer_spells): an account whose
+    -- only subscriptions end the day they start was never a customer and has no rows.
+    SELECT DISTINCT account_id, customer_since
+    FROM marts.customer_spells
 ),
 months AS (
     SELECT
@@ -45,6 +48,6 @@ SELECT
         AS mrr_at_end
 FROM months AS m
 JOIN subscriptions AS s ON s.start_day <= m.last_day
-JOIN customer_since AS c USING (account_id)
+JOIN customer_since AS c ON c.account_id = s.account_id AND c.customer_since <= m.last_day
 GROUP BY ALL
 ORDER BY m.month, s.account_id;

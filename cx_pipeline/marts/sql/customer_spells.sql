@@ -11,9 +11,13 @@
 --   lost            : the spell ended on or before the as-of date
 --   tenure_months   : whole months (whole_months() in rules.sql) from spell_start to spell_end,
 --                     or to the as-of date while the spell runs
+--   customer_since  : the first day the account was ever active, its first spell_start: the
+--                     one definition of customer_since and the cohort (customer_months,
+--                     account_segments and account_features read it here)
 --   mrr_at_end      : the MRR (sum of mrr of the subscriptions active) on the spell's last
 --                     active day: the day before spell_end, or the as-of date while it runs
--- A subscription that ends on the day it starts is never active, so it makes no spell.
+-- A subscription that ends on the day it starts is never active, so it makes no spell and
+-- does not make the account a customer (nor its start a customer_since).
 -- Every loss in churn_by_month is the end of one spell: the one running at the month's start,
 -- when no spell of the account runs on the month's last day. Not every spell end is such a loss:
 -- a return before the month's end, or a spell that starts and ends inside one month, is in no
@@ -62,6 +66,7 @@ spells AS (
 spell_ends AS (
     SELECT
         *,
+        min(spell_start) OVER (PARTITION BY account_id) AS customer_since,
         coalesce(CAST(spell_end - INTERVAL 1 DAY AS DATE), CAST($as_of AS DATE))
             AS last_active_day
     FROM spells
@@ -72,6 +77,7 @@ SELECT
     e.spell_start,
     e.spell_end,
     e.spell_end IS NOT NULL AS lost,
+    e.customer_since,
     e.last_active_day,
     whole_months(e.spell_start, coalesce(e.spell_end, CAST($as_of AS DATE))) AS tenure_months,
     coalesce(sum(s.mrr) FILTER (WHERE active_on(s.start_day, s.end_day, e.last_active_day)), 0)

@@ -1,23 +1,24 @@
 -- MRR movements per calendar month (reporting timezone) and account segment, in the reporting
 -- currency, on the churn rule of marts.customer_months (active_on() in rules.sql): an account is
 -- a customer at the start of month m when active on the day before m, and at its end when
--- active on m's last day. Its MRR on a day is the sum of mrr_reporting of its subscriptions
--- active that day (marts.subscription_mrr). Each account moves at most once per month, from
+-- active on m's last day. Its MRR on a day is the sum of mrr of its subscriptions active that
+-- day (marts.subscription_days, converted there). Each account moves at most once per month, from
 -- its start MRR s to its end MRR e:
 --   customer at start and at end      expansion   e - s when e > s
 --                                     contraction s - e when e < s
 --   customer at start, not at end     churned     s
---   not at start, customer at end     new         e, when its first subscription started in m
---                                                 (cohort_month = m)
+--   not at start, customer at end     new         e, when it was first ever active in m
+--                                                 (cohort_month = m, marts.customer_spells)
 --                                     reactivation e, when it had started before m: it was a
 --                                                 customer before and had left
 -- so, every month and segment:
 --   opening + new + expansion + reactivation - contraction - churned = closing.
 -- A same-day plan change (one subscription ends the day the next starts) is no movement but
 -- the MRR difference; a return inside the month is no churn. An account that starts and leaves
--- within one month is at neither boundary: it is in no movement (marts.cohort_retention shows
--- it as a cohort member not active at month 0), and if it comes back later that is a
--- reactivation.
+-- within one month is at neither boundary: it is in no movement (marts.cohort_retention counts
+-- it in its cohort, which is 100% at month 0 by definition, and not active at month 1), and if
+-- it comes back later that is a reactivation. A subscription that ends the day it starts was
+-- never active: it makes no cohort, so a later real start is new, not a reactivation.
 --   quick_ratio     = (new + expansion + reactivation) / (contraction + churned)
 --   arpa            = closing MRR / customers at the end
 --   mrr_churn_pct   = 100 x (churned + contraction) / opening (revenue_retention_by_month's
@@ -26,7 +27,10 @@
 --                     sum of churned + contraction / sum of opening MRR)
 -- Segments as in marts.churn_by_segment, plus 'all': region and industry from the CRM account;
 -- revenue_tier from 12 x the start MRR (12 x the end MRR for a new or returning account);
--- tenure_band from the whole months since customer_since at the start of m. Each account is in
+-- tenure_band spell_tenure_band() (rules.sql), as in marts.churn_by_segment: the whole months
+-- from the start of the spell running on the day before m to m's first day (marts.customer_spells,
+-- so a return after a gap starts again at 0); for a new or returning account, of the spell
+-- running on m's last day, to that day. Each account is in
 -- one segment of each type per month, so the segments of a type add up to 'all'. Every segment
 -- seen in any month has a row in every complete month.
 CREATE OR REPLACE TABLE marts.mrr_movements AS
@@ -38,17 +42,19 @@ WITH account_months AS (
         cm.cohort_month,
         cm.active_at_start,
         cm.active_at_end,
-        coalesce(sum(s.mrr_reporting) FILTER (
+        CAST(cm.month - INTERVAL 1 DAY AS DATE) AS day_before,
+        CAST(cm.month + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) AS last_day,
+        coalesce(sum(s.mrr) FILTER (
             WHERE cm.active_at_start
               AND active_on(s.start_day, s.end_day, CAST(cm.month - INTERVAL 1 DAY AS DATE))
         ), 0) AS mrr_at_start,
-        coalesce(sum(s.mrr_reporting) FILTER (
+        coalesce(sum(s.mrr) FILTER (
             WHERE cm.active_at_end
               AND active_on(s.start_day, s.end_day,
                             CAST(cm.month + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE))
         ), 0) AS mrr_at_end
     FROM marts.customer_months AS cm
-    JOIN marts.subscription_mrr AS s USING (account_id)
+    JOIN marts.subscription_days AS s USING (account_id)
     WHERE cm.active_at_start OR cm.active_at_end
     GROUP BY ALL
 ),
@@ -80,9 +86,16 @@ customers AS (
             12 * CASE WHEN mv.active_at_start THEN mv.mrr_at_start ELSE mv.mrr_at_end END,
             $mid_market_from, $enterprise_from
         ) AS revenue_tier,
-        tenure_band(whole_months(mv.customer_since, mv.month)) AS tenure_band
+        CASE WHEN mv.active_at_start
+             THEN spell_tenure_band(sp.spell_start, mv.month)
+             ELSE spell_tenure_band(sp.spell_start, mv.last_day)
+        END AS tenure_band
     FROM movements AS mv
     LEFT JOIN staging.accounts AS a USING (account_id)
+    LEFT JOIN marts.customer_spells AS sp
+        ON sp.account_id = mv.account_id
+       AND active_on(sp.spell_start, sp.spell_end,
+                     CASE WHEN mv.active_at_start THEN mv.day_before ELSE mv.last_day END)
 ),
 customer_segments AS (
     UNPIVOT customers

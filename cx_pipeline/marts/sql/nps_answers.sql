@@ -13,8 +13,11 @@
 --                    account is one row in the account roll-up and the follow-up list, and it
 --                    would otherwise fall into two tiers when it crossed a cut-off between two
 --                    answers; the CRM keeps only today's ARR anyway.
---   tenure_band      tenure_band() of the whole months from the first subscription start to the
---                    answer day: how long the account had been a customer when it answered
+--   tenure_band      spell_tenure_band() (rules.sql) on the answer day: the whole months from the
+--                    start of the account's spell running that day (marts.customer_spells, the
+--                    rule of churn_by_segment and mrr_movements) to it, how long the account had
+--                    been a customer without a break; 'not a customer' for an answer given
+--                    before the first subscription or in a gap between spells
 --   influence_level  influence_level() of the respondent's job title (rules.sql), a contact
 --                    attribute read from the CRM, so no NPS mart waits on product events
 -- Anything unknown is 'unknown', never dropped.
@@ -25,7 +28,6 @@ WITH subscriptions AS (
 account_subscriptions AS (
     SELECT
         account_id,
-        min(start_day) AS customer_since,
         bool_or(active_on(start_day, end_day, CAST($as_of AS DATE))) AS is_customer,
         12 * sum(mrr) FILTER (WHERE active_on(start_day, end_day, CAST($as_of AS DATE)))
             AS arr_of_active_subscriptions,
@@ -47,7 +49,6 @@ accounts AS (
         a.account_id,
         a.region,
         a.industry,
-        s.customer_since,
         CAST(
             CASE WHEN s.account_id IS NULL OR s.is_customer
                  THEN coalesce(a.arr, s.arr_of_active_subscriptions)
@@ -90,9 +91,14 @@ SELECT
     CASE WHEN a.account_id IS NULL THEN 'unknown'
          ELSE revenue_tier(a.arr, $mid_market_from, $enterprise_from)
     END AS revenue_tier,
-    tenure_band(whole_months(a.customer_since, n.submitted_day)) AS tenure_band,
+    CASE WHEN a.account_id IS NULL THEN 'unknown'
+         ELSE spell_tenure_band(sp.spell_start, n.submitted_day)
+    END AS tenure_band,
     CASE WHEN n.contact_known THEN influence_level(n.job_title) ELSE 'unknown' END
         AS influence_level
 FROM answers AS n
 LEFT JOIN accounts AS a ON a.account_id = n.account_id
+LEFT JOIN marts.customer_spells AS sp
+    ON sp.account_id = n.account_id
+   AND active_on(sp.spell_start, sp.spell_end, n.submitted_day)
 ORDER BY n.response_id;

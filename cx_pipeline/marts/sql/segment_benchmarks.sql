@@ -7,7 +7,10 @@
 -- nps_gap = segment NPS - company NPS. Whether the gap is real is tested by the two-sample z-test
 -- between the segment and the REST of the company (the segment is part of the company, so it is
 -- not tested against itself): nps_difference_p_value in rules.sql (adjusted Wald form, like the
--- interval nps_low_95..nps_high_95), significant when p < 0.05.
+-- interval nps_low_95..nps_high_95). The table makes one such test per segment (every segment
+-- type at once), so the p-values are adjusted together (Holm, holm_step in rules.sql, as in
+-- marts.nps_by_month; the family is every gap test of this table). Significant means the
+-- adjusted p-value is below significance_level(); the raw p-value stays beside it.
 --
 -- Logo churn (region, industry and revenue tier): marts.churn_by_segment (the churn_by_month
 -- rule per segment: customers at the start of a month = accounts active on the day before it;
@@ -114,6 +117,25 @@ compared AS (
              THEN 100.0 * cells.customers_lost / cells.customer_months END AS churn_rate_pct,
         CASE WHEN cells.has_churn THEN cc.churn_pct END AS company_churn_pct
     FROM cells, company_nps AS co, company_churn AS cc
+),
+holm_steps AS (
+    -- The family of the Holm adjustment: every segment's gap test in this table.
+    SELECT
+        *,
+        holm_step(
+            nps_gap_p_value,
+            row_number() OVER (ORDER BY nps_gap_p_value NULLS LAST, segment_type, segment),
+            count(nps_gap_p_value) OVER ()
+        ) AS holm_step
+    FROM compared
+),
+adjusted AS (
+    SELECT
+        *,
+        CASE WHEN nps_gap_p_value IS NOT NULL THEN
+            max(holm_step) OVER (ORDER BY nps_gap_p_value NULLS LAST)
+        END AS nps_gap_p_value_holm
+    FROM holm_steps
 )
 SELECT
     c.segment_type,
@@ -131,7 +153,8 @@ SELECT
     c.company_nps,
     c.nps - c.company_nps AS nps_gap,
     c.nps_gap_p_value,
-    c.nps_gap_p_value < significance_level() AS gap_significant,
+    c.nps_gap_p_value_holm,
+    c.nps_gap_p_value_holm < significance_level() AS gap_significant,
     t.nps_target,
     c.nps >= t.nps_target AS meets_nps_target,
     c.customer_months,
@@ -141,5 +164,5 @@ SELECT
     c.churn_rate_pct - c.company_churn_pct AS churn_gap,
     t.churn_target_pct,
     c.churn_rate_pct <= t.churn_target_pct AS meets_churn_target
-FROM compared AS c, targets AS t
+FROM adjusted AS c, targets AS t
 ORDER BY segment_type, nps_rank NULLS LAST, segment;
