@@ -56,7 +56,10 @@ def test_asset_keys_follow_schema_and_table() -> None:
         "marts/segment_tracker",
         "marts/journey_funnel",
         "staging/identity_map",
-        *(f"staging/resolved_{e}" for e in ("tickets", "events", "nps_responses", "interviews")),
+        *(
+            f"staging/resolved_{e}"
+            for e in ("tickets", "events", "nps_responses", "survey_answers", "interviews")
+        ),
         "marts/identity_match_rates",
         "marts/account_features",
         "marts/nps_driver_answers",
@@ -65,6 +68,10 @@ def test_asset_keys_follow_schema_and_table() -> None:
         "marts/churn_drivers",
         "marts/churn_model_track_record",
         "marts/churn_predictions",
+        "marts/survey_answer_segments",
+        "marts/csat_by_segment",
+        "marts/ces_by_segment",
+        "marts/pmf_by_segment",
     }
     assert keys == expected
 

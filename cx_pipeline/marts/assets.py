@@ -16,6 +16,7 @@ from cx_pipeline.marts import (
     prediction,
     revenue,
     segments,
+    survey,
     voice,
 )
 from cx_pipeline.marts.builder import MartSpec, build_mart_asset
@@ -31,6 +32,7 @@ _DIRECT_SPECS = (
     *funnel.SPECS,
     *identity.SPECS,
     *drivers.SQL_SPECS,
+    *survey.SPECS,
 )
 # Marts a model computes in Python (regressions, predictions) rather than a SQL file.
 _DIRECT_COMPUTED = (*drivers.COMPUTED, *prediction.COMPUTED)

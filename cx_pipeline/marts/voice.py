@@ -1,5 +1,6 @@
-"""Voice-of-customer marts: what customers say (NPS comments, tickets, interviews) tagged with
-themes and sentiment, by NPS band, and tied to the segments they come from.
+"""Voice-of-customer marts: what customers say (NPS comments, survey reasons, tickets,
+interviews) tagged with themes and sentiment, by NPS band, and tied to the segments they come
+from.
 
 Themes and sentiment come from the shipped reference tables raw.voc_taxonomy and
 raw.voc_lexicon, so a CX team tunes them by editing two CSV files, not SQL.
@@ -13,22 +14,28 @@ FEEDBACK_THEMES = MartSpec(
     name="feedback_themes",
     grain=("source", "item_id", "theme"),
     description=(
-        "One row per (text item, theme): NPS comments, support tickets (subject and first "
-        "message) and interview notes up to the as-of date, tagged with the themes of "
+        "One row per (text item, theme): NPS comments, survey reasons (answers to 'what is "
+        "the main reason for your score?'), support tickets (subject and first message) and "
+        "interview notes up to the as-of date, tagged with the themes of "
         "raw.voc_taxonomy ('none' when no keyword matches, so every item appears) and a "
         "sentiment from raw.voc_lexicon with negation ('not good'). Rules at the top of "
         "feedback_themes.sql. The text is kept as delivered (personal data not yet masked)."
     ),
     columns=(
-        ("source", "VARCHAR", "nps_comment, ticket or interview."),
-        ("item_id", "VARCHAR", "response_id, ticket_id or interview_id of the item."),
+        ("source", "VARCHAR", "nps_comment, survey_reason, ticket or interview."),
+        (
+            "item_id",
+            "VARCHAR",
+            "response_id, answer_id, ticket_id or interview_id of the item.",
+        ),
         ("account_id", "VARCHAR", "Account of the item (from the contact when not given)."),
         ("contact_id", "VARCHAR", "Contact who said it."),
         ("said_on", "DATE", "Day it was said, in the reporting timezone."),
         (
             "nps_score",
             "BIGINT",
-            "For a comment, its answer's score; for a ticket or interview, the contact's latest "
+            "For a comment, its answer's score; for a survey reason, the NPS score of the same "
+            "response; for a ticket or interview, the contact's latest "
             "NPS score on or before that day; null when there is none.",
         ),
         ("nps_category", "VARCHAR", "promoter, passive or detractor from nps_score; or null."),
@@ -66,13 +73,18 @@ VOICE_BY_THEME = MartSpec(
     grain=("source", "nps_category", "theme"),
     description=(
         "Themes by NPS category (promoter, passive, detractor, 'no answer') and source "
-        "(nps_comment, ticket, interview, or 'all'): how many items mention each theme, what "
-        "share of the category that is, their average sentiment, how many are actionable, and "
+        "(nps_comment, survey_reason, ticket, interview, or 'all'): how many items mention "
+        "each theme, what share of the category that is, their average sentiment, how many are "
+        "actionable, and "
         "a representative example. Shows what detractors complain about and what promoters "
         "love; rules at the top of voice_by_theme.sql."
     ),
     columns=(
-        ("source", "VARCHAR", "nps_comment, ticket, interview, or 'all' for the three."),
+        (
+            "source",
+            "VARCHAR",
+            "nps_comment, survey_reason, ticket, interview, or 'all' for them together.",
+        ),
         (
             "nps_category",
             "VARCHAR",
@@ -137,7 +149,11 @@ SEGMENT_TRACKER = MartSpec(
             "BIGINT",
             "Contacts in the segment (of its accounts, for an account segment).",
         ),
-        ("items", "BIGINT", "NPS comments, tickets and interviews from the segment."),
+        (
+            "items",
+            "BIGINT",
+            "NPS comments, survey reasons, tickets and interviews from the segment.",
+        ),
         ("nps_comments", "BIGINT", "NPS comments among them."),
         ("tickets", "BIGINT", "Tickets among them."),
         ("interviews", "BIGINT", "Interviews among them."),
