@@ -131,6 +131,7 @@ def generate(
         say(f"events: chunk {m + 1}/{timeline.n_months} ({batch.at.size:,} rows)")
     interviews = surveys.interviews_frame(timeline, accounts, contacts, seed)
     writer.append(entity("interviews"), interviews)
+    writer.append(entity("survey_answers"), surveys.pmf_frame(timeline, accounts, contacts, seed))
     rows = writer.close()
     identity_truth.append(identities.device_truth(pl.concat(device_pairs)))
     pl.concat(identity_truth).write_csv(out / IDENTITY_TRUTH_FILE)
@@ -189,6 +190,7 @@ def build_truth(
             for region, probs in surveys.BAND_PROBABILITIES.items()
         },
         "nps_realised_by_region": realised_nps,
+        "pmf_very_disappointed_pct_by_region": surveys.planted_pmf(),
         "expected_monthly_churn_pct": ledger.pct("expected_lost"),
         "realised_monthly_churn_pct": ledger.pct("lost"),
         "churn_months": ledger.months,

@@ -29,8 +29,16 @@ DTYPES: dict[str, pl.DataType] = {
 
 
 def conform(frame: pl.DataFrame, entity: Entity) -> pl.DataFrame:
-    """Exactly the contract's columns, in its order, with its types."""
-    return frame.select([pl.col(c.name).cast(DTYPES[c.type]) for c in entity.columns])
+    """Exactly the contract's columns, in its order, with its types; an optional column the
+    generator does not plant (subscriptions.currency: the reporting currency) is empty."""
+    return frame.select(
+        [
+            (pl.col(c.name) if c.name in frame.columns or c.required else pl.lit(None))
+            .cast(DTYPES[c.type])
+            .alias(c.name)
+            for c in entity.columns
+        ]
+    )
 
 
 def empty(entity: Entity) -> pl.DataFrame:

@@ -58,6 +58,24 @@ def test_regional_nps_is_recovered(sample_query, truth: dict) -> None:
         assert moe == pytest.approx(1.96 * se, rel=0.05)
 
 
+def test_regional_product_market_fit_is_recovered(sample_query, truth: dict) -> None:
+    """Issue #19: the planted PMF split (two regions over the 40% benchmark, two under) is
+    recovered by marts.pmf_by_segment within its sampling error."""
+    rows = sample_query(
+        "SELECT segment, answers, very_disappointed_pct, very_disappointed_low_95, "
+        "very_disappointed_high_95 FROM marts.pmf_by_segment WHERE segment_type = 'region'"
+    )
+    planted = truth["pmf_very_disappointed_pct_by_region"]
+    assert {r[0] for r in rows} == set(planted)
+    assert sum(r[1] for r in rows) == truth["rows"]["survey_answers"]["total"]
+    for region, n, pct, low, high in rows:
+        se = 100 * math.sqrt(pct / 100 * (1 - pct / 100) / n)
+        assert abs(pct - planted[region]) <= NPS_TOLERANCE_SE * se, region
+        assert low <= pct <= high
+    measured = {r[0]: r[2] for r in rows}
+    assert sorted(measured, key=measured.get) == sorted(planted, key=planted.get)
+
+
 def test_monthly_churn_is_recovered(sample_query, truth: dict) -> None:
     months = {
         m: (start, lost)
