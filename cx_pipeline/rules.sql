@@ -13,16 +13,42 @@ CREATE OR REPLACE TEMP MACRO nps_category(score) AS
 CREATE OR REPLACE TEMP MACRO nps(promoters, detractors, responses) AS
     CASE WHEN responses > 0 THEN 100.0 * (promoters - detractors) / responses END;
 
--- 95% margin of error of NPS, in NPS points, from the adjusted Wald interval
--- (add 3/4 to promoters and detractors and 3 to the responses; Sauro & Lewis).
-CREATE OR REPLACE TEMP MACRO nps_moe_95(promoters, detractors, responses) AS
+-- The adjusted Wald interval of NPS (Rocks 2016; Sauro & Lewis): add 3/4 to the promoters and to
+-- the detractors and 3 to the responses, then use the normal approximation on those adjusted
+-- shares. Defined once here; the interval and the change test both use it.
+-- Adjusted NPS in points, the centre of the interval: 100 x (promoters - detractors) / (n + 3)
+-- (the two 3/4 cancel). It is not the raw NPS: the interval leans towards 0 on small samples.
+CREATE OR REPLACE TEMP MACRO nps_adjusted(promoters, detractors, responses) AS
+    CASE WHEN responses > 0 THEN 100.0 * (promoters - detractors) / (responses + 3.0) END;
+
+-- Sampling variance of the adjusted NPS in fraction units (NPS / 100): (p + d - (p - d)^2) / (n + 3)
+-- with p = (promoters + 3/4) / (n + 3) and d = (detractors + 3/4) / (n + 3); null when n = 0.
+CREATE OR REPLACE TEMP MACRO nps_adjusted_variance(promoters, detractors, responses) AS
     CASE WHEN responses > 0 THEN
-        100.0 * 1.96 * sqrt(
-            ((promoters + 0.75) / (responses + 3.0)
-             + (detractors + 0.75) / (responses + 3.0)
-             - pow((promoters + 0.75) / (responses + 3.0)
-                   - (detractors + 0.75) / (responses + 3.0), 2))
-            / (responses + 3.0))
+        ((promoters + 0.75) / (responses + 3.0)
+         + (detractors + 0.75) / (responses + 3.0)
+         - pow((promoters + 0.75) / (responses + 3.0)
+               - (detractors + 0.75) / (responses + 3.0), 2))
+        / (responses + 3.0)
+    END;
+
+-- 95% margin of error of NPS in points: half the width of the adjusted Wald interval,
+-- 100 x 1.96 x sqrt(adjusted variance). The interval is centred on the adjusted NPS, so
+-- nps +/- this is not the interval: publish nps_low_95 and nps_high_95 beside it.
+CREATE OR REPLACE TEMP MACRO nps_moe_95(promoters, detractors, responses) AS
+    100.0 * 1.96 * sqrt(nps_adjusted_variance(promoters, detractors, responses));
+
+-- Bounds of the 95% adjusted Wald interval in points: adjusted NPS -/+ the margin of error,
+-- clipped to the scale's -100..100 (an NPS cannot lie outside it); null when n = 0.
+CREATE OR REPLACE TEMP MACRO nps_low_95(promoters, detractors, responses) AS
+    CASE WHEN responses > 0 THEN
+        greatest(-100.0, nps_adjusted(promoters, detractors, responses)
+                         - nps_moe_95(promoters, detractors, responses))
+    END;
+CREATE OR REPLACE TEMP MACRO nps_high_95(promoters, detractors, responses) AS
+    CASE WHEN responses > 0 THEN
+        least(100.0, nps_adjusted(promoters, detractors, responses)
+                     + nps_moe_95(promoters, detractors, responses))
     END;
 
 -- Revenue tier from ARR with configurable cut-offs (defaults 10k and 100k).
@@ -72,10 +98,31 @@ CREATE OR REPLACE TEMP MACRO active_on(start_day, end_day, d) AS
 -- Product usage is measured over the last 30 days up to the as-of date.
 CREATE OR REPLACE TEMP MACRO usage_window_days() AS 30;
 
--- Usage fell: events in the last usage window below half of those in the window before, judged
--- only when the window before had at least 10 events (fewer is noise, not a trend).
-CREATE OR REPLACE TEMP MACRO usage_fell(events_last, events_previous) AS
-    coalesce(events_previous >= 10 AND events_last < 0.5 * events_previous, false);
+-- The account's own usage baseline: the usage windows before the last one (3 x 30 = 90 days,
+-- days 31-120 before the day), averaged per window.
+CREATE OR REPLACE TEMP MACRO usage_baseline_windows() AS 3;
+
+-- Usage fell: a new drop against the account's own baseline. Events in the last usage window
+-- are below 30% of the baseline's average per window, while the window before was still at
+-- least half that average (the drop began in the last window; a lasting fall stays visible as
+-- low usage, not as a new drop). Judged only when the baseline averages at least 10 events per
+-- window (fewer is noise, not a trend). events_baseline counts the usage_baseline_windows()
+-- windows before the last one, so it includes events_previous.
+-- Why not "below half of the 30 days before" (the old rule): one noisy month fires it, and on the
+-- generated data it flagged 3x as many account-months at half the next-month churn.
+CREATE OR REPLACE TEMP MACRO usage_fell(events_last, events_previous, events_baseline) AS
+    coalesce(
+        events_baseline >= 10 * usage_baseline_windows()
+        AND events_last < 0.3 * events_baseline / usage_baseline_windows()
+        AND events_previous >= 0.5 * events_baseline / usage_baseline_windows(),
+        false
+    );
+
+-- An NPS answer still speaks for its account on day d when it was given in the 180 days to d
+-- (d - 180 < answer day <= d): the window of the health score's latest answer, of an at-risk
+-- detractor and of a champion's promoter answer.
+CREATE OR REPLACE TEMP MACRO nps_answer_is_recent(answer_day, d) AS
+    answer_day > d - 180 AND answer_day <= d;
 
 -- Slow first response: the median time to first response of an account's tickets answered in
 -- the 180 days to the day is over this many hours.
@@ -160,29 +207,26 @@ CREATE OR REPLACE TEMP MACRO two_sided_p_value(z) AS
 -- Significance level of every test the marts report: p < 0.05 is significant.
 CREATE OR REPLACE TEMP MACRO significance_level() AS CAST(0.05 AS DOUBLE);
 
--- Sampling variance of one NPS measurement in fraction units (NPS / 100):
--- (p + d - (p - d)^2) / n, with p and d the promoter and detractor shares; null when n = 0.
-CREATE OR REPLACE TEMP MACRO nps_variance(promoters, detractors, responses) AS
-    CASE WHEN responses > 0 THEN
-        (1.0 * promoters / responses + 1.0 * detractors / responses
-         - pow(1.0 * promoters / responses - 1.0 * detractors / responses, 2))
-        / responses
-    END;
+-- Holm's step-down adjustment of a family of m p-values tested at once: the k-th smallest p
+-- becomes min(1, (m - k + 1) x p), and each adjusted p-value is the running maximum of those in
+-- order of p (so the adjusted values keep the order of the raw ones). It controls the chance of
+-- any false "significant" in the family at significance_level(). SQL cannot nest window
+-- functions, so a table takes two steps: holm_step(p, k, m) with k = row_number() OVER (ORDER BY
+-- p) and m = count(p) OVER () over the family, then max(step) OVER (ORDER BY p) for the
+-- adjusted p-value (nps_by_month.sql shows it).
+CREATE OR REPLACE TEMP MACRO holm_step(p, k, m) AS least(1.0, (m - k + 1) * p);
 
--- Two-sample z-test of the NPS difference a - b between independent samples:
--- z = (nps_a - nps_b) / 100 / sqrt(var_a + var_b). Null when either sample has no responses, or
--- when both variances are 0 (e.g. only passives on both sides), where the test is undefined.
+-- Two-sample z-test of the NPS difference a - b between independent samples, in the adjusted
+-- Wald form of the interval (Sauro & Lewis's test): z = (adjusted NPS a - adjusted NPS b) / 100
+-- / sqrt(adjusted variance a + adjusted variance b). Null when either sample has no responses.
+-- The adjusted variance is never 0, so only-passives samples get a test too (z = 0).
 CREATE OR REPLACE TEMP MACRO nps_difference_z(
     promoters_a, detractors_a, responses_a, promoters_b, detractors_b, responses_b
 ) AS
-    CASE
-        WHEN nps_variance(promoters_a, detractors_a, responses_a)
-             + nps_variance(promoters_b, detractors_b, responses_b) > 0
-        THEN (nps(promoters_a, detractors_a, responses_a)
-              - nps(promoters_b, detractors_b, responses_b)) / 100.0
-             / sqrt(nps_variance(promoters_a, detractors_a, responses_a)
-                    + nps_variance(promoters_b, detractors_b, responses_b))
-    END;
+    (nps_adjusted(promoters_a, detractors_a, responses_a)
+     - nps_adjusted(promoters_b, detractors_b, responses_b)) / 100.0
+    / sqrt(nps_adjusted_variance(promoters_a, detractors_a, responses_a)
+           + nps_adjusted_variance(promoters_b, detractors_b, responses_b));
 
 -- Two-sided p-value of that z-test.
 CREATE OR REPLACE TEMP MACRO nps_difference_p_value(

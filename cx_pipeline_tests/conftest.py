@@ -10,6 +10,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from cx_pipeline import catalog
 from cx_pipeline.definitions import defs
 from cx_pipeline.partitions import delivered_days, range_tags
 from cx_pipeline.resources import CxSettings, ExtractStore, Serving, Warehouse
@@ -49,6 +50,16 @@ def make_resources(
         ),
         "cx_settings": CxSettings(**settings),
     }
+
+
+# What most tests of loading and checking read: no mart, no serving file.
+RAW_AND_STAGING = dg.AssetSelection.groups("raw", "staging")
+
+
+def up_to(*tables: str) -> dg.AssetSelection:
+    """The tables named (`schema.table`) and everything they are built from: a test builds only
+    what it reads."""
+    return dg.AssetSelection.assets(*(catalog.key(*t.split(".")) for t in tables)).upstream()
 
 
 def all_assets() -> list[dg.AssetsDefinition]:

@@ -4,6 +4,8 @@ piece has a home below everything that uses it and no import waits on a circle."
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cx_pipeline"
@@ -65,3 +67,21 @@ def test_imports_run_one_way() -> None:
             if layer(imported) > layer(module):
                 upward.append(f"{relative}.py:{line} imports {imported}")
     assert not upward, "imports that reach up a layer:\n" + "\n".join(upward)
+
+
+def test_loading_the_code_location_imports_no_model_library() -> None:
+    """Every step process, sensor tick and UI reload loads the definitions: the libraries a
+    model needs (a second and more) are imported where a model is fitted."""
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, cx_pipeline.definitions; print(' '.join(sorted(sys.modules)))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout.split()
+    heavy = {"statsmodels", "scipy", "pandas", "sklearn", "great_expectations"}
+    assert not heavy & set(loaded)

@@ -68,11 +68,13 @@ def test_the_graph_completes_on_the_sources_a_company_has(
         assert query(
             "SELECT count(*) FROM marts.account_health_history WHERE usage_component IS NOT NULL"
         ) == [(0,)]
-    # The score rests on the components there are; with nothing but the CRM there are none.
+    # The score rests on the components there are; with nothing but the CRM there are none,
+    # except the CRM's own word: a recorded cancellation (A3) scores 0 whatever else is known.
     if sources == ("crm",):
         assert query(
-            "SELECT count(*) FROM marts.account_health WHERE health_score IS NOT NULL"
-        ) == [(0,)]
+            "SELECT account_id, health_score FROM marts.account_health "
+            "WHERE health_score IS NOT NULL"
+        ) == [("A3", 0.0)]
     else:
         assert query("SELECT count(*) FROM marts.account_health WHERE health_score IS NULL") == [
             (0,)

@@ -29,14 +29,13 @@ DTYPES: dict[str, pl.DataType] = {
 
 
 def conform(frame: pl.DataFrame, entity: Entity) -> pl.DataFrame:
-    """Exactly the contract's columns, in its order, with its types; an optional column the
-    generator does not plant (subscriptions.currency: the reporting currency) is empty."""
+    """The contract's columns, in its order, with its types. An optional column the generator
+    does not make (a subscription's currency) is left out, as a real delivery may leave it."""
     return frame.select(
         [
-            (pl.col(c.name) if c.name in frame.columns or c.required else pl.lit(None))
-            .cast(DTYPES[c.type])
-            .alias(c.name)
+            pl.col(c.name).cast(DTYPES[c.type])
             for c in entity.columns
+            if c.required or c.name in frame.columns
         ]
     )
 

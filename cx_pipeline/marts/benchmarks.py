@@ -4,10 +4,12 @@ each segment against the company."""
 from __future__ import annotations
 
 from cx_pipeline.marts.builder import MartSpec
+from cx_pipeline.marts.nps import NPS_INTERVAL
 
 BENCHMARKS = MartSpec(
     name="benchmarks",
-    grain=("metric", "scope", "comparison", "reference_scope", "reference_statistic"),
+    grain=("metric", "scope", "reference_source", "reference_statistic", "reference_audience"),
+    grain_nulls=("reference_audience",),
     optional_marts=("nps_answers",),
     description=(
         "Own NPS (12 months) and monthly logo churn (12 complete months) against published "
@@ -93,12 +95,13 @@ SEGMENT_BENCHMARKS = MartSpec(
         (
             "segment",
             "VARCHAR",
-            "The segment's value; 'unknown' without account or contact. Revenue tier and tenure "
-            "band are the account's when the answer was given (churn: at the month's start).",
+            "The segment's value; 'unknown' without account or contact. For NPS, revenue tier is "
+            "the account's as of the as-of date and tenure band its band when the answer was "
+            "given (marts.nps_answers); for churn, both at the month's start.",
         ),
         ("responses", "BIGINT", "Responses of the segment in the 12-month window."),
         ("nps", "DOUBLE", "The segment's NPS in the window; null without responses."),
-        ("nps_moe_95", "DOUBLE", "95% margin of error of that NPS (adjusted Wald)."),
+        *NPS_INTERVAL,
         ("nps_rank", "BIGINT", "Rank of the NPS within the segment type, 1 = highest."),
         ("low_sample", "BOOLEAN", "Responses below the low-sample threshold (default 30)."),
         ("company_responses", "BIGINT", "All responses in the window."),

@@ -72,6 +72,10 @@ class MartSpec:
         return tuple(sorted(catalog.key(*table) for table in tables_read(self.sql)))
 
 
+# Every mart reads the as-of date from here (resolve_as_of), so every mart depends on it.
+AS_OF_SOURCE = catalog.key("raw", "subscriptions")
+
+
 def resolve_as_of(con: duckdb.DuckDBPyConnection, cx_settings: CxSettings) -> dt.date:
     """The configured as-of date, else the latest CRM delivery day (what the data knows)."""
     configured = cx_settings.as_of_date()
@@ -258,7 +262,7 @@ def build_mart_asset(spec: MartSpec, compute: Compute | None = None) -> dg.Asset
 
     @dg.asset(
         key=catalog.key("marts", spec.name),
-        deps=list(spec.inputs),
+        deps=list(dict.fromkeys([*spec.inputs, AS_OF_SOURCE])),
         group_name="marts",
         kinds={"duckdb"} if compute is None else {"duckdb", "python"},
         owners=catalog.OWNERS,

@@ -2,11 +2,13 @@
 
 Features come from SQL (account_features.sql: what was known about an account at the end of a
 day, nothing after it); the regressions run here (regression.py). Each driver's effect is net of
-all the others, with a 95% confidence interval and a p-value; drivers that are not significant
-are shown as such and not ranked. The significant ones are placed on an importance-performance
-grid (Martilla & James): importance is the effect of a one-standard-deviation change, performance
-the share of today's active accounts on the favourable side of the driver; a driver more
-important and less well performed than the average significant driver is a priority.
+all the others, with a 95% confidence interval and a p-value. One analysis tests some twenty
+drivers at once, so a driver is significant only on its p-value adjusted for all of them (Holm);
+drivers that are not significant are shown as such and not ranked. The significant ones are
+placed on an importance-performance grid (Martilla & James): importance is the effect of a
+one-standard-deviation change, performance the share of today's active accounts on the
+favourable side of the driver; a driver more important and less well performed than the
+average significant driver is a priority.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from typing import Any
 import duckdb
 import numpy as np
 import polars as pl
-from statsmodels.stats.multitest import multipletests
 
 from cx_pipeline import catalog
 from cx_pipeline.marts.builder import MartSpec
@@ -35,7 +36,16 @@ FEATURE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("products_active", "BIGINT", "Distinct products with a subscription active on the day."),
     ("events_last_30d", "BIGINT", "Product events in the 30 days to the day."),
     ("events_previous_30d", "BIGINT", "Product events in the 30 days before those."),
-    ("usage_fell", "BOOLEAN", "usage_fell() of those two counts (rules.sql): below half."),
+    (
+        "events_baseline_90d",
+        "BIGINT",
+        "Product events in the 90 days before the last 30: the account's own baseline.",
+    ),
+    (
+        "usage_fell",
+        "BOOLEAN",
+        "usage_fell() (rules.sql): a new drop of the last 30 days against that baseline.",
+    ),
     ("active_users_30d", "BIGINT", "Contacts with events in the 30 days to the day."),
     ("events_per_active_user_30d", "DOUBLE", "events_last_30d / active_users_30d; 0 if none."),
     ("features_used_30d", "BIGINT", "Distinct event names in the 30 days: feature breadth."),
@@ -179,7 +189,7 @@ USAGE_DRIVERS: tuple[Driver, ...] = (
         "usage",
         "flag",
         pl.col("usage_fell"),
-        "Events of the last 30 days below half of the 30 days before: usage trend.",
+        "A new usage drop against the account's own 90-day baseline (usage_fell, rules.sql).",
     ),
     Driver(
         "features_used_30d",
@@ -242,6 +252,9 @@ NPS_DRIVERS: tuple[Driver, ...] = (
         reference="end_user",
     ),
 )
+# A booked cancellation (account_segments.cancels_on) is not a churn driver: past cut-off days
+# cannot know when an end date was recorded, so the training months would never show one and
+# the model could not learn it out of time. The ranking puts those accounts first instead.
 CHURN_DRIVERS: tuple[Driver, ...] = (
     *SUPPORT_DRIVERS,
     *USAGE_DRIVERS,
@@ -277,13 +290,17 @@ def _driver_columns(
         (
             "driver_p_value_holm",
             "DOUBLE",
-            "driver_p_value adjusted for testing every driver at once (Holm): with some twenty "
-            "drivers about one passes 0.05 by chance; below 0.05 here it is unlikely to be luck.",
+            "driver_p_value adjusted for testing every driver of this analysis at once (Holm; "
+            "the family is all drivers of the table, a category's joint test counting once): "
+            "with some twenty drivers about one passes 0.05 by chance; below 0.05 here it is "
+            "unlikely to be luck.",
         ),
         (
             "significant",
             "BOOLEAN",
-            "p_value and driver_p_value below significance_level() (0.05, rules.sql).",
+            "driver_p_value_holm below significance_level() (0.05, rules.sql) and, for a "
+            "category's level, its own p_value too (the level differs from the reference). "
+            "Only significant terms are ranked and placed in a quadrant.",
         ),
         (
             "importance",
@@ -291,7 +308,12 @@ def _driver_columns(
             f"Size of the effect of a one-standard-deviation change of the term "
             f"({importance_unit}); null when the driver is not significant.",
         ),
-        ("importance_rank", "BIGINT", "1 = most important significant term; null otherwise."),
+        (
+            "importance_rank",
+            "BIGINT",
+            "1 = most important of the significant terms (on the Holm-adjusted p-value); null "
+            "otherwise.",
+        ),
         (
             "performance_pct",
             "DOUBLE",
@@ -383,10 +405,14 @@ def driver_table(
     by_name = {d.name: d for d in drivers}
     sample_values = fitted.matrix
     today = design(current, drivers, fitted).matrix  # today's accounts, encoded the same way
+    # The family of the multiplicity adjustment: every driver of this analysis, one p-value each
+    # (a category's joint test counts once). The flag and the rank use the adjusted p-value.
+    driver_p = {e.driver: e.driver_p_value for e in estimates}
+    holm = dict(zip(driver_p, holm_adjusted(list(driver_p.values())), strict=True))
     rows: list[dict[str, Any]] = []
     for e in estimates:
         d = by_name[e.driver]
-        significant = e.p_value < SIGNIFICANCE_LEVEL and e.driver_p_value < SIGNIFICANCE_LEVEL
+        significant = holm[e.driver] < SIGNIFICANCE_LEVEL and e.p_value < SIGNIFICANCE_LEVEL
         # Favourable: NPS up, churn down.
         helps = (e.coefficient > 0) != logistic
         values = today[e.term].to_numpy()
@@ -410,6 +436,7 @@ def driver_table(
                 "ci_high": float(effect(e.ci_high)),
                 "p_value": e.p_value,
                 "driver_p_value": e.driver_p_value,
+                "driver_p_value_holm": holm[e.driver],
                 "significant": significant,
                 "importance": abs(e.coefficient) * e.sd if significant else None,
                 # A respondent's trait has no value for an account: no performance.
@@ -422,12 +449,6 @@ def driver_table(
                 "accounts": sample["account_id"].n_unique(),
             }
         )
-    by_driver = {r["driver"]: r["driver_p_value"] for r in rows}
-    adjusted = dict(
-        zip(by_driver, multipletests(list(by_driver.values()), method="holm")[1], strict=True)
-    )
-    for row in rows:
-        row["driver_p_value_holm"] = float(adjusted[row["driver"]])
     significant = [r for r in rows if r["significant"]]
     ranked = sorted(significant, key=lambda r: -r["importance"])
     placed = [r for r in significant if r["performance_pct"] is not None]
@@ -449,9 +470,22 @@ def driver_table(
             ]
     return (
         pl.DataFrame(rows, infer_schema_length=None)
-        .sort(["importance_rank", "driver_p_value"], nulls_last=True)
+        .sort(["importance_rank", "driver_p_value_holm", "driver_p_value"], nulls_last=True)
         .select(columns)
     )
+
+
+def holm_adjusted(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjustment (holm_step in rules.sql, in Python): the k-th smallest of m
+    p-values becomes min(1, (m - k + 1) x p), then the running maximum in that order, so every
+    table that adjusts (drivers here, NPS changes in SQL) follows the same written-out rule."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted = [1.0] * len(p_values)
+    running = 0.0
+    for k, i in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - k) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:

@@ -31,15 +31,35 @@ COMPONENTS: tuple[tuple[str, str, str], ...] = (
 SIGNALS: tuple[tuple[str, str, str], ...] = (
     ("events_last_30d", "HUGEINT", "Product events in the 30 days to the day."),
     ("events_previous_30d", "HUGEINT", "Product events in the 30 days before those."),
+    (
+        "events_baseline_90d",
+        "HUGEINT",
+        "Product events in the 90 days before the last 30: the account's own baseline.",
+    ),
+    (
+        "usage_fell",
+        "BOOLEAN",
+        "usage_fell() of rules.sql: a new drop of the last 30 days against that baseline.",
+    ),
     ("events_per_active_user_30d", "DOUBLE", "events_last_30d over contacts with events."),
     ("last_nps_score", "BIGINT", "Latest NPS score within 180 days."),
     ("detractor_last_30d", "BOOLEAN", "A detractor answer in the 30 days to the day."),
     ("open_escalations", "BIGINT", "High/urgent tickets open on the day."),
     ("tickets_last_90d", "BIGINT", "Tickets opened in the 90 days to the day."),
     ("avg_csat_180d", "DOUBLE", "Average CSAT of tickets solved in the 180 days to the day."),
+    (
+        "cancels_on",
+        "DATE",
+        "On the as-of evaluation only: the recorded end of a cancelling account "
+        "(marts.account_segments); past days cannot know when it was booked.",
+    ),
 )
 SCORE: tuple[tuple[str, str, str], ...] = (
-    ("health_score", "DOUBLE", "Weighted sum of the four components, 0-100."),
+    (
+        "health_score",
+        "DOUBLE",
+        "Weighted sum of the four components, 0-100; 0 for a recorded cancellation (override).",
+    ),
     ("health_band", "VARCHAR", "healthy (>= 70), watch (40-70) or at_risk (< 40)."),
 )
 
@@ -49,7 +69,8 @@ ACCOUNT_HEALTH_HISTORY = MartSpec(
     description=(
         "The health score of every active account on the last day of each of the 13 latest "
         "complete months and on the as-of date, each computed only from what was known that "
-        "day. Rules and weights at the top of account_health_history.sql."
+        "day. A recorded cancellation overrides the score with 0 on the as-of evaluation. Rules "
+        "and weights at the top of account_health_history.sql."
     ),
     columns=(
         ("evaluated_on", "DATE", "Day the score describes."),
@@ -65,11 +86,16 @@ ACCOUNT_HEALTH = MartSpec(
     grain=("account_id",),
     description=(
         "Accounts at risk now: every active account's health score on the as-of date with the "
-        "components behind it, riskiest first (rank 1). Its track record is in "
-        "marts.health_track_record."
+        "components behind it, riskiest first (rank 1): recorded cancellations first, then "
+        "by score. Its track record is in marts.health_track_record."
     ),
     columns=(
-        ("risk_rank", "BIGINT", "1 = lowest score (ties: higher MRR first)."),
+        (
+            "risk_rank",
+            "BIGINT",
+            "1 = riskiest: recorded cancellations first (soonest end first), then lowest score "
+            "(ties: higher MRR first).",
+        ),
         ("account_id", "VARCHAR", "CRM account identifier."),
         ("name", "VARCHAR", "Account name."),
         ("region", "VARCHAR", "Sales region."),

@@ -6,8 +6,11 @@ examples of the months before M, whose features were cut off before them (accoun
 Its out-of-time track record (AUC, lift of the riskiest decile, calibration) is computed on
 history beside the transparent health score (marts.account_health_history, same accounts, same
 days) and a naive baseline (the churn rate of the account's tenure band in the training months).
-The model becomes the default ranking only if its pooled out-of-time AUC beats the health
-score's; otherwise the table says so and the health score stays the default.
+The model becomes the default ranking only if its pooled out-of-time AUC is significantly
+higher than the health score's (DeLong's test for two correlated ROC curves, two-sided, p below
+the significance level; an account's months are one cluster, Obuchowski 1997): a model is
+harder to explain than the score, so a point estimate that could be noise does not replace it.
+The table publishes the p-value and says which won.
 """
 
 from __future__ import annotations
@@ -19,13 +22,13 @@ from typing import Any
 import duckdb
 import numpy as np
 import polars as pl
-import statsmodels.api as sm
-from scipy.stats import rankdata
 
+# statsmodels and scipy are imported where a model is fitted or scored: loading the code
+# location (every step process, sensor tick and UI reload) should not pay for them.
 from cx_pipeline import catalog
 from cx_pipeline.marts.builder import MartSpec
 from cx_pipeline.marts.drivers import CHURN_DRIVERS, MIN_EVENTS, MIN_ROWS, fit_sample
-from cx_pipeline.marts.regression import Design, design, estimable
+from cx_pipeline.marts.regression import SIGNIFICANCE_LEVEL, Design, design, estimable
 
 MIN_TRAINING_MONTHS = 6  # months of outcomes the model needs before it is judged
 MODEL, HEALTH, NAIVE = "churn_model", "health_score", "naive_tenure_rate"
@@ -48,6 +51,8 @@ class ChurnModel:
 
 def fit_model(train: pl.DataFrame) -> ChurnModel:
     """Maximum likelihood logit of `lost` on the churn drivers (terms that vary only)."""
+    import statsmodels.api as sm
+
     encoding = design(train, CHURN_DRIVERS)
     columns = estimable(encoding.matrix)
     y = train["lost"].cast(pl.Float64).to_numpy()
@@ -77,8 +82,58 @@ def auc(risk: np.ndarray, lost: np.ndarray) -> float | None:
     n_kept = lost.size - n_lost
     if n_lost == 0 or n_kept == 0:
         return None
+    from scipy.stats import rankdata
+
     ranks = rankdata(risk)
     return float((ranks[lost].sum() - n_lost * (n_lost + 1) / 2) / (n_lost * n_kept))
+
+
+def delong_test(
+    risk_a: np.ndarray,
+    risk_b: np.ndarray,
+    lost: np.ndarray,
+    cluster: np.ndarray | None = None,
+) -> tuple[float, float, float | None]:
+    """DeLong, DeLong & Clarke-Pearson (1988): AUC of two scorers of the same cases and the
+    two-sided p-value of their difference, whose variance comes from each case's placement
+    (structural component), so the correlation of the two curves is accounted for. Placements
+    by midranks (Sun & Xu 2014). With `cluster` (e.g. the account of each account-month), cases
+    of one cluster are not independent: the placements are summed per cluster (Obuchowski 1997,
+    Biometrics 53:567), which widens the variance when an account's months move together. The
+    p-value is None when the difference has no variance (e.g. identical rankings) or a class
+    is empty."""
+    from scipy.stats import norm, rankdata
+
+    lost = lost.astype(bool)
+    m, n = int(lost.sum()), int((~lost).sum())
+    if m == 0 or n == 0:
+        return math.nan, math.nan, None
+    aucs, v10, v01 = [], [], []
+    for risk in (risk_a, risk_b):
+        everyone = rankdata(risk)
+        # A lost case's placement: the share of kept cases it outranks (ties half).
+        v10.append((everyone[lost] - rankdata(risk[lost])) / n)
+        # A kept case's placement: the share of lost cases that outrank it (ties half).
+        v01.append(1.0 - (everyone[~lost] - rankdata(risk[~lost])) / m)
+        aucs.append(float(v10[-1].mean()))
+    d10, d01 = v10[0] - v10[1], v01[0] - v01[1]  # placements of the difference A - B
+    difference = aucs[0] - aucs[1]
+    if cluster is None:
+        variance = (d10.var(ddof=1) if m > 1 else 0.0) / m + (d01.var(ddof=1) if n > 1 else 0.0) / n
+    else:
+        codes = np.unique(cluster, return_inverse=True)[1]
+        k = int(codes.max()) + 1
+        if k < 2:
+            return aucs[0], aucs[1], None
+        # Per cluster: summed placements less their expectation (cases x difference).
+        r10 = np.bincount(codes[lost], d10, k) - np.bincount(codes[lost], None, k) * difference
+        r01 = np.bincount(codes[~lost], d01, k) - np.bincount(codes[~lost], None, k) * difference
+        scale = k / (k - 1)
+        variance = scale * ((r10 @ r10) / m**2 + (r01 @ r01) / n**2 + 2 * (r10 @ r01) / (m * n))
+    if not variance > 1e-15:
+        return aucs[0], aucs[1], None
+    z = difference / math.sqrt(variance)
+    return aucs[0], aucs[1], float(2 * norm.sf(abs(z)))
 
 
 def riskiest_decile(risk: np.ndarray, lost: np.ndarray, account_id: np.ndarray) -> tuple:
@@ -154,7 +209,9 @@ def _auc(value: float | None) -> str:
 
 
 def track_record(scores: pl.DataFrame) -> pl.DataFrame:
-    """Per out-of-time month and pooled (month null): the three scorers side by side."""
+    """Per out-of-time month and pooled (month null): the three scorers side by side. On the
+    pooled rows, DeLong's p-value of each scorer's AUC against the health score's; the model is
+    the default only when it is significantly better (one test: the per-month rows carry none)."""
     rows = []
     groups = [
         (m, scores.filter(pl.col("outcome_month") == m))
@@ -165,22 +222,42 @@ def track_record(scores: pl.DataFrame) -> pl.DataFrame:
         ids = part["account_id"].to_numpy()
         model_p = part["model_probability"].to_numpy()
         naive_p = part["naive_probability"].to_numpy()
+        health_risk = -part["health_score"].to_numpy()
         examples = int(part["training_examples"].max())
+        versus = {MODEL: None, HEALTH: None, NAIVE: None}
+        if month is None:
+            # Pooled, an account appears once a month: its months are one cluster.
+            versus[MODEL] = delong_test(model_p, health_risk, lost, ids)[2]
+            versus[NAIVE] = delong_test(naive_p, health_risk, lost, ids)[2]
         rows.append(score_row(month, MODEL, model_p, model_p, lost, ids, examples))
-        rows.append(
-            score_row(month, HEALTH, -part["health_score"].to_numpy(), None, lost, ids, None)
-        )
+        rows.append(score_row(month, HEALTH, health_risk, None, lost, ids, None))
         rows.append(score_row(month, NAIVE, naive_p, naive_p, lost, ids, examples))
+        for row in rows[-3:]:
+            row["auc_p_value_vs_health"] = versus[row["scorer"]]
     table = pl.DataFrame(rows, infer_schema_length=None)
     pooled = {r["scorer"]: r["auc"] for r in rows if r["outcome_month"] is None}
-    default = MODEL if (pooled[MODEL] or 0) > (pooled[HEALTH] or 0) else HEALTH
-    against = f"pooled AUC {_auc(pooled[MODEL])} against {_auc(pooled[HEALTH])}"
-    verdict = (
-        f"the churn model beats the health score out of time ({against}): it is the default ranking"
-        if default == MODEL
-        else f"the churn model does not beat the health score out of time ({against}): the "
-        "health score stays the default"
+    p_value = versus[MODEL]
+    better = (pooled[MODEL] or 0) > (pooled[HEALTH] or 0)
+    significant = p_value is not None and p_value < SIGNIFICANCE_LEVEL
+    default = MODEL if better and significant else HEALTH
+    against = f"pooled AUC {_auc(pooled[MODEL])} against {_auc(pooled[HEALTH])}, DeLong p = " + (
+        "n/a" if p_value is None else f"{p_value:.3g}"
     )
+    if default == MODEL:
+        verdict = (
+            f"the churn model beats the health score out of time ({against}): it is the "
+            "default ranking"
+        )
+    elif better:
+        verdict = (
+            f"the churn model does not significantly beat the health score out of time "
+            f"({against}): the health score stays the default"
+        )
+    else:
+        verdict = (
+            f"the churn model does not beat the health score out of time ({against}): the "
+            "health score stays the default"
+        )
     return table.with_columns(
         is_default=pl.col("scorer") == default,
         verdict=pl.when(pl.col("outcome_month").is_null()).then(pl.lit(verdict)),
@@ -220,7 +297,7 @@ def churn_predictions(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]
     model = fit_model(labelled)
     health = con.execute(
         "SELECT account_id, name, region, revenue_tier, mrr, health_score, "
-        "risk_rank AS health_risk_rank FROM marts.account_health"
+        "risk_rank AS health_risk_rank, cancels_on FROM marts.account_health"
     ).pl()
     scored = current.select("prediction_date", "account_id").with_columns(
         churn_probability_pct=pl.Series(100 * model.probability(current)),
@@ -234,10 +311,12 @@ def churn_predictions(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]
         trained_on_examples=pl.lit(model.examples),
         trained_through_month=pl.lit(model.last_outcome_month),
     )
-    risk_rank = "model_risk_rank" if default == MODEL else "health_risk_rank"
+    # A recorded cancellation heads the list whatever the scorer (soonest end first): the loss
+    # is booked, and the model never saw one in training (history cannot know when it was).
+    by = "model_risk_rank" if default == MODEL else "health_risk_rank"
     return (
-        table.with_columns(risk_rank=pl.col(risk_rank))
-        .sort("risk_rank", "account_id")
+        table.sort("cancels_on", by, "account_id", nulls_last=True)
+        .with_columns(risk_rank=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
         .select([c for c, _, _ in PREDICTIONS.columns])
     )
 
@@ -251,8 +330,9 @@ TRACK_RECORD = MartSpec(
         "baseline: for each month it was not trained on (it only saw earlier outcomes; at least "
         "6 months of them) among the months the health score's history covers, AUC, lift of "
         "the riskiest 10% and calibration, on the same accounts; pooled row with "
-        "outcome_month null. The model is the default only when its pooled AUC beats the "
-        "health score's (verdict says which)."
+        "outcome_month null. The model is the default only when its pooled AUC is "
+        "significantly higher than the health score's (DeLong's test for correlated ROC "
+        "curves, two-sided, p below the significance level); verdict says which."
     ),
     columns=(
         ("outcome_month", "DATE", "Month whose losses are predicted; null for the pooled row."),
@@ -275,8 +355,19 @@ TRACK_RECORD = MartSpec(
             "BIGINT",
             "Account-months the model or baseline was trained on (largest for the pooled row).",
         ),
+        (
+            "auc_p_value_vs_health",
+            "DOUBLE",
+            "Pooled rows only: two-sided p-value of DeLong's test of this scorer's AUC against "
+            "the health score's on the same account-months, an account's months one cluster "
+            "(Obuchowski); null for the health score.",
+        ),
         ("is_default", "BOOLEAN", "This scorer ranks marts.churn_predictions."),
-        ("verdict", "VARCHAR", "On the pooled rows: whether the model beats the health score."),
+        (
+            "verdict",
+            "VARCHAR",
+            "On the pooled rows: whether the model beats the health score significantly.",
+        ),
     ),
     deps=(
         catalog.key("marts", "churn_examples"),
@@ -289,12 +380,18 @@ PREDICTIONS = MartSpec(
     grain=("account_id",),
     description=(
         "Who is likely to churn next month: every active account on the as-of date scored by "
-        "the churn model (trained on all known outcomes), beside its health score, ranked by "
-        "the default scorer of marts.churn_model_track_record (the health score unless the "
-        "model beat it out of time), with both track records alongside."
+        "the churn model (trained on all known outcomes), beside its health score, recorded "
+        "cancellations first, then ranked by the default scorer of "
+        "marts.churn_model_track_record (the health score unless the model beat it "
+        "significantly out of time), with both track records alongside."
     ),
     columns=(
-        ("risk_rank", "BIGINT", "1 = riskiest by the default scorer."),
+        (
+            "risk_rank",
+            "BIGINT",
+            "1 = riskiest: recorded cancellations first (soonest end first), then by the "
+            "default scorer.",
+        ),
         ("prediction_date", "DATE", "The as-of date: features read up to it."),
         ("account_id", "VARCHAR", "CRM account identifier."),
         ("name", "VARCHAR", "Account name."),
@@ -311,6 +408,11 @@ PREDICTIONS = MartSpec(
         ("health_out_of_time_auc", "DOUBLE", "Pooled AUC of the health score, same months."),
         ("trained_on_examples", "BIGINT", "Account-months the model was trained on."),
         ("trained_through_month", "DATE", "Latest outcome month in the training data."),
+        (
+            "cancels_on",
+            "DATE",
+            "Recorded end of a cancelling account (marts.account_health); null otherwise.",
+        ),
     ),
     deps=(
         catalog.key("marts", "churn_examples"),

@@ -4,20 +4,24 @@ A driver is a column of a feature table (marts.nps_driver_answers, marts.churn_e
 into one or more model terms: a number, a flag, or the levels of a category against a reference
 level. The fit is statsmodels' (OLS for NPS points, a logit for churn) with standard errors
 clustered by account, since one account's answers or months are not independent draws. A
-category is judged by the joint Wald test of its levels; a level counts as significant only
-when both its own test and its category's pass the significance level of rules.sql (p < 0.05).
+category is judged by the joint Wald test of its levels (one p-value per driver, which
+drivers.py adjusts for the number of drivers before it flags anything).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import polars as pl
-import statsmodels.api as sm
-from scipy.linalg import qr
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# statsmodels, scipy and pandas are imported where a model is fitted: importing them costs
+# every step process, sensor tick and UI reload of the code location more than a second.
 
 SIGNIFICANCE_LEVEL = 0.05  # significance_level() in rules.sql
 MIN_LEVEL_ROWS = 10  # rarer category levels join the reference level (too few to estimate)
@@ -84,6 +88,8 @@ def design(frame: pl.DataFrame, drivers: Sequence[Driver], fitted: Design | None
             numbers = numbers.fill_null(means[d.name])
         columns[d.name] = numbers.fill_null(0.0).to_numpy()
         terms.append((d.name, d.name, ""))
+    import pandas as pd
+
     return Design(pd.DataFrame(columns), tuple(terms), means, levels)
 
 
@@ -93,6 +99,8 @@ def estimable(matrix: pd.DataFrame) -> list[str]:
     in a QR decomposition such a column's diagonal entry vanishes."""
     varying = ["const"] + [c for c in matrix.columns if c != "const" and matrix[c].std() > 0]
     x = matrix[varying].to_numpy()
+    from scipy.linalg import qr
+
     _, r = qr(x, mode="economic")
     residual = np.abs(np.diag(r))
     norms = np.linalg.norm(x, axis=0)
@@ -120,6 +128,8 @@ def fit_drivers(
     logistic: bool,
 ) -> tuple[list[TermEstimate], Design]:
     """One regression of `outcome` on every driver, standard errors clustered by `groups`."""
+    import statsmodels.api as sm
+
     d = design(frame, drivers)
     y = frame[outcome].cast(pl.Float64).to_numpy()
     cluster = frame[groups].cast(pl.Categorical).to_physical().to_numpy()

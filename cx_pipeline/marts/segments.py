@@ -50,9 +50,11 @@ ACCOUNT_SEGMENTS = MartSpec(
     grain=("account_id",),
     description=(
         "One row per account: region, industry, revenue tier, tenure band, products, usage, last "
-        "NPS and a journey stage (prospect, lost, onboarding, dormant, at_risk, champion, active) "
-        "as of the as-of date. Tenure is that of the latest customer spell, stopping at the loss "
-        "for a lost account. The stage and tenure rules are at the top of account_segments.sql."
+        "NPS and a journey stage (prospect, lost, cancelling, at_risk, dormant, onboarding, "
+        "champion, active; first match wins, so no stage hides a risk) as of the as-of date. "
+        "Tenure is that of the latest customer spell, stopping at the loss for a lost account. "
+        "The stage and tenure rules, and why the stages come in that order, are at the top of "
+        "account_segments.sql."
     ),
     columns=(
         ("account_id", "VARCHAR", "CRM account identifier."),
@@ -85,11 +87,22 @@ ACCOUNT_SEGMENTS = MartSpec(
         ("mrr", "DECIMAL(38,2)", "MRR of the active subscriptions."),
         ("products", "VARCHAR[]", "Active products; for a lost account, the products it had."),
         ("lost_on", "DATE", "For a lost account, the day its last subscription ended."),
+        (
+            "cancels_on",
+            "DATE",
+            "For a customer whose every active subscription has a recorded end after the as-of "
+            "date (none booked to start later): the day the last one ends. Else null.",
+        ),
         ("last_nps_score", "BIGINT", "Score of the account's latest NPS response."),
         ("last_nps_category", "VARCHAR", "promoter, passive or detractor."),
         ("last_nps_on", "DATE", "Day of the latest NPS response."),
         ("events_last_30d", "BIGINT", "Product events in the 30 days to the as-of date."),
         ("events_previous_30d", "BIGINT", "Product events in the 30 days before those."),
+        (
+            "events_baseline_90d",
+            "BIGINT",
+            "Product events in the 90 days before the last 30: the account's own baseline.",
+        ),
         ("active_users_last_30d", "BIGINT", "Contacts with events in the last 30 days."),
         ("power_users", "BIGINT", "Contacts meeting the power-user rule in the last 30 days."),
         ("open_escalations", "BIGINT", "Open tickets with high or urgent priority."),
@@ -98,7 +111,14 @@ ACCOUNT_SEGMENTS = MartSpec(
             "VARCHAR",
             "tenure_band() of tenure_months: 0-5 months, 6-11 months, 1-2 years, 2+ years.",
         ),
-        ("journey_stage", "VARCHAR", "Journey stage; rules in account_segments.sql."),
+        (
+            "journey_stage",
+            "VARCHAR",
+            "First match of: prospect, lost, cancelling (a recorded future end), at_risk (recent "
+            "detractor, usage fell, open escalations), dormant, onboarding, champion (recent "
+            "promoter with a power user), active. Risks first, so none is hidden; rules and "
+            "reasons in account_segments.sql.",
+        ),
     ),
 )
 

@@ -19,7 +19,8 @@ FEEDBACK_THEMES = MartSpec(
         "interview notes up to the as-of date, tagged with the themes of "
         "raw.voc_taxonomy ('none' when no keyword matches, so every item appears) and a "
         "sentiment from raw.voc_lexicon with negation ('not good'). Rules at the top of "
-        "feedback_themes.sql. The text is kept as delivered (personal data not yet masked)."
+        "feedback_themes.sql. The text is as staged: e-mail addresses and phone numbers in it are "
+        "masked on the way into staging, and the serving file masks it again."
     ),
     columns=(
         ("source", "VARCHAR", "nps_comment, survey_reason, ticket or interview."),

@@ -30,13 +30,13 @@ from cx_pipeline.resources import CxSettings, Serving, Warehouse
     pool=catalog.warehouse_pool(),
     description=(
         "One self-contained HTML page (CX_REPORT_PATH): headlines with their base and mart, NPS "
-        "trend with its margin of error, churn and revenue retention (GRR/NRR), the MRR movements "
-        "of the last six months (new, expansion, reactivation, contraction, churned; quick "
-        "ratio, ARPA, LTV estimate), segments against "
-        "the company, benchmark gaps, what detractors talk about and how many await follow-up, "
-        "the drivers of NPS and churn, the churn model's track record and the accounts to call, "
-        "and which marts were skipped for lack of a source. Every chart names its mart. "
-        "Aggregates only (no person's name, e-mail or words), inline charts, no network needed."
+        "trend with its 95% confidence interval, churn and revenue retention (GRR/NRR), the MRR "
+        "movements of the last six months (new, expansion, reactivation, contraction, churned; "
+        "quick ratio, ARPA, LTV estimate), segments against the company, benchmark gaps, what "
+        "detractors talk about and how many await follow-up, the drivers of NPS and churn, the "
+        "churn model's track record and the accounts to call, and which marts were skipped for "
+        "lack of a source. Every chart names its mart. Aggregates only (no person's name, e-mail "
+        "or words), inline charts, no network needed."
     ),
 )
 def cx_report(

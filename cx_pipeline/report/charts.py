@@ -53,28 +53,30 @@ def _ticks(low: float, high: float, count: int = 5) -> list[float]:
 def line_with_band(
     labels: Sequence[str],
     values: Sequence[float | None],
-    margins: Sequence[float | None],
+    lows: Sequence[float | None],
+    highs: Sequence[float | None],
     title: str,
     unit: str = "",
     counts: Sequence[int | None] | None = None,
 ) -> str:
-    """A line (e.g. NPS per month) inside a shaded band of +/- its margin of error; `counts`
-    (answers behind each point) go in the points' tooltips, what each rests on."""
+    """A line (e.g. NPS per month) inside a shaded band from each point's interval bounds (not
+    value +/- margin: an adjusted interval is not centred on the value); `counts` (answers behind
+    each point) go in the points' tooltips, what each rests on."""
     points = [
-        (i, v, m or 0.0)
-        for i, (v, m) in enumerate(zip(values, margins, strict=True))
+        (i, v, v if lo is None else lo, v if hi is None else hi)
+        for i, (v, lo, hi) in enumerate(zip(values, lows, highs, strict=True))
         if v is not None
     ]
     if not points:
         return _frame([_empty()], title)
-    low = min(v - m for _, v, m in points)
-    high = max(v + m for _, v, m in points)
+    low = min(lo for _, _, lo, _ in points)
+    high = max(hi for _, _, _, hi in points)
     low, high = min(low, 0.0), max(high, 0.0)
     x = Scale(0, max(len(labels) - 1, 1), MARGIN["left"] + 8, WIDTH - MARGIN["right"] - 8)
     y = Scale(low, high, HEIGHT - MARGIN["bottom"], MARGIN["top"])
-    upper = " ".join(f"{x(i):.1f},{y(v + m):.1f}" for i, v, m in points)
-    lower = " ".join(f"{x(i):.1f},{y(v - m):.1f}" for i, v, m in reversed(points))
-    line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v, _ in points)
+    upper = " ".join(f"{x(i):.1f},{y(hi):.1f}" for i, _, _, hi in points)
+    lower = " ".join(f"{x(i):.1f},{y(lo):.1f}" for i, _, lo, _ in reversed(points))
+    line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v, _, _ in points)
     body = _y_axis(y, _ticks(low, high), unit)
     body.append(f'<polygon class="band" points="{upper} {lower}" fill="{ACCENT}" opacity="0.15"/>')
     body.append(
@@ -82,9 +84,9 @@ def line_with_band(
     )
     body += [
         f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{ACCENT}">'
-        f"<title>{escape(labels[i])}: {v:.1f}{unit} ± {m:.1f}"
-        f"{'' if counts is None or counts[i] is None else f' (n={counts[i]:,})'}</title></circle>"
-        for i, v, m in points
+        f"<title>{escape(labels[i])}: {v:.1f}{unit} (95% CI {lo:.1f} to {hi:.1f}"
+        f"{'' if counts is None or counts[i] is None else f', n={counts[i]:,}'})</title></circle>"
+        for i, v, lo, hi in points
     ]
     body += _x_labels(labels, x)
     return _frame(body, title)

@@ -85,15 +85,16 @@ def _kpis(con: duckdb.DuckDBPyConnection) -> str:
 def _nps_trend(con: duckdb.DuckDBPyConnection) -> str:
     rows = _rows(
         con,
-        "SELECT month, nps, nps_moe_95, responses FROM marts.nps_by_month "
+        "SELECT month, nps, nps_low_95, nps_high_95, responses FROM marts.nps_by_month "
         "ORDER BY month DESC LIMIT 24",
     )[::-1]
     answered = [n for *_, n in rows if n]
     chart = charts.line_with_band(
-        [f"{m:%b %y}" for m, _, _, _ in rows],
-        [v for _, v, _, _ in rows],
-        [e for _, _, e, _ in rows],
-        "NPS per month (points, -100 to 100) with its 95% margin of error",
+        [f"{m:%b %y}" for m, *_ in rows],
+        [v for _, v, *_ in rows],
+        [lo for _, _, lo, _, _ in rows],
+        [hi for _, _, _, hi, _ in rows],
+        "NPS per month (points, -100 to 100) with its 95% confidence interval",
         counts=[n for *_, n in rows],
     )
     base = (
@@ -101,7 +102,9 @@ def _nps_trend(con: duckdb.DuckDBPyConnection) -> str:
         if answered
         else ""
     )
-    return chart + _source(f"marts.nps_by_month (nps, nps_moe_95, responses){base}")
+    return chart + _source(
+        f"marts.nps_by_month (nps, nps_low_95 to nps_high_95: adjusted Wald, responses){base}"
+    )
 
 
 def _churn(con: duckdb.DuckDBPyConnection) -> str:
@@ -458,7 +461,8 @@ def _drivers(con: duckdb.DuckDBPyConnection, mart: str, unit: str) -> str:
         f"SELECT term, effect, ci_low, ci_high, p_value, significant, importance_rank, "
         f"importance, performance_pct, quadrant, observations, driver_p_value, "
         f"driver_p_value_holm, kind, (SELECT count(DISTINCT driver) FROM marts.{mart}) "
-        f"FROM marts.{mart} ORDER BY importance_rank NULLS LAST, driver_p_value, term",
+        f"FROM marts.{mart} "
+        "ORDER BY importance_rank NULLS LAST, driver_p_value_holm, driver_p_value, term",
     )
     if not rows:
         return '<p class="muted">Too few answers or losses for a driver analysis yet.</p>'
@@ -524,12 +528,12 @@ def _drivers(con: duckdb.DuckDBPyConnection, mart: str, unit: str) -> str:
     note = (
         f'<p class="muted drivers-note">One regression over {rows[0][10]:,} '
         f"{'account-months' if odds else 'answers'}; confidence intervals clustered by "
-        f"account. A term is significant when both its term p (its own test) and its driver p "
-        f"(the driver's: its own, or the joint test of a category's levels) are below {level}"
-        f"{quoted}; "
-        "greyed rows are not, and are not ranked, even when one of the two is below it. "
-        f"Driver p, Holm: the driver p adjusted for testing {rows[0][14]} drivers at once; below "
-        f"{level} there a driver is unlikely to matter by luck. Quadrant: importance and "
+        f"account. Driver p is the driver's p-value (its own, or the joint test of a "
+        f"category's levels); driver p, Holm, is that p adjusted for testing {rows[0][14]} "
+        f"drivers at once. A term is significant when its driver p, Holm is below {level} and, "
+        f"for a category's level, its term p (its own test) too{quoted}; greyed rows are not, "
+        "and are not ranked, even when an unadjusted p is below it: among that many drivers "
+        "one passes by luck. Quadrant: importance and "
         "performance against the means of the significant terms.</p>"
     )
     source = _source(
@@ -551,6 +555,8 @@ def _reason(health: dict) -> str:
     """The health component that costs the account the most weighted points, in plain words."""
     if not health:
         return ""
+    if health.get("cancels_on"):
+        return f"cancellation recorded in the CRM: ends {health['cancels_on']:%d %b %Y}"
     worst = max(_REASONS, key=lambda c: c[1] * (100 - float(health[c[0]] or 0)))[0]
     if worst == "usage_component":
         if not health["events_last_30d"]:
@@ -647,8 +653,8 @@ def _call_list(con: duckdb.DuckDBPyConnection) -> str:
     )
     return calls + _source(
         "marts.churn_predictions (risk_rank, name, mrr, churn_probability_pct, health_score) "
-        "with marts.account_health (health_band; top reason = the component of the health "
-        "score losing the most weighted points)"
+        "with marts.account_health (health_band; top reason = a recorded cancellation "
+        "(cancels_on), else the component of the health score losing the most weighted points)"
     )
 
 

@@ -28,7 +28,7 @@ from cx_pipeline_tests.adapters.delivery import (
     sources_file,
     staged,
 )
-from cx_pipeline_tests.conftest import materialize_all
+from cx_pipeline_tests.conftest import materialize_all, up_to
 from cx_pipeline_tests.tiny_extracts import write_tiny_extracts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hubspot"
@@ -157,7 +157,7 @@ def test_closed_won_deals_as_subscriptions(tmp_path: Path, hubspot: MappingReade
             "SELECT _extra->'$.properties'->>'amount', _extra->'$.properties'->>'dealstage', "
             "_extra->>'$.total' FROM raw.subscriptions WHERE subscription_id = '5002'"
         ).fetchone()
-    # product is the deal name; plan, ended_at and cancel_reason have no deal property.
+    # product is the deal name; plan, ended_at, cancel_reason and currency have no deal property.
     assert rows == [
         (
             "5001",
@@ -168,6 +168,7 @@ def test_closed_won_deals_as_subscriptions(tmp_path: Path, hubspot: MappingReade
             dt.datetime(2025, 10, 15, 9, tzinfo=UTC),
             None,
             None,
+            None,  # no currency: the reporting currency
         ),
         (
             "5002",
@@ -178,6 +179,7 @@ def test_closed_won_deals_as_subscriptions(tmp_path: Path, hubspot: MappingReade
             dt.datetime(2025, 11, 3, tzinfo=UTC),
             None,
             None,
+            None,  # no currency: the reporting currency
         ),
         (
             "5004",
@@ -188,6 +190,7 @@ def test_closed_won_deals_as_subscriptions(tmp_path: Path, hubspot: MappingReade
             dt.datetime(2026, 2, 1, tzinfo=UTC),
             None,
             None,
+            None,  # no currency: the reporting currency
         ),
     ]
     assert bad == {"5003": ["required:account_id"]}
@@ -217,7 +220,11 @@ def test_the_pipeline_builds_the_marts_from_hubspot(
     sources = sources_file(tmp_path, "crm", "hubspot")
     # The fixtures quarantine rows on purpose (2 of 5 companies): let them through.
     materialize_all(
-        root, tmp_path / "cx.duckdb", sources_file=str(sources), quarantine_block_share=1.0
+        root,
+        tmp_path / "cx.duckdb",
+        sources_file=str(sources),
+        quarantine_block_share=1.0,
+        selection=up_to("marts.account_segments"),
     )
     # Accounts, their subscriptions' start and deal names reach the marts; no region (HubSpot
     # has none). 9005 has no won deal: a prospect.
@@ -251,6 +258,7 @@ def test_deals_without_a_company_property_take_their_primary_company_association
             dt.datetime(2023, 2, 24, 3, 1, 1, 147000, tzinfo=UTC),
             None,
             None,
+            None,  # no currency: the reporting currency
         ),
         (
             "6744457152",
@@ -261,6 +269,7 @@ def test_deals_without_a_company_property_take_their_primary_company_association
             dt.datetime(2023, 2, 24, 3, 53, 39, 801000, tzinfo=UTC),
             None,
             None,
+            None,  # no currency: the reporting currency
         ),
     ]
 

@@ -13,7 +13,7 @@ from cx_pipeline.adapters.sources import readers
 from cx_pipeline.contract import entity
 from cx_pipeline.contract_sql import staging_select
 from cx_pipeline_tests.adapters import delivery
-from cx_pipeline_tests.conftest import materialize_all
+from cx_pipeline_tests.conftest import RAW_AND_STAGING, materialize_all
 from cx_pipeline_tests.tiny_extracts import DELIVERY, write_tiny_extracts
 
 SURVEY_TOOL = """
@@ -378,7 +378,11 @@ def test_the_sources_file_mixes_canonical_and_a_custom_mapping(tmp_path: Path, q
     sources.write_text('[sources]\nsurveys = { mapping = "survey_tool.toml" }\ncrm = "canonical"\n')
     # Two of the three answers are quarantined on purpose: let them through the share check.
     materialize_all(
-        root, tmp_path / "cx.duckdb", sources_file=str(sources), quarantine_block_share=1.0
+        root,
+        tmp_path / "cx.duckdb",
+        sources_file=str(sources),
+        quarantine_block_share=1.0,
+        selection=RAW_AND_STAGING,
     )
     assert query("SELECT response_id FROM staging.nps_responses") == [("S1",)]
     assert query("SELECT count(*) FROM staging.accounts") == [(6,)]

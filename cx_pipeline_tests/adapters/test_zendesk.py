@@ -20,7 +20,7 @@ from cx_pipeline.contract import entity
 from cx_pipeline.contract_sql import staging_select
 from cx_pipeline.ingest.loader import DeliveryLoad
 from cx_pipeline_tests.adapters.delivery import deliver, load, query, shipped_reader, sources_file
-from cx_pipeline_tests.conftest import materialize_all
+from cx_pipeline_tests.conftest import RAW_AND_STAGING, materialize_all
 from cx_pipeline_tests.tiny_extracts import DELIVERY, write_tiny_extracts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "zendesk"
@@ -220,7 +220,11 @@ def test_a_zendesk_delivery_runs_through_the_pipeline(tmp_path: Path, query) -> 
     # Two of eight rows are quarantined on purpose: let them through the share check. Zendesk
     # ids match no CRM contact or account: that is a warning, not a failure.
     materialize_all(
-        root, tmp_path / "cx.duckdb", sources_file=str(sources), quarantine_block_share=1.0
+        root,
+        tmp_path / "cx.duckdb",
+        sources_file=str(sources),
+        quarantine_block_share=1.0,
+        selection=RAW_AND_STAGING,
     )
     assert query(
         "SELECT ticket_id, channel, status, csat_score FROM staging.tickets ORDER BY 1"

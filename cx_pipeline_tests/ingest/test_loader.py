@@ -16,7 +16,7 @@ from cx_pipeline.ingest.extracts import find_deliveries
 from cx_pipeline.ingest.loader import DeliveryLoad, _csv_problem, load_delivery
 from cx_pipeline.readers import csv_relation
 from cx_pipeline.resources import Warehouse
-from cx_pipeline_tests.conftest import materialize_all
+from cx_pipeline_tests.conftest import RAW_AND_STAGING, materialize_all
 from cx_pipeline_tests.tiny_extracts import DELIVERY, NPS_RESPONSES, write_tiny_extracts
 
 HEADER = "response_id,contact_id,account_id,survey_id,touchpoint,submitted_at,score,comment\n"
@@ -57,10 +57,12 @@ def test_reloading_a_delivery_replaces_it(tmp_path: Path, query) -> None:
 
 def test_a_bad_file_fails_the_run_and_leaves_yesterdays_tables(tmp_path: Path, query) -> None:
     root = write_tiny_extracts(tmp_path / "extracts")
-    materialize_all(root, tmp_path / "cx.duckdb")
+    materialize_all(root, tmp_path / "cx.duckdb", selection=RAW_AND_STAGING)
     before = query("SELECT count(*) FROM staging.nps_responses")
     (root / "surveys" / DELIVERY / "nps_responses.csv").write_text("response_id,score\nR1,9\n")
-    result = materialize_all(root, tmp_path / "cx.duckdb", raise_on_error=False)
+    result = materialize_all(
+        root, tmp_path / "cx.duckdb", raise_on_error=False, selection=RAW_AND_STAGING
+    )
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "missing required column(s) submitted_at" in str(failure.event_specific_data.error)

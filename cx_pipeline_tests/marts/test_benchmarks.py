@@ -22,7 +22,13 @@ from cx_pipeline.generate import TRUTH_FILE
 from cx_pipeline.ingest.reference import BENCHMARK_COLUMNS
 from cx_pipeline.partitions import delivered_days, range_tags
 from cx_pipeline.resources import ExtractStore
-from cx_pipeline_tests.conftest import SAMPLE_ROOT, all_assets, make_resources, materialize_all
+from cx_pipeline_tests.conftest import (
+    SAMPLE_ROOT,
+    all_assets,
+    make_resources,
+    materialize_all,
+    up_to,
+)
 from cx_pipeline_tests.marts.nps_extracts import write_nps_extracts
 
 Query = Callable[..., list[tuple]]
@@ -30,13 +36,18 @@ NPS_TOLERANCE_SE = 3.0  # planted vs measured regional NPS, in standard errors
 
 
 def gap_p_value(p: int, d: int, n: int, company: tuple[int, int, int]) -> float:
-    """Two-sided p-value of segment vs rest of the company, written from the formula."""
+    """Two-sided p-value of segment vs rest of the company, written from the formula in the
+    adjusted Wald form of the interval: add 3/4 to P and D and 3 to n on each side."""
     rest_p, rest_d, rest_n = company[0] - p, company[1] - d, company[2] - n
 
-    def variance(p: int, d: int, n: int) -> float:
-        return (p / n + d / n - (p / n - d / n) ** 2) / n
+    def centre(p: int, d: int, n: int) -> float:
+        return (p - d) / (n + 3)
 
-    z = ((p - d) / n - (rest_p - rest_d) / rest_n) / math.sqrt(
+    def variance(p: int, d: int, n: int) -> float:
+        share_p, share_d = (p + 0.75) / (n + 3), (d + 0.75) / (n + 3)
+        return (share_p + share_d - (share_p - share_d) ** 2) / (n + 3)
+
+    z = (centre(p, d, n) - centre(rest_p, rest_d, rest_n)) / math.sqrt(
         variance(p, d, n) + variance(rest_p, rest_d, rest_n)
     )
     return 2 * NormalDist().cdf(-abs(z))
@@ -45,7 +56,11 @@ def gap_p_value(p: int, d: int, n: int, company: tuple[int, int, int]) -> float:
 @pytest.fixture(scope="module")
 def bench_query(tmp_path_factory: pytest.TempPathFactory) -> Query:
     root = tmp_path_factory.mktemp("benchmarks")
-    materialize_all(write_nps_extracts(root / "extracts"), root / "cx.duckdb")
+    materialize_all(
+        write_nps_extracts(root / "extracts"),
+        root / "cx.duckdb",
+        selection=up_to("marts.benchmarks", "marts.segment_benchmarks"),
+    )
 
     def run(sql: str, params: object = None) -> list[tuple]:
         with duckdb.connect(str(root / "cx.duckdb"), read_only=True) as con:
@@ -127,10 +142,11 @@ def test_regions_against_the_company(bench_query: Query) -> None:
     assert [r for r, cell in rows.items() if cell[7]] == ["LATAM"]
 
 
-def test_revenue_tier_is_the_tier_at_the_time(bench_query: Query) -> None:
-    """Tiers come from 12 x MRR active on the answer day / at the month's start (today's CRM ARR
-    when nothing was active): A1 12 x 500 SMB; A2 12 x 4000, A4 (lapsed: CRM 20k), A6 12 x 1000
-    mid-market; A3 12 x 9000 = 108k enterprise."""
+def test_revenue_tier_of_answers_and_of_churn(bench_query: Query) -> None:
+    """NPS answers count under their account's tier of marts.nps_answers (ARR as of the as-of
+    date: the CRM's for a customer, 12 x MRR on the last day for a lost account): A1 CRM 5k SMB;
+    A2 12 x 4000, A4 12 x 1500, A6 12 x 1000 mid-market; A3 CRM 150k enterprise. Churn counts
+    accounts under their tier at the month's start (12 x MRR then)."""
     rows = cells(bench_query, "revenue_tier")
     summary = {tier: (cell[0], cell[9], cell[10]) for tier, cell in rows.items()}
     assert summary == {

@@ -6,9 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import dagster as dg
 import duckdb
+import numpy as np
+import polars as pl
 import pytest
 
+from cx_pipeline import catalog
+from cx_pipeline.marts.prediction import HEALTH, MODEL, delong_test, track_record
+from cx_pipeline.marts.prediction import auc as prediction_auc
 from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all
 from cx_pipeline_tests.tiny_extracts import write_tiny_extracts
 
@@ -16,7 +22,11 @@ from cx_pipeline_tests.tiny_extracts import write_tiny_extracts
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
     root = tmp_path_factory.mktemp("tiny")
-    materialize_all(write_tiny_extracts(root / "extracts"), root / "cx.duckdb")
+    materialize_all(
+        write_tiny_extracts(root / "extracts"),
+        root / "cx.duckdb",
+        selection=dg.AssetSelection.assets(catalog.key("marts", "account_health")).upstream(),
+    )
     return duckdb.connect(str(root / "cx.duckdb"), read_only=True)
 
 
@@ -29,16 +39,25 @@ def test_health_score_by_hand(tiny: duckdb.DuckDBPyConnection) -> None:
         0.35 x 100 + 0.30 x 70 + 0.20 x 95 + 0.15 x 100 = 90.0
     A3: one event by one user -> usage 100; latest answer R12 = 8 -> 80; T2 urgent and open
         -> 100 - 25 - 5 = 70; no CSAT -> 50.
-        0.35 x 100 + 0.30 x 80 + 0.20 x 70 + 0.15 x 50 = 80.5
+        0.35 x 100 + 0.30 x 80 + 0.20 x 70 + 0.15 x 50 = 80.5 -- but its only running
+        subscription S4 has a recorded end on 15 Apr, after the as-of date: a booked
+        cancellation, so the score is overridden with 0 (band at_risk) and A3 heads the list
+        with its end day, the components still shown. A1's S1 has no end: not cancelling.
     """
     rows = tiny.execute(
         "SELECT risk_rank, account_id, usage_component, nps_component, support_component, "
-        "csat_component, health_score, health_band FROM marts.account_health"
+        "csat_component, health_score, health_band, cancels_on FROM marts.account_health"
     ).fetchall()
     assert rows == [
-        (1, "A3", 100.0, 80.0, 70.0, 50.0, 80.5, "healthy"),
-        (2, "A1", 100.0, 70.0, 95.0, 100.0, 90.0, "healthy"),
+        (1, "A3", 100.0, 80.0, 70.0, 50.0, 0.0, "at_risk", dt.date(2026, 4, 15)),
+        (2, "A1", 100.0, 70.0, 95.0, 100.0, 90.0, "healthy", None),
     ]
+    # Past evaluations cannot know when the end was booked: no override on 28 Feb.
+    past = tiny.execute(
+        "SELECT health_score, cancels_on FROM marts.account_health_history "
+        "WHERE account_id = 'A3' AND evaluated_on = DATE '2026-02-28'"
+    ).fetchall()
+    assert past and past[0][0] > 0 and past[0][1] is None
 
 
 def active_on(spans: list[tuple[dt.date, dt.date | None]], day: dt.date) -> bool:
@@ -113,3 +132,95 @@ def test_a_past_score_ignores_what_came_after(tmp_path: Path, sample_query) -> N
         earlier = con.execute(query).fetchall()
     assert earlier
     assert earlier == sample_query(query)
+
+
+def test_delong_by_hand() -> None:
+    """Two lost (L1, L2) and three kept (K1, K2, K3) accounts, two scorers (higher = riskier).
+
+              L1   L2   K1   K2   K3
+        A    0.9  0.4  0.5  0.2  0.1
+        B    0.8  0.7  0.9  0.3  0.7   (L2 and K3 tie: half a win)
+
+    Placements, lost (share of kept outranked): A 1, 2/3; B 2/3, 1/2 -> AUC A 5/6, B 7/12.
+    Placements, kept (share of lost outranking): A 1/2, 1, 1; B 0, 1, 3/4 (same means).
+    Sample covariances (n - 1), lost: var A 1/18, var B 1/72, cov 1/36 -> A - B: 1/72.
+                               kept: var A 1/12, var B 13/48, cov 7/48 -> A - B: 1/16.
+    Var(AUC A - AUC B) = (1/72) / 2 + (1/16) / 3 = 1/36; z = (1/4) / (1/6) = 1.5;
+    two-sided p = 2 x (1 - Phi(1.5)) = 0.133614.
+    """
+    lost = np.array([True, True, False, False, False])
+    a = np.array([0.9, 0.4, 0.5, 0.2, 0.1])
+    b = np.array([0.8, 0.7, 0.9, 0.3, 0.7])
+    auc_a, auc_b, p = delong_test(a, b, lost)
+    assert (auc_a, auc_b) == (pytest.approx(5 / 6), pytest.approx(7 / 12))
+    assert p == pytest.approx(0.1336144, abs=1e-6)
+    assert delong_test(b, a, lost)[2] == pytest.approx(p)  # symmetric
+    assert delong_test(a, a, lost)[2] is None  # identical rankings: nothing to test
+    assert auc_a == pytest.approx(prediction_auc(a, lost))
+
+
+def test_clustered_delong_by_hand() -> None:
+    """The example above with L1 and K1 one account (c1), L2 and K2 another (c2), K3 alone (c3):
+    I = 3 clusters, M = 2 lost, N = 3 kept. Placements of A - B: lost L1 1/3, L2 1/6; kept K1
+    1/2, K2 0, K3 1/4; the difference of the AUCs is 1/4.
+    Per cluster, summed placements less cases x 1/4:
+        lost  c1 1/3 - 1/4 = 1/12   c2 1/6 - 1/4 = -1/12   c3 0
+        kept  c1 1/2 - 1/4 = 1/4    c2 0 - 1/4 = -1/4      c3 1/4 - 1/4 = 0
+    Var = I/(I-1) x (sum lost^2 / M^2 + sum kept^2 / N^2 + 2 sum lost x kept / (M N))
+        = 3/2 x ((2/144) / 4 + (1/8) / 9 + 2 x (2/48) / 6) = 3/2 x (1/288 + 1/72 + 1/72)
+        = 3/64; z = (1/4) / sqrt(3/64) = 2 / sqrt(3); p = 0.248213.
+    Singletons (every case its own cluster): 5/4 x (1/288 + 1/72) = 25/1152, p = 0.089686."""
+    lost = np.array([True, True, False, False, False])
+    a = np.array([0.9, 0.4, 0.5, 0.2, 0.1])
+    b = np.array([0.8, 0.7, 0.9, 0.3, 0.7])
+    clusters = np.array(["c1", "c2", "c1", "c2", "c3"])
+    assert delong_test(a, b, lost, clusters)[2] == pytest.approx(0.2482131, abs=1e-6)
+    assert delong_test(a, b, lost, np.arange(5))[2] == pytest.approx(0.0896860, abs=1e-6)
+
+
+def scores_frame(model: list[float], health: list[float], lost: list[bool]) -> pl.DataFrame:
+    n = len(lost)
+    return pl.DataFrame(
+        {
+            "outcome_month": [dt.date(2026, 5, 1)] * n,
+            "account_id": [f"A{i:03d}" for i in range(n)],
+            "lost": lost,
+            "health_score": health,
+            "model_probability": model,
+            "naive_probability": [0.5] * n,
+            "training_examples": [100] * n,
+        }
+    )
+
+
+def test_a_model_ahead_by_noise_does_not_replace_the_health_score() -> None:
+    """The model's AUC (5/6) beats the score's (7/12) on the example above, but not
+    significantly (five accounts, each its own cluster: p = 0.0897 by hand above): the health
+    score stays the default, and the p-value is published on the pooled rows."""
+    frame = scores_frame(
+        [0.9, 0.4, 0.5, 0.2, 0.1],
+        [-0.8, -0.7, -0.9, -0.3, -0.7],  # health risk = -score: scorer B above
+        [True, True, False, False, False],
+    )
+    table = track_record(frame)
+    pooled = {r["scorer"]: r for r in table.filter(pl.col("outcome_month").is_null()).to_dicts()}
+    assert pooled[MODEL]["auc"] > pooled[HEALTH]["auc"]
+    assert pooled[MODEL]["auc_p_value_vs_health"] == pytest.approx(0.0896860, abs=1e-6)
+    assert pooled[HEALTH]["auc_p_value_vs_health"] is None
+    assert [s for s, r in pooled.items() if r["is_default"]] == [HEALTH]
+    assert "does not significantly beat" in pooled[MODEL]["verdict"]
+    assert "DeLong p = 0.0897" in pooled[MODEL]["verdict"]
+    monthly = table.filter(pl.col("outcome_month").is_not_null())
+    assert monthly["auc_p_value_vs_health"].null_count() == monthly.height
+
+
+def test_a_significantly_better_model_becomes_the_default() -> None:
+    """60 accounts, 20 lost: the model ranks every lost account first, the score at random."""
+    rng = np.random.default_rng(3)
+    lost = [i < 20 for i in range(60)]
+    model = [1.0 - i / 100 for i in range(60)]
+    table = track_record(scores_frame(model, list(rng.random(60)), lost))
+    pooled = {r["scorer"]: r for r in table.filter(pl.col("outcome_month").is_null()).to_dicts()}
+    assert pooled[MODEL]["auc"] == 1.0
+    assert pooled[MODEL]["auc_p_value_vs_health"] < 0.001
+    assert [s for s, r in pooled.items() if r["is_default"]] == [MODEL]

@@ -110,3 +110,26 @@ def test_planted_edge_cases_in_account_segments(sample_query, truth: dict) -> No
         "mid-market": truth["revenue_tiers_at_as_of"]["Mid-Market"],
         "enterprise": truth["revenue_tiers_at_as_of"]["Enterprise"],
     }
+
+
+def test_usage_fell_flags_months_followed_by_more_churn(sample_query) -> None:
+    """The generator drops an account's usage to a tenth for good and quadruples its churn
+    hazard in the month after the drop. usage_fell (a new drop against the account's own 90-day
+    baseline, rules.sql) must find months with more churn in the following month than the old
+    rule (below half of the 30 days before), recomputed here from the same columns."""
+    rows = sample_query(
+        "SELECT usage_fell, events_previous_30d >= 10 "
+        "AND events_last_30d < 0.5 * events_previous_30d, lost "
+        "FROM marts.churn_examples WHERE lost IS NOT NULL"
+    )
+    new = [lost for fell, _, lost in rows if fell]
+    old = [lost for _, fell, lost in rows if fell]
+    rest = [lost for fell, _, lost in rows if not fell]
+    rate = {k: 100 * sum(v) / len(v) for k, v in (("new", new), ("old", old), ("rest", rest))}
+    print(
+        f"next-month churn: new {len(new)} months {rate['new']:.1f}%, old {len(old)} months "
+        f"{rate['old']:.1f}%, not flagged {rate['rest']:.1f}%"
+    )
+    # On the sample: new 60 months at 10.0%, old 192 at 6.8%, the rest 4.1%.
+    assert rate["new"] > rate["old"] > rate["rest"]
+    assert len(new) < len(old)  # fewer false alarms

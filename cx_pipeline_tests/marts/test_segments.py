@@ -1,18 +1,23 @@
 """Contact segments: the influence mapping on real-world titles, and power users on the sample.
-Account segments: tenure of the latest customer spell, recomputed on the sample."""
+Account segments: tenure of the latest customer spell, recomputed on the sample; journey stages:
+which wins when an account meets the conditions of two."""
 
 from __future__ import annotations
 
 import calendar
+import itertools
 import json
 from datetime import date
 
+import dagster as dg
 import duckdb
 import pytest
 
+from cx_pipeline import catalog
 from cx_pipeline.generate import TRUTH_FILE
 from cx_pipeline.resources import RULES_SQL
 from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all
+from cx_pipeline_tests.marts.stage_extracts import CONDITIONS, write_stage_extracts
 from cx_pipeline_tests.tiny_extracts import NPS_RESPONSES, write_tiny_extracts
 
 # Titles as people type them, each with the level a CX team would give it.
@@ -242,3 +247,101 @@ def test_sample_tenure_stops_at_the_loss(sample_query) -> None:
         moved += band(whole_months(since, as_of)) != tenure_band
     lost = sum(1 for r in rows if not r[2])
     assert lost > 0 and moved > lost / 4  # the loss matters: many lost accounts change band
+
+
+# The stage each condition leads to, in the documented order (account_segments.sql: risks first,
+# the most certain loss first; champion last, so it never hides a risk).
+STAGE_ORDER = ("cancelling", "at_risk", "dormant", "onboarding", "champion")
+STAGE_OF = {
+    "cancelling": "cancelling",
+    "detractor": "at_risk",
+    "usage_fell": "at_risk",
+    "escalations": "at_risk",
+    "dormant": "dormant",
+    "onboarding": "onboarding",
+    "champion": "champion",
+}
+# Pairs no account can meet: one latest answer is not both a detractor and a promoter, and a
+# power user (champion) has events in the window a dormant account has none in.
+IMPOSSIBLE = {("detractor", "champion"), ("dormant", "champion")}
+PAIRS = [p for p in itertools.combinations(CONDITIONS, 2) if p not in IMPOSSIBLE]
+
+
+def account_of(conditions: tuple[str, ...]) -> str:
+    return "X-" + "-".join(conditions)
+
+
+@pytest.fixture(scope="module")
+def stages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    accounts = {account_of(p): p for p in PAIRS}
+    accounts |= {account_of((c,)): (c,) for c in CONDITIONS}
+    accounts |= {
+        "X-none": (),
+        "X-old-promoter": ("promoter_200_days",),
+        "X-renewal-booked": ("cancelling", "renewal_booked"),
+    }
+    root = tmp_path_factory.mktemp("stages")
+    materialize_all(
+        write_stage_extracts(root / "extracts", accounts),
+        root / "cx.duckdb",
+        selection=dg.AssetSelection.assets(catalog.key("marts", "account_segments")).upstream(),
+    )
+    with duckdb.connect(str(root / "cx.duckdb"), read_only=True) as con:
+        rows = con.execute("SELECT account_id, journey_stage FROM marts.account_segments")
+        return dict(rows.fetchall())
+
+
+@pytest.mark.parametrize("condition", CONDITIONS)
+def test_each_stage_condition_alone(stages: dict[str, str], condition: str) -> None:
+    assert stages[account_of((condition,))] == STAGE_OF[condition]
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids="+".join)
+def test_the_riskier_stage_wins_every_pair(stages: dict[str, str], pair: tuple[str, str]) -> None:
+    winner = min((STAGE_OF[c] for c in pair), key=STAGE_ORDER.index)
+    assert stages[account_of(pair)] == winner
+
+
+def test_champion_needs_a_recent_promoter_answer(stages: dict[str, str]) -> None:
+    """A promoter answer 200 days old (over the 180 of nps_answer_is_recent) with a power user
+    is no longer a champion; nor is an account without any condition."""
+    assert stages["X-old-promoter"] == "active"
+    assert stages["X-none"] == "active"
+
+
+def test_a_booked_renewal_is_not_a_cancellation(stages: dict[str, str]) -> None:
+    assert stages["X-renewal-booked"] == "active"
+
+
+# (events in the last 30 days, in the 30 before, in the 90-day baseline before the last 30,
+#  the old rule "below half of the 30 days before", the new rule against the baseline)
+USAGE_CASES = {
+    # A noisy month: 4 against 10 the month before, but the baseline averages 10 a month, and 4
+    # is not under 30% of it (3).
+    "noise": (4, 10, 30, True, False),
+    # A real drop: 40 a month for three months, then 2 (under 12, and the month before was 40).
+    "drop": (2, 40, 120, True, True),
+    # The same fall a month later: the month before (5) was already under half the average (65
+    # / 3 = 21.7): not a new drop, it stays visible as low usage.
+    "lasting fall": (2, 5, 65, False, False),
+    # A drop from 20 a month: 2 < 6, the month before 20 >= 10.
+    "drop from a smaller baseline": (2, 20, 60, True, True),
+    # Baseline under 10 a month (29 / 3): too small to judge.
+    "small baseline": (0, 20, 29, True, False),
+    # Exactly at the line: 30% of 40 is 12, and 12 is not below it.
+    "at the line": (12, 40, 120, True, False),
+    "no events known": (None, None, None, False, False),
+}
+
+
+@pytest.mark.parametrize(
+    ("last", "previous", "baseline", "old", "new"), USAGE_CASES.values(), ids=USAGE_CASES
+)
+def test_usage_fell_against_the_accounts_own_baseline(
+    rules, last: int | None, previous: int | None, baseline: int | None, old: bool, new: bool
+) -> None:
+    assert rules.execute("SELECT usage_fell(?, ?, ?)", [last, previous, baseline]).fetchone() == (
+        new,
+    )
+    # The old rule, for the record of what changed.
+    assert (previous is not None and previous >= 10 and last < 0.5 * previous) == old

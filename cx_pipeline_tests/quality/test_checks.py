@@ -11,14 +11,21 @@ import pytest
 from cx_pipeline.contract import ENTITIES
 from cx_pipeline.definitions import defs
 from cx_pipeline.quality.checks import RAW_CHECKS, STAGING_CHECKS
-from cx_pipeline_tests.conftest import materialize_all
+from cx_pipeline_tests.conftest import RAW_AND_STAGING, materialize_all, up_to
 from cx_pipeline_tests.tiny_extracts import DELIVERY, NPS_RESPONSES, write_tiny_extracts
 
 BAD_SCORE = "R14,C1,A1,rel-q1,relationship,2026-03-06T10:00:00Z,11,\n"
 
 
-def run(root: Path, tmp_path: Path, **settings: object) -> dg.ExecuteInProcessResult:
-    return materialize_all(root, tmp_path / "cx.duckdb", raise_on_error=False, **settings)
+def run(
+    root: Path,
+    tmp_path: Path,
+    selection: dg.AssetSelection = RAW_AND_STAGING,
+    **settings: object,
+) -> dg.ExecuteInProcessResult:
+    return materialize_all(
+        root, tmp_path / "cx.duckdb", raise_on_error=False, selection=selection, **settings
+    )
 
 
 def evaluation(result: dg.ExecuteInProcessResult, asset: str, check: str):
@@ -48,11 +55,12 @@ def test_every_raw_and_staging_asset_shows_its_checks() -> None:
 
 def test_quarantine_over_the_threshold_blocks_staging_and_marts(tmp_path: Path, query) -> None:
     root = write_tiny_extracts(tmp_path / "extracts")
-    assert run(root, tmp_path).success
+    nps = RAW_AND_STAGING | up_to("marts.nps_by_month")
+    assert run(root, tmp_path, nps).success
     before = query("SELECT * FROM marts.nps_by_month ORDER BY month")
 
     write_tiny_extracts(root, NPS_RESPONSES + BAD_SCORE)  # 1 of 14 rows: 7% > 5%
-    result = run(root, tmp_path, quarantine_block_min_rows=1)
+    result = run(root, tmp_path, nps, quarantine_block_min_rows=1)
     assert not result.success
     check = evaluation(result, "raw/nps_responses", "quarantine_share")
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
@@ -141,12 +149,13 @@ def test_raw_suite_reports_offending_values_with_file_and_row(tmp_path: Path) ->
 
 def test_an_empty_table_blocks_the_marts_and_keeps_yesterdays(tmp_path: Path, query) -> None:
     root = write_tiny_extracts(tmp_path / "extracts")
-    assert run(root, tmp_path).success
+    segments = RAW_AND_STAGING | up_to("marts.account_segments")
+    assert run(root, tmp_path, segments).success
     # Subscriptions are the CRM's spine (every other entity may be absent: optional).
     before = query("SELECT count(*) FROM staging.subscriptions")
     subscriptions = root / "crm" / DELIVERY / "subscriptions.csv"
     subscriptions.write_text(subscriptions.read_text().splitlines()[0] + "\n")
-    result = run(root, tmp_path)
+    result = run(root, tmp_path, segments)
     assert not result.success
     check = evaluation(result, "staging/subscriptions", "not_empty")
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR

@@ -15,7 +15,7 @@ def test_report_renders_its_charts_in_chromium(sample_warehouse: Path, tmp_path:
     dom = rendered_dom(report.as_uri())
     assert "<h1>Customer experience report</h1>" in dom
     assert dom.count("<svg") >= 5
-    assert 'class="series"' in dom and 'class="band"' in dom  # NPS line and its margin band
+    assert 'class="series"' in dom and 'class="band"' in dom  # NPS line and its interval band
     assert dom.count('class="bar"') >= 20  # churn per month, gaps, themes
     assert "no data yet" not in dom
     # Planted: detractors' comments are mostly about reliability, pricing and support.

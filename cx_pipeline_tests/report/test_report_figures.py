@@ -99,10 +99,11 @@ def test_driver_rows_show_the_p_values_their_greying_follows(
         grey, cells = rows[term]
         assert grey == (not significant), term
         assert cells[4:7] == [shown_p(p), shown_p(driver_p), shown_p(holm)], term
-        # The footnote's rule holds on every row: significant iff both p-values are below 0.05.
-        assert significant == (p < 0.05 and driver_p < 0.05), term
+        # The footnote's rule holds on every row: significant iff the Holm-adjusted driver p and
+        # the term's own p are below 0.05 (a number's or a flag's term p is its driver p).
+        assert significant == (holm < 0.05 and p < 0.05), term
     note = re.search(r'<p class="muted drivers-note">(.*?)</p>', html).group(1)
-    assert "both its term p" in note and "driver p" in note and "Holm" in note
+    assert "driver p, Holm is below" in note and "term p" in note
     ((rule,),) = sample_query(
         "SELECT comment FROM duckdb_columns() WHERE schema_name = 'marts' "
         f"AND table_name = '{mart}' AND column_name = 'significant'"
@@ -170,6 +171,15 @@ def test_call_list_names_the_accounts_with_mrr_band_and_a_reason(page: str, samp
         [name, f"{float(mrr):,.0f}", band.replace("_", " ")] for name, mrr, band in expected
     ]
     assert all(c[6] for _, c in calls), "every account to call has a reason"
+    # The sample's two booked cancellations head the list, with their end day as the reason.
+    cancelling = sample_query(
+        "SELECT cancels_on FROM marts.churn_predictions WHERE cancels_on IS NOT NULL "
+        "ORDER BY risk_rank"
+    )
+    assert len(cancelling) == 2
+    assert [c[6] for _, c in calls[:2]] == [
+        f"cancellation recorded in the CRM: ends {day:%d %b %Y}" for (day,) in cancelling
+    ]
     ids = [a for (a,) in sample_query("SELECT account_id FROM marts.churn_predictions")]
     assert not [a for a in ids if f"<td>{a}</td>" in html]
 
@@ -213,11 +223,13 @@ def test_header_says_when_the_data_ends_and_each_chart_its_source(page: str, sam
     (as_of,) = sample_query("SELECT max(prediction_date) FROM marts.churn_predictions")[0]
     assert f"Data up to {as_of}" in page
     trend = section(page, "NPS trend")
-    for month, nps, moe, n in sample_query(
-        "SELECT month, nps, nps_moe_95, responses FROM marts.nps_by_month "
+    for month, nps, low, high, n in sample_query(
+        "SELECT month, nps, nps_low_95, nps_high_95, responses FROM marts.nps_by_month "
         "WHERE nps IS NOT NULL ORDER BY month DESC LIMIT 24"
     ):
-        assert f"{month:%b %y}: {nps:.1f} ± {moe:.1f} (n={n:,})</title>" in trend
+        # The band is the interval's own bounds, not nps +/- its margin.
+        title = f"{month:%b %y}: {nps:.1f} (95% CI {low:.1f} to {high:.1f}, n={n:,})</title>"
+        assert title in trend
     for heading in re.findall(r"<h2>(.*?)</h2>", page):
         html = section(page, unescape(heading))
         charts = html.count("<svg")
@@ -231,7 +243,7 @@ def test_chromium_shows_each_charts_title_unit_and_legend(page: str, sample_ware
     report = sample_warehouse.with_name("cx_report.html")
     dom = unescape(rendered_dom(report.as_uri(), timeout=15))
     charts = {
-        "NPS per month (points, -100 to 100) with its 95% margin of error": [],
+        "NPS per month (points, -100 to 100) with its 95% confidence interval": [],
         "Logo churn per month (% of the accounts active at its start)": ["%</text>"],
         "Revenue retention per month (% of the MRR at its start)": [
             "GRR (gross revenue retention)",
@@ -241,11 +253,14 @@ def test_chromium_shows_each_charts_title_unit_and_legend(page: str, sample_ware
             " pts</text>",
             "right = a higher NPS than the company's",
         ],
-        "NPS: ours minus each benchmark (points)": [
+        "NPS: ours (B2B relationship NPS) minus each like-for-like benchmark (points)": [
             " pts</text>",
             "right = better than the benchmark (a higher NPS)",
         ],
-        "Monthly logo churn: ours minus each benchmark (percentage points)": [
+        (
+            "Monthly logo churn: ours (B2B churn) minus each like-for-like benchmark "
+            "(percentage points)"
+        ): [
             " pp</text>",
             "left = better than the benchmark (a lower churn)",
         ],

@@ -13,7 +13,7 @@ import pytest
 
 from cx_pipeline import catalog
 from cx_pipeline.marts.identity import MATCH_FLOOR_CHECK
-from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all
+from cx_pipeline_tests.conftest import RAW_AND_STAGING, SAMPLE_ROOT, materialize_all, up_to
 from cx_pipeline_tests.staging.identity_extracts import write_identity_extracts
 from cx_pipeline_tests.tiny_extracts import AS_OF
 
@@ -26,7 +26,12 @@ def hand_made_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The hand-made extracts, materialized once (under root.parent / cx.duckdb)."""
     base = tmp_path_factory.mktemp("identity")
     root = write_identity_extracts(base / "extracts")
-    materialize_all(root, base / "cx.duckdb", as_of=AS_OF.isoformat())
+    materialize_all(
+        root,
+        base / "cx.duckdb",
+        as_of=AS_OF.isoformat(),
+        selection=RAW_AND_STAGING | up_to("marts.nps_by_month", "marts.identity_match_rates"),
+    )
     return root
 
 
@@ -110,7 +115,11 @@ def test_match_rates_by_entity(hand_made: Callable) -> None:
 def test_plus_addressing_is_a_setting(tmp_path: Path) -> None:
     root = write_identity_extracts(tmp_path / "extracts")
     materialize_all(
-        root, tmp_path / "cx.duckdb", as_of=AS_OF.isoformat(), identity_plus_addressing=False
+        root,
+        tmp_path / "cx.duckdb",
+        as_of=AS_OF.isoformat(),
+        identity_plus_addressing=False,
+        selection=up_to("staging.resolved_tickets"),
     )
     with duckdb.connect(str(tmp_path / "cx.duckdb"), read_only=True) as con:
         t3 = con.execute(

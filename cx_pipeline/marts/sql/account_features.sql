@@ -15,7 +15,8 @@
 --   the as-of date, for the accounts active on it (the current prediction)
 --   the day before each NPS answer, for the answering account (what the customer had lived)
 --
--- Windows: usage over the usage window (30 days, rules.sql) and the window before it; ticket
+-- Windows: usage over the usage window (30 days, rules.sql), the window before it and the
+-- account's own baseline (the 90 days before the last window, usage_baseline_windows()); ticket
 -- volume and escalations (high/urgent) created in the 90 days to the day; response times,
 -- resolution times and CSAT of the tickets created in the 180 days to the day; a detractor
 -- answer in the 30 days to the day; the latest answer within 180 days.
@@ -86,13 +87,15 @@ usage_totals AS (
         c.account_id,
         c.feature_day,
         coalesce(now.events_to_date, 0) - coalesce(mid.events_to_date, 0) AS events_last_30d,
-        coalesce(mid.events_to_date, 0) - coalesce(old.events_to_date, 0) AS events_previous_30d
+        coalesce(mid.events_to_date, 0) - coalesce(old.events_to_date, 0) AS events_previous_30d,
+        coalesce(mid.events_to_date, 0) - coalesce(base.events_to_date, 0) AS events_baseline_90d
     FROM (
         SELECT
             account_id,
             feature_day,
             feature_day - usage_window_days() AS window_start,
-            feature_day - 2 * usage_window_days() AS previous_start
+            feature_day - 2 * usage_window_days() AS previous_start,
+            feature_day - (1 + usage_baseline_windows()) * usage_window_days() AS baseline_start
         FROM cutoffs
     ) AS c
     ASOF LEFT JOIN account_days AS now
@@ -101,6 +104,8 @@ usage_totals AS (
       ON mid.account_id = c.account_id AND mid.day <= c.window_start
     ASOF LEFT JOIN account_days AS old
       ON old.account_id = c.account_id AND old.day <= c.previous_start
+    ASOF LEFT JOIN account_days AS base
+      ON base.account_id = c.account_id AND base.day <= c.baseline_start
 ),
 -- Distinct users (features) are counted as activity spells. A contact is active on day d when
 -- one of its event days x has d - 30 < x <= d, i.e. d in [x, x + 30); the spells are those
@@ -156,6 +161,7 @@ usage AS (
         u.feature_day,
         CAST(u.events_last_30d AS BIGINT) AS events_last_30d,
         CAST(u.events_previous_30d AS BIGINT) AS events_previous_30d,
+        CAST(u.events_baseline_90d AS BIGINT) AS events_baseline_90d,
         coalesce(a.active_users_30d, 0) AS active_users_30d,
         coalesce(a.features_used_30d, 0) AS features_used_30d
     FROM usage_totals AS u
@@ -224,7 +230,8 @@ SELECT
     s.products_active,
     u.events_last_30d,
     u.events_previous_30d,
-    usage_fell(u.events_last_30d, u.events_previous_30d) AS usage_fell,
+    u.events_baseline_90d,
+    usage_fell(u.events_last_30d, u.events_previous_30d, u.events_baseline_90d) AS usage_fell,
     u.active_users_30d,
     CASE WHEN u.active_users_30d > 0 THEN u.events_last_30d / u.active_users_30d ELSE 0 END
         AS events_per_active_user_30d,

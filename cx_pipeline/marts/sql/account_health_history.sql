@@ -12,6 +12,13 @@
 --                 flag); else 10 x the latest answer in 180 days; no answer scores 50
 --   support  20%  100 - 25 per open high/urgent ticket - 5 per ticket opened in 90 days, >= 0
 --   csat     15%  average CSAT of tickets solved in 180 days, (csat - 1) / 4 x 100; none: 50
+-- Override: a recorded cancellation (marts.account_segments.cancels_on: every active
+-- subscription has a recorded end after the as-of date) scores 0, band at_risk, whatever the
+-- components say (they are still shown): the loss is booked, so the account heads the risk list.
+-- It is applied on the as-of evaluation only: the CRM as delivered says what is booked now, not
+-- since when, so reading today's end dates into past days would leak the outcome into the track
+-- record. usage_fell (rules.sql, a new drop against the account's own baseline) is shown as a
+-- signal beside the usage component.
 -- A source the company does not deliver (product analytics, surveys, support) leaves its
 -- component and its inputs null ("no usage data", not dormant): the score is the weighted mean
 -- of the components there are.
@@ -49,12 +56,16 @@ usage AS (
         a.evaluated_on,
         a.account_id,
         coalesce(sum(e.events) FILTER (WHERE e.day > a.evaluated_on - 30), 0) AS events_last_30d,
+        coalesce(sum(e.events) FILTER (WHERE e.day <= a.evaluated_on - 30
+                                         AND e.day > a.evaluated_on - 60), 0)
+            AS events_previous_30d,
         coalesce(sum(e.events) FILTER (WHERE e.day <= a.evaluated_on - 30), 0)
-            AS events_previous_30d
+            AS events_baseline_90d
     FROM active AS a
     LEFT JOIN daily_events AS e
       ON e.account_id = a.account_id
-     AND e.day > a.evaluated_on - 60 AND e.day <= a.evaluated_on
+     AND e.day > a.evaluated_on - (1 + usage_baseline_windows()) * usage_window_days()
+     AND e.day <= a.evaluated_on
     GROUP BY ALL
 ),
 active_users AS (
@@ -97,7 +108,7 @@ latest_answer AS (
     FROM active AS a
     JOIN answers AS n
       ON n.account_id = a.account_id
-     AND n.day > a.evaluated_on - 180 AND n.day <= a.evaluated_on
+     AND nps_answer_is_recent(n.day, a.evaluated_on)
     QUALIFY row_number() OVER (
         PARTITION BY a.evaluated_on, a.account_id ORDER BY n.submitted_at DESC, n.response_id DESC
     ) = 1
@@ -133,12 +144,17 @@ components AS (
         a.account_id,
         CASE WHEN $has_events THEN u.events_last_30d END AS events_last_30d,
         CASE WHEN $has_events THEN u.events_previous_30d END AS events_previous_30d,
+        CASE WHEN $has_events THEN u.events_baseline_90d END AS events_baseline_90d,
+        CASE WHEN $has_events
+             THEN usage_fell(u.events_last_30d, u.events_previous_30d, u.events_baseline_90d)
+        END AS usage_fell,
         i.events_per_active_user_30d,
         n.score AS last_nps_score,
         coalesce(n.recent_detractor, false) AS detractor_last_30d,
         CASE WHEN $has_tickets THEN coalesce(s.open_escalations, 0) END AS open_escalations,
         CASE WHEN $has_tickets THEN coalesce(s.tickets_last_90d, 0) END AS tickets_last_90d,
         s.avg_csat_180d,
+        g.cancels_on,
         CASE
             WHEN NOT $has_events THEN NULL
             WHEN u.events_last_30d = 0 THEN 0.0
@@ -162,12 +178,15 @@ components AS (
     LEFT JOIN intensity AS i USING (evaluated_on, account_id)
     LEFT JOIN latest_answer AS n USING (evaluated_on, account_id)
     LEFT JOIN support AS s USING (evaluated_on, account_id)
+    LEFT JOIN marts.account_segments AS g
+      ON g.account_id = a.account_id AND a.evaluated_on = CAST($as_of AS DATE)
 )
 SELECT
     c.*,
     -- A source the company does not deliver leaves its component null; the score is the
     -- weighted mean of the components there are (the weights of the rest are shared out).
-    round(
+    -- A recorded cancellation overrides it with 0 (header).
+    CASE WHEN c.cancels_on IS NOT NULL THEN 0.0 ELSE round(
         (coalesce(w.usage_weight * c.usage_component, 0)
          + coalesce(w.nps_weight * c.nps_component, 0)
          + coalesce(w.support_weight * c.support_component, 0)
@@ -180,7 +199,7 @@ SELECT
             0
         ),
         2
-    ) AS health_score,
+    ) END AS health_score,
     CASE
         WHEN health_score >= 70 THEN 'healthy'
         WHEN health_score >= 40 THEN 'watch'

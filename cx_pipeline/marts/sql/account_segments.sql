@@ -14,14 +14,25 @@
 -- Journey stages, first match wins (thresholds in the `rules` CTE below):
 --   prospect    never had a subscription
 --   lost        no subscription active on the as-of date
---   onboarding  customer for fewer than `onboarding_days` days
+--   cancelling  a customer whose every active subscription has a recorded end after the as-of
+--               date, with none booked to start later: the loss is in the CRM, not yet happened
+--               (cancels_on is the day the last one ends)
+--   at_risk     latest NPS answer is a recent detractor (nps_answer_is_recent() in rules.sql),
+--               or usage fell (usage_fell() in rules.sql: a new drop against the account's own
+--               baseline), or at least `escalations_at_risk` open high/urgent tickets
 --   dormant     no product events in the last `window_days` days (only when product analytics
 --               is delivered: without it the usage columns are null, never invented zeros)
---   at_risk     latest NPS answer (within `nps_recent_days`) is a detractor, or usage in the last
---               window fell (usage_fell() in rules.sql: below half of the window before), or
---               at least `escalations_at_risk` open high/urgent tickets
---   champion    latest NPS answer is a promoter and the account has a power user
+--   onboarding  customer for fewer than `onboarding_days` days
+--   champion    latest NPS answer is a recent promoter (same rule as the detractor's) and the
+--               account has a power user
 --   active      everything else
+-- Why this order: a stage must never hide a risk. Risk stages come before the lifecycle ones,
+-- the most certain loss first: a booked cancellation is a decision already taken; at_risk names
+-- a warning the account gave (an answer, a drop, escalations) and so what to talk about;
+-- dormant is silence, a risk without a reason (a dormant account that also fell or complained is
+-- at_risk). Onboarding comes after them, since a new account that is silent or unhappy is a
+-- failing onboarding that someone must call; champion, the one praising stage, comes last so it
+-- can only describe an account with no risk at all.
 -- Power users, the usage window and active_on() are defined in cx_pipeline/rules.sql; the
 -- power-user flag itself is read from marts.contact_segments.
 CREATE OR REPLACE TABLE marts.account_segments AS
@@ -29,7 +40,6 @@ WITH rules AS (
     SELECT
         90 AS onboarding_days,
         usage_window_days() AS window_days,
-        180 AS nps_recent_days,
         2 AS escalations_at_risk
 ),
 subscriptions AS (
@@ -44,7 +54,10 @@ account_subscriptions AS (
         list_sort(list_distinct(list(product) FILTER (WHERE end_day IS NULL OR end_day > $as_of)))
             AS active_products,
         list_sort(list_distinct(list(product))) AS products_ever,
-        max(end_day) AS last_end_day
+        max(end_day) AS last_end_day,
+        -- Active subscriptions without a recorded end, and the last recorded future end.
+        count(*) FILTER (WHERE end_day IS NULL AND ended_at IS NULL) AS open_ended_subscriptions,
+        max(local_day(ended_at, $timezone)) FILTER (WHERE end_day IS NULL) AS last_recorded_end
     FROM subscriptions
     GROUP BY account_id
 ),
@@ -52,6 +65,13 @@ latest_spells AS (
     SELECT account_id, spell_start, tenure_months
     FROM marts.customer_spells
     QUALIFY row_number() OVER (PARTITION BY account_id ORDER BY spell_number DESC) = 1
+),
+booked_later AS (
+    -- Subscriptions booked to start after the as-of date (a renewal or a plan change): an account
+    -- with one is not cancelling.
+    SELECT DISTINCT account_id
+    FROM staging.subscriptions
+    WHERE local_day(started_at, $timezone) > $as_of
 ),
 mrr_before_loss AS (
     -- A lost account's MRR on its last day as a customer: its revenue tier then.
@@ -83,7 +103,8 @@ recent_events AS (
         e.event_name,
         local_day(e.occurred_at, $timezone) AS event_day
     FROM staging.resolved_events AS e, rules
-    WHERE local_day(e.occurred_at, $timezone) > CAST($as_of AS DATE) - 2 * rules.window_days
+    WHERE local_day(e.occurred_at, $timezone)
+          > CAST($as_of AS DATE) - (1 + usage_baseline_windows()) * rules.window_days
       AND local_day(e.occurred_at, $timezone) <= $as_of
 ),
 account_usage AS (
@@ -91,8 +112,12 @@ account_usage AS (
         e.account_id,
         count(*) FILTER (WHERE e.event_day > CAST($as_of AS DATE) - rules.window_days)
             AS events_last_window,
+        count(*) FILTER (
+            WHERE e.event_day <= CAST($as_of AS DATE) - rules.window_days
+              AND e.event_day > CAST($as_of AS DATE) - 2 * rules.window_days
+        ) AS events_previous_window,
         count(*) FILTER (WHERE e.event_day <= CAST($as_of AS DATE) - rules.window_days)
-            AS events_previous_window,
+            AS events_baseline_window,
         count(DISTINCT e.contact_id)
             FILTER (WHERE e.event_day > CAST($as_of AS DATE) - rules.window_days)
             AS active_users_last_window
@@ -133,12 +158,16 @@ accounts AS (
         CASE WHEN coalesce(s.active_subscriptions, 0) > 0
              THEN s.active_products ELSE s.products_ever END AS products,
         CASE WHEN coalesce(s.active_subscriptions, 0) = 0 THEN s.last_end_day END AS lost_on,
+        CASE WHEN s.active_subscriptions > 0 AND s.open_ended_subscriptions = 0
+              AND b.account_id IS NULL THEN s.last_recorded_end END AS cancels_on,
         n.score AS last_nps_score,
         n.category AS last_nps_category,
         n.submitted_day AS last_nps_on,
         CASE WHEN $has_events THEN coalesce(u.events_last_window, 0) END AS events_last_30d,
         CASE WHEN $has_events THEN coalesce(u.events_previous_window, 0) END
             AS events_previous_30d,
+        CASE WHEN $has_events THEN coalesce(u.events_baseline_window, 0) END
+            AS events_baseline_90d,
         CASE WHEN $has_events THEN coalesce(u.active_users_last_window, 0) END
             AS active_users_last_30d,
         CASE WHEN $has_events THEN coalesce(p.power_users, 0) END AS power_users,
@@ -147,6 +176,7 @@ accounts AS (
     LEFT JOIN account_subscriptions AS s ON s.account_id = a.account_id
     LEFT JOIN mrr_before_loss AS l ON l.account_id = a.account_id
     LEFT JOIN latest_spells AS t ON t.account_id = a.account_id
+    LEFT JOIN booked_later AS b ON b.account_id = a.account_id
     LEFT JOIN latest_nps AS n ON n.account_id = a.account_id
     LEFT JOIN account_usage AS u ON u.account_id = a.account_id
     LEFT JOIN power_users AS p ON p.account_id = a.account_id
@@ -158,13 +188,16 @@ SELECT
     CASE
         WHEN a.customer_since IS NULL THEN 'prospect'
         WHEN NOT a.is_active THEN 'lost'
-        WHEN CAST($as_of AS DATE) - a.customer_since < r.onboarding_days THEN 'onboarding'
-        WHEN a.events_last_30d = 0 THEN 'dormant'
+        WHEN a.cancels_on IS NOT NULL THEN 'cancelling'
         WHEN (a.last_nps_category = 'detractor'
-              AND CAST($as_of AS DATE) - a.last_nps_on <= r.nps_recent_days)
-          OR coalesce(usage_fell(a.events_last_30d, a.events_previous_30d), false)
+              AND nps_answer_is_recent(a.last_nps_on, CAST($as_of AS DATE)))
+          OR usage_fell(a.events_last_30d, a.events_previous_30d, a.events_baseline_90d)
           OR coalesce(a.open_escalations >= r.escalations_at_risk, false) THEN 'at_risk'
-        WHEN a.last_nps_category = 'promoter' AND a.power_users > 0 THEN 'champion'
+        WHEN a.events_last_30d = 0 THEN 'dormant'
+        WHEN CAST($as_of AS DATE) - a.customer_since < r.onboarding_days THEN 'onboarding'
+        WHEN a.last_nps_category = 'promoter'
+          AND nps_answer_is_recent(a.last_nps_on, CAST($as_of AS DATE))
+          AND a.power_users > 0 THEN 'champion'
         ELSE 'active'
     END AS journey_stage
 FROM accounts AS a, rules AS r

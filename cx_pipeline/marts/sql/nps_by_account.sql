@@ -1,7 +1,9 @@
 -- B2B account-level NPS over the responses of the trailing 12 months: the 12 calendar months that
 -- end with the as-of date's month (trailing_12_months_start in rules.sql), up to the as-of date.
--- One row per account with at least one response in that window; the account is the response's
--- own, else the respondent contact's account (responses with neither are left out: no account).
+-- One row per account with at least one response in that window; answers, their account (the
+-- response's own, else the respondent contact's; answers with neither are left out: no account),
+-- revenue tier, ARR and influence level all come from marts.nps_answers, the one answers rule,
+-- so an account's tier here is the tier its answers count under in marts.nps_by_segment.
 -- Three ways to roll responses up to one account, side by side because they answer different
 -- questions:
 --   nps_all_responses       response-level: every answer counts once (the company-wide rule)
@@ -10,30 +12,29 @@
 --   nps_decision_weighted   every answer weighted by its respondent's influence_weight() (C-level
 --                           3, senior manager 2.5, decision maker 2, influencer 1.5, else 1):
 --                           100 x (sum of promoter weights - sum of detractor weights) / sum of
---                           weights; influence level from marts.contact_segments
+--                           weights
 -- account_category is nps_account_category() of the decision-weighted NPS (rules.sql): promoter
 -- above 0, detractor below 0, passive at 0, because the people who decide the renewal count most.
 -- low_sample uses the same threshold as every NPS cell (default 30 responses).
 CREATE OR REPLACE TABLE marts.nps_by_account AS
 WITH responses AS (
     SELECT
-        r.response_id,
-        coalesce(r.account_id, c.account_id) AS account_id,
-        r.contact_id,
-        r.score,
-        nps_category(r.score) AS category,
-        local_day(r.submitted_at, $timezone) AS submitted_on,
-        influence_weight(coalesce(cs.influence_level, 'unknown')) AS weight,
-        r.contact_id IS NULL OR row_number() OVER (
-            PARTITION BY coalesce(r.account_id, c.account_id), r.contact_id
-            ORDER BY r.submitted_at DESC, r.response_id DESC
+        response_id,
+        account_id,
+        contact_id,
+        score,
+        category,
+        submitted_day AS submitted_on,
+        revenue_tier,
+        arr,
+        influence_weight(influence_level) AS weight,
+        contact_id IS NULL OR row_number() OVER (
+            PARTITION BY account_id, contact_id
+            ORDER BY submitted_at DESC, response_id DESC
         ) = 1 AS is_latest_of_respondent
-    FROM staging.resolved_nps_responses AS r
-    LEFT JOIN staging.contacts AS c ON c.contact_id = r.contact_id
-    LEFT JOIN marts.contact_segments AS cs ON cs.contact_id = r.contact_id
-    WHERE local_day(r.submitted_at, $timezone) <= $as_of
-      AND local_month(r.submitted_at, $timezone) >= trailing_12_months_start($as_of)
-      AND coalesce(r.account_id, c.account_id) IS NOT NULL
+    FROM marts.nps_answers
+    WHERE month >= trailing_12_months_start($as_of)
+      AND account_id IS NOT NULL
 ),
 per_account AS (
     SELECT
@@ -51,7 +52,10 @@ per_account AS (
         sum(weight) AS total_weight,
         coalesce(sum(weight) FILTER (WHERE category = 'promoter'), 0) AS promoter_weight,
         coalesce(sum(weight) FILTER (WHERE category = 'detractor'), 0) AS detractor_weight,
-        max(submitted_on) AS last_response_on
+        max(submitted_on) AS last_response_on,
+        -- One value per account in marts.nps_answers.
+        any_value(revenue_tier) AS revenue_tier,
+        any_value(arr) AS arr
     FROM responses
     GROUP BY account_id
 ),
@@ -68,9 +72,8 @@ SELECT
     a.name,
     a.region,
     a.industry,
-    CASE WHEN a.account_id IS NULL THEN 'unknown'
-         ELSE revenue_tier(a.arr, $mid_market_from, $enterprise_from) END AS revenue_tier,
-    a.arr,
+    s.revenue_tier,
+    s.arr,
     s.responses,
     s.promoters,
     s.passives,

@@ -1,7 +1,9 @@
--- NPS by segment over all answers up to the as-of date: the account's region, industry,
--- revenue tier and tenure band when the answer was given, the survey's touchpoint, and the
--- respondent's influence level, all from marts.nps_answers (its SQL states how each is taken).
--- Answers with no known account, touchpoint or contact count under 'unknown', never dropped.
+-- NPS by segment over all answers up to the as-of date: the account's region, industry and
+-- revenue tier (as of the as-of date: one tier per account, the same accounts as in
+-- marts.nps_by_account), its tenure band when the answer was given, the survey's touchpoint, and
+-- the respondent's influence level, all from marts.nps_answers (the one answers rule; its SQL
+-- states how each is taken). The 95% interval is the adjusted Wald one (rules.sql): its margin
+-- and its bounds. Answers with no known account, touchpoint or contact count under 'unknown'.
 CREATE OR REPLACE TABLE marts.nps_by_segment AS
 WITH enriched AS (
     SELECT * FROM marts.nps_answers
@@ -34,6 +36,8 @@ SELECT
     detractors,
     nps(promoters, detractors, responses) AS nps,
     nps_moe_95(promoters, detractors, responses) AS nps_moe_95,
+    nps_low_95(promoters, detractors, responses) AS nps_low_95,
+    nps_high_95(promoters, detractors, responses) AS nps_high_95,
     responses < $low_sample AS low_sample
 FROM counts
 ORDER BY segment_type, segment;

@@ -1,12 +1,13 @@
 -- Each segment against the company as a whole, and against the seed targets.
 --
 -- NPS: answers in the trailing 12 months (the 12 calendar months that end with the as-of date's
--- month, as in marts.benchmarks) from marts.nps_answers: the account's region and industry, its
--- revenue tier and tenure band when the answer was given, and the respondent's influence level;
--- 'unknown' when the answer has no known account or contact.
+-- month, as in marts.benchmarks) from marts.nps_answers (the one answers rule): the account's
+-- region, industry and revenue tier (as of the as-of date), its tenure band when the answer was
+-- given, and the respondent's influence level; 'unknown' without a known account or contact.
 -- nps_gap = segment NPS - company NPS. Whether the gap is real is tested by the two-sample z-test
 -- between the segment and the REST of the company (the segment is part of the company, so it is
--- not tested against itself): nps_difference_p_value in rules.sql, significant when p < 0.05.
+-- not tested against itself): nps_difference_p_value in rules.sql (adjusted Wald form, like the
+-- interval nps_low_95..nps_high_95), significant when p < 0.05.
 --
 -- Logo churn (region, industry and revenue tier): marts.churn_by_segment (the churn_by_month
 -- rule per segment: customers at the start of a month = accounts active on the day before it;
@@ -97,6 +98,8 @@ compared AS (
         cells.responses,
         nps(cells.promoters, cells.detractors, cells.responses) AS nps,
         nps_moe_95(cells.promoters, cells.detractors, cells.responses) AS nps_moe_95,
+        nps_low_95(cells.promoters, cells.detractors, cells.responses) AS nps_low_95,
+        nps_high_95(cells.promoters, cells.detractors, cells.responses) AS nps_high_95,
         cells.responses < $low_sample AS low_sample,
         co.responses AS company_responses,
         nps(co.promoters, co.detractors, co.responses) AS company_nps,
@@ -118,6 +121,8 @@ SELECT
     c.responses,
     c.nps,
     c.nps_moe_95,
+    c.nps_low_95,
+    c.nps_high_95,
     CASE WHEN c.nps IS NOT NULL THEN rank() OVER (
         PARTITION BY c.segment_type ORDER BY c.nps DESC NULLS LAST
     ) END AS nps_rank,
