@@ -52,7 +52,7 @@ IDENTITY_MATCH_RATES = MartSpec(
     ),
     columns=(
         ("source", "VARCHAR", "Source system: support, analytics or surveys."),
-        ("entity", "VARCHAR", "tickets, events, nps_responses or interviews."),
+        ("entity", "VARCHAR", "tickets, events, nps_responses, survey_answers or interviews."),
         ("rows", "BIGINT", "Rows in staging."),
         ("linked", "BIGINT", "Rows resolved to one contact."),
         ("account_only", "BIGINT", "Rows resolved to an account but no contact."),
