@@ -131,7 +131,10 @@ def generate(
         say(f"events: chunk {m + 1}/{timeline.n_months} ({batch.at.size:,} rows)")
     interviews = surveys.interviews_frame(timeline, accounts, contacts, seed)
     writer.append(entity("interviews"), interviews)
-    writer.append(entity("survey_answers"), surveys.pmf_frame(timeline, accounts, contacts, seed))
+    answers = entity("survey_answers")
+    writer.append(answers, surveys.pmf_frame(timeline, accounts, contacts, seed))
+    for rated in ("csat", "ces"):
+        writer.append(answers, surveys.rated_frame(timeline, accounts, contacts, seed, rated))
     rows = writer.close()
     identity_truth.append(identities.device_truth(pl.concat(device_pairs)))
     pl.concat(identity_truth).write_csv(out / IDENTITY_TRUTH_FILE)
@@ -191,6 +194,7 @@ def build_truth(
         },
         "nps_realised_by_region": realised_nps,
         "pmf_very_disappointed_pct_by_region": surveys.planted_pmf(),
+        "survey_ratings": surveys.planted_ratings(),
         "expected_monthly_churn_pct": ledger.pct("expected_lost"),
         "realised_monthly_churn_pct": ledger.pct("lost"),
         "churn_months": ledger.months,

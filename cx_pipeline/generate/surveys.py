@@ -1,5 +1,5 @@
-"""Survey answers: NPS responses with planted regional NPS, product-market-fit answers with a
-planted regional split, and interview notes.
+"""Survey answers: NPS responses with planted regional NPS, CSAT and CES ratings,
+product-market-fit answers with a planted regional split, and interview notes.
 
 Each response's band is drawn independently with its region's probabilities, shifted by the
 planted slow-support driver (drivers.py) in a way that keeps each region's expected NPS, so the
@@ -223,6 +223,23 @@ def interviews_frame(
     ).drop("n1", "n2", "t1", "t2", "two", "extra")
 
 
+# CSAT (1-5) and CES (1-7) answers: a share of contacts rates one support contact and one
+# onboarding step; score probabilities, lowest score first.
+RATED_CONTACT_SHARE = 0.3
+CSAT_SCORE_PROBABILITIES = (0.05, 0.08, 0.12, 0.35, 0.40)  # satisfied (4-5): 75%
+CES_SCORE_PROBABILITIES = (0.03, 0.05, 0.07, 0.10, 0.20, 0.30, 0.25)  # easy (5-7): 75%
+
+
+def planted_ratings() -> dict[str, float]:
+    """Planted CSAT (% 4-5), CES share easy (% 5-7) and CES mean."""
+    ces = CES_SCORE_PROBABILITIES
+    return {
+        "csat_pct": round(100 * sum(CSAT_SCORE_PROBABILITIES[3:]), 6),
+        "ces_easy_pct": round(100 * sum(ces[4:]), 6),
+        "ces_mean": round(sum((k + 1) * p for k, p in enumerate(ces)), 6),
+    }
+
+
 def planted_pmf() -> dict[str, float]:
     """Planted share of 'very disappointed' answers by region, in percent."""
     return {r: round(100 * p[0], 6) for r, p in PMF_CHOICE_PROBABILITIES.items()}
@@ -261,6 +278,49 @@ def pmf_frame(
             "question_type": pl.Series(["pmf"] * n, dtype=pl.String),
             "score": pl.Series([None] * n, dtype=pl.Int64),
             "choice": choices,
+            "text": pl.Series([None] * n, dtype=pl.String),
+            "respondent_email": pl.Series([None] * n, dtype=pl.String),
+            "delivery": timeline.delivery_of(at),
+        }
+    )
+
+
+def rated_frame(
+    timeline: Timeline,
+    accounts: Accounts,
+    contacts: Contacts,
+    seed: int,
+    question_type: str,
+) -> pl.DataFrame:
+    """survey_answers rows of one rated question (csat or ces): 30% of the contacts answer it
+    once, like the PMF question, with the planted score probabilities."""
+    rng = stream(seed, question_type)
+    probabilities, touchpoint = {
+        "csat": (CSAT_SCORE_PROBABILITIES, "support"),
+        "ces": (CES_SCORE_PROBABILITIES, "onboarding"),
+    }[question_type]
+    lo = contacts.created + 14 * DAY
+    hi = np.minimum(accounts.end[contacts.account], timeline.end_us)
+    eligible = np.flatnonzero((lo < hi) & (rng.random(contacts.n) < RATED_CONTACT_SHARE))
+    at = uniform_between(rng, lo[eligible], hi[eligible])
+    order = np.argsort(at, kind="stable")
+    contact, at = eligible[order], at[order]
+    n = at.size
+    score = weighted_choice(rng, list(probabilities), n) + 1
+    answer_id = prefixed(question_type.upper(), np.arange(1, n + 1), 6, "answer_id")
+    return pl.DataFrame(
+        {
+            "answer_id": answer_id,
+            "response_id": answer_id.alias("response_id"),
+            "contact_id": contacts.contact_id.gather(contact),
+            "account_id": accounts.account_id.gather(contacts.account[contact]),
+            "survey_id": pl.Series([question_type] * n, dtype=pl.String),
+            "touchpoint": pl.Series([touchpoint] * n, dtype=pl.String),
+            "submitted_at": timestamps(at),
+            "question_id": pl.Series([question_type] * n, dtype=pl.String),
+            "question_type": pl.Series([question_type] * n, dtype=pl.String),
+            "score": pl.Series(score, dtype=pl.Int64),
+            "choice": pl.Series([None] * n, dtype=pl.String),
             "text": pl.Series([None] * n, dtype=pl.String),
             "respondent_email": pl.Series([None] * n, dtype=pl.String),
             "delivery": timeline.delivery_of(at),
