@@ -302,3 +302,11 @@ def test_survey_metrics_section_shows_pmf_by_region_from_its_mart(page: str, sam
         )
         assert next(r[4] for r in rows if r[0] == region) == verdict
     assert "marts.pmf_by_segment" in html and "First Round Review 2018" in html
+    ((csat, n_csat, mean_ces, n_ces),) = sample_query(
+        "SELECT c.csat_pct, c.answers, e.mean_ces, e.answers FROM marts.csat_by_segment AS c, "
+        "marts.ces_by_segment AS e WHERE c.segment_type = 'all' AND c.month IS NULL "
+        "AND e.segment_type = 'all' AND e.month IS NULL"
+    )
+    shown = {r[0]: (r[1], r[3]) for r in rows}
+    assert shown["CSAT (% of answers 4-5 of 5)"] == (f"{csat:.1f}%", f"{n_csat:,}")
+    assert shown["CES, mean of 1-7"] == (f"{mean_ces:.1f}", f"{n_ces:,}")
