@@ -124,6 +124,12 @@ CREATE OR REPLACE TEMP MACRO usage_fell(events_last, events_previous, events_bas
 CREATE OR REPLACE TEMP MACRO nps_answer_is_recent(answer_day, d) AS
     answer_day > d - 180 AND answer_day <= d;
 
+-- An escalation is a ticket of high or urgent priority.
+CREATE OR REPLACE TEMP MACRO is_escalation(priority) AS priority IN ('high', 'urgent');
+
+-- A ticket is open while its status is new, open or pending (solved and closed are done).
+CREATE OR REPLACE TEMP MACRO is_open_status(status) AS status IN ('new', 'open', 'pending');
+
 -- Slow first response: the median time to first response of an account's tickets answered in
 -- the 180 days to the day is over this many hours.
 CREATE OR REPLACE TEMP MACRO slow_first_response_hours() AS 24;

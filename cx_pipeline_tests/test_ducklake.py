@@ -113,7 +113,7 @@ def test_an_erasure_leaves_no_lake_file_holding_the_person(lake: Warehouse) -> N
     rebuilt = dg.materialize(
         all_assets(),
         resources={**make_resources(SAMPLE_ROOT, files.parent / "cx.duckdb"), "warehouse": lake},
-        selection=dg.AssetSelection.groups("staging", "marts"),
+        selection=dg.AssetSelection.key_prefixes(["staging"], ["marts"]),
     )
     assert rebuilt.success
     # Until compaction, DuckLake keeps the old files (time travel): the value is still on disk.

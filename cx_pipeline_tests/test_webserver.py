@@ -151,7 +151,7 @@ def test_the_asset_graph_shows_the_project(dagster_ui: str, tmp_path: Path) -> N
     catalog = rendered_dom(f"{dagster_ui}/assets", wait_ms=20_000, timeout=180)
     assert "account_health" in catalog and "Materialized" in catalog
     lineage = rendered_dom(f"{dagster_ui}/asset-groups", wait_ms=20_000, timeout=180)
-    for group in ("raw", "staging", "marts", "serving"):
+    for group in ("raw", "staging", "marts_shared", "marts_nps", "marts_churn", "serving"):
         assert f">{group}<" in lineage, group
     png = screenshot(
         f"{dagster_ui}/asset-groups", tmp_path / "asset_graph.png", size="1600,1000", wait_ms=20_000

@@ -19,6 +19,7 @@ SCORE_RANGES = (("nps", 0, 10), ("csat", 1, 5), ("ces", 1, 7))
 # The Sean Ellis product-market-fit question: "How would you feel if you could no longer use
 # the product?"
 PMF_CHOICES = ("very_disappointed", "somewhat_disappointed", "not_disappointed")
+INVITATION_CHANNELS = ("email", "sms", "in_app", "web", "link")
 
 ACCOUNTS = Entity(
     source="crm",
@@ -322,6 +323,62 @@ SURVEY_ANSWERS = Entity(
     ),
 )
 
+SURVEY_INVITATIONS = Entity(
+    source="surveys",
+    name="survey_invitations",
+    description=(
+        "Survey invitations sent to contacts, with what became of each: opened, answered, "
+        "bounced or unsubscribed. The base of response rates and of who does not answer."
+    ),
+    key="invitation_id",
+    file_format="csv",
+    delivery="events",
+    optional=True,
+    notes=(
+        "An invitation's later fate (opened, answered) re-delivers its row: the latest "
+        "delivery wins, as for every events entity.",
+    ),
+    columns=(
+        Column("invitation_id", "string", "Survey invitation identifier.", required=True),
+        Column(
+            "contact_id",
+            "string",
+            "Invited person (CRM contact id).",
+            references="contacts.contact_id",
+        ),
+        Column(
+            "account_id",
+            "string",
+            "Invited person's account.",
+            references="accounts.account_id",
+        ),
+        Column(
+            "recipient_email",
+            "string",
+            "Address the invitation went to; resolves the contact when contact_id is empty.",
+            personal=True,
+        ),
+        Column("survey_id", "string", "Survey or campaign identifier."),
+        Column("touchpoint", "string", "Moment the survey was sent at.", allowed=TOUCHPOINTS),
+        Column(
+            "channel",
+            "string",
+            "How the invitation reached the person.",
+            allowed=INVITATION_CHANNELS,
+        ),
+        Column("sent_at", "timestamp", "When the invitation was sent.", required=True),
+        Column("opened_at", "timestamp", "When it was first opened.", not_before="sent_at"),
+        Column(
+            "response_id",
+            "string",
+            "The answer it brought (nps_responses.response_id); empty while unanswered.",
+            references="nps_responses.response_id",
+        ),
+        Column("bounced", "boolean", "The invitation could not be delivered."),
+        Column("unsubscribed", "boolean", "The person opted out of surveys from it."),
+    ),
+)
+
 INTERVIEWS = Entity(
     source="surveys",
     name="interviews",
@@ -352,6 +409,7 @@ ENTITIES: tuple[Entity, ...] = (
     EVENTS,
     NPS_RESPONSES,
     SURVEY_ANSWERS,
+    SURVEY_INVITATIONS,
     INTERVIEWS,
 )
 

@@ -67,8 +67,9 @@ def generate(
     drivers = planted_drivers.plant_drivers(accounts, timeline.n_months, seed)
     say(f"accounts: {accounts.n:,} rows; contacts planned: {planned.n:,}")
 
-    nps_entity = entity("nps_responses")
-    next_response = 1
+    nps_entity, invitations_entity = entity("nps_responses"), entity("survey_invitations")
+    next_response, next_invitation = 1, 1
+    last_band = np.full(planned.n, -1, dtype=np.int64)  # each contact's latest answer so far
     people = identities.people(
         planned.contact_id, planned.email, accounts.domain.gather(planned.account)
     )
@@ -76,11 +77,17 @@ def generate(
     bands = np.zeros((len(REGIONS), 3), dtype=np.int64)  # responses by region x band
 
     def on_responses(month: int, batch: ResponseBatch) -> None:
-        nonlocal next_response
+        nonlocal next_response, next_invitation
         frame = surveys.responses_frame(
             batch, next_response, timeline, month, accounts, planned, seed
         )
         next_response += batch.account.size
+        invitations = surveys.invitations_frame(
+            batch, frame, last_band, next_invitation, timeline, planned, month, seed
+        )
+        if invitations.height:
+            next_invitation += invitations.height
+            writer.append(invitations_entity, invitations)
         frame, truth = identities.obscure_people(
             frame, "nps_responses", "response_id", "respondent_email", people, seed
         )
@@ -195,6 +202,14 @@ def build_truth(
         "nps_realised_by_region": realised_nps,
         "pmf_very_disappointed_pct_by_region": surveys.planted_pmf(),
         "survey_ratings": surveys.planted_ratings(),
+        "survey_response_bias": {
+            "rule": "chance to answer an invitation, by the contact's latest earlier answer",
+            "response_probability_by_last_answer": dict(
+                zip(("detractor", "passive", "promoter"), surveys.RESPONSE_PROBABILITY, strict=True)
+            ),
+            "response_probability_first_answer": surveys.FIRST_RESPONSE_PROBABILITY,
+            "bounce_share": surveys.INVITATION_BOUNCE_SHARE,
+        },
         "expected_monthly_churn_pct": ledger.pct("expected_lost"),
         "realised_monthly_churn_pct": ledger.pct("lost"),
         "churn_months": ledger.months,

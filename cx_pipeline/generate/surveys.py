@@ -1,5 +1,6 @@
-"""Survey answers: NPS responses with planted regional NPS, CSAT and CES ratings,
-product-market-fit answers with a planted regional split, and interview notes.
+"""Survey answers: NPS responses with planted regional NPS, the invitations behind them (with a
+planted response bias: detractors answer less), CSAT and CES ratings, product-market-fit answers
+with a planted regional split, and interview notes.
 
 Each response's band is drawn independently with its region's probabilities, shifted by the
 planted slow-support driver (drivers.py) in a way that keeps each region's expected NPS, so the
@@ -21,7 +22,7 @@ from cx_pipeline.generate.contacts import Contacts
 from cx_pipeline.generate.drivers import Drivers
 from cx_pipeline.generate.ids import prefixed
 from cx_pipeline.generate.streams import stream, weighted_choice
-from cx_pipeline.generate.timeline import DAY, Timeline, uniform_between
+from cx_pipeline.generate.timeline import DAY, MINUTE, Timeline, uniform_between
 
 DETRACTOR, PASSIVE, PROMOTER = 0, 1, 2  # index into text.BANDS
 # Planted (detractor, passive, promoter) probabilities; NPS = 100 x (promoter - detractor).
@@ -326,3 +327,104 @@ def rated_frame(
             "delivery": timeline.delivery_of(at),
         }
     )
+
+
+# Planted response bias: the chance that a contact answers an invitation depends on their
+# latest earlier answer (detractors go silent), so the answers over-represent the satisfied.
+# Every answer is the answered invitation of a run of ignored ones drawn before it: for a
+# contact with answer probability p, Geometric(p) - 1 ignored invitations, so the response rate
+# of each group is p in expectation.
+RESPONSE_PROBABILITY = (0.15, 0.30, 0.45)  # latest earlier answer detractor, passive, promoter
+FIRST_RESPONSE_PROBABILITY = 0.30  # contacts who never answered before
+INVITATION_BOUNCE_SHARE = 0.03
+INVITATION_OPEN_SHARE = 0.35  # of delivered, ignored invitations
+INVITATION_UNSUBSCRIBE_SHARE = 0.04  # of delivered, ignored invitations
+IGNORED_DAYS = (3, 60)  # an ignored invitation went out this many days before the answer
+INVITATION_MONTHS = 12  # the survey tool's export covers the answers of the last 12 months
+
+
+def invitations_frame(
+    batch: ResponseBatch,
+    responses: pl.DataFrame,
+    last_band: np.ndarray,
+    first_number: int,
+    timeline: Timeline,
+    contacts: Contacts,
+    month: int,
+    seed: int,
+) -> pl.DataFrame:
+    """Invitations behind one month's answers (`responses`: their rows, in batch order, with
+    the contact as planned); `last_band` (per planned contact, -1 none) is read and updated.
+    Months before the last INVITATION_MONTHS give none (but still update `last_band`)."""
+    rng = stream(seed, "invitations", month)
+    n = batch.account.size
+    # Each answer's latest earlier band: an earlier answer of the month, else before it.
+    order = np.lexsort((batch.submitted, batch.contact))
+    contact, band = batch.contact[order], batch.band[order]
+    same = np.r_[False, contact[1:] == contact[:-1]]
+    previous = np.empty(n, dtype=np.int64)
+    previous[order] = np.where(same, np.r_[-1, band[:-1]], last_band[contact])
+    last = np.r_[contact[1:] != contact[:-1], True] if n else np.zeros(0, dtype=bool)
+    last_band[contact[last]] = band[last]
+
+    if month < timeline.n_months - INVITATION_MONTHS:
+        return pl.DataFrame()
+    p = np.where(
+        previous < 0, FIRST_RESPONSE_PROBABILITY, np.array(RESPONSE_PROBABILITY)[previous.clip(0)]
+    )
+    ignored = rng.geometric(p) - 1 if n else np.zeros(0, dtype=np.int64)
+    created = contacts.created[batch.contact]
+    lead = uniform_between(rng, np.full(n, 10 * MINUTE), np.full(n, 3 * DAY))
+    sent = np.maximum(created, batch.submitted - lead)
+    opened = uniform_between(rng, sent, np.maximum(batch.submitted, sent + 1))
+    row = np.repeat(np.arange(n), ignored)
+    ignored_sent = batch.submitted[row] - uniform_between(
+        rng, np.full(row.size, IGNORED_DAYS[0] * DAY), np.full(row.size, IGNORED_DAYS[1] * DAY)
+    )
+    keep = ignored_sent >= created[row]
+    row, ignored_sent = row[keep], ignored_sent[keep]
+    bounced = rng.random(row.size) < INVITATION_BOUNCE_SHARE
+    was_opened = ~bounced & (rng.random(row.size) < INVITATION_OPEN_SHARE)
+    ignored_opened = np.minimum(
+        uniform_between(rng, ignored_sent, ignored_sent + 2 * DAY), batch.submitted[row]
+    )
+    unsubscribed = ~bounced & (rng.random(row.size) < INVITATION_UNSUBSCRIBE_SHARE)
+
+    every = np.r_[np.arange(n), row]
+    answered = np.r_[np.ones(n, dtype=bool), np.zeros(row.size, dtype=bool)]
+    sent_all = np.r_[sent, ignored_sent]
+    opened_all = np.r_[opened, ignored_opened]
+    was_opened_all = np.r_[np.ones(n, dtype=bool), was_opened]
+    touchpoint = responses["touchpoint"].gather(every)
+    in_app = (touchpoint == "in_app").to_numpy()
+    frame = pl.DataFrame(
+        {
+            "contact_id": contacts.contact_id.gather(batch.contact[every]),
+            "account_id": responses["account_id"].gather(every),
+            # The tool knows the address; the export carries it only where the id is missing
+            # (never here), which keeps the committed sample small.
+            "recipient_email": pl.Series([None] * every.size, dtype=pl.String),
+            "survey_id": responses["survey_id"].gather(every),
+            "touchpoint": touchpoint,
+            "channel": np.where(in_app, "in_app", "email"),
+            "sent_at": timestamps(sent_all),
+            # In-app surveys record no open; an ignored e-mail was opened or not.
+            "opened_at": timestamps(opened_all, missing=in_app | ~was_opened_all),
+            "response_id": responses["response_id"]
+            .gather(every)
+            .zip_with(pl.Series(answered), pl.Series([None] * every.size, dtype=pl.String)),
+            "bounced": np.r_[np.zeros(n, dtype=bool), bounced],
+            "unsubscribed": np.r_[np.zeros(n, dtype=bool), unsubscribed],
+            # The final state arrives with the answer, or with the send (and any open).
+            "delivery": timeline.delivery_of(
+                np.where(
+                    answered,
+                    batch.submitted[every],
+                    np.where(was_opened_all, np.maximum(sent_all, opened_all), sent_all),
+                )
+            ),
+            "_sent": sent_all,
+        }
+    ).sort("_sent", "contact_id", maintain_order=True)
+    number = np.arange(first_number, first_number + frame.height)
+    return frame.with_columns(prefixed("V", number, 8, "invitation_id")).drop("_sent")

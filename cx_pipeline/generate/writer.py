@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 import polars as pl
 
-from cx_pipeline.contract import ENTITIES, Entity
+from cx_pipeline.contract import ENTITIES, Column, Entity
 from cx_pipeline.generate.timeline import Timeline
 
 CSV_TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"
@@ -28,20 +28,22 @@ DTYPES: dict[str, pl.DataType] = {
 }
 
 
+# Optional contract columns the generator does not make, left out of its files as a real
+# delivery may leave them: the generated company bills in one currency.
+LEFT_OUT: dict[str, tuple[str, ...]] = {"subscriptions": ("currency",)}
+
+
+def generated_columns(entity: Entity) -> list[Column]:
+    return [c for c in entity.columns if c.name not in LEFT_OUT.get(entity.name, ())]
+
+
 def conform(frame: pl.DataFrame, entity: Entity) -> pl.DataFrame:
-    """The contract's columns, in its order, with its types. An optional column the generator
-    does not make (a subscription's currency) is left out, as a real delivery may leave it."""
-    return frame.select(
-        [
-            pl.col(c.name).cast(DTYPES[c.type])
-            for c in entity.columns
-            if c.required or c.name in frame.columns
-        ]
-    )
+    """The contract's columns the generator makes, in its order, with its types."""
+    return frame.select([pl.col(c.name).cast(DTYPES[c.type]) for c in generated_columns(entity)])
 
 
 def empty(entity: Entity) -> pl.DataFrame:
-    return pl.DataFrame(schema={c.name: DTYPES[c.type] for c in entity.columns})
+    return pl.DataFrame(schema={c.name: DTYPES[c.type] for c in generated_columns(entity)})
 
 
 class ExtractWriter:

@@ -1,10 +1,37 @@
-"""Turning a mart's SQL file and documentation into a Dagster asset.
+"""Turning a mart's SQL file and metadata file into a Dagster asset.
 
-Each mart is one `CREATE OR REPLACE TABLE marts.<name> AS ...` query in `sql/<name>.sql`, with
-its parameters bound (never formatted in), and its description and column docs written both to
-the Dagster UI and to DuckDB comments, so BI tools see them too. The few marts a model computes
-(regressions, predictions) are a Python function returning a frame instead of a SQL file; they
-are written, typed as documented and commented the same way.
+Each mart is two files in `sql/`: one `CREATE OR REPLACE TABLE marts.<name> AS ...` query in
+`<name>.sql`, with its parameters bound (never formatted in), and its metadata in `<name>.toml`.
+The description and column docs are written both to the Dagster UI and to DuckDB comments, so BI
+tools see them too. The few marts a model computes (regressions, predictions) have a TOML and no
+SQL: a Python function returning a frame, registered with what it reads in a module's `COMPUTED`
+(`{"<name>": (deps, compute)}`); they are written, typed as documented and commented the same
+way. A check written in Python is registered by mart name in a module's `CHECKS`
+(`{"<name>": (check_specs, evaluate)}`, see identity.py). docs/marts.md shows an example.
+
+The metadata file (TOML, every key but `description`, `family` and `columns` optional):
+
+    description = "What a row is and the rule behind it (not its numbers)."
+    family = "churn"          # its group in the Dagster UI: marts_<family>
+    shared = true             # a building block other families read: group marts_shared
+    grain = ["month", "account_id"]    # identifies a row: checked unique and not null
+    grain_nulls = ["month"]   # grain columns where null is a value (the pooled row)
+    needs = ["nps_responses"] # entities without whose rows the mart is skipped
+    optional_marts = ["nps_answers"]   # marts read only for a component it can do without
+    personal_identifiers = ["email"]   # hashed in the serving file
+    free_text = ["comment"]   # e-mails and phone numbers masked in the serving file
+
+    [[columns]]               # one table per column, in the table's order
+    name = "month"
+    type = "DATE"
+    description = "First day of the calendar month."
+
+    [[columns]]               # or columns documented once in another mart's file:
+    columns_from = "nps_by_month"      # all of its columns, or
+    names = ["responses", "nps"]       # only these, in this order
+
+A mart's TOML without a SQL file needs a registered compute function and the other way round;
+either alone fails when the code location loads.
 
 Sources other than the CRM are optional. A mart states the entities it cannot do without
 (`needs`, inherited from the marts it reads); when one of them has no rows, the mart is skipped:
@@ -14,7 +41,9 @@ health score) read `$has_<entity>` and say so instead of inventing zeros.
 """
 
 import datetime as dt
+import functools
 import time
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources as package_files
@@ -54,6 +83,8 @@ class MartSpec:
     grain: tuple[str, ...] = ()
     # Grain columns where null is a value of its own (the row pooling every month).
     grain_nulls: tuple[str, ...] = ()
+    # Its group in the Dagster UI: the family of questions it answers (marts/assets.py).
+    group: str = "marts"
     # Asset checks evaluated on the freshly built table, in the same run.
     check_specs: tuple[dg.AssetCheckSpec, ...] = ()
     evaluate_checks: (
@@ -70,6 +101,102 @@ class MartSpec:
         if self.deps:
             return self.deps
         return tuple(sorted(catalog.key(*table) for table in tables_read(self.sql)))
+
+
+SPEC_KEYS = frozenset(
+    {
+        "description",
+        "family",
+        "shared",
+        "grain",
+        "grain_nulls",
+        "needs",
+        "optional_marts",
+        "personal_identifiers",
+        "free_text",
+        "columns",
+    }
+)
+REQUIRED_KEYS = frozenset({"description", "family", "columns"})
+COLUMN_KEYS = frozenset({"name", "type", "description"})
+REFERENCE_KEYS = frozenset({"columns_from", "names"})
+Column = tuple[str, str, str]
+
+
+def _mart_files() -> Any:
+    return package_files.files("cx_pipeline.marts").joinpath("sql")
+
+
+def mart_names(suffix: str = ".toml") -> list[str]:
+    """Every mart with a file of that suffix in sql/, by name."""
+    return sorted(
+        f.name.removesuffix(suffix) for f in _mart_files().iterdir() if f.name.endswith(suffix)
+    )
+
+
+@functools.cache
+def read_metadata(name: str) -> dict[str, Any]:
+    """A mart's TOML, checked for unknown and missing keys (a typo must not pass silently)."""
+    path = _mart_files().joinpath(f"{name}.toml")
+    try:
+        metadata = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ValueError(f"marts/sql/{name}.toml: no such mart metadata") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"marts/sql/{name}.toml: {error}") from None
+    unknown = set(metadata) - SPEC_KEYS
+    missing = REQUIRED_KEYS - set(metadata)
+    if unknown or missing:
+        raise ValueError(
+            f"marts/sql/{name}.toml: unknown keys {sorted(unknown)}, missing {sorted(missing)}"
+        )
+    for column in metadata["columns"]:
+        keys = set(column)
+        if keys != COLUMN_KEYS and not ({"columns_from"} <= keys <= REFERENCE_KEYS):
+            raise ValueError(
+                f"marts/sql/{name}.toml: a [[columns]] table has {sorted(keys)}; it needs "
+                "name, type and description, or columns_from (and optionally names)"
+            )
+    return metadata
+
+
+def mart_columns(name: str, _seen: tuple[str, ...] = ()) -> tuple[Column, ...]:
+    """The documented columns of a mart, with those taken from another mart's file resolved."""
+    if name in _seen:
+        raise ValueError(f"marts/sql/{name}.toml: columns_from goes round: {' -> '.join(_seen)}")
+    columns: list[Column] = []
+    for entry in read_metadata(name)["columns"]:
+        if "columns_from" not in entry:
+            columns.append((entry["name"], entry["type"], entry["description"]))
+            continue
+        source = {c[0]: c for c in mart_columns(entry["columns_from"], (*_seen, name))}
+        wanted = entry.get("names", list(source))
+        absent = [n for n in wanted if n not in source]
+        if absent:
+            raise ValueError(
+                f"marts/sql/{name}.toml: {entry['columns_from']} documents no {absent}"
+            )
+        columns += [source[n] for n in wanted]
+    return tuple(columns)
+
+
+@functools.cache
+def load_spec(name: str) -> MartSpec:
+    """A mart's spec from its metadata file (without what Python adds: a computed mart's deps,
+    checks written in Python; marts/assets.py attaches those)."""
+    metadata = read_metadata(name)
+    return MartSpec(
+        name=name,
+        description=metadata["description"],
+        columns=mart_columns(name),
+        grain=tuple(metadata.get("grain", ())),
+        grain_nulls=tuple(metadata.get("grain_nulls", ())),
+        needs=tuple(metadata.get("needs", ())),
+        optional_marts=tuple(metadata.get("optional_marts", ())),
+        personal_identifiers=tuple(metadata.get("personal_identifiers", ())),
+        free_text=tuple(metadata.get("free_text", ())),
+        group="marts_shared" if metadata.get("shared") else f"marts_{metadata['family']}",
+    )
 
 
 # Every mart reads the as-of date from here (resolve_as_of), so every mart depends on it.
@@ -263,7 +390,7 @@ def build_mart_asset(spec: MartSpec, compute: Compute | None = None) -> dg.Asset
     @dg.asset(
         key=catalog.key("marts", spec.name),
         deps=list(dict.fromkeys([*spec.inputs, AS_OF_SOURCE])),
-        group_name="marts",
+        group_name=spec.group,
         kinds={"duckdb"} if compute is None else {"duckdb", "python"},
         owners=catalog.OWNERS,
         pool=catalog.warehouse_pool(),

@@ -21,109 +21,8 @@ import numpy as np
 import polars as pl
 
 from cx_pipeline import catalog
-from cx_pipeline.marts.builder import MartSpec
+from cx_pipeline.marts.builder import load_spec
 from cx_pipeline.marts.regression import SIGNIFICANCE_LEVEL, Driver, design, fit_drivers
-
-FEATURE_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("account_id", "VARCHAR", "CRM account identifier."),
-    ("feature_day", "DATE", "Cut-off: every feature reads only what happened up to this day."),
-    ("region", "VARCHAR", "Sales region (CRM, as delivered)."),
-    ("employees", "BIGINT", "Employees (CRM, as delivered)."),
-    ("customer_since", "DATE", "Start of the first subscription started by the day."),
-    ("tenure_months", "BIGINT", "Whole months from customer_since to the day."),
-    ("tenure_band", "VARCHAR", "tenure_band() of tenure_months (rules.sql)."),
-    ("plan", "VARCHAR", "Plan of the active Core subscription (else any active one; 'none')."),
-    ("products_active", "BIGINT", "Distinct products with a subscription active on the day."),
-    ("events_last_30d", "BIGINT", "Product events in the 30 days to the day."),
-    ("events_previous_30d", "BIGINT", "Product events in the 30 days before those."),
-    (
-        "events_baseline_90d",
-        "BIGINT",
-        "Product events in the 90 days before the last 30: the account's own baseline.",
-    ),
-    (
-        "usage_fell",
-        "BOOLEAN",
-        "usage_fell() (rules.sql): a new drop of the last 30 days against that baseline.",
-    ),
-    ("active_users_30d", "BIGINT", "Contacts with events in the 30 days to the day."),
-    ("events_per_active_user_30d", "DOUBLE", "events_last_30d / active_users_30d; 0 if none."),
-    ("features_used_30d", "BIGINT", "Distinct event names in the 30 days: feature breadth."),
-    ("tickets_90d", "BIGINT", "Tickets created in the 90 days to the day."),
-    ("escalations_90d", "BIGINT", "High or urgent tickets created in the 90 days to the day."),
-    (
-        "answered_tickets_180d",
-        "BIGINT",
-        "Tickets created in the 180 days to the day and answered by it.",
-    ),
-    (
-        "median_first_response_hours_180d",
-        "DOUBLE",
-        "Median hours to first response of those answered tickets; null without any.",
-    ),
-    (
-        "slow_first_response",
-        "BOOLEAN",
-        "That median is over slow_first_response_hours() (24, rules.sql).",
-    ),
-    (
-        "median_resolution_hours_180d",
-        "DOUBLE",
-        "Median hours from creation to solve of the tickets of the 180 days solved by the day.",
-    ),
-    ("avg_csat_180d", "DOUBLE", "Average CSAT (1-5) of those solved tickets; null without."),
-    ("detractor_last_30d", "BOOLEAN", "A detractor answer (0-6) in the 30 days to the day."),
-    ("last_nps_score", "BIGINT", "Latest NPS answer within 180 days to the day."),
-)
-
-ACCOUNT_FEATURES = MartSpec(
-    name="account_features",
-    grain=("account_id", "feature_day"),
-    optional_marts=("nps_answers",),
-    description=(
-        "What was known about an account at the end of a cut-off day (usage, support, voice, "
-        "tenure, plan), read only from data up to that day: the inputs of the driver analyses "
-        "and the churn model. Cut-off days: each complete month's eve (for its customers), the "
-        "as-of date, and the day before each NPS answer. Rules at the top of "
-        "account_features.sql."
-    ),
-    columns=FEATURE_COLUMNS,
-)
-
-NPS_DRIVER_ANSWERS = MartSpec(
-    name="nps_driver_answers",
-    grain=("response_id",),
-    description=(
-        "The sample of the NPS driver analysis: each answer from a known account in NPS points "
-        "(+100 promoter, 0 passive, -100 detractor) with the account's features at the end of "
-        "the day before it (marts.account_features) and the respondent's influence level."
-    ),
-    columns=(
-        ("response_id", "VARCHAR", "Survey response identifier."),
-        ("submitted_day", "DATE", "Day of the answer (reporting timezone)."),
-        ("score", "BIGINT", "NPS score 0-10."),
-        ("nps_points", "INTEGER", "+100 promoter, 0 passive, -100 detractor: their mean is NPS."),
-        ("influence_level", "VARCHAR", "The respondent's influence level (rules.sql)."),
-        *FEATURE_COLUMNS,
-    ),
-)
-
-CHURN_EXAMPLES = MartSpec(
-    name="churn_examples",
-    grain=("prediction_date", "account_id"),
-    description=(
-        "The sample of the churn driver analysis and the churn model: per account and prediction "
-        "date (each complete month's eve for its customers, and the as-of date for the active "
-        "accounts) the account's features at the end of that day and whether it was lost in "
-        "the month after (churn rule of marts.customer_months)."
-    ),
-    columns=(
-        ("prediction_date", "DATE", "Day the features describe; the prediction is made then."),
-        ("outcome_month", "DATE", "Month whose loss is predicted; null for the as-of rows."),
-        ("lost", "BOOLEAN", "Lost during outcome_month; null while it has not happened."),
-        *FEATURE_COLUMNS,
-    ),
-)
 
 
 def _log1p(column: str) -> pl.Expr:
@@ -269,110 +168,6 @@ CHURN_DRIVERS: tuple[Driver, ...] = (
 )
 
 
-def _driver_columns(
-    effect: str, unit: str, importance_unit: str
-) -> tuple[tuple[str, str, str], ...]:
-    return (
-        ("driver", "VARCHAR", "Candidate driver (a feature of marts.account_features)."),
-        ("term", "VARCHAR", "Model term: the driver, or driver=level for a category level."),
-        ("driver_group", "VARCHAR", "support, usage, voice, account or respondent."),
-        ("kind", "VARCHAR", "numeric (per unit), flag (on vs off) or level (vs the reference)."),
-        ("description", "VARCHAR", "What the driver measures and its unit."),
-        ("effect", "DOUBLE", effect),
-        ("ci_low", "DOUBLE", f"Lower end of the 95% confidence interval of the effect ({unit})."),
-        ("ci_high", "DOUBLE", f"Upper end of the 95% confidence interval of the effect ({unit})."),
-        ("p_value", "DOUBLE", "Two-sided p-value of the term (cluster-robust by account)."),
-        (
-            "driver_p_value",
-            "DOUBLE",
-            "p-value of the driver: its term's, or the joint Wald test of a category's levels.",
-        ),
-        (
-            "driver_p_value_holm",
-            "DOUBLE",
-            "driver_p_value adjusted for testing every driver of this analysis at once (Holm; "
-            "the family is all drivers of the table, a category's joint test counting once): "
-            "with some twenty drivers about one passes 0.05 by chance; below 0.05 here it is "
-            "unlikely to be luck.",
-        ),
-        (
-            "significant",
-            "BOOLEAN",
-            "driver_p_value_holm below significance_level() (0.05, rules.sql) and, for a "
-            "category's level, its own p_value too (the level differs from the reference). "
-            "Only significant terms are ranked and placed in a quadrant.",
-        ),
-        (
-            "importance",
-            "DOUBLE",
-            f"Size of the effect of a one-standard-deviation change of the term "
-            f"({importance_unit}); null when the driver is not significant.",
-        ),
-        (
-            "importance_rank",
-            "BIGINT",
-            "1 = most important of the significant terms (on the Holm-adjusted p-value); null "
-            "otherwise.",
-        ),
-        (
-            "performance_pct",
-            "DOUBLE",
-            "Share of today's active accounts on the favourable side of the term (a flag off, "
-            "a level not held, a number at least as good as the sample median), in %; null for "
-            "a respondent's trait.",
-        ),
-        (
-            "quadrant",
-            "VARCHAR",
-            "priority (important, performing below average), keep up (important, above), "
-            "low priority (less important, below), possible overkill (less important, above); "
-            "'not significant' otherwise ('respondent trait' when it has no performance). Axes: "
-            "means over the significant terms.",
-        ),
-        (
-            "observations",
-            "BIGINT",
-            "Rows the model was fitted on: all, or beyond 400,000 a fixed sample of accounts.",
-        ),
-        ("accounts", "BIGINT", "Distinct accounts among them (the clusters)."),
-    )
-
-
-NPS_DRIVERS_SPEC = MartSpec(
-    name="nps_drivers",
-    grain=("driver", "term"),
-    description=(
-        "Key drivers of NPS: one OLS regression of NPS points (+100/0/-100) per answer on every "
-        "candidate driver at the day before it (marts.nps_driver_answers), so each effect is net "
-        "of the others; 95% CIs and p-values clustered by account. Not significant drivers are "
-        "flagged and not ranked; significant ones carry importance, performance and a quadrant."
-    ),
-    columns=_driver_columns(
-        "NPS points per unit of the driver (a flag: on against off; a level: against the "
-        "reference level), the others held constant.",
-        "NPS points",
-        "NPS points",
-    ),
-    deps=(catalog.key("marts", "nps_driver_answers"), catalog.key("marts", "churn_examples")),
-)
-CHURN_DRIVERS_SPEC = MartSpec(
-    name="churn_drivers",
-    grain=("driver", "term"),
-    description=(
-        "Key drivers of churn: one logistic regression of being lost in the next month on every "
-        "candidate driver at the month's eve (marts.churn_examples), so each effect is net of "
-        "the others; 95% CIs and p-values clustered by account. Not significant drivers are "
-        "flagged and not ranked; significant ones carry importance, performance and a quadrant."
-    ),
-    columns=_driver_columns(
-        "Odds ratio of being lost next month per unit of the driver (a flag: on against off; a "
-        "level: against the reference level), the others held constant; above 1 raises churn.",
-        "odds ratio",
-        "absolute log odds ratio",
-    ),
-    deps=(catalog.key("marts", "churn_examples"),),
-)
-
 # Below this many rows (or outcome events, for churn) a regression says nothing: the mart stays
 # empty rather than printing noise (the tiny hand-computed fixtures land here).
 MIN_ROWS = 50
@@ -397,7 +192,7 @@ def driver_table(
     logistic: bool,
 ) -> pl.DataFrame:
     """The driver mart rows: estimates, significance, importance, performance, quadrant."""
-    columns = [c for c, _, _ in NPS_DRIVERS_SPEC.columns]
+    columns = [c for c, _, _ in load_spec("nps_drivers").columns]
     events = int(sample[outcome].cast(pl.Int64).sum()) if logistic and sample.height else None
     if sample.height < MIN_ROWS or (events is not None and events < MIN_EVENTS):
         return pl.DataFrame(schema=dict.fromkeys(columns, pl.Null))
@@ -518,5 +313,12 @@ def churn_drivers(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) ->
     return driver_table(sample, current, CHURN_DRIVERS, "lost", logistic=True)
 
 
-SQL_SPECS = (ACCOUNT_FEATURES, NPS_DRIVER_ANSWERS, CHURN_EXAMPLES)
-COMPUTED = ((NPS_DRIVERS_SPEC, nps_drivers), (CHURN_DRIVERS_SPEC, churn_drivers))
+# What each computed mart reads (checked on every build) and the
+# function that computes it; its metadata is in sql/<name>.toml.
+COMPUTED = {
+    "nps_drivers": (
+        (catalog.key("marts", "nps_driver_answers"), catalog.key("marts", "churn_examples")),
+        nps_drivers,
+    ),
+    "churn_drivers": ((catalog.key("marts", "churn_examples"),), churn_drivers),
+}

@@ -26,7 +26,7 @@ import polars as pl
 # statsmodels and scipy are imported where a model is fitted or scored: loading the code
 # location (every step process, sensor tick and UI reload) should not pay for them.
 from cx_pipeline import catalog
-from cx_pipeline.marts.builder import MartSpec
+from cx_pipeline.marts.builder import load_spec
 from cx_pipeline.marts.drivers import CHURN_DRIVERS, MIN_EVENTS, MIN_ROWS, fit_sample
 from cx_pipeline.marts.regression import SIGNIFICANCE_LEVEL, Design, design, estimable
 
@@ -279,8 +279,12 @@ def churn_model_track_record(
     examples, health = _scores_for(con)
     scores = out_of_time_scores(examples, health)
     if scores.is_empty():
-        return pl.DataFrame(schema={c: pl.Null for c, _, _ in TRACK_RECORD.columns})
-    return track_record(scores).select([c for c, _, _ in TRACK_RECORD.columns])
+        return pl.DataFrame(
+            schema={c: pl.Null for c, _, _ in load_spec("churn_model_track_record").columns}
+        )
+    return track_record(scores).select(
+        [c for c, _, _ in load_spec("churn_model_track_record").columns]
+    )
 
 
 def churn_predictions(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> pl.DataFrame:
@@ -293,7 +297,9 @@ def churn_predictions(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]
     pooled = {scorer: (value, is_default) for scorer, value, is_default in record}
     default = next((s for s, (_, d) in pooled.items() if d), HEALTH)
     if not enough(labelled):
-        return pl.DataFrame(schema={c: pl.Null for c, _, _ in PREDICTIONS.columns})
+        return pl.DataFrame(
+            schema={c: pl.Null for c, _, _ in load_spec("churn_predictions").columns}
+        )
     model = fit_model(labelled)
     health = con.execute(
         "SELECT account_id, name, region, revenue_tier, mrr, health_score, "
@@ -317,108 +323,26 @@ def churn_predictions(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]
     return (
         table.sort("cancels_on", by, "account_id", nulls_last=True)
         .with_columns(risk_rank=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
-        .select([c for c, _, _ in PREDICTIONS.columns])
+        .select([c for c, _, _ in load_spec("churn_predictions").columns])
     )
 
 
-TRACK_RECORD = MartSpec(
-    name="churn_model_track_record",
-    grain=("outcome_month", "scorer"),
-    grain_nulls=("outcome_month",),
-    description=(
-        "The churn model's out-of-time track record beside the health score and a naive "
-        "baseline: for each month it was not trained on (it only saw earlier outcomes; at least "
-        "6 months of them) among the months the health score's history covers, AUC, lift of "
-        "the riskiest 10% and calibration, on the same accounts; pooled row with "
-        "outcome_month null. The model is the default only when its pooled AUC is "
-        "significantly higher than the health score's (DeLong's test for correlated ROC "
-        "curves, two-sided, p below the significance level); verdict says which."
-    ),
-    columns=(
-        ("outcome_month", "DATE", "Month whose losses are predicted; null for the pooled row."),
-        ("scorer", "VARCHAR", "churn_model, health_score or naive_tenure_rate."),
-        ("accounts_scored", "BIGINT", "Customers at the month's start scored by all three."),
-        ("accounts_lost", "BIGINT", "Of those, lost during the month."),
-        ("churn_rate_pct", "DOUBLE", "100 x accounts_lost / accounts_scored."),
-        ("auc", "DOUBLE", "Chance a lost account ranked riskier than a kept one; 0.5 = random."),
-        ("riskiest_decile_churn_pct", "DOUBLE", "Churn rate of the riskiest 10% (ties by id)."),
-        ("riskiest_decile_lift", "DOUBLE", "That rate over churn_rate_pct (1 = no better)."),
+# What each computed mart reads (checked on every build) and the
+# function that computes it; its metadata is in sql/<name>.toml.
+COMPUTED = {
+    "churn_model_track_record": (
         (
-            "mean_predicted_pct",
-            "DOUBLE",
-            "Calibration: mean predicted churn probability in % against churn_rate_pct; null "
-            "for the health score, which is not a probability.",
+            catalog.key("marts", "churn_examples"),
+            catalog.key("marts", "account_health_history"),
         ),
-        ("brier_score", "DOUBLE", "Mean squared error of the probabilities (lower is better)."),
-        (
-            "training_examples",
-            "BIGINT",
-            "Account-months the model or baseline was trained on (largest for the pooled row).",
-        ),
-        (
-            "auc_p_value_vs_health",
-            "DOUBLE",
-            "Pooled rows only: two-sided p-value of DeLong's test of this scorer's AUC against "
-            "the health score's on the same account-months, an account's months one cluster "
-            "(Obuchowski); null for the health score.",
-        ),
-        ("is_default", "BOOLEAN", "This scorer ranks marts.churn_predictions."),
-        (
-            "verdict",
-            "VARCHAR",
-            "On the pooled rows: whether the model beats the health score significantly.",
-        ),
+        churn_model_track_record,
     ),
-    deps=(
-        catalog.key("marts", "churn_examples"),
-        catalog.key("marts", "account_health_history"),
-    ),
-)
-
-PREDICTIONS = MartSpec(
-    name="churn_predictions",
-    grain=("account_id",),
-    description=(
-        "Who is likely to churn next month: every active account on the as-of date scored by "
-        "the churn model (trained on all known outcomes), beside its health score, recorded "
-        "cancellations first, then ranked by the default scorer of "
-        "marts.churn_model_track_record (the health score unless the model beat it "
-        "significantly out of time), with both track records alongside."
-    ),
-    columns=(
+    "churn_predictions": (
         (
-            "risk_rank",
-            "BIGINT",
-            "1 = riskiest: recorded cancellations first (soonest end first), then by the "
-            "default scorer.",
+            catalog.key("marts", "churn_examples"),
+            catalog.key("marts", "churn_model_track_record"),
+            catalog.key("marts", "account_health"),
         ),
-        ("prediction_date", "DATE", "The as-of date: features read up to it."),
-        ("account_id", "VARCHAR", "CRM account identifier."),
-        ("name", "VARCHAR", "Account name."),
-        ("region", "VARCHAR", "Sales region."),
-        ("revenue_tier", "VARCHAR", "SMB, mid-market or enterprise."),
-        ("mrr", "DECIMAL(38,2)", "MRR of the active subscriptions."),
-        ("churn_probability_pct", "DOUBLE", "Model probability of being lost next month, %."),
-        ("model_risk_rank", "BIGINT", "1 = highest churn probability."),
-        ("health_score", "DOUBLE", "Transparent health score (marts.account_health), 0-100."),
-        ("health_risk_rank", "BIGINT", "1 = lowest health score (marts.account_health)."),
-        ("naive_probability_pct", "DOUBLE", "Churn rate of the account's tenure band, %."),
-        ("default_scorer", "VARCHAR", "churn_model or health_score: what risk_rank follows."),
-        ("model_out_of_time_auc", "DOUBLE", "Pooled out-of-time AUC of the churn model."),
-        ("health_out_of_time_auc", "DOUBLE", "Pooled AUC of the health score, same months."),
-        ("trained_on_examples", "BIGINT", "Account-months the model was trained on."),
-        ("trained_through_month", "DATE", "Latest outcome month in the training data."),
-        (
-            "cancels_on",
-            "DATE",
-            "Recorded end of a cancelling account (marts.account_health); null otherwise.",
-        ),
+        churn_predictions,
     ),
-    deps=(
-        catalog.key("marts", "churn_examples"),
-        catalog.key("marts", "churn_model_track_record"),
-        catalog.key("marts", "account_health"),
-    ),
-)
-
-COMPUTED = ((TRACK_RECORD, churn_model_track_record), (PREDICTIONS, churn_predictions))
+}

@@ -1,162 +1,154 @@
-"""Survey marts beyond NPS: CSAT and CES as metrics of their own, and product-market fit (the
-Sean Ellis question), each by month or segment with its sample size and 95% interval.
-
-They read surveys.survey_answers (one row per answer to one question, with its type); NPS marts
-keep reading surveys.nps_responses. The scale rules (csat_satisfied, ces_easy, the interval
-macros and the 40% PMF benchmark with its source) are in rules.sql.
-"""
+"""The survey program: invitations and who answers them (response rates, the non-responders'
+profile), and NPS weighted to the customer base by raking."""
 
 from __future__ import annotations
 
-from cx_pipeline.marts.builder import MartSpec
+import datetime as dt
+from typing import Any
 
-SEGMENT_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    (
-        "segment_type",
-        "VARCHAR",
-        "all, region, industry, revenue_tier, tenure_band, touchpoint or influence_level.",
-    ),
-    ("segment", "VARCHAR", "The segment ('all' for segment_type all; 'unknown' when not known)."),
-)
-MONTH_COLUMN = (
-    "month",
-    "DATE",
-    "First day of the calendar month of the answers; null on the row over all months.",
-)
-LOW_SAMPLE = (
-    "low_sample",
-    "BOOLEAN",
-    "True when answers are below the low-sample threshold (the NPS setting, default 30).",
+import duckdb
+import polars as pl
+
+from cx_pipeline import catalog
+from cx_pipeline.marts.weighting import (
+    effective_sample_size,
+    kish_design_effect,
+    rake,
 )
 
-SURVEY_ANSWER_SEGMENTS = MartSpec(
-    name="survey_answer_segments",
-    grain=("answer_id",),
-    needs=("survey_answers",),
-    description=(
-        "Every survey answer (CSAT, CES, product-market fit, NPS, reasons) up to the as-of "
-        "date with the segments of whoever gave it, taken when it was given, by the rules of "
-        "marts.nps_answers: the building block of CSAT, CES and PMF. Rules at the top of "
-        "survey_answer_segments.sql."
-    ),
-    columns=(
-        ("answer_id", "VARCHAR", "Answer identifier."),
-        ("response_id", "VARCHAR", "The response the answer belongs to."),
-        ("submitted_day", "DATE", "Day of the answer in the reporting timezone."),
-        ("month", "DATE", "First day of its calendar month."),
-        ("contact_id", "VARCHAR", "Respondent (CRM contact id)."),
-        ("account_id", "VARCHAR", "The answer's account, else the contact's."),
-        ("question_id", "VARCHAR", "The question's identifier in the survey tool."),
-        ("question_type", "VARCHAR", "nps, csat, ces, pmf or reason."),
-        ("score", "BIGINT", "The rating (nps 0-10, csat 1-5, ces 1-7); null otherwise."),
-        ("choice", "VARCHAR", "The pmf option chosen; null otherwise."),
-        ("touchpoint", "VARCHAR", "Moment the survey was sent at; 'unknown' if missing."),
-        ("region", "VARCHAR", "The account's sales region."),
-        ("industry", "VARCHAR", "The account's industry."),
-        ("revenue_tier", "VARCHAR", "Revenue tier on the answer day."),
-        ("tenure_band", "VARCHAR", "Tenure band on the answer day."),
-        ("influence_level", "VARCHAR", "The respondent's influence level."),
-    ),
+# The customer base on each base day: the accounts active that day, with their region and the
+# revenue tier of 12 x their MRR that day (the rule nps_answers applies on the answer day).
+BASE_SQL = """
+WITH days AS (
+    SELECT CAST(unnest($days) AS DATE) AS base_day
+),
+active AS (
+    SELECT d.base_day, s.account_id, 12 * sum(s.mrr) AS arr
+    FROM days AS d
+    JOIN marts.subscription_days AS s ON active_on(s.start_day, s.end_day, d.base_day)
+    GROUP BY d.base_day, s.account_id
 )
+SELECT
+    x.base_day,
+    coalesce(a.region, 'unknown') AS region,
+    CASE WHEN a.account_id IS NULL THEN 'unknown'
+         ELSE revenue_tier(x.arr, $mid_market_from, $enterprise_from)
+    END AS revenue_tier
+FROM active AS x
+LEFT JOIN staging.accounts AS a ON a.account_id = x.account_id
+"""
 
-CSAT_BY_SEGMENT = MartSpec(
-    name="csat_by_segment",
-    grain=("month", "segment_type", "segment"),
-    grain_nulls=("month",),
-    description=(
-        "Customer satisfaction (CSAT, 1-5 scale) by calendar month and segment and over all "
-        "months: CSAT = answers of 4 or 5 / answers x 100 (the top two boxes), with n, its "
-        "95% interval (adjusted Wald) and the mean score. Segments are those of the answer "
-        "when it was given; segment_type 'all' is every answer. Rules in csat_by_segment.sql."
-    ),
-    columns=(
-        MONTH_COLUMN,
-        *SEGMENT_COLUMNS,
-        ("answers", "BIGINT", "CSAT answers in the cell (n)."),
-        ("satisfied", "BIGINT", "Answers of 4 or 5."),
-        ("csat_pct", "DOUBLE", "CSAT: satisfied / answers x 100."),
-        ("csat_low_95", "DOUBLE", "Lower bound of the 95% interval of CSAT (adjusted Wald)."),
-        ("csat_high_95", "DOUBLE", "Upper bound of the 95% interval of CSAT (adjusted Wald)."),
-        ("mean_score", "DOUBLE", "Mean answer on the 1-5 scale."),
-        LOW_SAMPLE,
-    ),
-)
+ANSWERS_SQL = """
+SELECT month, region, revenue_tier, category
+FROM marts.nps_answers
+WHERE submitted_day >= trailing_12_months_start($as_of) AND submitted_day <= $as_of
+"""
 
-CES_BY_SEGMENT = MartSpec(
-    name="ces_by_segment",
-    grain=("month", "segment_type", "segment"),
-    grain_nulls=("month",),
-    description=(
-        "Customer effort (CES, 1-7 scale, 7 = easiest) by calendar month and segment and over "
-        "all months: the mean answer with its 95% t interval, and the share of 'easy' answers "
-        "(5-7) with its 95% interval (adjusted Wald), with n. Segments are those of the answer "
-        "when it was given; segment_type 'all' is every answer. Rules in ces_by_segment.sql."
-    ),
-    columns=(
-        MONTH_COLUMN,
-        *SEGMENT_COLUMNS,
-        ("answers", "BIGINT", "CES answers in the cell (n)."),
-        ("mean_ces", "DOUBLE", "Mean answer on the 1-7 scale."),
-        (
-            "mean_ces_low_95",
-            "DOUBLE",
-            "Lower bound of the 95% interval of the mean: mean - t(0.975, n - 1) x s / sqrt(n); "
-            "null below 2 answers.",
-        ),
-        (
-            "mean_ces_high_95",
-            "DOUBLE",
-            "Upper bound of the 95% interval of the mean: mean + t(0.975, n - 1) x s / sqrt(n); "
-            "null below 2 answers.",
-        ),
-        ("easy", "BIGINT", "Answers of 5-7 (agree it was easy)."),
-        ("easy_pct", "DOUBLE", "easy / answers x 100."),
-        ("easy_low_95", "DOUBLE", "Lower bound of the 95% interval of easy_pct (adjusted Wald)."),
-        (
-            "easy_high_95",
-            "DOUBLE",
-            "Upper bound of the 95% interval of easy_pct (adjusted Wald).",
-        ),
-        LOW_SAMPLE,
-    ),
-)
+MARGINS = ("region", "revenue_tier")
 
-PMF_BY_SEGMENT = MartSpec(
-    name="pmf_by_segment",
-    grain=("segment_type", "segment"),
-    description=(
-        "Product-market fit by segment over all answers up to the as-of date: the share of "
-        "'very disappointed' answers to the Sean Ellis question (how would you feel if you "
-        "could no longer use the product?) with n and its 95% interval (adjusted Wald), against "
-        "the 40% benchmark (Sean Ellis, via Rahul Vohra, First Round Review 2018): above when "
-        "the whole interval is at or over it, below when it is all under it, else "
-        "inconclusive. Rules in pmf_by_segment.sql; the source in rules.sql."
-    ),
-    columns=(
-        *SEGMENT_COLUMNS,
-        ("answers", "BIGINT", "PMF answers in the segment (n)."),
-        ("very_disappointed", "BIGINT", "Answers 'very disappointed'."),
-        ("somewhat_disappointed", "BIGINT", "Answers 'somewhat disappointed'."),
-        ("not_disappointed", "BIGINT", "Answers 'not disappointed'."),
-        ("very_disappointed_pct", "DOUBLE", "very_disappointed / answers x 100: the PMF score."),
-        (
-            "very_disappointed_low_95",
-            "DOUBLE",
-            "Lower bound of the 95% interval of the PMF score (adjusted Wald).",
-        ),
-        (
-            "very_disappointed_high_95",
-            "DOUBLE",
-            "Upper bound of the 95% interval of the PMF score (adjusted Wald).",
-        ),
-        ("benchmark_pct", "DOUBLE", "The product-market-fit benchmark: 40% very disappointed."),
-        (
-            "verdict",
-            "VARCHAR",
-            "above (interval at or over the benchmark), below (all under it) or inconclusive.",
-        ),
-        LOW_SAMPLE,
-    ),
-)
 
-SPECS = (SURVEY_ANSWER_SEGMENTS, CSAT_BY_SEGMENT, CES_BY_SEGMENT, PMF_BY_SEGMENT)
+def _months(as_of: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """(month, base day) of the trailing 12 months: each month's last day, the as-of date for
+    its own month."""
+    rows = []
+    for back in range(11, -1, -1):
+        year, month = divmod(as_of.year * 12 + as_of.month - 1 - back, 12)
+        first = dt.date(year, month + 1, 1)
+        next_first = dt.date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
+        rows.append((first, min(next_first - dt.timedelta(days=1), as_of)))
+    return rows
+
+
+def _row(
+    con: duckdb.DuckDBPyConnection,
+    answers: pl.DataFrame,
+    base: pl.DataFrame,
+    low_sample: int,
+) -> dict[str, Any]:
+    """One period's unweighted and raked NPS."""
+    targets = [dict(base.group_by(m).len().iter_rows()) for m in MARGINS]
+    raking = rake([answers[m].to_list() for m in MARGINS], targets, MARGINS)
+    w = raking.weights
+    promoter = (answers["category"] == "promoter").to_numpy()
+    detractor = (answers["category"] == "detractor").to_numpy()
+    n_eff = effective_sample_size(w)
+    shares = (
+        (float(w[promoter].sum() / w.sum()), float(w[detractor].sum() / w.sum()))
+        if n_eff
+        else (None, None)
+    )
+    nps, moe, weighted_moe = con.execute(
+        "SELECT nps($p, $d, $n), nps_moe_95($p, $d, $n), "
+        "nps_moe_95($pw * $neff, $dw * $neff, $neff)",
+        {
+            "p": int(promoter.sum()),
+            "d": int(detractor.sum()),
+            "n": answers.height,
+            "pw": shares[0],
+            "dw": shares[1],
+            "neff": n_eff,
+        },
+    ).fetchone()
+    weighted = 100.0 * (shares[0] - shares[1]) if n_eff else None
+    return {
+        "active_accounts": base.height,
+        "responses": answers.height,
+        "nps": nps,
+        "nps_moe_95": moe,
+        "responses_weighted": int((w > 0).sum()),
+        "weighted_nps": weighted,
+        "design_effect": kish_design_effect(w),
+        "effective_responses": n_eff,
+        "weighted_nps_moe_95": weighted_moe,
+        "weighted_nps_low": max(-100.0, weighted - weighted_moe) if n_eff else None,
+        "weighted_nps_high": min(100.0, weighted + weighted_moe) if n_eff else None,
+        "max_weight": float(w.max()) if n_eff else None,
+        "weights_capped": raking.capped,
+        "raking_converged": raking.converged if n_eff else None,
+        "margins_dropped": ", ".join(raking.dropped) or None,
+        "low_sample": n_eff is None or n_eff < low_sample,
+    }
+
+
+def nps_weighted(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> pl.DataFrame:
+    as_of = parameters["as_of"]
+    periods = [*_months(as_of), (None, as_of)]
+    answers = con.execute(ANSWERS_SQL, {"as_of": as_of}).pl()
+    base = con.execute(
+        BASE_SQL,
+        {
+            "days": sorted({day for _, day in periods}),
+            "mid_market_from": parameters["mid_market_from"],
+            "enterprise_from": parameters["enterprise_from"],
+        },
+    ).pl()
+    rows = []
+    for month, day in periods:
+        in_period = answers if month is None else answers.filter(pl.col("month") == month)
+        rows.append(
+            {
+                "month": month,
+                "base_day": day,
+                **_row(
+                    con,
+                    in_period,
+                    base.filter(pl.col("base_day") == day),
+                    parameters["low_sample"],
+                ),
+            }
+        )
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+# What each computed mart reads (checked on every build) and the
+# function that computes it; its metadata is in sql/<name>.toml.
+COMPUTED = {
+    "nps_weighted": (
+        (
+            catalog.key("marts", "nps_answers"),
+            catalog.key("marts", "subscription_days"),
+            catalog.key("staging", "accounts"),
+        ),
+        nps_weighted,
+    ),
+}

@@ -61,7 +61,7 @@ def _forget_on_failure(context: dg.HookContext) -> None:
 
 cx_rebuild_job = dg.define_asset_job(
     name="cx_rebuild",
-    selection=dg.AssetSelection.groups("staging", "marts", "serving"),
+    selection=dg.AssetSelection.key_prefixes(["staging"], ["marts"], ["serving"]),
     description="Rebuilds staging, the marts, the serving file and the report from raw as it is.",
     executor_def=executor_from_settings(),
     # Every erasure is followed by a rebuild (the CLI runs it, the sensor requests it): its first

@@ -211,6 +211,57 @@ def _revenue_movements(con: duckdb.DuckDBPyConnection) -> str:
     )
 
 
+def _survey_program(con: duckdb.DuckDBPyConnection) -> str:
+    """Who answers: the response rate, whether earlier detractors answer less, and NPS weighted
+    to the customer base beside the raw figure."""
+    parts = []
+    if _exists(con, "survey_response_rates"):
+        rates = dict(
+            (segment, (rate, delivered))
+            for segment, rate, delivered in _rows(
+                con,
+                "SELECT segment, response_rate_pct, delivered FROM marts.survey_response_rates "
+                "WHERE month IS NULL AND segment_type IN ('all', 'last_nps_category')",
+            )
+        )
+        if "all" in rates and rates["all"][0] is not None:
+            rate, delivered = rates["all"]
+            by_category = ", ".join(
+                f"{c}s {rates[c][0]:.0f}%"
+                for c in ("promoter", "passive", "detractor")
+                if c in rates and rates[c][0] is not None
+            )
+            parts.append(
+                f'<p class="survey">{rate:.1f}% of {delivered:,} delivered invitations were '
+                "answered"
+                + (f"; by the contact's earlier answer: {by_category}" if by_category else "")
+                + ".</p>"
+                + _source(
+                    "marts.survey_response_rates (month null: all months; answered / delivered; "
+                    "segment_type 'last_nps_category')"
+                )
+            )
+    if _exists(con, "nps_weighted"):
+        rows = _rows(
+            con,
+            "SELECT responses, nps, weighted_nps, weighted_nps_low, weighted_nps_high, "
+            "design_effect, effective_responses FROM marts.nps_weighted WHERE month IS NULL",
+        )
+        if rows and rows[0][2] is not None:
+            n, nps, weighted, low, high, deff, n_eff = rows[0]
+            parts.append(
+                f'<p class="survey">NPS over the trailing 12 months: {nps:+.1f} as answered '
+                f"(n = {n:,}), {weighted:+.1f} weighted to the customer base "
+                f"(95% {low:+.1f} to {high:+.1f}; design effect {deff:.2f}, effective n "
+                f"{n_eff:,.0f}).</p>"
+                + _source(
+                    "marts.nps_weighted (month null; raked to the active accounts' region and "
+                    "revenue tier, weights capped at 5 x the mean)"
+                )
+            )
+    return "".join(parts) or '<p class="muted">No survey invitations or answers yet.</p>'
+
+
 def _segments(con: duckdb.DuckDBPyConnection) -> str:
     rows = _rows(
         con,
@@ -682,6 +733,7 @@ def render(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
         ("Churn", _churn(con)),
         ("Revenue retention", _revenue_retention(con)),
         ("Revenue movements", _revenue_movements(con)),
+        ("Survey program", _survey_program(con)),
         ("Segments", _segments(con)),
         ("Benchmarks", _benchmarks(con)),
         ("Top detractor themes", _detractor_themes(con)),

@@ -25,6 +25,7 @@ SECOND_IDENTIFIER: dict[str, tuple[str, str] | None] = {
     "events": ("anonymous_id", "anonymous_id"),
     "nps_responses": ("respondent_email", "email"),
     "survey_answers": ("respondent_email", "email"),
+    "survey_invitations": ("recipient_email", "email"),
     "interviews": None,
 }
 RESOLVED_ENTITIES = tuple(SECOND_IDENTIFIER)

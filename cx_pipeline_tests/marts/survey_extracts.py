@@ -1,95 +1,171 @@
-"""Tiny survey answers for the CSAT, CES, product-market-fit and reason marts, every figure
-worked out by hand. The CRM, contacts and NPS responses are nps_extracts' (accounts: A1 North
-America, A2 EMEA, A3 APAC, A4 LATAM, A6 EMEA); this module adds surveys.survey_answers.
+"""Tiny extracts for the survey-program marts (invitations, response rates, weighting), with
+every answer worked out by hand. One delivery, as of 2026-03-31.
 
-CSAT (1-5; satisfied = 4 or 5)
-  Q01 C2 A1 Feb 5   Q02 C1 A1 Feb 4   Q03 C3 A2 Feb 3   Q04 C4 A3 Mar 2   Q05 C6 A6 Mar 4
-  all      5 answers, 3 satisfied (5, 4, 4)   CSAT 60%   mean (5+4+3+2+4)/5 = 3.6
-  Feb      3 answers, 2 satisfied             CSAT 66.7%
-  Mar      2 answers, 1 satisfied             CSAT 50%
-  North America (A1) 2 of 2 = 100%; EMEA (A2, A6) 1 of 2 = 50%; APAC 0 of 1 = 0%
-  adjusted Wald, all: p~ = (3 + 1.92) / (5 + 3.84) = 0.5566, half-width
-  1.96 x sqrt(0.5566 x 0.4434 / 8.84) = 0.3275  ->  22.91% .. 88.40%
+Accounts (each one Core subscription since 2025-01-01; tier = revenue_tier(12 x MRR)):
+  P1 North America  MRR   100 -> SMB         contacts K1 K2 K3
+  P2 North America  MRR 10000 -> enterprise  contacts K4 K9
+  P3 EMEA           MRR   200 -> SMB         contact  K5
+  P4 EMEA           MRR  9000 -> enterprise  contacts K6 K8
+  P5 LATAM          MRR   300 -> SMB, ended 2026-02-15 (not in the base on 28 Feb or 31 Mar)
 
-CES (1-7; easy = 5-7)
-  E01 C2 A1 Feb 7   E02 C1 A1 Feb 2   E03 C5 A4 Feb 5   E04 C4 A3 Mar 6   E05 C9 A3 Mar 4
-  all      mean 24/5 = 4.8; deviations 2.2 -2.8 0.2 1.2 -0.8, squares sum 14.8, s^2 = 14.8/4
-           = 3.7, s = 1.9235; t(0.975, 4) = 2.7764; half-width 2.7764 x 1.9235 / sqrt(5)
-           = 2.3884 -> 2.4116 .. 7.1884; easy 3 of 5 (7, 5, 6) = 60%
-  Feb      mean (7+2+5)/3 = 4.667, easy 2 of 3;  Mar mean (6+4)/2 = 5, easy 1 of 2
-  LATAM (E03 only): one answer, no interval of the mean
+NPS answers: V01 K8 2 and V02 K1 10 in Feb 2025 (before the trailing 12 months Apr-25..Mar-26,
+but the contacts' earlier answers); V03-V08 in March 2026: K1 10, K2 9, K3 9 (P1), K4 7 (P2),
+K5 8 (P3), K6 3 (P4); V09 K7 0 (P5, 10 Feb 2026).
 
-Product-market fit (very / somewhat / not disappointed)
-  APAC  (A3: C4, C9) P01-P08  8 very                       8/8 = 100%  -> above 40%
-        adjusted Wald low: p~ = 9.92/11.84 = 0.8378, 1.96 x sqrt(0.8378 x 0.1622 / 11.84)
-        = 0.2100 -> 62.8% >= 40
-  LATAM (A4: C5)     P09-P18  4 somewhat, 6 not            0/10 = 0%   -> below 40%
-        high: p~ = 1.92/13.84 = 0.1387, + 1.96 x sqrt(0.1387 x 0.8613 / 13.84) = 32.1% < 40
-  North America (A1) P19 C1 very, P20 C2 very, P21 C7 somewhat, P22 C8 not: 2/4 = 50%
-        -> inconclusive (interval 15.0% .. 85.0% holds 40)
-  all   22 answers: 10 very, 5 somewhat, 7 not = 45.45% -> inconclusive
+Invitations (sent 1 Mar 2026 09:00 unless said; email, relationship survey rel-q1 unless said):
+  I01 K1 -> V03   I02 K2 -> V04   I03 K3 in_app/in_app app-q1, 2 Mar, no opened_at -> V05
+  I04 K4 -> V06   I05 Tess@Oak.example (no contact id: resolves to K9 by e-mail), unopened
+  I06 K5 -> V07   I07 K6 -> V08   I08 K8 opened, unanswered   I09 K8 15 Mar, unsubscribed
+  I10 nobody@ash.example (P4, no contact) bounced
+  I11 K7 renewal ren-q1 5 Feb -> V09   I12 K9 renewal ren-q1 sms 5 Feb, unanswered
+Delivered = 11 (I10 bounced); opened = I01-I04, I06-I08, I11 = 8 (I03 by its answer); answered 7.
 
-Reasons ("what is the main reason for your score?") and their NPS band
-  R1:why  response R1 (its nps answer R1:nps scores 10): promoter  "Love the dashboards"
-  R2:why  response N17 of nps_responses (score 3): detractor        "The price is too high"
-  R3:why  response R3, no NPS answer anywhere: 'no answer'         "Too expensive for us"
+Response rates (answered / delivered):
+  all months  all 7/11 = 63.64%, open 8/11, unsubscribed 1/11
+  Feb-26 all 1/2 = 50%          Mar-26 all 6/9 = 66.67% (sent 10, bounced 1, opened 7, unsub 1)
+  region      North America 4/6, EMEA 2/4 (sent 5, bounced 1), LATAM 1/1
+  tier        SMB 5/5 (I01-I03, I06, I11: P5 was SMB on 5 Feb), enterprise 2/6 (sent 7)
+  last NPS    promoter 1/1 (I01: K1's V02), detractor 0/2 (I08, I09: K8's V01),
+              unknown 6/8 (sent 9)
+  touchpoint  relationship 5/8 (sent 9), in_app 1/1, renewal 1/2
+  channel     email 6/9 (sent 10), in_app 1/1, sms 0/1
+
+Product events of the contact on the 30 days before the sent day (sent day excluded):
+  K1 4 on 20 Feb (+1 on 1 Mar: the sent day, not counted) -> I01 4;  K2 2 on 25 Feb -> I02 2
+  K4 5 on 10 Feb, 1 on 30 Jan (= 1 Mar - 30: counted), 1 on 29 Jan (not) -> I04 6
+  K6 1 on 28 Feb -> I07 1;  K7 3 on 20 Jan -> I11 (5 Feb) 3;  K8 1 on 15 Jan -> I08, I09 0
+  everyone else 0; I10 has no contact -> null
+Profile of delivered invitations:
+  responders      I01 I02 I03 I04 I06 I07 I11 = 7: SMB 5 (71.43%), enterprise 2 (28.57%);
+                  events 16 / 7, active 5/7; earlier answer: I01 promoter -> earlier NPS +100
+  non-responders  I05 I08 I09 I12 = 4: enterprise 100%; events 0, active 0%;
+                  earlier answer: I08, I09 detractor (100%) -> earlier NPS -100
+
+Weighting (trailing 12 months, base = accounts active on 31 Mar: P1-P4; each margin 2 / 2):
+  answers V03-V08 + V09; V09's region LATAM is not in the base -> weight 0.
+  cells  NA-SMB V03 V04 V05 (3 promoters), NA-ent V06 (passive), EMEA-SMB V07 (passive),
+         EMEA-ent V08 (detractor); margins region 4/2, tier 4/2, targets 3/3 each (n = 6)
+  Raking keeps the answers' odds ratio (3 x 1) / (1 x 1) = 3, so the raked cell totals are
+  [[a, 3 - a], [3 - a, a]] with a^2 / (3 - a)^2 = 3: a = 3 sqrt(3) / (1 + sqrt(3)) = 1.9019.
+  weights: NA-SMB a / 3 = 0.6340, NA-ent and EMEA-SMB 3 - a = 1.0981, EMEA-ent a = 1.9019
+  weighted NPS = 100 x (a - a) / 6 = 0;  unweighted 100 x (3 - 2) / 7 = +14.29
+  sum(w^2) = 6 (3 - a)^2 (as a^2 = 3 (3 - a)^2), so deff = 6 x 6 (3 - a)^2 / 36 = (3 - a)^2
+  = 9 / (1 + sqrt(3))^2 = 1.2058 and the effective n = 6 / deff = 4.976.
+  Mar-26 row: the same weights (base day 31 Mar); unweighted 100 x (3 - 1) / 6 = +33.33.
+  Feb-26 row: base day 28 Feb (P1-P4); its one answer V09 is LATAM -> no weighted answer.
 """
 
 # ruff: noqa: E501 (hand-written CSV fixtures read best as the files they stand for)
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
-from cx_pipeline_tests.marts.nps_extracts import write_nps_extracts
-from cx_pipeline_tests.tiny_extracts import DELIVERY
+import polars as pl
 
-HEADER = "answer_id,response_id,contact_id,account_id,survey_id,touchpoint,submitted_at,question_id,question_type,score,choice,text,respondent_email"
+DELIVERY = "2026-03-31"
+AS_OF = dt.date(2026, 3, 31)
 
-CSAT = """Q01,Q01,C2,A1,sup,support,2026-02-02T10:00:00Z,csat1,csat,5,,,
-Q02,Q02,C1,A1,sup,support,2026-02-04T10:00:00Z,csat1,csat,4,,,
-Q03,Q03,C3,A2,sup,support,2026-02-09T10:00:00Z,csat1,csat,3,,,
-Q04,Q04,C4,A3,sup,support,2026-03-04T10:00:00Z,csat1,csat,2,,,
-Q05,Q05,C6,A6,sup,support,2026-03-10T10:00:00Z,csat1,csat,4,,,"""
+ACCOUNTS = """account_id,name,industry,region,country,employees,arr,created_at,domain
+P1,Pine Ltd,Software,North America,US,10,1200,2024-12-01T00:00:00Z,pine.example
+P2,Oak Inc,Retail,North America,US,500,120000,2024-12-01T00:00:00Z,oak.example
+P3,Elm GmbH,Media,EMEA,DE,20,2400,2024-12-01T00:00:00Z,elm.example
+P4,Ash BV,Finance,EMEA,NL,800,108000,2024-12-01T00:00:00Z,ash.example
+P5,Yew SA,Education,LATAM,BR,30,0,2024-12-01T00:00:00Z,yew.example
+"""
 
-CES = """E01,E01,C2,A1,onb,onboarding,2026-02-02T11:00:00Z,ces1,ces,7,,,
-E02,E02,C1,A1,onb,onboarding,2026-02-04T11:00:00Z,ces1,ces,2,,,
-E03,E03,C5,A4,onb,onboarding,2026-02-06T11:00:00Z,ces1,ces,5,,,
-E04,E04,C4,A3,onb,onboarding,2026-03-04T11:00:00Z,ces1,ces,6,,,
-E05,E05,C9,A3,onb,onboarding,2026-03-08T11:00:00Z,ces1,ces,4,,,"""
+CONTACTS = """contact_id,account_id,email,full_name,job_title,created_at
+K1,P1,kim@pine.example,Kim Pine,CEO,2025-01-01T00:00:00Z
+K2,P1,lee@pine.example,Lee Pine,Analyst,2025-01-01T00:00:00Z
+K3,P1,max@pine.example,Max Pine,Engineer,2025-01-01T00:00:00Z
+K4,P2,ola@oak.example,Ola Oak,IT Manager,2025-01-01T00:00:00Z
+K5,P3,pat@elm.example,Pat Elm,Editor,2025-01-01T00:00:00Z
+K6,P4,quinn@ash.example,Quinn Ash,Controller,2025-01-01T00:00:00Z
+K7,P5,rui@yew.example,Rui Yew,Teacher,2025-01-01T00:00:00Z
+K8,P4,sam@ash.example,Sam Ash,Head of Finance,2025-01-01T00:00:00Z
+K9,P2,tess@oak.example,Tess Oak,Buyer,2025-01-01T00:00:00Z
+"""
 
-PMF = """P01,P01,C4,A3,pmf,relationship,2026-03-01T09:00:00Z,pmf1,pmf,,very_disappointed,,
-P02,P02,C9,A3,pmf,relationship,2026-03-01T09:10:00Z,pmf1,pmf,,very_disappointed,,
-P03,P03,C4,A3,pmf,relationship,2026-03-02T09:00:00Z,pmf1,pmf,,very_disappointed,,
-P04,P04,C9,A3,pmf,relationship,2026-03-02T09:10:00Z,pmf1,pmf,,very_disappointed,,
-P05,P05,C4,A3,pmf,relationship,2026-03-03T09:00:00Z,pmf1,pmf,,very_disappointed,,
-P06,P06,C9,A3,pmf,relationship,2026-03-03T09:10:00Z,pmf1,pmf,,very_disappointed,,
-P07,P07,C4,A3,pmf,relationship,2026-03-04T09:00:00Z,pmf1,pmf,,very_disappointed,,
-P08,P08,C9,A3,pmf,relationship,2026-03-04T09:10:00Z,pmf1,pmf,,very_disappointed,,
-P09,P09,C5,A4,pmf,relationship,2026-03-05T09:00:00Z,pmf1,pmf,,somewhat_disappointed,,
-P10,P10,C5,A4,pmf,relationship,2026-03-05T09:10:00Z,pmf1,pmf,,somewhat_disappointed,,
-P11,P11,C5,A4,pmf,relationship,2026-03-06T09:00:00Z,pmf1,pmf,,somewhat_disappointed,,
-P12,P12,C5,A4,pmf,relationship,2026-03-06T09:10:00Z,pmf1,pmf,,somewhat_disappointed,,
-P13,P13,C5,A4,pmf,relationship,2026-03-07T09:00:00Z,pmf1,pmf,,not_disappointed,,
-P14,P14,C5,A4,pmf,relationship,2026-03-07T09:10:00Z,pmf1,pmf,,not_disappointed,,
-P15,P15,C5,A4,pmf,relationship,2026-03-08T09:00:00Z,pmf1,pmf,,not_disappointed,,
-P16,P16,C5,A4,pmf,relationship,2026-03-08T09:10:00Z,pmf1,pmf,,not_disappointed,,
-P17,P17,C5,A4,pmf,relationship,2026-03-09T09:00:00Z,pmf1,pmf,,not_disappointed,,
-P18,P18,C5,A4,pmf,relationship,2026-03-09T09:10:00Z,pmf1,pmf,,not_disappointed,,
-P19,P19,C1,A1,pmf,relationship,2026-03-10T09:00:00Z,pmf1,pmf,,very_disappointed,,
-P20,P20,C2,A1,pmf,relationship,2026-03-10T09:10:00Z,pmf1,pmf,,very_disappointed,,
-P21,P21,C7,A1,pmf,relationship,2026-03-11T09:00:00Z,pmf1,pmf,,somewhat_disappointed,,
-P22,P22,C8,A1,pmf,relationship,2026-03-11T09:10:00Z,pmf1,pmf,,not_disappointed,,"""
+SUBSCRIPTIONS = """subscription_id,account_id,product,plan,mrr,started_at,ended_at,cancel_reason
+U1,P1,Core,Starter,100,2025-01-01T00:00:00Z,,
+U2,P2,Core,Enterprise,10000,2025-01-01T00:00:00Z,,
+U3,P3,Core,Starter,200,2025-01-01T00:00:00Z,,
+U4,P4,Core,Enterprise,9000,2025-01-01T00:00:00Z,,
+U5,P5,Core,Starter,300,2025-01-01T00:00:00Z,2026-02-15T00:00:00Z,price
+"""
 
-REASONS = """R1:nps,R1,C4,A3,rel,relationship,2026-03-05T10:00:00Z,nps1,nps,10,,,
-R1:why,R1,C4,A3,rel,relationship,2026-03-05T10:00:00Z,why1,reason,,,Love the dashboards,
-R2:why,N17,C1,A1,rel,relationship,2026-02-04T10:00:00Z,why1,reason,,,The price is too high,
-R3:why,R3,C9,A3,rel,relationship,2026-03-06T10:00:00Z,why1,reason,,,Too expensive for us,"""
+NPS_RESPONSES = """response_id,contact_id,account_id,survey_id,touchpoint,submitted_at,score,comment
+V01,K8,P4,rel-q1,relationship,2025-02-10T10:00:00Z,2,Too slow
+V02,K1,P1,rel-q1,relationship,2025-02-12T10:00:00Z,10,
+V03,K1,P1,rel-q1,relationship,2026-03-02T10:00:00Z,10,
+V04,K2,P1,rel-q1,relationship,2026-03-03T10:00:00Z,9,
+V05,K3,P1,app-q1,in_app,2026-03-04T10:00:00Z,9,
+V06,K4,P2,rel-q1,relationship,2026-03-05T10:00:00Z,7,
+V07,K5,P3,rel-q1,relationship,2026-03-06T10:00:00Z,8,
+V08,K6,P4,rel-q1,relationship,2026-03-07T10:00:00Z,3,
+V09,K7,P5,ren-q1,renewal,2026-02-10T10:00:00Z,0,Leaving
+"""
 
-SURVEY_ANSWERS = "\n".join((HEADER, CSAT, CES, PMF, REASONS)) + "\n"
+SURVEY_INVITATIONS = """invitation_id,contact_id,account_id,recipient_email,survey_id,touchpoint,channel,sent_at,opened_at,response_id,bounced,unsubscribed
+I01,K1,P1,kim@pine.example,rel-q1,relationship,email,2026-03-01T09:00:00Z,2026-03-01T10:00:00Z,V03,false,false
+I02,K2,P1,lee@pine.example,rel-q1,relationship,email,2026-03-01T09:00:00Z,2026-03-02T08:00:00Z,V04,false,false
+I03,K3,P1,max@pine.example,app-q1,in_app,in_app,2026-03-02T09:00:00Z,,V05,false,false
+I04,K4,P2,ola@oak.example,rel-q1,relationship,email,2026-03-01T09:00:00Z,2026-03-01T12:00:00Z,V06,false,false
+I05,,P2,Tess@Oak.example,rel-q1,relationship,email,2026-03-01T09:00:00Z,,,false,false
+I06,K5,P3,pat@elm.example,rel-q1,relationship,email,2026-03-01T09:00:00Z,2026-03-01T11:00:00Z,V07,false,false
+I07,K6,P4,quinn@ash.example,rel-q1,relationship,email,2026-03-01T09:00:00Z,2026-03-01T11:00:00Z,V08,false,false
+I08,K8,P4,sam@ash.example,rel-q1,relationship,email,2026-03-01T09:00:00Z,2026-03-03T09:00:00Z,,false,false
+I09,K8,P4,sam@ash.example,rel-q1,relationship,email,2026-03-15T09:00:00Z,,,false,true
+I10,,P4,nobody@ash.example,rel-q1,relationship,email,2026-03-01T09:00:00Z,,,true,false
+I11,K7,P5,rui@yew.example,ren-q1,renewal,email,2026-02-05T09:00:00Z,2026-02-05T10:00:00Z,V09,false,false
+I12,K9,P2,tess@oak.example,ren-q1,renewal,sms,2026-02-05T09:00:00Z,,,false,false
+"""
+
+# (contact, account, day, how many events)
+EVENTS = (
+    ("K1", "P1", dt.date(2026, 2, 20), 4),
+    ("K1", "P1", dt.date(2026, 3, 1), 1),
+    ("K2", "P1", dt.date(2026, 2, 25), 2),
+    ("K4", "P2", dt.date(2026, 2, 10), 5),
+    ("K4", "P2", dt.date(2026, 1, 30), 1),
+    ("K4", "P2", dt.date(2026, 1, 29), 1),
+    ("K6", "P4", dt.date(2026, 2, 28), 1),
+    ("K7", "P5", dt.date(2026, 1, 20), 3),
+    ("K8", "P4", dt.date(2026, 1, 15), 1),
+)
 
 
-def write_survey_extracts(root: Path) -> Path:
-    """Write nps_extracts and this module's survey answers under `root`."""
-    write_nps_extracts(root)
-    (root / "surveys" / DELIVERY / "survey_answers.csv").write_text(SURVEY_ANSWERS)
+def write_survey_extracts(root: Path, invitations: bool = True) -> Path:
+    """Write the extracts under `root` (one delivery) and return `root`; `invitations=False`
+    leaves the invitations out, as a company without them delivers."""
+    files = {
+        ("crm", "accounts.csv"): ACCOUNTS,
+        ("crm", "contacts.csv"): CONTACTS,
+        ("crm", "subscriptions.csv"): SUBSCRIPTIONS,
+        ("surveys", "nps_responses.csv"): NPS_RESPONSES,
+        **({("surveys", "survey_invitations.csv"): SURVEY_INVITATIONS} if invitations else {}),
+    }
+    for (source, name), text in files.items():
+        folder = root / source / DELIVERY
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    rows = [
+        (contact, account, dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC))
+        for contact, account, day, count in EVENTS
+        for _ in range(count)
+    ]
+    events = pl.DataFrame(
+        {
+            "event_id": [f"E{i:02d}" for i in range(1, len(rows) + 1)],
+            "contact_id": [r[0] for r in rows],
+            "account_id": [r[1] for r in rows],
+            "occurred_at": [r[2] for r in rows],
+            "event_name": ["login"] * len(rows),
+            "session_id": [f"s{i}" for i in range(1, len(rows) + 1)],
+            "properties": pl.Series([None] * len(rows), dtype=pl.String),
+        }
+    )
+    folder = root / "analytics" / DELIVERY
+    folder.mkdir(parents=True, exist_ok=True)
+    events.write_parquet(folder / "events.parquet")
     return root

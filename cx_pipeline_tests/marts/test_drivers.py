@@ -25,10 +25,8 @@ from statsmodels.stats.multitest import multipletests
 from cx_pipeline import catalog
 from cx_pipeline.generate import TRUTH_FILE, generate
 from cx_pipeline.marts import drivers as drivers_module
-from cx_pipeline.marts.builder import run_mart_sql, sql_parameters
-from cx_pipeline.marts.churn import CUSTOMER_MONTHS, SUBSCRIPTION_DAYS
-from cx_pipeline.marts.drivers import ACCOUNT_FEATURES, Driver, fit_sample
-from cx_pipeline.marts.nps import NPS_ANSWERS
+from cx_pipeline.marts.builder import load_spec, run_mart_sql, sql_parameters
+from cx_pipeline.marts.drivers import Driver, fit_sample
 from cx_pipeline.marts.prediction import HEALTH, MODEL, NAIVE, auc
 from cx_pipeline.marts.regression import fit_drivers
 from cx_pipeline.resources import CxSettings, Warehouse
@@ -251,7 +249,12 @@ def features_up_to(con: duckdb.DuckDBPyConnection, day: str) -> list[tuple]:
 def rebuild_features(con: duckdb.DuckDBPyConnection) -> None:
     """The marts between staging and the features, rebuilt with the pipeline's own SQL."""
     parameters = sql_parameters(con, CxSettings())
-    for spec in (SUBSCRIPTION_DAYS, CUSTOMER_MONTHS, NPS_ANSWERS, ACCOUNT_FEATURES):
+    for spec in (
+        load_spec("subscription_days"),
+        load_spec("customer_months"),
+        load_spec("nps_answers"),
+        load_spec("account_features"),
+    ):
         run_mart_sql(con, spec.sql, parameters)
 
 
@@ -323,7 +326,7 @@ def test_features_ignore_everything_after_their_cutoff(sample_warehouse: Path, t
     assert [r for r in before if (r[0], str(r[1])) not in strip] == [
         r for r in after if (r[0], str(r[1])) not in strip
     ]
-    columns = [c for c, _, _ in ACCOUNT_FEATURES.columns]
+    columns = [c for c, _, _ in load_spec("account_features").columns]
     row_after = dict(
         zip(columns, next(r for r in after if (r[0], str(r[1])) in strip), strict=True)
     )

@@ -16,8 +16,7 @@ import pytest
 
 from cx_pipeline import catalog
 from cx_pipeline.generate import TRUTH_FILE
-from cx_pipeline.marts.builder import run_mart_sql, sql_parameters
-from cx_pipeline.marts.funnel import JOURNEY_FUNNEL
+from cx_pipeline.marts.builder import load_spec, run_mart_sql, sql_parameters
 from cx_pipeline.resources import CxSettings, Warehouse
 from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all
 from cx_pipeline_tests.marts.funnel_extracts import write_funnel_extracts
@@ -52,7 +51,9 @@ def rerun(database: Path, tmp_path: Path, **settings: Any) -> Query:
     copy = tmp_path / "copy.duckdb"
     shutil.copy(database, copy)
     with Warehouse(database=str(copy), memory_limit="1GB").get_connection() as con:
-        run_mart_sql(con, JOURNEY_FUNNEL.sql, sql_parameters(con, CxSettings(**settings)))
+        run_mart_sql(
+            con, load_spec("journey_funnel").sql, sql_parameters(con, CxSettings(**settings))
+        )
     return reader(copy)
 
 

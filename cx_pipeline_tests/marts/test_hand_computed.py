@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cx_pipeline_tests.conftest import materialize_all
+from cx_pipeline_tests.conftest import materialize_all, up_to
 from cx_pipeline_tests.tiny_extracts import write_tiny_extracts
 
 
@@ -18,13 +18,18 @@ def adjusted_wald_moe(promoters: int, detractors: int, n: int) -> float:
     return 100 * 1.96 * math.sqrt((p + d - (p - d) ** 2) / (n + 3))
 
 
-@pytest.fixture
-def tiny_warehouse(tmp_path: Path) -> Path:
-    materialize_all(write_tiny_extracts(tmp_path / "extracts"), tmp_path / "cx.duckdb")
-    return tmp_path / "cx.duckdb"
+def tiny(tmp_path: Path, *tables: str, **settings: object) -> None:
+    """The tiny extracts built into `tables` and only what they read."""
+    materialize_all(
+        write_tiny_extracts(tmp_path / "extracts"),
+        tmp_path / "cx.duckdb",
+        selection=up_to(*tables),
+        **settings,
+    )
 
 
-def test_nps_by_month(tiny_warehouse: Path, query) -> None:
+def test_nps_by_month(tmp_path: Path, query) -> None:
+    tiny(tmp_path, "marts.nps_by_month")
     rows = query(
         "SELECT strftime(month, '%Y-%m'), responses, promoters, passives, detractors, nps, "
         "nps_moe_95, low_sample FROM marts.nps_by_month ORDER BY month"
@@ -50,7 +55,8 @@ def test_nps_by_month(tiny_warehouse: Path, query) -> None:
         assert low_sample is True
 
 
-def test_churn_by_month(tiny_warehouse: Path, query) -> None:
+def test_churn_by_month(tmp_path: Path, query) -> None:
+    tiny(tmp_path, "marts.churn_by_month")
     rows = query(
         "SELECT strftime(month, '%Y-%m'), customers_at_start, customers_lost, churn_rate_pct "
         "FROM marts.churn_by_month ORDER BY month"
@@ -65,7 +71,8 @@ def test_churn_by_month(tiny_warehouse: Path, query) -> None:
     ]
 
 
-def test_nps_by_region(tiny_warehouse: Path, query) -> None:
+def test_nps_by_region(tmp_path: Path, query) -> None:
+    tiny(tmp_path, "marts.nps_by_segment")
     rows = dict(
         (segment, (n, nps))
         for segment, n, nps in query(
@@ -82,7 +89,8 @@ def test_nps_by_region(tiny_warehouse: Path, query) -> None:
     }
 
 
-def test_account_segments(tiny_warehouse: Path, query) -> None:
+def test_account_segments(tmp_path: Path, query) -> None:
+    tiny(tmp_path, "marts.account_segments")
     rows = {
         r[0]: r[1:]
         for r in query(
@@ -97,7 +105,8 @@ def test_account_segments(tiny_warehouse: Path, query) -> None:
     assert rows["A5"][2] == "prospect"
 
 
-def test_benchmarks_compare_with_sourced_references(tiny_warehouse: Path, query) -> None:
+def test_benchmarks_compare_with_sourced_references(tmp_path: Path, query) -> None:
+    tiny(tmp_path, "marts.benchmarks")
     rows = query(
         "SELECT metric, scope, own_value, reference_value, meets_reference, reference_source "
         "FROM marts.benchmarks"
@@ -120,8 +129,6 @@ def test_benchmarks_compare_with_sourced_references(tiny_warehouse: Path, query)
 def test_months_follow_the_reporting_timezone(tmp_path: Path, query) -> None:
     """In Tokyo (UTC+9) R04 (2025-12-31 23:59 UTC) moves into January and R10
     (2026-01-31 23:30 UTC) into February."""
-    materialize_all(
-        write_tiny_extracts(tmp_path / "extracts"), tmp_path / "cx.duckdb", timezone="Asia/Tokyo"
-    )
+    tiny(tmp_path, "marts.nps_by_month", timezone="Asia/Tokyo")
     rows = dict(query("SELECT strftime(month, '%Y-%m'), responses FROM marts.nps_by_month"))
     assert (rows["2025-12"], rows["2026-01"], rows["2026-02"]) == (3, 6, 1)

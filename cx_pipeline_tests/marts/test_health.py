@@ -15,7 +15,7 @@ import pytest
 from cx_pipeline import catalog
 from cx_pipeline.marts.prediction import HEALTH, MODEL, delong_test, track_record
 from cx_pipeline.marts.prediction import auc as prediction_auc
-from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all
+from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all, up_to
 from cx_pipeline_tests.tiny_extracts import write_tiny_extracts
 
 
@@ -123,7 +123,9 @@ def test_a_past_score_ignores_what_came_after(tmp_path: Path, sample_query) -> N
     """Rebuild with the as-of date moved back to 2026-06-30 while every later delivery is
     still in the warehouse: the scores of 2026-05-31 must be exactly those of the full run."""
     database = tmp_path / "cx.duckdb"
-    materialize_all(SAMPLE_ROOT, database, as_of="2026-06-30")
+    materialize_all(
+        SAMPLE_ROOT, database, as_of="2026-06-30", selection=up_to("marts.account_health_history")
+    )
     query = (
         "SELECT * FROM marts.account_health_history WHERE evaluated_on = DATE '2026-05-31' "
         "ORDER BY account_id"

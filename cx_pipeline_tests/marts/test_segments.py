@@ -16,7 +16,7 @@ import pytest
 from cx_pipeline import catalog
 from cx_pipeline.generate import TRUTH_FILE
 from cx_pipeline.resources import RULES_SQL
-from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all
+from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all, up_to
 from cx_pipeline_tests.marts.stage_extracts import CONDITIONS, write_stage_extracts
 from cx_pipeline_tests.tiny_extracts import NPS_RESPONSES, write_tiny_extracts
 
@@ -127,7 +127,11 @@ def tiny_plus(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnec
     """The tiny extracts plus one answer: C4 (Data Analyst at A3, enterprise) scores 10."""
     root = tmp_path_factory.mktemp("segments")
     answers = NPS_RESPONSES + "R14,C4,A3,rel-q1,in_app,2026-03-30T10:00:00Z,10,\n"
-    materialize_all(write_tiny_extracts(root / "extracts", answers), root / "cx.duckdb")
+    materialize_all(
+        write_tiny_extracts(root / "extracts", answers),
+        root / "cx.duckdb",
+        selection=up_to("marts.promoter_power_matrix", "marts.high_value_promoters"),
+    )
     return duckdb.connect(str(root / "cx.duckdb"), read_only=True)
 
 

@@ -13,8 +13,7 @@ import pytest
 
 from cx_pipeline import catalog
 from cx_pipeline.generate import text as templates
-from cx_pipeline.marts.builder import run_mart_sql, sql_parameters
-from cx_pipeline.marts.voice import FEEDBACK_THEMES
+from cx_pipeline.marts.builder import load_spec, run_mart_sql, sql_parameters
 from cx_pipeline.resources import CxSettings, Warehouse
 from cx_pipeline_tests.conftest import REPO_ROOT, materialize_all
 from cx_pipeline_tests.marts.voice_extracts import (
@@ -525,14 +524,14 @@ def test_each_text_is_analysed_once_until_the_vocabulary_changes(tmp_path) -> No
         parameters = sql_parameters(con, CxSettings(as_of="2026-03-31"))
         vocabulary = "SELECT DISTINCT vocabulary FROM marts._text_analysis_cache"
         (before,) = con.execute(vocabulary).fetchall()
-        run_mart_sql(con, FEEDBACK_THEMES.sql, parameters)
+        run_mart_sql(con, load_spec("feedback_themes").sql, parameters)
         assert con.execute("SELECT count(*) FROM marts._text_analysis_cache").fetchall() == [(3,)]
         assert con.execute(vocabulary).fetchall() == [before]
         incremental = con.execute(MART_ROWS).fetchall()
         con.execute(
             "INSERT INTO raw.voc_lexicon (kind, term, weight) VALUES ('positive', 'okayish', 1)"
         )
-        run_mart_sql(con, FEEDBACK_THEMES.sql, parameters)
+        run_mart_sql(con, load_spec("feedback_themes").sql, parameters)
         (after,) = con.execute(vocabulary).fetchall()
         assert after != before
         assert con.execute(
@@ -540,7 +539,7 @@ def test_each_text_is_analysed_once_until_the_vocabulary_changes(tmp_path) -> No
         ).fetchall() == [("positive",)]
         con.execute("DROP TABLE marts._text_analysis_cache")
         con.execute("DELETE FROM raw.voc_lexicon WHERE term = 'okayish'")
-        run_mart_sql(con, FEEDBACK_THEMES.sql, parameters)
+        run_mart_sql(con, load_spec("feedback_themes").sql, parameters)
         assert con.execute(MART_ROWS).fetchall() == incremental
 
 

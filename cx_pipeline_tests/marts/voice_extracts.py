@@ -37,8 +37,7 @@ from pathlib import Path
 import duckdb
 
 from cx_pipeline.ingest import reference
-from cx_pipeline.marts.builder import run_mart_sql, sql_parameters
-from cx_pipeline.marts.voice import FEEDBACK_THEMES
+from cx_pipeline.marts.builder import load_spec, run_mart_sql, sql_parameters
 from cx_pipeline.resources import CxSettings, Warehouse
 from cx_pipeline_tests.conftest import REPO_ROOT
 from cx_pipeline_tests.tiny_extracts import DELIVERY, write_tiny_extracts
@@ -144,7 +143,11 @@ def feedback_for_texts(
         ):
             if rows:
                 con.executemany(f"INSERT INTO staging.{table} VALUES {values}", rows)
-        run_mart_sql(con, FEEDBACK_THEMES.sql, sql_parameters(con, CxSettings(as_of="2026-03-31")))
+        run_mart_sql(
+            con,
+            load_spec("feedback_themes").sql,
+            sql_parameters(con, CxSettings(as_of="2026-03-31")),
+        )
 
     def run(sql: str, params: object = None) -> list[tuple]:
         with duckdb.connect(str(database), read_only=True) as con:

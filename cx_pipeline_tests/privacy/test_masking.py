@@ -7,8 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from cx_pipeline.marts.builder import MartSpec, _preview, write_empty
-from cx_pipeline.marts.voice import FEEDBACK_THEMES, SEGMENT_TRACKER
+from cx_pipeline.marts.builder import MartSpec, _preview, load_spec, write_empty
 from cx_pipeline.privacy.masking import WITHHELD, masked
 from cx_pipeline.serving import publish
 
@@ -28,8 +27,8 @@ def _mart(tmp_path: Path, spec: MartSpec, rows: list[dict]) -> duckdb.DuckDBPyCo
 
 def test_a_preview_hashes_who_and_withholds_what_they_said(tmp_path: Path) -> None:
     row = {"source": "interview", "item_id": "I9", "contact_id": "C0000040", "text": NOTE}
-    with _mart(tmp_path, FEEDBACK_THEMES, [row]) as con:
-        preview = _preview(con, FEEDBACK_THEMES)
+    with _mart(tmp_path, load_spec("feedback_themes"), [row]) as con:
+        preview = _preview(con, load_spec("feedback_themes"))
     assert "C0000040" not in preview  # not declared personal by the mart: hashed all the same
     assert "hash:" in preview and "I9" in preview
     assert "outages" not in preview and "jo.smith" not in preview
@@ -37,15 +36,19 @@ def test_a_preview_hashes_who_and_withholds_what_they_said(tmp_path: Path) -> No
 
 
 def test_a_list_of_quotes_is_withheld_in_a_preview(tmp_path: Path) -> None:
-    text_columns = {c: t for c, t, _ in SEGMENT_TRACKER.columns if c in SEGMENT_TRACKER.free_text}
+    text_columns = {
+        c: t
+        for c, t, _ in load_spec("segment_tracker").columns
+        if c in load_spec("segment_tracker").free_text
+    }
     assert any(t.endswith("[]") for t in text_columns.values())
-    with _mart(tmp_path, SEGMENT_TRACKER, [{c: [NOTE] for c in text_columns}]) as con:
-        preview = _preview(con, SEGMENT_TRACKER)
+    with _mart(tmp_path, load_spec("segment_tracker"), [{c: [NOTE] for c in text_columns}]) as con:
+        preview = _preview(con, load_spec("segment_tracker"))
     assert "outages" not in preview and WITHHELD in preview
 
 
 def test_the_serving_file_uses_the_same_rule() -> None:
     assert publish.masked is masked
     # Unchanged for the serving file: free text keeps its words, contact details masked.
-    assert "mask_contact_details" in masked("text", FEEDBACK_THEMES)
-    assert masked("contact_id", FEEDBACK_THEMES) == '"contact_id"'
+    assert "mask_contact_details" in masked("text", load_spec("feedback_themes"))
+    assert masked("contact_id", load_spec("feedback_themes")) == '"contact_id"'

@@ -175,7 +175,7 @@ tickets AS (
         local_day(solved_at, $timezone) AS solved_day,
         epoch(first_response_at - created_at) / 3600.0 AS first_response_hours,
         epoch(solved_at - created_at) / 3600.0 AS resolution_hours,
-        priority IN ('high', 'urgent') AS escalation,
+        is_escalation(priority) AS escalation,
         csat_score
     FROM staging.resolved_tickets
     WHERE account_id IS NOT NULL

@@ -118,7 +118,7 @@ tickets AS (
         account_id,
         local_day(created_at, $timezone) AS created_day,
         local_day(solved_at, $timezone) AS solved_day,
-        priority IN ('high', 'urgent') AS escalation,
+        is_escalation(priority) AS escalation,
         csat_score
     FROM staging.resolved_tickets
     WHERE account_id IS NOT NULL

@@ -132,7 +132,7 @@ power_users AS (
 escalations AS (
     SELECT account_id, count(*) AS open_escalations
     FROM staging.resolved_tickets
-    WHERE status IN ('new', 'open', 'pending') AND priority IN ('high', 'urgent')
+    WHERE is_open_status(status) AND is_escalation(priority)
       AND local_day(created_at, $timezone) <= $as_of
     GROUP BY account_id
 ),

@@ -19,7 +19,7 @@ detractors AS (
 open_tickets AS (
     SELECT account_id, count(*) AS open_tickets
     FROM staging.resolved_tickets
-    WHERE status IN ('new', 'open', 'pending')
+    WHERE is_open_status(status)
       AND local_day(created_at, $timezone) <= $as_of
     GROUP BY account_id
 )

@@ -61,6 +61,12 @@ identifiers AS (
     SELECT 'surveys', 'survey_answers', 'email', respondent_email, count(*)
     FROM staging.survey_answers WHERE respondent_email IS NOT NULL GROUP BY ALL
     UNION ALL
+    SELECT 'surveys', 'survey_invitations', 'contact_id', contact_id, count(*)
+    FROM staging.survey_invitations WHERE contact_id IS NOT NULL GROUP BY ALL
+    UNION ALL
+    SELECT 'surveys', 'survey_invitations', 'email', recipient_email, count(*)
+    FROM staging.survey_invitations WHERE recipient_email IS NOT NULL GROUP BY ALL
+    UNION ALL
     SELECT 'surveys', 'interviews', 'contact_id', contact_id, count(*)
     FROM staging.interviews WHERE contact_id IS NOT NULL GROUP BY ALL
 ),

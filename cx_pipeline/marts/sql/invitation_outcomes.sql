@@ -1,0 +1,90 @@
+-- One row per survey invitation sent up to the as-of date, with what became of it and who it
+-- went to, each taken on the day it was sent: the building block of response rates and of the
+-- responders' and non-responders' profiles.
+--   delivered          not bounced (the base of every rate: a bounce never reached anyone)
+--   answered           it carries the response_id of the answer it brought
+--   opened             it has an opened_at, or was answered (an answer was opened: in-app and
+--                      link surveys often record no open)
+--   account, contact   as resolved by staging.resolved_survey_invitations: the invitation's own
+--                      account, else the contact's (by id or e-mail), else its e-mail's domain
+--   revenue_tier       as in marts.nps_answers: revenue_tier() of 12 x the account's MRR of the
+--                      subscriptions active on the sent day; today's CRM ARR when none was
+--   events_30d_before  the invited contact's product events on the usage_window_days() days
+--                      before the sent day (the sent day itself not included); null when product
+--                      analytics is not delivered or the invitation has no contact
+--   last_nps_category  nps_category() of the contact's latest answer submitted before the
+--                      invitation was sent; 'unknown' when they never answered before
+-- Anything unknown is 'unknown', never dropped. An invitation sent shortly before the as-of date
+-- may still be answered: recent months' rates can rise on later deliveries.
+CREATE OR REPLACE TABLE marts.invitation_outcomes AS
+WITH invitations AS (
+    SELECT
+        i.invitation_id,
+        i.contact_id,
+        i.account_id,
+        i.survey_id,
+        i.touchpoint,
+        i.channel,
+        i.sent_at,
+        local_day(i.sent_at, $timezone) AS sent_day,
+        local_month(i.sent_at, $timezone) AS month,
+        NOT coalesce(i.bounced, false) AS delivered,
+        i.opened_at IS NOT NULL OR i.response_id IS NOT NULL AS opened,
+        i.response_id IS NOT NULL AS answered,
+        coalesce(i.unsubscribed, false) AS unsubscribed,
+        i.response_id
+    FROM staging.resolved_survey_invitations AS i
+    WHERE local_day(i.sent_at, $timezone) <= $as_of
+),
+arr_on_sent_day AS (
+    SELECT i.invitation_id, 12 * sum(s.mrr) AS arr
+    FROM invitations AS i
+    JOIN marts.subscription_days AS s
+      ON s.account_id = i.account_id AND active_on(s.start_day, s.end_day, i.sent_day)
+    GROUP BY i.invitation_id
+),
+usage_before AS (
+    SELECT i.invitation_id, count(*) AS events
+    FROM invitations AS i
+    JOIN staging.resolved_events AS e
+      ON e.contact_id = i.contact_id
+     AND local_day(e.occurred_at, $timezone) >= i.sent_day - usage_window_days()
+     AND local_day(e.occurred_at, $timezone) < i.sent_day
+    GROUP BY i.invitation_id
+),
+answer_before AS (
+    SELECT i.invitation_id, nps_category(r.score) AS category
+    FROM invitations AS i
+    JOIN staging.resolved_nps_responses AS r
+      ON r.contact_id = i.contact_id AND r.submitted_at < i.sent_at
+    QUALIFY row_number() OVER (
+        PARTITION BY i.invitation_id ORDER BY r.submitted_at DESC, r.response_id DESC
+    ) = 1
+)
+SELECT
+    i.invitation_id,
+    i.sent_day,
+    i.month,
+    i.contact_id,
+    i.account_id,
+    coalesce(i.survey_id, 'unknown') AS survey_id,
+    coalesce(i.touchpoint, 'unknown') AS touchpoint,
+    coalesce(i.channel, 'unknown') AS channel,
+    coalesce(a.region, 'unknown') AS region,
+    CASE WHEN a.account_id IS NULL THEN 'unknown'
+         ELSE revenue_tier(coalesce(x.arr, a.arr), $mid_market_from, $enterprise_from)
+    END AS revenue_tier,
+    i.delivered,
+    i.opened,
+    i.answered,
+    i.unsubscribed,
+    i.response_id,
+    CASE WHEN $has_events AND i.contact_id IS NOT NULL THEN coalesce(u.events, 0) END
+        AS events_30d_before,
+    coalesce(b.category, 'unknown') AS last_nps_category
+FROM invitations AS i
+LEFT JOIN staging.accounts AS a ON a.account_id = i.account_id
+LEFT JOIN arr_on_sent_day AS x ON x.invitation_id = i.invitation_id
+LEFT JOIN usage_before AS u ON u.invitation_id = i.invitation_id
+LEFT JOIN answer_before AS b ON b.invitation_id = i.invitation_id
+ORDER BY i.invitation_id;
