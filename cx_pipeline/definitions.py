@@ -12,8 +12,11 @@ settings.require_valid()
 
 from cx_pipeline.ingest.assets import raw_assets
 from cx_pipeline.ingest.reference import (
+    business_hours,
     exchange_rates,
+    holidays,
     industry_benchmarks,
+    sla_policies,
     voc_lexicon,
     voc_taxonomy,
 )
@@ -43,6 +46,9 @@ defs = dg.Definitions(
         voc_taxonomy,
         voc_lexicon,
         exchange_rates,
+        business_hours,
+        holidays,
+        sla_policies,
         *staging_assets,
         identity_map,
         *mart_assets,

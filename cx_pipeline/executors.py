@@ -6,7 +6,8 @@ Safe by construction: a warehouse only one process may write (a DuckDB file, or 
 whose catalog is a DuckDB file) runs its steps one at a time whatever the executor: the
 multiprocess executor is capped at one step, and Celery and Dask, whose workers would open the
 file from other processes or machines, are refused with the setting that would work: the run
-fails with that message, while the code location, the UI and every other job keep working. Across
+fails with that message, while the code location, the UI, the schedules and sensors keep working
+(and the rebuild after an erasure runs in process: privacy/jobs.py). Across
 runs, the `cx_warehouse` pool (catalog.py) with the instance's limit of 1 does the same.
 """
 
@@ -41,7 +42,9 @@ def refusal(name: str, one_writer: bool) -> str | None:
 
 
 def executor_from_settings(
-    name: str | None = None, one_writer: bool | None = None
+    name: str | None = None,
+    one_writer: bool | None = None,
+    refused_fallback: dg.ExecutorDefinition | None = None,
 ) -> dg.ExecutorDefinition:
     """The executor CX_EXECUTOR names, configured from the settings (the run config each one
     amounts to is in docs/scale-out.md)."""
@@ -52,7 +55,7 @@ def executor_from_settings(
         raise ValueError(f"CX_EXECUTOR must be one of {', '.join(EXECUTORS)}, not {name!r}")
     reason = refusal(name, one_writer)
     if reason:
-        return refused_executor(name, reason)
+        return refused_fallback or refused_executor(name, reason)
     if name == "in_process":
         return dg.in_process_executor
     if name == "multiprocess":

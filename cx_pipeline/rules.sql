@@ -130,6 +130,13 @@ CREATE OR REPLACE TEMP MACRO is_escalation(priority) AS priority IN ('high', 'ur
 -- A ticket is open while its status is new, open or pending (solved and closed are done).
 CREATE OR REPLACE TEMP MACRO is_open_status(status) AS status IN ('new', 'open', 'pending');
 
+-- A ticket is open on day d when it was created by d and not solved by d. Without a solve time
+-- its current status decides: a ticket closed with no solve time is not open on any day (when
+-- it closed is unknown), so no closed ticket stays open for ever.
+CREATE OR REPLACE TEMP MACRO ticket_open_on(created_day, solved_day, status, d) AS
+    created_day <= d
+    AND CASE WHEN solved_day IS NULL THEN is_open_status(status) ELSE solved_day > d END;
+
 -- Slow first response: the median time to first response of an account's tickets answered in
 -- the 180 days to the day is over this many hours.
 CREATE OR REPLACE TEMP MACRO slow_first_response_hours() AS 24;

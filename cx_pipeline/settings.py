@@ -316,9 +316,9 @@ BENCHMARK_AUDIENCE = Setting(
 BENCHMARK_SURVEY_TYPE = Setting(
     "CX_BENCHMARK_SURVEY_TYPE",
     "relationship",
-    "What the company's NPS survey is: 'relationship' (the company as a whole, asked "
-    "periodically) or 'transactional' (after one interaction); NPS references of the other "
-    "type are not compared.",
+    "Which NPS is compared with the benchmarks: 'relationship' (the answers to relationship "
+    "surveys, touchpoint 'relationship') or 'transactional' (the answers at every other "
+    "touchpoint); NPS references of the other type are not compared.",
     parse=_one_of("relationship", "transactional"),
 )
 BENCHMARK_INDUSTRY = Setting(

@@ -23,6 +23,9 @@ def test_asset_keys_follow_schema_and_table() -> None:
         "raw/voc_taxonomy",
         "raw/voc_lexicon",
         "raw/exchange_rates",
+        "raw/business_hours",
+        "raw/holidays",
+        "raw/sla_policies",
         "serving/marts_snapshot",
         "serving/cx_report",
         "marts/nps_by_month",
@@ -55,6 +58,11 @@ def test_asset_keys_follow_schema_and_table() -> None:
         "marts/voice_by_theme",
         "marts/segment_tracker",
         "marts/journey_funnel",
+        "marts/business_hours_windows",
+        "marts/ticket_status_spans",
+        "marts/ticket_metrics",
+        "marts/ticket_backlog",
+        "marts/support_by_month",
         "staging/identity_map",
         *(
             f"staging/resolved_{e}"

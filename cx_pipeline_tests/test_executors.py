@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from cx_pipeline import executors
@@ -22,6 +23,11 @@ def test_worker_executors_fail_the_run_on_a_one_writer_warehouse(name: str) -> N
     assert executor.name == name
     with pytest.raises(executors.ExecutorRefused, match="ducklake:postgres"):
         executor.executor_creation_fn(None)  # type: ignore[misc]
+    # The rebuild after an erasure must still run: it falls back to the run's own process.
+    fallback = executors.executor_from_settings(
+        name, one_writer=True, refused_fallback=dg.in_process_executor
+    )
+    assert fallback is dg.in_process_executor
 
 
 def test_multiprocess_runs_one_step_at_a_time_on_a_one_writer_warehouse() -> None:

@@ -12,6 +12,9 @@ REGIONS = ("North America", "EMEA", "APAC", "LATAM")
 TICKET_CHANNELS = ("email", "chat", "phone", "web", "social")
 TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
 TICKET_STATUSES = ("new", "open", "pending", "solved", "closed")
+# A ticket's history also knows "hold" (waiting on a third party); the ticket's current status maps
+# it to open.
+TICKET_EVENT_STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 TOUCHPOINTS = ("relationship", "onboarding", "support", "renewal", "in_app")
 # Question types of survey_answers and the score range of each rated one.
 QUESTION_TYPES = ("nps", "csat", "ces", "pmf", "reason")
@@ -159,6 +162,53 @@ TICKETS = Entity(
             "Requester's e-mail as the help desk knows it; resolves the contact when contact_id "
             "is empty.",
             personal=True,
+        ),
+        Column(
+            "assignee_id",
+            "string",
+            "Help-desk id of the agent the ticket is assigned to at extract time.",
+        ),
+        Column(
+            "group_id",
+            "string",
+            "Help-desk id (or name) of the support group (team) the ticket is assigned to.",
+        ),
+    ),
+)
+
+TICKET_EVENTS = Entity(
+    source="support",
+    name="ticket_events",
+    description=(
+        "A ticket's history: each status change and each public agent reply, with when it "
+        "happened (Zendesk's ticket audits or field history). Optional: without it the support "
+        "marts measure first reply and resolution from the tickets alone, and leave reopens, "
+        "touches, requester wait and agent work time empty."
+    ),
+    key="event_id",
+    file_format="csv",
+    delivery="events",
+    optional=True,
+    columns=(
+        Column("event_id", "string", "Event (audit) identifier.", required=True),
+        Column(
+            "ticket_id",
+            "string",
+            "Ticket the event belongs to.",
+            required=True,
+            references="tickets.ticket_id",
+        ),
+        Column("occurred_at", "timestamp", "When it happened.", required=True),
+        Column(
+            "status",
+            "string",
+            "The ticket's status from this event on; empty when the event left it unchanged.",
+            allowed=TICKET_EVENT_STATUSES,
+        ),
+        Column(
+            "is_public_agent_reply",
+            "boolean",
+            "The event is a public reply (comment) by an agent to the requester.",
         ),
     ),
 )
@@ -406,6 +456,7 @@ ENTITIES: tuple[Entity, ...] = (
     CONTACTS,
     SUBSCRIPTIONS,
     TICKETS,
+    TICKET_EVENTS,
     EVENTS,
     NPS_RESPONSES,
     SURVEY_ANSWERS,

@@ -111,6 +111,7 @@ def generate(
     rate = prof.tickets / support.exposure(timeline, accounts, contacts)
     usage = events.plan_usage(timeline, accounts, contacts, seed)
     tickets_entity, events_entity = entity("tickets"), entity("events")
+    ticket_events_entity = entity("ticket_events")
     device = identities.devices(
         contacts.contact_id, contacts.contact_id.gather(contacts.offset[contacts.account]), seed
     )
@@ -128,6 +129,7 @@ def generate(
         )
         identity_truth.append(truth)
         writer.append(tickets_entity, frame)
+        writer.append(ticket_events_entity, support.ticket_events_frame(frame))
         next_ticket += tickets.created.size
         batch = events.draw_events(timeline, m, accounts, contacts, usage, drivers, seed)
         frame = events.events_frame(batch, next_event, timeline, accounts, contacts, seed)

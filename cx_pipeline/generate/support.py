@@ -187,3 +187,43 @@ def tickets_frame(
         }
     )
     return frame
+
+
+def ticket_events_frame(tickets: pl.DataFrame) -> pl.DataFrame:
+    """The history of the tickets of `tickets_frame`: the first public agent reply (status
+    pending or open after it), the solve and the close, each delivered with the first delivery
+    of its ticket that knows it. Replies and solves sit exactly on first_response_at and
+    solved_at, so the support marts' first reply and resolution times are the planted ones."""
+    close_after = pl.duration(days=CLOSE_AFTER_DAYS)
+    reply = tickets.filter(pl.col("first_response_at").is_not_null()).select(
+        pl.col("ticket_id"),
+        (pl.col("ticket_id") + "-reply").alias("event_id"),
+        pl.col("first_response_at").alias("occurred_at"),
+        pl.when(pl.col("status") == "pending")
+        .then(pl.lit("pending"))
+        .otherwise(pl.lit("open"))
+        .alias("status"),
+        pl.lit(True).alias("is_public_agent_reply"),
+        pl.col("delivery"),
+    )
+    solve = tickets.filter(pl.col("solved_at").is_not_null()).select(
+        pl.col("ticket_id"),
+        (pl.col("ticket_id") + "-solved").alias("event_id"),
+        pl.col("solved_at").alias("occurred_at"),
+        pl.lit("solved").alias("status"),
+        pl.lit(False).alias("is_public_agent_reply"),
+        pl.col("delivery"),
+    )
+    close = tickets.filter(pl.col("status") == "closed").select(
+        pl.col("ticket_id"),
+        (pl.col("ticket_id") + "-closed").alias("event_id"),
+        (pl.col("solved_at") + close_after).alias("occurred_at"),
+        pl.lit("closed").alias("status"),
+        pl.lit(False).alias("is_public_agent_reply"),
+        pl.col("delivery"),
+    )
+    return (
+        pl.concat([reply, solve, close])
+        .sort("delivery", "event_id")
+        .unique("event_id", keep="first", maintain_order=True)
+    )

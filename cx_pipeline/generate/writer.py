@@ -29,8 +29,12 @@ DTYPES: dict[str, pl.DataType] = {
 
 
 # Optional contract columns the generator does not make, left out of its files as a real
-# delivery may leave them: the generated company bills in one currency.
-LEFT_OUT: dict[str, tuple[str, ...]] = {"subscriptions": ("currency",)}
+# delivery may leave them: the generated company bills in one currency and its help desk
+# exports no assignee or group.
+LEFT_OUT: dict[str, tuple[str, ...]] = {
+    "subscriptions": ("currency",),
+    "tickets": ("assignee_id", "group_id"),
+}
 
 
 def generated_columns(entity: Entity) -> list[Column]:

@@ -1,5 +1,6 @@
 """Reference tables shipped with the project (industry benchmarks, the voice-of-customer theme
-taxonomy and sentiment lexicon, exchange rates), loaded as they are: nothing is downloaded at
+taxonomy and sentiment lexicon, exchange rates, the support schedule, holidays and SLA policies),
+loaded as they are: nothing is downloaded at
 run time."""
 
 import csv
@@ -102,6 +103,39 @@ EXCHANGE_RATE_COLUMNS: Columns = (
     ),
     ("rate", "DECIMAL(18,8)", "Units of to_currency for one unit of currency."),
     ("source", "VARCHAR", "Who published the rate (e.g. a central bank's reference rate)."),
+)
+
+BUSINESS_HOURS_COLUMNS: Columns = (
+    ("weekday", "INTEGER", "ISO day of the week: 1 = Monday ... 7 = Sunday."),
+    ("start_time", "TIME", "Local time the working hours start (09:00)."),
+    ("end_time", "TIME", "Local time they end (17:00); after start_time, within the day."),
+    (
+        "timezone",
+        "VARCHAR",
+        "IANA timezone the times are in (Europe/Berlin); the same on every row. Daylight "
+        "saving is followed: 09:00 is 09:00 local in winter and summer.",
+    ),
+)
+
+HOLIDAY_COLUMNS: Columns = (
+    ("holiday_date", "DATE", "A day without working hours, in the schedule's timezone."),
+    ("name", "VARCHAR", "What the day is (New Year's Day...)."),
+)
+
+SLA_POLICY_COLUMNS: Columns = (
+    ("priority", "VARCHAR", "Ticket priority the targets apply to (low, normal, high, urgent)."),
+    ("first_reply_minutes", "INTEGER", "Target for the first public agent reply, in minutes."),
+    (
+        "resolution_minutes",
+        "INTEGER",
+        "Target for the full resolution (creation to the last solve), in minutes.",
+    ),
+    (
+        "business_hours",
+        "BOOLEAN",
+        "true: the targets count business minutes (business_hours.csv minus holidays.csv); "
+        "false: calendar minutes.",
+    ),
 )
 
 
@@ -215,4 +249,30 @@ voc_lexicon = reference_asset(
     "with a few German, Spanish, Portuguese and French terms, from "
     "<reference_root>/voc_lexicon.csv.",
     VOC_LEXICON_COLUMNS,
+)
+
+business_hours = reference_asset(
+    "business_hours",
+    "The support team's working hours: one row per weekday and shift, in one timezone, from "
+    "<reference_root>/business_hours.csv. Business minutes in the support marts are the minutes "
+    "inside them, holidays left out. Optional: without the file business minutes are empty.",
+    BUSINESS_HOURS_COLUMNS,
+    optional=True,
+)
+
+holidays = reference_asset(
+    "holidays",
+    "Days without working hours (public holidays, company days off) from "
+    "<reference_root>/holidays.csv. Optional: without the file there are none.",
+    HOLIDAY_COLUMNS,
+    optional=True,
+)
+
+sla_policies = reference_asset(
+    "sla_policies",
+    "SLA targets per ticket priority (first reply, full resolution; in business or calendar "
+    "minutes) from <reference_root>/sla_policies.csv. Optional: without the file no ticket has "
+    "a target and no breach is reported.",
+    SLA_POLICY_COLUMNS,
+    optional=True,
 )

@@ -298,8 +298,10 @@ def grain_check_spec(spec: MartSpec) -> dg.AssetCheckSpec:
         asset=catalog.key("marts", spec.name),
         description=(
             f"One row per {', '.join(spec.grain)}: no two rows share them and none is null "
-            "(a join that fans out or a missing key would double-count or drop rows)."
+            "(a join that fans out or a missing key would double-count or drop rows). "
+            "Blocking: the marts that read it are not rebuilt from a broken table."
         ),
+        blocking=True,
     )
 
 

@@ -63,7 +63,8 @@ cx_rebuild_job = dg.define_asset_job(
     name="cx_rebuild",
     selection=dg.AssetSelection.key_prefixes(["staging"], ["marts"], ["serving"]),
     description="Rebuilds staging, the marts, the serving file and the report from raw as it is.",
-    executor_def=executor_from_settings(),
+    # An erased person must leave the marts even when CX_EXECUTOR is refused on this warehouse.
+    executor_def=executor_from_settings(refused_fallback=dg.in_process_executor),
     # Every erasure is followed by a rebuild (the CLI runs it, the sensor requests it): its first
     # step forgets the finished erasure runs, whose configs name the person.
     hooks={_forget_on_success, _forget_on_failure},

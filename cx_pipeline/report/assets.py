@@ -33,11 +33,11 @@ from cx_pipeline.resources import CxSettings, Serving, Warehouse
         "trend with its 95% confidence interval, churn and revenue retention (GRR/NRR), the MRR "
         "movements of the last six months (new, expansion, reactivation, contraction, churned; "
         "quick ratio, ARPA, LTV estimate), survey response rates and NPS weighted to the customer "
-        "base, segments against the company, benchmark gaps, what detractors talk about and how "
-        "many await follow-up, the drivers of NPS and churn, the churn model's track record and "
-        "the accounts to call, and which marts were skipped for lack of a source. Every chart "
-        "names its mart. Aggregates only (no person's name, e-mail or words), inline charts, no "
-        "network needed."
+        "base, SLA attainment and reply times of the last six months, segments against the "
+        "company, benchmark gaps, what detractors talk about and how many await follow-up, the "
+        "drivers of NPS and churn, the churn model's track record and the accounts to call, and "
+        "which marts were skipped for lack of a source. Every chart names its mart. Aggregates "
+        "only (no person's name, e-mail or words), inline charts, no network needed."
     ),
 )
 def cx_report(

@@ -12,7 +12,7 @@ import duckdb
 
 from cx_pipeline.marts.regression import SIGNIFICANCE_LEVEL
 from cx_pipeline.report import charts
-from cx_pipeline.sql import table_exists
+from cx_pipeline.sql import execute, table_exists
 
 STYLE = """
 body { font-family: system-ui, -apple-system, Segoe UI, sans-serif; color: #1f2933;
@@ -28,8 +28,9 @@ td { white-space: nowrap; } td:last-child { white-space: normal; min-width: 130p
 """
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
-    return con.execute(sql).fetchall()
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, **params: object) -> list[tuple]:
+    """Rows of `sql`, with the `$name` values it names bound."""
+    return execute(con, sql, **params).fetchall()
 
 
 def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -262,6 +263,73 @@ def _survey_program(con: duckdb.DuckDBPyConnection) -> str:
     return "".join(parts) or '<p class="muted">No survey invitations or answers yet.</p>'
 
 
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}%"
+
+
+def _minutes(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f} min"
+
+
+def _support(con: duckdb.DuckDBPyConnection) -> str:
+    """SLA attainment and reply times the way the help desk reports them, by the month the
+    tickets were created (the latest month can still change as its tickets are answered)."""
+    if not _exists(con, "support_by_month"):
+        return '<p class="muted">No support marts yet.</p>'
+    rows = _rows(
+        con,
+        "SELECT month, tickets, 100 - first_reply_breach_pct, first_reply_sla_tickets, "
+        "100 - resolution_breach_pct, resolution_sla_tickets, "
+        "median_first_reply_business_minutes, p90_first_reply_business_minutes, "
+        "median_full_resolution_business_minutes, csat_satisfied_pct "
+        "FROM marts.support_by_month WHERE dimension = 'all' ORDER BY month DESC LIMIT 6",
+    )[::-1]
+    if not rows:
+        return '<p class="muted">No tickets yet.</p>'
+    month, tickets, reply_ok, reply_n, resolution_ok, resolution_n, median, p90, *_ = rows[-1]
+    head = (
+        f'<p class="sla">Tickets created in {month:%B %Y}: {tickets:,}; first reply within '
+        f"SLA {_pct(reply_ok)} of {reply_n:,} decided, resolution within SLA "
+        f"{_pct(resolution_ok)} of {resolution_n:,}; median first reply {_minutes(median)} "
+        f"(90th percentile {_minutes(p90)}) in business minutes (marts.support_by_month).</p>"
+    )
+    table = _table(
+        [
+            "month",
+            "tickets",
+            "first reply SLA met",
+            "resolution SLA met",
+            "median first reply",
+            "p90 first reply",
+            "median resolution",
+            "CSAT 4-5",
+        ],
+        [
+            [
+                f"{r[0]:%b %y}",
+                f"{r[1]:,}",
+                _pct(r[2]),
+                _pct(r[4]),
+                _minutes(r[6]),
+                _minutes(r[7]),
+                _minutes(r[8]),
+                _pct(r[9]),
+            ]
+            for r in rows
+        ],
+    )
+    return (
+        head
+        + table
+        + _source(
+            "marts.support_by_month (dimension = 'all'; SLA met = 100 - first_reply_breach_pct "
+            "and 100 - resolution_breach_pct over the tickets whose SLA is decided; medians and "
+            "90th percentiles in business minutes; csat_satisfied_pct; definitions in "
+            "docs/support.md)"
+        )
+    )
+
+
 def _segments(con: duckdb.DuckDBPyConnection) -> str:
     rows = _rows(
         con,
@@ -314,8 +382,9 @@ def _benchmarks(con: duckdb.DuckDBPyConnection) -> str:
             "CASE WHEN metric = 'nps' THEN reference_survey_type END, "
             "gap, meets_reference, own_sample, own_basis, own_audience, own_survey_type, "
             "count(*) FILTER (WHERE NOT comparable) OVER () FROM marts.benchmarks "
-            f"WHERE scope = 'all' AND metric = '{metric}' "
+            "WHERE scope = 'all' AND metric = $metric "
             "QUALIFY gap IS NOT NULL ORDER BY gap",
+            metric=metric,
         )
         if not rows:
             continue
@@ -573,7 +642,8 @@ def _drivers(con: duckdb.DuckDBPyConnection, mart: str, unit: str) -> str:
     rule = _rows(
         con,
         "SELECT comment FROM duckdb_columns() WHERE schema_name = 'marts' "
-        f"AND table_name = '{mart}' AND column_name = 'significant'",
+        "AND table_name = $mart AND column_name = 'significant'",
+        mart=mart,
     )
     quoted = f' (marts.{mart}.significant: "{escape(rule[0][0])}")' if rule and rule[0][0] else ""
     note = (
@@ -734,6 +804,7 @@ def render(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
         ("Revenue retention", _revenue_retention(con)),
         ("Revenue movements", _revenue_movements(con)),
         ("Survey program", _survey_program(con)),
+        ("Support and SLAs", _support(con)),
         ("Segments", _segments(con)),
         ("Benchmarks", _benchmarks(con)),
         ("Top detractor themes", _detractor_themes(con)),

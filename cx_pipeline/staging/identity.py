@@ -17,7 +17,7 @@ from cx_pipeline import catalog
 from cx_pipeline.contract import entity as contract_entity
 from cx_pipeline.contract_sql import quote
 from cx_pipeline.resources import CxSettings, Warehouse
-from cx_pipeline.sql import execute, scalar
+from cx_pipeline.sql import execute, scalar, table_exists
 
 # Entity -> (column, identifier type) of its second person identifier besides contact_id.
 SECOND_IDENTIFIER: dict[str, tuple[str, str] | None] = {
@@ -151,12 +151,20 @@ def _resolved_spec(entity: str) -> dg.AssetSpec:
 def identity_map(
     context: dg.AssetExecutionContext, warehouse: Warehouse, cx_settings: CxSettings
 ) -> Iterator[dg.MaterializeResult]:
-    """The map and its views in one transaction, whichever of them a run selects: a view never
-    joins a map it was not built for."""
+    """The map, when the run selects it, and the views in one transaction. A run that selects
+    only views leaves the map as it is (rewriting it unrecorded would hide the change from what
+    reads it); the views cost nothing to recreate, so they always follow the map."""
+    selected = context.selected_asset_keys
+    rebuild_map = catalog.key("staging", "identity_map") in selected
     with warehouse.get_connection() as con:
+        if not rebuild_map and not table_exists(con, "staging", "identity_map"):
+            raise dg.Failure(
+                "staging.identity_map has not been built yet: select staging/identity_map too"
+            )
         con.execute("BEGIN TRANSACTION")
         try:
-            execute(con, MAP_SQL, plus_addressing=cx_settings.identity_plus_addressing)
+            if rebuild_map:
+                execute(con, MAP_SQL, plus_addressing=cx_settings.identity_plus_addressing)
             for entity in SECOND_IDENTIFIER:
                 con.execute(resolved_view(entity))
             con.execute("COMMIT")
@@ -167,8 +175,7 @@ def identity_map(
         by_status = con.execute(
             "SELECT status, count(*) FROM staging.identity_map GROUP BY ALL ORDER BY ALL"
         ).fetchall()
-    selected = context.selected_asset_keys
-    if catalog.key("staging", "identity_map") in selected:
+    if rebuild_map:
         yield dg.MaterializeResult(
             asset_key=catalog.key("staging", "identity_map"),
             metadata={

@@ -160,7 +160,16 @@ def test_conversations_read_as_tickets(delivery) -> None:
         ("30006", None),  # authored by admin mark@example.com
         ("30007", None),
     ]
-    assert rows[1][15] == PAGE_2
+    # The assigned admin and team (30002's later page assigns an admin as well).
+    assert [(r[0], *r[14:16]) for r in rows] == [
+        ("30001", "814860", None),
+        ("30002", "814860", "5017691"),
+        ("30003", "814861", None),
+        ("30004", "814861", None),
+        ("30006", None, None),
+        ("30007", None, None),
+    ]
+    assert rows[1][17] == PAGE_2
 
 
 def test_values_without_a_translation_are_quarantined_with_the_rule(delivery) -> None:

@@ -150,7 +150,15 @@ def test_tickets_read_as_the_contract(delivery) -> None:
     # requester_email: a ticket carries only the requester's id, so it is never mapped (not even
     # from via.source.from, the sender of an e-mail ticket).
     assert [r[13] for r in rows] == [None] * 5
-    assert rows[4][15] == f"support/{DELIVERY}/tickets-0002.json"
+    # The agent and group a ticket is assigned to, as Zendesk ids (105 is unassigned).
+    assert [r[14:16] for r in rows] == [
+        ("235323", "98738"),
+        ("235323", "98738"),
+        ("235323", "98739"),
+        ("235324", "98738"),
+        (None, None),
+    ]
+    assert rows[4][17] == f"support/{DELIVERY}/tickets-0002.json"
 
 
 def test_values_without_a_translation_are_quarantined_with_the_rule(delivery) -> None:

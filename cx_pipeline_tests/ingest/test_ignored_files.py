@@ -64,7 +64,8 @@ def test_files_no_entity_reads_are_listed_with_the_reason(tmp_path: Path) -> Non
             "in a subfolder: only files directly in a delivery folder are read"
         ),
         f"support/{DELIVERY}/refunds.csv": (
-            "no entity reads 'refunds.csv' (expected tickets.csv or tickets-*.csv)"
+            "no entity reads 'refunds.csv' (expected one of: tickets.csv, tickets-*.csv, "
+            "ticket_events.csv, ticket_events-*.csv)"
         ),
     }
 

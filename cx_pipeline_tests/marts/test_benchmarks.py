@@ -88,6 +88,13 @@ COMPANY = (12, 9, 26)
 COMPANY_NPS = 300 / 26
 # Churn over the complete months Oct-25..Mar-26 (tiny_extracts' docstring): 2 lost of 17.
 COMPANY_CHURN = 200 / 17
+# marts.benchmarks compares our NPS of one survey type. Relationship answers (touchpoint
+# 'relationship') in the window: N02 N08 N10 N11 N12 promoters, N03 N07 passives, N14 N17 N18
+# N22 N25 detractors -> 100 x (5 - 5) / 12 = 0. Every other touchpoint (N13 and N24 have none:
+# in neither): N05 N06 N09 N15 N16 N26 promoters, N23 N27 passives, N04 N19 N20 N21 detractors
+# -> 100 x (6 - 4) / 12 = 16.7.
+RELATIONSHIP_NPS = 0.0
+TRANSACTIONAL_NPS = 200 / 12
 
 
 def test_regions_against_the_company(bench_query: Query) -> None:
@@ -190,7 +197,7 @@ def test_company_figures_match_marts_benchmarks(bench_query: Query) -> None:
         )
     )
     assert own == {
-        "nps": pytest.approx(COMPANY_NPS),
+        "nps": pytest.approx(RELATIONSHIP_NPS),
         "monthly_logo_churn_pct": pytest.approx(COMPANY_CHURN),
     }
 
@@ -246,15 +253,15 @@ def like_query(tmp_path_factory: pytest.TempPathFactory) -> Query:
 
 
 def test_only_like_references_are_compared(like_query: Query) -> None:
-    """Ours: B2B relationship NPS (the defaults), company NPS 300/26 = 11.5, churn 200/17 =
-    11.8% (as above). Company-wide rows meet the 'all' references and the own industry's
-    (default Technology; Finance is neither). By hand:
-      B2B relationship 20   like for like   gap 11.5 - 20 = -8.5, not met
-      Technology B2B rel 10 like for like   gap 11.5 - 10 = +1.5, met
+    """Ours: B2B relationship NPS (the defaults), from the relationship answers only: 0 (above;
+    all answers would give 11.5), churn 200/17 = 11.8%. Company-wide rows meet the 'all'
+    references and the own industry's (default Technology; Finance is neither). By hand:
+      B2B relationship 20   like for like   gap 0 - 20 = -20, not met
+      Technology B2B rel 10 like for like   gap 0 - 10 = -10, not met
       B2C relationship 40   audience differs              -> no gap (the old mart: -28.5)
       B2B transactional 50  survey type differs           -> no gap
       mixed/mixed 32        audience and survey differ    -> no gap
-      target 70             a goal: gap 11.5 - 70 = -58.5
+      target 70             a goal: gap 0 - 70 = -70
       churn B2B 4.91        like for like   gap 11.8 - 4.91 = +6.9, not met (lower is better)
       churn B2C 6.77        audience differs              -> no gap
       churn target 5        gap +6.8
@@ -267,7 +274,7 @@ def test_only_like_references_are_compared(like_query: Query) -> None:
             "FROM marts.benchmarks WHERE scope = 'all'"
         )
     }
-    nps, churn = COMPANY_NPS, COMPANY_CHURN
+    nps, churn = RELATIONSHIP_NPS, COMPANY_CHURN
     like = "like for like: B2B relationship NPS"
     assert rows == {
         ("nps", "all", "B2B study"): (
@@ -281,7 +288,7 @@ def test_only_like_references_are_compared(like_query: Query) -> None:
         ("nps", "Technology", "Vendor study"): (
             True,
             pytest.approx(nps - 10),
-            True,
+            False,
             like,
             "B2B",
             "relationship",
@@ -347,7 +354,8 @@ def test_only_like_references_are_compared(like_query: Query) -> None:
 
 
 def test_an_industrys_customers_are_not_the_industry(like_query: Query) -> None:
-    """Retail: A2's answers N02 N08 N09 P, N22 D -> 100 x (3 - 1) / 4 = 50. Consumers rating
+    """Retail: A2's relationship answers N02 N08 P, N22 D -> 100 x (2 - 1) / 3 = 33.3 (N09 is a
+    renewal answer: not relationship NPS). Consumers rating
     retailers (B2C) and retailers' own B2B customers both rate retail companies, not us: kept,
     never compared."""
     rows = like_query(
@@ -358,12 +366,12 @@ def test_an_industrys_customers_are_not_the_industry(like_query: Query) -> None:
     assert rows == [
         (
             "Retail consumers",
-            50.0,
+            pytest.approx(100 / 3),
             False,
             None,
             f"not compared: audience: reference B2C, ours B2B; {subject}",
         ),
-        ("Retail suppliers", 50.0, False, None, f"not compared: {subject}"),
+        ("Retail suppliers", pytest.approx(100 / 3), False, None, f"not compared: {subject}"),
     ]
 
 
@@ -398,6 +406,14 @@ def test_a_b2c_company_compares_with_b2c_references(tmp_path: Path) -> None:
             "WHERE comparable AND comparison = 'reference' ORDER BY 1, 2"
         ).fetchall()
     assert compared == [("monthly_logo_churn_pct", "Churn B2C")]
+    # A transactional NPS is the answers at every touchpoint but relationship.
+    with duckdb.connect(str(tmp_path / "cx.duckdb"), read_only=True) as con:
+        ((own, basis),) = con.execute(
+            "SELECT DISTINCT own_value, own_basis FROM marts.benchmarks "
+            "WHERE metric = 'nps' AND scope = 'all'"
+        ).fetchall()
+    assert own == pytest.approx(TRANSACTIONAL_NPS)
+    assert basis.startswith("transactional responses")
 
 
 def test_an_old_reference_file_stops_with_a_clear_error(tmp_path: Path) -> None:

@@ -81,8 +81,9 @@ intensity AS (
     SELECT
         u.evaluated_on,
         u.account_id,
-        u.events_last_30d / n.users AS events_per_active_user_30d,
-        median(u.events_last_30d / n.users) OVER (PARTITION BY u.evaluated_on)
+        -- Events no contact could be linked to have no user: no per-user figure, not infinity.
+        u.events_last_30d / nullif(n.users, 0) AS events_per_active_user_30d,
+        median(u.events_last_30d / nullif(n.users, 0)) OVER (PARTITION BY u.evaluated_on)
             AS median_events_per_active_user
     FROM usage AS u
     JOIN active_users AS n USING (evaluated_on, account_id)
@@ -118,6 +119,7 @@ tickets AS (
         account_id,
         local_day(created_at, $timezone) AS created_day,
         local_day(solved_at, $timezone) AS solved_day,
+        status,
         is_escalation(priority) AS escalation,
         csat_score
     FROM staging.resolved_tickets
@@ -128,7 +130,8 @@ support AS (
         a.evaluated_on,
         a.account_id,
         count(*) FILTER (
-            WHERE t.escalation AND (t.solved_day IS NULL OR t.solved_day > a.evaluated_on)
+            WHERE t.escalation
+              AND ticket_open_on(t.created_day, t.solved_day, t.status, a.evaluated_on)
         ) AS open_escalations,
         count(*) FILTER (WHERE t.created_day > a.evaluated_on - 90) AS tickets_last_90d,
         avg(t.csat_score) FILTER (
@@ -160,7 +163,12 @@ components AS (
             WHEN u.events_last_30d = 0 THEN 0.0
             ELSE 50.0 * CASE WHEN u.events_previous_30d = 0 THEN 1.0
                              ELSE least(1.0, u.events_last_30d / u.events_previous_30d) END
-               + 50.0 * least(1.0, i.events_per_active_user_30d / i.median_events_per_active_user)
+               -- least() skips a null, so the missing cases are spelt out.
+               + 50.0 * CASE
+                   WHEN i.events_per_active_user_30d IS NULL THEN 0.0
+                   WHEN coalesce(i.median_events_per_active_user, 0) = 0 THEN 1.0
+                   ELSE least(1.0, i.events_per_active_user_30d / i.median_events_per_active_user)
+                 END
         END AS usage_component,
         CASE
             WHEN NOT $has_nps_responses THEN NULL

@@ -68,10 +68,12 @@ latest_spells AS (
 ),
 booked_later AS (
     -- Subscriptions booked to start after the as-of date (a renewal or a plan change): an account
-    -- with one is not cancelling.
-    SELECT DISTINCT account_id
+    -- whose booking starts by its last recorded end continues without a gap, so it is not
+    -- cancelling; one booked only after a gap still lapses first (the churn rule counts it).
+    SELECT account_id, min(local_day(started_at, $timezone)) AS first_booked_start
     FROM staging.subscriptions
     WHERE local_day(started_at, $timezone) > $as_of
+    GROUP BY account_id
 ),
 mrr_before_loss AS (
     -- A lost account's MRR on its last day as a customer: its revenue tier then.
@@ -132,8 +134,10 @@ power_users AS (
 escalations AS (
     SELECT account_id, count(*) AS open_escalations
     FROM staging.resolved_tickets
-    WHERE is_open_status(status) AND is_escalation(priority)
-      AND local_day(created_at, $timezone) <= $as_of
+    WHERE is_escalation(priority)
+      AND ticket_open_on(
+          local_day(created_at, $timezone), local_day(solved_at, $timezone), status, $as_of
+      )
     GROUP BY account_id
 ),
 accounts AS (
@@ -159,7 +163,8 @@ accounts AS (
              THEN s.active_products ELSE s.products_ever END AS products,
         CASE WHEN coalesce(s.active_subscriptions, 0) = 0 THEN s.last_end_day END AS lost_on,
         CASE WHEN s.active_subscriptions > 0 AND s.open_ended_subscriptions = 0
-              AND b.account_id IS NULL THEN s.last_recorded_end END AS cancels_on,
+              AND coalesce(b.first_booked_start > s.last_recorded_end, true)
+             THEN s.last_recorded_end END AS cancels_on,
         n.score AS last_nps_score,
         n.category AS last_nps_category,
         n.submitted_day AS last_nps_on,

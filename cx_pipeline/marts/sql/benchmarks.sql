@@ -2,7 +2,11 @@
 -- (data/reference/industry_benchmarks.csv: every figure with what it measures and its source;
 -- docs/benchmarks.md).
 -- Own NPS: responses in the 12 calendar months up to the as-of date, company-wide and per
--- account industry. Own churn: customers lost / customers at start, pooled over the latest 12
+-- account industry, of our survey type only: relationship NPS is the answers to relationship
+-- surveys (touchpoint 'relationship'), transactional NPS the answers at the other touchpoints
+-- (onboarding, support, renewal, in-app; an answer without one is neither), so a
+-- relationship reference never meets a figure made mostly of answers given right after a
+-- support ticket. Own churn: customers lost / customers at start, pooled over the latest 12
 -- complete months, company-wide.
 -- Which references a figure meets: the company-wide figures meet the cross-industry ones
 -- (industry 'all') and those for the company's own industry ($own_industry); an account
@@ -23,6 +27,11 @@ WITH responses AS (
     SELECT category, industry
     FROM marts.nps_answers
     WHERE month >= trailing_12_months_start($as_of)
+      AND CASE $own_survey_type
+              WHEN 'relationship' THEN touchpoint = 'relationship'
+              WHEN 'transactional' THEN touchpoint NOT IN ('relationship', 'unknown')
+              ELSE true
+          END
 ),
 nps_counts AS (
     SELECT
@@ -45,7 +54,7 @@ own AS (
         scope,
         nps(promoters, detractors, responses) AS own_value,
         responses AS own_sample,
-        'responses, 12 months to ' || CAST($as_of AS DATE) AS own_basis,
+        $own_survey_type || ' responses, 12 months to ' || CAST($as_of AS DATE) AS own_basis,
         $own_survey_type AS own_survey_type
     FROM nps_counts
     WHERE company_wide OR scope <> 'all'
