@@ -79,6 +79,18 @@ def row_rules(entity: Entity) -> list[tuple[str, str]]:
             rules.append((f"range:{c.name}", f"{value} < {c.minimum}"))
         if c.maximum is not None:
             rules.append((f"range:{c.name}", f"{value} > {c.maximum}"))
+        if c.required_for:
+            selector = cleaned(entity.column(c.depends_on))
+            values = ", ".join(literal(v) for v in c.required_for)
+            rules.append((f"required:{c.name}", f"{selector} IN ({values}) AND {raw} IS NULL"))
+        for selected, low, high in c.ranges_for:
+            selector = cleaned(entity.column(c.depends_on))
+            rules.append(
+                (
+                    f"range:{c.name}",
+                    f"{selector} = {literal(selected)} AND ({value} < {low} OR {value} > {high})",
+                )
+            )
         if c.not_before:
             rules.append((f"order:{c.name}", f"{value} < {typed(entity.column(c.not_before))}"))
     return rules

@@ -16,6 +16,11 @@ def _rules(column: Column) -> str:
         low = "" if column.minimum is None else f"{column.minimum:g}"
         high = "" if column.maximum is None else f"{column.maximum:g}"
         parts.append(f"range {low}..{high}")
+    if column.required_for:
+        values = ", ".join(f"`{v}`" for v in column.required_for)
+        parts.append(f"required when `{column.depends_on}` is {values}")
+    for value, low, high in column.ranges_for:
+        parts.append(f"range {low:g}..{high:g} when `{column.depends_on}` is `{value}`")
     if column.not_before:
         parts.append(f"not before `{column.not_before}`")
     if column.type == "timestamp" and not column.may_be_future:

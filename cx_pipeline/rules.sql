@@ -297,3 +297,57 @@ CREATE OR REPLACE TEMP MACRO is_public_mail_domain(domain) AS
 CREATE OR REPLACE TEMP MACRO normal_domain(domain) AS
     nullif(regexp_replace(
         regexp_replace(lower(trim(domain)), '^([a-z]+://)?(www\.)?', ''), '[/:?#].*$', ''), '');
+
+-- 95% interval of a share x / n, in percent, by the adjusted Wald (Agresti-Coull) method, as
+-- for NPS: add z^2/2 = 1.92 successes and z^2 = 3.84 trials, take the Wald interval of that
+-- share, clip to 0..100. Null when n = 0.
+CREATE OR REPLACE TEMP MACRO share_low_95(x, n) AS
+    CASE WHEN n > 0 THEN 100.0 * greatest(0.0,
+        (x + 1.959964 ^ 2 / 2) / (n + 1.959964 ^ 2)
+        - 1.959964 * sqrt(
+            (x + 1.959964 ^ 2 / 2) / (n + 1.959964 ^ 2)
+            * (1 - (x + 1.959964 ^ 2 / 2) / (n + 1.959964 ^ 2))
+            / (n + 1.959964 ^ 2)))
+    END;
+CREATE OR REPLACE TEMP MACRO share_high_95(x, n) AS
+    CASE WHEN n > 0 THEN 100.0 * least(1.0,
+        (x + 1.959964 ^ 2 / 2) / (n + 1.959964 ^ 2)
+        + 1.959964 * sqrt(
+            (x + 1.959964 ^ 2 / 2) / (n + 1.959964 ^ 2)
+            * (1 - (x + 1.959964 ^ 2 / 2) / (n + 1.959964 ^ 2))
+            / (n + 1.959964 ^ 2)))
+    END;
+
+-- The 97.5% quantile of Student's t with df degrees of freedom (a two-sided 95% interval of a
+-- mean): the exact values for df 1-29, Cornish-Fisher's expansion around z = 1.959964 from 30
+-- on (within 1e-7 there). Null when df < 1.
+CREATE OR REPLACE TEMP MACRO t_975(df) AS
+    CASE
+        WHEN df < 1 THEN NULL
+        WHEN df < 30 THEN [
+            12.706205, 4.302653, 3.182446, 2.776445, 2.570582, 2.446912, 2.364624, 2.306004,
+            2.262157, 2.228139, 2.200985, 2.178813, 2.160369, 2.144787, 2.131450, 2.119905,
+            2.109816, 2.100922, 2.093024, 2.085963, 2.079614, 2.073873, 2.068658, 2.063899,
+            2.059539, 2.055529, 2.051831, 2.048407, 2.045230
+        ][CAST(df AS INTEGER)]
+        ELSE 1.959964
+            + (1.959964 ^ 3 + 1.959964) / (4 * df)
+            + (5 * 1.959964 ^ 5 + 16 * 1.959964 ^ 3 + 3 * 1.959964) / (96 * df ^ 2)
+            + (3 * 1.959964 ^ 7 + 19 * 1.959964 ^ 5 + 17 * 1.959964 ^ 3 - 15 * 1.959964)
+              / (384 * df ^ 3)
+            + (79 * 1.959964 ^ 9 + 776 * 1.959964 ^ 7 + 1482 * 1.959964 ^ 5
+               - 1920 * 1.959964 ^ 3 - 945 * 1.959964) / (92160 * df ^ 4)
+    END;
+
+-- CSAT (1-5): an answer of 4 or 5 is satisfied; CSAT = satisfied answers / answers x 100 (the
+-- "top two boxes", as Delighted computes it: help.delighted.com/article/240).
+CREATE OR REPLACE TEMP MACRO csat_satisfied(score) AS score BETWEEN 4 AND 5;
+
+-- CES (1-7, 7 = strongly agree that it was easy): an answer of 5-7 is easy (Delighted's "agree"
+-- responses on its 7-point scale: help.delighted.com/article/534).
+CREATE OR REPLACE TEMP MACRO ces_easy(score) AS score BETWEEN 5 AND 7;
+
+-- Product-market fit benchmark: at least 40% of users "very disappointed" if they could no
+-- longer use the product (Sean Ellis, after benchmarking nearly a hundred startups; Rahul Vohra,
+-- "How Superhuman Built an Engine to Find Product/Market Fit", First Round Review, 2018).
+CREATE OR REPLACE TEMP MACRO pmf_benchmark_pct() AS CAST(40 AS DOUBLE);

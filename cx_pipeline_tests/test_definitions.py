@@ -66,7 +66,14 @@ def test_asset_keys_follow_schema_and_table() -> None:
         "staging/identity_map",
         *(
             f"staging/resolved_{e}"
-            for e in ("tickets", "events", "nps_responses", "survey_invitations", "interviews")
+            for e in (
+                "tickets",
+                "events",
+                "nps_responses",
+                "survey_answers",
+                "survey_invitations",
+                "interviews",
+            )
         ),
         "marts/identity_match_rates",
         "marts/account_features",
@@ -76,6 +83,10 @@ def test_asset_keys_follow_schema_and_table() -> None:
         "marts/churn_drivers",
         "marts/churn_model_track_record",
         "marts/churn_predictions",
+        "marts/survey_answer_segments",
+        "marts/csat_by_segment",
+        "marts/ces_by_segment",
+        "marts/pmf_by_segment",
         "marts/invitation_outcomes",
         "marts/survey_response_rates",
         "marts/survey_nonresponse_profile",

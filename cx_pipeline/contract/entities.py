@@ -16,6 +16,12 @@ TICKET_STATUSES = ("new", "open", "pending", "solved", "closed")
 # it to open.
 TICKET_EVENT_STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 TOUCHPOINTS = ("relationship", "onboarding", "support", "renewal", "in_app")
+# Question types of survey_answers and the score range of each rated one.
+QUESTION_TYPES = ("nps", "csat", "ces", "pmf", "reason")
+SCORE_RANGES = (("nps", 0, 10), ("csat", 1, 5), ("ces", 1, 7))
+# The Sean Ellis product-market-fit question: "How would you feel if you could no longer use
+# the product?"
+PMF_CHOICES = ("very_disappointed", "somewhat_disappointed", "not_disappointed")
 INVITATION_CHANNELS = ("email", "sms", "in_app", "web", "link")
 
 ACCOUNTS = Entity(
@@ -282,6 +288,91 @@ NPS_RESPONSES = Entity(
     ),
 )
 
+SURVEY_ANSWERS = Entity(
+    source="surveys",
+    name="survey_answers",
+    description=(
+        "Answers to the questions of a survey, one row per (response, question): NPS, CSAT, "
+        "CES, the product-market-fit question and free-text reasons. nps_responses stays the "
+        "home of NPS answers; this entity carries the other questions (and may repeat the NPS "
+        "one, whose marts keep reading nps_responses)."
+    ),
+    key="answer_id",
+    file_format="csv",
+    delivery="events",
+    optional=True,
+    columns=(
+        Column(
+            "answer_id",
+            "string",
+            "Identifier of the answer: the response id and question id joined "
+            "(`<response_id>:<question_id>`), or the response id when a response holds one "
+            "question.",
+            required=True,
+        ),
+        Column(
+            "response_id",
+            "string",
+            "The response the answer belongs to: answers given together share it, and a "
+            "reason is read against the NPS score of the same response (in this entity or in "
+            "nps_responses).",
+            required=True,
+        ),
+        Column(
+            "contact_id",
+            "string",
+            "Respondent (CRM contact id).",
+            references="contacts.contact_id",
+        ),
+        Column("account_id", "string", "Respondent's account.", references="accounts.account_id"),
+        Column("survey_id", "string", "Survey or campaign identifier."),
+        Column("touchpoint", "string", "Moment the survey was sent at.", allowed=TOUCHPOINTS),
+        Column("submitted_at", "timestamp", "When the answer was submitted.", required=True),
+        Column("question_id", "string", "The question's identifier in the survey tool."),
+        Column(
+            "question_type",
+            "string",
+            "What the question asks: nps (likelihood to recommend, 0-10), csat (satisfaction, "
+            "1-5), ces (customer effort, 1-7, 7 = easiest), pmf (how disappointed if the product "
+            "were gone), reason (free text: the main reason for the score).",
+            required=True,
+            allowed=QUESTION_TYPES,
+        ),
+        Column(
+            "score",
+            "integer",
+            "The rating of an nps, csat or ces question, in that type's range.",
+            minimum=0,
+            maximum=10,
+            depends_on="question_type",
+            required_for=tuple(kind for kind, _, _ in SCORE_RANGES),
+            ranges_for=SCORE_RANGES,
+        ),
+        Column(
+            "choice",
+            "string",
+            "The option chosen on a pmf question.",
+            allowed=PMF_CHOICES,
+            depends_on="question_type",
+            required_for=("pmf",),
+        ),
+        Column(
+            "text",
+            "string",
+            "The free-text answer of a reason question, or a comment given with a rating.",
+            personal=True,
+            free_text=True,
+        ),
+        Column(
+            "respondent_email",
+            "string",
+            "Respondent's e-mail as the survey tool knows it; resolves the contact when "
+            "contact_id is empty.",
+            personal=True,
+        ),
+    ),
+)
+
 SURVEY_INVITATIONS = Entity(
     source="surveys",
     name="survey_invitations",
@@ -368,6 +459,7 @@ ENTITIES: tuple[Entity, ...] = (
     TICKET_EVENTS,
     EVENTS,
     NPS_RESPONSES,
+    SURVEY_ANSWERS,
     SURVEY_INVITATIONS,
     INTERVIEWS,
 )

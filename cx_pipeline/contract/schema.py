@@ -30,6 +30,14 @@ class Column:
     references: str | None = None  # "entity.column" this column points at (warned, not enforced)
     not_before: str | None = None  # a timestamp that may not be earlier than this other column
     may_be_future: bool = False  # a timestamp allowed after its delivery day (a scheduled end)
+    # Rules that depend on another column's value (a survey answer's question type): the column
+    # named by `depends_on` selects them. `required_for`: the values for which this column must
+    # hold a value; `ranges_for`: (value, minimum, maximum), a narrower range for that value
+    # inside `minimum`..`maximum`. Broken, they quarantine the row as `required:<column>` or
+    # `range:<column>`, like the plain rules.
+    depends_on: str | None = None
+    required_for: tuple[str, ...] = ()
+    ranges_for: tuple[tuple[str, float, float], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -140,6 +140,10 @@ def generate(
         say(f"events: chunk {m + 1}/{timeline.n_months} ({batch.at.size:,} rows)")
     interviews = surveys.interviews_frame(timeline, accounts, contacts, seed)
     writer.append(entity("interviews"), interviews)
+    answers = entity("survey_answers")
+    writer.append(answers, surveys.pmf_frame(timeline, accounts, contacts, seed))
+    for rated in ("csat", "ces"):
+        writer.append(answers, surveys.rated_frame(timeline, accounts, contacts, seed, rated))
     rows = writer.close()
     identity_truth.append(identities.device_truth(pl.concat(device_pairs)))
     pl.concat(identity_truth).write_csv(out / IDENTITY_TRUTH_FILE)
@@ -198,6 +202,8 @@ def build_truth(
             for region, probs in surveys.BAND_PROBABILITIES.items()
         },
         "nps_realised_by_region": realised_nps,
+        "pmf_very_disappointed_pct_by_region": surveys.planted_pmf(),
+        "survey_ratings": surveys.planted_ratings(),
         "survey_response_bias": {
             "rule": "chance to answer an invitation, by the contact's latest earlier answer",
             "response_probability_by_last_answer": dict(

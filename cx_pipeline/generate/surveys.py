@@ -1,5 +1,6 @@
 """Survey answers: NPS responses with planted regional NPS, the invitations behind them (with a
-planted response bias: detractors answer less), and interview notes.
+planted response bias: detractors answer less), CSAT and CES ratings, product-market-fit answers
+with a planted regional split, and interview notes.
 
 Each response's band is drawn independently with its region's probabilities, shifted by the
 planted slow-support driver (drivers.py) in a way that keeps each region's expected NPS, so the
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from cx_pipeline.contract.entities import REGIONS, TOUCHPOINTS
+from cx_pipeline.contract.entities import PMF_CHOICES, REGIONS, TOUCHPOINTS
 from cx_pipeline.generate import text
 from cx_pipeline.generate.accounts import Accounts, timestamps
 from cx_pipeline.generate.contacts import Contacts
@@ -49,6 +50,16 @@ SURVEY_PREFIX = {
     "in_app": "app",
 }
 INTERVIEW_ACCOUNT_SHARE = 0.10
+# Product-market fit (issue #19): a share of contacts answers the Sean Ellis question once;
+# (very, somewhat, not disappointed) probabilities by region, two regions over the 40%
+# benchmark and two under it.
+PMF_CONTACT_SHARE = 0.5
+PMF_CHOICE_PROBABILITIES: dict[str, tuple[float, float, float]] = {
+    "North America": (0.55, 0.30, 0.15),
+    "EMEA": (0.45, 0.35, 0.20),
+    "APAC": (0.30, 0.40, 0.30),
+    "LATAM": (0.20, 0.40, 0.40),
+}
 
 
 def planted_nps() -> dict[str, float]:
@@ -211,6 +222,111 @@ def interviews_frame(
         notes=pl.when("two").then(pl.concat_str("n1", pl.lit(" "), "n2")).otherwise("n1"),
         tags=tags,
     ).drop("n1", "n2", "t1", "t2", "two", "extra")
+
+
+# CSAT (1-5) and CES (1-7) answers: a share of contacts rates one support contact and one
+# onboarding step; score probabilities, lowest score first.
+RATED_CONTACT_SHARE = 0.3
+CSAT_SCORE_PROBABILITIES = (0.05, 0.08, 0.12, 0.35, 0.40)  # satisfied (4-5): 75%
+CES_SCORE_PROBABILITIES = (0.03, 0.05, 0.07, 0.10, 0.20, 0.30, 0.25)  # easy (5-7): 75%
+
+
+def planted_ratings() -> dict[str, float]:
+    """Planted CSAT (% 4-5), CES share easy (% 5-7) and CES mean."""
+    ces = CES_SCORE_PROBABILITIES
+    return {
+        "csat_pct": round(100 * sum(CSAT_SCORE_PROBABILITIES[3:]), 6),
+        "ces_easy_pct": round(100 * sum(ces[4:]), 6),
+        "ces_mean": round(sum((k + 1) * p for k, p in enumerate(ces)), 6),
+    }
+
+
+def planted_pmf() -> dict[str, float]:
+    """Planted share of 'very disappointed' answers by region, in percent."""
+    return {r: round(100 * p[0], 6) for r, p in PMF_CHOICE_PROBABILITIES.items()}
+
+
+def pmf_frame(
+    timeline: Timeline, accounts: Accounts, contacts: Contacts, seed: int
+) -> pl.DataFrame:
+    """survey_answers rows: half the contacts answer the product-market-fit question once, at
+    least 14 days after they were created and while their account is a customer; the choice is
+    drawn with the account region's planted probabilities."""
+    rng = stream(seed, "pmf")
+    lo = contacts.created + 14 * DAY
+    hi = np.minimum(accounts.end[contacts.account], timeline.end_us)
+    eligible = np.flatnonzero((lo < hi) & (rng.random(contacts.n) < PMF_CONTACT_SHARE))
+    at = uniform_between(rng, lo[eligible], hi[eligible])
+    order = np.argsort(at, kind="stable")
+    contact, at = eligible[order], at[order]
+    account = contacts.account[contact]
+    n = at.size
+    probabilities = np.array([PMF_CHOICE_PROBABILITIES[r] for r in REGIONS])
+    cdf = np.cumsum(probabilities[accounts.region[account]], axis=1)
+    choice = (rng.random(n)[:, None] >= cdf).sum(axis=1).clip(0, 2)
+    choices = pl.Series(list(PMF_CHOICES)).gather(choice)
+    answer_id = prefixed("PMF", np.arange(1, n + 1), 6, "answer_id")
+    return pl.DataFrame(
+        {
+            "answer_id": answer_id,
+            "response_id": answer_id.alias("response_id"),
+            "contact_id": contacts.contact_id.gather(contact),
+            "account_id": accounts.account_id.gather(account),
+            "survey_id": pl.Series(["pmf"] * n, dtype=pl.String),
+            "touchpoint": pl.Series(["relationship"] * n, dtype=pl.String),
+            "submitted_at": timestamps(at),
+            "question_id": pl.Series(["pmf"] * n, dtype=pl.String),
+            "question_type": pl.Series(["pmf"] * n, dtype=pl.String),
+            "score": pl.Series([None] * n, dtype=pl.Int64),
+            "choice": choices,
+            "text": pl.Series([None] * n, dtype=pl.String),
+            "respondent_email": pl.Series([None] * n, dtype=pl.String),
+            "delivery": timeline.delivery_of(at),
+        }
+    )
+
+
+def rated_frame(
+    timeline: Timeline,
+    accounts: Accounts,
+    contacts: Contacts,
+    seed: int,
+    question_type: str,
+) -> pl.DataFrame:
+    """survey_answers rows of one rated question (csat or ces): 30% of the contacts answer it
+    once, like the PMF question, with the planted score probabilities."""
+    rng = stream(seed, question_type)
+    probabilities, touchpoint = {
+        "csat": (CSAT_SCORE_PROBABILITIES, "support"),
+        "ces": (CES_SCORE_PROBABILITIES, "onboarding"),
+    }[question_type]
+    lo = contacts.created + 14 * DAY
+    hi = np.minimum(accounts.end[contacts.account], timeline.end_us)
+    eligible = np.flatnonzero((lo < hi) & (rng.random(contacts.n) < RATED_CONTACT_SHARE))
+    at = uniform_between(rng, lo[eligible], hi[eligible])
+    order = np.argsort(at, kind="stable")
+    contact, at = eligible[order], at[order]
+    n = at.size
+    score = weighted_choice(rng, list(probabilities), n) + 1
+    answer_id = prefixed(question_type.upper(), np.arange(1, n + 1), 6, "answer_id")
+    return pl.DataFrame(
+        {
+            "answer_id": answer_id,
+            "response_id": answer_id.alias("response_id"),
+            "contact_id": contacts.contact_id.gather(contact),
+            "account_id": accounts.account_id.gather(contacts.account[contact]),
+            "survey_id": pl.Series([question_type] * n, dtype=pl.String),
+            "touchpoint": pl.Series([touchpoint] * n, dtype=pl.String),
+            "submitted_at": timestamps(at),
+            "question_id": pl.Series([question_type] * n, dtype=pl.String),
+            "question_type": pl.Series([question_type] * n, dtype=pl.String),
+            "score": pl.Series(score, dtype=pl.Int64),
+            "choice": pl.Series([None] * n, dtype=pl.String),
+            "text": pl.Series([None] * n, dtype=pl.String),
+            "respondent_email": pl.Series([None] * n, dtype=pl.String),
+            "delivery": timeline.delivery_of(at),
+        }
+    )
 
 
 # Planted response bias: the chance that a contact answers an invitation depends on their

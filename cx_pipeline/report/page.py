@@ -461,6 +461,69 @@ def _detractor_followup(con: duckdb.DuckDBPyConnection) -> str:
     )
 
 
+def _survey_metrics(con: duckdb.DuckDBPyConnection) -> str:
+    """CSAT, CES and product-market fit over all answers, each with n and its 95% interval,
+    and PMF by region against the 40% benchmark."""
+    if not all(_exists(con, m) for m in ("csat_by_segment", "ces_by_segment", "pmf_by_segment")):
+        return '<p class="muted">No survey-answer marts yet.</p>'
+    overall = "segment_type = 'all' AND month IS NULL"
+    rows = [
+        [label, _number(value, 1) + unit, f"{_number(low, 1)} .. {_number(high, 1)}", f"{n:,}"]
+        for label, unit, query in (
+            (
+                "CSAT (% of answers 4-5 of 5)",
+                "%",
+                "SELECT csat_pct, csat_low_95, csat_high_95, answers FROM marts.csat_by_segment "
+                f"WHERE {overall}",
+            ),
+            (
+                "CES, mean of 1-7",
+                "",
+                "SELECT mean_ces, mean_ces_low_95, mean_ces_high_95, answers "
+                f"FROM marts.ces_by_segment WHERE {overall}",
+            ),
+            (
+                "CES, % easy (5-7)",
+                "%",
+                "SELECT easy_pct, easy_low_95, easy_high_95, answers FROM marts.ces_by_segment "
+                f"WHERE {overall}",
+            ),
+            (
+                "PMF, % very disappointed",
+                "%",
+                "SELECT very_disappointed_pct, very_disappointed_low_95, "
+                "very_disappointed_high_95, answers FROM marts.pmf_by_segment "
+                "WHERE segment_type = 'all'",
+            ),
+        )
+        for value, low, high, n in _rows(con, query)
+    ]
+    if not rows:
+        return '<p class="muted">No CSAT, CES or product-market-fit answers delivered.</p>'
+    pmf = _rows(
+        con,
+        "SELECT segment, answers, very_disappointed_pct, very_disappointed_low_95, "
+        "very_disappointed_high_95, verdict FROM marts.pmf_by_segment "
+        "WHERE segment_type = 'region' ORDER BY very_disappointed_pct DESC",
+    )
+    by_region = _table(
+        ["region", "answers", "% very disappointed", "95% interval", "against 40%"],
+        [
+            [r[0], f"{r[1]:,}", _number(r[2], 1), f"{_number(r[3], 1)} .. {_number(r[4], 1)}", r[5]]
+            for r in pmf
+        ],
+    )
+    return (
+        _table(["metric", "value", "95% interval", "answers"], rows)
+        + (by_region if pmf else "")
+        + _source(
+            "marts.csat_by_segment, marts.ces_by_segment, marts.pmf_by_segment (all answers up "
+            "to the as-of date; the 40% benchmark: Sean Ellis, via Rahul Vohra, First Round "
+            "Review 2018)"
+        )
+    )
+
+
 def _table(headers: list[str], rows: list[list[str]], muted: list[bool] | None = None) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     grey = ' class="ns"'
@@ -746,6 +809,7 @@ def render(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
         ("Benchmarks", _benchmarks(con)),
         ("Top detractor themes", _detractor_themes(con)),
         ("Detractors to follow up", _detractor_followup(con)),
+        ("CSAT, CES and product-market fit", _survey_metrics(con)),
         ("What drives NPS", _drivers(con, "nps_drivers", "NPS points")),
         ("What drives churn", _drivers(con, "churn_drivers", "odds ratio")),
         ("Who will churn: the model and its track record", _churn_model(con)),

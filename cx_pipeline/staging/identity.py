@@ -24,6 +24,7 @@ SECOND_IDENTIFIER: dict[str, tuple[str, str] | None] = {
     "tickets": ("requester_email", "email"),
     "events": ("anonymous_id", "anonymous_id"),
     "nps_responses": ("respondent_email", "email"),
+    "survey_answers": ("respondent_email", "email"),
     "survey_invitations": ("recipient_email", "email"),
     "interviews": None,
 }

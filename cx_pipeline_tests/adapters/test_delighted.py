@@ -11,7 +11,13 @@ from pathlib import Path
 from cx_pipeline.adapters.mapping import MappingReader, parse_mapping
 from cx_pipeline.adapters.sources import VENDORS, vendor_adapters
 from cx_pipeline.contract import entity
-from cx_pipeline_tests.adapters.delivery import load, query, shipped_reader, staged
+from cx_pipeline_tests.adapters.delivery import (
+    load,
+    quarantined,
+    query,
+    shipped_reader,
+    staged,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "delighted"
 PAGE = FIXTURES / "survey_responses-0001.json"
@@ -29,10 +35,13 @@ def test_the_shipped_adapter_is_chosen_by_name_in_a_sources_file(tmp_path: Path)
     assert reader.file_patterns(entity("interviews")) == ()
 
 
-def test_nps_answers_load_and_other_survey_types_are_quarantined(tmp_path: Path) -> None:
+def test_nps_answers_load_and_other_survey_types_are_left_out(tmp_path: Path) -> None:
     reader = shipped_reader(tmp_path, "surveys", "delighted")
     result = load(tmp_path, reader, "nps_responses", PAGE)
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (4, 3, 1)
+    # Issue #19: the CSAT answer is filtered out on purpose (not a fault), and read as a
+    # survey answer instead (test below).
+    assert result.rows_filtered == 1
     # response_id, contact_id, account_id, survey_id, touchpoint, submitted_at, score, comment,
     # respondent_email
     assert staged(tmp_path, "nps_responses") == [
@@ -77,7 +86,43 @@ def test_nps_answers_load_and_other_survey_types_are_quarantined(tmp_path: Path)
         "FROM quarantine.nps_responses",
     )
     # A CSAT 5 is not a likelihood to recommend: never counted as an NPS answer.
-    assert quarantined == [("1004", "csat", ["allowed:touchpoint"])]
+    assert quarantined == [("1004", "csat", ["allowed:touchpoint", "filtered:$.survey_type"])]
+
+
+def test_every_answer_is_a_survey_answer_with_its_type(tmp_path: Path) -> None:
+    """Issue #19: the same page read as survey_answers: the CSAT 5 loads, typed csat."""
+    reader = shipped_reader(tmp_path, "surveys", "delighted")
+    result = load(tmp_path, reader, "survey_answers", PAGE)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (4, 4, 0)
+    # answer_id, response_id, question_type, score, text
+    assert [(r[0], r[1], r[8], r[9], r[11]) for r in staged(tmp_path, "survey_answers")] == [
+        ("1001", "1001", "nps", 9, 'Great reporting — très bien, "vraiment"'),
+        ("1002", "1002", "nps", 0, None),
+        ("1003", "1003", "nps", 7, "OK"),
+        ("1004", "1004", "csat", 5, "Quick answer from support"),
+    ]
+
+
+def test_csat_and_ces_answers_are_checked_against_their_own_scales(tmp_path: Path) -> None:
+    """Issue #19: a CSAT 4 or a CES 6 loads (an NPS range no longer applies); a CSAT 7 (scale
+    1-5) or a CES 0 (scale 1-7) is quarantined as out of range; an unknown type as such."""
+    reader = shipped_reader(tmp_path, "surveys", "delighted")
+    result = load(tmp_path, reader, "survey_answers", FIXTURES / "csat_ces")
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (6, 3, 3)
+    # answer_id, contact_id, question_type, score, text, respondent_email
+    assert [(r[0], r[2], r[8], r[9], r[11], r[12]) for r in staged(tmp_path, "survey_answers")] == [
+        ("2001", "601", "csat", 4, "Solved quickly", "ann@beta.example"),
+        ("2003", "603", "ces", 6, "Easy enough", None),
+        ("2005", "605", "nps", 6, "Too slow", None),
+    ]
+    assert quarantined(tmp_path, "survey_answers", "answer_id") == {
+        "2002": ["range:score"],  # CSAT 7 on a 1-5 scale
+        "2004": ["range:score"],  # CES 0 on a 1-7 scale
+        "2006": ["allowed:question_type"],  # smileys: no such question type
+    }
+    # As NPS answers, only the NPS one counts; the others are left out on purpose.
+    nps = load(tmp_path / "nps", reader, "nps_responses", FIXTURES / "csat_ces")
+    assert (nps.rows_loaded, nps.rows_filtered) == (1, 5)
 
 
 def test_the_whole_response_is_kept_in_raw_extra(tmp_path: Path) -> None:

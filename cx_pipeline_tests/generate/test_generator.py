@@ -153,7 +153,7 @@ def test_values_respect_types_allowed_values_and_ranges(
             assert parsed.null_count() == 0
         if c.allowed is not None:
             assert set(values.unique().to_list()) <= set(c.allowed), c.name
-        if c.type in ("integer", "decimal"):
+        if c.type in ("integer", "decimal") and values.len() > 0:  # (pmf answers: no score)
             numbers = values.cast(pl.Float64)
             if c.minimum is not None:
                 assert numbers.min() >= c.minimum, c.name  # type: ignore[operator]

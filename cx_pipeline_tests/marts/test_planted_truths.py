@@ -58,6 +58,49 @@ def test_regional_nps_is_recovered(sample_query, truth: dict) -> None:
         assert moe == pytest.approx(1.96 * se, rel=0.05)
 
 
+def test_regional_product_market_fit_is_recovered(sample_query, truth: dict) -> None:
+    """Issue #19: the planted PMF split (two regions over the 40% benchmark, two under) is
+    recovered by marts.pmf_by_segment within its sampling error."""
+    rows = sample_query(
+        "SELECT segment, answers, very_disappointed_pct, very_disappointed_low_95, "
+        "very_disappointed_high_95 FROM marts.pmf_by_segment WHERE segment_type = 'region'"
+    )
+    planted = truth["pmf_very_disappointed_pct_by_region"]
+    assert {r[0] for r in rows} == set(planted)
+    (pmf_answers,) = sample_query(
+        "SELECT count(*) FROM staging.survey_answers WHERE question_type = 'pmf'"
+    )[0]
+    assert sum(r[1] for r in rows) == pmf_answers > 0
+    for region, n, pct, low, high in rows:
+        se = 100 * math.sqrt(pct / 100 * (1 - pct / 100) / n)
+        assert abs(pct - planted[region]) <= NPS_TOLERANCE_SE * se, region
+        assert low <= pct <= high
+    measured = {r[0]: r[2] for r in rows}
+    assert sorted(measured, key=measured.get) == sorted(planted, key=planted.get)
+
+
+def test_csat_and_ces_are_recovered(sample_query, truth: dict) -> None:
+    """Issue #19: the planted CSAT (share 4-5) and CES (share 5-7, mean) are recovered over
+    all answers within 3 standard errors, and each interval holds its estimate."""
+    planted = truth["survey_ratings"]
+    ((n, csat, low, high),) = sample_query(
+        "SELECT answers, csat_pct, csat_low_95, csat_high_95 FROM marts.csat_by_segment "
+        "WHERE segment_type = 'all' AND month IS NULL"
+    )
+    se = 100 * math.sqrt(csat / 100 * (1 - csat / 100) / n)
+    assert abs(csat - planted["csat_pct"]) <= NPS_TOLERANCE_SE * se
+    assert low < csat < high
+    ((n, mean, mean_low, mean_high, easy),) = sample_query(
+        "SELECT answers, mean_ces, mean_ces_low_95, mean_ces_high_95, easy_pct "
+        "FROM marts.ces_by_segment WHERE segment_type = 'all' AND month IS NULL"
+    )
+    se = 100 * math.sqrt(easy / 100 * (1 - easy / 100) / n)
+    assert abs(easy - planted["ces_easy_pct"]) <= NPS_TOLERANCE_SE * se
+    # the 95% t interval is about 2 x 1.96 standard errors of the mean wide
+    assert abs(mean - planted["ces_mean"]) <= NPS_TOLERANCE_SE * (mean_high - mean_low) / 3.92
+    assert mean_low < mean < mean_high
+
+
 def test_monthly_churn_is_recovered(sample_query, truth: dict) -> None:
     months = {
         m: (start, lost)

@@ -87,10 +87,13 @@ STAGING_TABLES = (
     "created_at TIMESTAMPTZ, subject VARCHAR, description VARCHAR)",
     "CREATE TABLE staging.interviews (interview_id VARCHAR, contact_id VARCHAR, "
     "interviewed_at TIMESTAMPTZ, notes VARCHAR, tags VARCHAR)",
+    "CREATE TABLE staging.survey_answers (answer_id VARCHAR, response_id VARCHAR, "
+    "contact_id VARCHAR, account_id VARCHAR, submitted_at TIMESTAMPTZ, question_type VARCHAR, "
+    "score BIGINT, text VARCHAR)",
     # Every item is said by the one known contact: nothing for the identity map to resolve.
     *(
         f"CREATE VIEW staging.resolved_{name} AS SELECT * FROM staging.{name}"
-        for name in ("nps_responses", "tickets", "interviews")
+        for name in ("nps_responses", "tickets", "interviews", "survey_answers")
     ),
 )
 HARNESS_DAY = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)

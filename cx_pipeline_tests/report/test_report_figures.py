@@ -280,3 +280,33 @@ def test_chromium_shows_each_charts_title_unit_and_legend(page: str, sample_ware
             for text in texts:
                 assert text in svg, (title, text)
     assert "Data up to " in dom
+
+
+def test_survey_metrics_section_shows_pmf_by_region_from_its_mart(page: str, sample_query: Query):
+    """Issue #19: the planted PMF split reaches the page with n, interval and verdict."""
+    html = section(page, "CSAT, CES and product-market fit")
+    rows = [cells for _, cells in table_rows(html)]
+    (n, pct, low, high) = sample_query(
+        "SELECT answers, very_disappointed_pct, very_disappointed_low_95, "
+        "very_disappointed_high_95 FROM marts.pmf_by_segment WHERE segment_type = 'all'"
+    )[0]
+    assert ["PMF, % very disappointed", f"{pct:.1f}%", f"{low:.1f} .. {high:.1f}", f"{n:,}"] in (
+        rows
+    )
+    for region, answers, share, verdict in sample_query(
+        "SELECT segment, answers, very_disappointed_pct, verdict FROM marts.pmf_by_segment "
+        "WHERE segment_type = 'region'"
+    ):
+        assert [region, f"{answers:,}", f"{share:.1f}"] == next(
+            r[:3] for r in rows if r[0] == region
+        )
+        assert next(r[4] for r in rows if r[0] == region) == verdict
+    assert "marts.pmf_by_segment" in html and "First Round Review 2018" in html
+    ((csat, n_csat, mean_ces, n_ces),) = sample_query(
+        "SELECT c.csat_pct, c.answers, e.mean_ces, e.answers FROM marts.csat_by_segment AS c, "
+        "marts.ces_by_segment AS e WHERE c.segment_type = 'all' AND c.month IS NULL "
+        "AND e.segment_type = 'all' AND e.month IS NULL"
+    )
+    shown = {r[0]: (r[1], r[3]) for r in rows}
+    assert shown["CSAT (% of answers 4-5 of 5)"] == (f"{csat:.1f}%", f"{n_csat:,}")
+    assert shown["CES, mean of 1-7"] == (f"{mean_ces:.1f}", f"{n_ces:,}")

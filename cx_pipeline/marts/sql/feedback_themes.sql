@@ -1,10 +1,13 @@
 -- What customers say, tagged with themes and sentiment: one row per (text item, theme).
 --
--- Items: NPS comments, support tickets (subject and first message) and interview notes (with
--- their tags, which are read like the notes: a tag 'pricing' is a pricing mention), said on
--- or before the as-of date; empty texts are not items.
--- Who said it: the NPS score of a comment is the answer's own; a ticket or an interview gets
--- the contact's latest NPS answer on or before that day (none: null).
+-- Items: NPS comments, survey reasons (answers to a reason question of survey_answers, "what
+-- is the main reason for your score?"), support tickets (subject and first message) and
+-- interview notes (with their tags, which are read like the notes: a tag 'pricing' is a
+-- pricing mention), said on or before the as-of date; empty texts are not items.
+-- Who said it: the NPS score of a comment is the answer's own; a survey reason gets the NPS
+-- score of the same response (its nps answer in survey_answers, else the nps_responses row
+-- with that response id; none: null); a ticket or an interview gets the contact's latest NPS
+-- answer on or before that day (none: null).
 --
 -- Themes come from the keywords in raw.voc_taxonomy, sentiment from raw.voc_lexicon. Both are
 -- matched the same way: the text is lower-cased, contractions are spelled out ("don't" reads
@@ -66,6 +69,26 @@ comments AS (
     FROM answers AS a
     LEFT JOIN staging.contacts AS c ON c.contact_id = a.contact_id
 ),
+response_nps AS (
+    SELECT response_id, score FROM staging.survey_answers
+    WHERE question_type = 'nps'
+    QUALIFY row_number() OVER (PARTITION BY response_id ORDER BY answer_id) = 1
+),
+reasons AS (
+    SELECT
+        'survey_reason' AS source,
+        r.answer_id AS item_id,
+        coalesce(r.account_id, c.account_id) AS account_id,
+        r.contact_id,
+        local_day(r.submitted_at, $timezone) AS said_on,
+        coalesce(n.score, a.score) AS nps_score,
+        r.text
+    FROM staging.resolved_survey_answers AS r
+    LEFT JOIN staging.contacts AS c ON c.contact_id = r.contact_id
+    LEFT JOIN response_nps AS n ON n.response_id = r.response_id
+    LEFT JOIN answers AS a ON a.response_id = r.response_id
+    WHERE r.question_type = 'reason' AND local_day(r.submitted_at, $timezone) <= $as_of
+),
 tickets_and_interviews AS (
     SELECT
         'ticket' AS source,
@@ -95,6 +118,9 @@ tickets_and_interviews AS (
 ),
 items AS (
     SELECT * FROM comments
+    WHERE nullif(trim(text), '') IS NOT NULL
+    UNION ALL
+    SELECT * FROM reasons
     WHERE nullif(trim(text), '') IS NOT NULL
     UNION ALL
     SELECT o.source, o.item_id, o.account_id, o.contact_id, o.said_on, a.score AS nps_score, o.text

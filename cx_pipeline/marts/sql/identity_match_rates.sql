@@ -11,6 +11,9 @@ WITH resolved_rows AS (
     SELECT 'surveys', 'nps_responses', identity_status, identity_rule
     FROM staging.resolved_nps_responses
     UNION ALL
+    SELECT 'surveys', 'survey_answers', identity_status, identity_rule
+    FROM staging.resolved_survey_answers
+    UNION ALL
     SELECT 'surveys', 'interviews', identity_status, identity_rule
     FROM staging.resolved_interviews
 )

@@ -1,10 +1,10 @@
 -- What each NPS band talks about: themes by NPS category, so teams see what detractors
 -- complain about and what promoters love. Read from marts.feedback_themes (rules there).
 --
--- A cell is (source, nps_category, theme). source is 'nps_comment', 'ticket', 'interview', or
--- 'all' for the three together; nps_category is the band of the item's NPS answer (its own
--- for comments, the contact's latest on or before that day for tickets and interviews), or
--- 'no answer'. Every theme of the taxonomy, plus 'none' (items naming no theme), has a row in
+-- A cell is (source, nps_category, theme). source is 'nps_comment', 'survey_reason', 'ticket',
+-- 'interview', or 'all' for them together; nps_category is the band of the item's NPS answer
+-- (its own for comments, that of the same response for survey reasons, the contact's latest
+-- on or before that day for tickets and interviews), or 'no answer'. Every theme of the taxonomy, plus 'none' (items naming no theme), has a row in
 -- every (source, category) that has items, with 0 mentions when nobody mentioned it.
 --   mentions                items of the cell that mention the theme
 --   share_of_category_pct   mentions / items of that source and category x 100; an item can
@@ -109,7 +109,10 @@ SELECT
     example_text
 FROM cells
 ORDER BY
-    CASE source WHEN 'all' THEN 0 WHEN 'nps_comment' THEN 1 WHEN 'ticket' THEN 2 ELSE 3 END,
+    CASE source
+        WHEN 'all' THEN 0 WHEN 'nps_comment' THEN 1 WHEN 'survey_reason' THEN 2
+        WHEN 'ticket' THEN 3 ELSE 4
+    END,
     CASE nps_category
         WHEN 'promoter' THEN 0 WHEN 'passive' THEN 1 WHEN 'detractor' THEN 2 ELSE 3
     END,

@@ -55,6 +55,12 @@ identifiers AS (
     SELECT 'surveys', 'nps_responses', 'email', respondent_email, count(*)
     FROM staging.nps_responses WHERE respondent_email IS NOT NULL GROUP BY ALL
     UNION ALL
+    SELECT 'surveys', 'survey_answers', 'contact_id', contact_id, count(*)
+    FROM staging.survey_answers WHERE contact_id IS NOT NULL GROUP BY ALL
+    UNION ALL
+    SELECT 'surveys', 'survey_answers', 'email', respondent_email, count(*)
+    FROM staging.survey_answers WHERE respondent_email IS NOT NULL GROUP BY ALL
+    UNION ALL
     SELECT 'surveys', 'survey_invitations', 'contact_id', contact_id, count(*)
     FROM staging.survey_invitations WHERE contact_id IS NOT NULL GROUP BY ALL
     UNION ALL
