@@ -158,7 +158,8 @@ def test_won_opportunities_as_subscriptions(tmp_path: Path, salesforce: MappingR
             "FROM raw.subscriptions WHERE subscription_id = '0065g00000QrStBAAR'"
         ).fetchone()
     # mrr = Amount / 12 (Amount taken as the annual value), rounded to cents; the close date
-    # is the start, at midnight UTC; no end date, plan or cancel reason on an opportunity.
+    # is the start, at midnight UTC; no end date, plan, cancel reason or currency on an
+    # opportunity.
     assert rows == [
         (
             "0065g00000QrStAAAR",
@@ -169,6 +170,7 @@ def test_won_opportunities_as_subscriptions(tmp_path: Path, salesforce: MappingR
             dt.datetime(2025, 10, 15, tzinfo=UTC),
             None,
             None,
+            None,  # no currency: the reporting currency
         ),
         (
             "0065g00000QrStBAAR",
@@ -179,6 +181,7 @@ def test_won_opportunities_as_subscriptions(tmp_path: Path, salesforce: MappingR
             dt.datetime(2025, 11, 3, tzinfo=UTC),
             None,
             None,
+            None,  # no currency: the reporting currency
         ),
         (
             "0065g00000QrStDAAR",
@@ -189,6 +192,7 @@ def test_won_opportunities_as_subscriptions(tmp_path: Path, salesforce: MappingR
             dt.datetime(2026, 2, 1, tzinfo=UTC),
             None,
             None,
+            None,  # no currency: the reporting currency
         ),
     ]
     assert bad == {"0065g00000QrStCAAR": ["required:account_id"]}

@@ -29,7 +29,8 @@ GOOD_TICKET = (
 # every file here lacks them, and the load says so.
 ADDED_LATER = {
     "accounts": ("domain",),
-    "tickets": ("requester_email",),
+    "subscriptions": ("currency",),
+    "tickets": ("requester_email", "assignee_id", "group_id"),
     "events": ("anonymous_id",),
     "nps_responses": ("respondent_email",),
 }
