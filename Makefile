@@ -3,6 +3,8 @@
 VENV ?= .venv
 BIN = $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+# Test processes: one per core; each takes whole test modules (pytest-xdist --dist loadfile).
+TEST_WORKERS ?= auto
 # The tool that writes the lock (`make lock`); installs never need it.
 UV_VERSION = 0.13.9
 
@@ -25,8 +27,8 @@ lock:  ## re-resolve every dependency into requirements.lock (after editing pypr
 run: install  ## build the warehouse from data/sample (data/warehouse/cx.duckdb)
 	$(BIN)/cx-pipeline run --persist
 
-test: install  ## the test suite (the slow scale tests run with the benchmark)
-	$(BIN)/python -m pytest
+test: install  ## the test suite on every core (the slow scale tests run with the benchmark)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 dev: install  ## the Dagster UI on http://127.0.0.1:3000
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
