@@ -52,6 +52,20 @@ def make_resources(
     }
 
 
+Query = Callable[..., list[tuple]]
+
+
+def reader(database: Path) -> Query:
+    """Read-only queries against a warehouse file, a connection each, so a test never holds the
+    file while a run writes it."""
+
+    def run(sql: str, params: object = None) -> list[tuple]:
+        with duckdb.connect(str(database), read_only=True) as con:
+            return con.execute(sql, params).fetchall()
+
+    return run
+
+
 # What most tests of loading and checking read: no mart, no serving file.
 RAW_AND_STAGING = dg.AssetSelection.groups("raw", "staging")
 
@@ -92,11 +106,7 @@ def materialize_all(
 def query(tmp_path: Path) -> Callable[..., list[tuple]]:
     """Run a read-only query against the test's warehouse (tmp_path/cx.duckdb)."""
 
-    def run(sql: str, params: object = None) -> list[tuple]:
-        with duckdb.connect(str(tmp_path / "cx.duckdb"), read_only=True) as con:
-            return con.execute(sql, params).fetchall()
-
-    return run
+    return reader(tmp_path / "cx.duckdb")
 
 
 SAMPLE_ROOT = REPO_ROOT / "data" / "sample"
@@ -112,8 +122,4 @@ def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def sample_query(sample_warehouse: Path) -> Callable[..., list[tuple]]:
-    def run(sql: str, params: object = None) -> list[tuple]:
-        with duckdb.connect(str(sample_warehouse), read_only=True) as con:
-            return con.execute(sql, params).fetchall()
-
-    return run
+    return reader(sample_warehouse)

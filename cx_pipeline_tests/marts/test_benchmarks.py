@@ -27,6 +27,7 @@ from cx_pipeline_tests.conftest import (
     all_assets,
     make_resources,
     materialize_all,
+    reader,
     up_to,
 )
 from cx_pipeline_tests.marts.nps_extracts import write_nps_extracts
@@ -62,11 +63,7 @@ def bench_query(tmp_path_factory: pytest.TempPathFactory) -> Query:
         selection=up_to("marts.benchmarks", "marts.segment_benchmarks"),
     )
 
-    def run(sql: str, params: object = None) -> list[tuple]:
-        with duckdb.connect(str(root / "cx.duckdb"), read_only=True) as con:
-            return con.execute(sql, params).fetchall()
-
-    return run
+    return reader(root / "cx.duckdb")
 
 
 def cells(query: Query, segment_type: str) -> dict[str, tuple]:
@@ -292,11 +289,7 @@ def like_query(tmp_path_factory: pytest.TempPathFactory) -> Query:
     root = tmp_path_factory.mktemp("like_for_like")
     assert build_benchmarks(root, REFERENCES).success
 
-    def run(sql: str, params: object = None) -> list[tuple]:
-        with duckdb.connect(str(root / "cx.duckdb"), read_only=True) as con:
-            return con.execute(sql, params).fetchall()
-
-    return run
+    return reader(root / "cx.duckdb")
 
 
 def test_only_like_references_are_compared(like_query: Query) -> None:

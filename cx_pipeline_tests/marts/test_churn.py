@@ -39,7 +39,7 @@ import pytest
 from cx_pipeline import catalog
 from cx_pipeline.generate import TRUTH_FILE
 from cx_pipeline.resources import RULES_SQL
-from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all
+from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all, reader
 from cx_pipeline_tests.marts.churn_extracts import (
     write_churn_extracts,
     write_returning_extracts,
@@ -68,15 +68,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Query:
         *(catalog.key("marts", name) for name in CHURN_MARTS)
     ).upstream()
     materialize_all(write_churn_extracts(root / "extracts"), warehouse, selection=selection)
-    return _reader(warehouse)
-
-
-def _reader(path: Path) -> Query:
-    def run(sql: str, params: object = None) -> list[tuple]:
-        with duckdb.connect(str(path), read_only=True) as con:
-            return con.execute(sql, params).fetchall()
-
-    return run
+    return reader(warehouse)
 
 
 def months_between(first: str, last: str) -> list[str]:
@@ -484,7 +476,7 @@ def returning(tmp_path_factory: pytest.TempPathFactory) -> Query:
         *(catalog.key("marts", name) for name in (*CHURN_MARTS, "account_segments"))
     ).upstream()
     materialize_all(write_returning_extracts(root / "extracts"), warehouse, selection=selection)
-    return _reader(warehouse)
+    return reader(warehouse)
 
 
 def test_returning_customer_spells(returning: Query) -> None:

@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-import duckdb
 import pytest
 
-from cx_pipeline_tests.conftest import materialize_all, up_to
+from cx_pipeline_tests.conftest import materialize_all, reader, up_to
 from cx_pipeline_tests.marts.consistency_extracts import write_consistency_extracts
 
 Query = Callable[..., list[tuple]]
@@ -31,11 +30,7 @@ def query(tmp_path_factory: pytest.TempPathFactory) -> Query:
         write_consistency_extracts(root / "extracts"), root / "cx.duckdb", selection=up_to(*MARTS)
     )
 
-    def run(sql: str, params: object = None) -> list[tuple]:
-        with duckdb.connect(str(root / "cx.duckdb"), read_only=True) as con:
-            return con.execute(sql, params).fetchall()
-
-    return run
+    return reader(root / "cx.duckdb")
 
 
 def test_answers_take_the_tenure_of_the_spell_running_that_day(query: Query) -> None:

@@ -11,14 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 import pytest
 
 from cx_pipeline import catalog
 from cx_pipeline.generate import TRUTH_FILE
 from cx_pipeline.marts.builder import load_spec, run_mart_sql, sql_parameters
 from cx_pipeline.resources import CxSettings, Warehouse
-from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all
+from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all, reader
 from cx_pipeline_tests.marts.funnel_extracts import write_funnel_extracts
 
 Query = Callable[..., list[tuple]]
@@ -36,14 +35,6 @@ def tiny_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     selection = dg.AssetSelection.assets(catalog.key("marts", "journey_funnel")).upstream()
     materialize_all(write_funnel_extracts(root / "extracts"), database, selection=selection)
     return database
-
-
-def reader(database: Path) -> Query:
-    def run(sql: str, params: object = None) -> list[tuple]:
-        with duckdb.connect(str(database), read_only=True) as con:
-            return con.execute(sql, params).fetchall()
-
-    return run
 
 
 def rerun(database: Path, tmp_path: Path, **settings: Any) -> Query:

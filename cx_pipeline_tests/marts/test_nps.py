@@ -19,7 +19,7 @@ from cx_pipeline import catalog
 from cx_pipeline.contract.entities import TOUCHPOINTS
 from cx_pipeline.definitions import defs
 from cx_pipeline.resources import RULES_SQL
-from cx_pipeline_tests.conftest import RAW_AND_STAGING, materialize_all, up_to
+from cx_pipeline_tests.conftest import RAW_AND_STAGING, materialize_all, reader, up_to
 from cx_pipeline_tests.marts.nps_extracts import write_nps_extracts
 
 Query = Callable[..., list[tuple]]
@@ -89,11 +89,7 @@ def nps_query(tmp_path_factory: pytest.TempPathFactory) -> Query:
         ),
     )
 
-    def run(sql: str, params: object = None) -> list[tuple]:
-        with duckdb.connect(str(root / "cx.duckdb"), read_only=True) as con:
-            return con.execute(sql, params).fetchall()
-
-    return run
+    return reader(root / "cx.duckdb")
 
 
 # --- the macros -------------------------------------------------------------------------------

@@ -41,13 +41,12 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 import pytest
 
 from cx_pipeline import catalog, settings
 from cx_pipeline.partitions import delivered_days, range_tags
 from cx_pipeline.resources import ExtractStore
-from cx_pipeline_tests.conftest import all_assets, make_resources
+from cx_pipeline_tests.conftest import all_assets, make_resources, reader
 from cx_pipeline_tests.marts.revenue_extracts import (
     CURRENCIES,
     write_exchange_rates,
@@ -92,19 +91,11 @@ def _materialize(
     )
 
 
-def _reader(path: Path) -> Query:
-    def run(sql: str, params: object = None) -> list[tuple]:
-        with duckdb.connect(str(path), read_only=True) as con:
-            return con.execute(sql, params).fetchall()
-
-    return run
-
-
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Query:
     root = tmp_path_factory.mktemp("revenue")
     _materialize(write_revenue_extracts(root / "extracts"), None, root / "cx.duckdb")
-    return _reader(root / "cx.duckdb")
+    return reader(root / "cx.duckdb")
 
 
 def _movements(query: Query, segment_type: str, segment: str) -> dict[str, tuple]:
@@ -347,7 +338,7 @@ def test_currencies_convert_at_the_rate_of_the_start_day(tmp_path: Path) -> None
     extracts = write_revenue_extracts(tmp_path / "extracts", currencies=CURRENCIES)
     references = write_exchange_rates(tmp_path / "reference")
     _materialize(extracts, references, tmp_path / "cx.duckdb")
-    query = _reader(tmp_path / "cx.duckdb")
+    query = reader(tmp_path / "cx.duckdb")
     converted = query(
         "SELECT subscription_id, currency, mrr, rate_date, rate, mrr_reporting "
         "FROM marts.subscription_mrr WHERE subscription_id IN ('S1', 'S14', 'S15')"
@@ -373,7 +364,7 @@ def test_a_euro_subscription_counts_converted_in_every_mrr_mart(tmp_path: Path) 
     #   A10 900 = 1400; churned A2 4000. Feb-26 start 20100 - 4000 - 1400 = 14700.
     extracts = write_revenue_extracts(tmp_path / "extracts", currencies=CURRENCIES)
     _materialize(extracts, write_exchange_rates(tmp_path / "reference"), tmp_path / "cx.duckdb")
-    query = _reader(tmp_path / "cx.duckdb")
+    query = reader(tmp_path / "cx.duckdb")
     retention = {
         str(month)[:7]: tuple(float(v) for v in values)
         for month, *values in query(
@@ -444,7 +435,7 @@ def test_without_a_rates_file_only_foreign_currencies_fail(tmp_path: Path) -> No
     references.mkdir()
     extracts = write_revenue_extracts(tmp_path / "one" / "extracts")
     _materialize(extracts, references, tmp_path / "one" / "cx.duckdb")
-    one = _movements(_reader(tmp_path / "one" / "cx.duckdb"), "all", "all")
+    one = _movements(reader(tmp_path / "one" / "cx.duckdb"), "all", "all")
     assert one["2026-03"] == (6, 0, 0, 1, 1, 0, 5, 18100, 0, 0, 100, 1000, 0, 17000)
     # ...and euros without a rate fail, naming them.
     extracts = write_revenue_extracts(tmp_path / "two" / "extracts", currencies=CURRENCIES)

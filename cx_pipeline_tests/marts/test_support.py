@@ -20,7 +20,7 @@ from cx_pipeline.generate.generator import generate
 from cx_pipeline.partitions import delivered_days, range_tags
 from cx_pipeline.report import page
 from cx_pipeline.resources import ExtractStore
-from cx_pipeline_tests.conftest import REPO_ROOT, all_assets, make_resources
+from cx_pipeline_tests.conftest import REPO_ROOT, all_assets, make_resources, reader
 from cx_pipeline_tests.marts.support_extracts import (
     write_support_extracts,
     write_support_reference,
@@ -50,14 +50,6 @@ def _materialize(
     )
 
 
-def _reader(path: Path) -> Query:
-    def run(sql: str, params: object = None) -> list[tuple]:
-        with duckdb.connect(str(path), read_only=True) as con:
-            return con.execute(sql, params).fetchall()
-
-    return run
-
-
 @pytest.fixture(scope="module")
 def tiny_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("support")
@@ -71,7 +63,7 @@ def tiny_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def tiny(tiny_path: Path) -> Query:
-    return _reader(tiny_path)
+    return reader(tiny_path)
 
 
 def _ticket(query: Query, ticket_id: str, columns: str) -> tuple:
@@ -253,7 +245,7 @@ def test_without_ticket_events_or_a_schedule(tmp_path: Path) -> None:
             "email,low,open,billing,Again,Still wrong,\n"
         )
     _materialize(extracts, tmp_path / "empty", tmp_path / "cx.duckdb")
-    query = _reader(tmp_path / "cx.duckdb")
+    query = reader(tmp_path / "cx.duckdb")
     rows = query(
         f"SELECT ticket_id, group_id, first_reply_calendar_minutes, first_reply_business_minutes, "
         f"{TOUCHES}, first_reply_breached FROM marts.ticket_metrics ORDER BY ticket_id"
@@ -303,7 +295,7 @@ def test_reporting_timezone_sets_the_day_ends(tmp_path: Path) -> None:
         tmp_path / "cx.duckdb",
         timezone="Europe/Berlin",
     )
-    query = _reader(tmp_path / "cx.duckdb")
+    query = reader(tmp_path / "cx.duckdb")
     assert _ticket(query, "T18", SLA) == (480, True, 480, None)
     assert query(
         "SELECT day, solves, open_tickets FROM marts.ticket_backlog "
@@ -338,7 +330,7 @@ def test_generated_histories_recomputed_in_python(tmp_path: Path) -> None:
     extracts = tmp_path / "extracts"
     generate(extracts, scale="small", seed=7, as_of=dt.date(2026, 10, 31), progress=None)
     _materialize(extracts, REPO_ROOT / "data" / "reference", tmp_path / "cx.duckdb")
-    query = _reader(tmp_path / "cx.duckdb")
+    query = reader(tmp_path / "cx.duckdb")
     holidays = {d for (d,) in query("SELECT holiday_date FROM raw.holidays")}
     targets = dict(query("SELECT priority, first_reply_minutes FROM raw.sla_policies"))
     in_hours = dict(query("SELECT priority, business_hours FROM raw.sla_policies"))

@@ -19,7 +19,7 @@ import statsmodels.api as sm
 from cx_pipeline.generate import TRUTH_FILE
 from cx_pipeline.marts.weighting import effective_sample_size, kish_design_effect, rake
 from cx_pipeline.report.page import _survey_program
-from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all
+from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all, reader
 from cx_pipeline_tests.marts.survey_extracts import write_survey_extracts
 
 Query = Callable[..., list[tuple]]
@@ -290,11 +290,7 @@ def sample_survey_query(tmp_path_factory: pytest.TempPathFactory) -> Query:
         selection=dg.AssetSelection.assets(*(["marts", m] for m in MARTS)).upstream(),
     )
 
-    def run(sql: str, params: object = None) -> list[tuple]:
-        with duckdb.connect(str(path), read_only=True) as con:
-            return con.execute(sql, params).fetchall()
-
-    return run
+    return reader(path)
 
 
 def test_the_marts_recover_the_planted_response_bias(sample_survey_query: Query) -> None:

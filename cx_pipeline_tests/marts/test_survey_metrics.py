@@ -18,7 +18,7 @@ from cx_pipeline import catalog
 from cx_pipeline.contract import entity
 from cx_pipeline.contract_sql import broken_rules_expression, raw_table_ddl
 from cx_pipeline.resources import RULES_SQL
-from cx_pipeline_tests.conftest import materialize_all
+from cx_pipeline_tests.conftest import materialize_all, reader
 from cx_pipeline_tests.marts.survey_metrics_extracts import write_survey_extracts
 
 Query = Callable[..., list[tuple]]
@@ -52,11 +52,7 @@ def survey_query(tmp_path_factory: pytest.TempPathFactory) -> Query:
         selection=dg.AssetSelection.assets(*wanted).upstream(),
     )
 
-    def run(sql: str, params: object = None) -> list[tuple]:
-        with duckdb.connect(str(root / "cx.duckdb"), read_only=True) as con:
-            return con.execute(sql, params).fetchall()
-
-    return run
+    return reader(root / "cx.duckdb")
 
 
 # --- the macros -------------------------------------------------------------------------------

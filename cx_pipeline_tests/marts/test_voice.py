@@ -8,14 +8,13 @@ import math
 from collections.abc import Callable
 
 import dagster as dg
-import duckdb
 import pytest
 
 from cx_pipeline import catalog
 from cx_pipeline.generate import text as templates
 from cx_pipeline.marts.builder import load_spec, run_mart_sql, sql_parameters
 from cx_pipeline.resources import CxSettings, Warehouse
-from cx_pipeline_tests.conftest import REPO_ROOT, materialize_all
+from cx_pipeline_tests.conftest import REPO_ROOT, materialize_all, reader
 from cx_pipeline_tests.marts.voice_extracts import (
     HARNESS_DAY,
     feedback_for_texts,
@@ -200,11 +199,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Query:
         write_voice_extracts(root / "extracts"), database, selection=selection.upstream()
     )
 
-    def run(sql: str, params: object = None) -> list[tuple]:
-        with duckdb.connect(str(database), read_only=True) as con:
-            return con.execute(sql, params).fetchall()
-
-    return run
+    return reader(database)
 
 
 def test_feedback_themes_by_hand(tiny: Query) -> None:

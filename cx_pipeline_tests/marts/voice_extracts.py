@@ -39,7 +39,7 @@ import duckdb
 from cx_pipeline.ingest import reference
 from cx_pipeline.marts.builder import load_spec, run_mart_sql, sql_parameters
 from cx_pipeline.resources import CxSettings, Warehouse
-from cx_pipeline_tests.conftest import REPO_ROOT
+from cx_pipeline_tests.conftest import REPO_ROOT, reader
 from cx_pipeline_tests.tiny_extracts import DELIVERY, write_tiny_extracts
 
 NPS_RESPONSES = """response_id,contact_id,account_id,survey_id,touchpoint,submitted_at,score,comment
@@ -149,8 +149,4 @@ def feedback_for_texts(
             sql_parameters(con, CxSettings(as_of="2026-03-31")),
         )
 
-    def run(sql: str, params: object = None) -> list[tuple]:
-        with duckdb.connect(str(database), read_only=True) as con:
-            return con.execute(sql, params).fetchall()
-
-    return run
+    return reader(database)
