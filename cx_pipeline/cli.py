@@ -373,6 +373,45 @@ def _settings(args: argparse.Namespace) -> int:
     return 0
 
 
+def _quarantine(args: argparse.Namespace) -> int:
+    from cx_pipeline.contract import ENTITIES
+    from cx_pipeline.quality.quarantine import quarantine_status
+    from cx_pipeline.resources import warehouse_from_settings
+
+    entities = tuple(e for e in ENTITIES if args.entity in (None, e.name, e.qualified_name))
+    if not entities:
+        return _fail(f"no entity {args.entity!r}: one of {', '.join(e.name for e in ENTITIES)}")
+    warehouse = warehouse_from_settings()
+    if warehouse.lake is None and not Path(warehouse.database).is_file():
+        return _fail(f"no warehouse at {warehouse.location}: run `cx-pipeline run` first")
+    with warehouse.get_connection(read_only=True) as con:
+        found = quarantine_status(con, entities, args.limit)
+    print(f"quarantine in {warehouse.location}")
+    print(
+        f"{'source':<28} {'quarantined':>11} {'corrected':>9} {'superseded':>10} "
+        f"{'filtered':>8} {'outstanding':>11}"
+    )
+    for q in found:
+        c = q.counts
+        print(
+            f"{q.entity.qualified_name:<28} {q.quarantined:>11} {c['corrected']:>9} "
+            f"{c['superseded']:>10} {c['filtered']:>8} {c['outstanding']:>11}"
+        )
+    for q in found:
+        if not q.counts["outstanding"]:
+            continue
+        print(f"\n{q.entity.qualified_name}: {q.counts['outstanding']} outstanding, because")
+        for rule, rows in q.outstanding_by_rule.items():
+            print(f"  {rows:>6}  {rule}")
+        print(f"  oldest first (up to {args.limit}):")
+        for row in q.oldest_outstanding:
+            print(
+                f"    {row.delivery_date}  {row.source_file}:{row.row_number}  "
+                f"{q.entity.key}={row.key or '(missing)'}  {'; '.join(row.broken_rules)}"
+            )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cx-pipeline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -419,6 +458,15 @@ def main(argv: list[str] | None = None) -> int:
         "--no-compact", action="store_true", help="skip rewriting the warehouse file"
     )
     purge.set_defaults(func=_purge)
+
+    quarantine = commands.add_parser(
+        "quarantine",
+        help="what is still quarantined per source and why, oldest first (rows a later "
+        "delivery corrected are counted apart)",
+    )
+    quarantine.add_argument("--entity", help="one entity, e.g. tickets or support.tickets")
+    quarantine.add_argument("--limit", type=int, default=20, help="rows listed per entity")
+    quarantine.set_defaults(func=_quarantine)
 
     docs = commands.add_parser("docs", help="render docs/extracts.md from the contract")
     docs.add_argument("--path", default="docs/extracts.md")

@@ -176,3 +176,69 @@ QUALIFY row_number() OVER (
     ORDER BY _delivery_date DESC, _source_file DESC, _row_number DESC
 ) = 1
 """
+
+
+def quarantine_status_select(entity: Entity) -> str:
+    """Every quarantined row of `entity` with what has become of it since, in staging's order
+    of deliveries (the latest delivery, then the last row, wins):
+
+    - `corrected`: a later clean row of the same key was loaded (staging holds it);
+    - `superseded`: a later row of the key was quarantined too, or, for a snapshot entity, a
+      later snapshot was delivered (it either dropped the key or holds its newest attempt);
+    - `filtered`: an adapter's filter left the row out on purpose (not a fault);
+    - `outstanding`: still waiting for the source to fix and deliver it again.
+
+    A row without a usable key can only be outstanding: nothing can be matched to it."""
+    key = cleaned(entity.column(entity.key))
+    snapshot = "TRUE" if entity.delivery == "snapshot" else "FALSE"
+    return f"""
+WITH quarantined AS (
+    SELECT
+        q._delivery_date,
+        q._source_file,
+        q._row_number,
+        q.broken_rules,
+        q.record,
+        nullif(trim(q.record ->> {literal(entity.key)}), '') AS key,
+        row(q._delivery_date, q._source_file, q._row_number) AS position,
+        len(list_filter(q.broken_rules, r -> starts_with(r, 'filtered:'))) > 0 AS filtered
+    FROM quarantine.{entity.name} AS q
+),
+raw_rows AS (
+    -- The rows loaded for the quarantined keys, clean or not.
+    SELECT
+        {key} AS key,
+        row(r._delivery_date, r._source_file, r._row_number) AS position,
+        NOT EXISTS (
+            SELECT 1 FROM quarantine.{entity.name} AS q
+            WHERE q._source_file = r._source_file AND q._row_number = r._row_number
+        ) AS clean
+    FROM raw.{entity.name} AS r
+    WHERE {key} IN (SELECT key FROM quarantined)
+),
+newest AS (
+    SELECT
+        key,
+        max(position) AS newest_row,
+        max(position) FILTER (WHERE clean) AS newest_clean_row
+    FROM raw_rows
+    GROUP BY key
+)
+SELECT
+    quarantined._delivery_date,
+    quarantined._source_file,
+    quarantined._row_number,
+    quarantined.key,
+    quarantined.broken_rules,
+    quarantined.record,
+    CASE
+        WHEN quarantined.filtered THEN 'filtered'
+        WHEN newest.newest_clean_row > quarantined.position THEN 'corrected'
+        WHEN newest.newest_row > quarantined.position THEN 'superseded'
+        WHEN {snapshot} AND quarantined._delivery_date
+            < (SELECT max(_delivery_date) FROM raw.{entity.name}) THEN 'superseded'
+        ELSE 'outstanding'
+    END AS status
+FROM quarantined
+LEFT JOIN newest USING (key)
+"""
