@@ -20,13 +20,15 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from cx_pipeline import ducklake, settings
+from cx_pipeline import ducklake, migrations, settings
 from cx_pipeline.contract import Entity
 from cx_pipeline.readers import Reader
 
 SCHEMAS = ("raw", "quarantine", "audit", "staging", "marts")
 # DuckDB's message when another process holds the file; the only error worth waiting out.
 FILE_LOCKED = "Could not set lock on file"
+# Warehouses this process has already brought to this release's schema version.
+_UPGRADED: set[str] = set()
 RULES_SQL = package_files.files("cx_pipeline").joinpath("rules.sql").read_text()
 
 
@@ -91,10 +93,24 @@ class Warehouse(DuckDBResource):
                 for schema in SCHEMAS:
                     if schema not in existing:
                         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                self._upgrade_once(con)
             con.execute(RULES_SQL)
             yield con
         finally:
             con.close()
+
+    def _upgrade_once(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Bring the warehouse to this release's schema version, the first time this process
+        writes to it (migrations/)."""
+        if self.database in _UPGRADED:
+            return
+        applied = migrations.upgrade(con)
+        if applied:
+            dg.get_dagster_logger().info(
+                f"warehouse {self.location} upgraded to schema version {applied[-1].version}: "
+                + ", ".join(f"{m.version:04d}_{m.name}" for m in applied)
+            )
+        _UPGRADED.add(self.database)
 
     def _lock_marker(self, lake: ducklake.Lake | None) -> Path | None:
         """Beside a one-writer file: the time a process last gave up waiting for its lock."""

@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "cx_pipeline"
 LAYERS = (
     ("contract",),
     ("settings", "sql", "contract_sql", "readers", "partitions", "ducklake", "catalog"),
+    ("migrations",),
     ("privacy.erasure", "privacy.masking"),
     ("adapters",),
     ("resources",),

@@ -28,11 +28,16 @@ def _comparable(con: duckdb.DuckDBPyConnection, table: str) -> str:
     return f"SELECT {', '.join(columns)} FROM {table}"
 
 
-def mart_differences(con: duckdb.DuckDBPyConnection, left: str, right: str) -> dict[str, str]:
-    """Marts whose rows differ between catalogs `left` and `right` (multisets, so duplicates
-    count): {table: what differs, with a differing row}. Empty when every mart is equal."""
+def mart_differences(
+    con: duckdb.DuckDBPyConnection, left: str, right: str, names: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """Marts (all, or those `names`) whose rows differ between catalogs `left` and `right`
+    (multisets, so duplicates count): {table: what differs, with a differing row}. Empty when
+    every mart is equal."""
     differences = {}
     for spec in ALL_MART_SPECS:
+        if names and spec.name not in names:
+            continue
         a = _comparable(con, f"{left}.marts.{spec.name}")
         b = _comparable(con, f"{right}.marts.{spec.name}")
         only_left = con.execute(f"({a}) EXCEPT ALL ({b})").fetchall()
