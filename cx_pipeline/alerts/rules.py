@@ -20,6 +20,9 @@ from cx_pipeline.run_summary import check_reason
 
 # ---- runs --------------------------------------------------------------------------------------
 
+# What Dagster raises in a step whose blocking check failed with ERROR severity.
+BLOCKING_CHECK_FAILED = "DagsterAssetCheckFailedError"
+
 
 def _one_line(text: str) -> str:
     lines = text.strip().splitlines()
@@ -55,7 +58,7 @@ def run_failure_alerts(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list
         run.run_id,
         of_type={dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.ASSET_CHECK_EVALUATION},
     )
-    alerts, failures, check_assets = [], [], set()
+    alerts, failures = [], []
     where = _run_where(run)
     for record in records:
         event = record.dagster_event
@@ -66,7 +69,6 @@ def run_failure_alerts(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list
             if evaluation.passed or evaluation.severity != dg.AssetCheckSeverity.ERROR:
                 continue
             asset = evaluation.asset_key.to_user_string()
-            check_assets.add(asset)
             alerts.append(
                 Alert(
                     kind="check_failed",
@@ -85,17 +87,16 @@ def run_failure_alerts(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list
             )
         else:
             error = event.event_specific_data.error
+            # A step failed by its own blocking check is told by the check's alert.
+            if error is not None and error.cls_name == BLOCKING_CHECK_FAILED:
+                continue
+            # Dagster wraps what the step raised: the innermost cause says what went wrong.
             while error is not None and error.cause is not None:
                 error = error.cause
             failures.append((event.step_key or "", _one_line(error.message) if error else ""))
-    # A step failed by its own blocking check is told by the check's alert.
-    unexplained = [
-        (step, message)
-        for step, message in failures
-        if not (check_assets and "check" in message.lower() and "blocking" in message.lower())
-    ]
-    if unexplained or not alerts:
-        first_step, first_message = unexplained[0] if unexplained else ("", "")
+
+    if failures or not alerts:
+        first_step, first_message = failures[0] if failures else ("", "")
         alerts.append(
             Alert(
                 kind="run_failed",
@@ -104,8 +105,8 @@ def run_failure_alerts(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list
                 + (f" in step {first_step}: {first_message}" if first_step else ""),
                 where=where
                 + (
-                    f"; also failed: {', '.join(s for s, _ in unexplained[1:])}"
-                    if len(unexplained) > 1
+                    f"; also failed: {', '.join(s for s, _ in failures[1:])}"
+                    if len(failures) > 1
                     else ""
                 ),
                 todo=(
@@ -116,7 +117,7 @@ def run_failure_alerts(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list
                 details={
                     "run_id": run.run_id,
                     "job": run.job_name,
-                    "failed_steps": [{"step": s, "error": m} for s, m in unexplained],
+                    "failed_steps": [{"step": s, "error": m} for s, m in failures],
                 },
             )
         )

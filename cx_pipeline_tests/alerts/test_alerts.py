@@ -342,3 +342,10 @@ def test_one_channel_down_does_not_keep_the_others_from_hearing(
     alert = rules.Alert("churn_spike", "2026-03-01", "churn", "marts.churn_by_month", "look")
     assert deliver(context, load(path), [alert]) == [alert]
     assert inbox.kinds() == ["churn_spike"]
+
+
+def test_the_alert_sensors_are_in_the_definitions_and_off_without_a_file() -> None:
+    for name in ("alert_on_run_failure", "alert_after_daily_run", "alert_on_stale_marts"):
+        sensor = defs.resolve_sensor_def(name)
+        # The definitions were loaded without CX_ALERTS_CONFIG: nothing to switch on.
+        assert sensor.default_status == dg.DefaultSensorStatus.STOPPED, name
