@@ -349,3 +349,20 @@ def test_the_alert_sensors_are_in_the_definitions_and_off_without_a_file() -> No
         sensor = defs.resolve_sensor_def(name)
         # The definitions were loaded without CX_ALERTS_CONFIG: nothing to switch on.
         assert sensor.default_status == dg.DefaultSensorStatus.STOPPED, name
+
+
+def test_the_command_sends_a_test_and_lists_what_is_true_now(
+    history: History, inbox: Inbox, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from cx_pipeline import cli
+
+    assert cli.main(["alerts", "--send-test"]) == 0
+    assert inbox.kinds() == ["test"]
+    assert len(inbox.smtp.messages) == 1
+    monkeypatch.setenv("CX_WAREHOUSE", str(history.warehouse))
+    assert cli.main(["alerts"]) == 0
+    out = capsys.readouterr().out
+    assert "5 alert(s) true now (nothing sent" in out
+    assert inbox.kinds() == ["test"]
+    monkeypatch.delenv("CX_ALERTS_CONFIG")
+    assert cli.main(["alerts"]) == 2
