@@ -51,50 +51,57 @@ def _rerun(run: dg.DagsterRun) -> str:
     return "re-execute the run in the Dagster UI"
 
 
+def _check_alert(run: dg.DagsterRun, evaluation: dg.AssetCheckEvaluation) -> Alert:
+    asset = evaluation.asset_key.to_user_string()
+    blocked = (
+        "What depends on the asset was not rebuilt: the marts still show the last good data. "
+        if run.status == dg.DagsterRunStatus.FAILURE
+        else "The run went on (the check does not block): read the marts built on it with care. "
+    )
+    return Alert(
+        kind="check_failed",
+        subject=f"{asset}:{evaluation.check_name}",
+        what=f"check {evaluation.check_name} of {asset} failed: {check_reason(evaluation)}",
+        where=f"{_run_where(run)}; asset {asset}, Checks tab",
+        todo=(
+            "Open the check in the Dagster UI for what failed and sample rows. "
+            + blocked
+            + "Have the source fix and re-deliver the file, or fix the cause named, then "
+            f"re-run: {_rerun(run)}."
+        ),
+        details={"run_id": run.run_id, "asset": asset, "check": evaluation.check_name},
+    )
+
+
+def failed_check_alerts(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[Alert]:
+    """One alert per check of ERROR severity that failed in the run (blocking or not)."""
+    records = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    return [
+        _check_alert(run, evaluation)
+        for record in records
+        if record.dagster_event is not None
+        and not (evaluation := record.dagster_event.event_specific_data).passed
+        and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    ]
+
+
 def run_failure_alerts(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[Alert]:
     """A failed run: one alert per failed ERROR-severity check (a blocking check fails its
     asset's step, so the run fails), and one for the steps that failed for another reason."""
-    records = instance.all_logs(
-        run.run_id,
-        of_type={dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.ASSET_CHECK_EVALUATION},
-    )
-    alerts, failures = [], []
-    where = _run_where(run)
-    for record in records:
-        event = record.dagster_event
-        if event is None:
+    alerts = failed_check_alerts(instance, run)
+    failures = []
+    for record in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+        if record.dagster_event is None:
             continue
-        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
-            evaluation = event.event_specific_data
-            if evaluation.passed or evaluation.severity != dg.AssetCheckSeverity.ERROR:
-                continue
-            asset = evaluation.asset_key.to_user_string()
-            alerts.append(
-                Alert(
-                    kind="check_failed",
-                    subject=f"{asset}:{evaluation.check_name}",
-                    what=f"check {evaluation.check_name} of {asset} failed: "
-                    f"{check_reason(evaluation)}",
-                    where=f"{where}; asset {asset}, Checks tab",
-                    todo=(
-                        "Open the check in the Dagster UI for the broken rules and sample rows. "
-                        "What depends on the asset was not rebuilt: the marts still show the "
-                        "last good data. Have the source fix and re-deliver the file, then "
-                        f"re-run: {_rerun(run)}."
-                    ),
-                    details={"run_id": run.run_id, "asset": asset, "check": evaluation.check_name},
-                )
-            )
-        else:
-            error = event.event_specific_data.error
-            # A step failed by its own blocking check is told by the check's alert.
-            if error is not None and error.cls_name == BLOCKING_CHECK_FAILED:
-                continue
-            # Dagster wraps what the step raised: the innermost cause says what went wrong.
-            while error is not None and error.cause is not None:
-                error = error.cause
-            failures.append((event.step_key or "", _one_line(error.message) if error else ""))
-
+        error = record.dagster_event.event_specific_data.error
+        # A step failed by its own blocking check is told by the check's alert.
+        if error is not None and error.cls_name == BLOCKING_CHECK_FAILED:
+            continue
+        # Dagster wraps what the step raised: the innermost cause says what went wrong.
+        while error is not None and error.cause is not None:
+            error = error.cause
+        step = record.dagster_event.step_key or ""
+        failures.append((step, _one_line(error.message) if error else ""))
     if failures or not alerts:
         first_step, first_message = failures[0] if failures else ("", "")
         alerts.append(
@@ -103,7 +110,7 @@ def run_failure_alerts(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list
                 subject=f"{run.job_name}:{first_step}:{first_message[:120]}",
                 what=f"run of {run.job_name} failed"
                 + (f" in step {first_step}: {first_message}" if first_step else ""),
-                where=where
+                where=_run_where(run)
                 + (
                     f"; also failed: {', '.join(s for s, _ in failures[1:])}"
                     if len(failures) > 1

@@ -91,11 +91,12 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext) -> dg.SkipReason |
     minimum_interval_seconds=60,
     default_status=_default_status(),
     description=(
-        "After each successful run that rebuilt marts (cx_daily, cx_rebuild, or by hand), reads "
-        "the warehouse and tells the "
-        "people in CX_ALERTS_CONFIG when a delivery's quarantined share jumps, NPS drops "
-        "significantly, churn is over target, a high-value promoter turns detractor or a top "
-        "account's health falls; each once when it starts, not again while it lasts."
+        "After each successful run, tells the people in CX_ALERTS_CONFIG about its failed "
+        "checks of ERROR severity that do not block; after one that rebuilt marts (cx_daily, "
+        "cx_rebuild, or by hand), reads the warehouse and tells them when a delivery's "
+        "quarantined share jumps, NPS drops significantly, churn is over target, a "
+        "high-value promoter turns detractor or a top account's health falls; each once "
+        "when it starts, not again while it lasts."
     ),
 )
 def alert_after_daily_run(
@@ -117,27 +118,35 @@ def alert_after_daily_run(
         ascending=False,
         limit=100,
     )
-    runs = [r for r in records if rebuilt_marts(context.instance, r.dagster_run)]
-    if not runs:
-        return dg.SkipReason("no successful run has rebuilt marts since the last reading")
-    newest = runs[0]
-    try:
-        with warehouse.get_connection(read_only=True, wait=False) as con:
-            firing = rules.warehouse_alerts(con, config.rules)
-    except duckdb.IOException as e:
-        if FILE_LOCKED not in str(e):
-            raise
-        return dg.SkipReason("the warehouse is being written; read at the next tick")
+    if after is None:
+        records = records[:1]  # a new sensor starts from the latest run, not from history
+    if not records:
+        return dg.SkipReason("no successful run since the last reading")
+    # Checks of ERROR severity that do not block (identity match floor) fail a run that
+    # otherwise succeeds: each is told once, as the failure sensor tells blocking ones.
+    checks = [
+        a for r in records for a in rules.failed_check_alerts(context.instance, r.dagster_run)
+    ]
+    rebuilding = [r for r in records if rebuilt_marts(context.instance, r.dagster_run)]
+    firing: list[Alert] | None = None
+    if rebuilding:
+        try:
+            with warehouse.get_connection(read_only=True, wait=False) as con:
+                firing = rules.warehouse_alerts(con, config.rules)
+        except duckdb.IOException as e:
+            if FILE_LOCKED not in str(e):
+                raise
+            return dg.SkipReason("the warehouse is being written; read at the next tick")
     active = set(state.get("active", []))
-    sent = deliver(context, config, [a for a in firing if a.fingerprint not in active])
+    new = [a for a in firing or [] if a.fingerprint not in active]
+    sent = deliver(context, config, checks + new)
     cursor = {
-        "after": max(r.update_timestamp.timestamp() for r in runs),
-        "run_id": newest.dagster_run.run_id,
-        "active": sorted({a.fingerprint for a in firing}),
+        "after": max(r.update_timestamp.timestamp() for r in records),
+        "active": sorted(active if firing is None else {a.fingerprint for a in firing}),
     }
     return dg.SensorResult(
         cursor=json.dumps(cursor),
-        skip_reason=None if sent else f"read after run {newest.dagster_run.run_id}: nothing new",
+        skip_reason=None if sent else f"read {len(records)} successful run(s): nothing new",
     )
 
 

@@ -21,6 +21,10 @@ Planted, one cause per alert kind:
                    C7's 2 on Mar-26 is a detractor in the 30 days (NPS 0 -> 47.75): 44.75 down.
   quarantine_jump  5 answers of Mar-31 score 11: 5 of 49 rows (10.2%) against 0% on Mar-30;
                    under the 10 rows that block, so the run goes on and the marts are rebuilt.
+  check_failed     T3, a ticket of A1 with no contact nor e-mail: 2 of 3 tickets (66.7%) link
+                   to a contact, under the 90% floor of the identity check, which does not
+                   block: the run succeeds with a failed check of ERROR severity. (A1 is not a
+                   top account here: its health is not watched.)
 """
 
 from __future__ import annotations
@@ -46,6 +50,10 @@ S7_ENDS = ("2025-10-01T00:00:00Z,2026-03-01T08:00:00Z,poor support", "2025-10-01
 PLANTED_SUBSCRIPTIONS = tiny.SUBSCRIPTIONS.replace(*S4_ENDS)
 CLEAN_SUBSCRIPTIONS = PLANTED_SUBSCRIPTIONS.replace(*S7_ENDS)
 assert PLANTED_SUBSCRIPTIONS != tiny.SUBSCRIPTIONS != CLEAN_SUBSCRIPTIONS != PLANTED_SUBSCRIPTIONS
+T3 = (
+    "T3,A1,,2026-03-15T09:00:00Z,2026-03-15T10:00:00Z,2026-03-16T09:00:00Z,email,normal,solved,"
+    "billing,Refund,Please refund,4\n"
+)
 C7 = "C7,A3,cto@gamma.example,Cy Gamma,CTO,2026-01-01T00:00:00Z\n"
 
 
@@ -94,7 +102,7 @@ def write_alert_extracts(root: Path, planted: bool = False) -> Path:
             ("crm", "accounts.csv"): tiny.ACCOUNTS,
             ("crm", "contacts.csv"): contacts,
             ("crm", "subscriptions.csv"): subscriptions,
-            ("support", "tickets.csv"): tiny.TICKETS,
+            ("support", "tickets.csv"): tiny.TICKETS + (T3 if planted else ""),
             ("surveys", "nps_responses.csv"): "\n".join([HEADER, *answers[day]]) + "\n",
             ("surveys", "interviews.csv"): tiny.INTERVIEWS,
         }

@@ -35,6 +35,7 @@ READ_BY_RULES = up_to(
     "marts.churn_by_month",
     "marts.nps_answers",
     "marts.account_health",
+    "marts.identity_match_rates",
     "raw.industry_benchmarks",
 )
 METRIC_KINDS = {
@@ -178,12 +179,12 @@ def test_a_clean_run_alerts_nobody(history: History) -> None:
     assert json.loads(history.cursors[0])["active"] == []
 
 
-def test_each_planted_metric_cause_alerts_once_on_every_channel(history: History) -> None:
-    assert history.planted == sorted(METRIC_KINDS)
+def test_each_planted_cause_alerts_once_on_every_channel(history: History) -> None:
+    assert history.planted == sorted(METRIC_KINDS | {"check_failed"})
     titles = sorted(m["Subject"] for m in history.planted_messages)
-    assert len(titles) == len(METRIC_KINDS)
+    assert len(titles) == len(METRIC_KINDS) + 1
     assert all(m["To"] == "cx-team@example.test" for m in history.planted_messages)
-    assert len(history.planted_slack) == len(METRIC_KINDS)
+    assert len(history.planted_slack) == len(METRIC_KINDS) + 1
     assert all(set(body) == {"text"} for body in history.planted_slack)
 
 
@@ -197,6 +198,7 @@ def test_alerts_say_what_where_and_what_to_do(history: History) -> None:
             "promoter_turned_detractor": "scored 2 on 2026-03-26, after 10 on 2026-01-15",
             "health_fell": "fell from 92 (healthy) on 2026-02-28 to 48 (watch) on 2026-03-31",
             "quarantine_jump": "10.2% of surveys's nps_responses delivery of 2026-03-31",
+            "check_failed": "check linked_share_above_floor of marts/identity_match_rates",
         }.items()
     }
     for text in by_kind.values():
@@ -204,6 +206,8 @@ def test_alerts_say_what_where_and_what_to_do(history: History) -> None:
     assert "account A3" in by_kind["health_fell"]
     assert "over the 5% target (the seed target" in by_kind["churn_spike"]
     assert "(5 of 49 rows), up from 0.0%" in by_kind["quarantine_jump"]
+    assert "tickets 66.7%" in by_kind["check_failed"]
+    assert "The run went on (the check does not block)" in by_kind["check_failed"]
 
 
 def test_a_condition_that_lasts_is_not_told_again(history: History) -> None:
