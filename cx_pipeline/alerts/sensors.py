@@ -1,6 +1,7 @@
-"""The three alert sensors: a run-failure sensor, a sensor that reads the warehouse after each
-successful run that rebuilt marts, and a sensor that watches how long ago the marts were
-rebuilt. All are on (running by default) only when CX_ALERTS_CONFIG names an alerts file."""
+"""The three alert sensors: a run-failure sensor; a sensor that reads each successful run's
+failed checks, and the warehouse after a run that rebuilt marts; and a sensor that watches how
+long ago the marts were rebuilt. They run by default only when CX_ALERTS_CONFIG names an alerts
+file, and send nothing without one."""
 
 from __future__ import annotations
 

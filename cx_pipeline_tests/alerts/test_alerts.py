@@ -16,6 +16,7 @@ import pytest
 from cx_pipeline import catalog
 from cx_pipeline.alerts import ledger, rules
 from cx_pipeline.alerts.config import AlertsConfigError, load
+from cx_pipeline.alerts.message import Alert
 from cx_pipeline.alerts.sensors import (
     alert_after_daily_run,
     alert_on_run_failure,
@@ -231,7 +232,7 @@ def test_the_repeat_interval_is_a_setting(
     """A fresh instance has no ledger; a sent alert comes back once the interval has passed."""
     instance = dg.DagsterInstance.ephemeral()
     context = dg.build_sensor_context(instance=instance)
-    alert = rules.Alert("nps_drop", "2026-03-01", "NPS fell", "marts.nps_by_month", "look")
+    alert = Alert("nps_drop", "2026-03-01", "NPS fell", "marts.nps_by_month", "look")
     config = load(inbox.config)
     assert deliver(context, config, [alert, alert]) == [alert]
     assert deliver(context, config, [alert]) == []
@@ -343,7 +344,7 @@ def test_one_channel_down_does_not_keep_the_others_from_hearing(
         f'[webhook]\nurl = "http://127.0.0.1:{port}/hook"\n'
     )
     context = dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral())
-    alert = rules.Alert("churn_spike", "2026-03-01", "churn", "marts.churn_by_month", "look")
+    alert = Alert("churn_spike", "2026-03-01", "churn", "marts.churn_by_month", "look")
     assert deliver(context, load(path), [alert]) == [alert]
     assert inbox.kinds() == ["churn_spike"]
 
