@@ -371,3 +371,32 @@ def test_the_command_sends_a_test_and_lists_what_is_true_now(
     assert inbox.kinds() == ["test"]
     monkeypatch.delenv("CX_ALERTS_CONFIG")
     assert cli.main(["alerts"]) == 2
+
+
+def test_a_busy_warehouse_is_read_at_the_next_tick(history: History, inbox: Inbox) -> None:
+    """Another process writing the warehouse: the sensor neither waits nor moves its cursor."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', "
+            "flush=True); time.sleep(60)",
+            str(history.warehouse),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        result = after_run(history.instance, history.warehouse, history.cursors[0])
+        assert time.monotonic() - started < 10
+        assert isinstance(result, dg.SkipReason)
+        assert "read at the next tick" in result.skip_message
+        assert inbox.kinds() == []
+    finally:
+        holder.kill()
+        holder.wait()
