@@ -412,6 +412,51 @@ def _quarantine(args: argparse.Namespace) -> int:
     return 0
 
 
+def _alerts(args: argparse.Namespace) -> int:
+    """Check the alerts file; list what the warehouse would alert on now, or send a test."""
+    from cx_pipeline.alerts import channels, config, rules
+    from cx_pipeline.alerts.message import Alert
+    from cx_pipeline.resources import FILE_LOCKED, warehouse_from_settings
+
+    path = settings.ALERTS_CONFIG.value()
+    if not path:
+        return _fail("CX_ALERTS_CONFIG is not set: alerts are off (docs/alerts.md)")
+    try:
+        alerts_config = config.load(path)
+    except config.AlertsConfigError as e:
+        return _fail(str(e))
+    print(f"{path}: channels {', '.join(alerts_config.channels)}")
+    now = dt.datetime.now(dt.UTC)
+    if args.send_test:
+        test = Alert(
+            kind="test",
+            subject=now.isoformat(),
+            what="test alert: this channel reaches you",
+            where=f"cx-pipeline alerts --send-test, {path}",
+            todo="nothing; real alerts look like this one",
+        )
+        try:
+            errors = channels.send(alerts_config, test, now)
+        except channels.DeliveryError as e:
+            return _fail(str(e))
+        for error in errors:
+            print(f"failed {error}", file=sys.stderr)
+        print(f"test alert sent on {len(alerts_config.channels) - len(errors)} channel(s)")
+        return 1 if errors else 0
+    warehouse = warehouse_from_settings()
+    try:
+        with warehouse.get_connection(read_only=True, wait=False) as con:
+            found = rules.warehouse_alerts(con, alerts_config.rules)
+    except Exception as e:  # a missing or locked warehouse: say which
+        if FILE_LOCKED in str(e):
+            return _fail(f"the warehouse ({warehouse.location}) is in use; try again")
+        return _fail(f"cannot read the warehouse ({warehouse.location}): {e}")
+    for alert in found:
+        print(alert.text() + "\n")
+    print(f"{len(found)} alert(s) true now (nothing sent; the sensors send them)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cx-pipeline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -478,6 +523,14 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="validate every setting; exit 2 naming each bad one"
     )
     show.set_defaults(func=_settings)
+
+    alerts = commands.add_parser(
+        "alerts", help="check the alerts file and list what would alert now (docs/alerts.md)"
+    )
+    alerts.add_argument(
+        "--send-test", action="store_true", help="send a test alert on every channel instead"
+    )
+    alerts.set_defaults(func=_alerts)
 
     args = parser.parse_args(argv)
     return args.func(args)

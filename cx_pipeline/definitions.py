@@ -10,6 +10,7 @@ from cx_pipeline import settings
 # one line per bad setting, not a traceback from wherever the value is first used.
 settings.require_valid()
 
+from cx_pipeline.alerts.sensors import alert_sensors
 from cx_pipeline.ingest.assets import raw_assets
 from cx_pipeline.ingest.reference import (
     business_hours,
@@ -57,6 +58,6 @@ defs = dg.Definitions(
     ],
     jobs=[cx_daily_job, cx_rebuild_job, erase_person, purge_expired],
     schedules=[cx_daily_schedule, purge_schedule],
-    sensors=[new_delivery_sensor, rebuild_after_erasure],
+    sensors=[new_delivery_sensor, rebuild_after_erasure, *alert_sensors],
     resources=build_resources(),
 )

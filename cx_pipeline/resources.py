@@ -69,7 +69,11 @@ class Warehouse(DuckDBResource):
         return f"DuckLake, PostgreSQL catalog, data {lake.files()}"
 
     @contextmanager
-    def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    def get_connection(
+        self, read_only: bool = False, wait: bool = True
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection; `wait=False` raises at once while another process holds the file
+        (a sensor tries again at its next tick instead of stalling, or stalling a run)."""
         lake = self.lake
         config: dict[str, Any] = {
             "memory_limit": self.memory_limit,
@@ -77,7 +81,7 @@ class Warehouse(DuckDBResource):
             "preserve_insertion_order": False,
             **self.connection_config,
         }
-        con = self._open(lake, config, read_only)
+        con = self._open(lake, config, read_only, wait)
         try:
             # Naive timestamps in extracts are UTC; ICU is built in and loaded on first use.
             con.execute("SET TimeZone = 'UTC'")
@@ -118,7 +122,7 @@ class Warehouse(DuckDBResource):
         return None if locked is None else locked.with_name(f"{locked.name}.lock-gave-up")
 
     def _open(
-        self, lake: ducklake.Lake | None, config: dict[str, Any], read_only: bool
+        self, lake: ducklake.Lake | None, config: dict[str, Any], read_only: bool, wait: bool
     ) -> duckdb.DuckDBPyConnection:
         """Connect, waiting while another process holds the file. The pool keeps a project's
         own runs apart, but Dagster's SQLite run storage can hand two runs started in the same
@@ -138,7 +142,7 @@ class Warehouse(DuckDBResource):
             try:
                 con = self._connect(lake, config, read_only)
             except duckdb.IOException as e:
-                if FILE_LOCKED not in str(e):
+                if FILE_LOCKED not in str(e) or not wait:
                     raise
                 if time.monotonic() >= deadline:
                     if marker is not None:

@@ -415,6 +415,20 @@ IDENTITY_MATCH_FLOOR = Setting(
     parse=_share,
 )
 
+ALERTS_CONFIG = Setting(
+    "CX_ALERTS_CONFIG",
+    "",
+    "TOML file naming who is told when a run fails, a check blocks, a quarantine share jumps, "
+    "marts go stale or a metric moves (e-mail, Slack, JSON webhook; docs/alerts.md); empty "
+    "(default): alerts are off.",
+)
+ALERTS_REPEAT_HOURS = Setting(
+    "CX_ALERTS_REPEAT_HOURS",
+    "24",
+    "The same alert (same kind and subject) is sent at most once in this many hours.",
+    parse=_positive,
+)
+
 ALL_SETTINGS: tuple[Setting, ...] = (
     EXTRACT_ROOT,
     SOURCES_FILE,
@@ -457,6 +471,8 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     IDENTITY_MATCH_FLOOR,
     SCHEDULE_CRON,
     SCHEDULE_TIMEZONE,
+    ALERTS_CONFIG,
+    ALERTS_REPEAT_HOURS,
 )
 
 

@@ -25,7 +25,7 @@ LAYERS = (
     ("serving", "report"),
     ("privacy", "generate"),
     ("executors", "recovery", "run_summary", "docs"),
-    ("jobs", "privacy.jobs"),
+    ("jobs", "privacy.jobs", "alerts"),
     ("definitions",),
     ("cli",),
 )
