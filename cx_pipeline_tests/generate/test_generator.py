@@ -458,3 +458,12 @@ def test_reactivations_return_after_a_whole_month_away(
         # Everything before the return ended in the month of the loss, 2+ months earlier.
         assert before["end"].null_count() == 0
         assert before["end"].max().strftime("%Y-%m") == r["lost_month"], r  # type: ignore[union-attr]
+
+
+def test_cli_generates_currencies_on_request(tmp_path: Path) -> None:
+    from cx_pipeline.cli import main
+
+    assert main(["generate", "--out", str(tmp_path), "--deliveries", "1", "--currencies"]) == 0
+    truth = json.loads((tmp_path / TRUTH_FILE).read_text())
+    assert (tmp_path / truth["currencies"]["rates_file"]).is_file()
+    assert truth["currencies"]["subscriptions"]["EUR"] > 0
