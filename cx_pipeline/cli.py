@@ -26,8 +26,11 @@ def _generate(args: argparse.Namespace) -> int:
         seed=args.seed,
         as_of=dt.date.fromisoformat(args.as_of),
         deliveries=args.deliveries,
+        currencies=args.currencies,
     )
     print(f"wrote {args.scale} extracts to {args.out} (truth in {Path(args.out) / '_truth.json'})")
+    if args.currencies:
+        print(f"exchange rates in {Path(args.out) / truth['currencies']['rates_file']}")
     return 0 if truth else 1
 
 
@@ -467,6 +470,12 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--out", required=True, help="folder to write <source>/<day>/ into")
     gen.add_argument("--as-of", default="2026-10-31", help="last delivery day (YYYY-MM-DD)")
     gen.add_argument("--deliveries", type=int, default=3, help="number of daily deliveries")
+    gen.add_argument(
+        "--currencies",
+        action="store_true",
+        help="bill accounts in their country's currency (EUR, GBP, CAD, AUD, else USD) and "
+        "write the rates to USD to <out>/_reference/exchange_rates.csv",
+    )
     gen.set_defaults(func=_generate)
 
     run = commands.add_parser(

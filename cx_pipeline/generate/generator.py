@@ -1,12 +1,15 @@
 """`generate`: one deterministic run from profile to files plus the planted truth.
 
 Order matters: accounts and planned contacts, then the monthly churn + NPS simulation (which
-decides who churns when), then CRM snapshots, then tickets, events and interviews month by month.
+decides who churns when), then subscriptions (with the reactivations, which add to the churn
+ledger, and on request the currencies and their rates), CRM snapshots, then tickets, events and
+interviews month by month.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable
 from datetime import date
@@ -16,6 +19,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from cx_pipeline import settings
 from cx_pipeline.contract import entity
 from cx_pipeline.contract.entities import REGIONS
 from cx_pipeline.generate import drivers as planted_drivers
@@ -30,14 +34,28 @@ from cx_pipeline.generate.simulate import (
     ChurnLedger,
     simulate,
 )
-from cx_pipeline.generate.subscriptions import Subscriptions, build_subscriptions
+from cx_pipeline.generate.subscriptions import (
+    CURRENCIES,
+    REPORTING_CURRENCY,
+    Subscriptions,
+    build_subscriptions,
+    movements,
+    plant_reactivations,
+    price_in_currencies,
+)
 from cx_pipeline.generate.surveys import ResponseBatch
 from cx_pipeline.generate.timeline import Timeline
-from cx_pipeline.generate.writer import ExtractWriter
+from cx_pipeline.generate.writer import (
+    LEFT_OUT,
+    REFERENCE_DIR,
+    WITH_CURRENCIES,
+    ExtractWriter,
+)
 
 TRUTH_FILE = "_truth.json"
 IDENTITY_TRUTH_FILE = "_identities.csv"  # who each e-mail and device id truly is
-TRUTH_VERSION = 1
+RATES_FILE = f"{REFERENCE_DIR}/exchange_rates.csv"  # written with currencies=True
+TRUTH_VERSION = 2
 TIER_CUTS = (10_000, 100_000)  # the design's default revenue-tier cut-offs on ARR
 
 
@@ -48,18 +66,24 @@ def generate(
     as_of: date = date(2026, 10, 31),
     deliveries: int = 3,
     progress: Callable[[str], None] | None = print,
+    currencies: bool = False,
 ) -> dict[str, Any]:
     """Write extracts for `deliveries` days ending on `as_of` under `out`; return the truth.
 
     Same arguments give byte-identical files. Earlier output of the four sources under `out`
-    is removed first.
+    is removed first. With `currencies`, accounts are billed in their country's currency
+    (subscriptions.currency) and the rates to USD they need are written to
+    `out/_reference/exchange_rates.csv`, beside copies of the other reference tables of
+    CX_REFERENCE_ROOT (default data/reference), so that folder is a reference root to run with.
+    Only subscriptions and accounts (ARR) differ from a run without.
     """
     started = time.perf_counter()
     say: Callable[[str], None] = progress or (lambda _message: None)
     prof = get_profile(scale)
     timeline = Timeline.build(as_of, prof.history_months, deliveries)
     out = Path(out)
-    writer = ExtractWriter(out, timeline, prof.events_part_rows, say)
+    left_out = WITH_CURRENCIES if currencies else LEFT_OUT
+    writer = ExtractWriter(out, timeline, prof.events_part_rows, say, left_out)
     writer.reset()
 
     accounts = build_accounts(prof, timeline, seed)
@@ -98,6 +122,11 @@ def generate(
     ledger = simulate(prof, timeline, accounts, planned, drivers, seed, on_responses, say)
     contacts = planned.keep(planned.created < accounts.end[planned.account])
     subs = build_subscriptions(timeline, accounts, seed)
+    plant_reactivations(subs, timeline, accounts, drivers, ledger, seed)
+    if currencies:
+        rates = price_in_currencies(subs, timeline, accounts, seed)
+        write_reference(out, rates)
+        say(f"currencies: {rates.height} rates in {RATES_FILE}")
 
     ends = timeline.delivery_ends
     for k in range(len(timeline.deliveries)):
@@ -156,6 +185,17 @@ def generate(
     seconds = time.perf_counter() - started
     say(f"done: {total:,} rows in {seconds:.1f} s ({total / seconds:,.0f} rows/s)")
     return truth
+
+
+def write_reference(out: Path, rates: pl.DataFrame) -> None:
+    """The generated rates, with the configured reference root's other tables beside them."""
+    folder = out / REFERENCE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    shipped = Path(settings.REFERENCE_ROOT.value())
+    for path in sorted(shipped.glob("*.csv")) if shipped.is_dir() else []:
+        if path.name != "exchange_rates.csv":
+            shutil.copyfile(path, folder / path.name)
+    rates.write_csv(out / RATES_FILE)
 
 
 def build_truth(
@@ -248,4 +288,19 @@ def build_truth(
             "Enterprise": int((arr >= TIER_CUTS[1]).sum()),
         },
         "planted": dict(subs.planted),
+        "mrr_movements": movements(subs, timeline, accounts.n),
+        "currencies": currency_truth(subs),
+    }
+
+
+def currency_truth(subs: Subscriptions) -> dict[str, Any]:
+    """What the subscriptions are billed in; without currencies, everything in USD unlabelled."""
+    if subs.currency is None:
+        return {"reporting": REPORTING_CURRENCY, "rates_file": None, "subscriptions": {}}
+    counts = np.bincount(subs.currency + 1, minlength=len(CURRENCIES) + 1)
+    names = [REPORTING_CURRENCY, *CURRENCIES]
+    return {
+        "reporting": REPORTING_CURRENCY,
+        "rates_file": RATES_FILE,
+        "subscriptions": {name: int(n) for name, n in zip(names, counts, strict=True)},
     }

@@ -51,6 +51,28 @@ class ChurnLedger:
     def exposures(self) -> int:
         return int(sum(m["exposures"] for m in self.months.values()))
 
+    def add_returned(
+        self,
+        key: str,
+        at_risk: np.ndarray,
+        hazard: np.ndarray,
+        churn: np.ndarray,
+        fell: np.ndarray,
+    ) -> None:
+        """Count reactivated accounts (subscriptions.py) at risk in a complete month: never
+        detractors, since they answer no survey after their first loss."""
+        month = self.months[key]
+        month["exposures"] += int(at_risk.sum())
+        month["expected_lost"] = round(month["expected_lost"] + float(hazard[at_risk].sum()), 6)
+        month["lost"] += int(churn.sum())
+        cell = self.by_flag["no_detractor_previous_month"]
+        cell["exposures"] += int(at_risk.sum())
+        cell["lost"] += int(churn.sum())
+        for flag, name in ((True, "usage_fell_previous_month"), (False, "usage_did_not_fall")):
+            cell = self.by_usage[name]
+            cell["exposures"] += int((at_risk & (fell == flag)).sum())
+            cell["lost"] += int((churn & (fell == flag)).sum())
+
     def pct(self, key: str) -> float:
         total = sum(m[key] for m in self.months.values())
         return round(100 * total / self.exposures, 6) if self.exposures else 0.0

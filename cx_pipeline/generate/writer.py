@@ -29,32 +29,45 @@ DTYPES: dict[str, pl.DataType] = {
 
 
 # Optional contract columns the generator does not make, left out of its files as a real
-# delivery may leave them: the generated company bills in one currency and its help desk
-# exports no assignee or group.
+# delivery may leave them: by default the generated company bills in one currency (the sample
+# proves that a file may lack the column; `generate(currencies=True)` writes it) and its help
+# desk exports no assignee or group.
 LEFT_OUT: dict[str, tuple[str, ...]] = {
     "subscriptions": ("currency",),
     "tickets": ("assignee_id", "group_id"),
 }
+WITH_CURRENCIES: dict[str, tuple[str, ...]] = {"tickets": LEFT_OUT["tickets"]}
+REFERENCE_DIR = "_reference"  # reference tables the generated extracts need (exchange rates)
+
+LeftOut = dict[str, tuple[str, ...]]
 
 
-def generated_columns(entity: Entity) -> list[Column]:
-    return [c for c in entity.columns if c.name not in LEFT_OUT.get(entity.name, ())]
+def generated_columns(entity: Entity, left_out: LeftOut = LEFT_OUT) -> list[Column]:
+    return [c for c in entity.columns if c.name not in left_out.get(entity.name, ())]
 
 
-def conform(frame: pl.DataFrame, entity: Entity) -> pl.DataFrame:
+def conform(frame: pl.DataFrame, entity: Entity, left_out: LeftOut = LEFT_OUT) -> pl.DataFrame:
     """The contract's columns the generator makes, in its order, with its types."""
-    return frame.select([pl.col(c.name).cast(DTYPES[c.type]) for c in generated_columns(entity)])
+    columns = generated_columns(entity, left_out)
+    return frame.select([pl.col(c.name).cast(DTYPES[c.type]) for c in columns])
 
 
-def empty(entity: Entity) -> pl.DataFrame:
-    return pl.DataFrame(schema={c.name: DTYPES[c.type] for c in generated_columns(entity)})
+def empty(entity: Entity, left_out: LeftOut = LEFT_OUT) -> pl.DataFrame:
+    columns = generated_columns(entity, left_out)
+    return pl.DataFrame(schema={c.name: DTYPES[c.type] for c in columns})
 
 
 class ExtractWriter:
     def __init__(
-        self, root: Path, timeline: Timeline, part_rows: int, progress: Callable[[str], None]
+        self,
+        root: Path,
+        timeline: Timeline,
+        part_rows: int,
+        progress: Callable[[str], None],
+        left_out: LeftOut = LEFT_OUT,
     ) -> None:
         self.root = root
+        self.left_out = left_out
         self.days = [d.isoformat() for d in timeline.deliveries]
         self.part_rows = part_rows
         self.progress = progress
@@ -69,6 +82,7 @@ class ExtractWriter:
             shutil.rmtree(self.root / source, ignore_errors=True)
         for planted in ("_truth.json", "_identities.csv"):
             (self.root / planted).unlink(missing_ok=True)
+        shutil.rmtree(self.root / REFERENCE_DIR, ignore_errors=True)
 
     def path(self, entity: Entity, delivery: int, part: int | None = None) -> Path:
         folder = self.root / entity.source / self.days[delivery]
@@ -78,14 +92,15 @@ class ExtractWriter:
 
     def snapshot(self, entity: Entity, delivery: int, frame: pl.DataFrame) -> None:
         """A whole CRM table as known at the end of one delivery day."""
-        self._write_csv(self.path(entity, delivery), conform(frame, entity), header=True)
+        frame = conform(frame, entity, self.left_out)
+        self._write_csv(self.path(entity, delivery), frame, header=True)
         self.rows[entity.name][delivery] = frame.height
 
     def append(self, entity: Entity, frame: pl.DataFrame) -> None:
         """Rows of an event-like entity; `delivery` says which delivery carries each row."""
         frame = frame.filter(pl.col("delivery") >= 0)
         for (delivery,), part in frame.group_by("delivery", maintain_order=True):
-            rows = conform(part, entity)
+            rows = conform(part, entity, self.left_out)
             k = int(delivery)  # type: ignore[call-overload]
             self.rows[entity.name][k] += rows.height
             if entity.file_format == "csv":
@@ -131,10 +146,13 @@ class ExtractWriter:
                 key = (entity.name, k)
                 if entity.file_format == "csv":
                     if key not in self._csv:
-                        self._write_csv(self.path(entity, k), empty(entity), header=True)
+                        empty_file = empty(entity, self.left_out)
+                        self._write_csv(self.path(entity, k), empty_file, header=True)
                     continue
                 buffer = self._buffers.pop(key, [])
-                leftover = pl.concat(buffer, rechunk=True) if buffer else empty(entity)
+                leftover = (
+                    pl.concat(buffer, rechunk=True) if buffer else empty(entity, self.left_out)
+                )
                 if leftover.height or key not in self._parts:
                     self._write_part(entity, k, leftover)
         self._csv.clear()

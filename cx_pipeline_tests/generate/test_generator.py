@@ -411,3 +411,59 @@ def test_small_sample_fits_in_5_mb(out: Path) -> None:
 def test_unknown_scale_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown scale"):
         generate(tmp_path, scale="huge", progress=None)
+
+
+def test_currencies_change_only_subscriptions_and_arr(
+    out: Path, days: list[str], tmp_path: Path
+) -> None:
+    """Currencies come from a stream of their own: every other file is byte-identical, the
+    subscriptions gain the currency column (the sample leaves it out), and the rates cover every
+    history month from its first day."""
+    tmp = tmp_path / "currencies"
+    truth = generate(tmp, seed=42, as_of=AS_OF, currencies=True, progress=None)
+    plain = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    billed = {p.relative_to(tmp): p.read_bytes() for p in tmp.rglob("*") if p.is_file()}
+    rates = Path(truth["currencies"]["rates_file"])
+    assert set(billed) - set(plain) >= {rates} and not set(plain) - set(billed)
+    changed = {k for k in plain if plain[k] != billed[k]}
+    crm = {Path("crm", d, f"{name}.csv") for d in days for name in ("accounts", "subscriptions")}
+    assert changed == crm | {Path(TRUTH_FILE)}
+    before, after = read(out, "subscriptions", days[-1]), read(tmp, "subscriptions", days[-1])
+    assert after.columns == [c.name for c in entity("subscriptions").columns]
+    assert after.drop("mrr", "currency").equals(before.drop("mrr"))
+    assert set(after["currency"]) == {"USD", "EUR", "GBP", "CAD", "AUD"}
+    # USD rows keep their amount; others are billed in their own currency.
+    usd = after["currency"] == "USD"
+    assert after.filter(usd)["mrr"].equals(before.filter(usd)["mrr"])
+    listed = pl.read_csv(tmp / rates, try_parse_dates=True)
+    first = date.fromisoformat(truth["history"]["first_month"] + "-01")
+    firsts = listed.group_by("currency").agg(pl.col("rate_date").min())["rate_date"]
+    assert firsts.unique().to_list() == [first]
+    assert after.select(ts("started_at").dt.date().min()).item() >= first
+
+
+def test_reactivations_return_after_a_whole_month_away(
+    out: Path, days: list[str], truth: dict
+) -> None:
+    subs = read(out, "subscriptions", days[-1]).select(
+        "account_id", start=ts("started_at"), end=ts("ended_at")
+    )
+    returns = truth["planted"]["reactivations"]
+    assert len(returns) >= 3
+    for r in returns:
+        rows = subs.filter(pl.col("account_id") == r["account_id"]).sort("start")
+        back = rows.filter(pl.col("start").dt.strftime("%Y-%m") == r["back_month"])
+        assert back.height == 1, r
+        before = rows.filter(pl.col("start") < back["start"][0])
+        # Everything before the return ended in the month of the loss, 2+ months earlier.
+        assert before["end"].null_count() == 0
+        assert before["end"].max().strftime("%Y-%m") == r["lost_month"], r  # type: ignore[union-attr]
+
+
+def test_cli_generates_currencies_on_request(tmp_path: Path) -> None:
+    from cx_pipeline.cli import main
+
+    assert main(["generate", "--out", str(tmp_path), "--deliveries", "1", "--currencies"]) == 0
+    truth = json.loads((tmp_path / TRUTH_FILE).read_text())
+    assert (tmp_path / truth["currencies"]["rates_file"]).is_file()
+    assert truth["currencies"]["subscriptions"]["EUR"] > 0
