@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 
 from cx_pipeline.contract import ENTITIES, Entity, entity
-from cx_pipeline.generate import IDENTITY_TRUTH_FILE, TRUTH_FILE, generate
+from cx_pipeline.generate import IDENTITY_TRUTH_FILE, PERSONA_TRUTH_FILE, TRUTH_FILE, generate
 from cx_pipeline.generate.writer import LEFT_OUT, generated_columns
 
 AS_OF = date(2026, 10, 31)
@@ -114,7 +114,7 @@ def test_truth_file_matches_returned_truth(out: Path, truth: dict[str, Any]) -> 
 
 def test_layout_and_columns_follow_the_contract(out: Path, days: list[str]) -> None:
     expected = {f"{e.source}/{d}/{e.name}.{e.file_format}" for e in ENTITIES for d in days}
-    planted = (TRUTH_FILE, IDENTITY_TRUTH_FILE)
+    planted = (TRUTH_FILE, IDENTITY_TRUTH_FILE, PERSONA_TRUTH_FILE)
     written = {str(p.relative_to(out)) for p in out.rglob("*.*") if p.name not in planted}
     assert written == expected
     for e in ENTITIES:
