@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from cx_pipeline import catalog
+from cx_pipeline import catalog, settings
 from cx_pipeline.marts.builder import load_spec, run_mart_sql, sql_parameters
 from cx_pipeline.resources import CxSettings, Warehouse
 from cx_pipeline_tests.conftest import Query, materialize_all, reader
@@ -127,3 +127,27 @@ def test_the_window_is_read_in_the_reporting_timezone(database: Path, tmp_path: 
         "WHERE account_id = 'A1' AND milestone = 'active_users:2'"
     )
     assert rows == [(8, False)]
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"CX_ONBOARDING_MILESTONES": "signup,active_users:x"}, "expected active_users:N"),
+        ({"CX_ONBOARDING_VALUE_MILESTONE": "report_exported"}, "expected one of"),
+        ({"CX_ONBOARDING_WINDOW_DAYS": "0"}, "expected a whole number, 1 or more"),
+        ({"CX_PERSONAS": "1"}, "expected 'auto' or a whole number, 2 or more"),
+    ],
+)
+def test_bad_onboarding_and_persona_settings_are_named(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], named: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    found = settings.problems()
+    assert len(found) == 1 and next(iter(env)) in found[0] and named in found[0]
+
+
+def test_the_default_settings_are_valid() -> None:
+    assert settings.ONBOARDING_VALUE_MILESTONE.default in settings.ONBOARDING_MILESTONES.default
+    assert CxSettings().milestone_list()[0] == "any_event"
+    assert CxSettings().persona_count() == 0  # auto
