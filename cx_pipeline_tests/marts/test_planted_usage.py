@@ -6,15 +6,18 @@ not wait for the committed sample to be regenerated."""
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import polars as pl
 import pytest
 
 from cx_pipeline.generate import PERSONA_TRUTH_FILE, generate
 from cx_pipeline.marts.builder import sql_parameters
 from cx_pipeline.marts.personas import contact_personas
+from cx_pipeline.report import page
 from cx_pipeline.resources import CxSettings, Warehouse
 from cx_pipeline_tests.conftest import materialize_all, reader, up_to
 
@@ -120,3 +123,23 @@ def test_the_planted_onboarding_moment_is_the_cornerstone(
     assert top[0] == planted["event"]
     assert top[1] > 15 and top[2] < 0.05 and top[3]
     assert top[4] > top[5]  # the two intervals do not overlap
+
+
+def test_the_report_shows_personas_and_onboarding_moments(
+    built: tuple[Path, dict[str, Any], Path],
+) -> None:
+    database, truth, _ = built
+    query = reader(database)
+    with duckdb.connect(str(database), read_only=True) as con:  # the two sections of the page
+        personas, onboarding = page._personas(con), page._onboarding(con)
+    for persona_id, name, contacts in query(
+        "SELECT persona_id, persona, contacts FROM marts.persona_summary"
+    ):
+        assert f"<td>{persona_id} {escape(name)}</td><td>{contacts:,} (" in personas
+    assert f"Cornerstone moments: {truth['onboarding_milestone']['event']}" in onboarding
+    ((median,),) = query(
+        "SELECT median(days_to_reach) FROM marts.onboarding_milestones "
+        "WHERE is_value_milestone AND started_in_event_history"
+    )
+    assert f"median {median:.0f} days" in onboarding
+    assert "Source: marts.milestone_retention" in onboarding
