@@ -411,3 +411,31 @@ def test_small_sample_fits_in_5_mb(out: Path) -> None:
 def test_unknown_scale_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown scale"):
         generate(tmp_path, scale="huge", progress=None)
+
+
+def test_planted_personas_use_their_own_features(out: Path, days: list[str], truth: dict) -> None:
+    """Issue #19: a focus persona's contacts use exactly its features; the planted invitation
+    (user_invited, numbered from E9000000001) is the one exception."""
+    planted = pl.read_csv(out / PERSONA_TRUTH_FILE)
+    assert planted.height == read(out, "contacts", days[-1]).height
+    assert dict(planted["persona"].value_counts().iter_rows()) == truth["personas"]["contacts"]
+    events = read_all(out, "events", days).filter(
+        pl.col("properties").str.contains('"feature"') & (pl.col("event_id") < "E9")
+    )
+    used = events.join(planted, on="contact_id").group_by("persona").agg(pl.col("event_name"))
+    for persona, names in used.iter_rows():
+        if persona != "power user":
+            assert set(names) <= set(truth["personas"]["features"][persona]), persona
+
+
+def test_the_planted_invitations_come_early_by_each_accounts_first_contact(
+    out: Path, days: list[str], truth: dict
+) -> None:
+    invited = read_all(out, "events", days).filter(pl.col("event_id") >= "E9")
+    assert invited.height == truth["onboarding_milestone"]["accounts"] > 0
+    assert set(invited["event_name"]) == {"user_invited"}
+    accounts = read(out, "accounts", days[-1]).select("account_id", "created_at")
+    delay = invited.join(accounts, on="account_id").select(
+        days=(pl.col("occurred_at") - ts("created_at")).dt.total_days()
+    )["days"]
+    assert delay.min() >= 1 and delay.max() < truth["onboarding_milestone"]["window_days"]
