@@ -245,6 +245,11 @@ class CxSettings(dg.ConfigurableResource):
     enterprise_from: float = setting_field(settings.ENTERPRISE_FROM, float)
     reporting_currency: str = setting_field(settings.REPORTING_CURRENCY)
     funnel_steps: str = setting_field(settings.FUNNEL_STEPS)
+    personas: str = setting_field(settings.PERSONAS)
+    onboarding_milestones: str = setting_field(settings.ONBOARDING_MILESTONES)
+    onboarding_value_milestone: str = setting_field(settings.ONBOARDING_VALUE_MILESTONE)
+    onboarding_window_days: int = setting_field(settings.ONBOARDING_WINDOW_DAYS, int)
+    onboarding_retention_days: int = setting_field(settings.ONBOARDING_RETENTION_DAYS, int)
     quarantine_block_share: float = setting_field(settings.QUARANTINE_BLOCK_SHARE, float)
     quarantine_block_min_rows: int = setting_field(settings.QUARANTINE_BLOCK_MIN_ROWS, int)
     raw_validation_sample_rows: int = setting_field(settings.RAW_VALIDATION_SAMPLE_ROWS, int)
@@ -256,6 +261,13 @@ class CxSettings(dg.ConfigurableResource):
 
     def funnel_step_list(self) -> list[str]:
         return [step.strip() for step in self.funnel_steps.split(",") if step.strip()]
+
+    def milestone_list(self) -> list[str]:
+        return [m.strip() for m in self.onboarding_milestones.split(",") if m.strip()]
+
+    def persona_count(self) -> int:
+        """0 = pick by the silhouette."""
+        return 0 if self.personas == "auto" else int(self.personas)
 
     def as_of_date(self) -> dt.date | None:
         return dt.date.fromisoformat(self.as_of) if self.as_of else None
@@ -312,6 +324,11 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             enterprise_from=float(settings.ENTERPRISE_FROM.value()),
             reporting_currency=_env_or(settings.REPORTING_CURRENCY),
             funnel_steps=_env_or(settings.FUNNEL_STEPS),
+            personas=_env_or(settings.PERSONAS),
+            onboarding_milestones=_env_or(settings.ONBOARDING_MILESTONES),
+            onboarding_value_milestone=_env_or(settings.ONBOARDING_VALUE_MILESTONE),
+            onboarding_window_days=_env_int_or(settings.ONBOARDING_WINDOW_DAYS),
+            onboarding_retention_days=_env_int_or(settings.ONBOARDING_RETENTION_DAYS),
             quarantine_block_share=float(settings.QUARANTINE_BLOCK_SHARE.value()),
             quarantine_block_min_rows=_env_int_or(settings.QUARANTINE_BLOCK_MIN_ROWS),
             validation_batch_rows=_env_int_or(settings.VALIDATION_BATCH_ROWS),

@@ -351,3 +351,20 @@ CREATE OR REPLACE TEMP MACRO ces_easy(score) AS score BETWEEN 5 AND 7;
 -- longer use the product (Sean Ellis, after benchmarking nearly a hundred startups; Rahul Vohra,
 -- "How Superhuman Built an Engine to Find Product/Market Fit", First Round Review, 2018).
 CREATE OR REPLACE TEMP MACRO pmf_benchmark_pct() AS CAST(40 AS DOUBLE);
+
+-- Behavioural personas (marts.contact_personas) are found from each contact's product events in
+-- the 90 days up to the as-of date; a contact with fewer than 5 such events is too little seen
+-- to be given one.
+CREATE OR REPLACE TEMP MACRO persona_window_days() AS 90;
+CREATE OR REPLACE TEMP MACRO persona_min_events() AS 5;
+
+-- Two-sample z-test of a difference between two shares x_a / n_a and x_b / n_b (pooled
+-- standard error, the textbook test of two proportions); null when either n is 0 or the pooled
+-- share is 0 or 1 (no variation to test). Its p-value: two_sided_p_value(z).
+CREATE OR REPLACE TEMP MACRO share_difference_z(x_a, n_a, x_b, n_b) AS
+    CASE WHEN n_a > 0 AND n_b > 0
+              AND (x_a + x_b) > 0 AND (x_a + x_b) < (n_a + n_b) THEN
+        (1.0 * x_a / n_a - 1.0 * x_b / n_b)
+        / sqrt((1.0 * (x_a + x_b) / (n_a + n_b)) * (1 - 1.0 * (x_a + x_b) / (n_a + n_b))
+               * (1.0 / n_a + 1.0 / n_b))
+    END;

@@ -166,6 +166,23 @@ def _names(value: str) -> list[str]:
     return names
 
 
+def _persona_count(value: str) -> int:
+    """'auto' is 0."""
+    if value == "auto":
+        return 0
+    if not re.fullmatch(r"\d+", value.strip()) or int(value) < 2:
+        raise ValueError("expected 'auto' or a whole number, 2 or more")
+    return int(value)
+
+
+def _milestones(value: str) -> list[str]:
+    names = _names(value)
+    bad = [n for n in names if ":" in n and not re.fullmatch(r"active_users:[1-9]\d*", n)]
+    if bad:
+        raise ValueError(f"expected active_users:N with N 1 or more, not {', '.join(bad)}")
+    return names
+
+
 EXTRACT_ROOT = Setting(
     "CX_EXTRACT_ROOT",
     "data/sample",
@@ -352,6 +369,41 @@ FUNNEL_STEPS = Setting(
     "The journey funnel: event names in order, comma-separated.",
     parse=_names,
 )
+PERSONAS = Setting(
+    "CX_PERSONAS",
+    "auto",
+    "How many behavioural personas marts.contact_personas finds: 'auto' (default) picks 2-8 by "
+    "the mean silhouette, or a whole number of 2 or more.",
+    parse=_persona_count,
+)
+ONBOARDING_MILESTONES = Setting(
+    "CX_ONBOARDING_MILESTONES",
+    "any_event,onboarding_completed,first_report_created,user_invited,integration_connected,"
+    "active_users:3",
+    "The product's onboarding milestones, comma-separated: an event name (the account's first "
+    "such event), any_event (its first event of any kind: the first login) or active_users:N "
+    "(the day its N-th user was first seen).",
+    parse=_milestones,
+)
+ONBOARDING_VALUE_MILESTONE = Setting(
+    "CX_ONBOARDING_VALUE_MILESTONE",
+    "first_report_created",
+    "The milestone whose days from the account's start are its time to value (one of "
+    "CX_ONBOARDING_MILESTONES).",
+)
+ONBOARDING_WINDOW_DAYS = Setting(
+    "CX_ONBOARDING_WINDOW_DAYS",
+    "14",
+    "A milestone counts as reached early when reached within this many days of the account's "
+    "start.",
+    parse=_positive,
+)
+ONBOARDING_RETENTION_DAYS = Setting(
+    "CX_ONBOARDING_RETENTION_DAYS",
+    "180",
+    "An account is retained when it is still a customer this many days after its start.",
+    parse=_positive,
+)
 QUARANTINE_BLOCK_SHARE = Setting(
     "CX_QUARANTINE_BLOCK_SHARE",
     "0.05",
@@ -461,6 +513,11 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     ENTERPRISE_FROM,
     REPORTING_CURRENCY,
     FUNNEL_STEPS,
+    PERSONAS,
+    ONBOARDING_MILESTONES,
+    ONBOARDING_VALUE_MILESTONE,
+    ONBOARDING_WINDOW_DAYS,
+    ONBOARDING_RETENTION_DAYS,
     QUARANTINE_BLOCK_SHARE,
     QUARANTINE_BLOCK_MIN_ROWS,
     VALIDATION_BATCH_ROWS,
@@ -479,6 +536,13 @@ ALL_SETTINGS: tuple[Setting, ...] = (
 def problems() -> list[str]:
     """Every setting whose value cannot be used, one line each."""
     found = [p for s in ALL_SETTINGS if (p := s.problem()) is not None]
+    if not found and ONBOARDING_VALUE_MILESTONE.value() not in _milestones(
+        ONBOARDING_MILESTONES.value()
+    ):
+        found.append(
+            f"{ONBOARDING_VALUE_MILESTONE.env}={ONBOARDING_VALUE_MILESTONE.value()!r}: expected "
+            f"one of {ONBOARDING_MILESTONES.env} ({ONBOARDING_MILESTONES.value()})"
+        )
     if not found and _amount(MID_MARKET_FROM.value()) > _amount(ENTERPRISE_FROM.value()):
         found.append(
             f"{ENTERPRISE_FROM.env}={ENTERPRISE_FROM.value()!r}: expected at least "

@@ -5,11 +5,18 @@ features) while the others do about 5 events a month with 1-3 features; low-usag
 30% of that, and an account's usage drops to a tenth from its planted decline month on
 (drivers.py). Each contact's first events are signup, then (for some) onboarding_completed and
 first_report_created; feature events only come after the last funnel step reached.
+
+Planted personas (issue #19): power users keep their 6-10 features; every other contact is one
+of three focus personas (`PERSONAS`) and uses exactly its features, the most popular most.
+Planted onboarding moment: an account's first contact invites a teammate (`user_invited`) in
+its first 14 days far more often when the account is still a customer 180 days after its start
+(`plan_milestone`). Both draw from streams of their own, so every other row keeps its numbers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -46,6 +53,24 @@ FEATURES = {"power": (6, 10), "normal": (1, 3)}  # distinct features used, inclu
 LOW_USAGE_EVENT_MULTIPLIER = 0.3
 SESSION_GAP_SECONDS = 90.0
 PLATFORMS = (("web", 80), ("mobile", 12), ("api", 8))
+# Planted personas: power users (POWER_USER_SHARE) are one; the other contacts are split between
+# the focus personas, each using exactly its features (the first, most popular, most often).
+POWER_PERSONA = "power user"
+PERSONAS = {
+    "analyst": ("dashboard_viewed", "report_created", "report_exported"),
+    "survey runner": ("survey_sent", "survey_created", "segment_created"),
+    "admin": ("automation_run", "alert_configured", "integration_connected"),
+}
+PERSONA_SHARES = (0.5, 0.3, 0.2)  # of the contacts who are not power users
+# Planted onboarding moment: the share of accounts (started within the history, still customers
+# after the window) whose first contact invites a teammate within the window, by whether the
+# account is still a customer RETENTION_DAYS after its start.
+MILESTONE_EVENT = "user_invited"
+MILESTONE_WINDOW_DAYS = 14
+MILESTONE_RETENTION_DAYS = 180
+MILESTONE_PROBABILITY = {"retained": 0.7, "lost": 0.15}
+# The planted invitations are numbered in a range of their own, so every other event keeps its id.
+MILESTONE_EVENT_IDS_FROM = 9_000_000_001
 
 
 def event_names() -> list[str]:
@@ -65,6 +90,7 @@ class Usage:
     n_used: np.ndarray
     funnel: np.ndarray  # (contacts, 3) instants
     active_from: np.ndarray  # feature events start after the last funnel step reached
+    persona: np.ndarray  # 0 = power user, 1.. = the focus personas in PERSONAS' order
 
     def funnel_counts(self) -> dict[str, int]:
         return {step: int((self.funnel[:, i] != NEVER).sum()) for i, step in enumerate(FUNNEL)}
@@ -101,7 +127,104 @@ def plan_usage(timeline: Timeline, accounts: Accounts, contacts: Contacts, seed:
     funnel[:, 2] = np.where(funnel[:, 1] == NEVER, NEVER, funnel[:, 2])
     reached = np.where(funnel != NEVER, funnel, -1).max(axis=1)
     active_from = np.where(reached >= 0, reached + MINUTE, NEVER)
-    return Usage(power, features, n_used, funnel, active_from)
+    persona, features, n_used = plant_personas(power, features, n_used, seed)
+    return Usage(power, features, n_used, funnel, active_from, persona)
+
+
+def persona_names() -> list[str]:
+    return [POWER_PERSONA, *PERSONAS]
+
+
+def plant_personas(
+    power: np.ndarray, features: np.ndarray, n_used: np.ndarray, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each contact's persona; a focus persona's features come first, in PERSONAS' order, and
+    are the only ones it uses. Power users keep their features."""
+    rng = stream(seed, "personas")
+    focus = 1 + weighted_choice(rng, list(PERSONA_SHARES), power.size)
+    persona = np.where(power, 0, focus)
+    names = [name for name, _, _ in FEATURE_EVENTS]
+    # Sort key per (persona, feature): its place in the persona's list, else after all of them.
+    place = np.full((len(PERSONAS) + 1, len(names)), len(names), dtype=np.int64)
+    for p, events in enumerate(PERSONAS.values(), start=1):
+        for k, event in enumerate(events):
+            place[p, names.index(event)] = k
+    # Then the drawn order (the column) breaks ties, so the other features keep theirs.
+    column = np.arange(len(names))[None, :]
+    key = place[persona[:, None], features] * len(names) + column
+    reordered = np.take_along_axis(features, np.argsort(key, axis=1), axis=1)
+    sizes = np.array([0, *(len(e) for e in PERSONAS.values())])
+    return (
+        persona,
+        np.where(power[:, None], features, reordered).astype(np.int8),
+        np.where(power, n_used, sizes[persona]),
+    )
+
+
+def plan_milestone(
+    timeline: Timeline, accounts: Accounts, contacts: Contacts, seed: int
+) -> np.ndarray:
+    """Per account, when its first contact invites a teammate (NEVER when it does not): more
+    often at accounts still customers MILESTONE_RETENTION_DAYS after their start."""
+    rng = stream(seed, "onboarding-milestone")
+    n = accounts.n
+    chance = rng.random(n)
+    at = floor_seconds(
+        accounts.start + (rng.uniform(1, MILESTONE_WINDOW_DAYS - 1, n) * DAY).astype(np.int64)
+    )
+    retained = accounts.end > accounts.start + MILESTONE_RETENTION_DAYS * DAY
+    p = np.where(retained, MILESTONE_PROBABILITY["retained"], MILESTONE_PROBABILITY["lost"])
+    reach = (
+        (accounts.start >= timeline.bounds[0])
+        & (accounts.end > accounts.start + MILESTONE_WINDOW_DAYS * DAY)
+        & (contacts.count > 0)
+        & (at < timeline.end_us)
+        & (chance < p)
+    )
+    return np.where(reach, at, NEVER)
+
+
+def persona_truth(usage: Usage) -> dict[str, Any]:
+    return {
+        "rule": "power users keep their features; the others use exactly their persona's",
+        "features": {
+            POWER_PERSONA: "6-10 by popularity",
+            **{k: list(v) for k, v in PERSONAS.items()},
+        },
+        "contacts": dict(
+            zip(
+                persona_names(),
+                np.bincount(usage.persona, minlength=len(PERSONAS) + 1).tolist(),
+                strict=True,
+            )
+        ),
+    }
+
+
+def milestone_truth(planted: np.ndarray) -> dict[str, Any]:
+    return {
+        "event": MILESTONE_EVENT,
+        "window_days": MILESTONE_WINDOW_DAYS,
+        "retention_days": MILESTONE_RETENTION_DAYS,
+        "probability_by_fate": MILESTONE_PROBABILITY,
+        "rule": "first contact's user_invited event within the window, more likely at accounts "
+        "still customers retention_days after their start",
+        "accounts": int((planted != NEVER).sum()),
+    }
+
+
+def milestone_batch(
+    timeline: Timeline, month: int, planted: np.ndarray, contacts: Contacts
+) -> EventBatch:
+    """The planted invitations of one month, by each account's first contact, in a session of
+    their own."""
+    lo_m, hi_m = timeline.month_window(month)
+    account = np.flatnonzero((planted >= lo_m) & (planted < hi_m))
+    account = account[np.argsort(planted[account], kind="stable")]
+    contact = contacts.offset[account]
+    code = np.full(account.size, event_names().index(MILESTONE_EVENT), dtype=np.int64)
+    key = (np.int64(3) << 61) | account.astype(np.int64)
+    return EventBatch(contact, planted[account], code, key, np.zeros(account.size, dtype=np.int64))
 
 
 @dataclass

@@ -55,6 +55,7 @@ from cx_pipeline.generate.writer import (
 TRUTH_FILE = "_truth.json"
 IDENTITY_TRUTH_FILE = "_identities.csv"  # who each e-mail and device id truly is
 RATES_FILE = f"{REFERENCE_DIR}/exchange_rates.csv"  # written with currencies=True
+PERSONA_TRUTH_FILE = "_personas.csv"  # each contact's planted persona
 TRUTH_VERSION = 2
 TIER_CUTS = (10_000, 100_000)  # the design's default revenue-tier cut-offs on ARR
 
@@ -139,6 +140,8 @@ def generate(
 
     rate = prof.tickets / support.exposure(timeline, accounts, contacts)
     usage = events.plan_usage(timeline, accounts, contacts, seed)
+    milestone = events.plan_milestone(timeline, accounts, contacts, seed)
+    next_milestone_event = events.MILESTONE_EVENT_IDS_FROM
     tickets_entity, events_entity = entity("tickets"), entity("events")
     ticket_events_entity = entity("ticket_events")
     device = identities.devices(
@@ -166,6 +169,14 @@ def generate(
         device_pairs.append(pairs)
         writer.append(events_entity, frame)
         next_event += batch.at.size
+        planted = events.milestone_batch(timeline, m, milestone, contacts)
+        frame = events.events_frame(
+            planted, next_milestone_event, timeline, accounts, contacts, seed
+        )
+        frame, pairs = identities.anonymise_events(frame, device, pl.lit(False), seed)
+        device_pairs.append(pairs)
+        writer.append(events_entity, frame)
+        next_milestone_event += planted.at.size
         say(f"events: chunk {m + 1}/{timeline.n_months} ({batch.at.size:,} rows)")
     interviews = surveys.interviews_frame(timeline, accounts, contacts, seed)
     writer.append(entity("interviews"), interviews)
@@ -176,10 +187,18 @@ def generate(
     rows = writer.close()
     identity_truth.append(identities.device_truth(pl.concat(device_pairs)))
     pl.concat(identity_truth).write_csv(out / IDENTITY_TRUTH_FILE)
+    pl.DataFrame(
+        {
+            "contact_id": contacts.contact_id,
+            "persona": pl.Series(events.persona_names()).gather(usage.persona),
+        }
+    ).write_csv(out / PERSONA_TRUTH_FILE)
 
     truth = build_truth(scale, seed, timeline, rows, ledger, bands, usage, accounts, subs)
     truth["planted"]["redelivered_tickets"] = sorted(set(redelivered))
     truth["drivers"] = planted_drivers.truth(drivers)
+    truth["personas"] = events.persona_truth(usage)
+    truth["onboarding_milestone"] = events.milestone_truth(milestone)
     (out / TRUTH_FILE).write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     total = sum(sum(v) for v in rows.values())
     seconds = time.perf_counter() - started
@@ -271,7 +290,14 @@ def build_truth(
             "normal": events.expected_monthly_events("normal"),
             "low_usage_account_multiplier": events.LOW_USAGE_EVENT_MULTIPLIER,
         },
-        "distinct_features_per_user": {k: list(v) for k, v in events.FEATURES.items()},
+        "distinct_features_per_user": {
+            "power": list(events.FEATURES["power"]),
+            # the others use exactly their persona's features (events.PERSONAS)
+            "normal": [
+                min(map(len, events.PERSONAS.values())),
+                max(map(len, events.PERSONAS.values())),
+            ],
+        },
         "low_usage_share": LOW_USAGE_SHARE,
         "low_usage_accounts": int(accounts.low_usage.sum()),
         "funnel": {

@@ -237,6 +237,11 @@ def sql_parameters(con: duckdb.DuckDBPyConnection, cx_settings: CxSettings) -> d
         "enterprise_from": cx_settings.enterprise_from,
         "reporting_currency": cx_settings.reporting_currency,
         "funnel_steps": cx_settings.funnel_step_list(),
+        "personas": cx_settings.persona_count(),
+        "milestones": cx_settings.milestone_list(),
+        "value_milestone": cx_settings.onboarding_value_milestone,
+        "onboarding_window_days": cx_settings.onboarding_window_days,
+        "onboarding_retention_days": cx_settings.onboarding_retention_days,
     }
 
 

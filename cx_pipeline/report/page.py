@@ -524,6 +524,136 @@ def _survey_metrics(con: duckdb.DuckDBPyConnection) -> str:
     )
 
 
+def _personas(con: duckdb.DuckDBPyConnection) -> str:
+    """Who uses the product how, and what each persona says and does: one row per persona."""
+    if not _exists(con, "persona_summary"):
+        return '<p class="muted">No persona mart yet.</p>'
+    rows = _rows(
+        con,
+        "SELECT persona_id, persona, contacts, contacts_pct, top_features, active_days_per_30, "
+        "typical_job_title, responses, nps, nps_low_95, nps_high_95, low_sample, "
+        "accounts_lost_pct, top_themes FROM marts.persona_summary "
+        "ORDER BY CAST(substr(persona_id, 2) AS BIGINT)",
+    )
+    if not rows:
+        return '<p class="muted">No contact has enough product usage for a persona.</p>'
+    table = _table(
+        [
+            "persona",
+            "contacts",
+            "top features",
+            "active days in 30",
+            "typical title",
+            "NPS (95% interval, n)",
+            "accounts lost",
+            "top themes",
+        ],
+        [
+            [
+                f"{r[0]} {r[1]}",
+                f"{r[2]:,} ({_pct(r[3])})",
+                r[4] or "",
+                _number(r[5], 1),
+                r[6] or "unknown",
+                (
+                    f"{_number(r[8], 0)} ({_number(r[9], 0)} .. {_number(r[10], 0)}, n={r[7]:,})"
+                    if r[7]
+                    else "no answers"
+                ),
+                _pct(r[12]),
+                r[13] or "",
+            ]
+            for r in rows
+        ],
+        muted=[bool(r[11]) for r in rows],
+    )
+    return (
+        "<p>Contacts grouped by how they used the product in the last 90 days (which features, "
+        "how often, how deep); grey rows have too few NPS answers to trust.</p>"
+        + table
+        + _source(
+            "marts.persona_summary (persona, contacts, top_features, active_days_per_30, "
+            "typical_job_title, nps with nps_low_95 .. nps_high_95, accounts_lost_pct, "
+            "top_themes); marts.contact_personas assigns each contact"
+        )
+    )
+
+
+def _onboarding(con: duckdb.DuckDBPyConnection) -> str:
+    """Time to value, and which early milestones go with retention (the cornerstone moments)."""
+    if not all(_exists(con, m) for m in ("onboarding_milestones", "milestone_retention")):
+        return '<p class="muted">No onboarding marts yet.</p>'
+    rows = _rows(
+        con,
+        "SELECT milestone, accounts, reached_pct, median_days_to_reach, retention_reached_pct, "
+        "retention_reached_low_95, retention_reached_high_95, retention_not_reached_pct, "
+        "retention_not_reached_low_95, retention_not_reached_high_95, retention_lift_points, "
+        "p_value_holm, cornerstone FROM marts.milestone_retention ORDER BY milestone_number",
+    )
+    if not rows:
+        return '<p class="muted">No account started long enough ago to measure retention.</p>'
+    value = _rows(
+        con,
+        "SELECT any_value(milestone), median(days_to_reach), "
+        "count(days_to_reach), count(*) FROM marts.onboarding_milestones "
+        "WHERE is_value_milestone AND started_in_event_history",
+    )
+    found = [r[0] for r in rows if r[12]]
+    intro = (
+        f"<p class='onboarding'>Cornerstone moments: {escape(', '.join(found))} (reached early, "
+        "retention is significantly higher, Holm-adjusted).</p>"
+        if found
+        else "<p class='onboarding'>No milestone goes with significantly higher retention "
+        "(Holm-adjusted).</p>"
+    )
+    if value and value[0][0] is not None:
+        name, days, reached, accounts = value[0]
+        intro += (
+            f"<p class='muted'>Time to value ({escape(name)}): median {_number(days, 0)} days; "
+            f"{reached:,} of {accounts:,} accounts reached it.</p>"
+        )
+    table = _table(
+        [
+            "milestone",
+            "accounts",
+            "reached early",
+            "median days",
+            "retained if reached (95%)",
+            "if not (95%)",
+            "lift, points",
+            "p (Holm)",
+        ],
+        [
+            [
+                r[0],
+                f"{r[1]:,}",
+                _pct(r[2]),
+                _number(r[3], 0),
+                f"{_number(r[4], 0)}% ({_number(r[5], 0)} .. {_number(r[6], 0)})"
+                if r[4] is not None
+                else "",
+                f"{_number(r[7], 0)}% ({_number(r[8], 0)} .. {_number(r[9], 0)})"
+                if r[7] is not None
+                else "",
+                _number(r[10], 1),
+                _p(r[11]),
+            ]
+            for r in rows
+        ],
+        muted=[not r[12] for r in rows],
+    )
+    return (
+        intro
+        + table
+        + _source(
+            "marts.milestone_retention (reached_pct, median_days_to_reach, "
+            "retention_reached_pct and retention_not_reached_pct with their 95% bounds, "
+            "retention_lift_points, p_value_holm, cornerstone); time to value: "
+            "marts.onboarding_milestones (days_to_reach where is_value_milestone)"
+        )
+    )
+
+
 def _table(headers: list[str], rows: list[list[str]], muted: list[bool] | None = None) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     grey = ' class="ns"'
@@ -810,6 +940,8 @@ def render(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
         ("Top detractor themes", _detractor_themes(con)),
         ("Detractors to follow up", _detractor_followup(con)),
         ("CSAT, CES and product-market fit", _survey_metrics(con)),
+        ("Personas", _personas(con)),
+        ("Onboarding moments", _onboarding(con)),
         ("What drives NPS", _drivers(con, "nps_drivers", "NPS points")),
         ("What drives churn", _drivers(con, "churn_drivers", "odds ratio")),
         ("Who will churn: the model and its track record", _churn_model(con)),

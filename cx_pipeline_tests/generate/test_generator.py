@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 
 from cx_pipeline.contract import ENTITIES, Entity, entity
-from cx_pipeline.generate import IDENTITY_TRUTH_FILE, TRUTH_FILE, generate
+from cx_pipeline.generate import IDENTITY_TRUTH_FILE, PERSONA_TRUTH_FILE, TRUTH_FILE, generate
 from cx_pipeline.generate.writer import LEFT_OUT, generated_columns
 
 AS_OF = date(2026, 10, 31)
@@ -114,7 +114,7 @@ def test_truth_file_matches_returned_truth(out: Path, truth: dict[str, Any]) -> 
 
 def test_layout_and_columns_follow_the_contract(out: Path, days: list[str]) -> None:
     expected = {f"{e.source}/{d}/{e.name}.{e.file_format}" for e in ENTITIES for d in days}
-    planted = (TRUTH_FILE, IDENTITY_TRUTH_FILE)
+    planted = (TRUTH_FILE, IDENTITY_TRUTH_FILE, PERSONA_TRUTH_FILE)
     written = {str(p.relative_to(out)) for p in out.rglob("*.*") if p.name not in planted}
     assert written == expected
     for e in ENTITIES:
@@ -467,3 +467,31 @@ def test_cli_generates_currencies_on_request(tmp_path: Path) -> None:
     truth = json.loads((tmp_path / TRUTH_FILE).read_text())
     assert (tmp_path / truth["currencies"]["rates_file"]).is_file()
     assert truth["currencies"]["subscriptions"]["EUR"] > 0
+
+
+def test_planted_personas_use_their_own_features(out: Path, days: list[str], truth: dict) -> None:
+    """Issue #19: a focus persona's contacts use exactly its features; the planted invitation
+    (user_invited, numbered from E9000000001) is the one exception."""
+    planted = pl.read_csv(out / PERSONA_TRUTH_FILE)
+    assert planted.height == read(out, "contacts", days[-1]).height
+    assert dict(planted["persona"].value_counts().iter_rows()) == truth["personas"]["contacts"]
+    events = read_all(out, "events", days).filter(
+        pl.col("properties").str.contains('"feature"') & (pl.col("event_id") < "E9")
+    )
+    used = events.join(planted, on="contact_id").group_by("persona").agg(pl.col("event_name"))
+    for persona, names in used.iter_rows():
+        if persona != "power user":
+            assert set(names) <= set(truth["personas"]["features"][persona]), persona
+
+
+def test_the_planted_invitations_come_early_by_each_accounts_first_contact(
+    out: Path, days: list[str], truth: dict
+) -> None:
+    invited = read_all(out, "events", days).filter(pl.col("event_id") >= "E9")
+    assert invited.height == truth["onboarding_milestone"]["accounts"] > 0
+    assert set(invited["event_name"]) == {"user_invited"}
+    accounts = read(out, "accounts", days[-1]).select("account_id", "created_at")
+    delay = invited.join(accounts, on="account_id").select(
+        days=(pl.col("occurred_at") - ts("created_at")).dt.total_days()
+    )["days"]
+    assert delay.min() >= 1 and delay.max() < truth["onboarding_milestone"]["window_days"]
