@@ -43,6 +43,7 @@ def test_asset_keys_follow_schema_and_table() -> None:
         "marts/subscription_mrr",
         "marts/mrr_movements",
         "marts/account_segments",
+        "marts/account_revenue",
         "marts/contact_segments",
         "marts/promoter_power_matrix",
         "marts/high_value_promoters",

@@ -1,8 +1,8 @@
 -- One row per account: B2B segments (region, industry, revenue tier, tenure band, products) and
 -- a journey stage from onboarding to lost, as of the as-of date.
 --
--- Revenue tier: from the CRM's ARR while a customer (12 x MRR when the CRM has none); for a lost
--- account, from 12 x its MRR on its last day as a customer (the CRM's ARR is then 0).
+-- Revenue tier: the one revenue rule, marts.account_revenue (the CRM's ARR while a customer,
+-- 12 x MRR when the CRM has none; for a lost account, 12 x its MRR on its last day as one).
 --
 -- Tenure: whole months of the account's latest spell (marts.customer_spells, where a day with no
 -- active subscription ends a spell): from its start to the as-of date while a customer, and to
@@ -77,15 +77,6 @@ booked_later AS (
     WHERE local_day(started_at, $timezone) > $as_of
     GROUP BY account_id
 ),
-mrr_before_loss AS (
-    -- A lost account's MRR on its last day as a customer: its revenue tier then.
-    SELECT a.account_id, sum(s.mrr) AS mrr
-    FROM account_subscriptions AS a
-    JOIN subscriptions AS s
-      ON s.account_id = a.account_id AND active_on(s.start_day, s.end_day, a.last_end_day - 1)
-    WHERE a.active_subscriptions = 0
-    GROUP BY a.account_id
-),
 latest_nps AS (
     SELECT
         coalesce(r.account_id, c.account_id) AS account_id,
@@ -150,11 +141,7 @@ accounts AS (
         a.region,
         a.country,
         a.arr,
-        revenue_tier(
-            CASE WHEN coalesce(s.active_subscriptions, 0) > 0 OR s.account_id IS NULL
-                 THEN coalesce(a.arr, 12 * s.mrr) ELSE 12 * l.mrr END,
-            $mid_market_from, $enterprise_from
-        ) AS revenue_tier,
+        r.revenue_tier,
         t.customer_since,
         t.spell_start,
         t.tenure_months,
@@ -181,7 +168,7 @@ accounts AS (
         CASE WHEN $has_tickets THEN coalesce(x.open_escalations, 0) END AS open_escalations
     FROM staging.accounts AS a
     LEFT JOIN account_subscriptions AS s ON s.account_id = a.account_id
-    LEFT JOIN mrr_before_loss AS l ON l.account_id = a.account_id
+    LEFT JOIN marts.account_revenue AS r ON r.account_id = a.account_id
     LEFT JOIN latest_spells AS t ON t.account_id = a.account_id
     LEFT JOIN booked_later AS b ON b.account_id = a.account_id
     LEFT JOIN latest_nps AS n ON n.account_id = a.account_id

@@ -2,17 +2,9 @@
 -- tier and influence level. Every NPS mart reads the answers here instead of re-deriving them.
 --   account          the response's own account, else the respondent contact's
 --   region, industry the account's, from the CRM
---   arr              the account's ARR as of the as-of date, the rule of marts.account_segments:
---                    the CRM's ARR while it is a customer (12 x MRR of its active subscriptions
---                    when the CRM has none); for an account that is no longer a customer,
---                    12 x the MRR of its subscriptions on its last day as one (the CRM then
---                    says 0); for one that never had a subscription, the CRM's ARR
---   revenue_tier     revenue_tier() of that ARR: one tier per account, so 'enterprise' is the
---                    same accounts in every NPS mart (by segment, by account, the follow-up list)
---                    and in marts.account_segments. Why not the ARR on the answer day: an
---                    account is one row in the account roll-up and the follow-up list, and it
---                    would otherwise fall into two tiers when it crossed a cut-off between two
---                    answers; the CRM keeps only today's ARR anyway.
+--   arr, revenue_tier the account's ARR and tier as of the as-of date (marts.account_revenue,
+--                    the one revenue rule): one tier per account, so 'enterprise' is the same
+--                    accounts in every NPS mart, the survey marts and marts.account_segments
 --   tenure_band      spell_tenure_band() (rules.sql) on the answer day: the whole months from the
 --                    start of the account's spell running that day (marts.customer_spells, the
 --                    rule of churn_by_segment and mrr_movements) to it, how long the account had
@@ -22,42 +14,10 @@
 --                    attribute read from the CRM, so no NPS mart waits on product events
 -- Anything unknown is 'unknown', never dropped.
 CREATE OR REPLACE TABLE marts.nps_answers AS
-WITH subscriptions AS (
-    SELECT * FROM marts.subscription_days
-),
-account_subscriptions AS (
-    SELECT
-        account_id,
-        bool_or(active_on(start_day, end_day, CAST($as_of AS DATE))) AS is_customer,
-        12 * sum(mrr) FILTER (WHERE active_on(start_day, end_day, CAST($as_of AS DATE)))
-            AS arr_of_active_subscriptions,
-        max(end_day) AS last_end_day
-    FROM subscriptions
-    GROUP BY account_id
-),
-arr_when_lost AS (
-    -- An account that is no longer a customer: 12 x its MRR on its last day as one.
-    SELECT a.account_id, 12 * sum(s.mrr) AS arr
-    FROM account_subscriptions AS a
-    JOIN subscriptions AS s
-      ON s.account_id = a.account_id AND active_on(s.start_day, s.end_day, a.last_end_day - 1)
-    WHERE NOT a.is_customer
-    GROUP BY a.account_id
-),
-accounts AS (
-    SELECT
-        a.account_id,
-        a.region,
-        a.industry,
-        CAST(
-            CASE WHEN s.account_id IS NULL OR s.is_customer
-                 THEN coalesce(a.arr, s.arr_of_active_subscriptions)
-                 ELSE l.arr END
-            AS DECIMAL(18, 2)
-        ) AS arr
+WITH accounts AS (
+    SELECT a.account_id, a.region, a.industry, r.arr, r.revenue_tier
     FROM staging.accounts AS a
-    LEFT JOIN account_subscriptions AS s ON s.account_id = a.account_id
-    LEFT JOIN arr_when_lost AS l ON l.account_id = a.account_id
+    JOIN marts.account_revenue AS r USING (account_id)
 ),
 answers AS (
     SELECT
@@ -88,9 +48,7 @@ SELECT
     coalesce(a.region, 'unknown') AS region,
     coalesce(a.industry, 'unknown') AS industry,
     a.arr,
-    CASE WHEN a.account_id IS NULL THEN 'unknown'
-         ELSE revenue_tier(a.arr, $mid_market_from, $enterprise_from)
-    END AS revenue_tier,
+    coalesce(a.revenue_tier, 'unknown') AS revenue_tier,
     CASE WHEN a.account_id IS NULL THEN 'unknown'
          ELSE spell_tenure_band(sp.spell_start, n.submitted_day)
     END AS tenure_band,

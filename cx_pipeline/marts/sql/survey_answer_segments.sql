@@ -1,24 +1,18 @@
 -- The building block of CSAT, CES and product-market fit: every survey answer (surveys.
--- survey_answers) up to the as-of date with the segments of whoever gave it, each taken when
--- the answer was given, by the same rules as marts.nps_answers:
+-- survey_answers) up to the as-of date with the segments of whoever gave it, by the same rules
+-- as marts.nps_answers:
 --   account          the answer's own account, else the respondent contact's
 --   region, industry the account's, from the CRM
---   revenue_tier     revenue_tier() of the account's ARR on the answer day = 12 x MRR of its
---                    subscriptions active that day; today's CRM ARR when none was active
---   tenure_band      tenure_band() of the whole months from the first subscription start
---   influence_level  the respondent contact's (marts.contact_segments)
+--   revenue_tier     the account's tier as of the as-of date (marts.account_revenue, the one
+--                    revenue rule), so a tier is the same accounts here as in the NPS marts
+--   tenure_band      spell_tenure_band() (rules.sql) on the answer day: whole months since the
+--                    start of the account's spell running that day (marts.customer_spells);
+--                    'not a customer' before the first subscription or in a gap
+--   influence_level  influence_level() of the respondent's job title (rules.sql), from the CRM
 -- Anything unknown is 'unknown', never dropped. Scores and choices were checked against their
 -- question type's scale on the way in (quarantine rules range:score, required:choice).
 CREATE OR REPLACE TABLE marts.survey_answer_segments AS
-WITH subscriptions AS (
-    SELECT * FROM marts.subscription_days
-),
-customer_since AS (
-    SELECT account_id, min(start_day) AS customer_since
-    FROM subscriptions
-    GROUP BY account_id
-),
-answers AS (
+WITH answers AS (
     SELECT
         r.answer_id,
         r.response_id,
@@ -30,17 +24,12 @@ answers AS (
         r.question_id,
         r.question_type,
         r.score,
-        r.choice
+        r.choice,
+        c.contact_id IS NOT NULL AS contact_known,
+        c.job_title
     FROM staging.resolved_survey_answers AS r
     LEFT JOIN staging.contacts AS c ON c.contact_id = r.contact_id
     WHERE local_day(r.submitted_at, $timezone) <= $as_of
-),
-arr_on_answer_day AS (
-    SELECT n.answer_id, 12 * sum(s.mrr) AS arr
-    FROM answers AS n
-    JOIN subscriptions AS s
-      ON s.account_id = n.account_id AND active_on(s.start_day, s.end_day, n.submitted_day)
-    GROUP BY n.answer_id
 )
 SELECT
     n.answer_id,
@@ -57,13 +46,17 @@ SELECT
     coalesce(a.region, 'unknown') AS region,
     coalesce(a.industry, 'unknown') AS industry,
     CASE WHEN a.account_id IS NULL THEN 'unknown'
-         ELSE revenue_tier(coalesce(x.arr, a.arr), $mid_market_from, $enterprise_from)
+         ELSE coalesce(r.revenue_tier, 'unknown')
     END AS revenue_tier,
-    tenure_band(whole_months(s.customer_since, n.submitted_day)) AS tenure_band,
-    coalesce(cs.influence_level, 'unknown') AS influence_level
+    CASE WHEN a.account_id IS NULL THEN 'unknown'
+         ELSE spell_tenure_band(sp.spell_start, n.submitted_day)
+    END AS tenure_band,
+    CASE WHEN n.contact_known THEN influence_level(n.job_title) ELSE 'unknown' END
+        AS influence_level
 FROM answers AS n
 LEFT JOIN staging.accounts AS a ON a.account_id = n.account_id
-LEFT JOIN customer_since AS s ON s.account_id = n.account_id
-LEFT JOIN arr_on_answer_day AS x ON x.answer_id = n.answer_id
-LEFT JOIN marts.contact_segments AS cs ON cs.contact_id = n.contact_id
+LEFT JOIN marts.account_revenue AS r ON r.account_id = n.account_id
+LEFT JOIN marts.customer_spells AS sp
+    ON sp.account_id = n.account_id
+   AND active_on(sp.spell_start, sp.spell_end, n.submitted_day)
 ORDER BY n.answer_id;
