@@ -19,8 +19,10 @@ import argparse
 import datetime as dt
 import functools
 import json
+import os
 import re
 import sys
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -34,6 +36,44 @@ PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 # ---- the pipeline ----------------------------------------------------------------------------
+
+
+class RssSampler:
+    """This process's resident memory, sampled in a thread every `interval` seconds.
+
+    The process's peak (from wait4) says how high memory went, not in which step: the steps run
+    one after another in this process, so a step's peak is the highest sample between its
+    STEP_START and its end, and what it kept is the first sample after its end."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.interval = interval
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._page = os.sysconf("SC_PAGE_SIZE")
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _rss(self) -> int:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * self._page
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.time(), self._rss()))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def during(self, start: float, end: float) -> tuple[int, int]:
+        """(peak inside [start, end], resident just after end); 0 when nothing was sampled."""
+        inside = [rss for t, rss in self.samples if start <= t <= end]
+        after = next((rss for t, rss in self.samples if t > end), 0)
+        return max(inside, default=after), after
 
 
 class Timers:
@@ -119,17 +159,19 @@ def run_pipeline(extracts: Path, warehouse: Path, day: dt.date | None) -> dict[s
     }
     instance = dg.DagsterInstance.ephemeral()
     run_started = time.perf_counter()
-    result = dg.materialize(
-        list(defs.assets or []),
-        resources=resources,
-        instance=instance,
-        raise_on_error=False,
-        tags=range_tags(first, last),
-    )
+    with RssSampler() as rss:
+        result = dg.materialize(
+            list(defs.assets or []),
+            resources=resources,
+            instance=instance,
+            raise_on_error=False,
+            tags=range_tags(first, last),
+        )
     run_seconds = time.perf_counter() - run_started
 
     step_started: dict[str, float] = {}
     steps: dict[str, float] = {}
+    step_rss: dict[str, tuple[int, int]] = {}
     asset_of_step: dict[str, str] = {}
     rows_read: dict[str, int] = {}
     row_counts: dict[str, int] = {}
@@ -144,6 +186,7 @@ def run_pipeline(extracts: Path, warehouse: Path, day: dt.date | None) -> dict[s
             step_started[event.step_key] = entry.timestamp
         elif kind in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in step_started:
             steps[event.step_key] = entry.timestamp - step_started[event.step_key]
+            step_rss[event.step_key] = rss.during(step_started[event.step_key], entry.timestamp)
             if kind == "STEP_FAILURE":
                 error = event.event_specific_data.error
                 failures.append(f"{event.step_key}: {error.message.strip()[:500]}")
@@ -178,6 +221,8 @@ def run_pipeline(extracts: Path, warehouse: Path, day: dt.date | None) -> dict[s
         "imports_seconds": imports,
         "run_seconds": run_seconds,
         "steps": {asset_of_step.get(k, k): s for k, s in steps.items()},
+        # Per step: [peak resident bytes during it, resident bytes just after it].
+        "step_rss_bytes": {asset_of_step.get(k, k): list(v) for k, v in step_rss.items()},
         "rows_read": rows_read,
         "row_counts": row_counts,
         "load_seconds": per_asset("raw", "load"),

@@ -93,7 +93,8 @@ def _mart_order(specs: Iterable[Any]) -> list[Any]:
             s
             for s in pending
             if all(
-                d.path[0] != "marts" or d.path[1] in done or d.path[1] not in names for d in s.deps
+                d.path[0] != "marts" or d.path[1] in done or d.path[1] not in names
+                for d in s.inputs
             )
         ]
         if not ready:
@@ -123,11 +124,7 @@ def write_plan(extracts: Path, path: Path) -> dict[str, Any]:
     from cx_pipeline.staging.identity import MAP_SQL, SECOND_IDENTIFIER, resolved_view
 
     references = []
-    for table, columns in (
-        ("industry_benchmarks", reference.BENCHMARK_COLUMNS),
-        ("voc_taxonomy", reference.VOC_TAXONOMY_COLUMNS),
-        ("voc_lexicon", reference.VOC_LEXICON_COLUMNS),
-    ):
+    for table, columns in reference.REFERENCE_COLUMNS.items():
         csv_path = str(REPO_ROOT / "data" / "reference" / f"{table}.csv")
         recorder = _Recorder()
         reference.load_reference_csv(recorder, table, csv_path, columns)  # type: ignore[arg-type]
@@ -366,6 +363,17 @@ def _rate(rows: float, seconds: float) -> str:
     return f"{rows / seconds:>12,.0f}" if seconds > 0 else f"{'-':>12}"
 
 
+def print_step_memory(run: dict[str, Any], top: int = 8) -> None:
+    """The steps that took resident memory highest, and what each left behind: where the
+    process's peak comes from, step by step (sampled every 50 ms in measure.py)."""
+    by_step = run.get("step_rss_bytes", {})
+    if not by_step:
+        return
+    print(f"\n  resident memory by step (highest {top}): peak during / left after, GiB")
+    for asset, (peak, after) in sorted(by_step.items(), key=lambda kv: -kv[1][0])[:top]:
+        print(f"    {asset:<34}{peak / GIB:>7.2f}{after / GIB:>8.2f}")
+
+
 def print_report(results: dict[str, Any]) -> None:
     m = results["median"]
     full, inc, floor, r = m["full"], m["incremental"], m["floor"], m["ratios"]
@@ -418,6 +426,7 @@ def print_report(results: dict[str, Any]) -> None:
         f"{full['orchestration']:8.2f} s\n"
         f"  peak RSS {full['peak_rss_gib']:.2f} GiB; warehouse file {full['warehouse_gib']:.2f} GiB"
     )
+    print_step_memory(runs_full)
 
     fr = m["floor_run"]
     print("\nFloor: plain DuckDB, same loads and mart queries, one process, no Dagster/GX")

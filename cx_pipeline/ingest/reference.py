@@ -181,12 +181,18 @@ def write_empty_reference(con: duckdb.DuckDBPyConnection, table: str, columns: C
     con.execute(f"CREATE OR REPLACE TABLE raw.{table} AS SELECT {typed} WHERE false")
 
 
+# Every reference table and its columns, as reference_asset defines them (the benchmark's floor
+# loads the same tables).
+REFERENCE_COLUMNS: dict[str, Columns] = {}
+
+
 def reference_asset(
     table: str, description: str, columns: Columns, optional: bool = False
 ) -> dg.AssetsDefinition:
     """A raw asset loading <reference_root>/<table>.csv into raw.<table>. An optional table
     missing from the folder loads as no rows (a reference folder made before it existed still
     works); a required one fails the run."""
+    REFERENCE_COLUMNS[table] = columns
 
     @dg.asset(
         key=catalog.key("raw", table),
