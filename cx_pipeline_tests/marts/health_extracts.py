@@ -54,7 +54,7 @@ T2,A3,C4,2026-03-20T09:00:00Z,,,chat,urgent,open,outage,Dashboard down,Nothing l
 T3,A1,C1,2025-09-01T09:00:00Z,2025-09-01T10:00:00Z,2026-03-15T09:00:00Z,email,normal,solved,bug,Export broken,Exports fail,1
 T4,A1,C2,2025-12-01T09:00:00Z,2025-12-01T09:30:00Z,,email,urgent,open,outage,Sync down,Nothing syncs,
 T5,A1,C1,2026-03-05T09:00:00Z,2026-03-05T09:30:00Z,2026-03-06T09:00:00Z,chat,high,solved,bug,Slow reports,Reports time out,4
-"""
+"""  # noqa: E501 (one CSV row a line)
 
 EXTRA_ANSWER = "R14,C2,A1,rel-q1,in_app,2026-03-03T08:00:00Z,9,\n"
 
