@@ -149,6 +149,22 @@ def test_health_reads_the_shared_point_in_time_features(shared: duckdb.DuckDBPyC
     assert rows[("2026-02-28", "A3")][5] == 100.0
     assert rows[("2026-02-28", "A6")][4:6] == [0, 50.0]  # events, no user: no intensity
     assert rows[("2026-03-20", "A3")][5] == 75.0
+    # The journey stage reads the same features on the as-of date; for A6, lost on 1 Mar, there
+    # are none (it had two events on 20 and 21 Feb, which the old stage's own count showed).
+    usage = (
+        "events_last_30d, events_previous_30d, events_baseline_90d, active_users_{}, "
+        "open_escalations"
+    )
+    segments = shared.execute(
+        f"SELECT account_id, {usage.format('last_30d')} FROM marts.account_segments "
+        "WHERE account_id IN ('A1', 'A3', 'A6') ORDER BY account_id"
+    ).fetchall()
+    features = shared.execute(
+        f"SELECT account_id, {usage.format('30d')} FROM marts.account_features "
+        "WHERE feature_day = DATE '2026-03-20' ORDER BY account_id"
+    ).fetchall()
+    assert segments == [*features, ("A6", None, None, None, None, None)]
+    assert features[0] == ("A1", 2, 1, 1, 2, 1)
     # The driver analyses keep the volume of recent escalations beside the open ones.
     assert shared.execute(
         "SELECT escalations_90d, open_escalations FROM marts.account_features "
