@@ -39,7 +39,7 @@ import pytest
 from cx_pipeline import catalog
 from cx_pipeline.generate import TRUTH_FILE
 from cx_pipeline.resources import RULES_SQL
-from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all, reader
+from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all, reader, up_to
 from cx_pipeline_tests.marts.churn_extracts import (
     write_churn_extracts,
     write_returning_extracts,
@@ -81,17 +81,31 @@ def months_between(first: str, last: str) -> list[str]:
     return keys
 
 
-def kaplan_meier(lifetimes: list[tuple[int, bool]]) -> list[tuple[int, int, int, int, float]]:
-    """Product-limit estimate from (whole months of tenure, lost?) pairs, written the textbook
-    way (a running product), independently of the SQL's exp(sum(ln(...)))."""
-    rows, survival = [], 1.0
+def life_table(lifetimes: list[tuple[int, bool]]) -> list[tuple[Any, ...]]:
+    """Actuarial (Cutler-Ederer) estimate from (whole months of tenure, lost?) pairs, written the
+    textbook way (a running product), independently of the SQL's exp(sum(ln(...))): a spell
+    censored in month t is at risk for half of it. With Greenwood's variance on the log-log
+    scale, as lifelines computes its bounds (None where ln survival is 0 or -infinity)."""
+    rows, survival, greenwood = [], 1.0, 0.0
     for t in range(max(tenure for tenure, _ in lifetimes) + 1):
         at_risk = sum(1 for tenure, _ in lifetimes if tenure >= t)
         lost = sum(1 for tenure, is_lost in lifetimes if tenure == t and is_lost)
         censored = sum(1 for tenure, is_lost in lifetimes if tenure == t and not is_lost)
-        survival *= 1 - lost / at_risk
-        rows.append((t, at_risk, lost, censored, 100 * survival))
+        effective = at_risk - censored / 2
+        survival *= 1 - lost / effective
+        if lost < effective:
+            greenwood += lost / (effective * (effective - lost))
+        low = high = None
+        if 0 < survival < 1:
+            spread = 1.959964 * math.sqrt(greenwood) / math.log(survival)
+            low = 100 * math.exp(-math.exp(math.log(-math.log(survival)) - spread))
+            high = 100 * math.exp(-math.exp(math.log(-math.log(survival)) + spread))
+        rows.append((t, at_risk, lost, censored, effective, 100 * survival, low, high))
     return rows
+
+
+def approx_or_none(value: float | None) -> object:
+    return None if value is None else pytest.approx(value, abs=1e-9)
 
 
 def test_fixture_is_loaded_whole(tiny: Query) -> None:
@@ -349,14 +363,22 @@ def survival_rows(
             for cell in (("all", "all"), ("region", region), ("revenue_tier", tier)):
                 groups.setdefault((basis, *cell), []).append((tenure, lost))
     return [
-        (b, t, s, month, at_risk, lost, censored, pytest.approx(pct, abs=1e-9))
+        (
+            *(b, t, s, month, at_risk, lost, censored, effective),
+            pytest.approx(pct, abs=1e-9),
+            approx_or_none(low),
+            approx_or_none(high),
+        )
         for (b, t, s), lifetimes_of_cell in sorted(groups.items())
-        for month, at_risk, lost, censored, pct in kaplan_meier(lifetimes_of_cell)
+        for month, at_risk, lost, censored, effective, pct, low, high in life_table(
+            lifetimes_of_cell
+        )
     ]
 
 
 SURVIVAL_SQL = (
-    "SELECT spell_basis, segment_type, segment, month, at_risk, lost, censored, survival_pct "
+    "SELECT spell_basis, segment_type, segment, month, at_risk, lost, censored, "
+    "effective_at_risk, survival_pct, survival_low_95, survival_high_95 "
     "FROM marts.survival_by_segment ORDER BY spell_basis, segment_type, segment, month"
 )
 
@@ -367,8 +389,8 @@ def test_survival_by_segment_hand_computed(tiny: Query) -> None:
     #   A4 3 Dec -> 20 Dec: 0, lost     A6 1 Oct -> 1 Mar: 5, lost     A7 10 Oct 2024 -> 14 Feb
     #   2026: 16, lost                  A8 10 Nov -> 5 Jan: 1, lost, then 20 Jan -> 31 Mar: 2, live
     # (the old rule ran A8 from 10 Nov to 31 Mar: 4, live, as if it had never left).
-    # Tier from 12 x MRR on the spell's last active day: A1 4800 SMB, A2 48000, A4 18000, A6
-    # 12000, A8 24000 then 18000 mid-market, A3 150000 enterprise, A7 3600 SMB.
+    # Tier from 12 x MRR on the spell's first day: A1 4800 SMB, A2 48000, A4 18000, A6 12000, A8
+    # 24000 then 18000 mid-market, A3 108000 enterprise, A7 3000 SMB.
     spells = {
         ("A1", 1): (5, False, "North America", "SMB"),
         ("A2", 1): (2, True, "EMEA", "mid-market"),
@@ -381,17 +403,30 @@ def test_survival_by_segment_hand_computed(tiny: Query) -> None:
     }
     rows = tiny(SURVIVAL_SQL)
     assert rows == survival_rows(spells)
-    # By hand, every spell (8): t0 7/8; t1 x 6/7 = 6/8; t2 (A2 lost, A8's second censored) x 5/6
-    # = 5/8; t5 (A1 A6 A7 at risk, A6 lost) x 2/3 = 5/12; t16 A7, the last at risk, is lost: 0
-    # (lost = at_risk, where ln would be -infinity).
-    every = {r[3]: r[7] for r in rows if r[:2] == ("every_spell", "all")}
-    assert (every[0], every[1], every[2]) == (87.5, pytest.approx(75.0), pytest.approx(62.5))
-    assert (every[15], every[16]) == (pytest.approx(500 / 12), 0.0)
-    # First spells (7): t0 6/7; t1 x 5/6 = 5/7; t2 x 4/5 = 4/7; t5 x 2/3 = 8/21.
-    first = {r[3]: r[7] for r in rows if r[:2] == ("first_spell", "all")}
-    assert (first[2], first[15]) == (pytest.approx(400 / 7), pytest.approx(800 / 21))
+    # By hand, every spell (8), a spell censored in month t at risk for half of it: t0 7/8; t1
+    # x 6/7 = 6/8; t2 (6 at risk, A2 lost, A8's second censored: 5.5) x (1 - 1/5.5) = 9/11 ->
+    # 75 x 9/11 = 61.36 (the whole-month product-limit said 5/8 = 62.5); t5 (A1 A6 A7 at
+    # risk, A6 lost, A1 censored: 2.5) x 3/5 = 405/11 = 36.82 (was 41.67); t16 A7, the last at
+    # risk, is lost: 0 (lost = at_risk, where ln would be -infinity).
+    every = {r[3]: r[8] for r in rows if r[:2] == ("every_spell", "all")}
+    assert (every[0], every[1], every[2]) == (87.5, pytest.approx(75.0), pytest.approx(675 / 11))
+    assert (every[15], every[16]) == (pytest.approx(405 / 11), 0.0)
+    # Greenwood on the log-log scale at t5, by hand: variance sum 1/(8 x 7) + 1/(7 x 6) +
+    # 1/(5.5 x 4.5) + 1/(2.5 x 1.5); S = 81/220; bounds S^exp(-/+ 1.96 sqrt(sum) / ln S).
+    s5, v5 = 81 / 220, 1 / 56 + 1 / 42 + 1 / 24.75 + 1 / 3.75
+    t5 = next(r for r in rows if r[:4] == ("every_spell", "all", "all", 5))
+    assert t5[9:] == (
+        pytest.approx(100 * s5 ** math.exp(-1.959964 * math.sqrt(v5) / math.log(s5))),
+        pytest.approx(100 * s5 ** math.exp(1.959964 * math.sqrt(v5) / math.log(s5))),
+    )
+    assert t5[9] == pytest.approx(4.150, abs=1e-3) and t5[10] == pytest.approx(73.07, abs=1e-2)
+    # No loss yet, or none left: no log-log interval.
+    assert {r[9:] for r in rows if r[8] in (100.0, 0.0)} == {(None, None)}
+    # First spells (7): t0 6/7; t1 x 5/6 = 5/7; t2 x 4/5 = 4/7; t5 (A1 censored) x 3/5 = 12/35.
+    first = {r[3]: r[8] for r in rows if r[:2] == ("first_spell", "all")}
+    assert (first[2], first[15]) == (pytest.approx(400 / 7), pytest.approx(1200 / 35))
     # EMEA (A2 lost at 2, A6 at 5, A7 at 16): 2/3, then 1/3, then 0, on both bases.
-    emea = {(r[0], r[3]): r[7] for r in rows if r[2] == "EMEA"}
+    emea = {(r[0], r[3]): r[8] for r in rows if r[2] == "EMEA"}
     for basis in ("every_spell", "first_spell"):
         assert (emea[basis, 2], emea[basis, 5], emea[basis, 16]) == (
             pytest.approx(200 / 3),
@@ -535,15 +570,34 @@ def test_returning_survival_losses_equal_churn_losses(returning: Query) -> None:
     }
     rows = returning(SURVIVAL_SQL)
     assert rows == survival_rows(spells)
-    # By hand, every spell (8): t2 7/8; t3 x 6/7 = 6/8; t4 (A2#2 A6#1 lost, A1#3 censored of 6)
-    # x 4/6 = 1/2; t5 (A2#1 A6#2 lost of 3) x 1/3 = 1/6, which holds to A3's censoring at t12.
-    every = {r[3]: r[7] for r in rows if r[:2] == ("every_spell", "all")}
+    # By hand, every spell (8): t2 7/8; t3 x 6/7 = 6/8; t4 (A2#2 A6#1 lost, A1#3 censored, of
+    # 6: 5.5) x (1 - 2/5.5) = 7/11 -> 21/44; t5 (A2#1 A6#2 lost of 3) x 1/3 = 7/44, which holds
+    # to A3's censoring at t12.
+    every = {r[3]: r[8] for r in rows if r[:2] == ("every_spell", "all")}
     assert [every[t] for t in (2, 3, 4, 5, 12)] == [
-        pytest.approx(v) for v in (87.5, 75.0, 50.0, 100 / 6, 100 / 6)
+        pytest.approx(v) for v in (87.5, 75.0, 2100 / 44, 700 / 44, 700 / 44)
     ]
     # First spells (A1 2 lost, A6 4 lost, A2 5 lost, A3 12 censored): 3/4, 1/2, 1/4.
-    first = {r[3]: r[7] for r in rows if r[:2] == ("first_spell", "all")}
+    first = {r[3]: r[8] for r in rows if r[:2] == ("first_spell", "all")}
     assert [first[t] for t in (2, 4, 5, 12)] == [pytest.approx(v) for v in (75, 50, 25, 25)]
+
+
+def test_survival_tier_is_the_spells_first(tmp_path: Path) -> None:
+    """With enterprise from 120k ARR, A3 starts its spell at 12 x 9000 = 108000 (mid-market) and
+    ends it at 12 x 12500 = 150000 (enterprise, S4 from 1 Feb): its tier is the one it started
+    in, so there is no enterprise cell; mid-market holds A2 A3 A4 A6 and A8's two spells."""
+    warehouse = tmp_path / "cx.duckdb"
+    materialize_all(
+        write_churn_extracts(tmp_path / "extracts"),
+        warehouse,
+        selection=up_to("marts.survival_by_segment"),
+        enterprise_from=120_000.0,
+    )
+    rows = reader(warehouse)(
+        "SELECT segment, at_risk FROM marts.survival_by_segment WHERE month = 0 "
+        "AND segment_type = 'revenue_tier' AND spell_basis = 'every_spell' ORDER BY segment"
+    )
+    assert rows == [("SMB", 2), ("mid-market", 6)]
 
 
 def test_returning_cohort_retention(returning: Query) -> None:
@@ -781,12 +835,24 @@ def test_sample_cohorts_and_survival_agree_with_churn(sample_query: Query, truth
             "WHERE segment_type = 'revenue_tier' AND spell_basis = 'every_spell' GROUP BY 1"
         )
     )
-    planted = truth["revenue_tiers_at_as_of"]
-    assert live_by_tier == {
-        "SMB": planted["SMB"],
-        "mid-market": planted["Mid-Market"],
-        "enterprise": planted["Enterprise"],
-    }
+    # The running spells by the tier of 12 x MRR on their first day, counted here in Python.
+    subscriptions: dict[str, list[tuple[Any, Any, float]]] = {}
+    for account, start, end, mrr in sample_query(
+        "SELECT account_id, start_day, end_day, mrr FROM marts.subscription_days"
+    ):
+        subscriptions.setdefault(account, []).append((start, end, float(mrr)))
+    expected: dict[str, int] = {}
+    for account, first_day in sample_query(
+        "SELECT account_id, spell_start FROM marts.customer_spells WHERE NOT lost"
+    ):
+        arr = 12 * sum(
+            mrr
+            for start, end, mrr in subscriptions[account]
+            if start <= first_day and (end is None or end > first_day)
+        )
+        tier = "enterprise" if arr >= 100_000 else "mid-market" if arr >= 10_000 else "SMB"
+        expected[tier] = expected.get(tier, 0) + 1
+    assert {k: v for k, v in live_by_tier.items() if v} == expected
 
 
 SURVIVAL_TOLERANCE_SE = 3.0  # Kaplan-Meier vs the planted hazard, in Greenwood standard errors
@@ -797,7 +863,7 @@ def test_sample_survival_follows_the_planted_hazard(sample_query: Query, truth: 
     (1 - h)^(t + 1); h is the generator's expected monthly churn over the history."""
     h = truth["expected_monthly_churn_pct"] / 100
     rows = sample_query(
-        "SELECT month, at_risk, lost, survival_pct FROM marts.survival_by_segment "
+        "SELECT month, effective_at_risk, lost, survival_pct FROM marts.survival_by_segment "
         "WHERE segment_type = 'all' AND spell_basis = 'first_spell' ORDER BY month"
     )
     greenwood = 0.0

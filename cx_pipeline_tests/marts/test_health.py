@@ -16,6 +16,7 @@ from cx_pipeline import catalog
 from cx_pipeline.marts.prediction import HEALTH, MODEL, delong_test, track_record
 from cx_pipeline.marts.prediction import auc as prediction_auc
 from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all, up_to
+from cx_pipeline_tests.marts.health_extracts import AS_OF, write_health_extracts
 from cx_pipeline_tests.tiny_extracts import write_tiny_extracts
 
 
@@ -58,6 +59,117 @@ def test_health_score_by_hand(tiny: duckdb.DuckDBPyConnection) -> None:
         "WHERE account_id = 'A3' AND evaluated_on = DATE '2026-02-28'"
     ).fetchall()
     assert past and past[0][0] > 0 and past[0][1] is None
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+    root = tmp_path_factory.mktemp("shared")
+    materialize_all(
+        write_health_extracts(root / "extracts"),
+        root / "cx.duckdb",
+        as_of=AS_OF,
+        selection=up_to("marts.account_health_history"),
+    )
+    return duckdb.connect(str(root / "cx.duckdb"), read_only=True)
+
+
+# The health history's inputs and the account_features columns they are read from.
+SHARED_INPUTS = {
+    "events_last_30d": "events_last_30d",
+    "events_previous_30d": "events_previous_30d",
+    "events_baseline_90d": "events_baseline_90d",
+    "usage_fell": "usage_fell",
+    "active_users_30d": "active_users_30d",
+    "events_per_active_user_30d": "events_per_active_user_30d",
+    "last_nps_score": "last_nps_score",
+    "detractor_last_30d": "detractor_last_30d",
+    "open_escalations": "open_escalations",
+    "tickets_last_90d": "tickets_90d",
+    "avg_csat_180d": "avg_csat_180d",
+}
+
+
+def test_health_reads_the_shared_point_in_time_features(shared: duckdb.DuckDBPyConnection):
+    """Hand computation in health_extracts.py: where the health score's own inputs and the
+    shared features disagreed (CSAT by solve or by creation, open or recent escalations, the
+    latest answer by time or by day, the intensity median with or without accounts that have
+    no user), both now hold the one rule, and every scored day is a cut-off of the features
+    (28 Feb, the last day of the latest complete month, too)."""
+    history = ", ".join(f"h.{h}" for h in SHARED_INPUTS)
+    features = ", ".join(f"f.{f}" for f in SHARED_INPUTS.values())
+    pairs = shared.execute(
+        f"SELECT h.evaluated_on, h.account_id, {history}, {features} "
+        "FROM marts.account_health_history AS h LEFT JOIN marts.account_features AS f "
+        "ON f.account_id = h.account_id AND f.feature_day = h.evaluated_on"
+    ).fetchall()
+    n = len(SHARED_INPUTS)
+    assert pairs and all(row[2 : 2 + n] == row[2 + n :] for row in pairs)
+    rows = {
+        (day.isoformat(), account): rest
+        for day, account, *rest in shared.execute(
+            "SELECT evaluated_on, account_id, open_escalations, tickets_last_90d, "
+            "avg_csat_180d, last_nps_score, active_users_30d, usage_component, nps_component, "
+            "support_component, csat_component, health_score "
+            "FROM marts.account_health_history "
+            "WHERE evaluated_on IN (DATE '2026-02-28', DATE '2026-03-20')"
+        ).fetchall()
+    }
+    assert set(rows) == {
+        ("2026-02-28", "A1"),
+        ("2026-02-28", "A3"),
+        ("2026-02-28", "A6"),
+        ("2026-03-20", "A1"),
+        ("2026-03-20", "A3"),
+    }
+    approx = pytest.approx
+    assert rows[("2026-03-20", "A1")] == [
+        1,
+        2,
+        approx(10 / 3),
+        7,
+        2,
+        100.0,
+        70.0,
+        65.0,
+        approx(175 / 3),
+        77.75,
+    ]
+    assert rows[("2026-02-28", "A1")] == [
+        1,
+        1,
+        None,
+        9,
+        1,
+        approx(250 / 3),
+        90.0,
+        70.0,
+        50.0,
+        77.67,
+    ]
+    assert rows[("2026-02-28", "A3")][5] == 100.0
+    assert rows[("2026-02-28", "A6")][4:6] == [0, 50.0]  # events, no user: no intensity
+    assert rows[("2026-03-20", "A3")][5] == 75.0
+    # The journey stage reads the same features on the as-of date; for A6, lost on 1 Mar, there
+    # are none (it had two events on 20 and 21 Feb, which the old stage's own count showed).
+    usage = (
+        "events_last_30d, events_previous_30d, events_baseline_90d, active_users_{}, "
+        "open_escalations"
+    )
+    segments = shared.execute(
+        f"SELECT account_id, {usage.format('last_30d')} FROM marts.account_segments "
+        "WHERE account_id IN ('A1', 'A3', 'A6') ORDER BY account_id"
+    ).fetchall()
+    features = shared.execute(
+        f"SELECT account_id, {usage.format('30d')} FROM marts.account_features "
+        "WHERE feature_day = DATE '2026-03-20' ORDER BY account_id"
+    ).fetchall()
+    assert segments == [*features, ("A6", None, None, None, None, None)]
+    assert features[0] == ("A1", 2, 1, 1, 2, 1)
+    # The driver analyses keep the volume of recent escalations beside the open ones.
+    assert shared.execute(
+        "SELECT escalations_90d, open_escalations FROM marts.account_features "
+        "WHERE account_id = 'A1' AND feature_day = DATE '2026-03-20'"
+    ).fetchall() == [(1, 1)]
 
 
 def active_on(spans: list[tuple[dt.date, dt.date | None]], day: dt.date) -> bool:

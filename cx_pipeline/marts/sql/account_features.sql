@@ -17,25 +17,43 @@
 -- customer_since is the first day the account was ever active, once that day has come.
 --
 -- Cut-off days:
---   the last day before each complete month, for the accounts active that day (the churn
---     model's prediction dates: it predicts who is lost in that month)
---   the as-of date, for the accounts active on it (the current prediction)
+--   the last day of each complete month, for the accounts active that day: the churn model's
+--     prediction dates (the eve of the next month, whose losses it predicts) and the health
+--     score's monthly evaluations (marts.account_health_history), including the last day of
+--     the latest complete month, whose next month has no outcome yet
+--   the as-of date, for the accounts active on it (the current prediction and health score)
 --   the day before each NPS answer, for the answering account (what the customer had lived)
 --
 -- Windows: usage over the usage window (30 days, rules.sql), the window before it and the
 -- account's own baseline (the 90 days before the last window, usage_baseline_windows()); ticket
--- volume and escalations (high/urgent) created in the 90 days to the day; response times,
--- resolution times and CSAT of the tickets created in the 180 days to the day; a detractor
--- answer in the 30 days to the day; the latest answer within 180 days.
+-- volume and escalations (high/urgent) created in the 90 days to the day; response and
+-- resolution times of the tickets created in the 180 days to the day; CSAT of the tickets
+-- solved in the 180 days to the day; a detractor answer in the 30 days to the day; the latest
+-- answer within 180 days (by its time, then response_id).
+--
+-- Definitions the health score shares (each was once computed apart in the health history):
+--   open_escalations  high/urgent tickets open at the end of the day (ticket_open_on() in
+--                     rules.sql: created by the day and not solved by it), however old. Not the
+--                     same as escalations_90d: an escalation raised 80 days ago and solved the
+--                     next day is history, one raised 100 days ago and still open is a problem
+--                     now. The health score penalises what is open (its volume term already
+--                     counts the tickets of the 90 days); the driver analyses test the volume.
+--   avg_csat_180d     over tickets SOLVED in the 180 days, whenever created: a CSAT answer is
+--                     given when its ticket is solved, so the solve is its timestamp, and the
+--                     window holds the answers of those 180 days. Counting by creation dropped
+--                     the answers to the longest tickets, which are the least satisfied.
+--   active_users_30d  contacts with an event in the 30 days; events no contact could be linked
+--                     to count as events but give no user. events_per_active_user_30d is 0 when
+--                     there is no active user (no per-user figure, never a division by 0).
 CREATE OR REPLACE TABLE marts.account_features AS
 WITH subscriptions AS (
     SELECT * FROM marts.subscription_days
 ),
 cutoffs AS (
     SELECT DISTINCT account_id, feature_day FROM (
-        SELECT account_id, CAST(month - INTERVAL 1 DAY AS DATE) AS feature_day
+        SELECT account_id, last_day(month) AS feature_day
         FROM marts.customer_months
-        WHERE active_at_start
+        WHERE active_at_end
         UNION ALL
         SELECT account_id, CAST($as_of AS DATE)
         FROM subscriptions
@@ -181,6 +199,7 @@ tickets AS (
         local_day(solved_at, $timezone) AS solved_day,
         epoch(first_response_at - created_at) / 3600.0 AS first_response_hours,
         epoch(solved_at - created_at) / 3600.0 AS resolution_hours,
+        status,
         is_escalation(priority) AS escalation,
         csat_score
     FROM staging.resolved_tickets
@@ -193,18 +212,33 @@ support AS (
         count(t.created_day) FILTER (WHERE t.created_day > c.feature_day - 90) AS tickets_90d,
         count(t.created_day) FILTER (WHERE t.created_day > c.feature_day - 90 AND t.escalation)
             AS escalations_90d,
-        count(t.created_day) FILTER (WHERE t.responded_day <= c.feature_day)
-            AS answered_tickets_180d,
-        median(t.first_response_hours) FILTER (WHERE t.responded_day <= c.feature_day)
-            AS median_first_response_hours_180d,
-        median(t.resolution_hours) FILTER (WHERE t.solved_day <= c.feature_day)
-            AS median_resolution_hours_180d,
-        avg(t.csat_score) FILTER (WHERE t.solved_day <= c.feature_day) AS avg_csat_180d
+        count(t.created_day) FILTER (
+            WHERE t.created_day > c.feature_day - 180 AND t.responded_day <= c.feature_day
+        ) AS answered_tickets_180d,
+        median(t.first_response_hours) FILTER (
+            WHERE t.created_day > c.feature_day - 180 AND t.responded_day <= c.feature_day
+        ) AS median_first_response_hours_180d,
+        median(t.resolution_hours) FILTER (
+            WHERE t.created_day > c.feature_day - 180 AND t.solved_day <= c.feature_day
+        ) AS median_resolution_hours_180d,
+        avg(t.csat_score) FILTER (
+            WHERE t.solved_day > c.feature_day - 180 AND t.solved_day <= c.feature_day
+        ) AS avg_csat_180d
     FROM cutoffs AS c
     LEFT JOIN tickets AS t
       ON t.account_id = c.account_id
-     AND t.created_day > c.feature_day - 180
      AND t.created_day <= c.feature_day
+     -- Created in the 180 days (volumes, times), or solved in them (CSAT).
+     AND (t.created_day > c.feature_day - 180 OR t.solved_day > c.feature_day - 180)
+    GROUP BY ALL
+),
+open_escalations AS (
+    SELECT c.account_id, c.feature_day, count(*) AS open_escalations
+    FROM cutoffs AS c
+    JOIN tickets AS t
+      ON t.account_id = c.account_id
+     AND t.escalation
+     AND ticket_open_on(t.created_day, t.solved_day, t.status, c.feature_day)
     GROUP BY ALL
 ),
 answers AS (
@@ -221,7 +255,7 @@ answers AS (
      AND n.submitted_day <= c.feature_day
     WINDOW w AS (PARTITION BY c.account_id, c.feature_day)
     QUALIFY row_number() OVER (
-        PARTITION BY c.account_id, c.feature_day ORDER BY n.submitted_day DESC, n.response_id DESC
+        PARTITION BY c.account_id, c.feature_day ORDER BY n.submitted_at DESC, n.response_id DESC
     ) = 1
 )
 SELECT
@@ -244,6 +278,7 @@ SELECT
     u.features_used_30d,
     t.tickets_90d,
     t.escalations_90d,
+    coalesce(x.open_escalations, 0) AS open_escalations,
     t.answered_tickets_180d,
     t.median_first_response_hours_180d,
     coalesce(t.median_first_response_hours_180d > slow_first_response_hours(), false)
@@ -259,6 +294,8 @@ LEFT JOIN marts.customer_spells AS sp
 LEFT JOIN marts.customer_spells AS cs ON cs.account_id = c.account_id AND cs.spell_number = 1
 LEFT JOIN usage AS u ON u.account_id = c.account_id AND u.feature_day = c.feature_day
 LEFT JOIN support AS t ON t.account_id = c.account_id AND t.feature_day = c.feature_day
+LEFT JOIN open_escalations AS x
+    ON x.account_id = c.account_id AND x.feature_day = c.feature_day
 LEFT JOIN answers AS n ON n.account_id = c.account_id AND n.feature_day = c.feature_day
 LEFT JOIN staging.accounts AS a ON a.account_id = c.account_id
 ORDER BY c.account_id, c.feature_day;

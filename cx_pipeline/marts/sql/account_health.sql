@@ -1,7 +1,8 @@
 -- Who is at risk now: every active account's health score on the as-of date, with the
--- components behind it (rules and weights at the top of account_health_history.sql), riskiest
--- first: a recorded cancellation (score overridden to 0) heads the list, the soonest end first,
--- then the lowest scores, the larger MRR first on a tie. How well this score has ranked past
+-- components behind it (rules and weights at the top of account_health_history.sql, its inputs
+-- from marts.account_features: the score is computed once, there), riskiest first: a recorded
+-- cancellation (score overridden to 0) heads the list, the soonest end first, then the lowest
+-- scores, the larger MRR first on a tie. How well this score has ranked past
 -- churners is in marts.health_track_record.
 CREATE OR REPLACE TABLE marts.account_health AS
 SELECT
@@ -24,6 +25,7 @@ SELECT
     h.events_previous_30d,
     h.events_baseline_90d,
     h.usage_fell,
+    h.active_users_30d,
     h.events_per_active_user_30d,
     h.last_nps_score,
     h.detractor_last_30d,

@@ -37,7 +37,11 @@
 -- failing onboarding that someone must call; champion, the one praising stage, comes last so it
 -- can only describe an account with no risk at all.
 -- Power users, the usage window and active_on() are defined in cx_pipeline/rules.sql; the
--- power-user flag itself is read from marts.contact_segments.
+-- power-user flag itself is read from marts.contact_segments. Usage (events in the window, the
+-- window before and the baseline; active users) and open escalations are the account's
+-- point-in-time features of the as-of date (marts.account_features, where the health score
+-- reads them too): a customer's only; null for a prospect or a lost account, whose stage does
+-- not depend on them.
 CREATE OR REPLACE TABLE marts.account_segments AS
 WITH rules AS (
     SELECT
@@ -91,46 +95,20 @@ latest_nps AS (
         ORDER BY r.submitted_at DESC, r.response_id DESC
     ) = 1
 ),
-recent_events AS (
+features AS (
     SELECT
-        e.account_id,
-        e.contact_id,
-        e.event_name,
-        local_day(e.occurred_at, $timezone) AS event_day
-    FROM staging.resolved_events AS e, rules
-    WHERE local_day(e.occurred_at, $timezone)
-          > CAST($as_of AS DATE) - (1 + usage_baseline_windows()) * rules.window_days
-      AND local_day(e.occurred_at, $timezone) <= $as_of
-),
-account_usage AS (
-    SELECT
-        e.account_id,
-        count(*) FILTER (WHERE e.event_day > CAST($as_of AS DATE) - rules.window_days)
-            AS events_last_window,
-        count(*) FILTER (
-            WHERE e.event_day <= CAST($as_of AS DATE) - rules.window_days
-              AND e.event_day > CAST($as_of AS DATE) - 2 * rules.window_days
-        ) AS events_previous_window,
-        count(*) FILTER (WHERE e.event_day <= CAST($as_of AS DATE) - rules.window_days)
-            AS events_baseline_window,
-        count(DISTINCT e.contact_id)
-            FILTER (WHERE e.event_day > CAST($as_of AS DATE) - rules.window_days)
-            AS active_users_last_window
-    FROM recent_events AS e, rules
-    GROUP BY e.account_id
+        account_id,
+        events_last_30d,
+        events_previous_30d,
+        events_baseline_90d,
+        active_users_30d,
+        open_escalations
+    FROM marts.account_features
+    WHERE feature_day = $as_of
 ),
 power_users AS (
     SELECT account_id, count(*) FILTER (WHERE is_power_user) AS power_users
     FROM marts.contact_segments
-    GROUP BY account_id
-),
-escalations AS (
-    SELECT account_id, count(*) AS open_escalations
-    FROM staging.resolved_tickets
-    WHERE is_escalation(priority)
-      AND ticket_open_on(
-          local_day(created_at, $timezone), local_day(solved_at, $timezone), status, $as_of
-      )
     GROUP BY account_id
 ),
 accounts AS (
@@ -157,24 +135,20 @@ accounts AS (
         n.score AS last_nps_score,
         n.category AS last_nps_category,
         n.submitted_day AS last_nps_on,
-        CASE WHEN $has_events THEN coalesce(u.events_last_window, 0) END AS events_last_30d,
-        CASE WHEN $has_events THEN coalesce(u.events_previous_window, 0) END
-            AS events_previous_30d,
-        CASE WHEN $has_events THEN coalesce(u.events_baseline_window, 0) END
-            AS events_baseline_90d,
-        CASE WHEN $has_events THEN coalesce(u.active_users_last_window, 0) END
-            AS active_users_last_30d,
+        CASE WHEN $has_events THEN u.events_last_30d END AS events_last_30d,
+        CASE WHEN $has_events THEN u.events_previous_30d END AS events_previous_30d,
+        CASE WHEN $has_events THEN u.events_baseline_90d END AS events_baseline_90d,
+        CASE WHEN $has_events THEN u.active_users_30d END AS active_users_last_30d,
         CASE WHEN $has_events THEN coalesce(p.power_users, 0) END AS power_users,
-        CASE WHEN $has_tickets THEN coalesce(x.open_escalations, 0) END AS open_escalations
+        CASE WHEN $has_tickets THEN u.open_escalations END AS open_escalations
     FROM staging.accounts AS a
     LEFT JOIN account_subscriptions AS s ON s.account_id = a.account_id
     LEFT JOIN marts.account_revenue AS r ON r.account_id = a.account_id
     LEFT JOIN latest_spells AS t ON t.account_id = a.account_id
     LEFT JOIN booked_later AS b ON b.account_id = a.account_id
     LEFT JOIN latest_nps AS n ON n.account_id = a.account_id
-    LEFT JOIN account_usage AS u ON u.account_id = a.account_id
+    LEFT JOIN features AS u ON u.account_id = a.account_id
     LEFT JOIN power_users AS p ON p.account_id = a.account_id
-    LEFT JOIN escalations AS x ON x.account_id = a.account_id
 )
 SELECT
     a.*,

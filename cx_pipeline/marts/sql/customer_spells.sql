@@ -14,8 +14,10 @@
 --   customer_since  : the first day the account was ever active, its first spell_start: the
 --                     one definition of customer_since and the cohort (customer_months,
 --                     account_segments and account_features read it here)
---   mrr_at_end      : the MRR (sum of mrr of the subscriptions active) on the spell's last
---                     active day: the day before spell_end, or the as-of date while it runs
+--   mrr_at_start    : the MRR (sum of mrr of the subscriptions active) on spell_start: the
+--                     revenue tier a spell is counted in by survival_by_segment
+--   mrr_at_end      : the MRR on the spell's last active day: the day before spell_end, or the
+--                     as-of date while it runs
 -- A subscription that ends on the day it starts is never active, so it makes no spell and
 -- does not make the account a customer (nor its start a customer_since).
 -- Every loss in churn_by_month is the end of one spell: the one running at the month's start,
@@ -80,6 +82,8 @@ SELECT
     e.customer_since,
     e.last_active_day,
     whole_months(e.spell_start, coalesce(e.spell_end, CAST($as_of AS DATE))) AS tenure_months,
+    coalesce(sum(s.mrr) FILTER (WHERE active_on(s.start_day, s.end_day, e.spell_start)), 0)
+        AS mrr_at_start,
     coalesce(sum(s.mrr) FILTER (WHERE active_on(s.start_day, s.end_day, e.last_active_day)), 0)
         AS mrr_at_end
 FROM spell_ends AS e
