@@ -11,7 +11,7 @@ DEV_PORT ?= 3000
 # The tool that writes the lock (`make lock`); installs never need it.
 UV_VERSION = 0.13.9
 
-.PHONY: install lock run test dev lint format docs sample bench bench-scale clean
+.PHONY: install lock run test dev lint format docs screenshots sample bench bench-scale clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	python3 -m venv $(VENV)
@@ -49,6 +49,9 @@ format: install
 
 docs: install  ## regenerate docs/extracts.md from the contract
 	$(BIN)/cx-pipeline docs
+
+screenshots: install  ## refresh docs/screenshots/ (the report and the UI on the sample; needs chromium)
+	$(BIN)/python scripts/screenshots.py
 
 sample: install  ## regenerate the committed sample extracts
 	rm -rf data/sample
