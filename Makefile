@@ -5,10 +5,13 @@ BIN = $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 # Test processes: one per core; each takes whole test modules (pytest-xdist --dist loadfile).
 TEST_WORKERS ?= auto
+# Where `make dev` serves the UI.
+DEV_HOST ?= 127.0.0.1
+DEV_PORT ?= 3000
 # The tool that writes the lock (`make lock`); installs never need it.
 UV_VERSION = 0.13.9
 
-.PHONY: install lock run test dev lint format docs sample bench bench-scale clean
+.PHONY: install lock run test dev lint format docs screenshots sample bench bench-scale clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	python3 -m venv $(VENV)
@@ -30,8 +33,10 @@ run: install  ## build the warehouse from data/sample (data/warehouse/cx.duckdb)
 test: install  ## the test suite on every core (the slow scale tests run with the benchmark)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
-dev: install  ## the Dagster UI on http://127.0.0.1:3000
-	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
+# `cx-pipeline dev` is `dagster dev` that SIGTERM stops even when started in the background
+# (`make dev &`), where SIGINT arrives ignored; make passes SIGTERM on to it.
+dev: install  ## the Dagster UI on http://127.0.0.1:3000 (DEV_PORT=...)
+	$(BIN)/cx-pipeline dev --host $(DEV_HOST) --port $(DEV_PORT)
 
 lint: install
 	$(BIN)/ruff check .
@@ -44,6 +49,9 @@ format: install
 
 docs: install  ## regenerate docs/extracts.md from the contract
 	$(BIN)/cx-pipeline docs
+
+screenshots: install  ## refresh docs/screenshots/ (the report and the UI on the sample; needs chromium)
+	$(BIN)/python scripts/screenshots.py
 
 sample: install  ## regenerate the committed sample extracts
 	rm -rf data/sample

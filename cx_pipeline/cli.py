@@ -364,6 +364,24 @@ def _docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dev(args: argparse.Namespace) -> int:
+    """`dagster dev`, in this process, stoppable by SIGTERM and SIGINT. Started in the background
+    by a non-interactive shell (`make dev &` in a script), it inherits SIGINT ignored, and dagster
+    dev maps SIGTERM onto SIGINT's handler, so it would ignore both: restore the default first.
+    An ignored signal stays ignored across exec; a default one lets Python raise
+    KeyboardInterrupt, which dagster dev turns into stopping its webserver and daemon."""
+    import signal
+
+    _default_dagster_home()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+    beside = Path(sys.executable).with_name("dagster")
+    dagster = str(beside) if beside.is_file() else "dagster"
+    sys.stdout.flush()
+    os.execvp(dagster, [dagster, "dev", "-h", args.host, "-p", str(args.port)])
+    return 1  # not reached: exec replaces this process
+
+
 def _settings(args: argparse.Namespace) -> int:
     if args.check:
         found = settings.problems()
@@ -526,6 +544,13 @@ def main(argv: list[str] | None = None) -> int:
     docs.add_argument("--path", default="docs/extracts.md")
     docs.add_argument("--check", action="store_true", help="fail if the page is out of date")
     docs.set_defaults(func=_docs)
+
+    dev = commands.add_parser(
+        "dev", help="the Dagster UI and daemon (dagster dev), stopped by SIGTERM or SIGINT"
+    )
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=3000)
+    dev.set_defaults(func=_dev)
 
     show = commands.add_parser("settings", help="list the environment settings and values")
     show.add_argument(

@@ -80,7 +80,11 @@ def days_before_start(root: Path) -> list[dt.date]:
     return [day for day in delivered_days(root) if day < start]
 
 
-# end_offset=1: today's folder can be loaded today.
-DELIVERY_DAYS = dg.DailyPartitionsDefinition(
-    start_date=partitions_start(Path(settings.EXTRACT_ROOT.value())).isoformat(), end_offset=1
-)
+def delivery_days(root: Path) -> dg.DailyPartitionsDefinition:
+    """One partition a day from `partitions_start(root)` to today: every delivered day has one,
+    and none precedes the first delivery, so a run over the deliveries fills them all.
+    end_offset=1: today's folder can be loaded today."""
+    return dg.DailyPartitionsDefinition(start_date=partitions_start(root).isoformat(), end_offset=1)
+
+
+DELIVERY_DAYS = delivery_days(Path(settings.EXTRACT_ROOT.value()))

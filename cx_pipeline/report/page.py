@@ -42,7 +42,7 @@ def _source(text: str) -> str:
     return f'<p class="source muted">Source: {escape(text)}</p>'
 
 
-def _kpis(con: duckdb.DuckDBPyConnection) -> str:
+def _kpis(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
     """Headline numbers, each naming what it counts, its base (n, period) and its mart."""
     nps = _rows(
         con,
@@ -76,7 +76,7 @@ def _kpis(con: duckdb.DuckDBPyConnection) -> str:
     if risk and risk[0][1]:
         cells.append(
             f'<b class="kpi-risk">{risk[0][0]}</b>of {risk[0][1]} scored accounts are at risk or '
-            "on watch (health score under 70, marts.account_health)"
+            f"on watch on {as_of} (health score under 70, marts.account_health)"
         )
     if not nps:
         cells.append("<b>no NPS</b>no survey answer in the last 12 months (marts.benchmarks)")
@@ -928,7 +928,7 @@ def _skipped(con: duckdb.DuckDBPyConnection) -> str:
 def render(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> str:
     """The whole page; its header says when the data ends, each chart where it comes from."""
     sections = [
-        ("How we are doing", _kpis(con) + _skipped(con)),
+        ("How we are doing", _kpis(con, as_of) + _skipped(con)),
         ("NPS trend", _nps_trend(con)),
         ("Churn", _churn(con)),
         ("Revenue retention", _revenue_retention(con)),

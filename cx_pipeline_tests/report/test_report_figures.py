@@ -63,8 +63,9 @@ def test_headlines_name_what_they_count_their_base_and_mart(page: str, sample_qu
         "SELECT count(*) FILTER (WHERE health_score < 70), count(health_score) "
         "FROM marts.account_health"
     )[0]
+    (as_of,) = sample_query("SELECT max(prediction_date) FROM marts.churn_predictions")[0]
     assert (
-        f"{risky}</b>of {scored} scored accounts are at risk or on watch "
+        f"{risky}</b>of {scored} scored accounts are at risk or on watch on {as_of} "
         "(health score under 70, marts.account_health)"
     ) in kpis
     assert "need attention" not in page
@@ -237,11 +238,52 @@ def test_header_says_when_the_data_ends_and_each_chart_its_source(page: str, sam
             assert html.count("Source: marts.") >= (1 if "drives" in heading else charts), heading
 
 
-def test_chromium_shows_each_charts_title_unit_and_legend(page: str, sample_warehouse: Path):
+# The mart each chart draws, named in its section's source line.
+CHART_MARTS = {
+    "NPS per month": "nps_by_month",
+    "Logo churn per month": "churn_by_month",
+    "Revenue retention per month": "revenue_retention_by_month",
+    "NPS of each segment": "segment_benchmarks",
+    "NPS: ours": "benchmarks",
+    "Monthly logo churn: ours": "benchmarks",
+    "What detractors talk about": "voice_by_theme",
+    "Significant drivers of NPS": "nps_drivers",
+    "Significant drivers of churn": "churn_drivers",
+}
+
+
+def test_chromium_shows_each_charts_title_unit_and_legend(
+    page: str, sample_warehouse: Path, sample_query: Query
+):
     """Opened in a real browser, every chart carries its title, its unit and (when its sign
-    matters) which way is good; a chart added without a check here fails the count."""
+    matters) which way is good, and its section names the mart it draws; every headline names
+    its base and its mart. A chart added without a check here fails the count."""
     report = sample_warehouse.with_name("cx_report.html")
     dom = unescape(rendered_dom(report.as_uri(), timeout=15))
+    marts = {
+        t
+        for (t,) in sample_query(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'"
+        )
+    }
+    for html in re.findall(r"<section>(.*?)</section>", dom, flags=re.S):
+        sources = " ".join(re.findall(r'<p class="source muted">(.*?)</p>', html, flags=re.S))
+        for title in re.findall(r"<svg[^>]*><title>(.*?)</title>", html):
+            if title == "Importance against performance":  # beside its drivers chart
+                continue
+            (mart,) = [m for start, m in CHART_MARTS.items() if title.startswith(start)]
+            assert mart in marts and f"Source: marts.{mart} (" in sources, title
+    headlines = re.findall(r'<div class="kpi">(.*?)</div>', dom, flags=re.S)
+    assert len(headlines) == 3
+    for headline in headlines:
+        text = re.sub(r"<[^>]+>", " ", headline)
+        # Its base (a count of answers or accounts), its period and its mart.
+        assert re.search(r"\d[\d,]* (answers|accounts|scored accounts)", text), text
+        assert re.search(
+            r"(months to \d{4}-\d\d-\d\d|in [A-Z][a-z]+ \d{4}|on \d{4}-\d\d-\d\d)", text
+        ), text
+        named = re.findall(r"marts\.(\w+)", text)
+        assert named and set(named) <= marts, text
     charts = {
         "NPS per month (points, -100 to 100) with its 95% confidence interval": [],
         "Logo churn per month (% of the accounts active at its start)": ["%</text>"],
