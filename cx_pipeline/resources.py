@@ -20,7 +20,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from cx_pipeline import ducklake, settings
+from cx_pipeline import ducklake, settings, text
 from cx_pipeline.contract import Entity
 from cx_pipeline.readers import Reader
 
@@ -92,6 +92,7 @@ class Warehouse(DuckDBResource):
                     if schema not in existing:
                         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             con.execute(RULES_SQL)
+            text.register(con)
             yield con
         finally:
             con.close()

@@ -53,7 +53,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from cx_pipeline import catalog
+from cx_pipeline import catalog, text
 from cx_pipeline.contract import ENTITIES
 from cx_pipeline.contract_sql import quote
 from cx_pipeline.privacy.masking import preview_columns
@@ -237,6 +237,7 @@ def sql_parameters(con: duckdb.DuckDBPyConnection, cx_settings: CxSettings) -> d
         "enterprise_from": cx_settings.enterprise_from,
         "reporting_currency": cx_settings.reporting_currency,
         "funnel_steps": cx_settings.funnel_step_list(),
+        "text_analyser": text.analyser(),
     }
 
 
