@@ -58,8 +58,9 @@ HAND_WRITTEN: dict[str, tuple[str, list[str], str, str, bool, bool]] = {
     "n3": ("We never had an outage", ["reliability"], "en", P, False, False),
     "n4": ("Not that it matters, the reports are good", ["reporting"], "en", P, False, False),
     # A curly apostrophe (U+2019): "doesn't work" has no VADER word (neutral), but the lexicon's
-    # "does not work" names a problem: actionable.
-    "n5": ("The export doesn\u2019t work", ["reporting"], "en", NEU, True, False),
+    # "does not work" names a problem: actionable; and the taxonomy's "doesn't work" (read "does
+    # not work") is a reliability mention beside 'export' (reporting).
+    "n5": ("The export doesn\u2019t work", ["reliability", "reporting"], "en", NEU, True, False),
     # A negated request is none: "do not need" (and no sentiment word).
     "n6": ("We don't need more dashboards", ["reporting"], "en", NEU, False, False),
     # Contrast: the clause before 'but' counts half, the one after 1.5 times: great +3.1 at 0.5,
