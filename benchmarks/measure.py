@@ -274,6 +274,7 @@ def run_floor(plan_path: Path, warehouse: Path) -> dict[str, Any]:
     for schema in plan["schemas"]:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     con.execute(plan["rules_sql"])
+    import_module("cx_pipeline.text").register(con)  # text_sentiment(), as the warehouse has
     setup = clock() - run_started
 
     t = clock()

@@ -20,7 +20,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from cx_pipeline import ducklake, migrations, settings
+from cx_pipeline import ducklake, migrations, settings, text
 from cx_pipeline.contract import Entity
 from cx_pipeline.readers import Reader
 
@@ -99,6 +99,7 @@ class Warehouse(DuckDBResource):
                         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
                 self._upgrade_once(con)
             con.execute(RULES_SQL)
+            text.register(con)
             yield con
         finally:
             con.close()

@@ -60,14 +60,49 @@ CREATE OR REPLACE TEMP MACRO revenue_tier(arr, mid_market_from, enterprise_from)
         ELSE 'SMB'
     END;
 
+-- A phone number in free text, told from what only looks like one. A candidate is a run of
+-- digits, spaces, dots, dashes and parentheses (optionally after '+') with 8 to 15 digits. It
+-- is a phone number when it starts with '+' or has a separator between digits (a bare run of
+-- digits is an order, ticket or customer number), and is none of: an IP address (four dotted
+-- groups of 1-3 digits), a version (digits joined by dots only, except the French 06.12.34.56.78
+-- and the US 415.555.2671 layouts), a year range (2019-2023), an ISO or day-first date. A
+-- candidate after 'order', 'invoice', 'ticket', 'case', 'ref', 'no', 'nr', 'id', 'version',
+-- 'build' or '#' is that number, not a phone.
+CREATE OR REPLACE TEMP MACRO is_phone_number(candidate) AS
+    length(regexp_replace(candidate, '[^0-9]', '', 'g')) BETWEEN 8 AND 15
+    AND regexp_matches(candidate, '^[+(0-9]')
+    AND (starts_with(candidate, '+') OR regexp_matches(candidate, '[0-9][ ().-]+[0-9]'))
+    AND NOT regexp_full_match(candidate, '[0-9]{1,3}(\.[0-9]{1,3}){3}')
+    AND NOT (regexp_full_match(candidate, '[0-9]+(\.[0-9]+)+')
+             AND NOT regexp_full_match(candidate, '0[0-9](\.[0-9]{2}){4}|[0-9]{3}\.[0-9]{3}\.[0-9]{4}'))
+    AND NOT regexp_full_match(candidate, '(19|20)[0-9]{2} ?[-/] ?(19|20)[0-9]{2}')
+    AND NOT regexp_full_match(candidate, '(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}')
+    AND NOT regexp_full_match(candidate, '[0-9]{1,2}[./-][0-9]{1,2}[./-]((19|20)[0-9]{2})');
+
+-- Each phone number in a text replaced by '[phone]' (candidates found, then judged above).
+CREATE OR REPLACE TEMP MACRO mask_phone_numbers(text) AS
+    list_reduce(
+        list_prepend(
+            text,
+            list_filter(
+                regexp_extract_all(
+                    text,
+                    '(?i)(?:\b(?:order|invoice|ticket|case|ref|no|nr|id|version|build)[ .:#-]*)?'
+                    '#?\+?\(?[0-9][0-9 ().-]{6,}[0-9]'
+                ),
+                candidate -> is_phone_number(candidate)
+            )
+        ),
+        (masked, candidate) -> replace(masked, candidate, '[phone]')
+    );
+
 -- E-mail addresses and phone numbers inside free text (comments, ticket text, interview notes)
 -- are masked on their way into staging, so they never reach the marts or the serving file.
 CREATE OR REPLACE TEMP MACRO mask_contact_details(text) AS
-    regexp_replace(
+    mask_phone_numbers(
         regexp_replace(
             text, '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}', '[email]', 'g'
-        ),
-        '\+?\d[\d ().-]{7,}\d', '[phone]', 'g'
+        )
     );
 
 -- Whole months from one day to another: 31 Jan to 1 Mar is 1 month, not 2 (the tenure that
@@ -156,33 +191,74 @@ CREATE OR REPLACE TEMP MACRO slow_first_response_hours() AS 24;
 CREATE OR REPLACE TEMP MACRO is_power_user(active_days, features) AS
     coalesce(active_days >= 8 AND features >= 5, false);
 
--- Influence level of a contact from the job title as typed in the CRM; first match wins.
---   c_level         chief officers, founders, owners, presidents, managing directors
---   senior_manager  VPs, heads of, directors, senior managers
---   decision_maker  managers of the functions that buy: procurement, purchasing, finance, IT,
---                   operations
---   influencer      other managers, leads, CSMs, architects, consultants
---   end_user        everyone else with a title (agents, analysts, engineers, admins, office
---                   managers...)
+-- Influence level of a contact from the job title as typed in the CRM, in English, German,
+-- French, Spanish and Portuguese; first match wins. The title is lower-cased and its accents
+-- dropped ("Geschäftsführer" reads "geschaftsfuhrer", "Gérant" "gerant").
+--   end_user        first, assistants of anyone ("Assistant to the CEO", "Vorstandsassistentin")
+--   senior_manager  a chief of staff
+--   c_level         chief ... officers (not "Chief Buyer" or "Chief Architect"), founders,
+--                   owners and co-owners, presidents, partners, managing directors:
+--                   Geschäftsführer, Vorstand, Inhaber, Gründer; PDG, directeur général,
+--                   gérant, fondateur; director general, gerente general, consejero delegado,
+--                   fundador, propietario, dueño; diretor executivo/geral, sócio, proprietário
+--   senior_manager  VPs, heads of, directors (directeur, directora, diretor, Direktor), senior
+--                   and general managers, a Leiter (Vertriebsleiter, Leiterin Einkauf) other
+--                   than a team, project or group lead, Prokurist
+--   decision_maker  buyers (Einkäufer, acheteur, comprador, "Chief Buyer"), and managers of the
+--                   functions that buy: procurement, purchasing, finance, IT, operations
+--                   (Einkauf, achats, compras, finanzas, TI, operaciones...)
+--   end_user        office, account and store managers
+--   influencer      other managers, leads and leaders, CSMs, architects, consultants,
+--                   supervisors, coordinators, product owners: gerente, jefe, responsable, chef
+--                   de projet, Teamleiter, Projektleiter, coordenador...
+--   end_user        everyone else with a title (agents, analysts, engineers, admins...)
 --   unknown         no title
 CREATE OR REPLACE TEMP MACRO influence_level(job_title) AS
     CASE
         WHEN nullif(trim(job_title), '') IS NULL THEN 'unknown'
+        WHEN regexp_matches(strip_accents(lower(job_title)),
+            '\bassistant(e)? (to|of|de|du|a)\b|assistent|\basistente\b|\bassistente\b')
+            THEN 'end_user'
         WHEN regexp_matches(lower(job_title), '\bchief of staff\b') THEN 'senior_manager'
-        WHEN regexp_matches(lower(job_title),
-            '\b(ceo|cto|cfo|coo|cmo|cio|ciso|cro|cpo|cdo|chief|founder|managing director|managing partner)\b')
-          OR regexp_matches(lower(trim(job_title)), '^(president|partner|owner|co-owner)\b')
+        WHEN regexp_matches(strip_accents(lower(job_title)),
+            '\b(ceo|cto|cfo|coo|cmo|cio|ciso|cro|cpo|cdo|pdg|founder|co-?founder|cofounder'
+            '|managing director|managing partner|chief executive|chief [a-z& ,-]*officer'
+            '|co[- ]?owner|geschaftsfuhrer(in)?|vorstand[a-z]*|inhaber(in)?|grunder(in)?'
+            '|mitgrunder(in)?|gesellschafter(in)?|co-?fondat(eur|rice)|fondat(eur|rice)'
+            '|gerant(e)?|president(e)?-directeur general|consejero delegado|consejera delegada'
+            '|co-?fundador(a)?|fundador(a)?|propietari[oa]|proprietari[oa]|duen[oa]|don[oa]'
+            '|socio(-fundador|-diretor|-gerente)?|socia)\b')
+          OR regexp_matches(strip_accents(lower(job_title)),
+            '\b(direct(eur|rice|or|ora)|diret(or|ora)) (general|generale|geral|ejecutiv[oa]|executiv[oa])\b')
+          OR regexp_matches(strip_accents(lower(job_title)), '\bgerente general\b')
+          OR regexp_matches(strip_accents(lower(trim(job_title))),
+            '^(president|presidente|partner|owner)\b')
             THEN 'c_level'
-        WHEN regexp_matches(lower(job_title),
-            '\b(vp|svp|evp|avp|vice[ -]president|head|director|sr\.? ?(mgr|manager)|senior (mgr|manager)|general manager)\b')
+        WHEN regexp_matches(strip_accents(lower(job_title)),
+            '(team|projekt|gruppen)-?leiter(in)?\b')
+            THEN 'influencer'
+        WHEN regexp_matches(strip_accents(lower(job_title)),
+            '\b(vp|svp|evp|avp|vice[ -]?president(e)?|head|director|directora|directeur|directrice'
+            '|diretor|diretora|direktor(in)?|sr\.? ?(mgr|manager)|senior (mgr|manager)'
+            '|general manager|prokurist(in)?)\b|leiter(in)?\b')
             THEN 'senior_manager'
-        WHEN regexp_matches(lower(job_title),
-            '\b(procurement|purchasing|purchase|buyer|sourcing|vendor|finance|financial|it|operations|ops|budget|controller)\b')
-          AND regexp_matches(lower(job_title), '\b(manager|mgr|lead|officer|head|buyer|controller)\b')
+        WHEN regexp_matches(strip_accents(lower(job_title)),
+            '\b(buyer|purchaser|einkaufer(in)?|acheteu(r|se)|comprador(a)?)\b')
+          OR (
+            regexp_matches(strip_accents(lower(job_title)),
+                '\b(procurement|purchasing|purchase|sourcing|vendor|finance|financial|it|operations'
+                '|ops|budget|controller|einkauf|beschaffung|finanz[a-z]*|controlling|achats?'
+                '|finances|informatique|compras|finanzas|ti|sistemas|operaciones|suprimentos'
+                '|financeiro|operacoes)\b')
+            AND regexp_matches(strip_accents(lower(job_title)),
+                '\b(manager|mgr|lead|officer|head|controller|responsable|gerente|jefe|jefa|chef)\b')
+          )
             THEN 'decision_maker'
         WHEN regexp_matches(lower(job_title), '\b(office|account|store) manager\b') THEN 'end_user'
-        WHEN regexp_matches(lower(job_title),
-            '\b(manager|mgr|lead|csm|architect|consultant|principal|supervisor|coordinator|owner)\b')
+        WHEN regexp_matches(strip_accents(lower(job_title)),
+            '\b(manager|mgr|lead|leader|csm|architect|consultant(e)?|principal|supervisor(a)?'
+            '|coordinator|coordinat(eur|rice)|coordinador(a)?|coordenador(a)?|owner|gerente|jefe|jefa'
+            '|responsable|berater(in)?|consultor(a)?|encargad[oa])\b|\bchef d(e |'')')
             THEN 'influencer'
         ELSE 'end_user'
     END;

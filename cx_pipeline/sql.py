@@ -63,6 +63,7 @@ _INSERT = re.compile(
 )
 _DELETE = re.compile(rf"DELETE\s+FROM\s+{_TARGET}\s*", re.IGNORECASE)
 _ALTER = re.compile(rf"ALTER\s+TABLE\s+{_TARGET}\s", re.IGNORECASE)
+_DROP = re.compile(rf"DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?{_TARGET}", re.IGNORECASE)
 _COMMENT = re.compile(r"COMMENT\s+ON\s", re.IGNORECASE)
 
 
@@ -82,7 +83,7 @@ def tables_read(sql: str) -> frozenset[tuple[str, str]]:
             query = text[match.end() :]
         elif match := _DELETE.match(text):
             query = f"SELECT 1 FROM {match['target']} {text[match.end() :]}"
-        elif match := _CREATE_COLUMNS.match(text) or _ALTER.match(text):
+        elif match := _CREATE_COLUMNS.match(text) or _ALTER.match(text) or _DROP.match(text):
             query = None
         elif _COMMENT.match(text):
             query, match = None, None

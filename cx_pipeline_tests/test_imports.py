@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "cx_pipeline"
 # Lowest first. A module belongs to the longest name that prefixes it.
 LAYERS = (
     ("contract",),
-    ("settings", "sql", "contract_sql", "readers", "partitions", "ducklake", "catalog"),
+    ("settings", "sql", "contract_sql", "readers", "partitions", "ducklake", "catalog", "text"),
     ("migrations",),
     ("privacy.erasure", "privacy.masking"),
     ("adapters",),
@@ -85,4 +85,5 @@ def test_loading_the_code_location_imports_no_model_library() -> None:
         timeout=300,
     ).stdout.split()
     heavy = {"statsmodels", "scipy", "pandas", "sklearn", "great_expectations"}
+    heavy |= {"vaderSentiment", "py3langid", "phonenumbers"}
     assert not heavy & set(loaded)

@@ -53,7 +53,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from cx_pipeline import catalog
+from cx_pipeline import catalog, text
 from cx_pipeline.contract import ENTITIES
 from cx_pipeline.contract_sql import quote
 from cx_pipeline.privacy.masking import preview_columns
@@ -242,6 +242,7 @@ def sql_parameters(con: duckdb.DuckDBPyConnection, cx_settings: CxSettings) -> d
         "value_milestone": cx_settings.onboarding_value_milestone,
         "onboarding_window_days": cx_settings.onboarding_window_days,
         "onboarding_retention_days": cx_settings.onboarding_retention_days,
+        "text_analyser": text.analyser(),
     }
 
 

@@ -9,31 +9,37 @@
 -- with that response id; none: null); a ticket or an interview gets the contact's latest NPS
 -- answer on or before that day (none: null).
 --
--- Themes come from the keywords in raw.voc_taxonomy, sentiment from raw.voc_lexicon. Both are
+-- Themes come from the keywords in raw.voc_taxonomy, requests from raw.voc_lexicon. Both are
 -- matched the same way: the text is lower-cased, contractions are spelled out ("don't" reads
 -- "do not"), it is cut into clauses at punctuation and each clause into words (letters and
 -- digits of any alphabet, so "supportive" or "supporté" never count as "support"). A keyword
 -- or lexicon term matches whole words in one clause; a '*' in a keyword stands for any ending.
 --   theme        every theme with a matching keyword gets a row; no match at all: 'none'
---   sentiment    each positive or negative term counts its weight; a negator ('not', 'never',
---                'no'...) up to three words before a term in the same clause flips it ("not
---                good" is negative, "never had an outage" positive). When a phrase and a word
---                inside it both match, only the phrase counts: "could be better" is negative,
---                not also "better"; neutral phrases such as "quick question" or "best
---                regards" count nothing and hide the sentiment word inside them.
---                sentiment_score = (positive - negative weight) / (positive + negative weight),
---                from -1 (all negative) to +1 (all positive), 0 without sentiment words;
---                sentiment is its sign: positive, negative or neutral.
---   actionable   a concrete problem or request: the item has a theme and is negative or uses
---                a request word ('please', 'need', 'wish', 'should', 'missing'...) that is
---                not negated ("we don't need more dashboards" is no request)
---   generic      positive praise naming no theme ("Great product!")
+--   language     text_sentiment(text).language: the text's language (py3langid, ISO 639-1;
+--                cx_pipeline/text.py)
+--   sentiment    text_sentiment(text), computed in Python by VADER (vaderSentiment): its
+--                compound score from -1 to +1, with VADER's handling of negation ("not good",
+--                "never had an outage"), contrast ("good, but slow"), intensity ("very",
+--                capitals, "!!!") and emoticons. positive at 0.05 or more, negative at -0.05
+--                or less, neutral between. VADER reads English only: a text in another
+--                language has no score and the sentiment 'unsupported' (never 'neutral').
+--   actionable   a concrete problem or request: the item has a theme and is negative, or
+--                names a problem (a 'negative' term of raw.voc_lexicon: "not loading",
+--                "can't log in", "locked out"; a CX word list that knows support phrasing
+--                VADER does not), or uses a request word ('please', 'need', 'wish',
+--                'should', 'missing'...). A negator ('not', 'never', 'no'...) up to three
+--                words before a term in the same clause negates it ("we don't need more
+--                dashboards" is no request), and a longer lexicon phrase hides a term inside
+--                it ("would love" is a request, "quick question" nothing)
+--   generic      positive praise naming no theme, no problem and asking for nothing ("Great
+--                product!")
 -- Personal data in the text is masked downstream; here the text is kept as delivered.
 --
--- The analysis of a text depends on nothing but the text, the taxonomy and the lexicon, so each
--- distinct text is analysed once and kept in marts._text_analysis_cache (by md5 of the text,
--- with a fingerprint of taxonomy, lexicon and these rules): a daily run analyses only the texts
--- it has not seen. Bump the version in `vocabulary` below when the rules change.
+-- The analysis of a text depends on nothing but the text, the taxonomy, the lexicon and the
+-- analyser, so each distinct text is analysed once and kept in marts._text_analysis (by md5
+-- of the text, with a fingerprint of taxonomy, lexicon, analyser version and these rules): a
+-- daily run analyses only the texts it has not seen. Bump the version in `vocabulary` below
+-- when the rules change.
 
 -- 1. The items said up to the as-of date, with who said them.
 CREATE OR REPLACE TEMP TABLE feedback_items AS
@@ -131,35 +137,43 @@ items AS (
 )
 SELECT *, md5(text) AS text_hash FROM items;
 
--- 2. The cache, emptied when the taxonomy, the lexicon or the rules change, and kept to the
--- texts still said (an erased person's masked text is a new text; the old one goes).
-CREATE TABLE IF NOT EXISTS marts._text_analysis_cache (
+-- 2. The cache, emptied when the taxonomy, the lexicon, the analyser or the rules change, and
+-- kept to the texts still said (an erased person's masked text is a new text; the old one goes).
+DROP TABLE IF EXISTS marts._text_analysis_cache;  -- the word-list layout before rules v2
+CREATE TABLE IF NOT EXISTS marts._text_analysis (
     text_hash VARCHAR,
     vocabulary VARCHAR,
     themes VARCHAR[],
-    positive_weight DOUBLE,
-    negative_weight DOUBLE,
+    language VARCHAR,
+    sentiment_score DOUBLE,
+    sentiment VARCHAR,
+    has_problem BOOLEAN,
     has_request BOOLEAN
 );
-COMMENT ON TABLE marts._text_analysis_cache IS
+COMMENT ON TABLE marts._text_analysis IS
     'Working table of marts.feedback_themes: the analysis of each distinct text said, by md5.';
 CREATE OR REPLACE TEMP TABLE vocabulary AS
 SELECT md5(concat_ws(chr(10),
-    'rules v1',
+    'rules v2',
+    $text_analyser,
     (SELECT string_agg(concat_ws('|', theme, keyword), chr(10) ORDER BY theme, keyword)
      FROM raw.voc_taxonomy),
     (SELECT string_agg(concat_ws('|', kind, term, weight), chr(10) ORDER BY kind, term, weight)
      FROM raw.voc_lexicon)
 )) AS fingerprint;
-DELETE FROM marts._text_analysis_cache
+DELETE FROM marts._text_analysis
 WHERE vocabulary <> (SELECT fingerprint FROM vocabulary)
    OR text_hash NOT IN (SELECT text_hash FROM feedback_items);
 
 -- 3. Analyse the texts not seen yet.
-INSERT INTO marts._text_analysis_cache
+INSERT INTO marts._text_analysis
 WITH new_texts AS (
     SELECT DISTINCT text_hash, text FROM feedback_items
-    WHERE text_hash NOT IN (SELECT text_hash FROM marts._text_analysis_cache)
+    WHERE text_hash NOT IN (SELECT text_hash FROM marts._text_analysis)
+),
+-- Language and sentiment, computed in Python (cx_pipeline/text.py).
+text_sentiment AS (
+    SELECT text_hash, text_sentiment(text) AS analysis FROM new_texts
 ),
 -- Lower-cased, contractions spelled out, cut into clauses, each clause into words.
 clauses AS (
@@ -262,15 +276,10 @@ counted_terms AS (
           AND longer.last_position >= m.last_position
     )
 ),
-text_sentiment AS (
+text_requests AS (
     SELECT
         text_hash,
-        coalesce(sum(weight) FILTER (
-            WHERE kind IN ('positive', 'negative') AND (kind = 'positive') <> negated
-        ), 0) AS positive_weight,
-        coalesce(sum(weight) FILTER (
-            WHERE kind IN ('positive', 'negative') AND (kind = 'positive') = negated
-        ), 0) AS negative_weight,
+        coalesce(bool_or(kind = 'negative' AND NOT negated), false) AS has_problem,
         coalesce(bool_or(kind = 'request' AND NOT negated), false) AS has_request
     FROM counted_terms
     GROUP BY text_hash
@@ -279,27 +288,29 @@ SELECT
     n.text_hash,
     (SELECT fingerprint FROM vocabulary),
     coalesce(t.themes, []),
-    coalesce(s.positive_weight, 0),
-    coalesce(s.negative_weight, 0),
-    coalesce(s.has_request, false)
+    s.analysis.language,
+    s.analysis.score,
+    s.analysis.label,
+    coalesce(r.has_problem, false),
+    coalesce(r.has_request, false)
 FROM new_texts AS n
+JOIN text_sentiment AS s USING (text_hash)
 LEFT JOIN text_themes AS t USING (text_hash)
-LEFT JOIN text_sentiment AS s USING (text_hash);
+LEFT JOIN text_requests AS r USING (text_hash);
 
 -- 4. The mart: every item with its text's analysis, one row per theme.
 CREATE OR REPLACE TABLE marts.feedback_themes AS
 WITH scored AS (
     SELECT
         i.*,
-        coalesce(
-            (a.positive_weight - a.negative_weight)
-                / nullif(a.positive_weight + a.negative_weight, 0),
-            0
-        ) AS sentiment_score,
+        a.language,
+        a.sentiment_score,
+        a.sentiment,
+        a.has_problem,
         a.has_request,
         a.themes
     FROM feedback_items AS i
-    JOIN marts._text_analysis_cache AS a USING (text_hash)
+    JOIN marts._text_analysis AS a USING (text_hash)
 ),
 item_themes AS (
     -- One row per theme; an item naming no theme keeps one row, with a null theme.
@@ -317,14 +328,14 @@ SELECT
     s.nps_score,
     nps_category(s.nps_score) AS nps_category,
     coalesce(s.theme, 'none') AS theme,
+    s.language,
     s.sentiment_score,
-    CASE
-        WHEN s.sentiment_score > 0 THEN 'positive'
-        WHEN s.sentiment_score < 0 THEN 'negative'
-        ELSE 'neutral'
-    END AS sentiment,
-    s.theme IS NOT NULL AND (s.sentiment_score < 0 OR s.has_request) AS is_actionable,
-    s.theme IS NULL AND s.sentiment_score > 0 AS is_generic_praise,
+    s.sentiment,
+    $text_analyser AS sentiment_analyser,
+    s.theme IS NOT NULL AND (s.sentiment = 'negative' OR s.has_problem OR s.has_request)
+        AS is_actionable,
+    s.theme IS NULL AND s.sentiment = 'positive' AND NOT (s.has_problem OR s.has_request)
+        AS is_generic_praise,
     s.text
 FROM item_themes AS s
 ORDER BY s.source, s.item_id, theme;

@@ -1,0 +1,118 @@
+"""How well the text rules read text nobody here wrote for them (issue 15).
+
+    .venv/bin/python benchmarks/text_quality.py                    # the committed samples
+    .venv/bin/python benchmarks/text_quality.py --uci DIR          # + the whole UCI set
+
+Sentiment and language (cx_pipeline/text.py) on labelled review sentences: the 300 of
+cx_pipeline_tests/fixtures/text/review_sentences.tsv, or with --uci the 3,000 of the UCI
+"Sentiment Labelled Sentences" (CC BY 4.0; DIR holds amazon_cells_labelled.txt,
+imdb_labelled.txt and yelp_labelled.txt). Influence levels (rules.sql) on the titles of
+cx_pipeline_tests/fixtures/text/job_titles.csv, by split and language. Nothing is trained or
+tuned on these data; figures and their meaning are in docs/voice-of-customer.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+FIXTURES = ROOT / "cx_pipeline_tests" / "fixtures" / "text"
+UCI_FILES = ("amazon_cells", "imdb", "yelp")
+
+
+def fixture_rows(name: str, delimiter: str = ",") -> list[dict[str, str]]:
+    with (FIXTURES / name).open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader((ln for ln in f if not ln.startswith("#")), delimiter=delimiter))
+
+
+def uci_rows(folder: Path) -> list[tuple[str, str, str]]:
+    """(domain, gold, sentence) of the whole UCI set."""
+    found = []
+    for name in UCI_FILES:
+        path = folder / f"{name}_labelled.txt"
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            sentence, _, label = line.rpartition("\t")
+            if label in ("0", "1"):
+                found.append((name, "positive" if label == "1" else "negative", sentence.strip()))
+    return found
+
+
+def sentiment_figures(items: list[tuple[str, str, str]]) -> dict[str, float]:
+    from cx_pipeline import text
+
+    predicted = [text.analyse(sentence)["label"] for _, _, sentence in items]
+    gold = [g for _, g, _ in items]
+    f1 = []
+    for c in ("positive", "negative"):
+        tp = sum(g == c and p == c for g, p in zip(gold, predicted, strict=True))
+        fp = sum(g != c and p == c for g, p in zip(gold, predicted, strict=True))
+        fn = sum(g == c and p != c for g, p in zip(gold, predicted, strict=True))
+        f1.append(2 * tp / (2 * tp + fp + fn))
+    counts = Counter(predicted)
+    negatives = [p for g, p in zip(gold, predicted, strict=True) if g == "negative"]
+    return {
+        "n": len(items),
+        "accuracy": sum(g == p for g, p in zip(gold, predicted, strict=True)) / len(items),
+        "macro_f1": sum(f1) / 2,
+        "neutral": counts["neutral"] / len(items),
+        "unsupported": counts["unsupported"] / len(items),
+        "negatives_caught": negatives.count("negative") / len(negatives),
+    }
+
+
+def print_sentiment(title: str, items: list[tuple[str, str, str]]) -> None:
+    print(f"\n{title}")
+    print("| domain | n | accuracy | macro F1 | neutral | unsupported | negatives caught |")
+    print("|---|---|---|---|---|---|---|")
+    domains = sorted({d for d, _, _ in items})
+    for domain in [*domains, "all"]:
+        subset = [i for i in items if domain in (i[0], "all")]
+        f = sentiment_figures(subset)
+        print(
+            f"| {domain} | {f['n']} | {f['accuracy']:.1%} | {100 * f['macro_f1']:.1f} | "
+            f"{f['neutral']:.1%} | {f['unsupported']:.1%} | {f['negatives_caught']:.1%} |"
+        )
+
+
+def print_titles() -> None:
+    import duckdb
+
+    from cx_pipeline.resources import RULES_SQL
+
+    con = duckdb.connect()
+    con.execute(RULES_SQL)
+    right: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for row in fixture_rows("job_titles.csv"):
+        (level,) = con.execute("SELECT influence_level($t)", {"t": row["title"]}).fetchone()
+        key = (row["split"], "English" if row["language"] == "en" else "other languages")
+        right[key][0] += level == row["level"]
+        right[key][1] += 1
+    print("\n| titles | right | n | share |\n|---|---|---|---|")
+    for (split, group), (ok, n) in sorted(right.items()):
+        print(f"| {split}, {group} | {ok} | {n} | {ok / n:.1%} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--uci", type=Path, help="folder with the three UCI files")
+    args = parser.parse_args()
+    from cx_pipeline import text
+
+    print(f"analyser: {text.analyser()}")
+    sample = [
+        (r["domain"], "positive" if r["label"] == "1" else "negative", r["sentence"])
+        for r in fixture_rows("review_sentences.tsv", delimiter="\t")
+    ]
+    print_sentiment("Review sentences, committed sample (300)", sample)
+    if args.uci:
+        print_sentiment("Review sentences, whole UCI set (3,000)", uci_rows(args.uci))
+    print_titles()
+
+
+if __name__ == "__main__":
+    main()
