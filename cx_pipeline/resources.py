@@ -251,6 +251,8 @@ class CxSettings(dg.ConfigurableResource):
     onboarding_value_milestone: str = setting_field(settings.ONBOARDING_VALUE_MILESTONE)
     onboarding_window_days: int = setting_field(settings.ONBOARDING_WINDOW_DAYS, int)
     onboarding_retention_days: int = setting_field(settings.ONBOARDING_RETENTION_DAYS, int)
+    followup_reach_days: int = setting_field(settings.FOLLOWUP_REACH_DAYS, int)
+    followup_retention_days: int = setting_field(settings.FOLLOWUP_RETENTION_DAYS, int)
     quarantine_block_share: float = setting_field(settings.QUARANTINE_BLOCK_SHARE, float)
     quarantine_block_min_rows: int = setting_field(settings.QUARANTINE_BLOCK_MIN_ROWS, int)
     raw_validation_sample_rows: int = setting_field(settings.RAW_VALIDATION_SAMPLE_ROWS, int)
@@ -330,6 +332,8 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             onboarding_value_milestone=_env_or(settings.ONBOARDING_VALUE_MILESTONE),
             onboarding_window_days=_env_int_or(settings.ONBOARDING_WINDOW_DAYS),
             onboarding_retention_days=_env_int_or(settings.ONBOARDING_RETENTION_DAYS),
+            followup_reach_days=_env_int_or(settings.FOLLOWUP_REACH_DAYS),
+            followup_retention_days=_env_int_or(settings.FOLLOWUP_RETENTION_DAYS),
             quarantine_block_share=float(settings.QUARANTINE_BLOCK_SHARE.value()),
             quarantine_block_min_rows=_env_int_or(settings.QUARANTINE_BLOCK_MIN_ROWS),
             validation_batch_rows=_env_int_or(settings.VALIDATION_BATCH_ROWS),

@@ -444,3 +444,14 @@ CREATE OR REPLACE TEMP MACRO share_difference_z(x_a, n_a, x_b, n_b) AS
         / sqrt((1.0 * (x_a + x_b) / (n_a + n_b)) * (1 - 1.0 * (x_a + x_b) / (n_a + n_b))
                * (1.0 / n_a + 1.0 / n_b))
     END;
+
+-- Closed loop: a person was reached in time when first reached (first_contact_at, a
+-- conversation) within `days` 24-hour days of `since` (the detractor's answer); never reached
+-- is not in time.
+CREATE OR REPLACE TEMP MACRO reached_within(since, first_contact_at, days) AS
+    coalesce(first_contact_at <= since + to_days(CAST(days AS INTEGER)), false);
+
+-- An NPS band is better than another when it is higher in detractor < passive < promoter.
+CREATE OR REPLACE TEMP MACRO nps_band_improved(score_before, score_after) AS
+    list_position(['detractor', 'passive', 'promoter'], nps_category(score_after))
+    > list_position(['detractor', 'passive', 'promoter'], nps_category(score_before));

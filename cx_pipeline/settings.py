@@ -404,6 +404,20 @@ ONBOARDING_RETENTION_DAYS = Setting(
     "An account is retained when it is still a customer this many days after its start.",
     parse=_positive,
 )
+FOLLOWUP_REACH_DAYS = Setting(
+    "CX_FOLLOWUP_REACH_DAYS",
+    "2",
+    "Closed loop: a detractor counts as reached in time when first reached within this many "
+    "days (24-hour days) of their answer.",
+    parse=_positive,
+)
+FOLLOWUP_RETENTION_DAYS = Setting(
+    "CX_FOLLOWUP_RETENTION_DAYS",
+    "90",
+    "Closed loop: a followed-up account stayed when it is still a customer this many days after "
+    "the answer followed up.",
+    parse=_positive,
+)
 QUARANTINE_BLOCK_SHARE = Setting(
     "CX_QUARANTINE_BLOCK_SHARE",
     "0.05",
@@ -518,6 +532,8 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     ONBOARDING_VALUE_MILESTONE,
     ONBOARDING_WINDOW_DAYS,
     ONBOARDING_RETENTION_DAYS,
+    FOLLOWUP_REACH_DAYS,
+    FOLLOWUP_RETENTION_DAYS,
     QUARANTINE_BLOCK_SHARE,
     QUARANTINE_BLOCK_MIN_ROWS,
     VALIDATION_BATCH_ROWS,

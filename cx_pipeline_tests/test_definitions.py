@@ -78,6 +78,7 @@ def test_asset_keys_follow_schema_and_table() -> None:
                 "survey_answers",
                 "survey_invitations",
                 "interviews",
+                "followups",
             )
         ),
         "marts/identity_match_rates",
@@ -96,6 +97,8 @@ def test_asset_keys_follow_schema_and_table() -> None:
         "marts/survey_response_rates",
         "marts/survey_nonresponse_profile",
         "marts/nps_weighted",
+        "marts/followup_outcomes",
+        "marts/closed_loop_by_month",
     }
     assert keys == expected
 

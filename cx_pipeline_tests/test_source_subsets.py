@@ -40,11 +40,12 @@ def test_the_graph_completes_on_the_sources_a_company_has(
     outcome = summarize(result.all_events)
     assert outcome.ok, outcome.lines()
 
-    # The tiny extracts deliver no survey_answers nor survey_invitations, even with the
-    # surveys source (issue #19).
+    # The tiny extracts deliver no survey_answers, survey_invitations nor followups, even with
+    # the surveys source (issues #19, #20).
     missing = {ENTITY_OF_SOURCE[s] for s in OPTIONAL_SOURCES - set(sources)} | {
         "survey_answers",
         "survey_invitations",
+        "followups",
     }
     skipped = skipped_marts(result)
     for spec in ALL_MART_SPECS:
@@ -105,5 +106,8 @@ def test_a_crm_without_contacts_still_gives_company_nps(tmp_path: Path, query) -
         "invitation_outcomes",
         "survey_response_rates",
         "survey_nonresponse_profile",
+        # nor followups
+        "followup_outcomes",
+        "closed_loop_by_month",
     }
     assert query("SELECT sum(responses) FROM marts.nps_by_month") == [(13,)]

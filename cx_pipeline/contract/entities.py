@@ -23,6 +23,10 @@ SCORE_RANGES = (("nps", 0, 10), ("csat", 1, 5), ("ces", 1, 7))
 # the product?"
 PMF_CHOICES = ("very_disappointed", "somewhat_disappointed", "not_disappointed")
 INVITATION_CHANNELS = ("email", "sms", "in_app", "web", "link")
+# What became of a closed-loop follow-up, as its owner recorded it: no_answer (tried, could not
+# reach the person), reached (spoke with them), recovered (spoke with them and the problem was
+# put right, by their own account), lost (the customer is leaving or has left).
+FOLLOWUP_OUTCOMES = ("no_answer", "reached", "recovered", "lost")
 
 ACCOUNTS = Entity(
     source="crm",
@@ -429,6 +433,81 @@ SURVEY_INVITATIONS = Entity(
     ),
 )
 
+FOLLOWUPS = Entity(
+    source="surveys",
+    name="followups",
+    description=(
+        "Closed-loop follow-ups: one row per action taken on a survey answer (a detractor, "
+        "mostly) or on a person or account, with when it was opened, when the person was first "
+        "reached, when it was closed, who owned it, what came of it and the root cause found. "
+        "Tasks of a CRM or a help desk (Salesforce or HubSpot tasks, Zendesk tickets tagged for "
+        "the loop) map onto it. Optional: without it the closed-loop marts are skipped and the "
+        "detractor work list leaves who was reached empty."
+    ),
+    key="followup_id",
+    file_format="csv",
+    delivery="events",
+    optional=True,
+    notes=(
+        "A follow-up's later progress (first contact, closing) re-delivers its row: the latest "
+        "delivery wins, as for every events entity.",
+    ),
+    columns=(
+        Column("followup_id", "string", "Follow-up (task) identifier.", required=True),
+        Column(
+            "response_id",
+            "string",
+            "The answer followed up (nps_responses.response_id); empty for a follow-up on a "
+            "person or an account, which counts for the person's latest answer before it.",
+            references="nps_responses.response_id",
+        ),
+        Column(
+            "contact_id",
+            "string",
+            "The person followed up (CRM contact id).",
+            references="contacts.contact_id",
+        ),
+        Column(
+            "account_id",
+            "string",
+            "The account followed up.",
+            references="accounts.account_id",
+        ),
+        Column("created_at", "timestamp", "When the follow-up was opened.", required=True),
+        Column(
+            "first_contact_at",
+            "timestamp",
+            "When the person was first reached (a conversation, not a voicemail); empty while "
+            "nobody has been reached.",
+            not_before="created_at",
+            depends_on="outcome",
+            required_for=("reached", "recovered"),
+        ),
+        Column(
+            "closed_at",
+            "timestamp",
+            "When the follow-up was closed; empty while it is open.",
+            not_before="created_at",
+        ),
+        Column("owner", "string", "Who owns the follow-up (CSM or agent id or name)."),
+        Column(
+            "outcome",
+            "string",
+            "What came of it: no_answer (tried, could not reach the person), reached (spoke with "
+            "them), recovered (spoke with them and the problem was put right, by their own "
+            "account), lost (the customer is leaving or has left); empty while open.",
+            allowed=FOLLOWUP_OUTCOMES,
+        ),
+        Column(
+            "root_cause",
+            "string",
+            "The root cause found, as the owner wrote it (a code or free text).",
+            personal=True,
+            free_text=True,
+        ),
+    ),
+)
+
 INTERVIEWS = Entity(
     source="surveys",
     name="interviews",
@@ -462,6 +541,7 @@ ENTITIES: tuple[Entity, ...] = (
     SURVEY_ANSWERS,
     SURVEY_INVITATIONS,
     INTERVIEWS,
+    FOLLOWUPS,
 )
 
 FORMAT_NOTES = (

@@ -242,6 +242,8 @@ def sql_parameters(con: duckdb.DuckDBPyConnection, cx_settings: CxSettings) -> d
         "value_milestone": cx_settings.onboarding_value_milestone,
         "onboarding_window_days": cx_settings.onboarding_window_days,
         "onboarding_retention_days": cx_settings.onboarding_retention_days,
+        "followup_reach_days": cx_settings.followup_reach_days,
+        "followup_retention_days": cx_settings.followup_retention_days,
         "text_analyser": text.analyser(),
     }
 

@@ -2,10 +2,11 @@
 
 A request names a contact id or an e-mail address (the contacts behind either are found in every
 CRM snapshot). Their CRM rows are deleted; rows they are in elsewhere (answers, tickets, events,
-interviews) lose the link to them and their free text, so company-level counts stay right. The
-request is remembered only as SHA-256 hashes of the identifiers in audit.erasures, never the
-values, and the loader applies it again to any file loaded later: reloading an old extract does
-not bring the person back. Staging, the marts and the serving file are then rebuilt (cx_rebuild).
+interviews, follow-ups) lose the link to them and their free text, so company-level counts stay
+right. The request is remembered only as SHA-256 hashes of the identifiers in audit.erasures,
+never the values, and the loader applies it again to any file loaded later: reloading an old
+extract does not bring the person back. Staging, the marts and the serving file are then rebuilt
+(cx_rebuild).
 """
 
 from __future__ import annotations

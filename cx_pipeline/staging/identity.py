@@ -27,6 +27,7 @@ SECOND_IDENTIFIER: dict[str, tuple[str, str] | None] = {
     "survey_answers": ("respondent_email", "email"),
     "survey_invitations": ("recipient_email", "email"),
     "interviews": None,
+    "followups": None,
 }
 RESOLVED_ENTITIES = tuple(SECOND_IDENTIFIER)
 RESOLVED_COLUMNS = (

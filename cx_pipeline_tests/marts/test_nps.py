@@ -469,6 +469,8 @@ def test_nps_marts_do_not_wait_on_product_events() -> None:
         *nps_marts,
         catalog.key("marts", "subscription_days"),
         catalog.key("marts", "customer_spells"),  # tenure: the spell running on the answer day
+        catalog.key("marts", "account_revenue"),  # the one revenue rule (ARR and tier)
+        catalog.key("marts", "followup_outcomes"),  # who has been reached (the closed loop)
     }
     assert not [k for k in marts if catalog.key("staging", "events") in graph.get(k).parent_keys]
 

@@ -69,6 +69,9 @@ identifiers AS (
     UNION ALL
     SELECT 'surveys', 'interviews', 'contact_id', contact_id, count(*)
     FROM staging.interviews WHERE contact_id IS NOT NULL GROUP BY ALL
+    UNION ALL
+    SELECT 'surveys', 'followups', 'contact_id', contact_id, count(*)
+    FROM staging.followups WHERE contact_id IS NOT NULL GROUP BY ALL
 ),
 -- Each identifier's lookup keys, null where its type does not apply: plain equality joins below
 -- (a type test inside a join condition would make DuckDB compare every pair).
