@@ -27,6 +27,7 @@ def _generate(args: argparse.Namespace) -> int:
         as_of=dt.date.fromisoformat(args.as_of),
         deliveries=args.deliveries,
         currencies=args.currencies,
+        followups=args.followups,
     )
     print(f"wrote {args.scale} extracts to {args.out} (truth in {Path(args.out) / '_truth.json'})")
     if args.currencies:
@@ -493,6 +494,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="bill accounts in their country's currency (EUR, GBP, CAD, AUD, else USD) and "
         "write the rates to USD to <out>/_reference/exchange_rates.csv",
+    )
+    gen.add_argument(
+        "--followups",
+        action="store_true",
+        help="also write closed-loop follow-ups of detractor answers (surveys/followups.csv), "
+        "with the planted reach and recovery in the truth file",
     )
     gen.set_defaults(func=_generate)
 

@@ -24,6 +24,7 @@ from cx_pipeline.contract import entity
 from cx_pipeline.contract.entities import REGIONS
 from cx_pipeline.generate import drivers as planted_drivers
 from cx_pipeline.generate import events, identities, support, surveys
+from cx_pipeline.generate import followups as closed_loop
 from cx_pipeline.generate.accounts import LOW_USAGE_SHARE, Accounts, build_accounts
 from cx_pipeline.generate.contacts import plan_contacts
 from cx_pipeline.generate.profiles import profile as get_profile
@@ -47,6 +48,7 @@ from cx_pipeline.generate.surveys import ResponseBatch
 from cx_pipeline.generate.timeline import Timeline
 from cx_pipeline.generate.writer import (
     LEFT_OUT,
+    ON_REQUEST,
     REFERENCE_DIR,
     WITH_CURRENCIES,
     ExtractWriter,
@@ -68,6 +70,7 @@ def generate(
     deliveries: int = 3,
     progress: Callable[[str], None] | None = print,
     currencies: bool = False,
+    followups: bool = False,
 ) -> dict[str, Any]:
     """Write extracts for `deliveries` days ending on `as_of` under `out`; return the truth.
 
@@ -76,7 +79,9 @@ def generate(
     (subscriptions.currency) and the rates to USD they need are written to
     `out/_reference/exchange_rates.csv`, beside copies of the other reference tables of
     CX_REFERENCE_ROOT (default data/reference), so that folder is a reference root to run with.
-    Only subscriptions and accounts (ARR) differ from a run without.
+    Only subscriptions and accounts (ARR) differ from a run without. With `followups`, closed-loop
+    follow-ups of detractor answers are written too (surveys/followups.csv, generate/followups.py)
+    and stated in the truth; nothing else differs from a run without.
     """
     started = time.perf_counter()
     say: Callable[[str], None] = progress or (lambda _message: None)
@@ -84,7 +89,8 @@ def generate(
     timeline = Timeline.build(as_of, prof.history_months, deliveries)
     out = Path(out)
     left_out = WITH_CURRENCIES if currencies else LEFT_OUT
-    writer = ExtractWriter(out, timeline, prof.events_part_rows, say, left_out)
+    skip = tuple(name for name in ON_REQUEST if not (name == "followups" and followups))
+    writer = ExtractWriter(out, timeline, prof.events_part_rows, say, left_out, skip)
     writer.reset()
 
     accounts = build_accounts(prof, timeline, seed)
@@ -100,6 +106,7 @@ def generate(
     )
     identity_truth: list[pl.DataFrame] = []
     bands = np.zeros((len(REGIONS), 3), dtype=np.int64)  # responses by region x band
+    drawn = closed_loop.Answers()  # every NPS answer as drawn, for the follow-ups (when asked)
 
     def on_responses(month: int, batch: ResponseBatch) -> None:
         nonlocal next_response, next_invitation
@@ -107,6 +114,8 @@ def generate(
             batch, next_response, timeline, month, accounts, planned, seed
         )
         next_response += batch.account.size
+        if followups:
+            drawn.add(frame["response_id"], batch)
         invitations = surveys.invitations_frame(
             batch, frame, last_band, next_invitation, timeline, planned, month, seed
         )
@@ -184,6 +193,11 @@ def generate(
     writer.append(answers, surveys.pmf_frame(timeline, accounts, contacts, seed))
     for rated in ("csat", "ces"):
         writer.append(answers, surveys.rated_frame(timeline, accounts, contacts, seed, rated))
+    followup_truth = None
+    if followups:
+        rows_planted, followup_truth = closed_loop.plant(drawn, timeline, accounts, planned, seed)
+        writer.append(entity("followups"), rows_planted)
+        say(f"followups: {rows_planted.height:,} rows")
     rows = writer.close()
     identity_truth.append(identities.device_truth(pl.concat(device_pairs)))
     pl.concat(identity_truth).write_csv(out / IDENTITY_TRUTH_FILE)
@@ -199,6 +213,8 @@ def generate(
     truth["drivers"] = planted_drivers.truth(drivers)
     truth["personas"] = events.persona_truth(usage)
     truth["onboarding_milestone"] = events.milestone_truth(milestone)
+    if followup_truth is not None:
+        truth["followups"] = followup_truth
     (out / TRUTH_FILE).write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     total = sum(sum(v) for v in rows.values())
     seconds = time.perf_counter() - started

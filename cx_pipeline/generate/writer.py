@@ -37,6 +37,9 @@ LEFT_OUT: dict[str, tuple[str, ...]] = {
     "tickets": ("assignee_id", "group_id"),
 }
 WITH_CURRENCIES: dict[str, tuple[str, ...]] = {"tickets": LEFT_OUT["tickets"]}
+# Entities the generator writes only when asked (`generate(followups=True)`): without them no
+# file is written at all, so the committed sample stays as it was.
+ON_REQUEST = ("followups",)
 REFERENCE_DIR = "_reference"  # reference tables the generated extracts need (exchange rates)
 
 LeftOut = dict[str, tuple[str, ...]]
@@ -65,13 +68,15 @@ class ExtractWriter:
         part_rows: int,
         progress: Callable[[str], None],
         left_out: LeftOut = LEFT_OUT,
+        skip: tuple[str, ...] = ON_REQUEST,
     ) -> None:
         self.root = root
         self.left_out = left_out
+        self.entities = [e for e in ENTITIES if e.name not in skip]
         self.days = [d.isoformat() for d in timeline.deliveries]
         self.part_rows = part_rows
         self.progress = progress
-        self.rows: dict[str, list[int]] = {e.name: [0] * len(self.days) for e in ENTITIES}
+        self.rows: dict[str, list[int]] = {e.name: [0] * len(self.days) for e in self.entities}
         self._csv: dict[tuple[str, int], BinaryIO] = {}
         self._buffers: dict[tuple[str, int], list[pl.DataFrame]] = {}
         self._parts: dict[tuple[str, int], int] = {}
@@ -139,7 +144,7 @@ class ExtractWriter:
         """Flush buffers, give every delivery every entity's file; return rows per delivery."""
         for handle in self._csv.values():
             handle.close()
-        for entity in ENTITIES:
+        for entity in self.entities:
             if entity.delivery != "events":
                 continue
             for k in range(len(self.days)):

@@ -16,9 +16,13 @@ from typing import Any
 import polars as pl
 import pytest
 
-from cx_pipeline.contract import ENTITIES, Entity, entity
+from cx_pipeline.contract import ENTITIES as CONTRACT_ENTITIES
+from cx_pipeline.contract import Entity, entity
 from cx_pipeline.generate import IDENTITY_TRUTH_FILE, PERSONA_TRUTH_FILE, TRUTH_FILE, generate
-from cx_pipeline.generate.writer import LEFT_OUT, generated_columns
+from cx_pipeline.generate.writer import LEFT_OUT, ON_REQUEST, generated_columns
+
+# What a run writes unless asked for more (follow-ups only with followups=True).
+ENTITIES = tuple(e for e in CONTRACT_ENTITIES if e.name not in ON_REQUEST)
 
 AS_OF = date(2026, 10, 31)
 SNAPSHOTS = ("accounts", "contacts", "subscriptions")
@@ -495,3 +499,39 @@ def test_the_planted_invitations_come_early_by_each_accounts_first_contact(
         days=(pl.col("occurred_at") - ts("created_at")).dt.total_days()
     )["days"]
     assert delay.min() >= 1 and delay.max() < truth["onboarding_milestone"]["window_days"]
+
+
+def test_followups_on_request_change_nothing_else(out: Path, truth: dict, tmp_path: Path) -> None:
+    """Issue #20: follow-ups come from their own stream, only when asked; every other file is
+    the same bytes, and the follow-ups keep the contract and the planted shares."""
+    from cx_pipeline.cli import main
+
+    assert main(["generate", "--out", str(tmp_path), "--followups"]) == 0
+    with_followups = json.loads((tmp_path / TRUTH_FILE).read_text())
+    planted = with_followups.pop("followups")
+    assert with_followups.pop("rows").pop("followups")["total"] > 0
+    assert {k: v for k, v in truth.items() if k != "rows"} == with_followups
+    files = {p.relative_to(out) for p in out.rglob("*.*") if p.name != TRUTH_FILE}
+    for path in files:
+        assert (tmp_path / path).read_bytes() == (out / path).read_bytes(), path
+    new = {p.relative_to(tmp_path) for p in tmp_path.rglob("*.*") if p.name != TRUTH_FILE}
+    assert {p.name for p in new - files} == {"followups.csv"}
+
+    e = entity("followups")
+    rows = read_all(tmp_path, "followups", truth["deliveries"])
+    assert rows.columns == [*e.column_names, "delivery"]
+    assert rows["followup_id"].is_unique().all()
+    assert set(rows["outcome"].drop_nulls()) <= set(e.column("outcome").allowed or ())
+    reached = rows.filter(pl.col("first_contact_at").is_not_null())
+    assert (reached.select(ts("first_contact_at") >= ts("created_at")).to_series()).all()
+    closed = rows.filter(pl.col("closed_at").is_not_null())
+    assert (closed.select(ts("closed_at") >= ts("created_at")).to_series()).all()
+    needs_contact = rows.filter(pl.col("outcome").is_in(["reached", "recovered"]))
+    assert needs_contact["first_contact_at"].null_count() == 0
+    answers = read_all(tmp_path, "nps_responses", truth["deliveries"])
+    scores = rows.join(answers.select("response_id", "score"), on="response_id", how="left")
+    assert (scores["score"].cast(pl.Int64) <= 6).all()  # detractors only
+    followed = sum(c["followed_up"] for c in planted["by_month"].values())
+    assert followed == rows.height
+    share = followed / sum(c["detractors"] for c in planted["by_month"].values())
+    assert share == pytest.approx(planted["followed_up_share"], abs=0.06)
