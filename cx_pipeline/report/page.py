@@ -449,10 +449,18 @@ def _detractor_followup(con: duckdb.DuckDBPyConnection) -> str:
         ["revenue tier", "detractor answers", "accounts", "with open tickets"],
         [[r[0], str(r[1]), str(r[2]), str(r[3])] for r in rows],
     )
+    known, reached = _rows(
+        con, "SELECT count(reached), count(*) FILTER (WHERE reached) FROM marts.detractor_followup"
+    )[0]
+    loop = (
+        f"{reached} of them already reached by a follow-up (reached, from the followups extract)."
+        if known
+        else "No follow-ups are delivered (surveys.followups), so nobody is known to have been "
+        "reached and this counts every detractor answer it lists."
+    )
     return (
         f'<p class="followup">{total} detractor answers to follow up, given {first} to {last} '
-        "(marts.detractor_followup). The mart does not record whether someone was reached, so "
-        "this counts every detractor answer it lists.</p>"
+        f"(marts.detractor_followup). {loop}</p>"
         + table
         + _source(
             "marts.detractor_followup (count of rows; distinct account_id; open_tickets > 0); "

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import shutil
 from pathlib import Path
 
 import pytest
 
+from cx_pipeline.privacy.erasure import ERASED, record_erasure
+from cx_pipeline.resources import Warehouse
 from cx_pipeline_tests.conftest import RAW_AND_STAGING, Query, materialize_all, reader, up_to
 from cx_pipeline_tests.marts.closed_loop_extracts import SETTINGS, write_closed_loop_extracts
 
@@ -17,11 +20,16 @@ SELECTION = RAW_AND_STAGING | up_to("marts.closed_loop_by_month", "marts.detract
 
 
 @pytest.fixture(scope="module")
-def query(tmp_path_factory: pytest.TempPathFactory) -> Query:
+def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("closed_loop")
     extracts = write_closed_loop_extracts(root / "extracts")
     materialize_all(extracts, root / "cx.duckdb", selection=SELECTION, **SETTINGS)
-    return reader(root / "cx.duckdb")
+    return root / "cx.duckdb"
+
+
+@pytest.fixture(scope="module")
+def query(database: Path) -> Query:
+    return reader(database)
 
 
 def agresti_coull(x: int, n: int) -> tuple[float, float]:
@@ -120,3 +128,20 @@ def test_without_followups_the_loop_is_skipped_and_reached_is_unknown(tmp_path: 
         "SELECT count(*), count(followups), count(reached), count(reached_in_time) "
         "FROM marts.detractor_followup"
     ) == [(5, 0, 0, 0)]
+
+
+def test_erasing_a_person_unlinks_their_follow_ups(database: Path, tmp_path: Path) -> None:
+    """Follow-ups name a person (contact_id) and hold free text (root_cause): an erasure takes
+    both out of raw and quarantine, as for answers and tickets; the account stays."""
+    copy = tmp_path / "cx.duckdb"
+    shutil.copy(database, copy)
+    with Warehouse(database=str(copy)).get_connection() as con:
+        done = record_erasure(con, "C1", None, "test request")
+    # F1 and F8 (raw keeps the quarantined row too) name C1.
+    assert done["rows"]["followups"] == {"rows_deleted": 0, "rows_unlinked": 2}
+    query = reader(copy)
+    assert query(
+        "SELECT followup_id, contact_id, account_id, root_cause FROM raw.followups "
+        "WHERE followup_id IN ('F1', 'F2') ORDER BY 1"
+    ) == [("F1", None, "A1", ERASED), ("F2", "C6", "A6", "slow support")]
+    assert query("SELECT record ->> 'contact_id' FROM quarantine.followups") == [(None,)]

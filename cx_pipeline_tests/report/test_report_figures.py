@@ -203,6 +203,8 @@ def test_revenue_retention_and_detractor_followup_sections(page: str, sample_que
         "SELECT count(*), min(submitted_on), max(submitted_on) FROM marts.detractor_followup"
     )[0]
     assert f"{total} detractor answers to follow up, given {first} to {last}" in followup
+    # The sample delivers no follow-ups: nobody is known to have been reached (issue #20).
+    assert "No follow-ups are delivered (surveys.followups)" in followup
     by_tier = sample_query(
         "SELECT coalesce(revenue_tier, 'unknown'), count(*), count(DISTINCT account_id) "
         "FROM marts.detractor_followup GROUP BY ALL"
