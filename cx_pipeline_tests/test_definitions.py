@@ -83,6 +83,7 @@ def test_asset_keys_follow_schema_and_table() -> None:
         ),
         "marts/identity_match_rates",
         "marts/account_features",
+        "marts/usage_daily",
         "marts/nps_driver_answers",
         "marts/churn_examples",
         "marts/nps_drivers",
