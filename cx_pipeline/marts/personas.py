@@ -2,7 +2,7 @@
 often, how deep), by k-means on standardised usage features.
 
 Each contact seen with at least persona_min_events() events in the persona_window_days() up to
-the as-of date (rules.sql) is described by:
+the as-of date (rules.sql; its events per day in marts.usage_daily) is described by:
 - the share of its events of each event name (which features), leaving out the names people do
   about once (signup, onboarding steps: on average at most `ONE_TIME_MEAN` times per contact who
   did them), which say when someone started, not how they use the product;
@@ -43,14 +43,13 @@ TOP_FEATURE_SHARE = 0.15
 
 USAGE_SQL = """
 WITH events AS (
-    SELECT contact_id, account_id, occurred_at, event_name,
-           local_day(occurred_at, $timezone) AS day
-    FROM staging.resolved_events
-    WHERE contact_id IS NOT NULL AND local_day(occurred_at, $timezone) <= CAST($as_of AS DATE)
+    SELECT contact_id, account_id, day, event_name, events, last_occurred_at
+    FROM marts.usage_daily
+    WHERE contact_id IS NOT NULL
 ),
 one_time AS (
     SELECT event_name
-    FROM (SELECT event_name, contact_id, count(*) AS n FROM events GROUP BY ALL)
+    FROM (SELECT event_name, contact_id, sum(events) AS n FROM events GROUP BY ALL)
     GROUP BY event_name
     HAVING avg(n) <= $one_time_mean
 ),
@@ -62,16 +61,16 @@ recent AS (
 contacts AS (
     SELECT
         contact_id,
-        arg_max(account_id, occurred_at) AS account_id,
-        count(*) AS events,
+        arg_max(account_id, last_occurred_at) AS account_id,
+        CAST(sum(events) AS BIGINT) AS events,
         count(DISTINCT day) AS active_days,
         count(DISTINCT event_name) AS features_used
     FROM recent
     GROUP BY contact_id
-    HAVING count(*) >= persona_min_events()
+    HAVING sum(events) >= persona_min_events()
 )
 SELECT c.contact_id, c.account_id, c.events, c.active_days, c.features_used,
-       r.event_name, count(*) AS n
+       r.event_name, CAST(sum(r.events) AS BIGINT) AS n
 FROM contacts AS c
 JOIN recent AS r ON r.contact_id = c.contact_id
 GROUP BY ALL
@@ -96,7 +95,6 @@ def _usage(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> pl.Dat
         USAGE_SQL,
         {
             "as_of": parameters["as_of"],
-            "timezone": parameters["timezone"],
             "one_time_mean": ONE_TIME_MEAN,
         },
     ).pl()
@@ -251,5 +249,5 @@ def contact_personas(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any])
 # What each computed mart reads (checked on every build) and the function that computes it;
 # its metadata is in sql/<name>.toml.
 COMPUTED = {
-    "contact_personas": ((catalog.key("staging", "resolved_events"),), contact_personas),
+    "contact_personas": ((catalog.key("marts", "usage_daily"),), contact_personas),
 }

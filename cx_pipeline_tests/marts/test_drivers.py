@@ -253,6 +253,7 @@ def rebuild_features(con: duckdb.DuckDBPyConnection) -> None:
         load_spec("subscription_days"),
         load_spec("customer_months"),
         load_spec("nps_answers"),
+        load_spec("usage_daily"),
         load_spec("account_features"),
     ):
         run_mart_sql(con, spec.sql, parameters)

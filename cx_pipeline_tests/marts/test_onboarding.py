@@ -120,8 +120,9 @@ def test_the_window_is_read_in_the_reporting_timezone(database: Path, tmp_path: 
     shutil.copy(database, copy)
     settings = CxSettings(timezone="Asia/Tokyo", **SETTINGS)  # type: ignore[arg-type]
     with Warehouse(database=str(copy), memory_limit="1GB").get_connection() as con:
-        spec = load_spec("onboarding_milestones")
-        run_mart_sql(con, spec.sql, sql_parameters(con, settings))
+        parameters = sql_parameters(con, settings)
+        for name in ("usage_daily", "onboarding_milestones"):  # the events' days, then the mart
+            run_mart_sql(con, load_spec(name).sql, parameters)
     rows = reader(copy)(
         "SELECT days_to_reach, reached_early FROM marts.onboarding_milestones "
         "WHERE account_id = 'A1' AND milestone = 'active_users:2'"

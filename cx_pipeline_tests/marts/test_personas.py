@@ -26,6 +26,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from cx_pipeline.marts.builder import load_spec, run_mart_sql
 from cx_pipeline.marts.personas import COLUMNS, contact_personas, silhouette
 from cx_pipeline.resources import Warehouse
 
@@ -75,7 +76,8 @@ def usage_rows() -> list[tuple[str, str, dt.datetime, str]]:
 def build(
     path: Path, rows: list[tuple[str, str, dt.datetime, str]], personas: int = 0
 ) -> pl.DataFrame:
-    """contact_personas on these events (a real DuckDB with the rules' macros)."""
+    """contact_personas on these events (a real DuckDB with the rules' macros), read through
+    marts.usage_daily as the pipeline does."""
     with Warehouse(database=str(path), memory_limit="1GB").get_connection() as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS staging")
         con.execute(
@@ -84,7 +86,10 @@ def build(
         )
         if rows:
             con.executemany("INSERT INTO staging.resolved_events VALUES (?, ?, ?, ?)", rows)
-        return contact_personas(con, {"as_of": AS_OF, "timezone": "UTC", "personas": personas})
+        parameters = {"as_of": AS_OF, "timezone": "UTC", "personas": personas}
+        con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+        run_mart_sql(con, load_spec("usage_daily").sql, parameters)  # what personas read
+        return contact_personas(con, parameters)
 
 
 @pytest.fixture(scope="module")

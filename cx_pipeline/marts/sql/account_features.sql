@@ -84,18 +84,13 @@ subscription_state AS (
     GROUP BY ALL
 ),
 -- Usage, without joining every cut-off to every event of its window (at 40 M events that join
--- ran out of memory). The one scan of the events (a view that resolves identities): events per
--- account, day, contact and feature, which every usage CTE below reads.
+-- ran out of memory): events per account, day, contact and feature (marts.usage_daily, the one
+-- scan of the events; no cut-off is after the as-of date, so its as-of filter changes nothing
+-- here), which every usage CTE below reads.
 event_days AS MATERIALIZED (
-    SELECT
-        account_id,
-        local_day(occurred_at, $timezone) AS day,
-        contact_id,
-        event_name,
-        count(*) AS events
-    FROM staging.resolved_events
+    SELECT account_id, day, contact_id, event_name, events
+    FROM marts.usage_daily
     WHERE account_id IS NOT NULL
-    GROUP BY ALL
 ),
 -- Window sums are differences of a running total, looked up by ASOF join.
 account_days AS (

@@ -1,6 +1,7 @@
 -- One row per contact: influence level from the job title, product usage in the usage window,
 -- the power-user flag, the latest NPS answer and an engagement stage, as of the as-of date.
--- Influence levels, the usage window and the power-user rule are in cx_pipeline/rules.sql.
+-- Influence levels, the usage window and the power-user rule are in cx_pipeline/rules.sql;
+-- usage is read from marts.usage_daily (events up to the as-of date, by local day).
 --
 -- Engagement stage, first match wins:
 --   lost        the contact's account has no active subscription
@@ -19,13 +20,12 @@ WITH active_accounts AS (
 usage AS (
     SELECT
         contact_id,
-        count(*) AS events_in_window,
-        count(DISTINCT local_day(occurred_at, $timezone)) AS active_days,
+        CAST(sum(events) AS BIGINT) AS events_in_window,
+        count(DISTINCT day) AS active_days,
         count(DISTINCT event_name) AS features_used,
-        max(local_day(occurred_at, $timezone)) AS last_active_on
-    FROM staging.resolved_events
-    WHERE local_day(occurred_at, $timezone) > CAST($as_of AS DATE) - usage_window_days()
-      AND local_day(occurred_at, $timezone) <= $as_of
+        max(day) AS last_active_on
+    FROM marts.usage_daily
+    WHERE day > CAST($as_of AS DATE) - usage_window_days()
       AND contact_id IS NOT NULL
     GROUP BY contact_id
 ),

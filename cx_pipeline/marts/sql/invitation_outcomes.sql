@@ -10,8 +10,9 @@
 --   revenue_tier       as in marts.nps_answers: revenue_tier() of 12 x the account's MRR of the
 --                      subscriptions active on the sent day; today's CRM ARR when none was
 --   events_30d_before  the invited contact's product events on the usage_window_days() days
---                      before the sent day (the sent day itself not included); null when product
---                      analytics is not delivered or the invitation has no contact
+--                      before the sent day (the sent day itself not included), from
+--                      marts.usage_daily; null when product analytics is not delivered or the
+--                      invitation has no contact
 --   last_nps_category  nps_category() of the contact's latest answer submitted before the
 --                      invitation was sent; 'unknown' when they never answered before
 -- Anything unknown is 'unknown', never dropped. An invitation sent shortly before the as-of date
@@ -44,12 +45,12 @@ arr_on_sent_day AS (
     GROUP BY i.invitation_id
 ),
 usage_before AS (
-    SELECT i.invitation_id, count(*) AS events
+    SELECT i.invitation_id, CAST(sum(u.events) AS BIGINT) AS events
     FROM invitations AS i
-    JOIN staging.resolved_events AS e
-      ON e.contact_id = i.contact_id
-     AND local_day(e.occurred_at, $timezone) >= i.sent_day - usage_window_days()
-     AND local_day(e.occurred_at, $timezone) < i.sent_day
+    JOIN marts.usage_daily AS u
+      ON u.contact_id = i.contact_id
+     AND u.day >= i.sent_day - usage_window_days()
+     AND u.day < i.sent_day
     GROUP BY i.invitation_id
 ),
 answer_before AS (

@@ -2,12 +2,13 @@
 --   an event name      the day of the account's first event of that name
 --   any_event          the day of its first event of any kind (its first login)
 --   active_users:N     the day its N-th user was first seen (users ordered by their first day)
--- Events are those of staging.resolved_events up to the as-of date, by the account they resolve
--- to, on their day in the reporting timezone. An account is measured from customer_since (its
--- first day as a customer, marts.customer_spells); days_to_reach is negative when the milestone
--- came before it (during a trial) and null when not reached. Reached early means within
--- CX_ONBOARDING_WINDOW_DAYS (default 14) of customer_since, before it included. Time to value is
--- days_to_reach of the milestone CX_ONBOARDING_VALUE_MILESTONE (is_value_milestone).
+-- Events are those of marts.usage_daily (staging.resolved_events up to the as-of date, by the
+-- account they resolve to, on their day in the reporting timezone). An account is measured
+-- from customer_since (its first day as a customer, marts.customer_spells); days_to_reach is
+-- negative when the milestone came before it (during a trial) and null when not reached.
+-- Reached early means within CX_ONBOARDING_WINDOW_DAYS (default 14) of customer_since, before it
+-- included. Time to value is days_to_reach of the milestone CX_ONBOARDING_VALUE_MILESTONE
+-- (is_value_milestone).
 -- An account that became a customer before the first day of the event history cannot show its
 -- onboarding: started_in_event_history is false, and milestone_retention leaves it out.
 CREATE OR REPLACE TABLE marts.onboarding_milestones AS
@@ -24,9 +25,9 @@ WITH milestones AS (
     FROM unnest(CAST($milestones AS VARCHAR[])) WITH ORDINALITY AS m(milestone, milestone_number)
 ),
 events AS (
-    SELECT account_id, contact_id, event_name, local_day(occurred_at, $timezone) AS day
-    FROM staging.resolved_events
-    WHERE account_id IS NOT NULL AND local_day(occurred_at, $timezone) <= CAST($as_of AS DATE)
+    SELECT account_id, contact_id, event_name, day
+    FROM marts.usage_daily
+    WHERE account_id IS NOT NULL
 ),
 first_by_name AS (
     SELECT account_id, event_name, min(day) AS reached_on FROM events GROUP BY ALL
