@@ -188,7 +188,9 @@ def quarantine_status_select(entity: Entity) -> str:
     - `filtered`: an adapter's filter left the row out on purpose (not a fault);
     - `outstanding`: still waiting for the source to fix and deliver it again.
 
-    A row without a usable key can only be outstanding: nothing can be matched to it."""
+    A row without a usable key cannot be matched to a later row: it stays outstanding, unless it
+    is in a snapshot that a newer snapshot has replaced whole (then superseded, like every row of
+    that delivery)."""
     key = cleaned(entity.column(entity.key))
     snapshot = "TRUE" if entity.delivery == "snapshot" else "FALSE"
     return f"""

@@ -23,6 +23,7 @@ from pydantic import Field
 from cx_pipeline import ducklake, migrations, settings, text
 from cx_pipeline.contract import Entity
 from cx_pipeline.readers import Reader
+from cx_pipeline.sql import table_exists
 
 SCHEMAS = ("raw", "quarantine", "audit", "staging", "marts")
 # DuckDB's message when another process holds the file; the only error worth waiting out.
@@ -107,7 +108,9 @@ class Warehouse(DuckDBResource):
     def _upgrade_once(self, con: duckdb.DuckDBPyConnection) -> None:
         """Bring the warehouse to this release's schema version, the first time this process
         writes to it (migrations/)."""
-        if self.database in _UPGRADED:
+        # Once a process has upgraded the warehouse, the version table is all there is to check
+        # (a test or a run may have deleted the file and started a new one since).
+        if self.database in _UPGRADED and table_exists(con, "audit", "schema_versions"):
             return
         applied = migrations.upgrade(con)
         if applied:

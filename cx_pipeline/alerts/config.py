@@ -135,6 +135,14 @@ def load(path: str | Path) -> AlertsConfig:
             f"{path}: [rules] kinds has unknown kind(s) {', '.join(bad_kinds)}; "
             f"known: {', '.join(KINDS)}"
         )
+    # The values revenue_tier() in rules.sql gives: a misspelt tier would switch the alert off.
+    tiers = ("SMB", "mid-market", "enterprise")
+    bad_tiers = sorted(set(config.rules.high_value_tiers) - set(tiers))
+    if bad_tiers:
+        raise AlertsConfigError(
+            f"{path}: [rules] high_value_tiers has unknown tier(s) {', '.join(bad_tiers)}; "
+            f"known: {', '.join(tiers)}"
+        )
     for name in ("slack", "webhook"):
         hook = getattr(config, name)
         if hook is not None and not (hook.url or hook.url_env):

@@ -376,7 +376,9 @@ def promoters_turned_detractors(con: duckdb.DuckDBPyConnection, rules: Rules) ->
     return [
         Alert(
             kind="promoter_turned_detractor",
-            subject=f"{contact}:{response}",
+            # The answer alone names it: the ledger keeps its keys for good, and an erasure
+            # cannot reach them, so no contact id goes in.
+            subject=f"{response}",
             what=f"a promoter at {name or account} ({tier}) turned detractor: scored "
             f"{score} on {day}, after {previous_score} on {previous_day}",
             where=f"marts.nps_answers, response {response} of contact {contact} "
@@ -440,7 +442,7 @@ def health_falls(con: duckdb.DuckDBPyConnection, rules: Rules) -> list[Alert]:
         Alert(
             kind="health_fell",
             subject=f"{account}",
-            what=f"health of {name or account} ({tier}, MRR {mrr:,.0f}) fell from "
+            what=f"health of {name or account} ({tier}, MRR {_amount(mrr)}) fell from "
             f"{before:.0f} ({band_before}) on {day_before} to {score:.0f} ({band}) on {as_of}",
             where=f"marts.account_health, account {account} (one of the top "
             f"{rules.top_accounts} by MRR)",
@@ -489,3 +491,8 @@ def warehouse_alerts(con: duckdb.DuckDBPyConnection, rules: Rules) -> list[Alert
         health_falls: "health_fell",
     }
     return [a for rule in WAREHOUSE_RULES if kinds[rule] in rules.kinds for a in rule(con, rules)]
+
+
+def _amount(value: float | None) -> str:
+    """An amount for a message; the MRR column is optional, so it may be unknown."""
+    return "unknown" if value is None else f"{value:,.0f}"

@@ -489,7 +489,9 @@ FOLLOWUPS = Entity(
             "When the follow-up was closed; empty while it is open.",
             not_before="created_at",
         ),
-        Column("owner", "string", "Who owns the follow-up (CSM or agent id or name)."),
+        Column(
+            "owner", "string", "Who owns the follow-up (CSM or agent id or name).", personal=True
+        ),
         Column(
             "outcome",
             "string",

@@ -19,23 +19,23 @@ from cx_pipeline.marts.weighting import (
 # The customer base on each base day: the accounts active that day, with their region and the
 # revenue tier of 12 x their MRR that day (the rule nps_answers applies on the answer day).
 BASE_SQL = """
+-- The accounts active on each base day, with the tier every answer carries (marts.account_revenue,
+-- the one revenue rule), so answers and base are split by the same rule.
 WITH days AS (
     SELECT CAST(unnest($days) AS DATE) AS base_day
 ),
 active AS (
-    SELECT d.base_day, s.account_id, 12 * sum(s.mrr) AS arr
+    SELECT DISTINCT d.base_day, s.account_id
     FROM days AS d
     JOIN marts.subscription_days AS s ON active_on(s.start_day, s.end_day, d.base_day)
-    GROUP BY d.base_day, s.account_id
 )
 SELECT
     x.base_day,
     coalesce(a.region, 'unknown') AS region,
-    CASE WHEN a.account_id IS NULL THEN 'unknown'
-         ELSE revenue_tier(x.arr, $mid_market_from, $enterprise_from)
-    END AS revenue_tier
+    coalesce(r.revenue_tier, 'unknown') AS revenue_tier
 FROM active AS x
 LEFT JOIN staging.accounts AS a ON a.account_id = x.account_id
+LEFT JOIN marts.account_revenue AS r ON r.account_id = x.account_id
 """
 
 ANSWERS_SQL = """
@@ -114,14 +114,7 @@ def nps_weighted(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> 
     as_of = parameters["as_of"]
     periods = [*_months(as_of), (None, as_of)]
     answers = con.execute(ANSWERS_SQL, {"as_of": as_of}).pl()
-    base = con.execute(
-        BASE_SQL,
-        {
-            "days": sorted({day for _, day in periods}),
-            "mid_market_from": parameters["mid_market_from"],
-            "enterprise_from": parameters["enterprise_from"],
-        },
-    ).pl()
+    base = con.execute(BASE_SQL, {"days": sorted({day for _, day in periods})}).pl()
     rows = []
     for month, day in periods:
         in_period = answers if month is None else answers.filter(pl.col("month") == month)
@@ -145,6 +138,7 @@ def nps_weighted(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> 
 COMPUTED = {
     "nps_weighted": (
         (
+            catalog.key("marts", "account_revenue"),
             catalog.key("marts", "nps_answers"),
             catalog.key("marts", "subscription_days"),
             catalog.key("staging", "accounts"),

@@ -110,8 +110,16 @@ def upgrade(
                 name=name,
                 release=RELEASE,
             )
-        con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
+        raise
+    try:
+        con.execute("COMMIT")
+    except duckdb.Error:
+        # Another process upgraded the same lake at the same moment (parallel steps on a
+        # multi-writer catalog): a failed commit leaves nothing to roll back, and the work is
+        # done if the warehouse is now at this release's version.
+        if current_version(con) == latest:
+            return []
         raise
     return pending

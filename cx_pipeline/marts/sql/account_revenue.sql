@@ -18,8 +18,9 @@ WITH account_subscriptions AS (
     SELECT
         account_id,
         bool_or(active_on(start_day, end_day, CAST($as_of AS DATE))) AS is_customer,
-        coalesce(sum(mrr) FILTER (WHERE active_on(start_day, end_day, CAST($as_of AS DATE))), 0)
-            AS mrr,
+        -- Null when the active subscriptions carry no MRR (the column is optional): an ARR
+        -- nobody stated stays unknown rather than 0, which would read as SMB.
+        sum(mrr) FILTER (WHERE active_on(start_day, end_day, CAST($as_of AS DATE))) AS mrr,
         max(end_day) AS last_end_day
     FROM marts.subscription_days
     GROUP BY account_id

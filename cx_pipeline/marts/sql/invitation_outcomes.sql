@@ -7,8 +7,9 @@
 --                      link surveys often record no open)
 --   account, contact   as resolved by staging.resolved_survey_invitations: the invitation's own
 --                      account, else the contact's (by id or e-mail), else its e-mail's domain
---   revenue_tier       as in marts.nps_answers: revenue_tier() of 12 x the account's MRR of the
---                      subscriptions active on the sent day; today's CRM ARR when none was
+--   revenue_tier       the account's tier as of the as-of date (marts.account_revenue, the one
+--                      revenue rule), as on its answers in marts.nps_answers, so the responders
+--                      and the silent are split by the same rule
 --   events_30d_before  the invited contact's product events on the usage_window_days() days
 --                      before the sent day (the sent day itself not included), from
 --                      marts.usage_daily; null when product analytics is not delivered or the
@@ -36,13 +37,6 @@ WITH invitations AS (
         i.response_id
     FROM staging.resolved_survey_invitations AS i
     WHERE local_day(i.sent_at, $timezone) <= $as_of
-),
-arr_on_sent_day AS (
-    SELECT i.invitation_id, 12 * sum(s.mrr) AS arr
-    FROM invitations AS i
-    JOIN marts.subscription_days AS s
-      ON s.account_id = i.account_id AND active_on(s.start_day, s.end_day, i.sent_day)
-    GROUP BY i.invitation_id
 ),
 usage_before AS (
     SELECT i.invitation_id, CAST(sum(u.events) AS BIGINT) AS events
@@ -73,7 +67,7 @@ SELECT
     coalesce(i.channel, 'unknown') AS channel,
     coalesce(a.region, 'unknown') AS region,
     CASE WHEN a.account_id IS NULL THEN 'unknown'
-         ELSE revenue_tier(coalesce(x.arr, a.arr), $mid_market_from, $enterprise_from)
+         ELSE coalesce(r.revenue_tier, 'unknown')
     END AS revenue_tier,
     i.delivered,
     i.opened,
@@ -85,7 +79,7 @@ SELECT
     coalesce(b.category, 'unknown') AS last_nps_category
 FROM invitations AS i
 LEFT JOIN staging.accounts AS a ON a.account_id = i.account_id
-LEFT JOIN arr_on_sent_day AS x ON x.invitation_id = i.invitation_id
+LEFT JOIN marts.account_revenue AS r ON r.account_id = i.account_id
 LEFT JOIN usage_before AS u ON u.invitation_id = i.invitation_id
 LEFT JOIN answer_before AS b ON b.invitation_id = i.invitation_id
 ORDER BY i.invitation_id;
