@@ -99,6 +99,8 @@ class Warehouse(DuckDBResource):
                     if schema not in existing:
                         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
                 self._upgrade_once(con)
+            else:
+                migrations.refuse_newer(con)
             con.execute(RULES_SQL)
             text.register(con)
             yield con

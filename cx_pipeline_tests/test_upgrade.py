@@ -112,3 +112,14 @@ def test_a_warehouse_from_a_newer_release_is_refused(tmp_path: Path) -> None:
         upgrade(con, (*migrations.shipped()[:1], V2))
         with pytest.raises(MigrationError, match="schema version 2, written by a newer"):
             upgrade(con, migrations.shipped()[:1])
+
+
+def test_a_reader_refuses_a_warehouse_from_a_newer_release(tmp_path: Path) -> None:
+    warehouse = old_warehouse(tmp_path)
+    with warehouse.get_connection(read_only=True) as con:  # this release's version: fine
+        assert current_version(con) == 1
+    with duckdb.connect(warehouse.database) as con:
+        upgrade(con, (*migrations.shipped()[:1], V2))
+    newer = pytest.raises(MigrationError, match="schema version 2, written by a newer")
+    with newer, warehouse.get_connection(read_only=True):
+        pass

@@ -12,6 +12,7 @@ recorded: a warehouse with tables and no version table is at version 1.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from importlib import metadata
@@ -44,6 +45,7 @@ class Migration:
     sql: str
 
 
+@functools.cache
 def shipped() -> tuple[Migration, ...]:
     """This release's migrations, in order; numbered from 1 without a gap (a test checks)."""
     found = []
@@ -66,6 +68,25 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int | None:
     return 1 if tables else None
 
 
+def _newer(found: int, latest: int) -> str:
+    return (
+        f"the warehouse is at schema version {found}, written by a newer cx-pipeline; "
+        f"this release ({RELEASE}) knows versions up to {latest}. "
+        "Upgrade cx-pipeline, or point CX_WAREHOUSE at another warehouse."
+    )
+
+
+def refuse_newer(con: duckdb.DuckDBPyConnection) -> None:
+    """A reader, too, refuses a warehouse a newer release wrote: its tables may no longer mean
+    what this release's queries assume."""
+    if not table_exists(con, "audit", "schema_versions"):
+        return
+    found = scalar(con, "SELECT max(version) FROM audit.schema_versions")
+    latest = shipped()[-1].version
+    if found is not None and found > latest:
+        raise MigrationError(_newer(found, latest))
+
+
 def upgrade(
     con: duckdb.DuckDBPyConnection, migrations: tuple[Migration, ...] | None = None
 ) -> list[Migration]:
@@ -76,11 +97,7 @@ def upgrade(
     latest = migrations[-1].version
     found = current_version(con)
     if found is not None and found > latest:
-        raise MigrationError(
-            f"the warehouse is at schema version {found}, written by a newer cx-pipeline; "
-            f"this release ({RELEASE}) knows versions up to {latest}. "
-            "Upgrade cx-pipeline, or point CX_WAREHOUSE at another warehouse."
-        )
+        raise MigrationError(_newer(found, latest))
     versioned = table_exists(con, "audit", "schema_versions")
     if found == latest and versioned:
         return []

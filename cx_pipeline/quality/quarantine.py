@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import duckdb
+import polars as pl
 
 from cx_pipeline.contract import ENTITIES, Entity
 from cx_pipeline.contract_sql import quarantine_status_select
@@ -52,33 +53,26 @@ def quarantine_status(
     for entity in entities:
         if not table_exists(con, "quarantine", entity.name):
             continue
-        status = quarantine_status_select(entity)
+        # One pass over raw (the status select scans it); the quarantined rows are few.
+        rows = con.execute(
+            "SELECT _delivery_date, _source_file, _row_number, key, broken_rules, status "
+            f"FROM ({quarantine_status_select(entity)})"
+        ).pl()
         counts = dict.fromkeys(STATUSES, 0)
-        counts.update(
-            con.execute(f"SELECT status, count(*) FROM ({status}) GROUP BY status").fetchall()
-        )
+        counts.update(dict(rows.group_by("status").len().iter_rows()))
+        outstanding = rows.filter(pl.col("status") == "outstanding")
         by_rule = dict(
-            con.execute(
-                f"""
-                SELECT rule, count(*) FROM (
-                    SELECT unnest(broken_rules) AS rule FROM ({status})
-                    WHERE status = 'outstanding'
-                )
-                GROUP BY rule ORDER BY count(*) DESC, rule
-                """
-            ).fetchall()
+            outstanding.explode("broken_rules")
+            .group_by("broken_rules")
+            .len()
+            .sort(["len", "broken_rules"], descending=[True, False])
+            .iter_rows()
         )
-        rows = [
-            QuarantinedRow(*row)
-            for row in con.execute(
-                f"""
-                SELECT _delivery_date, _source_file, _row_number, key, broken_rules
-                FROM ({status}) WHERE status = 'outstanding'
-                ORDER BY _delivery_date, _source_file, _row_number
-                LIMIT $limit
-                """,
-                {"limit": limit},
-            ).fetchall()
+        oldest = [
+            QuarantinedRow(*row[:5])
+            for row in outstanding.sort(["_delivery_date", "_source_file", "_row_number"])
+            .head(limit)
+            .iter_rows()
         ]
-        found.append(EntityQuarantine(entity, counts, by_rule, rows))
+        found.append(EntityQuarantine(entity, counts, by_rule, oldest))
     return found
