@@ -34,9 +34,25 @@ mutation Launch($params: ExecutionParams!) {
 """
 STATUS = "query Status($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"
 DAEMONS = "{ instance { daemonHealth { allDaemonStatuses { daemonType required healthy } } } }"
+WORKSPACE = """
+{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus locationOrLoadError {
+  __typename
+  ... on RepositoryLocation { repositories { jobs { name } } }
+  ... on PythonError { message }
+} } } } }
+"""
+RELOAD = """
+mutation Reload($name: String!) {
+  reloadRepositoryLocation(repositoryLocationName: $name) { __typename }
+}
+"""
+# A code server that imports slowly on a loaded machine must not time out into an empty workspace.
 DAGSTER_YAML = """
 telemetry:
   enabled: false
+code_servers:
+  local_startup_timeout: 900
+  reload_timeout: 900
 concurrency:
   pools:
     default_limit: 1
@@ -49,13 +65,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def graphql(url: str, query: str, variables: dict) -> dict:
+def graphql(url: str, query: str, variables: dict, timeout: float = 60) -> dict:
     request = urllib.request.Request(
         f"{url}/graphql",
         data=json.dumps({"query": query, "variables": variables}).encode(),
         headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=60) as response:
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         body = json.loads(response.read())
     assert "errors" not in body, body
     return body["data"]
@@ -76,6 +92,23 @@ LOGS = ("webserver.log", "daemon.log")
 def daemons_healthy(url: str) -> bool:
     statuses = graphql(url, DAEMONS, {})["instance"]["daemonHealth"]["allDaemonStatuses"]
     return all(s["healthy"] for s in statuses if s["required"])
+
+
+def job_loaded(url: str, job: str) -> bool:
+    """Whether the webserver's code location serves `job`; a location that failed to load is
+    reloaded once more, since on a busy machine the failure is usually its startup timeout."""
+    entries = graphql(url, WORKSPACE, {})["workspaceOrError"]["locationEntries"]
+    for entry in entries:
+        loaded = entry["locationOrLoadError"]
+        if entry["loadStatus"] != "LOADED" or loaded is None:
+            continue
+        if loaded["__typename"] == "PythonError":
+            print(f"code location {entry['name']} failed to load, reloading: {loaded['message']}")
+            graphql(url, RELOAD, {"name": entry["name"]}, timeout=900)
+            continue
+        if any(j["name"] == job for r in loaded["repositories"] for j in r["jobs"]):
+            return True
+    return False
 
 
 def tail(log: Path, lines: int = 60) -> str:
@@ -145,6 +178,10 @@ def dagster_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterUI]:
                 if time.monotonic() > deadline or processes[0].poll() is not None:
                     pytest.fail("webserver did not start:\n" + (base / "webserver.log").read_text())
                 time.sleep(1)
+        while not job_loaded(url, "cx_daily"):
+            if time.monotonic() > deadline + 600 or processes[0].poll() is not None:
+                pytest.fail("code location did not load:\n" + tail(base / "webserver.log"))
+            time.sleep(2)
         # The run queue is the daemon's: launching before its first heartbeat leaves the run
         # QUEUED for as long as the daemon takes to load the code location on a busy machine.
         while not daemons_healthy(url):
@@ -175,7 +212,7 @@ def test_the_full_job_runs_from_the_graphql_api(dagster_ui: DagsterUI) -> None:
         "executionMetadata": {"tags": [{"key": "dagster/partition", "value": DELIVERY}]},
     }
     launched = graphql(dagster_ui.url, LAUNCH, {"params": params})["launchRun"]
-    assert launched["__typename"] == "LaunchRunSuccess", launched
+    assert launched["__typename"] == "LaunchRunSuccess", f"{launched}\n{dagster_ui.log_tails()}"
     run_id = launched["run"]["runId"]
     deadline = time.monotonic() + 600
     status = "QUEUED"
