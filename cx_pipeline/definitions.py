@@ -19,6 +19,7 @@ from cx_pipeline.ingest.reference import (
     industry_benchmarks,
     sla_policies,
     voc_lexicon,
+    voc_stop_words,
     voc_taxonomy,
 )
 from cx_pipeline.jobs import (
@@ -46,6 +47,7 @@ defs = dg.Definitions(
         industry_benchmarks,
         voc_taxonomy,
         voc_lexicon,
+        voc_stop_words,
         exchange_rates,
         business_hours,
         holidays,

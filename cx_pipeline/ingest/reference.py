@@ -88,6 +88,17 @@ VOC_LEXICON_COLUMNS: Columns = (
     ("note", "VARCHAR", "Caveats."),
 )
 
+VOC_STOP_WORD_COLUMNS: Columns = (
+    (
+        "word",
+        "VARCHAR",
+        "A word left out of the topics of marts.emerging_topics (lower case, as the text is "
+        "read: 'don't' is read 'do not').",
+    ),
+    ("language", "VARCHAR", "ISO 639-1 code of the language the word belongs to."),
+    ("note", "VARCHAR", "Why it is there, when it is not a plain function word."),
+)
+
 EXCHANGE_RATE_COLUMNS: Columns = (
     ("currency", "VARCHAR", "ISO 4217 code of the currency converted from, e.g. EUR."),
     (
@@ -255,6 +266,16 @@ voc_lexicon = reference_asset(
     "with a few German, Spanish, Portuguese and French terms, from "
     "<reference_root>/voc_lexicon.csv.",
     VOC_LEXICON_COLUMNS,
+)
+
+voc_stop_words = reference_asset(
+    "voc_stop_words",
+    "Words that name no topic (articles, pronouns, auxiliaries; greetings and 'please help' of "
+    "support messages) in English, German, French, Spanish and Portuguese, left out of the "
+    "topics of marts.emerging_topics, from <reference_root>/voc_stop_words.csv. Optional: "
+    "without the file every word can be a topic.",
+    VOC_STOP_WORD_COLUMNS,
+    optional=True,
 )
 
 business_hours = reference_asset(
