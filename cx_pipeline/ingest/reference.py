@@ -55,13 +55,15 @@ VOC_TAXONOMY_COLUMNS: Columns = (
         "VARCHAR",
         "Word or phrase matched as whole words, case-insensitively, within one clause of the "
         "text; a '*' stands for any ending ('integrat*' catches integration, integrated). "
-        "Contractions are normalised first, so \"don't\" also catches 'do not'.",
+        "Contractions are normalised first, so \"don't\" also catches 'do not'. A leading '-' "
+        "makes it an exception: a clause holding it does not count for the theme ('-how to "
+        "fix' under ease of use).",
     ),
     (
         "example",
         "VARCHAR",
-        "Something a customer might write that the keyword is meant to catch; the tests check "
-        "that every example is tagged with its theme.",
+        "Something a customer might write that the keyword is meant to catch (for an "
+        "exception, one it keeps out); the tests check every example.",
     ),
     ("note", "VARCHAR", "Why the keyword is there, or what it deliberately leaves out."),
 )

@@ -182,10 +182,11 @@ def test_hand_computed_scores(items: dict[str, tuple]) -> None:
 
 def test_every_taxonomy_example_is_tagged_with_its_theme(items: dict[str, tuple]) -> None:
     rows = read_reference("voc_taxonomy")
+    # An exception ('-how to fix') is the other way round: its example is not of its theme.
     missed = [
         (row["theme"], row["keyword"], row["example"])
         for i, row in enumerate(rows)
-        if row["theme"] not in items[f"tax{i}"][0]
+        if (row["theme"] in items[f"tax{i}"][0]) == row["keyword"].startswith("-")
     ]
     assert missed == []
     # The generator's seven themes are all in the taxonomy, each under its own name.

@@ -13,7 +13,9 @@
 -- matched the same way: the text is lower-cased, contractions are spelled out ("don't" reads
 -- "do not"), it is cut into clauses at punctuation and each clause into words (letters and
 -- digits of any alphabet, so "supportive" or "supporté" never count as "support"). A keyword
--- or lexicon term matches whole words in one clause; a '*' in a keyword stands for any ending.
+-- or lexicon term matches whole words in one clause; a '*' in a keyword stands for any ending;
+-- a keyword with a leading '-' is an exception: a clause holding it names not that theme
+-- ("-how do i fix": "how do I fix this?" asks about a fault, not about ease of use).
 --   theme        every theme with a matching keyword gets a row; no match at all: 'none'
 --   language     text_sentiment(text).language: the text's language (py3langid, ISO 639-1;
 --                cx_pipeline/text.py)
@@ -154,7 +156,7 @@ COMMENT ON TABLE marts._text_analysis IS
     'Working table of marts.feedback_themes: the analysis of each distinct text said, by md5.';
 CREATE OR REPLACE TEMP TABLE vocabulary AS
 SELECT md5(concat_ws(chr(10),
-    'rules v2',
+    'rules v3',
     $text_analyser,
     (SELECT string_agg(concat_ws('|', theme, keyword), chr(10) ORDER BY theme, keyword)
      FROM raw.voc_taxonomy),
@@ -192,14 +194,18 @@ clause_words AS (
     FROM clauses AS c, unnest(c.words) WITH ORDINALITY AS w(word, position)
 ),
 -- Keywords in the same form, with '*' as a LIKE wildcard, padded so they match whole words.
+-- A keyword written with a leading '-' is an exception of its theme ('-how to fix' for ease
+-- of use): a clause holding it does not count for that theme.
 keywords AS (
     SELECT
         theme,
+        is_exception,
         words[1] AS first_word,
         '% ' || replace(array_to_string(words, ' '), '*', '%') || ' %' AS pattern
     FROM (
         SELECT
             theme,
+            starts_with(trim(keyword), '-') AS is_exception,
             regexp_extract_all(
                 replace(replace(lower(keyword), 'n''t', ' not'), 'n’t', ' not'),
                 '[\p{L}\p{N}*]+'
@@ -211,22 +217,35 @@ keywords AS (
 -- The words that can start each keyword: its first word, or when that has a '*' every word of
 -- the texts beginning like it. Only clauses holding such a word are compared with the keyword.
 keyword_starts AS (
-    SELECT theme, pattern, first_word AS word
+    SELECT theme, is_exception, pattern, first_word AS word
     FROM keywords
     WHERE NOT contains(first_word, '*')
     UNION ALL
-    SELECT k.theme, k.pattern, v.word
+    SELECT k.theme, k.is_exception, k.pattern, v.word
     FROM keywords AS k
     JOIN (SELECT DISTINCT word FROM clause_words) AS v
         ON starts_with(v.word, split_part(k.first_word, '*', 1))
     WHERE contains(k.first_word, '*')
 ),
-text_themes AS (
-    SELECT w.text_hash, list(DISTINCT k.theme ORDER BY k.theme) AS themes
+clause_keywords AS (
+    SELECT DISTINCT w.text_hash, w.clause_number, k.theme, k.is_exception
     FROM clause_words AS w
     JOIN keyword_starts AS k ON k.word = w.word
     WHERE ' ' || array_to_string(w.words, ' ') || ' ' LIKE k.pattern
-    GROUP BY w.text_hash
+),
+text_themes AS (
+    SELECT m.text_hash, list(DISTINCT m.theme ORDER BY m.theme) AS themes
+    FROM clause_keywords AS m
+    WHERE NOT m.is_exception
+      AND NOT EXISTS (
+          SELECT 1
+          FROM clause_keywords AS x
+          WHERE x.is_exception
+            AND x.text_hash = m.text_hash
+            AND x.clause_number = m.clause_number
+            AND x.theme = m.theme
+      )
+    GROUP BY m.text_hash
 ),
 lexicon AS (
     SELECT kind, coalesce(weight, 0) AS weight, words, len(words) AS length
