@@ -245,9 +245,11 @@ industry_benchmarks = reference_asset(
 voc_taxonomy = reference_asset(
     "voc_taxonomy",
     "Voice-of-customer theme taxonomy: one row per keyword of a theme (onboarding, support, "
-    "pricing, reliability, reporting, integrations, ease of use, account access, security, "
-    "documentation), with an example of what customers write, from "
-    "<reference_root>/voc_taxonomy.csv. Edit the CSV to tune the themes.",
+    "pricing, reliability, reporting, integrations, ease of use, account access, account "
+    "management, security, documentation, orders and delivery, installs and updates, "
+    "notifications, features), or per exception of a theme (a leading '-'), with an example of "
+    "what customers write, from <reference_root>/voc_taxonomy.csv. Edit the CSV to tune the "
+    "themes; marts.emerging_topics shows what the untagged texts talk about.",
     VOC_TAXONOMY_COLUMNS,
 )
 
