@@ -1,6 +1,6 @@
-"""marts.emerging_topics on a hand-computed fixture: eight untagged NPS comments over four weeks,
-one topic that recurs ('tablet app ... cramped') and one planted new complaint ('calendar
-invites') in the last week. feedback_themes.sql and emerging_topics.sql run as shipped, on
+"""marts.emerging_topics on a hand-computed fixture: ten NPS comments naming no theme over four
+weeks, three of them generic praise, one topic that recurs ('tablet app ... cramped') and one
+planted new complaint ('calendar invites') in the last week. feedback_themes.sql and emerging_topics.sql run as shipped, on
 minimal staging tables (the harness of voice_extracts.py), with the shipped taxonomy, lexicon
 and stop words."""
 
@@ -29,19 +29,23 @@ COMMENTS = (
     ("E3", "A3", "2026-03-10", 4, "The tablet app feels cramped on landscape"),
     ("E4", "A1", "2026-03-24", 3, "Calendar invites arrive twice"),
     ("E5", "A2", "2026-03-24", 6, "Calendar invites arrive late"),
-    ("E6", "A3", "2026-03-25", 10, "Calendar invites, wonderful"),
+    ("E6", "A3", "2026-03-25", 10, "Calendar invites keep coming"),
     ("E7", "A1", "2026-03-26", 8, "Tablet app feels cramped"),
     ("E8", "A1", "2026-03-27", 7, "The tablet app is cramped"),
+    # Generic praise (positive, no theme, no problem, no request) names no topic: left out.
+    ("E9", "A2", "2026-03-25", 9, "Great product, great team"),
+    ("E10", "A3", "2026-03-26", 10, "Great product"),
 )
 Query = Callable[..., list[tuple]]
 TIERS = (("A1", "SMB"), ("A2", "mid-market"), ("A3", "enterprise"))
 
-# Kept words (3 letters or more, not stop words: the, would, be, on, is) and the pairs of kept
-# words next to each other:
+# E1 ('lovely'), E9 and E10 are generic praise in feedback_themes: not items here. Kept words
+# (3 letters or more, not stop words: the, on, is, keep) and the pairs of kept words next to
+# each other:
 #   E4 calendar invites arrive twice: calendar, invites, arrive, twice; calendar invites,
 #      invites arrive, arrive twice          E5 the same with 'late' for 'twice'
-#   E6 calendar invites wonderful: calendar, invites, wonderful; calendar invites, invites
-#      wonderful (a comma does not part two words)
+#   E6 calendar invites keep coming: calendar, invites, coming; calendar invites ('keep'
+#      parts invites, coming)
 #   E2, E7 tablet app feels cramped: tablet, app, feels, cramped; tablet app, app feels, feels
 #      cramped                               E3 the same, and landscape (after 'on': no pair)
 #   E8 the tablet app is cramped: tablet, app, cramped; tablet app ('is' parts app, cramped)
@@ -51,17 +55,17 @@ TIERS = (("A1", "SMB"), ("A2", "mid-market"), ("A3", "enterprise"))
 # calendar terms in none: new. Rank: items, new first, longer term, name.
 # Detractors that week: E4 (3), E5 (6); passives E7 (8), E8 (7), whose earlier 'tablet app'
 # items were detractors (E2 5, E3 4): new among passives. Promoters: E6 alone.
-# SMB that week: E4, E7, E8 (3 items); before: E1, E2 (tablet terms once). Mid-market E5 and
+# SMB that week: E4, E7, E8 (3 items); before: E2 (tablet terms once). Mid-market E5 and
 # enterprise E6 alone. Earlier weeks have no term of 2 items in any segment.
-# Examples: calendar invites E4 (29 chars), E5 (28), E6 (27): the shortest, E6; invites arrive
-# and arrive E5; the tablet terms E7 (24) before E8 (25), but cramped in E7 too.
-E5, E6, E7 = (c[4] for c in COMMENTS[4:7])
+# Examples: calendar invites E4 (29 chars), E5 (28), E6 (28): the shortest, first by id, E5;
+# invites arrive and arrive E5 too; the tablet terms E7 (24) before E8 (25).
+E5, E7 = COMMENTS[4][4], COMMENTS[6][4]
 W = dt.date(2026, 3, 23)
 EXPECTED = [
     # week, segment_type, segment, term, items, week_items, previous, is_new, rank, example
-    (W, "all", "all", "calendar invites", 3, 5, 0, True, 1, E6),
-    (W, "all", "all", "calendar", 3, 5, 0, True, 2, E6),
-    (W, "all", "all", "invites", 3, 5, 0, True, 3, E6),
+    (W, "all", "all", "calendar invites", 3, 5, 0, True, 1, E5),
+    (W, "all", "all", "calendar", 3, 5, 0, True, 2, E5),
+    (W, "all", "all", "invites", 3, 5, 0, True, 3, E5),
     (W, "all", "all", "invites arrive", 2, 5, 0, True, 4, E5),
     (W, "all", "all", "arrive", 2, 5, 0, True, 5, E5),
     (W, "all", "all", "tablet app", 2, 5, 2, False, 6, E7),
@@ -131,6 +135,8 @@ def query(tmp_path_factory: pytest.TempPathFactory) -> Query:
 
 def test_fixture_texts_name_no_theme(query: Query) -> None:
     assert query("SELECT DISTINCT theme FROM marts.feedback_themes") == [("none",)]
+    praise = query("SELECT item_id FROM marts.feedback_themes WHERE is_generic_praise")
+    assert sorted(praise) == [("E1",), ("E10",), ("E9",)]
 
 
 def test_emerging_topics_by_hand(query: Query) -> None:

@@ -3,7 +3,8 @@
 -- week, compared with the four weeks before, so a new complaint shows the week it starts.
 --
 -- Items: every NPS comment, survey reason, ticket and interview note of marts.feedback_themes
--- with theme 'none', in the calendar week (Monday to Sunday, reporting timezone) of its day.
+-- with theme 'none', except generic praise ("Great product!": is_generic_praise, which names
+-- nothing to act on), in the calendar week (Monday to Sunday, reporting timezone) of its day.
 -- Words: the text lower-cased, contractions spelled out as feedback_themes reads them ("don't"
 -- reads "do not"), cut into words of letters (any alphabet); words of fewer than 3 letters and
 -- the stop words of raw.voc_stop_words (any language) are left out.
@@ -31,7 +32,7 @@ WITH untagged AS (
         coalesce(f.nps_category, 'no answer') AS nps_category,
         f.text
     FROM marts.feedback_themes AS f
-    WHERE f.theme = 'none'
+    WHERE f.theme = 'none' AND NOT f.is_generic_praise
 ),
 segmented AS (
     SELECT u.*, 'all' AS segment_type, 'all' AS segment FROM untagged AS u
