@@ -202,3 +202,53 @@ def test_held_out_titles(
     held_out = [t for t in titles if t[0] == "held_out" and (t[1] == "en") == english]
     right = sum(wanted == got for *_, wanted, got in held_out)
     assert right / len(held_out) >= floor, [t for t in held_out if t[2] != t[3]]
+
+
+def test_tokens_mark_negation_and_contrast() -> None:
+    # 'not' negates up to the comma; after 'but' every word is marked up to the end (the
+    # emoticon too); the negation word itself is not marked.
+    assert text.tokens("It is not fast, but the reports are good :)", "en") == [
+        "it", "is", "not", "not_fast", ",", "but", "but_the", "but_reports", "but_are",
+        "but_good", "but_:)",
+    ]  # fmt: skip
+    # German: 'nicht' negates 'mehr' up to the comma, 'aber' marks the rest up to the full stop.
+    assert text.tokens("Das Dashboard lädt nicht mehr, aber der Support hilft.", "de") == [
+        "das", "dashboard", "lädt", "nicht", "not_mehr", ",", "aber", "but_der", "but_support",
+        "but_hilft", ".",
+    ]  # fmt: skip
+    # French "n'" negates what follows, "pas" included.
+    assert text.tokens("Je n'aime pas l'export", "fr") == [
+        "je",
+        "n'aime",
+        "not_pas",
+        "not_l'export",
+    ]
+
+
+def test_training_rules_by_hand() -> None:
+    """scripts/train_sentiment.py: XED's emotions to a label, the neutral band, and a fit that
+    finds a planted word."""
+    import sys
+
+    import numpy as np
+    from scipy import sparse
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+    import train_sentiment as t
+
+    assert t.xed_label("5, 8") == "positive"  # joy, trust
+    assert t.xed_label("6") == "negative"  # sadness
+    assert t.xed_label("1, 5") is None  # anger and joy: mixed
+    assert t.xed_label("2, 7") is None  # anticipation, surprise: neither
+    # 20 lines at +-0.05 of which 10 right (50%, a coin), 180 at +-0.5 all right. Every band up
+    # to 0.50 holds the 20 (10% of 200, under 15%) at 50% right: the band is 0.50; at 0.51 it
+    # would hold all 200.
+    scores = np.array([0.05, -0.05] * 10 + [0.5, -0.5] * 90)
+    gold = ["positive", "positive"] * 10 + ["positive", "negative"] * 90
+    assert t.neutral_band(scores, gold) == pytest.approx(0.5)
+    # Planted: column 0 in every positive line, column 1 in every negative one, column 2 in all.
+    x = sparse.csr_matrix(np.array([[1, 0, 1]] * 30 + [[0, 1, 1]] * 30 + [[0, 0, 1]] * 10))
+    y = np.array([1.0] * 30 + [0.0] * 30 + [0.5] * 10)
+    w, b = t.fit(x, y, l2=1e-3)
+    assert w[0] > 1 > -1 > w[1]
+    assert abs(w[2] + b) < 0.1  # a line with neither planted column stays near p = 0.5
