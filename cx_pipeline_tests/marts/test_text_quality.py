@@ -1,7 +1,9 @@
 """What the text rules get right on text nobody here wrote for them (cx_pipeline_tests/fixtures/
 text, sources and licences in their headers): sentiment and language on labelled review
-sentences, influence levels on job titles in five languages. The floors sit a little under the
-measured figures (docs/voice-of-customer.md), so a change that makes them worse fails."""
+sentences (English) and held-out subtitle lines (German, Spanish, French, Portuguese), influence
+levels on job titles in five languages. The floors sit a little under the measured figures
+(docs/voice-of-customer.md), so a change that makes them worse fails; issue 15's targets are
+checked as such, and where the shipped model misses one the test says so (xfail)."""
 
 from __future__ import annotations
 
@@ -58,15 +60,16 @@ def reviews() -> list[tuple[str, str, str]]:
 
 def test_review_sentences_sentiment(reviews: list[tuple[str, str, str]]) -> None:
     """Every sentence is English and clearly positive or negative (the data set's own rule).
-    Measured on this sample: accuracy 0.68, macro F1 0.76, 22% neutral; the word list scored
-    0.50 / 0.64 / 46% on the whole set."""
+    Measured on this sample: accuracy 0.80, macro F1 0.84, 9% neutral (on all 3,000: 0.78,
+    0.83, 11%); VADER alone scored 0.68 / 0.76 / 22% here, the word list 0.50 / 0.64 / 46% on
+    the whole set. Issue 15's targets: macro F1 >= 0.80 with at most 15% neutral."""
     gold = [g for _, g, _ in reviews]
     predicted = [p for _, _, p in reviews]
     accuracy = sum(g == p for g, p in zip(gold, predicted, strict=True)) / len(gold)
     neutral = predicted.count("neutral") / len(predicted)
-    assert accuracy >= 0.65
-    assert macro_f1(gold, predicted, ("positive", "negative")) >= 0.73
-    assert neutral <= 0.26
+    assert accuracy >= 0.77
+    assert macro_f1(gold, predicted, ("positive", "negative")) >= 0.81
+    assert neutral <= 0.15
     # Short English sentences are still read as English (ENGLISH_FLOOR and UNSURE).
     assert predicted.count("unsupported") <= 3
 
@@ -74,24 +77,99 @@ def test_review_sentences_sentiment(reviews: list[tuple[str, str, str]]) -> None
 def test_negatives_are_caught_more_often_than_by_the_word_list(
     reviews: list[tuple[str, str, str]],
 ) -> None:
-    """The word list caught 38.5% of the negative sentences (issue 15); VADER 53% here."""
+    """The word list caught 38.5% of the negative sentences (issue 15), VADER 53%; the model
+    77% here."""
     negatives = [p for _, g, p in reviews if g == "negative"]
-    assert negatives.count("negative") / len(negatives) >= 0.50
+    assert negatives.count("negative") / len(negatives) >= 0.75
 
 
-# Real texts in the languages VADER does not read: never 'neutral', always 'unsupported'.
+# The held-out XED sample (scripts/train_sentiment.py --fixtures writes it).
+HELD_OUT = FIXTURES / "held_out_sentences.tsv"
+
+
+@pytest.fixture(scope="module")
+def held_out() -> dict[str, tuple[list[str], list[str]]]:
+    """{language: (gold labels, predicted labels)} of the held-out XED lines, each analysed as
+    a customer's text is (its language detected first)."""
+    found: dict[str, tuple[list[str], list[str]]] = {}
+    with HELD_OUT.open(encoding="utf-8", newline="") as f:
+        lines: Iterator[str] = (line for line in f if not line.startswith("#"))
+        sample = list(csv.DictReader(lines, delimiter="\t"))
+    for r in sample:
+        gold, predicted = found.setdefault(r["language"], ([], []))
+        gold.append(r["label"])
+        predicted.append(text.analyse(r["sentence"])["label"])
+    return found
+
+
+# Measured on the 300 lines of each language: macro F1, share neutral, share read as a language
+# the model does not read (short subtitle lines look like Galician, Catalan or Swedish).
+HELD_OUT_MEASURED = {
+    "de": (0.654, 0.053, 0.057),
+    "es": (0.663, 0.110, 0.113),
+    "fr": (0.643, 0.097, 0.070),
+    "pt": (0.712, 0.137, 0.073),
+}
+
+
+@pytest.mark.parametrize("lang", list(HELD_OUT_MEASURED))
+def test_held_out_lines(held_out: dict[str, tuple[list[str], list[str]]], lang: str) -> None:
+    gold, predicted = held_out[lang]
+    f1, neutral, unsupported = HELD_OUT_MEASURED[lang]
+    assert len(gold) == 300
+    assert macro_f1(gold, predicted, ("positive", "negative")) >= f1 - 0.02
+    assert predicted.count("neutral") / len(predicted) <= neutral + 0.03
+    assert predicted.count("unsupported") / len(predicted) <= unsupported + 0.03
+
+
 @pytest.mark.parametrize(
-    ("sentence", "language"),
+    "lang",
     [
-        ("Sehr gut, aber zu teuer", "de"),
-        ("Das Dashboard lädt seit heute Morgen nicht mehr.", "de"),
-        ("Le service client a supporté nos demandes", "fr"),
-        ("La aplicación se cierra cada vez que abro un informe.", "es"),
-        ("O produto chegou quebrado e ninguém respondeu", "pt"),
+        pytest.param(lang, marks=pytest.mark.xfail(reason="model misses the target", strict=False))
+        if HELD_OUT_MEASURED[lang][0] < 0.70
+        else lang
+        for lang in HELD_OUT_MEASURED
     ],
 )
-def test_other_languages_are_unsupported(sentence: str, language: str) -> None:
-    assert text.analyse(sentence) == {"language": language, "score": None, "label": "unsupported"}
+def test_held_out_lines_reach_the_target(
+    held_out: dict[str, tuple[list[str], list[str]]], lang: str
+) -> None:
+    """Issue 15: macro F1 >= 0.70 in each language besides English. Subtitle lines are harder
+    than reviews and their labels were projected from English, so the ceiling is low; the
+    misses are in docs/voice-of-customer.md."""
+    gold, predicted = held_out[lang]
+    assert macro_f1(gold, predicted, ("positive", "negative")) >= 0.70
+
+
+# Plain texts in the five languages the model reads get the label a reader would give; texts in
+# other languages are 'unsupported' with no score, never 'neutral'.
+@pytest.mark.parametrize(
+    ("sentence", "language", "label"),
+    [
+        ("The new dashboard is great, thanks!", "en", "positive"),
+        ("The export has been broken for a week and nobody answers.", "en", "negative"),
+        ("Sehr gut, ich bin sehr zufrieden.", "de", "positive"),
+        ("Das Dashboard lädt seit heute Morgen nicht mehr, eine Katastrophe.", "de", "negative"),
+        ("Excelente servicio, muchas gracias.", "es", "positive"),
+        ("La aplicación es horrible y se cierra cada vez.", "es", "negative"),
+        ("Merci beaucoup, le support est excellent.", "fr", "positive"),
+        ("C'est nul, je suis très déçu.", "fr", "negative"),
+        ("Adorei, o atendimento foi ótimo!", "pt", "positive"),
+        ("O produto chegou quebrado e ninguém respondeu, péssimo.", "pt", "negative"),
+        ("De app crasht elke keer als ik een rapport open.", "nl", "unsupported"),
+        ("Il servizio clienti non risponde mai alle nostre richieste.", "it", "unsupported"),
+    ],
+)
+def test_languages(sentence: str, language: str, label: str) -> None:
+    got = text.analyse(sentence)
+    assert (got["language"], got["label"]) == (language, label)
+    assert (got["score"] is None) == (label == "unsupported")
+
+
+def test_analyser_names_the_model_file() -> None:
+    """The fingerprint the text cache keys on changes when the model file does."""
+    assert text.model_fingerprint() in text.analyser()
+    assert set(text.model()["languages"]) == set(text.SUPPORTED_LANGUAGES)
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +195,53 @@ def test_held_out_titles(
     held_out = [t for t in titles if t[0] == "held_out" and (t[1] == "en") == english]
     right = sum(wanted == got for *_, wanted, got in held_out)
     assert right / len(held_out) >= floor, [t for t in held_out if t[2] != t[3]]
+
+
+def test_tokens_mark_negation_and_contrast() -> None:
+    # 'not' negates up to the comma; after 'but' every word is marked up to the end (the
+    # emoticon too); the negation word itself is not marked.
+    assert text.tokens("It is not fast, but the reports are good :)", "en") == [
+        "it", "is", "not", "not_fast", ",", "but", "but_the", "but_reports", "but_are",
+        "but_good", "but_:)",
+    ]  # fmt: skip
+    # German: 'nicht' negates 'mehr' up to the comma, 'aber' marks the rest up to the full stop.
+    assert text.tokens("Das Dashboard lädt nicht mehr, aber der Support hilft.", "de") == [
+        "das", "dashboard", "lädt", "nicht", "not_mehr", ",", "aber", "but_der", "but_support",
+        "but_hilft", ".",
+    ]  # fmt: skip
+    # French "n'" negates what follows, "pas" included.
+    assert text.tokens("Je n'aime pas l'export", "fr") == [
+        "je",
+        "n'aime",
+        "not_pas",
+        "not_l'export",
+    ]
+
+
+def test_training_rules_by_hand() -> None:
+    """scripts/train_sentiment.py: XED's emotions to a label, the neutral band, and a fit that
+    finds a planted word."""
+    import sys
+
+    import numpy as np
+    from scipy import sparse
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+    import train_sentiment as t
+
+    assert t.xed_label("5, 8") == "positive"  # joy, trust
+    assert t.xed_label("6") == "negative"  # sadness
+    assert t.xed_label("1, 5") is None  # anger and joy: mixed
+    assert t.xed_label("2, 7") is None  # anticipation, surprise: neither
+    # 20 lines at +-0.05 of which 10 right (50%, a coin), 180 at +-0.5 all right. Every band up
+    # to 0.50 holds the 20 (10% of 200, under 15%) at 50% right: the band is 0.50; at 0.51 it
+    # would hold all 200.
+    scores = np.array([0.05, -0.05] * 10 + [0.5, -0.5] * 90)
+    gold = ["positive", "positive"] * 10 + ["positive", "negative"] * 90
+    assert t.neutral_band(scores, gold) == pytest.approx(0.5)
+    # Planted: column 0 in every positive line, column 1 in every negative one, column 2 in all.
+    x = sparse.csr_matrix(np.array([[1, 0, 1]] * 30 + [[0, 1, 1]] * 30 + [[0, 0, 1]] * 10))
+    y = np.array([1.0] * 30 + [0.0] * 30 + [0.5] * 10)
+    w, b = t.fit(x, y, l2=1e-3)
+    assert w[0] > 1 > -1 > w[1]
+    assert abs(w[2] + b) < 0.1  # a line with neither planted column stays near p = 0.5

@@ -19,16 +19,17 @@
 --   theme        every theme with a matching keyword gets a row; no match at all: 'none'
 --   language     text_sentiment(text).language: the text's language (py3langid, ISO 639-1;
 --                cx_pipeline/text.py)
---   sentiment    text_sentiment(text), computed in Python by VADER (vaderSentiment): its
---                compound score from -1 to +1, with VADER's handling of negation ("not good",
---                "never had an outage"), contrast ("good, but slow"), intensity ("very",
---                capitals, "!!!") and emoticons. positive at 0.05 or more, negative at -0.05
---                or less, neutral between. VADER reads English only: a text in another
---                language has no score and the sentiment 'unsupported' (never 'neutral').
+--   sentiment    text_sentiment(text), computed in Python by the classifier that ships with
+--                the project (cx_pipeline/text.py: one logistic regression per language, en,
+--                de, es, fr, pt, over words, word pairs and character n-grams, with negation
+--                marked to the next punctuation, the clause after "but" weighted, and VADER's
+--                scores as inputs in English). score = 2p - 1, p its probability of positive;
+--                inside the language's neutral band the sentiment is neutral. A text in any
+--                other language has no score and the sentiment 'unsupported' (never 'neutral').
 --   actionable   a concrete problem or request: the item has a theme and is negative, or
 --                names a problem (a 'negative' term of raw.voc_lexicon: "not loading",
 --                "can't log in", "locked out"; a CX word list that knows support phrasing
---                VADER does not), or uses a request word ('please', 'need', 'wish',
+--                a general model may not), or uses a request word ('please', 'need', 'wish',
 --                'should', 'missing'...). A negator ('not', 'never', 'no'...) up to three
 --                words before a term in the same clause negates it ("we don't need more
 --                dashboards" is no request), and a longer lexicon phrase hides a term inside

@@ -68,7 +68,8 @@ examples AS (
         PARTITION BY a.source, a.nps_category, a.theme
         ORDER BY
             length(a.text) BETWEEN 20 AND 160 DESC,
-            abs(a.sentiment_score - s.avg_sentiment),
+            -- rounded, so two texts as close as each other tie in fact, not by float noise
+            round(abs(a.sentiment_score - s.avg_sentiment), 6),
             length(a.text),
             a.item_id
     ) = 1
