@@ -260,8 +260,9 @@ def sql_parameters(con: duckdb.DuckDBPyConnection, cx_settings: CxSettings) -> d
         "followup_reach_days": cx_settings.followup_reach_days,
         "followup_retention_days": cx_settings.followup_retention_days,
         "text_analyser": text.analyser(),
-        # Incremental marts: every day (the builder sets it per run; see build_statements).
+        # Incremental marts: every day (the builder sets both per run; see build_statements).
         "full": True,
+        "since": None,
     }
 
 
@@ -339,7 +340,9 @@ def build_incremental(
     if plan.full:
         write_empty(con, spec)
     incremental.prepare_days(con, plan.days)
-    run_mart_sql(con, spec.sql, {**parameters, "full": plan.full})
+    if plan.full or plan.days:  # else nothing changed: no need to read the events
+        since = None if plan.full else incremental.earliest_instant(min(plan.days))
+        run_mart_sql(con, spec.sql, {**parameters, "full": plan.full, "since": since})
     rows = scalar(
         con,
         f"SELECT count(*) FROM marts.{spec.name} "

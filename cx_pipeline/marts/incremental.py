@@ -198,6 +198,11 @@ def plan(
     )
 
 
+def earliest_instant(day: dt.date) -> dt.datetime:
+    """An instant before any event of local day `day` in any timezone (UTC+14 at most)."""
+    return dt.datetime.combine(day - dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+
+
 def prepare_days(con: duckdb.DuckDBPyConnection, days: tuple[dt.date, ...]) -> None:
     """The temporary table the mart's SQL reads the days to replace from."""
     execute(

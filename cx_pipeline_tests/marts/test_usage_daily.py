@@ -68,7 +68,7 @@ def test_usage_daily_by_hand(tmp_path: Path) -> None:
         )
         con.executemany("INSERT INTO staging.resolved_events VALUES (?, ?, ?, ?)", EVENTS)
         for statement in build_statements(spec):  # a full build, as the builder runs it
-            execute(con, statement, as_of=AS_OF, timezone="America/New_York", full=True)
+            execute(con, statement, as_of=AS_OF, timezone="America/New_York", full=True, since=None)
         con.execute("SET TimeZone = 'UTC'")
         rows = con.execute(
             "SELECT account_id, contact_id, day, event_name, events, last_occurred_at "

@@ -32,6 +32,11 @@ SELECT
     max(occurred_at) AS last_occurred_at
 FROM staging.resolved_events
 WHERE local_day(occurred_at, $timezone) <= CAST($as_of AS DATE)
-  AND ($full OR local_day(occurred_at, $timezone) IN (SELECT day FROM days_to_build))
+  AND ($full OR (
+      -- since: a day before the first day to replace began (no timezone is 24 hours ahead of
+      -- UTC); a plain comparison that lets DuckDB skip the older events before any join
+      occurred_at >= $since
+      AND local_day(occurred_at, $timezone) IN (SELECT day FROM days_to_build)
+  ))
 GROUP BY ALL
 ORDER BY account_id, contact_id, day, event_name;
