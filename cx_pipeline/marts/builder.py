@@ -382,16 +382,21 @@ def all_check_specs(spec: MartSpec) -> list[dg.AssetCheckSpec]:
     return ([grain_check_spec(spec)] if spec.grain else []) + list(spec.check_specs)
 
 
-def grain_check(con: duckdb.DuckDBPyConnection, spec: MartSpec) -> dg.AssetCheckResult:
-    """Rows that share their grain with another row, and rows with a null in it."""
+def grain_check(
+    con: duckdb.DuckDBPyConnection, spec: MartSpec, scope: str = "true"
+) -> dg.AssetCheckResult:
+    """Rows that share their grain with another row, and rows with a null in it, among the
+    rows in `scope` (SQL; an incremental build checks the days it replaced: the grain holds
+    the day, and the days it kept passed when they were built)."""
     columns = ", ".join(quote(c) for c in spec.grain)
     any_null = " OR ".join(
         [f"{quote(c)} IS NULL" for c in spec.grain if c not in spec.grain_nulls] or ["false"]
     )
+    rows = f"(SELECT * FROM marts.{spec.name} WHERE {scope})"
     duplicated, with_null = con.execute(
-        f"SELECT (SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM marts.{spec.name} "
+        f"SELECT (SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {rows} "
         f"GROUP BY {columns} HAVING count(*) > 1)), "
-        f"(SELECT count(*) FROM marts.{spec.name} WHERE {any_null})"
+        f"(SELECT count(*) FROM {rows} WHERE {any_null})"
     ).fetchone()
     passed = duplicated == 0 and with_null == 0
     return dg.AssetCheckResult(
@@ -532,7 +537,10 @@ def build_mart_asset(spec: MartSpec, compute: Compute | None = None) -> dg.Asset
                     for c in all_check_specs(spec)
                 ]
             else:
-                checks = [grain_check(con, spec)] if spec.grain else []
+                scope = "true"
+                if built.get("build") == "incremental":
+                    scope = f"day IN (SELECT day FROM {incremental.DAYS_TABLE})"
+                checks = [grain_check(con, spec, scope)] if spec.grain else []
                 if spec.evaluate_checks:
                     checks += spec.evaluate_checks(con, cx_settings)
         seconds = time.monotonic() - started
