@@ -36,6 +36,7 @@ import duckdb
 import polars as pl
 
 from cx_pipeline import catalog
+from cx_pipeline.marts.builder import empty_table_sql, grain_check, load_spec
 from cx_pipeline.privacy.erasure import record_erasure
 from cx_pipeline.resources import Warehouse
 from cx_pipeline_tests.conftest import materialize_all, up_to
@@ -289,3 +290,21 @@ def test_usage_daily_rebuilds_in_full_when_a_rule_or_setting_changes(tmp_path: P
         "full",
         "staging.events was rebuilt in full (CX_FULL_REBUILD is set)",
     )
+
+
+def test_the_grain_check_of_an_incremental_build_reads_the_replaced_days(tmp_path: Path) -> None:
+    """Two rows share their grain on 2 Mar: the check finds them when 2 Mar was replaced, and
+    a build that replaced only 3 Mar does not read 2 Mar (checked when it was built)."""
+    spec = load_spec("usage_daily")
+    with duckdb.connect(str(tmp_path / "cx.duckdb")) as con:
+        con.execute("CREATE SCHEMA marts")
+        con.execute(empty_table_sql(spec))
+        con.execute(
+            "INSERT INTO marts.usage_daily VALUES "
+            "('A1', 'C1', DATE '2026-03-02', 'login', 1, NULL), "
+            "('A1', 'C1', DATE '2026-03-02', 'login', 2, NULL), "
+            "('A1', 'C1', DATE '2026-03-03', 'login', 1, NULL)"
+        )
+        assert not grain_check(con, spec, "day = DATE '2026-03-02'").passed
+        assert grain_check(con, spec, "day = DATE '2026-03-03'").passed
+        assert not grain_check(con, spec).passed
