@@ -119,7 +119,7 @@ def write_plan(extracts: Path, path: Path) -> dict[str, Any]:
     from cx_pipeline.ingest.extracts import find_deliveries
     from cx_pipeline.ingest.loader import FileLoad, _load_file
     from cx_pipeline.marts.assets import ALL_MART_SPECS, COMPUTED_MARTS
-    from cx_pipeline.marts.builder import sql_parameters
+    from cx_pipeline.marts.builder import build_statements, sql_parameters
     from cx_pipeline.resources import RULES_SQL, SCHEMAS, CxSettings, ExtractStore
     from cx_pipeline.staging.identity import MAP_SQL, SECOND_IDENTIFIER, resolved_view
 
@@ -183,8 +183,8 @@ def write_plan(extracts: Path, path: Path) -> dict[str, Any]:
     for spec in _mart_order(ALL_MART_SPECS):
         if spec.name in computed:  # a model in Python: the floor calls the same function
             marts.append({"name": spec.name, "compute": computed[spec.name]})
-        else:  # statement by statement, as builder.run_mart_sql runs them
-            statements = [s.query for s in duckdb.extract_statements(spec.sql)]
+        else:  # statement by statement, as a full build runs them (builder.build_statements)
+            statements = build_statements(spec)
             marts.append({"name": spec.name, "statements": statements})
     plan = {
         "memory_limit": settings.MEMORY_LIMIT.value(),

@@ -266,6 +266,7 @@ class CxSettings(dg.ConfigurableResource):
     identity_plus_addressing: bool = setting_field(settings.IDENTITY_PLUS_ADDRESSING, bool)
     identity_match_floor: float = setting_field(settings.IDENTITY_MATCH_FLOOR, float)
     validation_batch_rows: int = setting_field(settings.VALIDATION_BATCH_ROWS, int)
+    full_rebuild: bool = setting_field(settings.FULL_REBUILD, bool)
 
     def funnel_step_list(self) -> list[str]:
         return [step.strip() for step in self.funnel_steps.split(",") if step.strip()]
@@ -347,5 +348,6 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             retention_delete_extracts=settings.RETENTION_DELETE_EXTRACTS.value().lower() == "true",
             identity_plus_addressing=settings.IDENTITY_PLUS_ADDRESSING.value().lower() == "true",
             identity_match_floor=float(settings.IDENTITY_MATCH_FLOOR.value()),
+            full_rebuild=settings.FULL_REBUILD.value().lower() == "true",
         ),
     }

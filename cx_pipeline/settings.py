@@ -480,6 +480,14 @@ IDENTITY_MATCH_FLOOR = Setting(
     "identity_match_rates check fails (a broken join is seen the day it happens).",
     parse=_share,
 )
+FULL_REBUILD = Setting(
+    "CX_FULL_REBUILD",
+    "false",
+    "'true' rebuilds what is otherwise maintained incrementally (staging of the event entities, "
+    "marts.usage_daily) in full from raw, recording that reason; 'false' (default): only what "
+    "changed, and in full by itself after an erasure, a purge or a changed query or setting.",
+    parse=_flag,
+)
 
 ALERTS_CONFIG = Setting(
     "CX_ALERTS_CONFIG",
@@ -542,6 +550,7 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     RETENTION_DELETE_EXTRACTS,
     IDENTITY_PLUS_ADDRESSING,
     IDENTITY_MATCH_FLOOR,
+    FULL_REBUILD,
     SCHEDULE_CRON,
     SCHEDULE_TIMEZONE,
     ALERTS_CONFIG,

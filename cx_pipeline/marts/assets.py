@@ -21,7 +21,7 @@ import cx_pipeline.marts
 from cx_pipeline import catalog
 from cx_pipeline.marts.builder import Compute, MartSpec, build_mart_asset, load_spec, mart_names
 
-_NOT_REGISTRIES = {"assets", "builder"}
+_NOT_REGISTRIES = {"assets", "builder", "incremental"}
 
 
 def _registries() -> tuple[

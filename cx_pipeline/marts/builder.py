@@ -20,6 +20,7 @@ The metadata file (TOML, every key but `description`, `family` and `columns` opt
     optional_marts = ["nps_answers"]   # marts read only for a component it can do without
     personal_identifiers = ["email"]   # hashed in the serving file
     free_text = ["comment"]   # e-mails and phone numbers masked in the serving file
+    incremental = "event_days" # kept between runs, only changed days replaced (incremental.py)
 
     [[columns]]               # one table per column, in the table's order
     name = "month"
@@ -29,6 +30,10 @@ The metadata file (TOML, every key but `description`, `family` and `columns` opt
     [[columns]]               # or columns documented once in another mart's file:
     columns_from = "nps_by_month"      # all of its columns, or
     names = ["responses", "nps"]       # only these, in this order
+
+An incremental mart's SQL deletes and inserts the days in the temporary table `days_to_build`,
+or all of them when `$full` (marts/incremental.py says when, and audit.mart_builds why): the
+one query serves both paths, and a full build starts from its documented columns, empty.
 
 A mart's TOML without a SQL file needs a registered compute function and the other way round;
 either alone fails when the code location loads.
@@ -56,9 +61,10 @@ import polars as pl
 from cx_pipeline import catalog, text
 from cx_pipeline.contract import ENTITIES
 from cx_pipeline.contract_sql import quote
+from cx_pipeline.marts import incremental
 from cx_pipeline.privacy.masking import preview_columns
 from cx_pipeline.resources import CxSettings, Warehouse
-from cx_pipeline.sql import execute, literal, table_exists, tables_read
+from cx_pipeline.sql import execute, literal, scalar, table_exists, tables_read
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,8 @@ class MartSpec:
     grain_nulls: tuple[str, ...] = ()
     # Its group in the Dagster UI: the family of questions it answers (marts/assets.py).
     group: str = "marts"
+    # Kept between runs and replaced by day (marts/incremental.py), or "" (rebuilt every run).
+    incremental: str = ""
     # Asset checks evaluated on the freshly built table, in the same run.
     check_specs: tuple[dg.AssetCheckSpec, ...] = ()
     evaluate_checks: (
@@ -114,6 +122,7 @@ SPEC_KEYS = frozenset(
         "optional_marts",
         "personal_identifiers",
         "free_text",
+        "incremental",
         "columns",
     }
 )
@@ -157,6 +166,11 @@ def read_metadata(name: str) -> dict[str, Any]:
                 f"marts/sql/{name}.toml: a [[columns]] table has {sorted(keys)}; it needs "
                 "name, type and description, or columns_from (and optionally names)"
             )
+    if metadata.get("incremental", incremental.KINDS[0]) not in incremental.KINDS:
+        raise ValueError(
+            f"marts/sql/{name}.toml: incremental = {metadata['incremental']!r}; "
+            f"known: {', '.join(incremental.KINDS)}"
+        )
     return metadata
 
 
@@ -195,6 +209,7 @@ def load_spec(name: str) -> MartSpec:
         optional_marts=tuple(metadata.get("optional_marts", ())),
         personal_identifiers=tuple(metadata.get("personal_identifiers", ())),
         free_text=tuple(metadata.get("free_text", ())),
+        incremental=metadata.get("incremental", ""),
         group="marts_shared" if metadata.get("shared") else f"marts_{metadata['family']}",
     )
 
@@ -245,6 +260,9 @@ def sql_parameters(con: duckdb.DuckDBPyConnection, cx_settings: CxSettings) -> d
         "followup_reach_days": cx_settings.followup_reach_days,
         "followup_retention_days": cx_settings.followup_retention_days,
         "text_analyser": text.analyser(),
+        # Incremental marts: every day (the builder sets both per run; see build_statements).
+        "full": True,
+        "since": None,
     }
 
 
@@ -287,10 +305,57 @@ def skip_reason(spec: MartSpec, parameters: dict[str, Any]) -> str | None:
     return f"skipped: needs {', '.join(missing)} (no rows: not delivered)"
 
 
+def empty_table_sql(spec: MartSpec) -> str:
+    columns = ", ".join(f"CAST(NULL AS {t}) AS {quote(c)}" for c, t, _ in spec.columns)
+    return f"CREATE OR REPLACE TABLE marts.{spec.name} AS SELECT {columns} WHERE false"
+
+
 def write_empty(con: duckdb.DuckDBPyConnection, spec: MartSpec) -> None:
     """The documented columns and no rows, so BI queries on a skipped mart still run."""
-    columns = ", ".join(f"CAST(NULL AS {t}) AS {quote(c)}" for c, t, _ in spec.columns)
-    con.execute(f"CREATE OR REPLACE TABLE marts.{spec.name} AS SELECT {columns} WHERE false")
+    con.execute(empty_table_sql(spec))
+
+
+def build_statements(spec: MartSpec) -> list[str]:
+    """The statements a full build of a SQL mart runs, in order (the benchmark's floor runs
+    them too): an incremental mart starts from its documented columns and no day to replace,
+    and its SQL runs with `$full` (sql_parameters' default)."""
+    statements = [s.query for s in duckdb.extract_statements(spec.sql)]
+    if not spec.incremental:
+        return statements
+    days = f"CREATE OR REPLACE TEMP TABLE {incremental.DAYS_TABLE} (day DATE)"
+    return [empty_table_sql(spec), days, *statements]
+
+
+def build_incremental(
+    con: duckdb.DuckDBPyConnection,
+    spec: MartSpec,
+    parameters: dict[str, Any],
+    cx_settings: CxSettings,
+) -> dict[str, Any]:
+    """Replace the days that can have changed since the last build, or all of them (the same
+    SQL either way); returns what was done, for the UI."""
+    as_of, timezone = parameters["as_of"], parameters["timezone"]
+    fingerprint = incremental.fingerprint(con, spec.sql, spec.columns)
+    plan = incremental.plan(con, spec.name, fingerprint, as_of, timezone, cx_settings.full_rebuild)
+    if plan.full:
+        write_empty(con, spec)
+    incremental.prepare_days(con, plan.days)
+    if plan.full or plan.days:  # else nothing changed: no need to read the events
+        since = None if plan.full else incremental.earliest_instant(min(plan.days))
+        run_mart_sql(con, spec.sql, {**parameters, "full": plan.full, "since": since})
+    rows = scalar(
+        con,
+        f"SELECT count(*) FROM marts.{spec.name} "
+        f"WHERE $full OR day IN (SELECT day FROM {incremental.DAYS_TABLE})",
+        full=plan.full,
+    )
+    incremental.record(con, spec.name, plan, fingerprint, as_of, timezone, rows)
+    return {
+        "build": "full" if plan.full else "incremental",
+        "build_reason": plan.reason,
+        "days_rebuilt": "all" if plan.full else len(plan.days),
+        "rows_written": rows,
+    }
 
 
 def _preview(con: duckdb.DuckDBPyConnection, spec: MartSpec, rows: int = 10) -> str:
@@ -317,16 +382,21 @@ def all_check_specs(spec: MartSpec) -> list[dg.AssetCheckSpec]:
     return ([grain_check_spec(spec)] if spec.grain else []) + list(spec.check_specs)
 
 
-def grain_check(con: duckdb.DuckDBPyConnection, spec: MartSpec) -> dg.AssetCheckResult:
-    """Rows that share their grain with another row, and rows with a null in it."""
+def grain_check(
+    con: duckdb.DuckDBPyConnection, spec: MartSpec, scope: str = "true"
+) -> dg.AssetCheckResult:
+    """Rows that share their grain with another row, and rows with a null in it, among the
+    rows in `scope` (SQL; an incremental build checks the days it replaced: the grain holds
+    the day, and the days it kept passed when they were built)."""
     columns = ", ".join(quote(c) for c in spec.grain)
     any_null = " OR ".join(
         [f"{quote(c)} IS NULL" for c in spec.grain if c not in spec.grain_nulls] or ["false"]
     )
+    rows = f"(SELECT * FROM marts.{spec.name} WHERE {scope})"
     duplicated, with_null = con.execute(
-        f"SELECT (SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM marts.{spec.name} "
+        f"SELECT (SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {rows} "
         f"GROUP BY {columns} HAVING count(*) > 1)), "
-        f"(SELECT count(*) FROM marts.{spec.name} WHERE {any_null})"
+        f"(SELECT count(*) FROM {rows} WHERE {any_null})"
     ).fetchone()
     passed = duplicated == 0 and with_null == 0
     return dg.AssetCheckResult(
@@ -393,11 +463,16 @@ def write_frame(con: duckdb.DuckDBPyConnection, spec: MartSpec, frame: pl.DataFr
 def build_mart_asset(spec: MartSpec, compute: Compute | None = None) -> dg.AssetsDefinition:
     """The mart from its SQL file, or from `compute` when a model computes it."""
 
-    def build(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> list[str]:
-        """Build the table; returns what a computed mart read."""
+    def build(
+        con: duckdb.DuckDBPyConnection, parameters: dict[str, Any], cx_settings: CxSettings
+    ) -> tuple[list[str], dict[str, Any]]:
+        """Build the table; returns what a computed mart read, and how an incremental mart
+        was built."""
+        if compute is None and spec.incremental:
+            return [], build_incremental(con, spec, parameters, cx_settings)
         if compute is None:
             run_mart_sql(con, spec.sql, parameters)
-            return []
+            return [], {}
         recorder = ReadRecorder(con)
         frame = compute(recorder, parameters)  # type: ignore[arg-type]
         undeclared = sorted(key.to_user_string() for key in recorder.asset_keys() - set(spec.deps))
@@ -407,7 +482,7 @@ def build_mart_asset(spec: MartSpec, compute: Compute | None = None) -> dg.Asset
                 "declare in deps: declare it, so the mart is rebuilt after it"
             )
         write_frame(con, spec, frame)
-        return sorted(key.to_user_string() for key in recorder.asset_keys())
+        return sorted(key.to_user_string() for key in recorder.asset_keys()), {}
 
     @dg.asset(
         key=catalog.key("marts", spec.name),
@@ -430,11 +505,22 @@ def build_mart_asset(spec: MartSpec, compute: Compute | None = None) -> dg.Asset
             skipped = skip_reason(spec, parameters)
             con.execute("BEGIN TRANSACTION")
             try:
-                read = []
+                read: list[str] = []
+                built: dict[str, Any] = {}
                 if skipped:
                     write_empty(con, spec)
+                    if spec.incremental:  # so the next build is full
+                        incremental.record(
+                            con,
+                            spec.name,
+                            None,
+                            None,
+                            parameters["as_of"],
+                            parameters["timezone"],
+                            0,
+                        )
                 else:
-                    read = build(con, parameters)
+                    read, built = build(con, parameters, cx_settings)
                 _check_documented(con, spec)
                 comment_on(con, spec, note=skipped)
                 con.execute("COMMIT")
@@ -451,14 +537,18 @@ def build_mart_asset(spec: MartSpec, compute: Compute | None = None) -> dg.Asset
                     for c in all_check_specs(spec)
                 ]
             else:
-                checks = [grain_check(con, spec)] if spec.grain else []
+                scope = "true"
+                if built.get("build") == "incremental":
+                    scope = f"day IN (SELECT day FROM {incremental.DAYS_TABLE})"
+                checks = [grain_check(con, spec, scope)] if spec.grain else []
                 if spec.evaluate_checks:
                     checks += spec.evaluate_checks(con, cx_settings)
         seconds = time.monotonic() - started
         if skipped:
             context.log.warning(f"marts.{spec.name} {skipped}")
         else:
-            context.log.info(f"marts.{spec.name}: {rows:,} rows in {seconds:.1f} s")
+            how = f" ({built['build']}: {built['build_reason']})" if built else ""
+            context.log.info(f"marts.{spec.name}: {rows:,} rows in {seconds:.1f} s{how}")
         return dg.MaterializeResult(
             check_results=checks,
             metadata={
@@ -467,6 +557,7 @@ def build_mart_asset(spec: MartSpec, compute: Compute | None = None) -> dg.Asset
                 "preview": dg.MetadataValue.md(preview),
                 **({"skipped": skipped} if skipped else {}),
                 **({"read": ", ".join(read)} if read else {}),
+                **built,
             },
         )
 

@@ -48,13 +48,15 @@ def build_staging_asset(entity: Entity) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         with warehouse.get_connection() as con:
             ensure_tables(con, entity)
-            build = incremental.plan(con, entity)
+            build = incremental.plan(con, entity, cx_settings.full_rebuild)
+            dates = None
             if build.full:
                 con.execute(f"CREATE OR REPLACE TABLE {candidate} AS {staging_select(entity)}")
                 keys = rows_after = scalar(con, f"SELECT count(*) FROM {candidate}")
                 checks = staging_check_results(con, entity, candidate, cx_settings)
             else:
                 keys = incremental.build_delta(con, entity, build, candidate)
+                dates = incremental.changed_dates(con, entity, candidate)
                 rows_after = incremental.rows_after_merge(con, entity, candidate)
                 checks = staging_check_results(con, entity, candidate, cx_settings, rows_after)
             failed = [c.check_name for c in checks if not c.passed and c.severity.value == "ERROR"]
@@ -79,7 +81,7 @@ def build_staging_asset(entity: Entity) -> dg.AssetsDefinition:
                 else:
                     incremental.merge_delta(con, entity, candidate)
                     con.execute(f"DROP TABLE {candidate}")
-                incremental.record(con, entity, build, keys)
+                incremental.record(con, entity, build, keys, dates)
                 con.execute("COMMIT")
                 context.log.info(
                     f"{live}: {metadata['build']} build ({build.reason}), {keys:,} keys"

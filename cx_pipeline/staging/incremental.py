@@ -6,7 +6,12 @@ is delivered again. Staging remembers, per entity and day, the load it was built
 (audit.staging_inputs, the latest row per day); a run re-derives the keys of the days whose
 latest load differs and replaces them in one transaction. Whatever rewrites raw in place (an
 erasure, a retention purge) or a change of the staging query itself forces a full rebuild, as
-does a missing staging table.
+does a missing staging table or `CX_FULL_REBUILD=true`.
+
+What an incremental build changed is kept for the marts maintained with staging (marts/
+incremental.py): audit.staging_changed_dates holds, per build and timestamp column, the UTC
+dates of the replaced keys' rows, before and after (a redelivered row can move to another day
+or disappear), so a mart recomputes only the days those rows count in.
 """
 
 from __future__ import annotations
@@ -39,6 +44,19 @@ STATE_DDL = (
         rewritten_at TIMESTAMPTZ, reason VARCHAR
     )
     """,
+    """
+    CREATE TABLE IF NOT EXISTS audit.staging_changed_dates (
+        entity VARCHAR, built_at TIMESTAMPTZ, column_name VARCHAR, utc_dates DATE[]
+    )
+    """,
+    # What each incremental mart was built from, and why in full or in part (marts/incremental.py).
+    """
+    CREATE TABLE IF NOT EXISTS audit.mart_builds (
+        mart VARCHAR, built_at TIMESTAMPTZ, mode VARCHAR, reason VARCHAR, fingerprint VARCHAR,
+        timezone VARCHAR, as_of DATE, rewrites_seen BIGINT, staging_seen TIMESTAMPTZ,
+        days DATE[], rows_written BIGINT
+    )
+    """,
     ERASURES_DDL,
 )
 AFFECTED_KEYS = "temp._affected_keys"  # connection-local: never left in the warehouse
@@ -67,18 +85,21 @@ def fingerprint(entity: Entity) -> str:
     return hashlib.sha256(staging_select(entity).encode()).hexdigest()
 
 
-def _rewrites(con: duckdb.DuckDBPyConnection) -> int:
+def rewrites(con: duckdb.DuckDBPyConnection) -> int:
+    """How many times raw was rewritten in place so far (erasures and purges)."""
     return scalar(
         con,
         "SELECT (SELECT count(*) FROM audit.erasures) + (SELECT count(*) FROM audit.raw_rewrites)",
     )
 
 
-def plan(con: duckdb.DuckDBPyConnection, entity: Entity) -> Plan:
+def plan(con: duckdb.DuckDBPyConnection, entity: Entity, full_rebuild: bool = False) -> Plan:
     """Full or incremental, and which delivery days changed since the last build."""
     prepare(con)
     if entity.delivery != "events":
         return Plan(True, "snapshot entity: each delivery is the whole table")
+    if full_rebuild:
+        return Plan(True, "CX_FULL_REBUILD is set")
     last = con.execute(
         "SELECT fingerprint, rewrites_seen FROM audit.staging_builds WHERE entity = $e "
         "ORDER BY built_at DESC LIMIT 1",
@@ -88,7 +109,7 @@ def plan(con: duckdb.DuckDBPyConnection, entity: Entity) -> Plan:
         return Plan(True, "first build")
     if last[0] != fingerprint(entity):
         return Plan(True, "the staging query changed")
-    if last[1] != _rewrites(con):
+    if last[1] != rewrites(con):
         return Plan(True, "raw was rewritten in place (erasure or retention purge)")
     changed = execute(
         con,
@@ -131,6 +152,37 @@ def build_delta(con: duckdb.DuckDBPyConnection, entity: Entity, plan: Plan, tabl
     return scalar(con, f"SELECT count(*) FROM {AFFECTED_KEYS}")
 
 
+def timestamp_columns(entity: Entity) -> list[str]:
+    return [c.name for c in entity.columns if c.type == "timestamp"]
+
+
+def changed_dates(
+    con: duckdb.DuckDBPyConnection, entity: Entity, table: str
+) -> dict[str, list[dt.date]]:
+    """Per timestamp column, the UTC dates of the affected keys' rows as staging holds them now
+    and as the delta (`table`) will: call before the merge."""
+    columns = timestamp_columns(entity)
+    if not columns:
+        return {}
+    key, listed = quote(entity.key), ", ".join(quote(c) for c in columns)
+    dates = ", ".join(
+        f"list(DISTINCT CAST(timezone('UTC', {quote(c)}) AS DATE) ORDER BY "
+        f"CAST(timezone('UTC', {quote(c)}) AS DATE)) FILTER (WHERE {quote(c)} IS NOT NULL)"
+        for c in columns
+    )
+    row = con.execute(
+        f"""
+        SELECT {dates} FROM (
+            SELECT {listed} FROM staging.{entity.name}
+            WHERE {key} IN (SELECT key FROM {AFFECTED_KEYS})
+            UNION ALL
+            SELECT {listed} FROM {table}
+        )
+        """
+    ).fetchone()
+    return {c: list(found or []) for c, found in zip(columns, row, strict=True)}
+
+
 def rows_after_merge(con: duckdb.DuckDBPyConnection, entity: Entity, table: str) -> int:
     key = quote(entity.key)
     return scalar(
@@ -150,8 +202,15 @@ def merge_delta(con: duckdb.DuckDBPyConnection, entity: Entity, table: str) -> N
     con.execute(f"INSERT INTO staging.{entity.name} SELECT * FROM {table}")
 
 
-def record(con: duckdb.DuckDBPyConnection, entity: Entity, plan: Plan, keys: int) -> None:
-    """Remember what staging is now built from (call inside the swap or merge transaction)."""
+def record(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    plan: Plan,
+    keys: int,
+    dates: dict[str, list[dt.date]] | None = None,
+) -> None:
+    """Remember what staging is now built from, and the dates an incremental build changed
+    (`changed_dates`); call inside the swap or merge transaction."""
     name = entity.qualified_name
     days = None if plan.full else list(plan.changed_days)
     # Insert-only, like every audit table: steps of other entities may write at the same time
@@ -175,7 +234,15 @@ def record(con: duckdb.DuckDBPyConnection, entity: Entity, plan: Plan, keys: int
         mode="full" if plan.full else "incremental",
         reason=plan.reason,
         fingerprint=fingerprint(entity),
-        rewrites=_rewrites(con),
+        rewrites=rewrites(con),
         days=list(plan.changed_days),
         keys=keys,
     )
+    for column, found in (dates or {}).items():
+        execute(
+            con,
+            "INSERT INTO audit.staging_changed_dates VALUES ($e, now(), $column, $dates)",
+            e=name,
+            column=column,
+            dates=found,
+        )

@@ -19,8 +19,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from cx_pipeline.marts.builder import grain_check, load_spec, run_mart_sql
+from cx_pipeline.marts.builder import build_statements, grain_check, load_spec
 from cx_pipeline.resources import Warehouse
+from cx_pipeline.sql import execute
 
 AS_OF = dt.date(2026, 3, 31)
 UTC = dt.UTC
@@ -66,7 +67,8 @@ def test_usage_daily_by_hand(tmp_path: Path) -> None:
             "occurred_at TIMESTAMPTZ, event_name VARCHAR)"
         )
         con.executemany("INSERT INTO staging.resolved_events VALUES (?, ?, ?, ?)", EVENTS)
-        run_mart_sql(con, spec.sql, {"as_of": AS_OF, "timezone": "America/New_York"})
+        for statement in build_statements(spec):  # a full build, as the builder runs it
+            execute(con, statement, as_of=AS_OF, timezone="America/New_York", full=True, since=None)
         con.execute("SET TimeZone = 'UTC'")
         rows = con.execute(
             "SELECT account_id, contact_id, day, event_name, events, last_occurred_at "
