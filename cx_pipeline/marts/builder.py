@@ -326,6 +326,14 @@ def build_statements(spec: MartSpec) -> list[str]:
     return [empty_table_sql(spec), days, *statements]
 
 
+def build_in_full(
+    con: duckdb.DuckDBPyConnection, spec: MartSpec, parameters: dict[str, Any]
+) -> None:
+    """A full build of a SQL mart outside a run, incremental or not (tests, the floor)."""
+    for statement in build_statements(spec):
+        execute(con, statement, **{"full": True, "since": None, **parameters})
+
+
 def build_incremental(
     con: duckdb.DuckDBPyConnection,
     spec: MartSpec,

@@ -25,7 +25,7 @@ from statsmodels.stats.multitest import multipletests
 from cx_pipeline import catalog
 from cx_pipeline.generate import TRUTH_FILE, generate
 from cx_pipeline.marts import drivers as drivers_module
-from cx_pipeline.marts.builder import load_spec, run_mart_sql, sql_parameters
+from cx_pipeline.marts.builder import build_in_full, load_spec, sql_parameters
 from cx_pipeline.marts.drivers import Driver, fit_sample
 from cx_pipeline.marts.prediction import HEALTH, MODEL, NAIVE, auc
 from cx_pipeline.marts.regression import fit_drivers
@@ -256,7 +256,7 @@ def rebuild_features(con: duckdb.DuckDBPyConnection) -> None:
         load_spec("usage_daily"),
         load_spec("account_features"),
     ):
-        run_mart_sql(con, spec.sql, parameters)
+        build_in_full(con, spec, parameters)
 
 
 def test_features_ignore_everything_after_their_cutoff(sample_warehouse: Path, tmp_path: Path):

@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 
 from cx_pipeline import catalog, settings
-from cx_pipeline.marts.builder import load_spec, run_mart_sql, sql_parameters
+from cx_pipeline.marts.builder import build_in_full, load_spec, sql_parameters
 from cx_pipeline.resources import CxSettings, Warehouse
 from cx_pipeline_tests.conftest import Query, materialize_all, reader
 from cx_pipeline_tests.marts.onboarding_extracts import SETTINGS, write_onboarding_extracts
@@ -122,7 +122,7 @@ def test_the_window_is_read_in_the_reporting_timezone(database: Path, tmp_path: 
     with Warehouse(database=str(copy), memory_limit="1GB").get_connection() as con:
         parameters = sql_parameters(con, settings)
         for name in ("usage_daily", "onboarding_milestones"):  # the events' days, then the mart
-            run_mart_sql(con, load_spec(name).sql, parameters)
+            build_in_full(con, load_spec(name), parameters)
     rows = reader(copy)(
         "SELECT days_to_reach, reached_early FROM marts.onboarding_milestones "
         "WHERE account_id = 'A1' AND milestone = 'active_users:2'"

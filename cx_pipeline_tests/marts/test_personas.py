@@ -26,7 +26,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from cx_pipeline.marts.builder import load_spec, run_mart_sql
+from cx_pipeline.marts.builder import build_in_full, load_spec
 from cx_pipeline.marts.personas import COLUMNS, contact_personas, silhouette
 from cx_pipeline.resources import Warehouse
 
@@ -88,7 +88,7 @@ def build(
             con.executemany("INSERT INTO staging.resolved_events VALUES (?, ?, ?, ?)", rows)
         parameters = {"as_of": AS_OF, "timezone": "UTC", "personas": personas}
         con.execute("CREATE SCHEMA IF NOT EXISTS marts")
-        run_mart_sql(con, load_spec("usage_daily").sql, parameters)  # what personas read
+        build_in_full(con, load_spec("usage_daily"), parameters)  # what personas read
         return contact_personas(con, parameters)
 
 
