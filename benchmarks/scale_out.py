@@ -7,7 +7,9 @@ fresh process per variant, `--repeat` times, interleaved:
 2. ducklake-file: DuckLake with a DuckDB-file catalog, steps in the run's process;
 3. ducklake-postgres: DuckLake with a PostgreSQL catalog, steps in the run's process;
 4. ducklake-postgres-celery: the same lake, steps on 2 Celery workers (redis broker), started
-   before the run as an operator would (their start-up is not timed).
+   before the run as an operator would (their start-up is not timed);
+5. ducklake-postgres-dask: the same lake, steps on a local Dask cluster of 2 worker processes
+   that the run starts (its start-up is timed).
 
 and prints, per variant, the median wall time of the process, of the run, and of each layer
 (first step start to last step end: raw, staging, marts, serving), the warehouse's size on
@@ -39,7 +41,13 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(REPO_ROOT))
 BIN = Path(sys.executable).parent
-VARIANTS = ("embedded", "ducklake-file", "ducklake-postgres", "ducklake-postgres-celery")
+VARIANTS = (
+    "embedded",
+    "ducklake-file",
+    "ducklake-postgres",
+    "ducklake-postgres-celery",
+    "ducklake-postgres-dask",
+)
 LAYERS = ("raw", "staging", "marts", "serving")
 
 
@@ -194,6 +202,8 @@ def measure_variant(variant: str, extracts: Path, tmp: Path, servers: dict, logs
             f"execution:\n  config:\n    broker: {broker}/12\n    backend: {broker}/13\n"
         )
         workers = _start_workers(env, config, logs)
+    elif variant.endswith("dask"):
+        env.update(CX_EXECUTOR="dask", CX_WORKERS="2")  # a local cluster the run starts itself
     try:
         started = time.perf_counter()
         with (logs / f"{variant}.log").open("w") as out:

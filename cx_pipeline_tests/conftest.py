@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 from collections.abc import Callable
 from pathlib import Path
 
@@ -113,11 +114,21 @@ SAMPLE_ROOT = REPO_ROOT / "data" / "sample"
 
 
 @pytest.fixture(scope="session")
-def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The committed sample materialized once per test session (read it, never write it)."""
-    path = tmp_path_factory.mktemp("sample") / "cx.duckdb"
-    materialize_all(SAMPLE_ROOT, path)
-    return path
+def sample_warehouse(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """The committed sample materialized once per test session, shared by pytest-xdist's
+    workers (the first to ask builds it while the others wait): read it, never write it."""
+    base = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        base = base.parent  # the session's folder, above each worker's own
+    folder = base / "sample_shared"
+    folder.mkdir(exist_ok=True)
+    built = folder / "built"
+    with (folder / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not built.exists():
+            materialize_all(SAMPLE_ROOT, folder / "cx.duckdb")
+            built.touch()
+    return folder / "cx.duckdb"
 
 
 @pytest.fixture(scope="session")

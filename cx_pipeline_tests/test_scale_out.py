@@ -1,8 +1,8 @@
 """Scale-out end to end, as an operator runs it: a week of daily deliveries loaded by
 `cx-pipeline run` with CX_EXECUTOR=celery on two Celery workers (redis broker) into a DuckLake
-whose catalog is PostgreSQL; the marts equal the embedded single-process run's exactly, and a
+whose catalog is PostgreSQL; the marts equal the embedded single-process run's exactly. A
 second run, on a two-worker Dask cluster, leaves every table's row count and every mart as
-they were.
+they were (marked slow: `pytest -m slow`).
 
 Needs PostgreSQL and redis-server on 127.0.0.1 (`.ci/run` installs and starts Debian's):
 CX_TEST_POSTGRES is a libpq connection string for a role that may create databases (default
@@ -251,11 +251,12 @@ def test_the_marts_equal_the_embedded_single_process_run(week: dict) -> None:
         assert mart_differences(con, "from_lake", "embedded") == {}
 
 
+@pytest.mark.slow
 def test_a_repeated_run_on_a_dask_cluster_changes_no_count_and_no_mart(week: dict) -> None:
     """The second run of the same week, with CX_EXECUTOR=dask (a local cluster of two worker
-    processes), into the lake the Celery run filled: both executors and the repeat in one run,
-    which keeps CI short. Every count stays as it was and the marts still equal the
-    embedded run's."""
+    processes), into the lake the Celery run filled. Every count stays as it was and the marts
+    still equal the embedded run's. Slow (four minutes in CI), so it runs with `pytest -m slow`
+    and as the benchmark's ducklake-postgres-dask variant (`make bench-scale`), not in CI."""
     env = {**week["lake_env"], "CX_EXECUTOR": "dask", "CX_WORKERS": "2"}
     _run(env, "run")
     with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
