@@ -176,9 +176,12 @@ def analyser() -> str:
 
     with np.load(MODEL_FILE, allow_pickle=False) as saved:
         version = str(saved["version"])
+    # This module's own hash too: its features, negations and language rules decide the label
+    # as much as the weights do, and a cached analysis must not outlive a change to them.
+    rules = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
     return (
         f"cx-pipeline sentiment model {version} ({model_fingerprint()}; "
-        f"{', '.join(SUPPORTED_LANGUAGES)}) with vaderSentiment "
+        f"{', '.join(SUPPORTED_LANGUAGES)}; rules {rules}) with vaderSentiment "
         f"{metadata.version('vaderSentiment')} and {len(DOMAIN_LEXICON)} service words; "
         f"py3langid {metadata.version('py3langid')}"
     )

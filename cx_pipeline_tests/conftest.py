@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -114,11 +115,11 @@ SAMPLE_ROOT = REPO_ROOT / "data" / "sample"
 
 
 @pytest.fixture(scope="session")
-def sample_warehouse(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The committed sample materialized once per test session, shared by pytest-xdist's
     workers (the first to ask builds it while the others wait): read it, never write it."""
     base = tmp_path_factory.getbasetemp()
-    if worker_id != "master":
+    if os.environ.get("PYTEST_XDIST_WORKER"):
         base = base.parent  # the session's folder, above each worker's own
     folder = base / "sample_shared"
     folder.mkdir(exist_ok=True)

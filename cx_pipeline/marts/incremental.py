@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from cx_pipeline.privacy.erasure import IDENTITY_SNAPSHOT_SUFFIX
 from cx_pipeline.resources import RULES_SQL
 from cx_pipeline.sql import execute, scalar, table_exists
 from cx_pipeline.staging.incremental import prepare, rewrites
@@ -43,7 +44,7 @@ class MartPlan:
 
 
 def identity_table(mart: str) -> str:
-    return f"audit.{mart}_identity"
+    return f"audit.{mart}{IDENTITY_SNAPSHOT_SUFFIX}"
 
 
 def fingerprint(con: duckdb.DuckDBPyConnection, sql: str, columns: object) -> str:

@@ -39,6 +39,12 @@ PERSON_COLUMNS = ("contact_id", "email", "requester_email", "respondent_email", 
 EMAIL_COLUMNS = ("email", "requester_email", "respondent_email")
 
 
+# Maintained marts (marts/incremental.py) keep a snapshot of the identity links they were built
+# with, as audit.<mart>_identity: contact and device ids. An erasure drops them; the next build
+# of such a mart is a full one anyway (raw was rewritten), which takes a new snapshot.
+IDENTITY_SNAPSHOT_SUFFIX = "_identity"
+
+
 def identifier_hash(value: str) -> str:
     """How an identifier is remembered: trimmed, lower-cased, SHA-256 (as sha256() in SQL)."""
     return hashlib.sha256(value.strip().lower().encode()).hexdigest()
@@ -157,6 +163,13 @@ def record_erasure(
             before = _person_rows(con, entity)
             deleted = erase_rows(con, entity)
             counts[entity.name] = {"rows_deleted": deleted, "rows_unlinked": before - deleted}
+        for (snapshot,) in execute(
+            con,
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'audit' "
+            "AND suffix(table_name, $suffix)",
+            suffix=IDENTITY_SNAPSHOT_SUFFIX,
+        ).fetchall():
+            con.execute(f"DROP TABLE audit.{quote(snapshot)}")
         execute(
             con,
             "UPDATE audit.erasures SET rows_erased = $counts::JSON WHERE erasure_id = $id",

@@ -39,6 +39,7 @@ from cx_pipeline import catalog
 from cx_pipeline.marts.builder import empty_table_sql, grain_check, load_spec
 from cx_pipeline.privacy.erasure import record_erasure
 from cx_pipeline.resources import Warehouse
+from cx_pipeline.sql import table_exists
 from cx_pipeline_tests.conftest import materialize_all, up_to
 from cx_pipeline_tests.tiny_extracts import DELIVERY, write_tiny_extracts
 
@@ -238,6 +239,9 @@ def test_usage_daily_replaces_only_the_days_that_changed(tmp_path: Path) -> None
     warehouse = Warehouse(database=str(database), memory_limit="1GB")
     with warehouse.get_connection() as con:
         record_erasure(con, contact_id="C2", email=None, reason="test")
+        # The snapshot of identity links (contact and device ids) goes with the erasure, even
+        # if no run ever rebuilds the mart again.
+        assert not table_exists(con, "audit", "usage_daily_identity")
     run(root, database, NEXT_DAY)
     assert last_build(database) == (
         "full",

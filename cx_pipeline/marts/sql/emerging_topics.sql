@@ -44,7 +44,8 @@ segmented AS (
     LEFT JOIN marts.account_segments AS a ON a.account_id = u.account_id
 ),
 stop_words AS (
-    SELECT DISTINCT lower(word) AS word FROM raw.voc_stop_words
+    -- a blank line of the CSV is no stop word (a null here would make NOT IN drop every word)
+    SELECT DISTINCT lower(word) AS word FROM raw.voc_stop_words WHERE word IS NOT NULL
 ),
 words AS (
     SELECT u.source, u.item_id, w.word, w.position
