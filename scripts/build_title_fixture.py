@@ -8,7 +8,7 @@ ESCO     a folder with occupations_en.csv, occupations_fr.csv, occupations_es.cs
          classification v1.0 (European Commission; CC BY 4.0), as committed in
          https://github.com/emanuellandell/public (commit d2764d58)
 CHISCO   DV_CH_ISCO_19_TYP.lsl of https://github.com/I14Y-ch/iSurvey (MIT; the Swiss Federal
-         Statistical Office's CH-ISCO-19 occupation types, open use with source)
+         Statistical Office's CH-ISCO-19 occupation types)
 CPP      src/professions.ts of https://github.com/andremfp/intrack (MIT; Statistics Portugal's
          Classificação Portuguesa das Profissões 2010, built on ISCO-08)
 
@@ -52,13 +52,15 @@ HEADER = """\
 #               Decision 2011/833/EU on the reuse of Commission documents); copy read from
 #               https://github.com/emanuellandell/public, commit d2764d58.
 #   de          CH-ISCO-19 occupation types (Berufsarten), Swiss Federal Statistical Office,
-#               ISCO-08 based; open use, source to be named (opendata.swiss terms); copy read
-#               from https://github.com/I14Y-ch/iSurvey (MIT), DV_CH_ISCO_19_TYP.lsl. These are
+#               ISCO-08 based, as published on the I14Y interoperability platform; copy read
+#               from https://github.com/I14Y-ch/iSurvey (MIT; the FSO's own terms for the
+#               classification were not checked here), DV_CH_ISCO_19_TYP.lsl. These are
 #               occupation-group names (often plural: "Führungskräfte im Bereich Finanzen"),
 #               not titles as typed in a CRM; no openly licensed German ESCO export was found.
 #   pt          Classificação Portuguesa das Profissões 2010 (CPP 2010), Statistics Portugal
 #               (INE), ISCO-08 based, 4-digit group + subgroup; copy read from
-#               https://github.com/andremfp/intrack (MIT), src/professions.ts.
+#               https://github.com/andremfp/intrack (MIT; INE's own terms for the
+#               classification were not checked here), src/professions.ts.
 # Level from the ISCO-08 code alone (defined from the rule's documented meaning before reading
 # what the rule outputs; judgements marked *):
 #   11 chief executives, senior officials, legislators      -> c_level (the top of an organisation)
