@@ -11,9 +11,11 @@ imdb_labelled.txt and yelp_labelled.txt), a source the model never saw; German, 
 and Portuguese on a sample of the held-out XED subtitle lines (held_out_sentences.tsv in the
 text fixtures), or with --data every held-out line of the data scripts/train_sentiment.py
 reads (XED). Each text goes
-through text.analyse(), language detection included. Influence levels (rules.sql) on the titles of
-cx_pipeline_tests/fixtures/text/job_titles.csv, by split and language. Nothing is trained or
-tuned on these data; figures and their meaning are in docs/voice-of-customer.md.
+through text.analyse(), language detection included. Influence levels (rules.sql) on the
+hand-written titles of cx_pipeline_tests/fixtures/text/job_titles.csv, by split, and on the
+real occupation titles of occupation_titles.csv (ESCO, CH-ISCO-19, CPP 2010; levels from their
+ISCO-08 codes), by language and split: the rule was tuned on the tuning part only. Nothing is
+trained on these data; figures and their meaning are in docs/voice-of-customer.md.
 """
 
 from __future__ import annotations
@@ -130,22 +132,55 @@ def held_out_rows(data: Path) -> list[tuple[str, str, str]]:
     return found
 
 
-def print_titles() -> None:
+def title_levels(name: str) -> list[tuple[dict[str, str], str]]:
+    """Each row of a titles fixture with the level rules.sql influence_level() gives it."""
     import duckdb
 
     from cx_pipeline.resources import RULES_SQL
 
     con = duckdb.connect()
     con.execute(RULES_SQL)
+    return [
+        (row, con.execute("SELECT influence_level($t)", {"t": row["title"]}).fetchone()[0])
+        for row in fixture_rows(name)
+    ]
+
+
+def print_titles() -> None:
+    """Share of titles whose level is right: the hand-written job_titles.csv by split, and the
+    real occupation titles of occupation_titles.csv (ESCO, CH-ISCO-19, CPP 2010) by split and
+    language, where a level is right when it is one of those the ISCO-08 code allows."""
     right: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for row in fixture_rows("job_titles.csv"):
-        (level,) = con.execute("SELECT influence_level($t)", {"t": row["title"]}).fetchone()
+    for row, level in title_levels("job_titles.csv"):
         key = (row["split"], "English" if row["language"] == "en" else "other languages")
         right[key][0] += level == row["level"]
         right[key][1] += 1
-    print("\n| titles | right | n | share |\n|---|---|---|---|")
+    print("\nHand-written titles (job_titles.csv)")
+    print("| titles | right | n | share |\n|---|---|---|---|")
     for (split, group), (ok, n) in sorted(right.items()):
         print(f"| {split}, {group} | {ok} | {n} | {ok / n:.1%} |")
+
+    real: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    confusion: Counter[tuple[str, str]] = Counter()
+    for row, level in title_levels("occupation_titles.csv"):
+        ok = level in row["level"].split("|")
+        for key in ((row["language"], row["split"]), ("all", row["split"])):
+            real[key][0] += ok
+            real[key][1] += 1
+        if not ok:
+            confusion[(row["level"].split("|")[0], level)] += 1
+    print("\nReal occupation titles (occupation_titles.csv), right / n")
+    print("| language | tuning | held out |\n|---|---|---|")
+    for lang in ("en", "de", "fr", "es", "pt", "all"):
+        cells = []
+        for split in ("tuning", "held_out"):
+            ok, n = real[(lang, split)]
+            cells.append(f"{ok}/{n} = {ok / n:.1%}" if n else "")
+        print(f"| {lang} | {' | '.join(cells)} |")
+    print("\nWrong levels, both parts (ISCO says -> the rule says; 'senior_manager' stands for")
+    print("the manager band senior_manager|decision_maker|influencer)")
+    for (gold, got), n in confusion.most_common():
+        print(f"  {gold:>15} -> {got:<15} {n}")
 
 
 def main() -> None:

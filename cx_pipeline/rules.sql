@@ -196,23 +196,31 @@ CREATE OR REPLACE TEMP MACRO is_power_user(active_days, features) AS
 -- dropped ("Geschäftsführer" reads "geschaftsfuhrer", "Gérant" "gerant").
 --   end_user        first, assistants of anyone ("Assistant to the CEO", "Vorstandsassistentin")
 --   senior_manager  a chief of staff
+--   end_user        managers of a shop or store ("Shop Manager", "gérant de magasin",
+--                   "gerente de tienda", "encarregado de loja", Filialleiter, Marktleiter)
 --   c_level         chief ... officers (not "Chief Buyer" or "Chief Architect"), founders,
 --                   owners and co-owners, presidents, partners, managing directors:
 --                   Geschäftsführer, Vorstand, Inhaber, Gründer; PDG, directeur général,
---                   gérant, fondateur; director general, gerente general, consejero delegado,
---                   fundador, propietario, dueño; diretor executivo/geral, sócio, proprietário
---   senior_manager  VPs, heads of, directors (directeur, directora, diretor, Direktor), senior
---                   and general managers, a Leiter (Vertriebsleiter, Leiterin Einkauf) other
---                   than a team, project or group lead, Prokurist
---   decision_maker  buyers (Einkäufer, acheteur, comprador, "Chief Buyer"), and managers of the
---                   functions that buy: procurement, purchasing, finance, IT, operations
---                   (Einkauf, achats, compras, finanzas, TI, operaciones...)
---   end_user        office, account and store managers
+--                   gérant, administrateur délégué, fondateur; director general, gerente
+--                   general, consejero delegado, fundador, propietario, dueño; diretor
+--                   executivo/geral, sócio, proprietário; and the heads of public bodies:
+--                   ministers, secretaries of state and general, governors, mayors,
+--                   ambassadors, consuls, senators, members of parliament, councillors
+--   influencer      team, project and group leads (Teamleiter, Projektleiter), foremen
+--                   (Vorarbeiter, Polier)
+--   senior_manager  VPs, heads of, directors (directeur, directora, diretor, Direktor and their
+--                   plurals), senior and general managers, a Leiter (Vertriebsleiter,
+--                   Leiterin Einkauf) other than a team, project or group lead, Prokurist
+--   decision_maker  buyers (Einkäufer, acheteur, comprador, "Chief Buyer"), treasurers, and
+--                   managers of the functions that buy: procurement, purchasing, finance, IT,
+--                   operations (Einkauf, achats, compras, finanzas, TI, operaciones...)
+--   end_user        office and account managers
 --   influencer      other managers, leads and leaders, CSMs, architects, consultants,
---                   supervisors, coordinators, product owners: gerente, jefe, responsable, chef
---                   de projet, Teamleiter, Projektleiter, coordenador...
+--                   supervisors, coordinators, product owners: gerente, gestor, jefe,
+--                   responsable, encargado, encarregado, chef/cheffe de projet, Führungskraft...
 --   end_user        everyone else with a title (agents, analysts, engineers, admins...)
 --   unknown         no title
+-- Measured on real occupation titles (ESCO, CH-ISCO-19, CPP 2010) in docs/voice-of-customer.md.
 CREATE OR REPLACE TEMP MACRO influence_level(job_title) AS
     CASE
         WHEN nullif(trim(job_title), '') IS NULL THEN 'unknown'
@@ -221,11 +229,18 @@ CREATE OR REPLACE TEMP MACRO influence_level(job_title) AS
             THEN 'end_user'
         WHEN regexp_matches(lower(job_title), '\bchief of staff\b') THEN 'senior_manager'
         WHEN regexp_matches(strip_accents(lower(job_title)),
+            '\b(shop|store|bookstore) manager\b|\b(filial|markt)leiter(in)?\b'
+            '|\b(responsable|gerente|gerant(e)?|encargad[oa]|encarregad[oa]|manager|leiter(in)?)'
+            ' (de |du |d''|do |da |del |of |eines |einer )?(la |le |a |the )?'
+            '(magasin|boutique|tienda|loja|shop|store|einzelhandels[a-z]*)\b')
+            THEN 'end_user'
+        WHEN regexp_matches(strip_accents(lower(job_title)),
             '\b(ceo|cto|cfo|coo|cmo|cio|ciso|cro|cpo|cdo|pdg|founder|co-?founder|cofounder'
             '|managing director|managing partner|chief executive|chief [a-z& ,-]*officer'
             '|co[- ]?owner|geschaftsfuhrer(in)?|vorstand[a-z]*|inhaber(in)?|grunder(in)?'
             '|mitgrunder(in)?|gesellschafter(in)?|co-?fondat(eur|rice)|fondat(eur|rice)'
             '|gerant(e)?|president(e)?-directeur general|consejero delegado|consejera delegada'
+            '|administrat(eur|rice) delegue(e)?|administrador(a)? delegad[oa]'
             '|co-?fundador(a)?|fundador(a)?|propietari[oa]|proprietari[oa]|duen[oa]|don[oa]'
             '|socio(-fundador|-diretor|-gerente)?|socia)\b')
           OR regexp_matches(strip_accents(lower(job_title)),
@@ -233,17 +248,28 @@ CREATE OR REPLACE TEMP MACRO influence_level(job_title) AS
           OR regexp_matches(strip_accents(lower(job_title)), '\bgerente general\b')
           OR regexp_matches(strip_accents(lower(trim(job_title))),
             '^(president|presidente|partner|owner)\b')
+          OR regexp_matches(strip_accents(lower(job_title)),
+            '\b(minist(er|re|ro|ra)|secretar(y|io|ia|io) (of state|general|de estado|geral)'
+            '|(sous-)?secretaire (d''etat|general(e)?)|staatssekretar(in)?|governor|gouverneur'
+            '|gobernador(a)?|governador(a)?|mayor|maire|mayeur|alcalde(sa)?|burgermeister(in)?'
+            '|prefet(e)?|ambassad(or|eur|rice)|embajador(a)?|embaixador(a)?|botschafter(in)?'
+            '|consul(e)?( general(e)?)?|konsul(in)?|senat(or|eur|rice)|senador(a)?|legislat(or|ors)'
+            '|member of parliament|depute(e)?|diputad[oa]|deputad[oa]|abgeordnete(r)?'
+            '|councillor|conseill(er|ere) municipal(e)?|concejal(a)?|vereador(a)?'
+            '|angehorige gesetzgebender)\b')
             THEN 'c_level'
         WHEN regexp_matches(strip_accents(lower(job_title)),
-            '(team|projekt|gruppen)-?leiter(in)?\b')
+            '(team|projekt|gruppen)-?leiter(in)?\b|\b(vorarbeiter(in)?|polier(e|in)?)\b')
             THEN 'influencer'
         WHEN regexp_matches(strip_accents(lower(job_title)),
-            '\b(vp|svp|evp|avp|vice[ -]?president(e)?|head|director|directora|directeur|directrice'
-            '|diretor|diretora|direktor(in)?|sr\.? ?(mgr|manager)|senior (mgr|manager)'
-            '|general manager|prokurist(in)?)\b|leiter(in)?\b')
+            '\b(vp|svp|evp|avp|vice[ -]?president(e)?|head|director(es)?|directora(s)?'
+            '|directeur(s)?|directrice(s)?|diretor(es)?|diretora(s)?|direktor(in)?'
+            '|sr\.? ?(mgr|manager)|senior (mgr|manager)|general manager|prokurist(in)?)\b'
+            '|leiter(in)?\b')
             THEN 'senior_manager'
         WHEN regexp_matches(strip_accents(lower(job_title)),
-            '\b(buyer|purchaser|einkaufer(in)?|acheteu(r|se)|comprador(a)?)\b')
+            '\b(buyer|purchaser|einkaufer(in)?|acheteu(r|se)|comprador(a)?|treasurer'
+            '|tresorier(e)?|tesorer[oa]|tesoureir[oa]|schatzmeister(in)?)\b')
           OR (
             regexp_matches(strip_accents(lower(job_title)),
                 '\b(procurement|purchasing|purchase|sourcing|vendor|finance|financial|it|operations'
@@ -251,14 +277,16 @@ CREATE OR REPLACE TEMP MACRO influence_level(job_title) AS
                 '|finances|informatique|compras|finanzas|ti|sistemas|operaciones|suprimentos'
                 '|financeiro|operacoes)\b')
             AND regexp_matches(strip_accents(lower(job_title)),
-                '\b(manager|mgr|lead|officer|head|controller|responsable|gerente|jefe|jefa|chef)\b')
+                '\b(manager|mgr|lead|officer|head|controller|responsable|gerente|gestor(a)?'
+                '|jefe|jefa|chef(fe)?|fuhrungskraft(e)?)\b')
           )
             THEN 'decision_maker'
-        WHEN regexp_matches(lower(job_title), '\b(office|account|store) manager\b') THEN 'end_user'
+        WHEN regexp_matches(lower(job_title), '\b(office|account) manager\b') THEN 'end_user'
         WHEN regexp_matches(strip_accents(lower(job_title)),
             '\b(manager|mgr|lead|leader|csm|architect|consultant(e)?|principal|supervisor(a)?'
-            '|coordinator|coordinat(eur|rice)|coordinador(a)?|coordenador(a)?|owner|gerente|jefe|jefa'
-            '|responsable|berater(in)?|consultor(a)?|encargad[oa])\b|\bchef d(e |'')')
+            '|coordinator|coordinat(eur|rice)|coordinador(a)?|coordenador(a)?|owner|gerente(s)?'
+            '|gestor(a)?|jefe|jefa|responsable|berater(in)?|consultor(a)?|encargad[oa]s?'
+            '|encarregad[oa]s?|fuhrungskraft(e)?)\b|\bchef(fe)? d(e |'')')
             THEN 'influencer'
         ELSE 'end_user'
     END;

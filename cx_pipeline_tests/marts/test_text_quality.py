@@ -1,13 +1,15 @@
 """What the text rules get right on text nobody here wrote for them (cx_pipeline_tests/fixtures/
 text, sources and licences in their headers): sentiment and language on labelled review
 sentences (English) and held-out subtitle lines (German, Spanish, French, Portuguese), influence
-levels on job titles in five languages. The floors sit a little under the measured figures
+levels on job titles in five languages (hand-written ones, and real occupation titles levelled
+by their ISCO-08 code). The floors sit a little under the measured figures
 (docs/voice-of-customer.md), so a change that makes them worse fails; issue 15's targets are
 checked as such, and where the shipped model misses one the test says so (xfail)."""
 
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -195,6 +197,100 @@ def test_held_out_titles(
     held_out = [t for t in titles if t[0] == "held_out" and (t[1] == "en") == english]
     right = sum(wanted == got for *_, wanted, got in held_out)
     assert right / len(held_out) >= floor, [t for t in held_out if t[2] != t[3]]
+
+
+# Real occupation titles (ESCO en/fr/es, CH-ISCO-19 de, CPP 2010 pt) with the level their
+# ISCO-08 code allows (header of occupation_titles.csv). Floors sit just under the shares
+# measured once the rule was frozen (docs/voice-of-customer.md); the held-out part was scored
+# once, after the last change to influence_level().
+TITLE_FLOORS = {  # language: (tuning, held_out)
+    "en": (0.86, 0.85),  # 181/210, 97/113
+    "de": (0.96, 0.93),  # 155/160, 60/64
+    "fr": (0.87, 0.88),  # 199/228, 83/94
+    "es": (0.84, 0.84),  # 184/219, 88/104
+    "pt": (0.93, 0.95),  # 156/166, 62/65
+}
+MANAGER_BAND = "senior_manager|decision_maker|influencer"
+
+
+@pytest.fixture(scope="module")
+def occupations() -> list[tuple[dict[str, str], str]]:
+    """Each real occupation title with the level rules.sql gives it."""
+    con = duckdb.connect()
+    con.execute(RULES_SQL)
+    found = rows("occupation_titles.csv")
+    levels = dict(
+        con.execute(
+            "SELECT t, influence_level(t) FROM (SELECT unnest($titles) AS t)",
+            {"titles": [r["title"] for r in found]},
+        ).fetchall()
+    )
+    return [(r, levels[r["title"]]) for r in found]
+
+
+def test_occupation_levels_follow_the_isco_mapping(
+    occupations: list[tuple[dict[str, str], str]],
+) -> None:
+    """The levels in the fixture are the header's mapping of the ISCO-08 code, recomputed here
+    from the code alone: 11 top, 12-13 the manager band, 1420 shops, 14 other establishments,
+    supervisors and consultants, everyone else."""
+    supervisors = ("3121", "3122", "3123", "3341", "5151", "5222", "2421")
+    for r, _ in occupations:
+        isco = r["isco"]
+        wanted = (
+            "c_level" if isco[:2] == "11"
+            else MANAGER_BAND if isco[:2] in ("12", "13")
+            else "end_user" if isco[:3] == "142"
+            else "influencer" if isco[:2] == "14" or isco in supervisors
+            else "end_user"
+        )  # fmt: skip
+        assert r["level"] == wanted, r
+    counts = Counter((r["language"], r["split"]) for r, _ in occupations)
+    assert all(counts[(lang, "held_out")] >= 60 for lang in TITLE_FLOORS), counts
+    assert all(counts[(lang, "tuning")] >= 150 for lang in TITLE_FLOORS), counts
+
+
+def occupation_share(
+    occupations: list[tuple[dict[str, str], str]], language: str, split: str
+) -> tuple[float, list[tuple[str, str, str]]]:
+    part = [(r, got) for r, got in occupations if (r["language"], r["split"]) == (language, split)]
+    wrong = [(r["title"], r["level"], got) for r, got in part if got not in r["level"].split("|")]
+    return 1 - len(wrong) / len(part), wrong
+
+
+@pytest.mark.parametrize("split", ["tuning", "held_out"])
+@pytest.mark.parametrize("language", sorted(TITLE_FLOORS))
+def test_real_occupation_titles_keep_their_measured_share(
+    occupations: list[tuple[dict[str, str], str]], language: str, split: str
+) -> None:
+    share, wrong = occupation_share(occupations, language, split)
+    floor = TITLE_FLOORS[language][split == "held_out"]
+    assert share >= floor, (share, wrong)
+
+
+@pytest.mark.parametrize(
+    "language",
+    [
+        pytest.param(lang, marks=[] if ok else pytest.mark.xfail(reason=why, strict=True))
+        for lang, ok, why in [
+            ("en", False, "85.8% held out: ISCO puts title words the rule reads by rank elsewhere"),
+            ("de", True, ""),
+            ("fr", False, "88.3% held out: gérant de <shop>, directeurs of small establishments"),
+            (
+                "es",
+                False,
+                "84.6% held out: responsable/encargado/supervisor of ISCO 5-9 workers",
+            ),
+            ("pt", True, ""),
+        ]
+    ],
+)
+def test_real_occupation_titles_reach_the_target(
+    occupations: list[tuple[dict[str, str], str]], language: str
+) -> None:
+    """Issue 15: >= 95% of English titles right, >= 90% of each other language's."""
+    share, wrong = occupation_share(occupations, language, "held_out")
+    assert share >= (0.95 if language == "en" else 0.90), (share, wrong)
 
 
 def test_tokens_mark_negation_and_contrast() -> None:
