@@ -64,7 +64,7 @@ from cx_pipeline.contract_sql import quote
 from cx_pipeline.marts import incremental
 from cx_pipeline.privacy.masking import preview_columns
 from cx_pipeline.resources import CxSettings, Warehouse
-from cx_pipeline.sql import execute, literal, scalar, tables_read
+from cx_pipeline.sql import execute, literal, scalar, table_exists, tables_read
 
 
 @dataclass(frozen=True)
@@ -230,23 +230,12 @@ def resolve_as_of(con: duckdb.DuckDBPyConnection, cx_settings: CxSettings) -> dt
 
 
 def delivered_entities(con: duckdb.DuckDBPyConnection) -> dict[str, bool]:
-    """Whether each entity has rows in staging: a source a company does not have is absent.
-    One query for all of them: every mart step asks."""
-    staged = {
-        name
-        for (name,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'staging'"
-        ).fetchall()
+    """Whether each entity has rows in staging: a source a company does not have is absent."""
+    return {
+        e.name: table_exists(con, "staging", e.name)
+        and bool(con.execute(f"SELECT EXISTS (SELECT 1 FROM staging.{e.name})").fetchone()[0])
+        for e in ENTITIES
     }
-    present = [e.name for e in ENTITIES if e.name in staged]
-    found: dict[str, bool] = {}
-    if present:
-        row = con.execute(
-            "SELECT "
-            + ", ".join(f"EXISTS (SELECT 1 FROM staging.{quote(name)})" for name in present)
-        ).fetchone()
-        found = dict(zip(present, row, strict=True))
-    return {e.name: bool(found.get(e.name)) for e in ENTITIES}
 
 
 def sql_parameters(con: duckdb.DuckDBPyConnection, cx_settings: CxSettings) -> dict[str, Any]:
