@@ -147,6 +147,11 @@ CREATE OR REPLACE TEMP MACRO usage_window_days() AS 30;
 -- days 31-120 before the day), averaged per window.
 CREATE OR REPLACE TEMP MACRO usage_baseline_windows() AS 3;
 
+-- How far back from a day its usage figures read: the last window and the baseline's windows
+-- (120 days). An event day moves the figures of the days from it to this many days after it.
+CREATE OR REPLACE TEMP MACRO usage_history_days() AS
+    (1 + usage_baseline_windows()) * usage_window_days();
+
 -- Usage fell: a new drop against the account's own baseline. Events in the last usage window
 -- are below 30% of the baseline's average per window, while the window before was still at
 -- least half that average (the drop began in the last window; a lasting fall stays visible as

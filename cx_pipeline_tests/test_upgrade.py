@@ -67,59 +67,70 @@ def test_the_previous_release_s_warehouse_is_upgraded_and_builds_a_fresh_build_s
         assert loads > con.execute("SELECT count(*) FROM fresh.audit.loads").fetchone()[0]
 
 
+SHIPPED = migrations.shipped()
+LATEST = SHIPPED[-1].version
+# Test migrations, numbered after the shipped ones.
 V2 = Migration(
-    2,
+    LATEST + 1,
     "rename_and_retype",
     "ALTER TABLE audit.notes RENAME TO remarks;"
     "ALTER TABLE audit.remarks ALTER score TYPE INTEGER;"
     "ALTER TABLE audit.remarks ADD COLUMN source VARCHAR DEFAULT 'crm';",
 )
-BROKEN_V3 = Migration(3, "needs_a_missing_table", "ALTER TABLE audit.nowhere ADD COLUMN x INT;")
+BROKEN_V3 = Migration(
+    LATEST + 2, "needs_a_missing_table", "ALTER TABLE audit.nowhere ADD COLUMN x INT;"
+)
 
 
 def old_warehouse(tmp_path: Path) -> Warehouse:
-    """A version-1 warehouse with one small audit table the test migrations change."""
+    """A warehouse at this release's version with one small audit table the test migrations
+    change."""
     warehouse = Warehouse(database=str(tmp_path / "cx.duckdb"))
     with duckdb.connect(warehouse.database) as con:
         con.execute("CREATE SCHEMA audit")
         con.execute("CREATE TABLE audit.notes AS SELECT 'a' AS note, '7' AS score")
-        upgrade(con, migrations.shipped()[:1])
+        upgrade(con, SHIPPED)
     return warehouse
 
 
 def test_new_columns_renamed_tables_and_changed_types_migrate_in_place(tmp_path: Path) -> None:
     warehouse = old_warehouse(tmp_path)
     with duckdb.connect(warehouse.database) as con:
-        applied = upgrade(con, (*migrations.shipped()[:1], V2))
-        assert [m.version for m in applied] == [2]
+        applied = upgrade(con, (*SHIPPED, V2))
+        assert [m.version for m in applied] == [LATEST + 1]
         assert con.execute("SELECT * FROM audit.remarks").fetchall() == [("a", 7, "crm")]
-        assert current_version(con) == 2
-        assert upgrade(con, (*migrations.shipped()[:1], V2)) == []  # once only
+        assert current_version(con) == LATEST + 1
+        assert upgrade(con, (*SHIPPED, V2)) == []  # once only
 
 
 def test_a_failed_migration_names_itself_and_changes_nothing(tmp_path: Path) -> None:
     warehouse = old_warehouse(tmp_path)
     with duckdb.connect(warehouse.database) as con:
-        with pytest.raises(MigrationError, match=r"0003_needs_a_missing_table failed.*version 1"):
-            upgrade(con, (*migrations.shipped()[:1], V2, BROKEN_V3))
-        assert current_version(con) == 1
+        with pytest.raises(
+            MigrationError,
+            match=rf"{LATEST + 2:04d}_needs_a_missing_table failed.*version {LATEST}",
+        ):
+            upgrade(con, (*SHIPPED, V2, BROKEN_V3))
+        assert current_version(con) == LATEST
         assert con.execute("SELECT * FROM audit.notes").fetchall() == [("a", "7")]
 
 
 def test_a_warehouse_from_a_newer_release_is_refused(tmp_path: Path) -> None:
     warehouse = old_warehouse(tmp_path)
     with duckdb.connect(warehouse.database) as con:
-        upgrade(con, (*migrations.shipped()[:1], V2))
-        with pytest.raises(MigrationError, match="schema version 2, written by a newer"):
-            upgrade(con, migrations.shipped()[:1])
+        upgrade(con, (*SHIPPED, V2))
+        with pytest.raises(
+            MigrationError, match=f"schema version {LATEST + 1}, written by a newer"
+        ):
+            upgrade(con, SHIPPED)
 
 
 def test_a_reader_refuses_a_warehouse_from_a_newer_release(tmp_path: Path) -> None:
     warehouse = old_warehouse(tmp_path)
     with warehouse.get_connection(read_only=True) as con:  # this release's version: fine
-        assert current_version(con) == 1
+        assert current_version(con) == LATEST
     with duckdb.connect(warehouse.database) as con:
-        upgrade(con, (*migrations.shipped()[:1], V2))
-    newer = pytest.raises(MigrationError, match="schema version 2, written by a newer")
+        upgrade(con, (*SHIPPED, V2))
+    newer = pytest.raises(MigrationError, match=f"schema version {LATEST + 1}, written by a newer")
     with newer, warehouse.get_connection(read_only=True):
         pass

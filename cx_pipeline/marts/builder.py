@@ -20,7 +20,7 @@ The metadata file (TOML, every key but `description`, `family` and `columns` opt
     optional_marts = ["nps_answers"]   # marts read only for a component it can do without
     personal_identifiers = ["email"]   # hashed in the serving file
     free_text = ["comment"]   # e-mails and phone numbers masked in the serving file
-    incremental = "event_days" # kept between runs, only changed days replaced (incremental.py)
+    incremental = "event_days" # kept between runs, only what changed recomputed (incremental.py)
 
     [[columns]]               # one table per column, in the table's order
     name = "month"
@@ -31,9 +31,10 @@ The metadata file (TOML, every key but `description`, `family` and `columns` opt
     columns_from = "nps_by_month"      # all of its columns, or
     names = ["responses", "nps"]       # only these, in this order
 
-An incremental mart's SQL deletes and inserts the days in the temporary table `days_to_build`,
-or all of them when `$full` (marts/incremental.py says when, and audit.mart_builds why): the
-one query serves both paths, and a full build starts from its documented columns, empty.
+A maintained mart's SQL deletes and inserts what changed (by day: the days in the temporary
+table `days_to_build`; by account cut-off: what its own SQL finds), or everything when `$full`
+(marts/incremental.py says which kind does what, and audit.mart_builds why): the same
+statements serve both paths, and a full build starts from its documented columns, empty.
 
 A mart's TOML without a SQL file needs a registered compute function and the other way round;
 either alone fails when the code location loads.
@@ -91,7 +92,8 @@ class MartSpec:
     grain_nulls: tuple[str, ...] = ()
     # Its group in the Dagster UI: the family of questions it answers (marts/assets.py).
     group: str = "marts"
-    # Kept between runs and replaced by day (marts/incremental.py), or "" (rebuilt every run).
+    # Kept between runs, only what changed recomputed (marts/incremental.py: "event_days" or
+    # "account_cutoffs"), or "" (rebuilt every run).
     incremental: str = ""
     # Asset checks evaluated on the freshly built table, in the same run.
     check_specs: tuple[dg.AssetCheckSpec, ...] = ()
@@ -317,21 +319,38 @@ def write_empty(con: duckdb.DuckDBPyConnection, spec: MartSpec) -> None:
 
 def build_statements(spec: MartSpec) -> list[str]:
     """The statements a full build of a SQL mart runs, in order (the benchmark's floor runs
-    them too): an incremental mart starts from its documented columns and no day to replace,
-    and its SQL runs with `$full` (sql_parameters' default)."""
+    them too): a maintained mart starts from its documented columns and no day to replace, and
+    its SQL runs with `$full` (sql_parameters' default)."""
     statements = [s.query for s in duckdb.extract_statements(spec.sql)]
     if not spec.incremental:
         return statements
     days = f"CREATE OR REPLACE TEMP TABLE {incremental.DAYS_TABLE} (day DATE)"
-    return [empty_table_sql(spec), days, *statements]
+    return ["CREATE SCHEMA IF NOT EXISTS audit", empty_table_sql(spec), days, *statements]
 
 
 def build_in_full(
     con: duckdb.DuckDBPyConnection, spec: MartSpec, parameters: dict[str, Any]
 ) -> None:
-    """A full build of a SQL mart outside a run, incremental or not (tests, the floor)."""
+    """A full build of a SQL mart outside a run, maintained or not (tests, the floor)."""
     for statement in build_statements(spec):
         execute(con, statement, **{"full": True, "since": None, **parameters})
+
+
+def rule_sql(spec: MartSpec) -> list[str]:
+    """The SQL a mart's rows follow from: its own, then that of every mart it reads, directly
+    or not (a computed mart's name stands for its code)."""
+    found: dict[str, str] = {}
+    pending = [spec.name]
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        if not _mart_files().joinpath(f"{name}.sql").is_file():
+            found[name] = f"-- computed: {name}"
+            continue
+        found[name] = load_spec(name).sql
+        pending += sorted(t for s, t in tables_read(found[name]) if s == "marts")
+    return list(found.values())
 
 
 def build_incremental(
@@ -340,30 +359,36 @@ def build_incremental(
     parameters: dict[str, Any],
     cx_settings: CxSettings,
 ) -> dict[str, Any]:
-    """Replace the days that can have changed since the last build, or all of them (the same
-    SQL either way); returns what was done, for the UI."""
+    """Recompute what can have changed since the last build, or everything (the same SQL
+    either way); returns what was done, for the UI."""
     as_of, timezone = parameters["as_of"], parameters["timezone"]
-    fingerprint = incremental.fingerprint(con, spec.sql, spec.columns)
-    plan = incremental.plan(con, spec.name, fingerprint, as_of, timezone, cx_settings.full_rebuild)
+    fingerprint = incremental.fingerprint(con, rule_sql(spec), spec.columns, parameters)
+    plan = incremental.plan(
+        con, spec.name, spec.incremental, fingerprint, as_of, timezone, cx_settings.full_rebuild
+    )
     if plan.full:
         write_empty(con, spec)
     incremental.prepare_days(con, plan.days)
-    if plan.full or plan.days:  # else nothing changed: no need to read the events
-        since = None if plan.full else incremental.earliest_instant(min(plan.days))
+    # Days of events: nothing to read when no day changed. Account cut-offs move with the
+    # as-of date and the inputs, which the SQL itself compares.
+    if plan.full or plan.days or spec.incremental != "event_days":
+        since = None if plan.full or not plan.days else incremental.earliest_instant(min(plan.days))
         run_mart_sql(con, spec.sql, {**parameters, "full": plan.full, "since": since})
     rows = scalar(
         con,
         f"SELECT count(*) FROM marts.{spec.name} "
-        f"WHERE $full OR day IN (SELECT day FROM {incremental.DAYS_TABLE})",
+        f"WHERE $full OR {incremental.REBUILT_ROWS[spec.incremental]}",
         full=plan.full,
     )
-    incremental.record(con, spec.name, plan, fingerprint, as_of, timezone, rows)
-    return {
+    incremental.record(con, spec.name, spec.incremental, plan, fingerprint, as_of, timezone, rows)
+    built = {
         "build": "full" if plan.full else "incremental",
         "build_reason": plan.reason,
-        "days_rebuilt": "all" if plan.full else len(plan.days),
         "rows_written": rows,
     }
+    if spec.incremental == "event_days":
+        built["days_rebuilt"] = "all" if plan.full else len(plan.days)
+    return built
 
 
 def _preview(con: duckdb.DuckDBPyConnection, spec: MartSpec, rows: int = 10) -> str:
@@ -521,6 +546,7 @@ def build_mart_asset(spec: MartSpec, compute: Compute | None = None) -> dg.Asset
                         incremental.record(
                             con,
                             spec.name,
+                            spec.incremental,
                             None,
                             None,
                             parameters["as_of"],
@@ -547,7 +573,7 @@ def build_mart_asset(spec: MartSpec, compute: Compute | None = None) -> dg.Asset
             else:
                 scope = "true"
                 if built.get("build") == "incremental":
-                    scope = f"day IN (SELECT day FROM {incremental.DAYS_TABLE})"
+                    scope = incremental.REBUILT_ROWS[spec.incremental]
                 checks = [grain_check(con, spec, scope)] if spec.grain else []
                 if spec.evaluate_checks:
                     checks += spec.evaluate_checks(con, cx_settings)

@@ -1,4 +1,12 @@
-"""Marts maintained by day with staging's events, instead of rebuilt from all of them each run.
+"""Marts kept between runs, of which a run recomputes only what its changes can reach.
+
+Two kinds (a mart's TOML: `incremental = "<kind>"`); both rebuild in full, saying why in
+audit.mart_builds, after: no build yet (or a skipped one), an erasure or a purge, a change of
+its rule (its SQL, the shared rules, the SQL of the marts it reads directly or not, the staging
+views those read, its columns), a change of a setting that SQL reads, a changed timezone, an
+as-of date moved backwards, or with CX_FULL_REBUILD=true.
+
+"event_days": maintained by day with staging's events.
 
 A mart whose TOML says `incremental = "event_days"` (marts.usage_daily) has rows that each
 depend only on the events of one day in the reporting timezone. Its SQL file deletes and inserts
@@ -10,28 +18,45 @@ build:
   - the days of events whose identifier now resolves to another contact or account than at the
     last build (staging.identity_map against the snapshot kept in audit.<mart>_identity);
   - the days newly inside the as-of window (after the last as-of date, up to this one).
-It rebuilds in full, saying why in audit.mart_builds, after: no build yet (or a skipped one), a
-full staging rebuild of events, an erasure or a purge, a change of its SQL (its file, the shared
-rules, the staging.resolved_events view or its documented columns), a changed timezone, an
-as-of date moved backwards, or with CX_FULL_REBUILD=true.
+It also rebuilds in full after a full staging rebuild of events.
+
+"account_cutoffs" (marts.account_features): rows per account and cut-off day, each reading only
+input rows dated on or before its day. Its SQL compares a digest of every input row with the
+last build's (audit.account_features_inputs) to find the changed accounts and from which day,
+and recomputes their cut-offs from then on, the new cut-offs, and those within reach of the days
+marts.usage_daily replaced since its last build (listed here, from audit.mart_builds, in
+`days_to_build`). It rebuilds in full when usage_daily was rebuilt in full or skipped since.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 
 from cx_pipeline.privacy.erasure import IDENTITY_SNAPSHOT_SUFFIX
 from cx_pipeline.resources import RULES_SQL
-from cx_pipeline.sql import execute, scalar, table_exists
+from cx_pipeline.sql import PARAMETER, execute, scalar, table_exists, tables_read
 from cx_pipeline.staging.incremental import prepare, rewrites
 
 EVENTS = "analytics.events"  # staging's entity, as audit.staging_builds names it
 DAYS_TABLE = "days_to_build"  # unqualified: a temporary table, not an input of the mart
-KINDS = ("event_days",)
+CUTOFFS_TABLE = "cutoffs_to_build"  # written by an account_cutoffs mart's own SQL
+USAGE_MART = "usage_daily"  # the event_days mart whose replaced days account cut-offs follow
+KINDS = ("event_days", "account_cutoffs")
+# The rows a build (re)wrote, by kind: what its row count and grain check read.
+REBUILT_ROWS = {
+    "event_days": f"day IN (SELECT day FROM {DAYS_TABLE})",
+    "account_cutoffs": (
+        f"(account_id, feature_day) IN (SELECT (account_id, feature_day) FROM {CUTOFFS_TABLE})"
+    ),
+}
+# Parameters every build varies or plan() judges on its own: not part of the settings digest.
+PLANNED_PARAMETERS = frozenset({"as_of", "timezone", "full", "since"})
 
 
 @dataclass(frozen=True)
@@ -47,15 +72,39 @@ def identity_table(mart: str) -> str:
     return f"audit.{mart}{IDENTITY_SNAPSHOT_SUFFIX}"
 
 
-def fingerprint(con: duckdb.DuckDBPyConnection, sql: str, columns: object) -> str:
-    """What the rule is: the mart's SQL, the shared macros, the view it reads, its columns."""
-    view = scalar(
-        con,
-        "SELECT sql FROM duckdb_views() WHERE schema_name = 'staging' "
-        "AND view_name = 'resolved_events' AND database_name = current_database()",
+@dataclass(frozen=True)
+class Fingerprint:
+    rule: str
+    settings: str
+
+
+def fingerprint(
+    con: duckdb.DuckDBPyConnection,
+    sqls: list[str],
+    columns: object,
+    parameters: dict[str, Any],
+) -> Fingerprint:
+    """What the rows follow from: the SQL (the mart's own first, then the marts it reads), the
+    shared macros, the staging views that SQL reads and the columns; and the values of the
+    settings that SQL names."""
+    read = sorted({t for sql in sqls for t in tables_read(sql) if t[0] == "staging"})
+    views = [
+        scalar(
+            con,
+            "SELECT sql FROM duckdb_views() WHERE schema_name = $schema "
+            "AND view_name = $view AND database_name = current_database()",
+            schema=schema,
+            view=view,
+        )
+        or ""
+        for schema, view in read
+    ]
+    rule = "\n--\n".join([*sqls, RULES_SQL, *views, repr(columns)])
+    named = sorted({n for sql in sqls for n in PARAMETER.findall(sql)} - PLANNED_PARAMETERS)
+    settings = repr([(name, parameters.get(name)) for name in named])
+    return Fingerprint(
+        hashlib.sha256(rule.encode()).hexdigest(), hashlib.sha256(settings.encode()).hexdigest()
     )
-    text = "\n--\n".join([sql, RULES_SQL, view or "", repr(columns)])
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _snapshot_identity(con: duckdb.DuckDBPyConnection) -> None:
@@ -135,14 +184,16 @@ def _staging_days(
 def plan(
     con: duckdb.DuckDBPyConnection,
     mart: str,
-    fingerprint_now: str,
+    kind: str,
+    fingerprint_now: Fingerprint,
     as_of: dt.date,
     timezone: str,
     full_rebuild: bool,
 ) -> MartPlan:
-    """Full or by day, and which days, since the mart's last build."""
+    """Full or in part, and which days, since the mart's last build."""
     prepare(con)
-    _snapshot_identity(con)
+    if kind == "event_days":
+        _snapshot_identity(con)
     staging_now = scalar(
         con, "SELECT max(built_at) FROM audit.staging_builds WHERE entity = $e", e=EVENTS
     )
@@ -154,24 +205,30 @@ def plan(
         return full("CX_FULL_REBUILD is set")
     last = execute(
         con,
-        "SELECT mode, fingerprint, timezone, as_of, rewrites_seen, staging_seen "
-        "FROM audit.mart_builds WHERE mart = $mart ORDER BY built_at DESC LIMIT 1",
+        "SELECT mode, fingerprint, settings, timezone, as_of, rewrites_seen, staging_seen, "
+        "built_at FROM audit.mart_builds WHERE mart = $mart ORDER BY built_at DESC LIMIT 1",
         mart=mart,
     ).fetchone()
     if last is None or not table_exists(con, "marts", mart):
         return full("first build")
-    mode, last_fingerprint, last_timezone, last_as_of, last_rewrites, seen = last
-    schema, table = identity_table(mart).split(".")
+    mode, last_rule, last_settings, last_timezone, last_as_of, last_rewrites, seen, built = last
     if mode == "skipped":
         return full("the last build was skipped")
-    if last_fingerprint != fingerprint_now:
-        return full("its SQL changed (its file, the shared rules, the view it reads or columns)")
+    if last_rule != fingerprint_now.rule:
+        return full(
+            "its SQL changed (its file, the shared rules, a mart or view it reads, or columns)"
+        )
+    if last_settings != fingerprint_now.settings:
+        return full("a setting its SQL reads changed")
     if last_timezone != timezone:
         return full(f"the reporting timezone changed from {last_timezone} to {timezone}")
     if as_of < last_as_of:
         return full(f"the as-of date moved backwards, from {last_as_of} to {as_of}")
     if last_rewrites != rewrites(con):
         return full("raw was rewritten in place (erasure or retention purge)")
+    if kind == "account_cutoffs":
+        return _cutoffs_plan(con, built, full)
+    schema, table = identity_table(mart).split(".")
     if not table_exists(con, schema, table):
         return full(f"no snapshot of the identity links ({schema}.{table})")
     staging_full = execute(
@@ -199,6 +256,25 @@ def plan(
     )
 
 
+def _cutoffs_plan(
+    con: duckdb.DuckDBPyConnection, built: dt.datetime, full: Callable[[str], MartPlan]
+) -> MartPlan:
+    """The days marts.usage_daily replaced since the mart's last build (full when it was
+    rebuilt in full or skipped since: then any day may have changed)."""
+    usage_builds = execute(
+        con,
+        "SELECT mode, reason, days FROM audit.mart_builds WHERE mart = $usage "
+        "AND built_at > $built ORDER BY built_at",
+        usage=USAGE_MART,
+        built=built,
+    ).fetchall()
+    for mode, reason, _ in usage_builds:
+        if mode != "incremental":
+            return full(f"marts.{USAGE_MART} was rebuilt in full since ({reason})")
+    days = {day for _, _, replaced in usage_builds for day in replaced}
+    return MartPlan(False, "changed inputs, usage days and new cut-offs only", tuple(sorted(days)))
+
+
 def earliest_instant(day: dt.date) -> dt.datetime:
     """An instant before any event of local day `day` in any timezone (UTC+14 at most)."""
     return dt.datetime.combine(day - dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
@@ -216,8 +292,9 @@ def prepare_days(con: duckdb.DuckDBPyConnection, days: tuple[dt.date, ...]) -> N
 def record(
     con: duckdb.DuckDBPyConnection,
     mart: str,
+    kind: str,
     mart_plan: MartPlan | None,
-    fingerprint_now: str | None,
+    fingerprint_now: Fingerprint | None,
     as_of: dt.date,
     timezone: str,
     rows_written: int,
@@ -227,12 +304,16 @@ def record(
     prepare(con)
     execute(
         con,
-        "INSERT INTO audit.mart_builds VALUES ($mart, now(), $mode, $reason, $fingerprint, "
-        "$timezone, $as_of, $rewrites, $seen, $days, $rows)",
+        "INSERT INTO audit.mart_builds (mart, built_at, mode, reason, fingerprint, settings, "
+        "timezone, as_of, rewrites_seen, staging_seen, days, rows_written) VALUES ($mart, now(), "
+        "$mode, $reason, $rule, $settings, $timezone, $as_of, $rewrites, $seen, $days, $rows)",
         mart=mart,
         mode="skipped" if mart_plan is None else "full" if mart_plan.full else "incremental",
-        reason="events not delivered" if mart_plan is None else mart_plan.reason,
-        fingerprint=fingerprint_now,
+        reason="skipped: a source it needs was not delivered"
+        if mart_plan is None
+        else mart_plan.reason,
+        rule=None if fingerprint_now is None else fingerprint_now.rule,
+        settings=None if fingerprint_now is None else fingerprint_now.settings,
         timezone=timezone,
         as_of=as_of,
         rewrites=rewrites(con),
@@ -240,5 +321,5 @@ def record(
         days=None if mart_plan is None or mart_plan.full else list(mart_plan.days),
         rows=rows_written,
     )
-    if mart_plan is not None:
+    if mart_plan is not None and kind == "event_days":
         con.execute(f"CREATE OR REPLACE TABLE {identity_table(mart)} AS FROM _identity_now")

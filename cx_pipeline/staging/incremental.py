@@ -54,7 +54,7 @@ STATE_DDL = (
     CREATE TABLE IF NOT EXISTS audit.mart_builds (
         mart VARCHAR, built_at TIMESTAMPTZ, mode VARCHAR, reason VARCHAR, fingerprint VARCHAR,
         timezone VARCHAR, as_of DATE, rewrites_seen BIGINT, staging_seen TIMESTAMPTZ,
-        days DATE[], rows_written BIGINT
+        days DATE[], rows_written BIGINT, settings VARCHAR
     )
     """,
     ERASURES_DDL,

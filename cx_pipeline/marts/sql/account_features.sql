@@ -45,24 +45,152 @@
 --   active_users_30d  contacts with an event in the 30 days; events no contact could be linked
 --                     to count as events but give no user. events_per_active_user_30d is 0 when
 --                     there is no active user (no per-user figure, never a division by 0).
-CREATE OR REPLACE TABLE marts.account_features AS
+--
+-- MAINTAINED BY CUT-OFF (marts/incremental.py, kind "account_cutoffs"). By the cut-off rule a
+-- row changes only when an input row dated on or before its day changes, so a run keeps the
+-- rows of unchanged cut-offs and computes:
+--   cut-offs that are new (a month newly complete, the new as-of date, a new answer);
+--   for an account whose inputs changed since the last build (a subscription, ticket or answer
+--     of it added, changed or gone, its CRM attributes changed: found by comparing a digest of
+--     each input row with audit.account_features_inputs, kept from the last build), its
+--     cut-offs on or after the first day the change can reach (a subscription's start, a
+--     ticket's creation, the day before an answer; every cut-off for its CRM attributes);
+--   cut-offs within usage_history_days() after a day marts.usage_daily replaced since
+--     (the temporary table days_to_build, filled by the builder from audit.mart_builds).
+-- Rows of cut-offs the rule no longer gives (yesterday's as-of date) are deleted. With full
+-- every row is rebuilt: a first build, after an erasure, a purge, a full rebuild of usage_daily,
+-- a change of this file, the shared rules or the SQL of a mart it reads (directly or not), a
+-- setting those read, a new timezone, an as-of date moved backwards, or CX_FULL_REBUILD=true
+-- (audit.mart_builds says which). Both paths run the same statements.
+
+-- Every cut-off the rule gives today.
+CREATE OR REPLACE TEMP TABLE account_cutoffs AS
+SELECT DISTINCT account_id, feature_day FROM (
+    SELECT account_id, last_day(month) AS feature_day
+    FROM marts.customer_months
+    WHERE active_at_end
+    UNION ALL
+    SELECT account_id, CAST($as_of AS DATE)
+    FROM marts.subscription_days
+    WHERE active_on(start_day, end_day, CAST($as_of AS DATE))
+    UNION ALL
+    SELECT account_id, submitted_day - 1
+    FROM marts.nps_answers
+    WHERE account_id IS NOT NULL
+);
+
+-- Each input row as these features read it: the account it counts for, the first cut-off day
+-- it can move, and a digest of the columns read (customer_months and customer_spells derive
+-- from the subscriptions; usage is followed by day, below).
+CREATE OR REPLACE TEMP TABLE account_feature_inputs AS
+SELECT
+    'subscription' AS input,
+    subscription_id AS input_key,
+    account_id,
+    start_day AS from_day,
+    hash(account_id, product, plan, start_day, end_day) AS digest
+FROM marts.subscription_days
+UNION ALL
+SELECT
+    'ticket',
+    ticket_id,
+    account_id,
+    local_day(created_at, $timezone),
+    hash(account_id, created_at, first_response_at, solved_at, status, priority, csat_score)
+FROM staging.resolved_tickets
+WHERE account_id IS NOT NULL
+UNION ALL
+SELECT 'answer', response_id, account_id, submitted_day - 1, hash(account_id, submitted_at, score)
+FROM marts.nps_answers
+WHERE account_id IS NOT NULL
+UNION ALL
+-- Region and employees are taken as delivered: a change reaches every cut-off.
+SELECT 'account', account_id, account_id, CAST('-infinity' AS DATE), hash(region, employees)
+FROM staging.accounts;
+
+CREATE TABLE IF NOT EXISTS audit.account_features_inputs (
+    input VARCHAR, input_key VARCHAR, account_id VARCHAR, from_day DATE, digest UBIGINT
+);
+
+-- Accounts with an input row added, changed or gone since the last build (both versions of a
+-- changed row count: it may have moved to another account or day), and from which day.
+CREATE OR REPLACE TEMP TABLE changed_accounts AS
+SELECT account_id, min(from_day) AS from_day
+FROM (
+    (SELECT * FROM account_feature_inputs EXCEPT SELECT * FROM audit.account_features_inputs)
+    UNION ALL
+    (SELECT * FROM audit.account_features_inputs EXCEPT SELECT * FROM account_feature_inputs)
+)
+WHERE NOT $full
+GROUP BY account_id;
+
+CREATE OR REPLACE TABLE audit.account_features_inputs AS FROM account_feature_inputs;
+
+-- The cut-offs to compute: new ones, those a changed input reaches, those within reach of a
+-- replaced usage day; every one in a full build.
+CREATE OR REPLACE TEMP TABLE cutoffs_to_build AS
+SELECT c.account_id, c.feature_day
+FROM account_cutoffs AS c
+WHERE $full
+   OR NOT EXISTS (
+       SELECT 1 FROM marts.account_features AS f
+       WHERE f.account_id = c.account_id AND f.feature_day = c.feature_day
+   )
+   OR EXISTS (
+       SELECT 1 FROM changed_accounts AS a
+       WHERE a.account_id = c.account_id AND a.from_day <= c.feature_day
+   )
+   OR EXISTS (
+       SELECT 1 FROM days_to_build AS d
+       WHERE c.feature_day >= d.day AND c.feature_day < d.day + usage_history_days()
+   );
+
+-- Out go the rows to recompute and those of cut-offs the rule no longer gives.
+DELETE FROM marts.account_features AS f
+WHERE $full
+   OR (f.account_id, f.feature_day) IN (SELECT (account_id, feature_day) FROM cutoffs_to_build)
+   OR (f.account_id, f.feature_day) NOT IN (SELECT (account_id, feature_day) FROM account_cutoffs);
+
+INSERT INTO marts.account_features (
+    account_id,
+    feature_day,
+    region,
+    employees,
+    customer_since,
+    tenure_months,
+    tenure_band,
+    plan,
+    products_active,
+    events_last_30d,
+    events_previous_30d,
+    events_baseline_90d,
+    usage_fell,
+    active_users_30d,
+    events_per_active_user_30d,
+    features_used_30d,
+    tickets_90d,
+    escalations_90d,
+    open_escalations,
+    answered_tickets_180d,
+    median_first_response_hours_180d,
+    slow_first_response,
+    median_resolution_hours_180d,
+    avg_csat_180d,
+    detractor_last_30d,
+    last_nps_score
+)
 WITH subscriptions AS (
     SELECT * FROM marts.subscription_days
 ),
 cutoffs AS (
-    SELECT DISTINCT account_id, feature_day FROM (
-        SELECT account_id, last_day(month) AS feature_day
-        FROM marts.customer_months
-        WHERE active_at_end
-        UNION ALL
-        SELECT account_id, CAST($as_of AS DATE)
-        FROM subscriptions
-        WHERE active_on(start_day, end_day, CAST($as_of AS DATE))
-        UNION ALL
-        SELECT account_id, submitted_day - 1
-        FROM marts.nps_answers
-        WHERE account_id IS NOT NULL
-    )
+    SELECT account_id, feature_day FROM cutoffs_to_build
+),
+-- The usage history the cut-offs read: for each account, from usage_history_days() before
+-- its earliest cut-off on (what the windows below reach; all of it in a full build).
+usage_since AS (
+    SELECT account_id, min(feature_day) - usage_history_days() AS after
+    FROM cutoffs
+    GROUP BY account_id
 ),
 subscription_state AS (
     SELECT
@@ -88,9 +216,9 @@ subscription_state AS (
 -- scan of the events; no cut-off is after the as-of date, so its as-of filter changes nothing
 -- here), which every usage CTE below reads.
 event_days AS MATERIALIZED (
-    SELECT account_id, day, contact_id, event_name, events
-    FROM marts.usage_daily
-    WHERE account_id IS NOT NULL
+    SELECT u.account_id, u.day, u.contact_id, u.event_name, u.events
+    FROM marts.usage_daily AS u
+    JOIN usage_since AS s ON s.account_id = u.account_id AND u.day > s.after
 ),
 -- Window sums are differences of a running total, looked up by ASOF join.
 account_days AS (
@@ -198,7 +326,7 @@ tickets AS (
         is_escalation(priority) AS escalation,
         csat_score
     FROM staging.resolved_tickets
-    WHERE account_id IS NOT NULL
+    WHERE account_id IN (SELECT account_id FROM usage_since)
 ),
 support AS (
     SELECT
