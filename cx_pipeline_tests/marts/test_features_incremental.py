@@ -17,6 +17,7 @@ import duckdb
 
 from cx_pipeline.sql import literal
 from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all, up_to
+from cx_pipeline_tests.tiny_extracts import write_tiny_extracts
 from cx_pipeline_tests.warehouse_diff import mart_differences
 
 FEATURES = up_to("marts.account_features")
@@ -53,3 +54,89 @@ def test_a_new_day_on_the_sample_equals_a_full_rebuild(tmp_path: Path) -> None:
         total = con.execute("SELECT count(*) FROM rebuilt.marts.account_features").fetchone()[0]
     # Far fewer rows recomputed than a full build writes.
     assert 0 < rows_written < total / 5, (rows_written, total)
+
+
+# The tiny extracts (tiny_extracts.py, reporting timezone UTC), as of 31 Mar: 31 cut-offs.
+#   month ends, active accounts: A1 Oct-Mar (6), A2 Oct-Dec (3), A3 Nov-Mar (5), A6 Oct-Feb (5)
+#   the as-of date 31 Mar: A1 and A3, already month ends
+#   the eve of each answer: A1 1 Dec, 4 Jan, 2 Mar (31 Dec is a month end); A2 4 Dec, 5 Jan;
+#     A3 9 Dec, 6 Jan, 3 Mar; A4 30 Jan; A6 30 Dec, 7 Jan, 4 Mar
+# The delivery of 1 Apr (as-of 1 Apr):
+#   T2 (A3, urgent, created 20 Mar, open) arrives solved on 25 Mar: A3's cut-offs from 20 Mar
+#     on: 31 Mar (its open escalations there fall from 1 to 0)
+#   R15 from C6 (A6) on 1 Apr, score 3: a new cut-off, A6 31 Mar
+#   A2 now has 350 employees (was 300): all of A2's 5 cut-offs
+#   the new as-of date: A1 and A3 on 1 Apr (S6 ended 31 Mar, S4 runs to 15 Apr)
+# Recomputed: 1 + 1 + 5 + 2 = 9 rows; kept: 31 - 1 - 5 = 25; table: 34 rows.
+NEXT = dt.date(2026, 4, 1)
+
+
+def deliver_next_day(root: Path) -> None:
+    from cx_pipeline_tests import tiny_extracts as tiny
+
+    for source in ("crm", "support", "surveys"):
+        (root / source / NEXT.isoformat()).mkdir(parents=True)
+    crm = root / "crm" / NEXT.isoformat()
+    (crm / "accounts.csv").write_text(
+        tiny.ACCOUNTS.replace("Retail,EMEA,DE,300", "Retail,EMEA,DE,350")
+    )
+    (crm / "contacts.csv").write_text(tiny.CONTACTS)
+    (crm / "subscriptions.csv").write_text(tiny.SUBSCRIPTIONS)
+    header = tiny.TICKETS.splitlines()[0]
+    (root / "support" / NEXT.isoformat() / "tickets.csv").write_text(
+        f"{header}\n"
+        "T2,A3,C4,2026-03-20T09:00:00Z,2026-03-21T09:00:00Z,2026-03-25T09:00:00Z,chat,urgent,"
+        "solved,outage,Dashboard down,Nothing loads,2\n"
+    )
+    header = tiny.NPS_RESPONSES.splitlines()[0]
+    (root / "surveys" / NEXT.isoformat() / "nps_responses.csv").write_text(
+        f"{header}\nR15,C6,A6,rel-q2,relationship,2026-04-01T10:00:00Z,3,\n"
+    )
+
+
+def features(database: Path) -> dict[tuple[str, dt.date], tuple]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute(
+            "SELECT account_id, feature_day, employees, open_escalations FROM marts.account_features"
+        ).fetchall()
+    return {(a, d): tuple(rest) for a, d, *rest in rows}
+
+
+def test_a_changed_ticket_answer_and_account_recompute_only_what_they_reach(
+    tmp_path: Path,
+) -> None:
+    root = write_tiny_extracts(tmp_path / "extracts")
+    database = tmp_path / "cx.duckdb"
+    materialize_all(root, database, selection=FEATURES)
+    before = features(database)
+    assert len(before) == 31
+    assert before[("A3", dt.date(2026, 3, 31))] == (2000, 1)
+
+    deliver_next_day(root)
+    materialize_all(root, database, days=(NEXT, NEXT), selection=FEATURES)
+    assert last_build(database) == (
+        "incremental",
+        "changed inputs, usage days and new cut-offs only",
+        9,
+    )
+    after = features(database)
+    assert len(after) == 34
+    assert after[("A3", dt.date(2026, 3, 31))] == (2000, 0)
+    assert {k for k in after if k not in before} == {
+        ("A1", NEXT),
+        ("A3", NEXT),
+        ("A6", dt.date(2026, 3, 31)),
+    }
+    assert {v[0] for k, v in after.items() if k[0] == "A2"} == {350}
+
+    # The same day again: nothing changed, nothing recomputed.
+    materialize_all(root, database, days=(NEXT, NEXT), selection=FEATURES)
+    assert last_build(database)[2] == 0
+
+    full = tmp_path / "full.duckdb"
+    shutil.copy(database, full)
+    materialize_all(root, full, days=(NEXT, NEXT), selection=FEATURES, full_rebuild=True)
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH {literal(str(database))} AS kept (READ_ONLY)")
+        con.execute(f"ATTACH {literal(str(full))} AS rebuilt (READ_ONLY)")
+        assert mart_differences(con, "kept", "rebuilt", ("account_features",)) == {}
