@@ -136,9 +136,11 @@ CREATE OR REPLACE TEMP MACRO local_day(ts, tz) AS CAST(timezone(tz, ts) AS DATE)
 CREATE OR REPLACE TEMP MACRO local_month(ts, tz) AS
     CAST(date_trunc('month', timezone(tz, ts)) AS DATE);
 
--- A subscription is active on day d when it started on or before d and has not ended by d.
+-- A subscription is active on day d when it started on or before d and has not ended by d (no
+-- end day: it runs on). Written as two comparisons, so a join on it stays a hash or range join
+-- (an OR in a join condition makes DuckDB compare every pair of rows).
 CREATE OR REPLACE TEMP MACRO active_on(start_day, end_day, d) AS
-    start_day <= d AND (end_day IS NULL OR end_day > d);
+    start_day <= d AND coalesce(end_day, CAST('infinity' AS DATE)) > d;
 
 -- Product usage is measured over the last 30 days up to the as-of date.
 CREATE OR REPLACE TEMP MACRO usage_window_days() AS 30;

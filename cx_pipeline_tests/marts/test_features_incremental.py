@@ -97,7 +97,8 @@ def deliver_next_day(root: Path) -> None:
 def features(database: Path) -> dict[tuple[str, dt.date], tuple]:
     with duckdb.connect(str(database), read_only=True) as con:
         rows = con.execute(
-            "SELECT account_id, feature_day, employees, open_escalations FROM marts.account_features"
+            "SELECT account_id, feature_day, employees, open_escalations "
+            "FROM marts.account_features"
         ).fetchall()
     return {(a, d): tuple(rest) for a, d, *rest in rows}
 

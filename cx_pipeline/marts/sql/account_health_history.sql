@@ -75,7 +75,8 @@ components AS (
         CASE WHEN $has_tickets THEN f.open_escalations END AS open_escalations,
         CASE WHEN $has_tickets THEN f.tickets_90d END AS tickets_last_90d,
         f.avg_csat_180d,
-        g.cancels_on,
+        -- A recorded cancellation is today's news: it marks the as-of row only.
+        CASE WHEN f.evaluated_on = CAST($as_of AS DATE) THEN g.cancels_on END AS cancels_on,
         CASE
             WHEN NOT $has_events THEN NULL
             WHEN f.events_last_30d = 0 THEN 0.0
@@ -98,8 +99,7 @@ components AS (
         CASE WHEN $has_tickets THEN coalesce((f.avg_csat_180d - 1) / 4 * 100, 50.0) END
             AS csat_component
     FROM features AS f
-    LEFT JOIN marts.account_segments AS g
-      ON g.account_id = f.account_id AND f.evaluated_on = CAST($as_of AS DATE)
+    LEFT JOIN marts.account_segments AS g ON g.account_id = f.account_id
 )
 SELECT
     c.*,

@@ -55,6 +55,24 @@ accounts AS (
     FROM marts.customer_spells
     GROUP BY account_id
 ),
+-- The day each account reached each milestone, by the milestone's kind. Each kind is joined on
+-- its own keys (a join whose condition tests the milestone's kind is a nested loop over every
+-- account and milestone: minutes at scale).
+reached_on AS (
+    SELECT m.milestone_number, fa.account_id, fa.reached_on
+    FROM milestones AS m
+    JOIN first_any AS fa ON m.kind = 'any_event'
+    UNION ALL
+    SELECT m.milestone_number, fn.account_id, fn.reached_on
+    FROM milestones AS m
+    JOIN first_by_name AS fn ON fn.event_name = m.milestone
+    WHERE m.kind = 'event'
+    UNION ALL
+    SELECT m.milestone_number, uf.account_id, uf.first_day
+    FROM milestones AS m
+    JOIN user_firsts AS uf ON uf.nth = m.users
+    WHERE m.kind = 'active_users'
+),
 reached AS (
     SELECT
         a.account_id,
@@ -62,20 +80,13 @@ reached AS (
         m.milestone,
         m.milestone_number,
         m.milestone = $value_milestone AS is_value_milestone,
-        CASE m.kind
-            WHEN 'any_event' THEN fa.reached_on
-            WHEN 'active_users' THEN uf.first_day
-            ELSE fn.reached_on
-        END AS reached_on,
+        r.reached_on,
         coalesce(a.customer_since >= h.first_event_day, false) AS started_in_event_history
     FROM accounts AS a
     CROSS JOIN milestones AS m
     CROSS JOIN history AS h
-    LEFT JOIN first_any AS fa ON fa.account_id = a.account_id AND m.kind = 'any_event'
-    LEFT JOIN first_by_name AS fn
-        ON fn.account_id = a.account_id AND m.kind = 'event' AND fn.event_name = m.milestone
-    LEFT JOIN user_firsts AS uf
-        ON uf.account_id = a.account_id AND m.kind = 'active_users' AND uf.nth = m.users
+    LEFT JOIN reached_on AS r
+        ON r.account_id = a.account_id AND r.milestone_number = m.milestone_number
 )
 SELECT
     account_id,
