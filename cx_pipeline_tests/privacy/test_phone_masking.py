@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from cx_pipeline.resources import RULES_SQL
+from cx_pipeline.resources import install_rules
 
 PHONES = [
     # United States
@@ -68,7 +68,7 @@ LOOK_ALIKES = [
 @pytest.fixture(scope="module")
 def con() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    con.execute(RULES_SQL)
+    install_rules(con)
     return con
 
 
