@@ -22,7 +22,7 @@ from pydantic import Field
 
 from cx_pipeline import ducklake, migrations, settings, text
 from cx_pipeline.contract import Entity
-from cx_pipeline.privacy import contact_details
+from cx_pipeline.privacy.contact_details import register as register_contact_details
 from cx_pipeline.readers import Reader
 from cx_pipeline.sql import table_exists
 
@@ -39,7 +39,7 @@ def install_rules(
 ) -> None:
     """The business rules on a connection: the Python functions some macros call (which must
     exist before the macros are created), then rules.sql."""
-    contact_details.register(con, phone_regions)
+    register_contact_details(con, phone_regions)
     text.register(con)
     con.execute(RULES_SQL)
 

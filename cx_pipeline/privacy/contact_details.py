@@ -43,10 +43,15 @@ _REFERENCE = re.compile(
     r"|client|contract|tracking|serial|sku|po|transaction|confirmation|booking|reservation"
     r"|shipment|parcel|error|code|bestellung|rechnung|kunde|kundennummer|auftrag|commande"
     r"|facture|pedido|factura|fatura|protocolo|cpf|cnpj)\b\.?"
-    r"(?:\s*(?:no|nr|n°|nº|num|number|nummer|número|numero|id)\b\.?)?[\s:#-]*|#\s*)$",
+    r"(?:\s*(?:(?:no|nr|num|number|nummer|número|numero|id)\b\.?|n[°º]))?[\s:#-]*|#\s*)$",
     re.IGNORECASE,
 )
+# The SQL prefilter of rules.sql (may_hold_personal_number()), as a Python pattern.
+_LONG_RUN = re.compile(r"[0-9](?:[^0-9A-Za-z]{0,3}[0-9]){6,}")
 _IPV4 = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?![\d.]*\d)")
+# Links carry long ids and timestamps (web.archive.org/web/20200401204021/...) that pass a Luhn
+# or mod-97 check by chance; a card number or IBAN is not written inside one.
+_URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S+", re.IGNORECASE)
 _IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,34}")
 _CARD = re.compile(r"(?<![\w+])[2-6]\d{3}(?:[ -]?\d){9,15}")
 _CARD_GROUPS = re.compile(r"\d{4}([ -])\d{6}\1\d{4,5}|\d{4}(?:([ -])\d{4}){2,3}(?:\2\d{1,4})?")
@@ -81,9 +86,12 @@ def _card_valid(candidate: str) -> bool:
 def _longest_valid(
     pattern: re.Pattern[str], text: str, valid: Callable[[str], bool]
 ) -> Iterable[tuple[int, int]]:
-    """Spans of `pattern` matches, each cut back at a space or dash to the longest part that
-    `valid` accepts (a greedy match may run into the word or number after it)."""
+    """Spans of `pattern` matches outside links, each cut back at a space or dash to the longest
+    part that `valid` accepts (a greedy match may run into the word or number after it)."""
+    links = [m.span() for m in _URL.finditer(text)]
     for match in pattern.finditer(text):
+        if any(s < match.end() and match.start() < e for s, e in links):
+            continue
         candidate = match.group()
         ends = [len(candidate)] + [
             i for i in range(len(candidate) - 1, 0, -1) if candidate[i] in " -"
@@ -104,19 +112,43 @@ def _phonenumbers() -> Any:
     return phonenumbers
 
 
+def _windows(text: str) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """Parts of `text` around each run of 7+ digits close together, widened to whole words
+    (a phone number is read with the '+', '(' or word before it), overlapping ones merged, each
+    with its runs: the matcher reads only these, not every short number in a long text."""
+    windows: list[tuple[int, int, list[tuple[int, int]]]] = []
+    for run in _LONG_RUN.finditer(text):
+        start = text.rfind(" ", 0, max(0, run.start() - 8)) + 1
+        end = text.find(" ", min(len(text), run.end() + 8))
+        end = len(text) if end < 0 else end
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(windows[-1][1], end), [*windows[-1][2], run.span()])
+        else:
+            windows.append((start, end, [run.span()]))
+    return windows
+
+
 def phone_spans(text: str, regions: tuple[str, ...] = DEFAULT_REGIONS) -> list[tuple[int, int]]:
-    """(start, end) of each phone number in `text`, read in each of `regions`."""
+    """(start, end) of each phone number in `text`, read in each of `regions` in turn until
+    every long run of digits is part of one."""
     pn = _phonenumbers()
     checked(regions)
     ips = [m.span() for m in _IPV4.finditer(text)]
     spans = set()
-    for region in regions:
-        for match in pn.PhoneNumberMatcher(text, region, leniency=pn.Leniency.STRICT_GROUPING):
-            if _REFERENCE.search(text, 0, match.start):
-                continue
-            if any(s < match.end and match.start < e for s, e in ips):
-                continue
-            spans.add((match.start, match.end))
+    for offset, window_end, runs in _windows(text):
+        window = text[offset:window_end]
+        for region in regions:
+            for match in pn.PhoneNumberMatcher(
+                window, region, leniency=pn.Leniency.STRICT_GROUPING
+            ):
+                start, end = offset + match.start, offset + match.end
+                if _REFERENCE.search(text, 0, start):
+                    continue
+                if any(s < end and start < e for s, e in ips):
+                    continue
+                spans.add((start, end))
+            if all(any(s <= lo and hi <= e for s, e in spans) for lo, hi in runs):
+                break
     return sorted(spans)
 
 
@@ -163,7 +195,7 @@ def register(
 ) -> None:
     """mask_personal_numbers(text) on this connection (before rules.sql, whose
     mask_contact_details() calls it), reading national numbers in `regions` (a tuple or the
-    setting's comma-separated text); replaces an earlier registration."""
+    setting's comma-separated text); a connection keeps its first registration."""
     if isinstance(regions, str):
         regions = tuple(settings.PHONE_REGIONS.parse(regions))  # type: ignore[arg-type]
 
@@ -178,7 +210,7 @@ def register(
         "SELECT count(*) FROM duckdb_functions() WHERE function_name = $name", {"name": FUNCTION}
     ).fetchone()
     if registered and registered[0]:
-        con.remove_function(FUNCTION)
+        return  # rules.sql's macros hold on to the first one: DuckDB would not replace it
     con.create_function(
         FUNCTION,
         mask_column,
