@@ -12,6 +12,8 @@ numbers themselves carry, not by the shape of a run of digits.
   of a dotted quad (an IPv4 address).
 - IBANs (ISO 13616): two letters, two check digits and 11-30 letters or digits, printed in
   groups of four or not, whose mod-97 check is 1.
+- Card numbers and IBANs are never taken from inside a link, whose ids and timestamps pass
+  those checks by chance.
 - Card numbers: 13-19 digits, written as one block or in the groups cards print (4-4-4-4...,
   Amex's 4-6-5), starting 2-6 (the payment-card issuer ranges), whose Luhn check holds.
 
@@ -48,13 +50,15 @@ _REFERENCE = re.compile(
 )
 # The SQL prefilter of rules.sql (may_hold_personal_number()), as a Python pattern.
 _LONG_RUN = re.compile(r"[0-9](?:[^0-9A-Za-z]{0,3}[0-9]){6,}")
-_IPV4 = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?![\d.]*\d)")
+_IPV4 = re.compile(r"(?<![0-9.])[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?::[0-9]+)?(?![0-9.]*[0-9])")
 # Links carry long ids and timestamps (web.archive.org/web/20200401204021/...) that pass a Luhn
 # or mod-97 check by chance; a card number or IBAN is not written inside one.
 _URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S+", re.IGNORECASE)
-_IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,34}")
-_CARD = re.compile(r"(?<![\w+])[2-6]\d{3}(?:[ -]?\d){9,15}")
-_CARD_GROUPS = re.compile(r"\d{4}([ -])\d{6}\1\d{4,5}|\d{4}(?:([ -])\d{4}){2,3}(?:\2\d{1,4})?")
+_IBAN = re.compile(r"\b[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]){11,34}")
+_CARD = re.compile(r"(?<![\w+])[2-6][0-9]{3}(?:[ -]?[0-9]){9,15}")
+_CARD_GROUPS = re.compile(
+    r"[0-9]{4}([ -])[0-9]{6}\1[0-9]{4,5}|[0-9]{4}(?:([ -])[0-9]{4}){2,3}(?:\2[0-9]{1,4})?"
+)
 
 
 def _iban_valid(candidate: str) -> bool:
@@ -77,7 +81,7 @@ def _luhn_valid(digits: str) -> bool:
 
 def _card_valid(candidate: str) -> bool:
     """13-19 digits, one block or the groups cards print, Luhn check holds."""
-    digits = re.sub(r"\D", "", candidate)
+    digits = re.sub(r"[^0-9]", "", candidate)
     if not 13 <= len(digits) <= 19 or not _luhn_valid(digits):
         return False
     return candidate.isdigit() or _CARD_GROUPS.fullmatch(candidate) is not None
