@@ -3,13 +3,14 @@ numbers themselves carry, not by the shape of a run of digits.
 
 - Phone numbers: Google's libphonenumber (the `phonenumbers` port, Apache-2.0) finds numbers
   that are valid in a numbering plan and grouped as that country writes them
-  (Leniency.STRICT_GROUPING). A number with '+' or '00' is read in its own country; a national
+  (Leniency.STRICT_GROUPING; only valid, Leniency.VALID, right after a word such as "Tel",
+  "phone" or "Handy"). A number with '+' or '00' is read in its own country; a national
   number ("020 7946 0958") needs a region to be read in, so each text is read in every region of
   the CX_PHONE_REGIONS setting (default: the countries the reporting data comes from most). An
   IP address, a version, an order number or a year range is rarely a valid, well-grouped number
   anywhere; the few that are (a bare 10-digit run is a valid Brazilian landline) are kept when a
-  reference word ("order", "ticket", "ID", "#"...) comes just before them, or when they are part
-  of a dotted quad (an IPv4 address).
+  reference word ("order", "ticket", "ID", "#"...) comes just before them, when they are joined
+  to a word ("INV-2024-000123") or when they are part of a dotted quad (an IPv4 address).
 - IBANs (ISO 13616): two letters, two check digits and 11-30 letters or digits, printed in
   groups of four or not, whose mod-97 check is 1.
 - Card numbers and IBANs are never taken from inside a link, whose ids and timestamps pass
@@ -48,6 +49,18 @@ _REFERENCE = re.compile(
     r"(?:\s*(?:(?:no|nr|num|number|nummer|número|numero|id)\b\.?|n[°º]))?[\s:#-]*|#\s*)$",
     re.IGNORECASE,
 )
+# A word that says a phone number follows, up to PHONE_WORD_REACH characters before it: there
+# the number only needs to be valid (Leniency.VALID), not also grouped as its country prints it
+# ("Tel.: 030-123456-0", a German extension; "Tel: 0301234 56").
+_PHONE_WORD = re.compile(
+    r"\b(?:tel|tél|telf|phone|telephone|téléphone|telefon|telefone|teléfono|telefono|fax|mobile"
+    r"|mob|cell|cellphone|cel|celular|handy|portable|móvil|movil|whatsapp|call|ring|ruf|anrufen"
+    r"|appelez|llámame|llamar|ligue|contato|contacto|number|nummer|numéro|número|numero)",
+    re.IGNORECASE,
+)
+PHONE_WORD_REACH = 30
+# A number joined to a word by '-', '_' or '/' is part of a code: INV-2024-000123, SKU_0612345678.
+_CODE_PREFIX = re.compile(r"[^\W\d]\w*[-_/]$")
 # The SQL prefilter of rules.sql (may_hold_personal_number()), as a Python pattern.
 _LONG_RUN = re.compile(r"[0-9](?:[^0-9A-Za-z]{0,3}[0-9]){6,}")
 _IPV4 = re.compile(r"(?<![0-9.])[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?::[0-9]+)?(?![0-9.]*[0-9])")
@@ -141,12 +154,12 @@ def phone_spans(text: str, regions: tuple[str, ...] = DEFAULT_REGIONS) -> list[t
     spans = set()
     for offset, window_end, runs in _windows(text):
         window = text[offset:window_end]
+        said = _PHONE_WORD.search(text, max(0, runs[0][0] - PHONE_WORD_REACH), runs[0][0])
+        leniency = pn.Leniency.VALID if said else pn.Leniency.STRICT_GROUPING
         for region in regions:
-            for match in pn.PhoneNumberMatcher(
-                window, region, leniency=pn.Leniency.STRICT_GROUPING
-            ):
+            for match in pn.PhoneNumberMatcher(window, region, leniency=leniency):
                 start, end = offset + match.start, offset + match.end
-                if _REFERENCE.search(text, 0, start):
+                if _REFERENCE.search(text, 0, start) or _CODE_PREFIX.search(text, 0, start):
                     continue
                 if any(s < end and start < e for s, e in ips):
                     continue

@@ -188,6 +188,16 @@ REAL_LOOK_ALIKES = [
 ]
 
 
+# After a word that says a phone number follows, a valid number is masked however it is grouped.
+SAID_TO_BE_PHONES = [
+    ("Tel.: 030-123456-0", "Tel.: [phone]"),  # German extension layout (Durchwahl)
+    ("Tel. 0 30 / 12 34 56", "Tel. [phone]"),
+    ("Tel: 0301234 56", "Tel: [phone]"),
+    ("tél 01 23 45 67 89 0", "tél [phone]"),
+    ("Handy: 0151-234 567 89", "Handy: [phone]"),
+]
+
+
 @pytest.fixture(scope="module")
 def con() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
@@ -198,6 +208,22 @@ def con() -> duckdb.DuckDBPyConnection:
 @pytest.mark.parametrize(("text", "masked"), PHONES)
 def test_phone_numbers_are_masked(con: duckdb.DuckDBPyConnection, text: str, masked: str) -> None:
     assert con.execute("SELECT mask_contact_details($t)", {"t": text}).fetchone()[0] == masked
+
+
+@pytest.mark.parametrize(("text", "masked"), SAID_TO_BE_PHONES)
+def test_numbers_said_to_be_phones_are_masked(
+    con: duckdb.DuckDBPyConnection, text: str, masked: str
+) -> None:
+    assert con.execute("SELECT mask_contact_details($t)", {"t": text}).fetchone()[0] == masked
+
+
+def test_look_alikes_are_kept_after_a_phone_word(con: duckdb.DuckDBPyConnection) -> None:
+    """The looser reading after "call" still keeps every look-alike."""
+    texts = [f"Call me. {text}" for text in LOOK_ALIKES + REAL_LOOK_ALIKES]
+    got = con.execute(
+        "SELECT list_transform($texts, t -> mask_contact_details(t))", {"texts": texts}
+    ).fetchone()[0]
+    assert [t for t, g in zip(texts, got, strict=True) if t != g] == []
 
 
 @pytest.mark.parametrize(
