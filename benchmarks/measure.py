@@ -273,8 +273,11 @@ def run_floor(plan_path: Path, warehouse: Path) -> dict[str, Any]:
     con.execute("SET TimeZone = 'UTC'")
     for schema in plan["schemas"]:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    # The Python functions rules.sql calls (mask_personal_numbers(), text_sentiment()) first,
+    # as the warehouse registers them.
+    import_module("cx_pipeline.privacy.contact_details").register(con)
+    import_module("cx_pipeline.text").register(con)
     con.execute(plan["rules_sql"])
-    import_module("cx_pipeline.text").register(con)  # text_sentiment(), as the warehouse has
     setup = clock() - run_started
 
     t = clock()

@@ -136,10 +136,10 @@ def title_levels(name: str) -> list[tuple[dict[str, str], str]]:
     """Each row of a titles fixture with the level rules.sql influence_level() gives it."""
     import duckdb
 
-    from cx_pipeline.resources import RULES_SQL
+    from cx_pipeline.resources import install_rules
 
     con = duckdb.connect()
-    con.execute(RULES_SQL)
+    install_rules(con)
     return [
         (row, con.execute("SELECT influence_level($t)", {"t": row["title"]}).fetchone()[0])
         for row in fixture_rows(name)

@@ -22,6 +22,7 @@ from pydantic import Field
 
 from cx_pipeline import ducklake, migrations, settings, text
 from cx_pipeline.contract import Entity
+from cx_pipeline.privacy.contact_details import register as register_contact_details
 from cx_pipeline.readers import Reader
 from cx_pipeline.sql import table_exists
 
@@ -31,6 +32,16 @@ FILE_LOCKED = "Could not set lock on file"
 # Warehouses this process has already brought to this release's schema version.
 _UPGRADED: set[str] = set()
 RULES_SQL = package_files.files("cx_pipeline").joinpath("rules.sql").read_text()
+
+
+def install_rules(
+    con: duckdb.DuckDBPyConnection, phone_regions: str = settings.PHONE_REGIONS.default
+) -> None:
+    """The business rules on a connection: the Python functions some macros call (which must
+    exist before the macros are created), then rules.sql."""
+    register_contact_details(con, phone_regions)
+    text.register(con)
+    con.execute(RULES_SQL)
 
 
 def setting_field(setting: settings.Setting, kind: type = str) -> Any:
@@ -47,6 +58,7 @@ class Warehouse(DuckDBResource):
     temp_directory: str = setting_field(settings.TEMP_DIRECTORY)
     data_path: str = setting_field(settings.DUCKLAKE_DATA_PATH)
     lock_wait_seconds: int = setting_field(settings.LOCK_WAIT_SECONDS, int)
+    phone_regions: str = setting_field(settings.PHONE_REGIONS)
 
     @property
     def lake(self) -> ducklake.Lake | None:
@@ -101,8 +113,7 @@ class Warehouse(DuckDBResource):
                 self._upgrade_once(con)
             else:
                 migrations.refuse_newer(con)
-            con.execute(RULES_SQL)
-            text.register(con)
+            install_rules(con, self.phone_regions)
             yield con
         finally:
             con.close()
@@ -299,6 +310,7 @@ def warehouse_from_settings() -> Warehouse:
         temp_directory=settings.TEMP_DIRECTORY.value(),
         data_path=settings.DUCKLAKE_DATA_PATH.value(),
         lock_wait_seconds=int(settings.LOCK_WAIT_SECONDS.value()),
+        phone_regions=settings.PHONE_REGIONS.value(),
     )
 
 
@@ -310,6 +322,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             temp_directory=_env_or(settings.TEMP_DIRECTORY),
             data_path=_env_or(settings.DUCKLAKE_DATA_PATH),
             lock_wait_seconds=_env_int_or(settings.LOCK_WAIT_SECONDS),
+            phone_regions=_env_or(settings.PHONE_REGIONS),
         ),
         "extracts": ExtractStore(
             root=_env_or(settings.EXTRACT_ROOT),

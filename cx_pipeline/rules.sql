@@ -60,50 +60,28 @@ CREATE OR REPLACE TEMP MACRO revenue_tier(arr, mid_market_from, enterprise_from)
         ELSE 'SMB'
     END;
 
--- A phone number in free text, told from what only looks like one. A candidate is a run of
--- digits, spaces, dots, dashes and parentheses (optionally after '+') with 8 to 15 digits. It
--- is a phone number when it starts with '+' or has a separator between digits (a bare run of
--- digits is an order, ticket or customer number), and is none of: an IP address (four dotted
--- groups of 1-3 digits), a version (digits joined by dots only, except the French 06.12.34.56.78
--- and the US 415.555.2671 layouts), a year range (2019-2023), an ISO or day-first date. A
--- candidate after 'order', 'invoice', 'ticket', 'case', 'ref', 'no', 'nr', 'id', 'version',
--- 'build' or '#' is that number, not a phone.
-CREATE OR REPLACE TEMP MACRO is_phone_number(candidate) AS
-    length(regexp_replace(candidate, '[^0-9]', '', 'g')) BETWEEN 8 AND 15
-    AND regexp_matches(candidate, '^[+(0-9]')
-    AND (starts_with(candidate, '+') OR regexp_matches(candidate, '[0-9][ ().-]+[0-9]'))
-    AND NOT regexp_full_match(candidate, '[0-9]{1,3}(\.[0-9]{1,3}){3}')
-    AND NOT (regexp_full_match(candidate, '[0-9]+(\.[0-9]+)+')
-             AND NOT regexp_full_match(candidate, '0[0-9](\.[0-9]{2}){4}|[0-9]{3}\.[0-9]{3}\.[0-9]{4}'))
-    AND NOT regexp_full_match(candidate, '(19|20)[0-9]{2} ?[-/] ?(19|20)[0-9]{2}')
-    AND NOT regexp_full_match(candidate, '(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}')
-    AND NOT regexp_full_match(candidate, '[0-9]{1,2}[./-][0-9]{1,2}[./-]((19|20)[0-9]{2})');
+-- Phone numbers, IBANs and card numbers in free text are found by mask_personal_numbers(), a
+-- Python function (cx_pipeline/privacy/contact_details.py: libphonenumber for phones read in the
+-- CX_PHONE_REGIONS countries, ISO 13616 mod-97 for IBANs, Luhn for cards) registered on every
+-- connection before these macros. Only a text with 7 or more digits close together (at most 3
+-- other characters between two of them, as in +44 (0)20 7946 0958) can hold one, so only those
+-- texts are handed to it: most free text never leaves SQL.
+CREATE OR REPLACE TEMP MACRO may_hold_personal_number(text) AS
+    regexp_matches(text, '[0-9](?:[^0-9A-Za-z]{0,3}[0-9]){6}');
 
--- Each phone number in a text replaced by '[phone]' (candidates found, then judged above).
-CREATE OR REPLACE TEMP MACRO mask_phone_numbers(text) AS
-    list_reduce(
-        list_prepend(
-            text,
-            list_filter(
-                regexp_extract_all(
-                    text,
-                    '(?i)(?:\b(?:order|invoice|ticket|case|ref|no|nr|id|version|build)[ .:#-]*)?'
-                    '#?\+?\(?[0-9][0-9 ().-]{6,}[0-9]'
-                ),
-                candidate -> is_phone_number(candidate)
-            )
-        ),
-        (masked, candidate) -> replace(masked, candidate, '[phone]')
+-- E-mail addresses, phone numbers, IBANs and card numbers inside free text (comments, ticket
+-- text, interview notes) are masked on their way into staging, so they never reach the marts or
+-- the serving file. What only looks like a number of a person (a version, an IP address, an
+-- order number, a date, a year range) is kept.
+CREATE OR REPLACE TEMP MACRO mask_emails(text) AS
+    regexp_replace(
+        text, '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}', '[email]', 'g'
     );
-
--- E-mail addresses and phone numbers inside free text (comments, ticket text, interview notes)
--- are masked on their way into staging, so they never reach the marts or the serving file.
 CREATE OR REPLACE TEMP MACRO mask_contact_details(text) AS
-    mask_phone_numbers(
-        regexp_replace(
-            text, '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}', '[email]', 'g'
-        )
-    );
+    CASE
+        WHEN may_hold_personal_number(text) THEN mask_personal_numbers(mask_emails(text))
+        ELSE mask_emails(text)
+    END;
 
 -- Whole months from one day to another: 31 Jan to 1 Mar is 1 month, not 2 (the tenure that
 -- tenure bands and survival curves count in).

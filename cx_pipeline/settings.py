@@ -166,6 +166,17 @@ def _names(value: str) -> list[str]:
     return names
 
 
+def _regions(value: str) -> list[str]:
+    """Country codes; whether libphonenumber knows each is checked where it is first used
+    (privacy/contact_details.py), so reading the settings imports no phone library."""
+    codes = [c.strip().upper() for c in value.split(",") if c.strip()]
+    if not codes or not all(re.fullmatch(r"[A-Z]{2}", c) for c in codes):
+        raise ValueError(
+            "expected ISO 3166 two-letter country codes, comma-separated, e.g. US,GB,DE"
+        )
+    return codes
+
+
 def _persona_count(value: str) -> int:
     """'auto' is 0."""
     if value == "auto":
@@ -466,6 +477,15 @@ SCHEDULE_TIMEZONE = Setting(
     "Timezone the daily schedule's cron is read in.",
     parse=_timezone,
 )
+PHONE_REGIONS = Setting(
+    "CX_PHONE_REGIONS",
+    "US,GB,DE,FR,ES,BR",
+    "Countries whose national phone numbers (written without '+' or '00') are masked in free "
+    "text, comma-separated ISO codes; default: the largest countries of the reporting data and "
+    "of the languages the text analysis reads. A number with '+' or '00' is masked whatever its "
+    "country; each region added costs time on texts with long numbers.",
+    parse=_regions,
+)
 IDENTITY_PLUS_ADDRESSING = Setting(
     "CX_IDENTITY_PLUS_ADDRESSING",
     "true",
@@ -548,6 +568,7 @@ ALL_SETTINGS: tuple[Setting, ...] = (
     RAW_VALIDATION_SAMPLE_ROWS,
     RETENTION_DAYS,
     RETENTION_DELETE_EXTRACTS,
+    PHONE_REGIONS,
     IDENTITY_PLUS_ADDRESSING,
     IDENTITY_MATCH_FLOOR,
     FULL_REBUILD,

@@ -14,7 +14,7 @@ LAYERS = (
     ("contract",),
     ("settings", "sql", "contract_sql", "readers", "partitions", "ducklake", "catalog", "text"),
     ("migrations",),
-    ("privacy.erasure", "privacy.masking"),
+    ("privacy.erasure", "privacy.masking", "privacy.contact_details"),
     ("adapters",),
     ("resources",),
     ("ingest.extracts", "ingest.loader", "ingest.reference"),

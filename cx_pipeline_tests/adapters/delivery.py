@@ -17,7 +17,7 @@ from cx_pipeline.contract import entity
 from cx_pipeline.contract_sql import staging_select
 from cx_pipeline.ingest.extracts import find_deliveries
 from cx_pipeline.ingest.loader import DeliveryLoad, load_delivery
-from cx_pipeline.resources import RULES_SQL, Warehouse
+from cx_pipeline.resources import Warehouse, install_rules
 from cx_pipeline_tests.tiny_extracts import DELIVERY
 
 
@@ -80,7 +80,7 @@ def connect(tmp_path: Path) -> duckdb.DuckDBPyConnection:
     business-rule macros (staging's SQL uses them)."""
     con = duckdb.connect(str(tmp_path / "cx.duckdb"), read_only=True)
     con.execute("SET TimeZone = 'UTC'")
-    con.execute(RULES_SQL)
+    install_rules(con)
     return con
 
 

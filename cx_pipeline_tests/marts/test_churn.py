@@ -38,7 +38,7 @@ import pytest
 
 from cx_pipeline import catalog
 from cx_pipeline.generate import TRUTH_FILE
-from cx_pipeline.resources import RULES_SQL
+from cx_pipeline.resources import install_rules
 from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all, reader, up_to
 from cx_pipeline_tests.marts.churn_extracts import (
     write_churn_extracts,
@@ -723,7 +723,7 @@ GROUP BY 1
 
 def test_churn_is_higher_after_a_detractor_answer(sample_warehouse: Path, truth: dict) -> None:
     with duckdb.connect(str(sample_warehouse), read_only=True) as con:
-        con.execute(RULES_SQL)
+        install_rules(con)
         cells = {
             flag: (n, lost)
             for flag, n, lost in con.execute(

@@ -19,7 +19,7 @@ from cx_pipeline.marts.builder import (
     build_mart_asset,
     sql_parameters,
 )
-from cx_pipeline.resources import RULES_SQL, CxSettings
+from cx_pipeline.resources import CxSettings, install_rules
 from cx_pipeline.sql import tables_read
 from cx_pipeline_tests.conftest import make_resources
 
@@ -82,7 +82,7 @@ def test_computed_marts_read_exactly_what_they_declare(
 ) -> None:
     compute = dict((s.name, c) for s, c in COMPUTED_MARTS)[spec.name]
     with duckdb.connect(str(sample_warehouse), read_only=True) as con:
-        con.execute(RULES_SQL)
+        install_rules(con)
         recorder = ReadRecorder(con)
         compute(recorder, sql_parameters(con, CxSettings()))  # type: ignore[arg-type]
     assert recorder.asset_keys() == set(spec.deps)

@@ -18,7 +18,7 @@ from statsmodels.stats.multitest import multipletests
 from cx_pipeline import catalog
 from cx_pipeline.contract.entities import TOUCHPOINTS
 from cx_pipeline.definitions import defs
-from cx_pipeline.resources import RULES_SQL
+from cx_pipeline.resources import install_rules
 from cx_pipeline_tests.conftest import RAW_AND_STAGING, materialize_all, reader, up_to
 from cx_pipeline_tests.marts.nps_extracts import write_nps_extracts
 
@@ -68,7 +68,7 @@ def p_value(z: float) -> float:
 @pytest.fixture(scope="module")
 def rules() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    con.execute(RULES_SQL)
+    install_rules(con)
     return con
 
 

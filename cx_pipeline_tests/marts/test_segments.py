@@ -15,7 +15,7 @@ import pytest
 
 from cx_pipeline import catalog
 from cx_pipeline.generate import TRUTH_FILE
-from cx_pipeline.resources import RULES_SQL
+from cx_pipeline.resources import install_rules
 from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all, up_to
 from cx_pipeline_tests.marts.stage_extracts import CONDITIONS, write_stage_extracts
 from cx_pipeline_tests.tiny_extracts import NPS_RESPONSES, write_tiny_extracts
@@ -71,7 +71,7 @@ TITLES = {
 @pytest.fixture(scope="module")
 def rules() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    con.execute(RULES_SQL)
+    install_rules(con)
     return con
 
 

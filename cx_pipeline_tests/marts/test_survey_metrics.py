@@ -17,7 +17,7 @@ from statsmodels.stats.proportion import proportion_confint
 from cx_pipeline import catalog
 from cx_pipeline.contract import entity
 from cx_pipeline.contract_sql import broken_rules_expression, raw_table_ddl
-from cx_pipeline.resources import RULES_SQL
+from cx_pipeline.resources import install_rules
 from cx_pipeline_tests.conftest import materialize_all, reader
 from cx_pipeline_tests.marts.survey_metrics_extracts import write_survey_extracts
 
@@ -34,7 +34,7 @@ def share_bounds(x: int, n: int) -> tuple[float, float]:
 @pytest.fixture(scope="module")
 def rules() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    con.execute(RULES_SQL)
+    install_rules(con)
     return con
 
 

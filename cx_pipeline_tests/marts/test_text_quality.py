@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from cx_pipeline import text
-from cx_pipeline.resources import RULES_SQL
+from cx_pipeline.resources import install_rules
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "text"
 
@@ -178,7 +178,7 @@ def test_analyser_names_the_model_file() -> None:
 def titles() -> list[tuple[str, str, str, str]]:
     """(split, language, wanted level, level from rules.sql) of each fixture title."""
     con = duckdb.connect()
-    con.execute(RULES_SQL)
+    install_rules(con)
     found = []
     for r in rows("job_titles.csv"):
         (level,) = con.execute("SELECT influence_level($t)", {"t": r["title"]}).fetchone()
@@ -217,7 +217,7 @@ MANAGER_BAND = "senior_manager|decision_maker|influencer"
 def occupations() -> list[tuple[dict[str, str], str]]:
     """Each real occupation title with the level rules.sql gives it."""
     con = duckdb.connect()
-    con.execute(RULES_SQL)
+    install_rules(con)
     found = rows("occupation_titles.csv")
     levels = dict(
         con.execute(

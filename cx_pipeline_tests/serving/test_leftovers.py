@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from cx_pipeline.resources import RULES_SQL
+from cx_pipeline.resources import install_rules
 from cx_pipeline.serving.publish import INFO_TABLE, publish
 from cx_pipeline_tests.conftest import materialize_all
 from cx_pipeline_tests.serving.test_publish import SPEC
@@ -45,7 +45,7 @@ def test_a_publish_removes_what_killed_publishes_left(tmp_path: Path) -> None:
         os.utime(path, (old, old))
 
     con = duckdb.connect()
-    con.execute(RULES_SQL)
+    install_rules(con)
     con.execute("CREATE SCHEMA marts")
     con.execute(
         "CREATE TABLE marts.voices AS "

@@ -14,7 +14,7 @@ import pytest
 
 from cx_pipeline.marts.assets import ALL_MART_SPECS
 from cx_pipeline.marts.builder import MartSpec
-from cx_pipeline.resources import RULES_SQL
+from cx_pipeline.resources import install_rules
 from cx_pipeline.serving.publish import INFO_TABLE, publish
 from cx_pipeline_tests.conftest import REPO_ROOT, materialize_all
 from cx_pipeline_tests.tiny_extracts import write_tiny_extracts
@@ -66,7 +66,7 @@ SPEC = MartSpec(
 @pytest.mark.parametrize("mode", ["masked", "clear"])
 def test_personal_data_is_masked_unless_asked(tmp_path: Path, mode: str) -> None:
     con = duckdb.connect()
-    con.execute(RULES_SQL)
+    install_rules(con)
     con.execute("CREATE SCHEMA marts")
     con.execute(
         "CREATE TABLE marts.voices AS SELECT 'ann@alpha.example' AS contact_email, "
@@ -93,7 +93,7 @@ def test_personal_data_is_masked_unless_asked(tmp_path: Path, mode: str) -> None
 
 def test_parquet_export_replaces_the_folder(tmp_path: Path) -> None:
     con = duckdb.connect()
-    con.execute(RULES_SQL)
+    install_rules(con)
     con.execute("CREATE SCHEMA marts")
     con.execute(
         "CREATE TABLE marts.voices AS "
