@@ -25,7 +25,8 @@ input rows dated on or before its day. Its SQL compares a digest of every input 
 last build's (audit.account_features_inputs) to find the changed accounts and from which day,
 and recomputes their cut-offs from then on, the new cut-offs, and those within reach of the days
 marts.usage_daily replaced since its last build (listed here, from audit.mart_builds, in
-`days_to_build`). It rebuilds in full when usage_daily was rebuilt in full or skipped since.
+`days_to_build`). It rebuilds in full when usage_daily was rebuilt in full since, or skipped
+after a build.
 """
 
 from __future__ import annotations
@@ -259,8 +260,9 @@ def plan(
 def _cutoffs_plan(
     con: duckdb.DuckDBPyConnection, built: dt.datetime, full: Callable[[str], MartPlan]
 ) -> MartPlan:
-    """The days marts.usage_daily replaced since the mart's last build (full when it was
-    rebuilt in full or skipped since: then any day may have changed)."""
+    """The days marts.usage_daily replaced since the mart's last build. Full when usage_daily
+    was rebuilt in full since (any day may have changed) or skipped after a build (its rows
+    are gone); a usage_daily skipped all along (no analytics delivered) changes nothing."""
     usage_builds = execute(
         con,
         "SELECT mode, reason, days FROM audit.mart_builds WHERE mart = $usage "
@@ -268,10 +270,18 @@ def _cutoffs_plan(
         usage=USAGE_MART,
         built=built,
     ).fetchall()
+    before = scalar(
+        con,
+        "SELECT mode FROM audit.mart_builds WHERE mart = $usage AND built_at <= $built "
+        "ORDER BY built_at DESC LIMIT 1",
+        usage=USAGE_MART,
+        built=built,
+    )
     for mode, reason, _ in usage_builds:
-        if mode != "incremental":
+        if mode == "full" or (mode == "skipped" and before != "skipped"):
             return full(f"marts.{USAGE_MART} was rebuilt in full since ({reason})")
-    days = {day for _, _, replaced in usage_builds for day in replaced}
+        before = mode
+    days = {day for _, _, replaced in usage_builds for day in replaced or ()}
     return MartPlan(False, "changed inputs, usage days and new cut-offs only", tuple(sorted(days)))
 
 

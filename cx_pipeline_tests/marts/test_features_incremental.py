@@ -141,3 +141,34 @@ def test_a_changed_ticket_answer_and_account_recompute_only_what_they_reach(
         con.execute(f"ATTACH {literal(str(database))} AS kept (READ_ONLY)")
         con.execute(f"ATTACH {literal(str(full))} AS rebuilt (READ_ONLY)")
         assert mart_differences(con, "kept", "rebuilt", ("account_features",)) == {}
+
+
+def test_usage_days_come_from_usage_daily_s_builds_since_and_a_skip_counts_only_once() -> None:
+    """What usage_daily did since account_features' last build (at 10:00) decides: the days
+    it replaced; full after a full build; a skip after a build took its rows away (full), a
+    skip after a skip (no analytics delivered, run after run) changed nothing."""
+    from cx_pipeline.marts.incremental import MartPlan, _cutoffs_plan
+    from cx_pipeline.staging.incremental import prepare
+
+    built = dt.datetime(2026, 4, 1, 10, tzinfo=dt.UTC)
+
+    def plan_after(*usage: tuple[int, str, list[dt.date] | None]) -> MartPlan:
+        with duckdb.connect() as con:
+            con.execute("CREATE SCHEMA audit")
+            prepare(con)
+            for hour, mode, days in usage:
+                con.execute(
+                    "INSERT INTO audit.mart_builds (mart, built_at, mode, reason, days) "
+                    "VALUES ('usage_daily', $at, $mode, $mode, $days)",
+                    {"at": built.replace(hour=hour), "mode": mode, "days": days},
+                )
+            return _cutoffs_plan(con, built, lambda reason: MartPlan(True, reason))
+
+    d1, d2 = dt.date(2026, 3, 30), dt.date(2026, 3, 31)
+    assert plan_after((9, "full", None), (11, "incremental", [d2]), (12, "incremental", [d1])) == (
+        MartPlan(False, "changed inputs, usage days and new cut-offs only", (d1, d2))
+    )
+    assert plan_after((9, "incremental", [d1]), (11, "full", None)).full
+    assert plan_after((9, "full", None), (11, "skipped", None)).full
+    assert not plan_after((9, "skipped", None), (11, "skipped", None)).full
+    assert plan_after((9, "skipped", None), (11, "skipped", None), (12, "full", None)).full
