@@ -135,3 +135,43 @@ def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def sample_query(sample_warehouse: Path) -> Callable[..., list[tuple]]:
     return reader(sample_warehouse)
+
+
+# Modules that take half a minute or more on 2 cores (seconds measured on one worker, largest
+# first). pytest-xdist's `--dist loadfile` hands whole modules to workers in the order of this
+# list, then the rest in collection order: the long ones start first, the many short ones fill
+# in around them, and no worker is left alone with a long module at the end. A stale list only
+# costs balance, never a test.
+LONGEST_FIRST = (
+    "test_scale_out.py",  # a Celery run on PostgreSQL + redis: minutes, mostly waiting
+    "privacy/test_erasure.py",  # ~130: three CLI runs on the sample
+    "test_operations.py",  # ~100: three partition runs on the sample
+    "test_source_subsets.py",  # ~100: five runs on the tiny extracts
+    "test_ducklake.py",  # ~100: the sample into a lake, the tiny extracts into another
+    "serving/test_publish.py",  # ~65: three runs on the tiny extracts
+    "quality/test_checks.py",
+    "test_recovery.py",
+    "test_thin_data.py",
+    "staging/test_incremental.py",
+    "test_cli.py",
+    "ingest/test_atomicity.py",
+    "test_webserver.py",
+    "marts/test_usage_incremental.py",
+    "privacy/test_retention.py",
+    "marts/test_hand_computed.py",
+    "test_one_writer.py",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # xdist would otherwise order modules by their number of tests (its `--loadscope-reorder`),
+    # which put the four tests of the Celery run last, alone on one worker.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The modules of LONGEST_FIRST first, in its order; a stable sort keeps each module's tests
+    together and in place."""
+    rank = {f"cx_pipeline_tests/{module}": i for i, module in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))

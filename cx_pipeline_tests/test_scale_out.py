@@ -1,6 +1,7 @@
-"""Scale-out end to end, as an operator runs it: a week of daily deliveries loaded by
+"""Scale-out end to end, as an operator runs it: the sample's daily deliveries loaded by
 `cx-pipeline run` with CX_EXECUTOR=celery on two Celery workers (redis broker) into a DuckLake
-whose catalog is PostgreSQL; the marts equal the embedded single-process run's exactly. A
+whose catalog is PostgreSQL; the marts equal the embedded single-process run's exactly (the
+session's `sample_warehouse`, built from the same extracts, so no second run is paid here). A
 second run, on a two-worker Dask cluster, leaves every table's row count and every mart as
 they were (marked slow: `pytest -m slow`).
 
@@ -14,7 +15,9 @@ under CI=true.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,9 +31,10 @@ import duckdb
 import pytest
 
 from cx_pipeline import ducklake
+from cx_pipeline.partitions import delivered_days
 from cx_pipeline.resources import Warehouse
 from cx_pipeline.sql import literal
-from cx_pipeline_tests.conftest import REPO_ROOT
+from cx_pipeline_tests.conftest import REPO_ROOT, SAMPLE_ROOT
 from cx_pipeline_tests.warehouse_diff import mart_differences
 
 pytestmark = pytest.mark.integration
@@ -42,7 +46,7 @@ REDIS = os.environ.get("CX_TEST_REDIS", "redis://127.0.0.1:6379").rstrip("/")
 # Databases of their own on the broker, so no other Celery worker takes these tasks.
 BROKER, BACKEND = f"{REDIS}/14", f"{REDIS}/15"
 BIN = Path(sys.executable).parent
-DAYS = 7
+DAYS = len(delivered_days(SAMPLE_ROOT))
 WORKERS = ("cx_it_a", "cx_it_b")
 
 
@@ -148,15 +152,6 @@ def _new_dagster_home(home: Path) -> Path:
 def week(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     _check_servers()
     base = tmp_path_factory.mktemp("scale_out")
-    extracts = base / "extracts"
-    subprocess.run(
-        [
-            *(str(BIN / "cx-pipeline"), "generate", "--scale", "small", "--seed", "9"),
-            *("--deliveries", str(DAYS), "--out", str(extracts)),
-        ],
-        check=True,
-        capture_output=True,
-    )
     databases: list[str] = []
     catalog = _new_lake_catalog(databases)
     home = _new_dagster_home(base / "dagster_home")
@@ -169,7 +164,7 @@ def week(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "GX_ANALYTICS_ENABLED": "False",
         "DAGSTER_TELEMETRY_ENABLED": "False",
-        "CX_EXTRACT_ROOT": str(extracts),
+        "CX_EXTRACT_ROOT": str(SAMPLE_ROOT),
         "CX_REFERENCE_ROOT": str(REPO_ROOT / "data" / "reference"),
     }
     lake = {
@@ -190,12 +185,6 @@ def week(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     ]
     try:
         _wait_ready(logs)
-        embedded = {
-            **common,
-            "CX_WAREHOUSE": str(base / "embedded.duckdb"),
-            "CX_SERVING_PATH": str(base / "embedded_serving.duckdb"),
-            "CX_REPORT_PATH": str(base / "embedded_report.html"),
-        }
         started = time.monotonic()
         _run(lake, "run")
         lake_seconds = time.monotonic() - started
@@ -203,14 +192,12 @@ def week(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
             database=lake["CX_WAREHOUSE"], data_path=lake["CX_DUCKLAKE_DATA_PATH"]
         )
         first_counts = _table_counts(warehouse)
-        _run(embedded, "run")
         yield {
             "base": base,
             "common": common,
             "databases": databases,
             "lake_env": lake,
             "warehouse": warehouse,
-            "embedded": base / "embedded.duckdb",
             "first_counts": first_counts,
             "worker_logs": logs,
             "lake_seconds": lake_seconds,
@@ -228,7 +215,7 @@ def week(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
             _postgres(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
 
-def test_the_week_loads_on_both_workers(week: dict) -> None:
+def test_the_deliveries_load_on_both_workers(week: dict) -> None:
     for log in week["worker_logs"]:
         text = log.read_text()
         assert "execute_plan" in text and "succeeded" in text, f"{log.name} ran no step"
@@ -239,20 +226,24 @@ def test_the_week_loads_on_both_workers(week: dict) -> None:
     assert counts["raw.events"] > 0 and counts["marts.nps_by_month"] > 0
 
 
-def test_the_marts_equal_the_embedded_single_process_run(week: dict) -> None:
+def test_the_marts_equal_the_embedded_single_process_run(
+    week: dict, sample_warehouse: Path
+) -> None:
     with week["warehouse"].get_connection(read_only=True) as con:
-        con.execute(f"ATTACH {literal(str(week['embedded']))} AS embedded (READ_ONLY)")
+        con.execute(f"ATTACH {literal(str(sample_warehouse))} AS embedded (READ_ONLY)")
         assert mart_differences(con, "cx", "embedded") == {}
     serving = week["base"] / "lake_serving.duckdb"
     with duckdb.connect() as con:
         con.execute(f"ATTACH {literal(str(serving))} AS from_lake (READ_ONLY)")
-        embedded_serving = week["base"] / "embedded_serving.duckdb"
+        embedded_serving = sample_warehouse.with_name("cx_serving.duckdb")
         con.execute(f"ATTACH {literal(str(embedded_serving))} AS embedded (READ_ONLY)")
         assert mart_differences(con, "from_lake", "embedded") == {}
 
 
 @pytest.mark.slow
-def test_a_repeated_run_on_a_dask_cluster_changes_no_count_and_no_mart(week: dict) -> None:
+def test_a_repeated_run_on_a_dask_cluster_changes_no_count_and_no_mart(
+    week: dict, sample_warehouse: Path
+) -> None:
     """The second run of the same week, with CX_EXECUTOR=dask (a local cluster of two worker
     processes), into the lake the Celery run filled. Every count stays as it was and the marts
     still equal the embedded run's. Slow (four minutes in CI), so it runs with `pytest -m slow`
@@ -269,7 +260,7 @@ def test_a_repeated_run_on_a_dask_cluster_changes_no_count_and_no_mart(week: dic
     assert len(step_pids) == 2, step_pids  # the steps ran in the cluster's two workers
     assert _table_counts(week["warehouse"]) == week["first_counts"]
     with week["warehouse"].get_connection(read_only=True) as con:
-        con.execute(f"ATTACH {literal(str(week['embedded']))} AS embedded (READ_ONLY)")
+        con.execute(f"ATTACH {literal(str(sample_warehouse))} AS embedded (READ_ONLY)")
         assert mart_differences(con, "cx", "embedded") == {}
 
 
@@ -289,24 +280,35 @@ with Warehouse(database=warehouse, data_path=data_path).get_connection() as con:
 """
 
 
-def test_processes_loading_different_days_of_one_table_at_once_all_commit(week: dict) -> None:
+def test_processes_loading_different_days_of_one_table_at_once_all_commit(
+    week: dict, sample_warehouse: Path
+) -> None:
     """What parallel partitions do to a table on a PostgreSQL catalog: three processes each
     replace one day of raw.nps_responses (DELETE + INSERT in one transaction) at the same
-    time; DuckLake retries its snapshot conflicts, and every day has the embedded counts."""
+    time; DuckLake retries its snapshot conflicts, and every day has the embedded counts.
+    The sample's answers, and its last day's file delivered again the day after, so that a
+    first load can create the tables and three days are left to load at once."""
     lake = f"ducklake:{_new_lake_catalog(week['databases'])}"
     files = f"{week['base'] / 'concurrent_files'}/"
-    root = week["common"]["CX_EXTRACT_ROOT"]
-    with duckdb.connect(str(week["embedded"]), read_only=True) as con:
+    with duckdb.connect(str(sample_warehouse), read_only=True) as con:
         expected = dict(
             con.execute(
                 "SELECT _delivery_date::VARCHAR, count(*) FROM raw.nps_responses GROUP BY 1"
             ).fetchall()
         )
+    last = max(expected)
+    next_day = (dt.date.fromisoformat(last) + dt.timedelta(days=1)).isoformat()
+    expected[next_day] = expected[last]
+    root = week["base"] / "concurrent_extracts"
+    for day in expected:
+        folder = root / "surveys" / day
+        folder.mkdir(parents=True)
+        shutil.copy(SAMPLE_ROOT / "surveys" / min(day, last) / "nps_responses.csv", folder)
     days = sorted(expected)
 
     def load(day: str) -> subprocess.Popen:
         return subprocess.Popen(
-            [sys.executable, "-c", LOAD_ONE_DAY, lake, files, root, "nps_responses", day],
+            [sys.executable, "-c", LOAD_ONE_DAY, lake, files, str(root), "nps_responses", day],
             cwd=REPO_ROOT,
             stderr=subprocess.PIPE,
             text=True,
@@ -324,4 +326,4 @@ def test_processes_loading_different_days_of_one_table_at_once_all_commit(week: 
                 "SELECT _delivery_date::VARCHAR, count(*) FROM raw.nps_responses GROUP BY 1"
             ).fetchall()
         )
-    assert loaded == {day: expected[day] for day in days[:4]}
+    assert len(days) == 4 and loaded == expected

@@ -1,5 +1,9 @@
 """Retention end to end: rows delivered before the retention period are purged from raw, and
-from everything built on it, and (when asked) the expired extract folders go too."""
+from everything built on it, and (when asked) the expired extract folders go too.
+
+The purge starts from a copy of the session's sample warehouse, its serving file and report (a
+run over the same extracts): the run itself is proven elsewhere, and paying it again here cost
+a minute."""
 
 from __future__ import annotations
 
@@ -13,9 +17,11 @@ from cx_pipeline_tests.conftest import SAMPLE_ROOT
 from cx_pipeline_tests.privacy.test_erasure import cli, everything_written, found_in
 
 
-def test_expired_deliveries_are_purged_everywhere(tmp_path: Path) -> None:
+def test_expired_deliveries_are_purged_everywhere(tmp_path: Path, sample_warehouse: Path) -> None:
     root = tmp_path / "extracts"
     shutil.copytree(SAMPLE_ROOT, root)
+    for name in ("cx.duckdb", "cx_serving.duckdb", "cx_report.html"):
+        shutil.copy(sample_warehouse.with_name(name), tmp_path / name)
     env = {
         **os.environ,
         "CX_EXTRACT_ROOT": str(root),
@@ -25,7 +31,6 @@ def test_expired_deliveries_are_purged_everywhere(tmp_path: Path) -> None:
         "CX_SERVING_PARQUET_DIR": str(tmp_path / "parquet"),
         "CX_SERVING_PERSONAL_DATA": "clear",
     }
-    cli(env, "run")
     with duckdb.connect(str(tmp_path / "cx.duckdb"), read_only=True) as con:
         # An answer delivered with the first delivery only, and its comment.
         response_id, comment = con.execute(
@@ -37,6 +42,11 @@ def test_expired_deliveries_are_purged_everywhere(tmp_path: Path) -> None:
             "SELECT count(*) FROM raw.nps_responses WHERE _delivery_date = DATE '2026-10-31'"
         ).fetchone()
 
+    # Before the purge, the old answer is in every layer of the warehouse and in the serving file.
+    before = found_in(everything_written(tmp_path), [response_id])
+    assert {"raw.nps_responses", "staging.nps_responses", "marts.nps_answers"} <= set(before)
+    assert "serving:marts.nps_answers" in before, before
+
     env |= {"CX_RETENTION_DAYS": "1", "CX_RETENTION_DELETE_EXTRACTS": "true"}
     output = cli(env, "purge", "--today", "2026-11-01")
     assert "kept deliveries from 2026-10-31" in output
@@ -47,6 +57,8 @@ def test_expired_deliveries_are_purged_everywhere(tmp_path: Path) -> None:
     assert days == [("2026-10-31",)]
     assert staged == (kept,)
     assert found_in(everything_written(tmp_path), [response_id, comment]) == {}
+    # The rebuild wrote the Parquet export too (its folder was checked above, not missing).
+    assert any((tmp_path / "parquet").glob("*.parquet"))
     assert sorted(p.name for p in (root / "surveys").iterdir()) == ["2026-10-31"]
 
 

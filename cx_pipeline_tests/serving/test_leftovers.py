@@ -1,10 +1,9 @@
-"""What a killed publish leaves behind is removed by the next, the report names the serving
-snapshot it was built with, and reruns do not grow the warehouse file."""
+"""What a killed publish leaves behind is removed by the next (the report's snapshot and the
+reruns' file size are tested with the readers, in test_publish.py, on the same three runs)."""
 
 from __future__ import annotations
 
 import os
-import re
 import time
 import uuid
 from pathlib import Path
@@ -13,9 +12,7 @@ import duckdb
 
 from cx_pipeline.resources import install_rules
 from cx_pipeline.serving.publish import INFO_TABLE, publish
-from cx_pipeline_tests.conftest import materialize_all
 from cx_pipeline_tests.serving.test_publish import SPEC
-from cx_pipeline_tests.tiny_extracts import write_tiny_extracts
 
 
 def test_a_publish_removes_what_killed_publishes_left(tmp_path: Path) -> None:
@@ -59,23 +56,3 @@ def test_a_publish_removes_what_killed_publishes_left(tmp_path: Path) -> None:
     )
     with duckdb.connect(str(target), read_only=True) as served:
         assert served.execute(f"SELECT run_id FROM marts.{INFO_TABLE}").fetchone() == ("r1",)
-
-
-def test_the_report_names_the_snapshot_and_reruns_keep_the_file_size(tmp_path: Path) -> None:
-    root = write_tiny_extracts(tmp_path / "extracts")
-    warehouse = tmp_path / "cx.duckdb"
-    sizes = []
-    for _ in range(3):
-        result = materialize_all(root, warehouse)
-        sizes.append(warehouse.stat().st_size)
-        with duckdb.connect(str(tmp_path / "cx_serving.duckdb"), read_only=True) as served:
-            (run_id,) = served.execute(f"SELECT run_id FROM marts.{INFO_TABLE}").fetchone()
-        assert run_id == result.run_id
-        footer = re.search(
-            r"Serving snapshot: run ([0-9a-f-]+), published",
-            (tmp_path / "cx_report.html").read_text(),
-        )
-        assert footer and footer.group(1) == run_id
-    print("warehouse bytes after each run:", sizes)
-    assert max(sizes[1:]) <= sizes[0] * 1.5, sizes
-    assert sizes[2] <= sizes[1] * 1.1, sizes

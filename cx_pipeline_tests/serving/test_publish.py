@@ -1,9 +1,11 @@
-"""The serving file: every mart with its docs, personal data masked, and readers that neither
-block the pipeline nor ever see half a snapshot."""
+"""The serving file: every mart with its docs, personal data masked, readers that neither
+block the pipeline nor ever see half a snapshot, a report that names the snapshot it was built
+with, and reruns that do not grow the warehouse file."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -148,16 +150,45 @@ def start_reader(serving: Path, mode: str, stop: Path) -> subprocess.Popen:
     return reader
 
 
-def test_readers_never_block_the_run_nor_see_half_a_snapshot(tmp_path: Path) -> None:
+def published_at(serving: Path) -> str:
+    with duckdb.connect(str(serving), read_only=True) as con:
+        return con.execute("SELECT published_at::VARCHAR FROM marts._snapshot").fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def reruns(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Three runs of the whole graph on the tiny extracts, BI readers of the serving file
+    during the second: what each run left (run id, serving snapshot, report footer, warehouse
+    size) and what the readers saw. One fixture, because every run costs the graph's fixed
+    time and both tests below are about runs that follow one another."""
+    tmp_path = tmp_path_factory.mktemp("reruns")
     root = write_tiny_extracts(tmp_path / "extracts")
     warehouse = tmp_path / "cx.duckdb"
-    materialize_all(root, warehouse)
     serving, stop = tmp_path / "cx_serving.duckdb", tmp_path / "stop"
-    with duckdb.connect(str(serving), read_only=True) as con:
-        (before,) = con.execute("SELECT published_at::VARCHAR FROM marts._snapshot").fetchone()
+    runs: list[dict] = []
+
+    def run() -> None:
+        result = materialize_all(root, warehouse)  # raises if a reader's lock got in the way
+        with duckdb.connect(str(serving), read_only=True) as served:
+            (served_run,) = served.execute(f"SELECT run_id FROM marts.{INFO_TABLE}").fetchone()
+        footer = re.search(
+            r"Serving snapshot: run ([0-9a-f-]+), published",
+            (tmp_path / "cx_report.html").read_text(),
+        )
+        runs.append(
+            {
+                "run_id": result.run_id,
+                "served_run": served_run,
+                "footer_run": footer and footer.group(1),
+                "published_at": published_at(serving),
+                "size": warehouse.stat().st_size,
+            }
+        )
+
+    run()
     readers = [start_reader(serving, mode, stop) for mode in ("hold", "poll")]
     try:
-        materialize_all(root, warehouse)  # raises if a reader's lock got in the way
+        run()
         time.sleep(0.5)  # let the poller open the new snapshot
         stop.touch()
         holder, poller = (json.loads(r.communicate(timeout=60)[0]) for r in readers)
@@ -165,8 +196,22 @@ def test_readers_never_block_the_run_nor_see_half_a_snapshot(tmp_path: Path) -> 
         for reader in readers:
             reader.kill()
             reader.wait()
-    with duckdb.connect(str(serving), read_only=True) as con:
-        (after,) = con.execute("SELECT published_at::VARCHAR FROM marts._snapshot").fetchone()
+    run()
+    return {"runs": runs, "holder": holder, "poller": poller}
+
+
+def test_readers_never_block_the_run_nor_see_half_a_snapshot(reruns: dict) -> None:
+    before, after = (run["published_at"] for run in reruns["runs"][:2])
     assert after > before
-    assert holder == {"seen": [before], "problems": []}
-    assert poller == {"seen": [before, after], "problems": []}
+    assert reruns["holder"] == {"seen": [before], "problems": []}
+    assert reruns["poller"] == {"seen": [before, after], "problems": []}
+
+
+def test_the_report_names_the_snapshot_and_reruns_keep_the_file_size(reruns: dict) -> None:
+    for run in reruns["runs"]:
+        assert run["served_run"] == run["run_id"]
+        assert run["footer_run"] == run["run_id"]
+    sizes = [run["size"] for run in reruns["runs"]]
+    print("warehouse bytes after each run:", sizes)
+    assert max(sizes[1:]) <= sizes[0] * 1.5, sizes
+    assert sizes[2] <= sizes[1] * 1.1, sizes
