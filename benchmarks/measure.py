@@ -336,7 +336,10 @@ def run_floor(plan_path: Path, warehouse: Path) -> dict[str, Any]:
                 "loaded_at": loaded_at,
                 **load.get("params", {}),
             }
+            if load.get("unordered"):  # as the loader runs it (ingest/loader.py)
+                con.execute("SET preserve_insertion_order = false")
             con.execute(load["sql"], _bind(load["sql"], params))
+            con.execute("SET preserve_insertion_order = true")
         con.execute("SET preserve_insertion_order = false")
         raw[entity["name"]] = clock() - t
         spans[f"raw/{entity['name']}"] = (t, t + raw[entity["name"]])

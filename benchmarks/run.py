@@ -158,9 +158,15 @@ def write_plan(extracts: Path, path: Path) -> dict[str, Any]:
                         "source_file": source_file,
                         "bytes": load.file_bytes,
                         "params": dict(source.params),
-                        # The loader's first statement: the INSERT INTO raw (the rest is the
-                        # quarantine pass and counts, which the floor leaves out).
-                        "sql": recorder.statements[0],
+                        # The loader's INSERT INTO raw (the rest is the quarantine pass and
+                        # counts, which the floor leaves out), and whether the loader runs it
+                        # without insertion order kept (Parquet: numbered by the reader).
+                        "sql": next(
+                            q
+                            for q in recorder.statements
+                            if q.lstrip().startswith(f"INSERT INTO raw.{entity.name}")
+                        ),
+                        "unordered": "SET preserve_insertion_order = false" in recorder.statements,
                     }
                 )
         entities.append(
