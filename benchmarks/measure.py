@@ -1,8 +1,8 @@
 """One measured run, in a process of its own: the pipeline (full or one day) or the DuckDB floor.
 
 `run.py` starts this file once per measurement, so every figure comes from a fresh interpreter
-(no warm caches, no memory left over from the previous run) and the parent can read the peak
-resident memory of exactly this run from `wait4`. The result is written as JSON to `--out`.
+(no warm caches, no memory left over from the previous run) and the peak resident memory is
+this run's alone (sampled per step, see RssSampler). The result is written as JSON to `--out`.
 
     python benchmarks/measure.py pipeline --extracts DIR --warehouse FILE --out FILE [--day D]
     python benchmarks/measure.py floor --plan FILE --warehouse FILE --out FILE
@@ -40,7 +40,7 @@ PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 class RssSampler:
     """This process's resident memory, sampled in a thread every `interval` seconds.
 
-    The process's peak (from wait4) says how high memory went, not in which step: the steps run
+    The process's peak says how high memory went, not in which step: the steps run
     one after another in this process (Dagster's in-process executor), so a step's peak is the
     highest sample between its STEP_START and its end. Each sample reads the kernel's high-water
     mark (VmHWM) and then resets it (writing 5 to /proc/self/clear_refs), so a sample is the exact
