@@ -310,9 +310,10 @@ def _load_file(
     except duckdb.Error as e:
         problem = _csv_problem(e) if source.is_text else first_error_lines(e)
         raise ExtractError(result.source_file, problem) from e
-    finally:
-        if unordered:
-            con.execute("SET preserve_insertion_order = true")
+    if unordered:
+        # Not in a finally: after a failed statement the transaction refuses all but ROLLBACK,
+        # and _load_prepared sets the order again after its ROLLBACK.
+        con.execute("SET preserve_insertion_order = true")
     result.rows_read = scalar(
         con,
         f"SELECT count(*) FROM raw.{entity.name} "
