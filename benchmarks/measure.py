@@ -1,8 +1,8 @@
 """One measured run, in a process of its own: the pipeline (full or one day) or the DuckDB floor.
 
 `run.py` starts this file once per measurement, so every figure comes from a fresh interpreter
-(no warm caches, no memory left over from the previous run) and the parent can read the peak
-resident memory of exactly this run from `wait4`. The result is written as JSON to `--out`.
+(no warm caches, no memory left over from the previous run) and the peak resident memory is
+this run's alone (sampled per step, see RssSampler). The result is written as JSON to `--out`.
 
     python benchmarks/measure.py pipeline --extracts DIR --warehouse FILE --out FILE [--day D]
     python benchmarks/measure.py floor --plan FILE --warehouse FILE --out FILE
@@ -19,7 +19,6 @@ import argparse
 import datetime as dt
 import functools
 import json
-import os
 import re
 import sys
 import threading
@@ -41,25 +40,48 @@ PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 class RssSampler:
     """This process's resident memory, sampled in a thread every `interval` seconds.
 
-    The process's peak (from wait4) says how high memory went, not in which step: the steps run
-    one after another in this process, so a step's peak is the highest sample between its
-    STEP_START and its end, and what it kept is the first sample after its end."""
+    The process's peak says how high memory went, not in which step: the steps run
+    one after another in this process (Dagster's in-process executor), so a step's peak is the
+    highest sample between its STEP_START and its end. Each sample reads the kernel's high-water
+    mark (VmHWM) and then resets it (writing 5 to /proc/self/clear_refs), so a sample is the exact
+    peak since the one before, not the resident size at that instant: a spike shorter than the
+    interval is not missed. Where the reset is refused, samples fall back to the current size."""
 
     def __init__(self, interval: float = 0.05) -> None:
         self.interval = interval
-        self.samples: list[tuple[float, int]] = []
+        # (time, peak since the previous sample, resident now), bytes
+        self.samples: list[tuple[float, int, int]] = []
         self._stop = threading.Event()
-        self._page = os.sysconf("SC_PAGE_SIZE")
         self._thread = threading.Thread(target=self._sample, daemon=True)
+        self.exact = self._reset()
 
-    def _rss(self) -> int:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * self._page
+    @staticmethod
+    def _reset() -> bool:
+        try:
+            with open("/proc/self/clear_refs", "w") as refs:
+                refs.write("5")
+            return True
+        except OSError:
+            return False
+
+    def _read(self) -> tuple[int, int]:
+        found: dict[str, int] = {}
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(("VmHWM:", "VmRSS:")):
+                    key, value = line.split(":", 1)
+                    found[key] = int(value.split()[0]) * 1024
+        if self.exact:
+            self._reset()
+            return found["VmHWM"], found["VmRSS"]
+        return found["VmRSS"], found["VmRSS"]
 
     def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.samples.append((time.time(), self._rss()))
-            self._stop.wait(self.interval)
+        while True:
+            self.samples.append((time.time(), *self._read()))
+            if self._stop.wait(self.interval):
+                self.samples.append((time.time(), *self._read()))
+                return
 
     def __enter__(self) -> RssSampler:
         self._thread.start()
@@ -69,11 +91,17 @@ class RssSampler:
         self._stop.set()
         self._thread.join()
 
-    def during(self, start: float, end: float) -> tuple[int, int]:
-        """(peak inside [start, end], resident just after end); 0 when nothing was sampled."""
-        inside = [rss for t, rss in self.samples if start <= t <= end]
-        after = next((rss for t, rss in self.samples if t > end), 0)
-        return max(inside, default=after), after
+    def during(self, start: float, end: float) -> tuple[int, int, int]:
+        """(resident at start, peak inside [start, end], resident just after end), bytes. A
+        sample's peak covers the interval before it, so the first sample after `end` counts too
+        (up to `interval` seconds of what came next); 0 when nothing was sampled."""
+        before = next((rss for t, _, rss in reversed(self.samples) if t <= start), 0)
+        inside = [peak for t, peak, _ in self.samples if start <= t <= end]
+        after_sample = next(((peak, rss) for t, peak, rss in self.samples if t > end), (0, 0))
+        return before, max([*inside, after_sample[0]], default=0), after_sample[1]
+
+    def peak(self) -> int:
+        return max((peak for _, peak, _ in self.samples), default=0)
 
 
 class Timers:
@@ -171,7 +199,7 @@ def run_pipeline(extracts: Path, warehouse: Path, day: dt.date | None) -> dict[s
 
     step_started: dict[str, float] = {}
     steps: dict[str, float] = {}
-    step_rss: dict[str, tuple[int, int]] = {}
+    step_rss: dict[str, tuple[int, int, int]] = {}
     asset_of_step: dict[str, str] = {}
     rows_read: dict[str, int] = {}
     row_counts: dict[str, int] = {}
@@ -221,8 +249,13 @@ def run_pipeline(extracts: Path, warehouse: Path, day: dt.date | None) -> dict[s
         "imports_seconds": imports,
         "run_seconds": run_seconds,
         "steps": {asset_of_step.get(k, k): s for k, s in steps.items()},
-        # Per step: [peak resident bytes during it, resident bytes just after it].
-        "step_rss_bytes": {asset_of_step.get(k, k): list(v) for k, v in step_rss.items()},
+        # Per step: resident bytes when it started, its peak, and what it left just after.
+        "step_memory_bytes": {
+            asset_of_step.get(k, k): dict(zip(("start", "peak", "after"), v, strict=True))
+            for k, v in step_rss.items()
+        },
+        "rss_exact_peaks": rss.exact,
+        "sampled_peak_bytes": rss.peak(),
         "rows_read": rows_read,
         "row_counts": row_counts,
         "load_seconds": per_asset("raw", "load"),
@@ -260,7 +293,10 @@ def run_floor(plan_path: Path, warehouse: Path) -> dict[str, Any]:
                 module, name = mart["compute"].split(":")
                 computed[mart["name"]] = (specs[mart["name"]], getattr(import_module(module), name))
     imports = time.perf_counter() - started
-    clock: Callable[[], float] = time.perf_counter
+    # Wall-clock seconds, so phases line up with the memory sampler's timestamps.
+    clock: Callable[[], float] = time.time
+    spans: dict[str, tuple[float, float]] = {}  # phase -> (start, end), for its memory
+    rss = RssSampler().__enter__()
     run_started = clock()
     con = duckdb.connect(
         str(warehouse),
@@ -303,9 +339,13 @@ def run_floor(plan_path: Path, warehouse: Path) -> dict[str, Any]:
                 "loaded_at": loaded_at,
                 **load.get("params", {}),
             }
+            if load.get("unordered"):  # as the loader runs it (ingest/loader.py)
+                con.execute("SET preserve_insertion_order = false")
             con.execute(load["sql"], _bind(load["sql"], params))
+            con.execute("SET preserve_insertion_order = true")
         con.execute("SET preserve_insertion_order = false")
         raw[entity["name"]] = clock() - t
+        spans[f"raw/{entity['name']}"] = (t, t + raw[entity["name"]])
         rows[entity["name"]] = con.execute(f"SELECT count(*) FROM raw.{entity['name']}").fetchone()[
             0
         ]
@@ -317,22 +357,26 @@ def run_floor(plan_path: Path, warehouse: Path) -> dict[str, Any]:
     t = clock()
     con.execute("CHECKPOINT")
     checkpoints["after_raw"] = clock() - t
+    spans["checkpoint/after_raw"] = (t, t + checkpoints["after_raw"])
 
     staging: dict[str, float] = {}
     for entity in plan["entities"]:
         t = clock()
         con.execute(f"CREATE OR REPLACE TABLE staging.{entity['name']} AS {entity['staging_sql']}")
         staging[entity["name"]] = clock() - t
+        spans[f"staging/{entity['name']}"] = (t, t + staging[entity["name"]])
     t = clock()
     identity = plan["identity"]
     con.execute(identity["sql"], _bind(identity["sql"], identity["params"]))
     for view in identity["views"]:
         con.execute(view)
     staging["identity_map"] = clock() - t
+    spans["staging/identity_map"] = (t, t + staging["identity_map"])
 
     t = clock()
     con.execute("CHECKPOINT")
     checkpoints["after_staging"] = clock() - t
+    spans["checkpoint/after_staging"] = (t, t + checkpoints["after_staging"])
 
     params = dict(plan["mart_parameters"])
     # builder.resolve_as_of: the latest CRM delivery day when no as-of date is configured.
@@ -351,10 +395,13 @@ def run_floor(plan_path: Path, warehouse: Path) -> dict[str, Any]:
             for statement in mart["statements"]:
                 con.execute(statement, _bind(statement, params))
         marts[mart["name"]] = clock() - t
+        spans[f"marts/{mart['name']}"] = (t, t + marts[mart["name"]])
     t = clock()
     con.close()  # checkpoints the marts
     checkpoints["at_close"] = clock() - t
+    spans["checkpoint/at_close"] = (t, t + checkpoints["at_close"])
     run_seconds = clock() - run_started
+    rss.__exit__()
     # Not timed: row counts, so run.py can show the floor built the same marts.
     with duckdb.connect(str(warehouse), read_only=True) as check:
         row_counts = {
@@ -377,6 +424,14 @@ def run_floor(plan_path: Path, warehouse: Path) -> dict[str, Any]:
         "staging_seconds": staging,
         "mart_seconds": marts,
         "checkpoint_seconds": checkpoints,
+        # Per phase (raw/<entity>, staging/<entity>, marts/<name>, checkpoint/<when>): resident
+        # bytes when it started, its peak, and what it left just after; as the pipeline's steps.
+        "step_memory_bytes": {
+            name: dict(zip(("start", "peak", "after"), rss.during(*span), strict=True))
+            for name, span in spans.items()
+        },
+        "rss_exact_peaks": rss.exact,
+        "sampled_peak_bytes": rss.peak(),
         "row_counts": row_counts,
         "warehouse_bytes": warehouse.stat().st_size,
     }

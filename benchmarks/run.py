@@ -158,9 +158,15 @@ def write_plan(extracts: Path, path: Path) -> dict[str, Any]:
                         "source_file": source_file,
                         "bytes": load.file_bytes,
                         "params": dict(source.params),
-                        # The loader's first statement: the INSERT INTO raw (the rest is the
-                        # quarantine pass and counts, which the floor leaves out).
-                        "sql": recorder.statements[0],
+                        # The loader's INSERT INTO raw (the rest is the quarantine pass and
+                        # counts, which the floor leaves out), and whether the loader runs it
+                        # without insertion order kept (Parquet: numbered by the reader).
+                        "sql": next(
+                            q
+                            for q in recorder.statements
+                            if q.lstrip().startswith(f"INSERT INTO raw.{entity.name}")
+                        ),
+                        "unordered": "SET preserve_insertion_order = false" in recorder.statements,
                     }
                 )
         entities.append(
@@ -209,8 +215,8 @@ def write_plan(extracts: Path, path: Path) -> dict[str, Any]:
 
 
 def measure(args: list[str], log: Path) -> dict[str, Any]:
-    """Run measure.py in a fresh process; add its wall time and its own peak RSS (from wait4,
-    so one run's memory is never mixed with another's)."""
+    """Run measure.py in a fresh process; add its wall time and its own peak RSS (its process
+    alone, so one run's memory is never mixed with another's)."""
     out = log.with_suffix(".json")
     out.unlink(missing_ok=True)
     env = {**os.environ, "GX_ANALYTICS_ENABLED": "False", "DAGSTER_TELEMETRY_ENABLED": "False"}
@@ -234,7 +240,9 @@ def measure(args: list[str], log: Path) -> dict[str, Any]:
         raise SystemExit(f"measurement failed ({args[0]}); see {log}\n{failures}\n{tail}")
     figures["process_seconds"] = wall
     figures["load_average_after"] = os.getloadavg()[0]
-    figures["peak_rss_bytes"] = usage.ru_maxrss * 1024  # Linux reports KiB
+    # Linux reports KiB. The child's sampler resets the kernel's high-water mark (the figure
+    # wait4 reads) at every sample, so then its own highest sample is the process's peak.
+    figures["peak_rss_bytes"] = max(usage.ru_maxrss * 1024, figures.get("sampled_peak_bytes", 0))
     return figures
 
 
@@ -363,15 +371,45 @@ def _rate(rows: float, seconds: float) -> str:
     return f"{rows / seconds:>12,.0f}" if seconds > 0 else f"{'-':>12}"
 
 
-def print_step_memory(run: dict[str, Any], top: int = 8) -> None:
-    """The steps that took resident memory highest, and what each left behind: where the
-    process's peak comes from, step by step (sampled every 50 ms in measure.py)."""
-    by_step = run.get("step_rss_bytes", {})
+def step_memory(run: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Per step: resident bytes at its start, its peak and what it left after (older result
+    files hold [peak, after] under step_rss_bytes)."""
+    if "step_memory_bytes" in run:
+        return run["step_memory_bytes"]
+    return {
+        k: {"start": float("nan"), "peak": v[0], "after": v[1]}
+        for k, v in run.get("step_rss_bytes", {}).items()
+    }
+
+
+def print_step_memory(
+    title: str, run: dict[str, Any], seconds: dict[str, float], top: int = 10
+) -> None:
+    """The steps that took resident memory highest, with their time, the memory they started
+    from and what each left behind: where the process's peak comes from, step by step
+    (measure.py reads the kernel's high-water mark every 50 ms and resets it)."""
+    by_step = step_memory(run)
     if not by_step:
         return
-    print(f"\n  resident memory by step (highest {top}): peak during / left after, GiB")
-    for asset, (peak, after) in sorted(by_step.items(), key=lambda kv: -kv[1][0])[:top]:
-        print(f"    {asset:<34}{peak / GIB:>7.2f}{after / GIB:>8.2f}")
+    exact = "exact peaks" if run.get("rss_exact_peaks") else "sampled, not exact"
+    print(f"\n  {title}: the {top} steps with the highest resident memory ({exact})")
+    print(f"    {'step':<38}{'s':>8}{'start GiB':>11}{'peak GiB':>10}{'+GiB':>7}{'after GiB':>11}")
+    for asset, m in sorted(by_step.items(), key=lambda kv: -kv[1]["peak"])[:top]:
+        print(
+            f"    {asset:<38}{seconds.get(asset, float('nan')):>8.2f}{m['start'] / GIB:>11.2f}"
+            f"{m['peak'] / GIB:>10.2f}{(m['peak'] - m['start']) / GIB:>+7.2f}"
+            f"{m['after'] / GIB:>11.2f}"
+        )
+
+
+def floor_seconds(run: dict[str, Any]) -> dict[str, float]:
+    """The floor's phases under the names its memory figures use."""
+    return {
+        **{f"raw/{k}": v for k, v in run["raw_seconds"].items()},
+        **{f"staging/{k}": v for k, v in run["staging_seconds"].items()},
+        **{f"marts/{k}": v for k, v in run["mart_seconds"].items()},
+        **{f"checkpoint/{k}": v for k, v in run["checkpoint_seconds"].items()},
+    }
 
 
 def print_report(results: dict[str, Any]) -> None:
@@ -426,7 +464,7 @@ def print_report(results: dict[str, Any]) -> None:
         f"{full['orchestration']:8.2f} s\n"
         f"  peak RSS {full['peak_rss_gib']:.2f} GiB; warehouse file {full['warehouse_gib']:.2f} GiB"
     )
-    print_step_memory(runs_full)
+    print_step_memory("full run", runs_full, runs_full["steps"])
 
     fr = m["floor_run"]
     print("\nFloor: plain DuckDB, same loads and mart queries, one process, no Dagster/GX")
@@ -461,6 +499,7 @@ def print_report(results: dict[str, Any]) -> None:
             else ""
         )
     )
+    print_step_memory("floor", fr, floor_seconds(fr))
 
     ir = m["incremental_run"]
     slow_inc = sorted(ir["steps"].items(), key=lambda kv: -kv[1])[:5]
@@ -471,6 +510,7 @@ def print_report(results: dict[str, Any]) -> None:
         f"orchestration {inc['orchestration']:.2f} s; peak RSS {inc['peak_rss_gib']:.2f} GiB\n"
         "  slowest steps: " + ", ".join(f"{k} {v:.2f} s" for k, v in slow_inc)
     )
+    print_step_memory("incremental day", ir, ir["steps"])
 
     per_run = [d["ratios"] for d in results["per_run"]]
 

@@ -284,7 +284,16 @@ def _load_file(
     ]
     targets = ", ".join(quote(name) for name, _ in raw_table_columns(entity))
     this_file = {"day": day, "file": result.source_file}
+    # Parquet rows are numbered by the reader (file_row_number), not by their order, so they
+    # load without insertion order kept. Kept, two threads stored each 250,000-row Parquet row
+    # group as two full row groups and one of 4,240 rows; the checkpoint at the step's close
+    # rewrote them, and so did the next step's (at large, tiny steps after raw/events took 5 s
+    # each). At medium: one 1 M-row file's insert and the next two checkpoints took 42 + 0.5 +
+    # 0.3 s unordered against 44 + 20 + 10 s ordered (benchmarks/RESULTS.md).
+    unordered = not source.is_text
     try:
+        if unordered:
+            con.execute("SET preserve_insertion_order = false")
         execute(
             con,
             f"""
@@ -301,6 +310,10 @@ def _load_file(
     except duckdb.Error as e:
         problem = _csv_problem(e) if source.is_text else first_error_lines(e)
         raise ExtractError(result.source_file, problem) from e
+    if unordered:
+        # Not in a finally: after a failed statement the transaction refuses all but ROLLBACK,
+        # and _load_prepared sets the order again after its ROLLBACK.
+        con.execute("SET preserve_insertion_order = true")
     result.rows_read = scalar(
         con,
         f"SELECT count(*) FROM raw.{entity.name} "

@@ -156,3 +156,66 @@ def test_a_mapping_delimiter_splits_the_header_as_well_as_the_rows(tmp_path: Pat
 def test_a_mapping_delimiter_must_be_one_character() -> None:
     with pytest.raises(MappingError, match="delimiter must be one character"):
         parse_mapping(tomllib.loads(EUROPEAN_EXPORT.replace('";"', '"; "')), "european.toml")
+
+
+def test_parquet_rows_are_numbered_by_the_file_when_loaded_unordered(tmp_path: Path, query) -> None:
+    """The loader reads Parquet without insertion order kept (two threads kept in order stored
+    each 250,000-row Parquet row group as two full row groups and one of 4,240 rows, which every
+    later checkpoint rewrote: benchmarks/RESULTS.md). Row numbers still follow the file, read
+    by two threads from several row groups, and the connection gets its setting back."""
+    rows = 300_000
+    folder = tmp_path / "extracts" / "analytics" / DELIVERY
+    folder.mkdir(parents=True)
+    with duckdb.connect() as writer:
+        writer.execute(
+            f"""
+            COPY (SELECT 'E' || i AS event_id, 'C1' AS contact_id, 'A1' AS account_id,
+                         '2026-01-01T10:00:00Z' AS occurred_at, 'login' AS event_name,
+                         'S' || (i // 10) AS session_id, '{{}}' AS properties,
+                         NULL AS anonymous_id
+                  FROM range(1, {rows} + 1) AS t(i) ORDER BY i)
+            TO '{folder / "events.parquet"}' (FORMAT parquet, ROW_GROUP_SIZE 50000)
+            """
+        )
+    e = entity("events")
+    warehouse = Warehouse(database=str(tmp_path / "cx.duckdb"), connection_config={"threads": 2})
+    with warehouse.get_connection() as con:
+        con.execute("SET preserve_insertion_order = true")
+        (delivery,) = find_deliveries(tmp_path / "extracts", e)
+        result = load_delivery(con, e, delivery, tmp_path / "extracts", dt.datetime.now(dt.UTC))
+        setting = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+    assert result.rows_read == rows
+    # Row i of the file is event E<i>, whatever order the rows were stored in.
+    assert query("SELECT count(*) FROM raw.events WHERE event_id <> 'E' || _row_number") == [(0,)]
+    # _load_prepared leaves it off, as the warehouse opens (resources.py).
+    assert setting == (False,)
+
+
+def test_a_parquet_file_that_fails_mid_read_names_the_file(tmp_path: Path) -> None:
+    """Its footer reads, its data does not: the load fails with the file's name and DuckDB's
+    reason, not with the aborted transaction's refusal of the next statement."""
+    from cx_pipeline.ingest.loader import ExtractError
+
+    folder = tmp_path / "extracts" / "analytics" / DELIVERY
+    folder.mkdir(parents=True)
+    path = folder / "events.parquet"
+    with duckdb.connect() as writer:
+        writer.execute(
+            f"""
+            COPY (SELECT 'E' || i AS event_id, md5(i::VARCHAR) AS contact_id, 'A1' AS account_id,
+                         '2026-01-01T10:00:00Z' AS occurred_at, 'login' AS event_name,
+                         'S' AS session_id, '{{}}' AS properties, NULL AS anonymous_id
+                  FROM range(1, 20001) AS t(i))
+            TO '{path}' (FORMAT parquet)
+            """
+        )
+    data = bytearray(path.read_bytes())
+    data[100:20_000] = b"\xff" * 19_900  # the data pages; the footer at the end stays intact
+    path.write_bytes(bytes(data))
+    e = entity("events")
+    warehouse = Warehouse(database=str(tmp_path / "cx.duckdb"))
+    with warehouse.get_connection() as con:
+        (delivery,) = find_deliveries(tmp_path / "extracts", e)
+        with pytest.raises(ExtractError, match=r"events\.parquet"):
+            load_delivery(con, e, delivery, tmp_path / "extracts", dt.datetime.now(dt.UTC))
+        assert con.execute("SELECT count(*) FROM raw.events").fetchone() == (0,)
