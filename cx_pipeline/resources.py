@@ -8,6 +8,7 @@ paths themselves, so the same SQL runs against the DuckDB file or a DuckLake cat
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,9 +23,10 @@ from pydantic import Field
 
 from cx_pipeline import ducklake, migrations, settings, text
 from cx_pipeline.contract import Entity
+from cx_pipeline.contract_sql import quote
 from cx_pipeline.privacy.contact_details import register as register_contact_details
 from cx_pipeline.readers import Reader
-from cx_pipeline.sql import table_exists
+from cx_pipeline.sql import literal, table_exists
 
 SCHEMAS = ("raw", "quarantine", "audit", "staging", "marts")
 # DuckDB's message when another process holds the file; the only error worth waiting out.
@@ -34,14 +36,55 @@ _UPGRADED: set[str] = set()
 RULES_SQL = package_files.files("cx_pipeline").joinpath("rules.sql").read_text()
 
 
+# The same rules kept in a DuckDB file, with their digest as one more macro: creating the 54
+# macros took as long as opening the file, and every step of a run opens one.
+RULES_DIGEST = hashlib.sha256(RULES_SQL.encode()).hexdigest()[:16]
+STORED_RULES_SQL = RULES_SQL.replace("CREATE OR REPLACE TEMP MACRO", "CREATE OR REPLACE MACRO")
+
+
 def install_rules(
-    con: duckdb.DuckDBPyConnection, phone_regions: str = settings.PHONE_REGIONS.default
+    con: duckdb.DuckDBPyConnection,
+    phone_regions: str = settings.PHONE_REGIONS.default,
+    store: bool = False,
 ) -> None:
     """The business rules on a connection: the Python functions some macros call (which must
-    exist before the macros are created), then rules.sql."""
+    exist before the macros are created), then rules.sql's macros. Where the file already holds
+    this release's macros they are used as they are; `store` (a DuckDB file opened for
+    writing) writes them into the file for the next connections, else they are temporary."""
     register_contact_details(con, phone_regions)
     text.register(con)
-    con.execute(RULES_SQL)
+    if stored_rules_digest(con) == RULES_DIGEST:
+        return
+    if not store:
+        con.execute(RULES_SQL)
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        # A macro an earlier release had and this one dropped must not linger for BI users.
+        for (name,) in con.execute(
+            "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type = "
+            "'macro' AND NOT internal AND database_name = current_database() "
+            "AND schema_name = 'main'"
+        ).fetchall():
+            con.execute(f"DROP MACRO main.{quote(name)}")
+        con.execute(STORED_RULES_SQL)
+        con.execute(f"CREATE MACRO main.{RULES_DIGEST_MACRO}() AS {literal(RULES_DIGEST)}")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+RULES_DIGEST_MACRO = "cx_rules_digest"
+
+
+def stored_rules_digest(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The digest of the rules the file holds as macros, or None (none, or a DuckDB file made
+    before they were kept in it, or a lake, whose catalog keeps no macros)."""
+    try:
+        return con.execute(f"SELECT {RULES_DIGEST_MACRO}()").fetchone()[0]
+    except duckdb.CatalogException:
+        return None
 
 
 def setting_field(setting: settings.Setting, kind: type = str) -> Any:
@@ -113,7 +156,7 @@ class Warehouse(DuckDBResource):
                 self._upgrade_once(con)
             else:
                 migrations.refuse_newer(con)
-            install_rules(con, self.phone_regions)
+            install_rules(con, self.phone_regions, store=lake is None and not read_only)
             yield con
         finally:
             con.close()

@@ -65,7 +65,7 @@ from cx_pipeline.contract_sql import quote
 from cx_pipeline.marts import incremental
 from cx_pipeline.privacy.masking import preview_columns
 from cx_pipeline.resources import CxSettings, Warehouse
-from cx_pipeline.sql import execute, literal, scalar, table_exists, tables_read
+from cx_pipeline.sql import execute, literal, scalar, tables_read
 
 
 @dataclass(frozen=True)
@@ -232,9 +232,16 @@ def resolve_as_of(con: duckdb.DuckDBPyConnection, cx_settings: CxSettings) -> dt
 
 
 def delivered_entities(con: duckdb.DuckDBPyConnection) -> dict[str, bool]:
-    """Whether each entity has rows in staging: a source a company does not have is absent."""
+    """Whether each entity has rows in staging: a source a company does not have is absent.
+    The catalog is listed once, not once per entity: every mart step asks."""
+    staged = {
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'staging'"
+        ).fetchall()
+    }
     return {
-        e.name: table_exists(con, "staging", e.name)
+        e.name: e.name in staged
         and bool(con.execute(f"SELECT EXISTS (SELECT 1 FROM staging.{e.name})").fetchone()[0])
         for e in ENTITIES
     }
