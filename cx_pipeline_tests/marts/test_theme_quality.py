@@ -3,11 +3,14 @@ tweets to 25 companies' support accounts (IBM Twitter CDP data set, Apache-2.0; 
 support_messages_*.csv), read by feedback_themes.sql as shipped.
 
 Issue 15's targets: a theme for at least 60% of real support messages, and precision of at
-least 85% on a hand-checked sample of 100. The held-out round (5) gives 65% coverage and 80.8%
-precision per (message, theme) pair: the coverage target is met, the precision target is not
-(docs/voice-of-customer.md, "Themes"). The test keeps what was reached from slipping: coverage
-at least 60%, precision at least 80%, and every theme the rule gives a message has a hand
-verdict, so a taxonomy edit that tags these messages differently must be checked by a person."""
+least 85% on a hand-checked sample of 100. Rounds 1-5 (the first turns of test.json) are tuning
+data: on them the taxonomy gives 63.4% coverage and 89.8% precision per (message, theme) pair.
+The held-out round (6: 100 follow-up messages read once after the taxonomy was frozen) gives
+83.0% precision (44 of 53 pairs) and 39% coverage; follow-ups such as "I'm on PS4" name no
+theme, so coverage is measured on the tuning rounds and dev.json (docs/voice-of-customer.md,
+"Themes"). The tests keep what was reached from slipping and mark the missed target as xfail
+with its measured figure; every theme the rule gives a message has a hand verdict, so a
+taxonomy edit that tags these messages differently must be checked by a person."""
 
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ from cx_pipeline_tests.marts.voice_extracts import feedback_for_texts
 
 Query = Callable[..., list[tuple]]
 FIXTURES = REPO_ROOT / "cx_pipeline_tests" / "fixtures" / "text"
-HELD_OUT_ROUND = "5"
+HELD_OUT_ROUND = "6"
+TUNING_ROUNDS = ("1", "2", "3", "4", "5")
 
 
 def fixture_rows(name: str) -> list[dict[str, str]]:
@@ -56,9 +60,10 @@ def themes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
 
 
 def test_sample_is_what_the_header_says() -> None:
-    assert len(CHECKED) == 500
-    assert [sum(r["round"] == str(n) for r in CHECKED) for n in range(1, 6)] == [100] * 5
+    assert len(CHECKED) == 600
+    assert [sum(r["round"] == str(n) for r in CHECKED) for n in range(1, 7)] == [100] * 6
     assert all(r["text"].strip() for r in CHECKED)
+    assert len({r["id"] for r in CHECKED}) == 600
     assert len(fixture_rows("support_messages_tuning.csv")) == 300
 
 
@@ -74,18 +79,38 @@ def test_every_theme_given_has_a_verdict(themes: dict[str, list[str]]) -> None:
     assert unjudged == [], "judge these (message, theme) pairs in support_messages_checked.csv"
 
 
-def test_held_out_round_meets_coverage_and_keeps_its_precision(
-    themes: dict[str, list[str]],
-) -> None:
-    rows = [r for r in CHECKED if r["round"] == HELD_OUT_ROUND]
+def figures(themes: dict[str, list[str]], rounds: tuple[str, ...]) -> tuple[float, float]:
+    """(coverage, precision per (message, theme) pair) of the rounds, from their verdicts."""
+    rows = [r for r in CHECKED if r["round"] in rounds]
     tagged = [r for r in rows if themes[r["id"]]]
     verdicts = [
         dict(zip(r["themes"].split("|"), r["verdicts"].split("|"), strict=True))[theme]
         for r in tagged
         for theme in themes[r["id"]]
     ]
-    assert len(tagged) / len(rows) >= 0.60
-    assert verdicts.count("right") / len(verdicts) >= 0.80
+    return len(tagged) / len(rows), verdicts.count("right") / len(verdicts)
+
+
+def test_tuning_rounds_meet_both_targets(themes: dict[str, list[str]]) -> None:
+    coverage, precision = figures(themes, TUNING_ROUNDS)
+    assert coverage >= 0.60
+    assert precision >= 0.85
+
+
+def test_held_out_round_keeps_its_precision(themes: dict[str, list[str]]) -> None:
+    coverage, precision = figures(themes, (HELD_OUT_ROUND,))
+    assert precision >= 0.83  # 44 of 53 pairs when round 6 was read
+    assert coverage >= 0.39  # follow-up messages: 39 of 100 name a theme
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 15's 85% is missed held out: 83.0% (44 of 53 pairs) on round 6; the "
+    "errors are theme words used about something else ('Export to Clipboard', crash "
+    "'reports', 'thanks for the response', Face ID 'unlock')",
+)
+def test_held_out_round_meets_the_precision_target(themes: dict[str, list[str]]) -> None:
+    assert figures(themes, (HELD_OUT_ROUND,))[1] >= 0.85
 
 
 @pytest.mark.parametrize("item", list(EXCEPTIONS))
