@@ -175,7 +175,11 @@ def run_pipeline(extracts: Path, warehouse: Path, day: dt.date | None) -> dict[s
     days = delivered_days(extracts)
     first, last = (day, day) if day else (days[0], days[-1])
     resources = {
-        "warehouse": Warehouse(database=str(warehouse), memory_limit=settings.MEMORY_LIMIT.value()),
+        "warehouse": Warehouse(
+            database=str(warehouse),
+            memory_limit=settings.MEMORY_LIMIT.value(),
+            memory_reserve=settings.MEMORY_RESERVE.value(),
+        ),
         "extracts": ExtractStore(
             root=str(extracts), reference_root=str(REPO_ROOT / "data" / "reference")
         ),

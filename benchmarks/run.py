@@ -120,7 +120,13 @@ def write_plan(extracts: Path, path: Path) -> dict[str, Any]:
     from cx_pipeline.ingest.loader import FileLoad, _load_file
     from cx_pipeline.marts.assets import ALL_MART_SPECS, COMPUTED_MARTS
     from cx_pipeline.marts.builder import build_statements, sql_parameters
-    from cx_pipeline.resources import RULES_SQL, SCHEMAS, CxSettings, ExtractStore
+    from cx_pipeline.resources import (
+        RULES_SQL,
+        SCHEMAS,
+        CxSettings,
+        ExtractStore,
+        duckdb_memory_limit,
+    )
     from cx_pipeline.staging.identity import MAP_SQL, SECOND_IDENTIFIER, resolved_view
 
     references = []
@@ -193,7 +199,10 @@ def write_plan(extracts: Path, path: Path) -> dict[str, Any]:
             statements = build_statements(spec)
             marts.append({"name": spec.name, "statements": statements})
     plan = {
-        "memory_limit": settings.MEMORY_LIMIT.value(),
+        # DuckDB's share of the same ceiling, as the pipeline's connections get it.
+        "memory_limit": duckdb_memory_limit(
+            settings.MEMORY_LIMIT.value(), settings.MEMORY_RESERVE.value()
+        ),
         "schemas": list(SCHEMAS),
         "rules_sql": RULES_SQL,
         "references": references,

@@ -87,6 +87,14 @@ def stored_rules_digest(con: duckdb.DuckDBPyConnection) -> str | None:
         return None
 
 
+def duckdb_memory_limit(limit: str, reserve: str) -> str:
+    """DuckDB's share of the process's memory: DuckDB bounds only its own buffers, so the
+    setting is a ceiling for the whole process only once the rest is set aside."""
+    total = settings.memory_bytes(limit)
+    share = max(total - settings.memory_bytes(reserve), total // 2)
+    return f"{share // 2**20}MiB"
+
+
 def setting_field(setting: settings.Setting, kind: type = str) -> Any:
     """A resource field with the setting's default and description: one source for both."""
     default = setting.default if kind is str else kind(setting.parse(setting.default))
@@ -98,6 +106,7 @@ class Warehouse(DuckDBResource):
     opened with bounded memory and the business-rule macros."""
 
     memory_limit: str = setting_field(settings.MEMORY_LIMIT)
+    memory_reserve: str = setting_field(settings.MEMORY_RESERVE)
     temp_directory: str = setting_field(settings.TEMP_DIRECTORY)
     data_path: str = setting_field(settings.DUCKLAKE_DATA_PATH)
     lock_wait_seconds: int = setting_field(settings.LOCK_WAIT_SECONDS, int)
@@ -132,7 +141,7 @@ class Warehouse(DuckDBResource):
         (a sensor tries again at its next tick instead of stalling, or stalling a run)."""
         lake = self.lake
         config: dict[str, Any] = {
-            "memory_limit": self.memory_limit,
+            "memory_limit": duckdb_memory_limit(self.memory_limit, self.memory_reserve),
             # Row order is never relied on by the marts; dropping it bounds memory on big loads.
             "preserve_insertion_order": False,
             **self.connection_config,
@@ -350,6 +359,7 @@ def warehouse_from_settings() -> Warehouse:
     return Warehouse(
         database=settings.WAREHOUSE_PATH.value(),
         memory_limit=settings.MEMORY_LIMIT.value(),
+        memory_reserve=settings.MEMORY_RESERVE.value(),
         temp_directory=settings.TEMP_DIRECTORY.value(),
         data_path=settings.DUCKLAKE_DATA_PATH.value(),
         lock_wait_seconds=int(settings.LOCK_WAIT_SECONDS.value()),
@@ -362,6 +372,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
         "warehouse": Warehouse(
             database=_env_or(settings.WAREHOUSE_PATH),
             memory_limit=_env_or(settings.MEMORY_LIMIT),
+            memory_reserve=_env_or(settings.MEMORY_RESERVE),
             temp_directory=_env_or(settings.TEMP_DIRECTORY),
             data_path=_env_or(settings.DUCKLAKE_DATA_PATH),
             lock_wait_seconds=_env_int_or(settings.LOCK_WAIT_SECONDS),
