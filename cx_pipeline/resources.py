@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,10 +37,13 @@ _UPGRADED: set[str] = set()
 RULES_SQL = package_files.files("cx_pipeline").joinpath("rules.sql").read_text()
 
 
-# The same rules kept in a DuckDB file, with their digest as one more macro: creating the 54
-# macros took as long as opening the file, and every step of a run opens one.
+# The same rules kept in a DuckDB file: creating the 54 macros took as long as opening the
+# file, and every step of a run opens one. One more macro says which rules the file holds: their
+# digest, and their names (so a later release drops only the macros it wrote, never a user's).
 RULES_DIGEST = hashlib.sha256(RULES_SQL.encode()).hexdigest()[:16]
+RULE_NAMES = tuple(re.findall(r"CREATE OR REPLACE TEMP MACRO (\w+)", RULES_SQL))
 STORED_RULES_SQL = RULES_SQL.replace("CREATE OR REPLACE TEMP MACRO", "CREATE OR REPLACE MACRO")
+STORED_RULES_MACRO = "cx_rules_stored"
 
 
 def install_rules(
@@ -53,46 +57,47 @@ def install_rules(
     writing) writes them into the file for the next connections, else they are temporary."""
     register_contact_details(con, phone_regions)
     text.register(con)
-    if stored_rules_digest(con) == RULES_DIGEST:
+    stored = stored_rules(con)
+    if stored is not None and stored[0] == RULES_DIGEST:
         return
     if not store:
         con.execute(RULES_SQL)
         return
     con.execute("BEGIN TRANSACTION")
     try:
-        # A macro an earlier release had and this one dropped must not linger for BI users.
-        for (name,) in con.execute(
-            "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type = "
-            "'macro' AND NOT internal AND database_name = current_database() "
-            "AND schema_name = 'main'"
-        ).fetchall():
-            con.execute(f"DROP MACRO main.{quote(name)}")
+        # A rule an earlier release stored and this one dropped must not linger.
+        for name in set(stored[1] if stored else ()) - set(RULE_NAMES):
+            con.execute(f"DROP MACRO IF EXISTS main.{quote(name)}")
         con.execute(STORED_RULES_SQL)
-        con.execute(f"CREATE MACRO main.{RULES_DIGEST_MACRO}() AS {literal(RULES_DIGEST)}")
-        con.execute("COMMIT")
+        names = ", ".join(literal(name) for name in RULE_NAMES)
+        con.execute(
+            f"CREATE OR REPLACE MACRO main.{STORED_RULES_MACRO}() AS "
+            f"{{'digest': {literal(RULES_DIGEST)}, 'macros': [{names}]}}"
+        )
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    con.execute("COMMIT")  # a failed commit leaves nothing to roll back
 
 
-RULES_DIGEST_MACRO = "cx_rules_digest"
-
-
-def stored_rules_digest(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The digest of the rules the file holds as macros, or None (none, or a DuckDB file made
-    before they were kept in it, or a lake, whose catalog keeps no macros)."""
+def stored_rules(con: duckdb.DuckDBPyConnection) -> tuple[str, list[str]] | None:
+    """The digest and names of the rules the file holds as macros; None when it holds none (a
+    file of a release before they were kept, or a lake, whose catalog keeps no macros)."""
     try:
-        return con.execute(f"SELECT {RULES_DIGEST_MACRO}()").fetchone()[0]
+        (stored,) = con.execute(f"SELECT {STORED_RULES_MACRO}()").fetchone()
     except duckdb.CatalogException:
         return None
+    return stored["digest"], stored["macros"]
 
 
 def duckdb_memory_limit(limit: str, reserve: str) -> str:
     """DuckDB's share of the process's memory: DuckDB bounds only its own buffers, so the
     setting is a ceiling for the whole process only once the rest is set aside."""
     total = settings.memory_bytes(limit)
-    share = max(total - settings.memory_bytes(reserve), total // 2)
-    return f"{share // 2**20}MiB"
+    if total is None:  # no limit: nothing to share
+        return limit
+    set_aside = settings.memory_bytes(reserve) or 0
+    return f"{max(total - set_aside, total // 2) // 2**20}MiB"
 
 
 def setting_field(setting: settings.Setting, kind: type = str) -> Any:

@@ -1,9 +1,10 @@
 -- Business rules, defined once, so staging, marts and ad-hoc queries all use the same
 -- definitions. A DuckDB warehouse file keeps them as macros (rewritten by the first connection
--- that writes after they change), so SQL clients can call them too, but for the few that call
--- the pipeline's Python functions (text_sentiment, mask_personal_numbers). On a DuckLake, and on
--- a file opened read-only before they were kept, they are temporary macros of each connection.
--- Written as TEMP macros here; resources.py stores them without TEMP.
+-- that writes after they change), so SQL clients can call them too, but for
+-- mask_contact_details(), which calls the pipeline's Python function mask_personal_numbers().
+-- On a DuckLake, and on a file opened read-only while it holds another release's rules, they
+-- are temporary macros of each connection (found before stored ones). Written as TEMP macros
+-- here; resources.py stores them without TEMP.
 
 -- NPS bands: promoter 9-10, passive 7-8, detractor 0-6.
 CREATE OR REPLACE TEMP MACRO nps_category(score) AS

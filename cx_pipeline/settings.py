@@ -124,24 +124,45 @@ def _currency(value: str) -> str:
     return value
 
 
-# DuckDB's units: KB, MB, GB, TB are powers of 1000, KiB, MiB, GiB, TiB of 1024.
-_MEMORY = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(B|[KMGT]i?B)?\s*", re.IGNORECASE)
-_UNITS = {"b": 1, **{f"{u}b": 1000 ** (i + 1) for i, u in enumerate("kmgt")}}
+# DuckDB's units: K(B), M(B), G(B), T(B) are powers of 1000, KiB, MiB, GiB, TiB of 1024.
+_MEMORY = re.compile(r"\s*(\d+\.?\d*|\.\d+)\s*(bytes?|b|[kmgt]ib|[kmgt]b?)\s*", re.IGNORECASE)
+_UNITS = {"b": 1, "byte": 1, "bytes": 1}
+_UNITS |= {f"{u}{b}": 1000 ** (i + 1) for i, u in enumerate("kmgt") for b in ("", "b")}
 _UNITS |= {f"{u}ib": 1024 ** (i + 1) for i, u in enumerate("kmgt")}
+# Less is no run at all: DuckDB needs some memory for each thread (and gets half, see resources).
+MIN_MEMORY_LIMIT = 256 * 1000**2
 
 
-def memory_bytes(value: str) -> int:
-    """An amount of memory as DuckDB writes it (4GB, 2500MB, 3GiB), in bytes."""
+def memory_bytes(value: str) -> int | None:
+    """An amount of memory as DuckDB writes it (4GB, 2500MB, 3GiB, 4G) in bytes; None for
+    DuckDB's "no limit" ('none', '-1')."""
+    if value.strip().lower() in ("none", "-1"):
+        return None
     match = _MEMORY.fullmatch(value)
     if not match:
-        raise ValueError(
-            "expected an amount of memory as DuckDB reads it, e.g. 4GB, 2500MB or 3GiB"
-        )
-    return int(float(match[1]) * _UNITS[(match[2] or "B").lower()])
+        raise ValueError("expected an amount of memory, e.g. 4GB, 2500MB or 3GiB")
+    return int(float(match[1]) * _UNITS[match[2].lower()])
 
 
 def _memory(value: str) -> str:
-    memory_bytes(value)
+    """DuckDB's own parser decides what is valid; the process's share needs the bytes too."""
+    import duckdb
+
+    try:
+        duckdb.connect(":memory:", config={"memory_limit": value}).close()
+        amount = memory_bytes(value)
+    except (duckdb.Error, ValueError):
+        raise ValueError(
+            "expected an amount of memory as DuckDB reads it, e.g. 4GB, 2500MB or 3GiB"
+        ) from None
+    if amount is not None and amount < MIN_MEMORY_LIMIT:
+        raise ValueError("expected at least 256MB: a run needs more than that")
+    return value
+
+
+def _memory_reserve(value: str) -> str:
+    if memory_bytes(value) is None:
+        raise ValueError("expected an amount of memory, e.g. 1GB or 800MB")
     return value
 
 
@@ -328,7 +349,7 @@ MEMORY_RESERVE = Setting(
     "1GB",
     "What a pipeline process keeps of CX_MEMORY_LIMIT outside DuckDB: Python, Dagster, Great "
     "Expectations and the model fits (0.5-0.7 GiB between steps at medium, 1.1 GiB in a fit).",
-    parse=_memory,
+    parse=_memory_reserve,
 )
 TEMP_DIRECTORY = Setting(
     "CX_TEMP_DIRECTORY",

@@ -18,17 +18,28 @@ from cx_pipeline.resources import Warehouse, duckdb_memory_limit
         ("2500MB", 2_500_000_000),
         ("3GiB", 3 * 1024**3),
         ("1.5 gb", 1_500_000_000),
-        ("512", 512),
+        ("4G", 4_000_000_000),
+        (".5GB", 500_000_000),
+        ("none", None),
+        ("-1", None),
     ],
 )
-def test_amounts_are_read_in_duckdbs_units(text: str, expected: int) -> None:
+def test_amounts_are_read_in_duckdbs_units(text: str, expected: int | None) -> None:
     assert settings.memory_bytes(text) == expected
 
 
-@pytest.mark.parametrize("text", ["lots", "80%", "4 GBs", ""])
+@pytest.mark.parametrize("text", ["lots", "80%", "4 GBs", "512", ""])
 def test_other_amounts_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="amount of memory"):
-        settings.memory_bytes(text)
+        settings.MEMORY_LIMIT.parse(text)
+
+
+def test_a_limit_too_small_to_run_is_refused_and_no_limit_is_kept() -> None:
+    with pytest.raises(ValueError, match="at least 256MB"):
+        settings.MEMORY_LIMIT.parse("100MB")
+    assert settings.MEMORY_LIMIT.parse(settings.MEMORY_LIMIT.default) == "4GB"
+    # DuckDB's "no limit" is no ceiling to share.
+    assert duckdb_memory_limit("none", "1GB") == "none"
 
 
 def test_duckdb_gets_the_limit_less_the_reserve_but_at_least_half() -> None:
