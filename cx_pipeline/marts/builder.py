@@ -269,6 +269,8 @@ def sql_parameters(con: duckdb.DuckDBPyConnection, cx_settings: CxSettings) -> d
         "followup_reach_days": cx_settings.followup_reach_days,
         "followup_retention_days": cx_settings.followup_retention_days,
         "text_analyser": text.analyser(),
+        # Computed marts that keep a cache (the churn model's fits) ignore it when set.
+        "full_rebuild": cx_settings.full_rebuild,
         # Incremental marts: every day (the builder sets both per run; see build_statements).
         "full": True,
         "since": None,
@@ -466,7 +468,9 @@ class ReadRecorder:
         return self._con.execute(query, parameters)
 
     def asset_keys(self) -> set[dg.AssetKey]:
-        return {catalog.key(*table) for table in self.read}
+        """The assets read; the audit schema is the pipeline's own bookkeeping (a mart's cache
+        of model fits), never an asset."""
+        return {catalog.key(*table) for table in self.read if table[0] != "audit"}
 
     def __getattr__(self, name: str) -> Any:
         if name in _UNRECORDED:

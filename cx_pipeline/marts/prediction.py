@@ -15,11 +15,16 @@ The table publishes the p-value and says which won.
 
 from __future__ import annotations
 
+import functools
 import gc
+import hashlib
 import math
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import duckdb
 import numpy as np
 import polars as pl
@@ -50,16 +55,29 @@ class ChurnModel:
         return 1.0 / (1.0 + np.exp(-(x @ self.params)))
 
 
-def fit_model(train: pl.DataFrame) -> ChurnModel:
-    """Maximum likelihood logit of `lost` on the churn drivers (terms that vary only)."""
+def fit_model(train: pl.DataFrame, fits: FitCache | None = None) -> ChurnModel:
+    """Maximum likelihood logit of `lost` on the churn drivers (terms that vary only); with
+    `fits`, a model fitted on the same rows before is taken from there."""
     import statsmodels.api as sm
 
     encoding = design(train, CHURN_DRIVERS)
+    kept = fits.get(train) if fits else None
+    if kept is not None:
+        columns, params = kept
+        return ChurnModel(
+            params=params,
+            columns=columns,
+            encoding=encoding,
+            examples=train.height,
+            last_outcome_month=train["outcome_month"].max(),
+        )
     columns = estimable(encoding.matrix)
     y = train["lost"].cast(pl.Float64).to_numpy()
     params = np.asarray(
         sm.GLM(y, encoding.matrix[columns], family=sm.families.Binomial()).fit().params
     )
+    if fits:
+        fits.put(train, columns, params)
     # statsmodels' IRLS leaves every iteration's weighted copy of the design (rows x terms) in
     # reference cycles, which only a collection frees; a fit makes too few Python objects to
     # trigger one, so out-of-time months' fits piled them up (at medium, 185 MiB after one fit
@@ -72,6 +90,77 @@ def fit_model(train: pl.DataFrame) -> ChurnModel:
         examples=train.height,
         last_outcome_month=train["outcome_month"].max(),
     )
+
+
+class FitCache:
+    """The fits of the last build, by a digest of their training rows (audit.churn_model_fits):
+    out of time, month M's model is trained on the months before M, which a daily delivery
+    rarely changes, so a run refits only the months whose training rows changed. The digest
+    covers every column of every training row, in any order, and this code and its libraries'
+    versions; the table keeps only the fits the latest build used."""
+
+    TABLE = "audit.churn_model_fits"
+
+    def __init__(self, con: Any, mart: str, refit: bool = False) -> None:
+        self._con, self._mart, self._refit = con, mart, refit
+        self.used: set[str] = set()
+        self.reused = 0
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.TABLE} (mart VARCHAR, training_digest VARCHAR, "
+            "columns VARCHAR[], params DOUBLE[], fitted_at TIMESTAMPTZ)"
+        )
+
+    def get(self, train: pl.DataFrame) -> tuple[list[str], np.ndarray] | None:
+        digest = _training_digest(train)
+        self.used.add(digest)
+        if self._refit:
+            return None
+        found = self._con.execute(
+            f"SELECT columns, params FROM {self.TABLE} "
+            "WHERE mart = $mart AND training_digest = $digest",
+            {"mart": self._mart, "digest": digest},
+        ).fetchone()
+        if found is None:
+            return None
+        self.reused += 1
+        return list(found[0]), np.asarray(found[1], dtype=float)
+
+    def put(self, train: pl.DataFrame, columns: list[str], params: np.ndarray) -> None:
+        digest = _training_digest(train)
+        self._con.execute(
+            f"DELETE FROM {self.TABLE} WHERE mart = $mart AND training_digest = $digest",
+            {"mart": self._mart, "digest": digest},
+        )
+        self._con.execute(
+            f"INSERT INTO {self.TABLE} VALUES ($mart, $digest, $columns, $params, now())",
+            {"mart": self._mart, "digest": digest, "columns": columns, "params": params.tolist()},
+        )
+
+    def forget_unused(self) -> None:
+        """Only the fits this build used stay: the table never outgrows the months."""
+        self._con.execute(
+            f"DELETE FROM {self.TABLE} WHERE mart = $mart AND NOT list_contains($used, "
+            "training_digest)",
+            {"mart": self._mart, "used": sorted(self.used)},
+        )
+
+
+@functools.cache
+def _code_version() -> bytes:
+    """What a fit depends on besides its rows: the model's code and the libraries fitting it."""
+    import statsmodels
+
+    from cx_pipeline.marts import drivers, regression
+
+    sources = [Path(m.__file__).read_bytes() for m in (sys.modules[__name__], drivers, regression)]
+    versions = f"{statsmodels.__version__} {np.__version__} {pl.__version__}".encode()
+    return hashlib.sha256(b"".join([*sources, versions])).digest()
+
+
+def _training_digest(train: pl.DataFrame) -> str:
+    rows = np.sort(train.hash_rows(seed=0).to_numpy())
+    columns = ",".join(f"{n}:{t}" for n, t in train.schema.items()).encode()
+    return hashlib.sha256(_code_version() + columns + rows.tobytes()).hexdigest()
 
 
 def naive_probability(train: pl.DataFrame, rows: pl.DataFrame) -> np.ndarray:
@@ -184,7 +273,9 @@ def enough(train: pl.DataFrame) -> bool:
     return train.height >= MIN_ROWS and int(train["lost"].cast(pl.Int64).sum()) >= MIN_EVENTS
 
 
-def out_of_time_scores(examples: pl.DataFrame, health: pl.DataFrame) -> pl.DataFrame:
+def out_of_time_scores(
+    examples: pl.DataFrame, health: pl.DataFrame, fits: FitCache | None = None
+) -> pl.DataFrame:
     """Every scorer's risk for each out-of-time month: trained on the months before it only."""
     labelled = examples.filter(pl.col("lost").is_not_null())
     months = sorted(labelled["outcome_month"].unique().to_list())
@@ -200,7 +291,7 @@ def out_of_time_scores(examples: pl.DataFrame, health: pl.DataFrame) -> pl.DataF
         train = labelled.filter(pl.col("outcome_month") < month)
         if not enough(train):
             continue
-        model = fit_model(train)
+        model = fit_model(train, fits)
         scored.append(
             test.select("outcome_month", "account_id", "lost", "health_score").with_columns(
                 model_probability=pl.Series(model.probability(test)),
@@ -285,7 +376,13 @@ def churn_model_track_record(
     con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]
 ) -> pl.DataFrame:
     examples, health = _scores_for(con)
-    scores = out_of_time_scores(examples, health)
+    fits = FitCache(con, "churn_model_track_record", refit=parameters.get("full_rebuild", False))
+    scores = out_of_time_scores(examples, health, fits)
+    fits.forget_unused()
+    dg.get_dagster_logger().info(
+        f"marts.churn_model_track_record: {fits.reused} of {len(fits.used)} monthly fits kept "
+        "from the last build (their training rows unchanged)"
+    )
     if scores.is_empty():
         return pl.DataFrame(
             schema={c: pl.Null for c, _, _ in load_spec("churn_model_track_record").columns}
