@@ -70,6 +70,8 @@ def reader(database: Path) -> Query:
 
 # What most tests of loading and checking read: no mart, no serving file.
 RAW_AND_STAGING = dg.AssetSelection.groups("raw", "staging")
+# What tests of the warehouse's tables read: everything but the serving file and the report.
+WAREHOUSE_ONLY = dg.AssetSelection.all() - dg.AssetSelection.groups("serving")
 
 
 def up_to(*tables: str) -> dg.AssetSelection:

@@ -23,7 +23,7 @@ from cx_pipeline.contract import ENTITIES, entity
 from cx_pipeline.ingest.extracts import find_deliveries
 from cx_pipeline.ingest.loader import load_delivery
 from cx_pipeline.resources import Warehouse
-from cx_pipeline_tests.conftest import REPO_ROOT, SAMPLE_ROOT, materialize_all
+from cx_pipeline_tests.conftest import REPO_ROOT, SAMPLE_ROOT, WAREHOUSE_ONLY, materialize_all
 
 COUNTED_SCHEMAS = ("raw", "quarantine", "staging", "marts")
 DAY = dt.date(2026, 1, 1)
@@ -89,7 +89,7 @@ def test_loading_the_sample_twice_leaves_identical_counts(
     shutil.copyfile(sample_warehouse, database)
 
     first, first_loads = snapshot(database)
-    materialize_all(SAMPLE_ROOT, database)
+    materialize_all(SAMPLE_ROOT, database, selection=WAREHOUSE_ONLY)
     second, second_loads = snapshot(database)
 
     assert {name.split(".")[0] for name in first} == set(COUNTED_SCHEMAS)
