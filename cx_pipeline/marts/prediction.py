@@ -58,31 +58,11 @@ class ChurnModel:
 def fit_model(train: pl.DataFrame, fits: FitCache | None = None) -> ChurnModel:
     """Maximum likelihood logit of `lost` on the churn drivers (terms that vary only); with
     `fits`, a model fitted on the same rows before is taken from there."""
-    import statsmodels.api as sm
-
     encoding = design(train, CHURN_DRIVERS)
     kept = fits.get(train) if fits else None
-    if kept is not None:
-        columns, params = kept
-        return ChurnModel(
-            params=params,
-            columns=columns,
-            encoding=encoding,
-            examples=train.height,
-            last_outcome_month=train["outcome_month"].max(),
-        )
-    columns = estimable(encoding.matrix)
-    y = train["lost"].cast(pl.Float64).to_numpy()
-    params = np.asarray(
-        sm.GLM(y, encoding.matrix[columns], family=sm.families.Binomial()).fit().params
-    )
-    if fits:
+    columns, params = kept if kept is not None else _fit(train, encoding)
+    if fits and kept is None:
         fits.put(train, columns, params)
-    # statsmodels' IRLS leaves every iteration's weighted copy of the design (rows x terms) in
-    # reference cycles, which only a collection frees; a fit makes too few Python objects to
-    # trigger one, so out-of-time months' fits piled them up (at medium, 185 MiB after one fit
-    # on 145 k rows, 1 ms to collect). They are young: generations 0 and 1 hold them.
-    gc.collect(1)
     return ChurnModel(
         params=params,
         columns=columns,
@@ -90,6 +70,22 @@ def fit_model(train: pl.DataFrame, fits: FitCache | None = None) -> ChurnModel:
         examples=train.height,
         last_outcome_month=train["outcome_month"].max(),
     )
+
+
+def _fit(train: pl.DataFrame, encoding: Design) -> tuple[list[str], np.ndarray]:
+    import statsmodels.api as sm
+
+    columns = estimable(encoding.matrix)
+    y = train["lost"].cast(pl.Float64).to_numpy()
+    params = np.asarray(
+        sm.GLM(y, encoding.matrix[columns], family=sm.families.Binomial()).fit().params
+    )
+    # statsmodels' IRLS leaves every iteration's weighted copy of the design (rows x terms) in
+    # reference cycles, which only a collection frees; a fit makes too few Python objects to
+    # trigger one, so out-of-time months' fits piled them up (at medium, 185 MiB after one fit
+    # on 145 k rows, 1 ms to collect). They are young: generations 0 and 1 hold them.
+    gc.collect(1)
+    return columns, params
 
 
 class FitCache:
