@@ -73,9 +73,9 @@ HAND_WRITTEN: dict[str, tuple[str, list[str], str, str, bool, bool]] = {
         True,
         False,
     ),
-    # "could be better" is no praise: neutral (VADER alone read 'better' as positive). The
-    # lexicon's "could be better" names a problem.
-    "p1": ("Could be better", ["none"], "en", NEU, False, False),
+    # "could be better" is no praise: negative since the joint model (-0.21; neutral before;
+    # VADER alone read 'better' as positive). The lexicon's "could be better" names a problem.
+    "p1": ("Could be better", ["none"], "en", NEG, False, False),
     # "would love" is a request, so no generic praise; no theme, so not actionable either.
     "p2": ("Would love a dark mode", ["none"], "en", P, False, False),
     # "quick question" names no problem; it and "question about" are ease of use.
@@ -90,10 +90,11 @@ HAND_WRITTEN: dict[str, tuple[str, list[str], str, str, bool, bool]] = {
     # 'please' is a courtesy, not praise (TOPIC_WORDS); it asks for something: actionable.
     "r1": ("Please add a Salesforce integration", ["integrations"], "en", NEU, True, False),
     # Other languages: themes from the taxonomy's own words in those languages, sentiment from
-    # their models. "TRÈS BIEN" in capitals lands just inside the French neutral band; 'teuer'
-    # is a problem in the lexicon, so "Sehr gut, aber zu teuer" is no generic praise.
-    "u1": ("ÉQUIPE SUPPORT : TRÈS BIEN", ["support"], "fr", NEU, False, False),
-    "u2": ("Sehr gut, aber zu teuer", ["none"], "de", P, False, False),
+    # their models. "TRÈS BIEN" reads positive since the joint model (neutral before); "Sehr gut,
+    # aber zu teuer" weighs the praise against the price: neutral (positive before). 'teuer'
+    # is a problem in the lexicon, so it is no generic praise.
+    "u1": ("ÉQUIPE SUPPORT : TRÈS BIEN", ["support"], "fr", P, False, False),
+    "u2": ("Sehr gut, aber zu teuer", ["none"], "de", NEU, False, False),
     "u4": ("El soporte es lento", ["none"], "es", NEG, False, False),
     "u5": ("O produto chegou quebrado e ninguém respondeu", ["none"], "pt", NEG, False, False),
     # A language the model does not read: unsupported, never neutral.
@@ -241,8 +242,9 @@ def test_generator_texts_get_their_planted_theme(items: dict[str, tuple]) -> Non
 
 def test_generator_comment_sentiment_follows_the_band(items: dict[str, tuple]) -> None:
     """Promoters' comments never read negative, detractors' never positive (passives are
-    mixed), but for two misses of the model on what it never saw in its training text
-    (subtitles): 'out of the box' leans negative there, and 'much better' positive."""
+    mixed), but for one miss: "nobody needed training" reads as a complaint (subtitles say
+    "nobody" mostly in anger). The model before the joint one missed two others: "works out of
+    the box" read negative and "Could be much better" positive; both read neutral now."""
     sentiment = {
         (band, comment): items[f"c-{band}-{theme}-{i}"][3]
         for (band, theme), group in templates.COMMENTS.items()
@@ -254,11 +256,9 @@ def test_generator_comment_sentiment_follows_the_band(items: dict[str, tuple]) -
         for i, comment in enumerate(group)
     }
     assert [c for (b, c), s in sentiment.items() if b == "promoter" and s == "negative"] == [
-        "The Salesforce integration works out of the box.",
+        "Intuitive UI, nobody needed training.",
     ]
-    assert [c for (b, c), s in sentiment.items() if b == "detractor" and s == "positive"] == [
-        "Could be much better"
-    ]
+    assert [c for (b, c), s in sentiment.items() if b == "detractor" and s == "positive"] == []
     # The generator writes some comments in German, Spanish and Portuguese: read by their models.
     assert sentiment[("promoter", "Sehr gut")] == P
 
@@ -288,9 +288,10 @@ def test_feedback_themes_by_hand(tiny: Query) -> None:
     )
     D = NEG
     assert rows == [
-        # I1: a wish reads neutral; a request, so actionable.
-        ("interview", "I1", "A6", "C6", "2026-03-15", 6, "detractor", "integrations", "en", N, True, False),
-        ("interview", "I1", "A6", "C6", "2026-03-15", 6, "detractor", "onboarding", "en", N, True, False),
+        # I1: a wish reads positive (+0.42; neutral before the joint model); a request, so
+        # actionable.
+        ("interview", "I1", "A6", "C6", "2026-03-15", 6, "detractor", "integrations", "en", P, True, False),
+        ("interview", "I1", "A6", "C6", "2026-03-15", 6, "detractor", "onboarding", "en", P, True, False),
         ("interview", "I2", "A4", "C5", "2026-03-16", 9, "promoter", "none", "en", P, False, True),
         ("nps_comment", "R1", "A1", "C1", "2026-01-10", 10, "promoter", "reporting", "en", P, False, False),
         # R2: slow and not acceptable; 'support' is a topic.

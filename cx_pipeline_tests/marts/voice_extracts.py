@@ -9,7 +9,7 @@ EMEA; tiers A1 SMB, A2/A4/A6 mid-market, A3 enterprise, A5 unknown (no ARR); A2,
 
 Items (13), their themes, sentiment (the word-list scores below were those of the lexicon
 before VADER; test_voice.py states the sentiment model's labels: R6 French, T1 and T3 negative,
-I1 neutral, T2, R4 and R5 German positive) and NPS band:
+I1, T2, R4 and R5 German positive) and NPS band:
   R1 C1 10 "Reporting is fantastic, love the dashboards"   reporting            +1 (2+2)  P
   R2 C3  3 "Support is too slow and the price is not        support, pricing     -1 (slow 1,
             acceptable"                                                 not acceptable 1)  D
