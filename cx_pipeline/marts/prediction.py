@@ -101,27 +101,36 @@ class FitCache:
         self._con, self._mart, self._refit = con, mart, refit
         self.used: set[str] = set()
         self.reused = 0
-        con.execute(
-            f"CREATE TABLE IF NOT EXISTS {self.TABLE} (mart VARCHAR, training_digest VARCHAR, "
-            "columns VARCHAR[], params DOUBLE[], fitted_at TIMESTAMPTZ)"
-        )
+        try:
+            con.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.TABLE} (mart VARCHAR, training_digest VARCHAR, "
+                "columns VARCHAR[], params DOUBLE[], fitted_at TIMESTAMPTZ)"
+            )
+            self._writable = True
+        except duckdb.InvalidInputException:  # read-only: use the fits kept, keep none
+            self._writable = False
 
     def get(self, train: pl.DataFrame) -> tuple[list[str], np.ndarray] | None:
         digest = _training_digest(train)
         self.used.add(digest)
         if self._refit:
             return None
-        found = self._con.execute(
-            f"SELECT columns, params FROM {self.TABLE} "
-            "WHERE mart = $mart AND training_digest = $digest",
-            {"mart": self._mart, "digest": digest},
-        ).fetchone()
+        try:
+            found = self._con.execute(
+                f"SELECT columns, params FROM {self.TABLE} "
+                "WHERE mart = $mart AND training_digest = $digest",
+                {"mart": self._mart, "digest": digest},
+            ).fetchone()
+        except duckdb.CatalogException:  # read-only, before any build kept a fit
+            return None
         if found is None:
             return None
         self.reused += 1
         return list(found[0]), np.asarray(found[1], dtype=float)
 
     def put(self, train: pl.DataFrame, columns: list[str], params: np.ndarray) -> None:
+        if not self._writable:
+            return
         digest = _training_digest(train)
         self._con.execute(
             f"DELETE FROM {self.TABLE} WHERE mart = $mart AND training_digest = $digest",
@@ -134,6 +143,8 @@ class FitCache:
 
     def forget_unused(self) -> None:
         """Only the fits this build used stay: the table never outgrows the months."""
+        if not self._writable:
+            return
         self._con.execute(
             f"DELETE FROM {self.TABLE} WHERE mart = $mart AND NOT list_contains($used, "
             "training_digest)",

@@ -27,7 +27,7 @@ COMMENTS = (
     ("E1", "A1", "2026-03-03", 9, "Dark mode would be lovely"),
     ("E2", "A1", "2026-03-04", 5, "Tablet app feels cramped"),
     ("E3", "A3", "2026-03-10", 4, "The tablet app feels cramped on landscape"),
-    ("E4", "A1", "2026-03-24", 3, "Calendar invites arrive twice"),
+    ("E4", "A1", "2026-03-24", 3, "Calendar invites arrive twice, annoying"),
     ("E5", "A2", "2026-03-24", 6, "Calendar invites arrive late"),
     ("E6", "A3", "2026-03-25", 10, "Calendar invites keep coming"),
     ("E7", "A1", "2026-03-26", 8, "Tablet app feels cramped"),
@@ -42,8 +42,10 @@ TIERS = (("A1", "SMB"), ("A2", "mid-market"), ("A3", "enterprise"))
 # E1 ('lovely'), E9 and E10 are generic praise in feedback_themes: not items here. Kept words
 # (3 letters or more, not stop words: the, on, is, keep) and the pairs of kept words next to
 # each other:
-#   E4 calendar invites arrive twice: calendar, invites, arrive, twice; calendar invites,
-#      invites arrive, arrive twice          E5 the same with 'late' for 'twice'
+#   E4 calendar invites arrive twice, annoying: calendar, invites, arrive, twice, annoying;
+#      calendar invites, invites arrive, arrive twice, twice annoying (words are runs of
+#      letters: the comma parts nothing)     E5 calendar invites arrive late: the same with
+#      'late' for 'twice' and nothing for 'annoying'
 #   E6 calendar invites keep coming: calendar, invites, coming; calendar invites ('keep'
 #      parts invites, coming)
 #   E2, E7 tablet app feels cramped: tablet, app, feels, cramped; tablet app, app feels, feels
@@ -57,7 +59,7 @@ TIERS = (("A1", "SMB"), ("A2", "mid-market"), ("A3", "enterprise"))
 # items were detractors (E2 5, E3 4): new among passives. Promoters: E6 alone.
 # SMB that week: E4, E7, E8 (3 items); before: E2 (tablet terms once). Mid-market E5 and
 # enterprise E6 alone. Earlier weeks have no term of 2 items in any segment.
-# Examples: calendar invites E4 (29 chars), E5 (28), E6 (28): the shortest, first by id, E5;
+# Examples: calendar invites E4 (39 chars), E5 (28), E6 (28): the shortest, first by id, E5;
 # invites arrive and arrive E5 too; the tablet terms E7 (24) before E8 (25).
 E5, E7 = COMMENTS[4][4], COMMENTS[6][4]
 W = dt.date(2026, 3, 23)
