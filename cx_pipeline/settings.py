@@ -348,7 +348,7 @@ MEMORY_RESERVE = Setting(
     "CX_MEMORY_RESERVE",
     "1GB",
     "What a pipeline process keeps of CX_MEMORY_LIMIT outside DuckDB: Python, Dagster, Great "
-    "Expectations and the model fits (0.5-0.7 GiB between steps at medium, 1.1 GiB in a fit).",
+    "Expectations and the model fits (benchmarks/RESULTS.md measures them per step).",
     parse=_memory_reserve,
 )
 TEMP_DIRECTORY = Setting(

@@ -59,10 +59,11 @@ def fit_model(train: pl.DataFrame, fits: FitCache | None = None) -> ChurnModel:
     """Maximum likelihood logit of `lost` on the churn drivers (terms that vary only); with
     `fits`, a model fitted on the same rows before is taken from there."""
     encoding = design(train, CHURN_DRIVERS)
-    kept = fits.get(train) if fits else None
+    digest = fits.digest(train) if fits else ""
+    kept = fits.get(digest) if fits else None
     columns, params = kept if kept is not None else _fit(train, encoding)
     if fits and kept is None:
-        fits.put(train, columns, params)
+        fits.put(digest, columns, params)
     return ChurnModel(
         params=params,
         columns=columns,
@@ -110,9 +111,13 @@ class FitCache:
         except duckdb.InvalidInputException:  # read-only: use the fits kept, keep none
             self._writable = False
 
-    def get(self, train: pl.DataFrame) -> tuple[list[str], np.ndarray] | None:
+    def digest(self, train: pl.DataFrame) -> str:
+        """The fit's key; a digest asked for is one this build uses."""
         digest = _training_digest(train)
         self.used.add(digest)
+        return digest
+
+    def get(self, digest: str) -> tuple[list[str], np.ndarray] | None:
         if self._refit:
             return None
         try:
@@ -128,10 +133,9 @@ class FitCache:
         self.reused += 1
         return list(found[0]), np.asarray(found[1], dtype=float)
 
-    def put(self, train: pl.DataFrame, columns: list[str], params: np.ndarray) -> None:
+    def put(self, digest: str, columns: list[str], params: np.ndarray) -> None:
         if not self._writable:
             return
-        digest = _training_digest(train)
         self._con.execute(
             f"DELETE FROM {self.TABLE} WHERE mart = $mart AND training_digest = $digest",
             {"mart": self._mart, "digest": digest},
