@@ -185,6 +185,7 @@ CREATE OR REPLACE TEMP MACRO is_power_user(active_days, features) AS
 -- French, Spanish and Portuguese; first match wins. The title is lower-cased and its accents
 -- dropped ("Geschäftsführer" reads "geschaftsfuhrer", "Gérant" "gerant").
 --   end_user        first, assistants of anyone ("Assistant to the CEO", "Vorstandsassistentin")
+--                   and brand, product or customer ambassadors (marketing, not diplomats)
 --   senior_manager  a chief of staff
 --   end_user        managers of a shop or store ("Shop Manager", "gérant de magasin",
 --                   "gerente de tienda", "encarregado de loja", Filialleiter, Marktleiter)
@@ -196,26 +197,29 @@ CREATE OR REPLACE TEMP MACRO is_power_user(active_days, features) AS
 --                   executivo/geral, sócio, proprietário; and the heads of public bodies:
 --                   ministers, secretaries of state and general, governors, mayors,
 --                   ambassadors, consuls, senators, members of parliament, councillors
---   influencer      team, project and group leads (Teamleiter, Projektleiter), foremen
---                   (Vorarbeiter, Polier)
+--   influencer      team, project and group leads (Teamleiter, Projektleiter), foremen and
+--                   site superintendents (Vorarbeiter, Polier, contremaître, capataz)
 --   senior_manager  VPs, heads of, directors (directeur, directora, diretor, Direktor and their
 --                   plurals), senior and general managers, a Leiter (Vertriebsleiter,
 --                   Leiterin Einkauf) other than a team, project or group lead, Prokurist
---   decision_maker  buyers (Einkäufer, acheteur, comprador, "Chief Buyer"), treasurers, and
---                   managers of the functions that buy: procurement, purchasing, finance, IT,
---                   operations (Einkauf, achats, compras, finanzas, TI, operaciones...)
+--   decision_maker  buyers and purchasing agents (Einkäufer, acheteur, comprador, "Chief
+--                   Buyer"), treasurers and comptrollers, and managers of the functions that
+--                   buy: procurement, purchasing, finance, IT, operations (Einkauf, achats,
+--                   compras, finanzas, TI, operaciones...)
 --   end_user        office and account managers
 --   influencer      other managers, leads and leaders, CSMs, architects, consultants,
 --                   supervisors, coordinators, product owners: gerente, gestor, jefe,
 --                   responsable, encargado, encarregado, chef/cheffe de projet, Führungskraft...
 --   end_user        everyone else with a title (agents, analysts, engineers, admins...)
 --   unknown         no title
--- Measured on real occupation titles (ESCO, CH-ISCO-19, CPP 2010) in docs/voice-of-customer.md.
+-- Measured on real occupation titles (ESCO, CH-ISCO-19, CPP 2010) and on titles US workers report
+-- (O*NET) in docs/voice-of-customer.md.
 CREATE OR REPLACE TEMP MACRO influence_level(job_title) AS
     CASE
         WHEN nullif(trim(job_title), '') IS NULL THEN 'unknown'
         WHEN regexp_matches(strip_accents(lower(job_title)),
-            '\bassistant(e)? (to|of|de|du|a)\b|assistent|\basistente\b|\bassistente\b')
+            '\bassistant(e)? (to|of|de|du|a)\b|assistent|\basistente\b|\bassistente\b'
+            '|\b(brand|product|customer|student|campus|community|sales) ambassadors?\b')
             THEN 'end_user'
         WHEN regexp_matches(lower(job_title), '\bchief of staff\b') THEN 'senior_manager'
         WHEN regexp_matches(strip_accents(lower(job_title)),
@@ -249,7 +253,8 @@ CREATE OR REPLACE TEMP MACRO influence_level(job_title) AS
             '|angehorige gesetzgebender)\b')
             THEN 'c_level'
         WHEN regexp_matches(strip_accents(lower(job_title)),
-            '(team|projekt|gruppen)-?leiter(in)?\b|\b(vorarbeiter(in)?|polier(e|in)?)\b')
+            '(team|projekt|gruppen)-?leiter(in)?\b|\b(vorarbeiter(in)?|polier(e|in)?'
+            '|fore(man|men|woman|women|person)|superintendents?|contremaitre(sse)?s?|capataz)\b')
             THEN 'influencer'
         WHEN regexp_matches(strip_accents(lower(job_title)),
             '\b(vp|svp|evp|avp|vice[ -]?president(e)?|head|director(es)?|directora(s)?'
@@ -258,8 +263,9 @@ CREATE OR REPLACE TEMP MACRO influence_level(job_title) AS
             '|leiter(in)?\b')
             THEN 'senior_manager'
         WHEN regexp_matches(strip_accents(lower(job_title)),
-            '\b(buyer|purchaser|einkaufer(in)?|acheteu(r|se)|comprador(a)?|treasurer'
-            '|tresorier(e)?|tesorer[oa]|tesoureir[oa]|schatzmeister(in)?)\b')
+            '\b(buyer|purchaser|(purchasing|procurement) agent|einkaufer(in)?|acheteu(r|se)'
+            '|comprador(a)?|treasurer|comptroller|tresorier(e)?|tesorer[oa]|tesoureir[oa]'
+            '|schatzmeister(in)?)\b')
           OR (
             regexp_matches(strip_accents(lower(job_title)),
                 '\b(procurement|purchasing|purchase|sourcing|vendor|finance|financial|it|operations'
