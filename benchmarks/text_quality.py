@@ -14,8 +14,10 @@ reads (XED). Each text goes
 through text.analyse(), language detection included. Influence levels (rules.sql) on the
 hand-written titles of cx_pipeline_tests/fixtures/text/job_titles.csv, by split, and on the
 real occupation titles of occupation_titles.csv (ESCO, CH-ISCO-19, CPP 2010; levels from their
-ISCO-08 codes), by language and split: the rule was tuned on the tuning part only. Nothing is
-trained on these data; figures and their meaning are in docs/voice-of-customer.md.
+ISCO-08 codes), by language and split, and the titles US workers report for their own job in
+reported_titles.csv (O*NET 29.3; levels from their O*NET-SOC codes), by split: the rule was
+tuned on the tuning parts only. Nothing is trained on these data; figures and their meaning are
+in docs/voice-of-customer.md.
 """
 
 from __future__ import annotations
@@ -147,9 +149,10 @@ def title_levels(name: str) -> list[tuple[dict[str, str], str]]:
 
 
 def print_titles() -> None:
-    """Share of titles whose level is right: the hand-written job_titles.csv by split, and the
+    """Share of titles whose level is right: the hand-written job_titles.csv by split, the
     real occupation titles of occupation_titles.csv (ESCO, CH-ISCO-19, CPP 2010) by split and
-    language, where a level is right when it is one of those the ISCO-08 code allows."""
+    language, where a level is right when it is one of those the ISCO-08 code allows, and the
+    reported titles of reported_titles.csv (O*NET) by split, likewise by O*NET-SOC code."""
     right: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for row, level in title_levels("job_titles.csv"):
         key = (row["split"], "English" if row["language"] == "en" else "other languages")
@@ -181,6 +184,22 @@ def print_titles() -> None:
     print("the manager band senior_manager|decision_maker|influencer)")
     for (gold, got), n in confusion.most_common():
         print(f"  {gold:>15} -> {got:<15} {n}")
+
+    reported: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    missed: Counter[tuple[str, str]] = Counter()
+    for row, level in title_levels("reported_titles.csv"):
+        ok = level in row["level"].split("|")
+        reported[row["split"]][0] += ok
+        reported[row["split"]][1] += 1
+        if not ok:
+            missed[(row["level"], level)] += 1
+    print("\nTitles US workers report (reported_titles.csv, O*NET 29.3), right / n")
+    print("| language | tuning | held out |\n|---|---|---|")
+    cells = [f"{ok}/{n} = {ok / n:.1%}" for ok, n in (reported[s] for s in ("tuning", "held_out"))]
+    print(f"| en | {' | '.join(cells)} |")
+    print("\nWrong levels, both parts (O*NET-SOC says -> the rule says)")
+    for (gold, got), n in missed.most_common():
+        print(f"  {gold:>48} -> {got:<15} {n}")
 
 
 def main() -> None:

@@ -1,10 +1,11 @@
 """What the text rules get right on text nobody here wrote for them (cx_pipeline_tests/fixtures/
 text, sources and licences in their headers): sentiment and language on labelled review
 sentences (English) and held-out subtitle lines (German, Spanish, French, Portuguese), influence
-levels on job titles in five languages (hand-written ones, and real occupation titles levelled
-by their ISCO-08 code). The floors sit a little under the measured figures
-(docs/voice-of-customer.md), so a change that makes them worse fails; issue 15's targets are
-checked as such, and where the shipped model misses one the test says so (xfail)."""
+levels on job titles in five languages (hand-written ones, real occupation titles levelled
+by their ISCO-08 code, and titles US workers report, levelled by their O*NET-SOC code). The
+floors sit a little under the measured figures (docs/voice-of-customer.md), so a change that
+makes them worse fails; issue 15's targets are checked as such, and where the shipped model
+misses one the test says so (xfail)."""
 
 from __future__ import annotations
 
@@ -299,6 +300,98 @@ def test_real_occupation_titles_reach_the_target(
     """Issue 15: >= 95% of English titles right, >= 90% of each other language's."""
     share, wrong = occupation_share(occupations, language, "held_out")
     assert share >= (0.95 if language == "en" else 0.90), (share, wrong)
+
+
+# Titles US workers report for their own job (O*NET 29.3 "Sample of Reported Titles", CC BY 4.0)
+# with the level their O*NET-SOC occupation gives (header of reported_titles.csv). The rule was
+# changed by reading the tuning part only; the held-out part was scored once, after the last
+# change (docs/voice-of-customer.md): tuning 519/577, held out 301/333.
+REPORTED_FLOORS = {"tuning": 0.89, "held_out": 0.90}
+
+
+@pytest.fixture(scope="module")
+def reported() -> list[tuple[dict[str, str], str]]:
+    """Each reported title with the level rules.sql gives it."""
+    con = duckdb.connect()
+    install_rules(con)
+    found = rows("reported_titles.csv")
+    levels = dict(
+        con.execute(
+            "SELECT t, influence_level(t) FROM (SELECT unnest($titles) AS t)",
+            {"titles": [r["title"] for r in found]},
+        ).fetchall()
+    )
+    return [(r, levels[r["title"]]) for r in found]
+
+
+def test_reported_levels_follow_the_soc_mapping(
+    reported: list[tuple[dict[str, str], str]],
+) -> None:
+    """The levels in the fixture are the header's mapping of the O*NET-SOC code, recomputed here
+    from the code alone: chief executives, other managers, first-line supervisors (retail ones
+    apart), buyers, consultants and IT project managers, systems architects, everyone else."""
+    for r, _ in reported:
+        code = r["onet_soc"]
+        wanted = (
+            "c_level|senior_manager" if code == "11-1011.00"
+            else "c_level|" + MANAGER_BAND if code == "11-1011.03"
+            else MANAGER_BAND if code[:2] == "11"
+            else "end_user|influencer" if code[:7] == "41-1011" or code == "15-1299.08"
+            else "influencer" if int(code[:2]) >= 33 and code[3] == "1"
+            else "decision_maker" if code[:7] in ("13-1021", "13-1022", "13-1023")
+            else "influencer" if code in ("13-1111.00", "15-1299.09")
+            else "end_user"
+        )  # fmt: skip
+        assert r["level"] == wanted, r
+    assert {r["language"] for r, _ in reported} == {"en"}
+    counts = Counter(r["split"] for r, _ in reported)
+    assert counts["held_out"] >= 300 and counts["tuning"] >= 500, counts
+    assert len({r["title"].lower() for r, _ in reported}) == len(reported)
+
+
+def reported_share(
+    reported: list[tuple[dict[str, str], str]], split: str
+) -> tuple[float, list[tuple[str, str, str]]]:
+    part = [(r, got) for r, got in reported if r["split"] == split]
+    wrong = [(r["title"], r["level"], got) for r, got in part if got not in r["level"].split("|")]
+    return 1 - len(wrong) / len(part), wrong
+
+
+@pytest.mark.parametrize("split", ["tuning", "held_out"])
+def test_reported_titles_keep_their_measured_share(
+    reported: list[tuple[dict[str, str], str]], split: str
+) -> None:
+    share, wrong = reported_share(reported, split)
+    assert share >= REPORTED_FLOORS[split], (share, wrong)
+
+
+@pytest.mark.xfail(
+    reason="90.4% held out: SOC puts police and fire ranks, chefs and office managers with the "
+    "supervisors, management analysts with the consultants, deans and administrators with the "
+    "managers, while the rule reads them by their words",
+    strict=True,
+)
+def test_reported_titles_reach_the_target(reported: list[tuple[dict[str, str], str]]) -> None:
+    """Issue 15: >= 95% of English titles right."""
+    share, wrong = reported_share(reported, "held_out")
+    assert share >= 0.95, (share, wrong)
+
+
+def test_reported_title_fixes_by_hand() -> None:
+    """The words added from the tuning part of the reported titles (rules.sql documents them)."""
+    con = duckdb.connect()
+    install_rules(con)
+    cases = {
+        "Construction Foreman": "influencer",
+        "Site Superintendent": "influencer",
+        "Contremaître": "influencer",
+        "Purchasing Agent": "decision_maker",
+        "Comptroller": "decision_maker",
+        "Brand Ambassador": "end_user",
+        "Ambassador to Spain": "c_level",
+    }
+    for title, level in cases.items():
+        assert con.execute("SELECT influence_level($t)", {"t": title}).fetchone()[0] == level, title
 
 
 def test_tokens_mark_negation_and_contrast() -> None:
