@@ -161,6 +161,11 @@ def _run(args: argparse.Namespace) -> int:
     if days is None:
         return _fail(*problems, "nothing was run")
     first, last = days
+    selected = None
+    if args.select:
+        selected, problem = _selected(args.select)
+        if problem:
+            return _fail(problem, "nothing was run")
     # Workers record their steps in the persistent instance whatever --persist says.
     persistent = args.persist or settings.EXECUTOR.value() != "in_process"
     instance = _instance(persistent)
@@ -175,6 +180,8 @@ def _run(args: argparse.Namespace) -> int:
 
     root = Path(settings.EXTRACT_ROOT.value())
     print(f"loading deliveries {first} to {last} from {root.resolve()}")
+    if selected is not None:
+        print(f"building {len(selected)} of cx_daily's assets (--select {args.select})")
     # Progress (files loaded, rows, checks, marts built) is logged at INFO; DEBUG is Dagster's
     # plumbing.
     run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -183,11 +190,15 @@ def _run(args: argparse.Namespace) -> int:
         with watched() if persistent else contextlib.nullcontext():
             if settings.EXECUTOR.value() == "in_process":
                 result = defs.resolve_job_def("cx_daily").execute_in_process(
-                    instance=instance, raise_on_error=False, tags=tags, run_config=run_config
+                    instance=instance,
+                    raise_on_error=False,
+                    tags=tags,
+                    run_config=run_config,
+                    asset_selection=selected,
                 )
                 outcome = summarize(result.all_events)
             else:
-                outcome = summarize(_execute_on_workers(dg, tags, run_config))
+                outcome = summarize(_execute_on_workers(dg, tags, run_config, selected))
     except KeyboardInterrupt:
         print("\ncx_daily interrupted before its steps ran", file=sys.stderr)
         return 130
@@ -211,12 +222,18 @@ def _run(args: argparse.Namespace) -> int:
     )
     print(f"BI tools: open {Path(settings.SERVING_PATH.value()).resolve()} read-only")
     with warehouse.get_connection(read_only=True) as con:
-        for (table,) in con.execute(
-            "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
-            "WHERE schema_name = 'marts' ORDER BY 1"
-        ).fetchall():
+        marts = [
+            table
+            for (table,) in con.execute(
+                "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
+                "WHERE schema_name = 'marts' ORDER BY 1"
+            ).fetchall()
+        ]
+        for table in marts:
             rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             print(f"  {table:<34} {rows:>8} rows")
+        if "marts.nps_by_month" not in marts:  # not built yet: a --select without it
+            return 0
         print("\nNPS, last 6 months:")
         print(
             con.sql(
@@ -228,6 +245,26 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _selected(text: str) -> tuple[list | None, str | None]:
+    """The asset keys of cx_daily a selection names, in the syntax of the UI's asset search
+    (`+key:"marts/nps_by_month"`, `group:marts_nps+`), or the problem with it."""
+    import dagster as dg
+
+    from cx_pipeline.definitions import defs
+
+    try:
+        keys = dg.AssetSelection.from_coercible(text).resolve(defs.resolve_asset_graph())
+    except dg.DagsterError as e:
+        return None, f"--select {text!r}: {str(e).splitlines()[0]}"
+    if not keys:
+        return None, (
+            f"--select {text!r} names no asset; keys look like raw/accounts, staging/tickets, "
+            'marts/nps_by_month (`key:"marts/nps_by_month"`, `+` for upstream, '
+            "`group:marts_nps`)"
+        )
+    return sorted(keys), None
+
+
 def cx_daily_job() -> Any:
     """cx_daily, importable by name, so that `dagster.reconstructable` can rebuild it in the
     worker processes the multiprocess, Celery and Dask executors start."""
@@ -236,7 +273,7 @@ def cx_daily_job() -> Any:
     return defs.resolve_job_def("cx_daily")
 
 
-def _execute_on_workers(dg: Any, tags: dict, run_config: dict) -> list:
+def _execute_on_workers(dg: Any, tags: dict, run_config: dict, selected: list | None) -> list:
     """cx_daily with the executor CX_EXECUTOR names: its steps run in other processes, which
     rebuild the job by name and record their events in the persistent instance ($DAGSTER_HOME)."""
     from cx_pipeline.resources import warehouse_from_settings
@@ -253,6 +290,7 @@ def _execute_on_workers(dg: Any, tags: dict, run_config: dict) -> list:
             tags=tags,
             run_config=run_config,
             raise_on_error=False,
+            asset_selection=selected,
         ) as result,
     ):
         return list(result.all_events)
@@ -514,6 +552,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument("--from", dest="first", help="first delivery day to load (default: oldest)")
     run.add_argument("--to", dest="last", help="last delivery day to load (default: newest)")
+    run.add_argument(
+        "--select",
+        help="build only these assets, in the syntax of the UI's asset search, e.g. "
+        "'+key:\"marts/nps_by_month\"' (it and everything upstream) or 'group:marts_nps' "
+        "(default: every asset)",
+    )
     run.set_defaults(func=_run)
 
     erase = commands.add_parser(

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from cx_pipeline_tests.conftest import REPO_ROOT, cli_settings
@@ -129,3 +130,24 @@ def test_settings_lists_every_setting_and_rejects_a_quoted_funnel_step(tmp_path:
     check = cx(tmp_path, "settings", "--check", CX_FUNNEL_STEPS="signup,a',b")
     assert check.returncode == 2
     assert 'CX_FUNNEL_STEPS="signup,a\',b": expected event names' in check.stderr
+
+
+def test_select_builds_only_the_assets_named_and_refuses_one_that_names_none(
+    tmp_path: Path,
+) -> None:
+    write_tiny_extracts(tmp_path / "extracts")
+    wrong = cx(tmp_path, "run", "--select", 'key:"marts/nps_by_mnth"')
+    assert wrong.returncode == 2 and "names no asset" in wrong.stderr
+    broken = cx(tmp_path, "run", "--select", '+key:"marts/nps_by_month')
+    assert broken.returncode == 2 and "Invalid selection string" in broken.stderr
+    assert not (tmp_path / "cx.duckdb").exists()
+
+    run = cx(tmp_path, "run", "--select", 'key:"raw/accounts" or key:"raw/nps_responses"')
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "building 2 of cx_daily's assets" in run.stdout
+    with duckdb.connect(str(tmp_path / "cx.duckdb"), read_only=True) as con:
+        built = con.execute(
+            "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
+            "WHERE schema_name IN ('raw', 'staging', 'marts') ORDER BY 1"
+        ).fetchall()
+    assert [t for (t,) in built] == ["raw.accounts", "raw.nps_responses"]
