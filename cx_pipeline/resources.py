@@ -304,6 +304,7 @@ class Serving(dg.ConfigurableResource):
     report_path: str = setting_field(settings.REPORT_PATH)
     parquet_dir: str = setting_field(settings.SERVING_PARQUET_DIR)
     personal_data: str = setting_field(settings.SERVING_PERSONAL_DATA)
+    full_rebuild: bool = setting_field(settings.FULL_REBUILD, bool)
 
 
 class CxSettings(dg.ConfigurableResource):

@@ -8,6 +8,7 @@ from cx_pipeline import catalog
 from cx_pipeline.marts.assets import ALL_MART_SPECS
 from cx_pipeline.resources import Serving, Warehouse
 from cx_pipeline.serving.publish import READABLE_BY, publish
+from cx_pipeline.staging.incremental import rewrites
 
 
 @dg.asset(
@@ -20,7 +21,9 @@ from cx_pipeline.serving.publish import READABLE_BY, publish
     description=(
         "Every mart, with its table and column comments, copied to the serving file "
         f"(CX_SERVING_PATH) that BI tools open read-only; replaced atomically, readable by "
-        f"{READABLE_BY}. Personal data is masked unless CX_SERVING_PERSONAL_DATA=clear."
+        f"{READABLE_BY}. Personal data is masked unless CX_SERVING_PERSONAL_DATA=clear. "
+        "Written from a copy of the last snapshot in which only the marts (or the days of a "
+        "mart) whose rows changed are rewritten; in full after an erasure or a purge."
     ),
     metadata=catalog.table_metadata(
         "marts",
@@ -31,6 +34,10 @@ from cx_pipeline.serving.publish import READABLE_BY, publish
             ("personal_data", "VARCHAR", "'masked' or 'clear'."),
             ("tables", "VARCHAR[]", "The marts in the snapshot."),
             ("readable_by", "VARCHAR", "Which DuckDB versions can open the file."),
+            ("mode", "VARCHAR", "'full' (written whole) or 'patched' (from the last snapshot)."),
+            ("format", "INTEGER", "The publish format; another format is written whole."),
+            ("rewrites_seen", "BIGINT", "Erasures and purges so far (a new one: written whole)."),
+            ("full_size", "BIGINT", "Bytes when last written whole (null: this snapshot)."),
         ],
     ),
 )
@@ -46,11 +53,14 @@ def marts_snapshot(
             serving.personal_data,
             parquet_dir,
             run_id=context.run_id,
+            full_rebuild=serving.full_rebuild,
+            rewrites_now=rewrites(con),
         )
     for path in result.removed:
         context.log.info(f"removed {path}, left behind by a publish that was killed")
     context.log.info(
-        f"published {len(result.rows)} marts to {result.path} in {result.seconds:.1f} s"
+        f"published {len(result.rows)} marts to {result.path} in {result.seconds:.1f} s, "
+        f"{result.summary()}"
     )
     return dg.MaterializeResult(
         metadata={
@@ -60,6 +70,12 @@ def marts_snapshot(
             "readable_by": READABLE_BY,
             "run_id": context.run_id,
             "leftovers_removed": len(result.removed),
+            "mode": result.mode,
+            "why_written_in_full": result.reason or "(patched)",
+            "marts_kept": len(result.kept),
+            "marts_patched": len(result.patched),
+            "days_rewritten": sum(result.patched.values()),
+            "marts_copied": len(result.copied),
             "rows": dg.MetadataValue.md(
                 catalog.markdown_table(["table", "rows"], sorted(result.rows.items()))
             ),

@@ -7,6 +7,16 @@ snapshot (the rename does not touch it), a new connection sees the new one, and 
 half a snapshot. The file is written in DuckDB storage version 1.0, so DuckDB 1.0 and later
 (and the drivers built on them) can read it.
 
+A publish starts from a copy of the last snapshot and rewrites only what changed: each mart's
+rows are summed into a digest (one per day for a mart whose grain holds a day, such as
+usage_daily) and kept in `_snapshot_digests`; a mart whose digests match is left as it was, a
+changed day is deleted and inserted again, any other change copies the mart whole. The digest
+covers the rows as the warehouse holds them and the recipe of their copy (masking, comments,
+columns), so a release that masks or documents differently copies again. The copy is rewritten
+in full, so that nothing deleted lingers in its free blocks, after an erasure or a purge, when
+it has grown to twice its size when last written in full, when the personal-data setting or
+this module's format changed, and with CX_FULL_REBUILD=true.
+
 A publish killed part-way leaves its new file (`.<name>.<hex>.tmp`, with its `.wal`) or Parquet
 folder behind; the next publish deletes those left by earlier processes (`clean_leftovers`).
 Each snapshot records the Dagster run that published it (`_snapshot.run_id`), and the report
@@ -16,6 +26,7 @@ names the same run, so a reader can tell whether the report and the serving file
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 import shutil
@@ -29,11 +40,27 @@ import duckdb
 from cx_pipeline.contract_sql import quote
 from cx_pipeline.marts.builder import MartSpec, comment_on
 from cx_pipeline.privacy.masking import masked
-from cx_pipeline.sql import literal
+from cx_pipeline.resources import RULES_DIGEST
+from cx_pipeline.sql import execute, literal, scalar
 
 STORAGE_VERSION = "v1.0.0"
 READABLE_BY = "DuckDB 1.0 and later"
 INFO_TABLE = "_snapshot"
+DIGESTS_TABLE = "_snapshot_digests"
+# What a snapshot holds and how it is written; a snapshot of another format is not patched.
+FORMAT = 2
+# A patched snapshot is rewritten in full once it reaches this multiple of its last full size.
+REWRITE_GROWTH = 2.0
+_DIGESTS_COMMENTS = (
+    "COMMENT ON TABLE {table} IS 'A digest of each mart''s rows, by day where its grain holds "
+    "one: the next publish rewrites only what no longer matches.'",
+    "COMMENT ON COLUMN {table}.mart IS 'The mart.'",
+    "COMMENT ON COLUMN {table}.recipe IS 'A digest of how the mart is copied (masking, "
+    "comments, columns).'",
+    "COMMENT ON COLUMN {table}.day IS 'The day of the grain; null for a mart without one.'",
+    "COMMENT ON COLUMN {table}.rows IS 'Rows of that mart and day.'",
+    "COMMENT ON COLUMN {table}.digest IS 'The sum of the rows'' hashes.'",
+)
 # Leftovers younger than this process may belong to a publish still running in it.
 PROCESS_STARTED = time.time()
 
@@ -45,23 +72,158 @@ class Published:
     parquet_dir: Path | None = None
     seconds: float = 0.0
     removed: list[Path] = field(default_factory=list)
+    # "full" (a new file) or "patched" (the last snapshot's copy), and why not patched.
+    mode: str = "full"
+    reason: str = ""
+    # Marts left as they were, marts copied whole, and marts patched with their days rewritten.
+    kept: list[str] = field(default_factory=list)
+    copied: list[str] = field(default_factory=list)
+    patched: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        days = sum(self.patched.values())
+        return (
+            f"{self.mode}{f' ({self.reason})' if self.reason else ''}: {len(self.kept)} marts "
+            f"kept, {len(self.patched)} patched ({days} days rewritten), "
+            f"{len(self.copied)} copied"
+        )
 
 
-def _copy_table(con: duckdb.DuckDBPyConnection, spec: MartSpec, mask: bool) -> int:
+@dataclass(frozen=True)
+class _Copy:
+    """How one mart reaches the serving file."""
+
+    spec: MartSpec
+    select: str  # the SELECT list, personal data masked or not
+    note: str | None  # why the warehouse's mart is empty, from its comment
+    day: str | None  # the grain's day column: changes are replaced day by day
+
+    def recipe(self) -> str:
+        """Everything besides the rows that makes the served table what it is."""
+        parts = [str(FORMAT), RULES_DIGEST, self.select, self.note or "", self.spec.description]
+        parts += [f"{c}\t{t}\t{d}" for c, t, d in self.spec.columns]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def _plan_copy(con: duckdb.DuckDBPyConnection, spec: MartSpec, mask: bool) -> _Copy:
     columns = [c for c, _, _ in spec.columns]
     select = ", ".join(f"{masked(c, spec)} AS {quote(c)}" if mask else quote(c) for c in columns)
-    con.execute(f"CREATE TABLE serving.marts.{spec.name} AS SELECT {select} FROM marts.{spec.name}")
     # The warehouse's comment may say why a mart is empty (skipped for lack of a source).
-    comment = con.execute(
+    comment = scalar(
+        con,
         "SELECT comment FROM duckdb_tables() WHERE database_name = current_database() "
         "AND schema_name = 'marts' AND table_name = $name",
-        {"name": spec.name},
-    ).fetchone()
+        name=spec.name,
+    )
     note = None
-    if comment and comment[0] and comment[0] != spec.description:
-        note = comment[0].removesuffix(spec.description).strip().rstrip(".")
-    comment_on(con, spec, schema="serving.marts", note=note)
-    return con.execute(f"SELECT count(*) FROM serving.marts.{spec.name}").fetchone()[0]
+    if comment and comment != spec.description:
+        note = comment.removesuffix(spec.description).strip().rstrip(".")
+    types = {c: t for c, t, _ in spec.columns}
+    day = next((c for c in spec.grain if types.get(c) == "DATE"), None)
+    return _Copy(spec, select, note, day)
+
+
+def _copy_table(con: duckdb.DuckDBPyConnection, copy: _Copy) -> None:
+    name = copy.spec.name
+    con.execute(f"DROP TABLE IF EXISTS serving.marts.{name}")
+    con.execute(f"CREATE TABLE serving.marts.{name} AS SELECT {copy.select} FROM marts.{name}")
+    comment_on(con, copy.spec, schema="serving.marts", note=copy.note)
+
+
+def _changed_days(con: duckdb.DuckDBPyConnection, copy: _Copy, patching: bool) -> list | None:
+    """Digest the warehouse's mart (by day, or whole) into the temporary table `digests`; the
+    days whose rows differ from the served table's, or None when the served table is not
+    comparable (a new file, a new mart, another recipe)."""
+    name, recipe = copy.spec.name, copy.recipe()
+    columns = ", ".join(quote(c) for c, _, _ in copy.spec.columns)
+    day = quote(copy.day) if copy.day else "NULL::DATE"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE digests AS SELECT {day} AS day, count(*) AS rows, "
+        f"sum(hash({columns})) AS digest FROM marts.{name} GROUP BY ALL"
+    )
+    stored = f"FROM serving.marts.{DIGESTS_TABLE} WHERE mart = $mart AND recipe = $recipe"
+    if not patching or not scalar(con, f"SELECT count(*) {stored}", mart=name, recipe=recipe):
+        return None
+    # Symmetric difference: days new, gone, or with other rows.
+    days = execute(
+        con,
+        f"""
+        SELECT DISTINCT day FROM (
+            (SELECT day, rows, digest FROM temp.digests
+             EXCEPT SELECT day, rows, digest {stored})
+            UNION ALL
+            (SELECT day, rows, digest {stored}
+             EXCEPT SELECT day, rows, digest FROM temp.digests)
+        )
+        """,
+        mart=name,
+        recipe=recipe,
+    ).fetchall()
+    return [d for (d,) in days]
+
+
+def _serve(con: duckdb.DuckDBPyConnection, copy: _Copy, patching: bool, result: Published) -> None:
+    """Bring one mart's served table up to date: keep it, rewrite its changed days, or copy it
+    whole."""
+    name = copy.spec.name
+    days = _changed_days(con, copy, patching)
+    if days == []:
+        result.kept.append(name)
+    elif days is not None and copy.day is not None:
+        column = quote(copy.day)
+        execute(
+            con, "CREATE OR REPLACE TEMP TABLE changed_days AS SELECT unnest($d) AS day", d=days
+        )
+        matches = f"{column} IN (SELECT day FROM temp.changed_days)"
+        if None in days:
+            matches = f"({matches} OR {column} IS NULL)"
+        con.execute(f"DELETE FROM serving.marts.{name} WHERE {matches}")
+        con.execute(
+            f"INSERT INTO serving.marts.{name} SELECT {copy.select} FROM marts.{name} "
+            f"WHERE {matches}"
+        )
+        result.patched[name] = len(days)
+    else:
+        _copy_table(con, copy)
+        result.copied.append(name)
+    if days != []:
+        execute(con, f"DELETE FROM serving.marts.{DIGESTS_TABLE} WHERE mart = $mart", mart=name)
+        execute(
+            con,
+            f"INSERT INTO serving.marts.{DIGESTS_TABLE} "
+            "SELECT $mart, $recipe, day, rows, digest FROM temp.digests",
+            mart=name,
+            recipe=copy.recipe(),
+        )
+    result.rows[name] = scalar(con, f"SELECT count(*) FROM serving.marts.{name}")
+
+
+def _last_snapshot(target: Path, personal_data: str, rewrites_now: int) -> tuple[dict, str]:
+    """What the last snapshot says of itself, and why it cannot be patched ("" when it can)."""
+    if not target.is_file():
+        return {}, "no snapshot yet"
+    try:
+        with duckdb.connect(str(target), read_only=True) as con:
+            row = con.execute(
+                f"SELECT * FROM marts.{INFO_TABLE} AS s, "
+                f"(SELECT count(*) AS digests FROM marts.{DIGESTS_TABLE})"
+            ).fetchone()
+            names = [d[0] for d in con.description]
+    except duckdb.Error:
+        return {}, "the last snapshot was written by an earlier release"
+    info = dict(zip(names, row, strict=True))
+    size = target.stat().st_size
+    full_size = info.get("full_size") or size
+    info["full_size"] = full_size
+    if info.get("format") != FORMAT:
+        return info, "the last snapshot was written by an earlier release"
+    if info["personal_data"] != personal_data:
+        return info, f"personal data is now {personal_data}"
+    if info["rewrites_seen"] != rewrites_now:
+        return info, "raw was rewritten in place (erasure or retention purge)"
+    if size > REWRITE_GROWTH * full_size:
+        return info, f"it grew to {size:,} bytes from {full_size:,} when written in full"
+    return info, ""
 
 
 def clean_leftovers(target: Path, parquet_dir: Path | None = None) -> list[Path]:
@@ -94,8 +256,12 @@ def publish(
     personal_data: str = "masked",
     parquet_dir: Path | None = None,
     run_id: str | None = None,
+    full_rebuild: bool = False,
+    rewrites_now: int = 0,
 ) -> Published:
-    """Write every mart of `specs` to a new file and rename it over `target`."""
+    """Bring every mart of `specs` to a new file, from a copy of the last snapshot when it can
+    be patched, and rename it over `target`. `rewrites_now` counts the erasures and purges so
+    far (staging/incremental.py): a snapshot that saw fewer is written in full."""
     if personal_data not in ("masked", "clear"):
         raise ValueError(
             f"personal data setting must be 'masked' or 'clear', not {personal_data!r}"
@@ -104,34 +270,67 @@ def publish(
     target.parent.mkdir(parents=True, exist_ok=True)
     result = Published(target)
     result.removed = clean_leftovers(target, parquet_dir)
+    last, result.reason = _last_snapshot(target, personal_data, rewrites_now)
+    if full_rebuild:
+        result.reason = "CX_FULL_REBUILD is set"
+    patching = not result.reason
     staging_file = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    con.execute(
-        f"ATTACH {literal(str(staging_file))} AS serving (STORAGE_VERSION '{STORAGE_VERSION}')"
-    )
-    try:
-        con.execute("CREATE SCHEMA serving.marts")
-        for spec in specs:
-            result.rows[spec.name] = _copy_table(con, spec, mask=personal_data == "masked")
+    if patching:
+        result.mode = "patched"
+        shutil.copyfile(target, staging_file)
+        con.execute(f"ATTACH {literal(str(staging_file))} AS serving")
+    else:
         con.execute(
+            f"ATTACH {literal(str(staging_file))} AS serving (STORAGE_VERSION '{STORAGE_VERSION}')"
+        )
+    try:
+        if not patching:
+            con.execute("CREATE SCHEMA serving.marts")
+            con.execute(
+                f"CREATE TABLE serving.marts.{DIGESTS_TABLE} (mart VARCHAR, recipe VARCHAR, "
+                "day DATE, rows BIGINT, digest HUGEINT)"
+            )
+            for statement in _DIGESTS_COMMENTS:
+                con.execute(statement.format(table=f"serving.marts.{DIGESTS_TABLE}"))
+        served = {spec.name: spec for spec in specs}
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'serving' "
+            "AND schema_name = 'marts' AND NOT starts_with(table_name, '_')"
+        ).fetchall():
+            if name not in served:  # a mart this release retired
+                con.execute(f"DROP TABLE serving.marts.{name}")
+        for spec in specs:
+            _serve(con, _plan_copy(con, spec, personal_data == "masked"), patching, result)
+        execute(
+            con,
+            f"DELETE FROM serving.marts.{DIGESTS_TABLE} WHERE list_position($marts, mart) IS NULL",
+            marts=list(served),
+        )
+        con.execute(f"DROP TABLE IF EXISTS serving.marts.{INFO_TABLE}")
+        execute(
+            con,
             f"CREATE TABLE serving.marts.{INFO_TABLE} AS SELECT "
             "$published_at::TIMESTAMPTZ AS published_at, $run_id::VARCHAR AS run_id, "
             "$personal_data AS personal_data, $tables::VARCHAR[] AS tables, "
-            "$readable_by AS readable_by",
-            {
-                "published_at": dt.datetime.now(dt.UTC),
-                "run_id": run_id,
-                "personal_data": personal_data,
-                "tables": list(result.rows),
-                "readable_by": READABLE_BY,
-            },
+            "$readable_by AS readable_by, $mode AS mode, $format::INTEGER AS format, "
+            "$rewrites_seen::BIGINT AS rewrites_seen, $full_size::BIGINT AS full_size",
+            published_at=dt.datetime.now(dt.UTC),
+            run_id=run_id,
+            personal_data=personal_data,
+            tables=list(result.rows),
+            readable_by=READABLE_BY,
+            mode=result.mode,
+            format=FORMAT,
+            rewrites_seen=rewrites_now,
+            full_size=last.get("full_size") if patching else None,
         )
         con.execute(
             f"COMMENT ON TABLE serving.marts.{INFO_TABLE} IS "
-            "'When and by which Dagster run this snapshot was published, and whether personal "
-            "data is masked in it.'"
+            "'When and by which Dagster run this snapshot was published, whether personal "
+            "data is masked in it, and whether it was written whole or patched from the last.'"
         )
         if parquet_dir is not None:
-            result.parquet_dir = _export_parquet(con, tuple(result.rows), parquet_dir)
+            result.parquet_dir = _export_parquet(con, result, parquet_dir)
     except BaseException:
         con.execute("DETACH serving")
         staging_file.unlink(missing_ok=True)
@@ -142,14 +341,19 @@ def publish(
     return result
 
 
-def _export_parquet(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...], folder: Path) -> Path:
-    """One Parquet file per mart, written into a new folder that then replaces the old one."""
+def _export_parquet(con: duckdb.DuckDBPyConnection, result: Published, folder: Path) -> Path:
+    """One Parquet file per mart, written into a new folder that then replaces the old one; a
+    mart the snapshot kept as it was keeps its file (linked, not written again)."""
     fresh = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.tmp")
     fresh.mkdir(parents=True)
-    for table in tables:
+    for table in result.rows:
+        file = fresh / f"{table}.parquet"
+        old = folder / file.name
+        if table in result.kept and old.is_file():
+            os.link(old, file)
+            continue
         con.execute(
-            f"COPY serving.marts.{table} TO {literal(str(fresh / f'{table}.parquet'))} "
-            "(FORMAT parquet, COMPRESSION zstd)"
+            f"COPY serving.marts.{table} TO {literal(str(file))} (FORMAT parquet, COMPRESSION zstd)"
         )
     retired = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.old")
     if folder.exists():

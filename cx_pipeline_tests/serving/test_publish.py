@@ -17,7 +17,7 @@ import pytest
 from cx_pipeline.marts.assets import ALL_MART_SPECS
 from cx_pipeline.marts.builder import MartSpec
 from cx_pipeline.resources import install_rules
-from cx_pipeline.serving.publish import INFO_TABLE, publish
+from cx_pipeline.serving.publish import DIGESTS_TABLE, INFO_TABLE, publish
 from cx_pipeline_tests.conftest import REPO_ROOT, materialize_all
 from cx_pipeline_tests.tiny_extracts import write_tiny_extracts
 
@@ -34,7 +34,7 @@ def test_every_mart_is_served_with_its_comments(sample_warehouse: Path) -> None:
                 "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'marts'"
             ).fetchall()
         )
-        assert set(served) == {s.name for s in ALL_MART_SPECS} | {INFO_TABLE}
+        assert set(served) == {s.name for s in ALL_MART_SPECS} | {INFO_TABLE, DIGESTS_TABLE}
         undocumented = con.execute(
             "SELECT table_name, column_name FROM duckdb_columns() "
             "WHERE schema_name = 'marts' AND table_name <> ? AND comment IS NULL",
@@ -215,3 +215,123 @@ def test_the_report_names_the_snapshot_and_reruns_keep_the_file_size(reruns: dic
     print("warehouse bytes after each run:", sizes)
     assert max(sizes[1:]) <= sizes[0] * 1.5, sizes
     assert sizes[2] <= sizes[1] * 1.1, sizes
+
+
+DAILY = MartSpec(
+    name="daily",
+    description="Test mart kept by day.",
+    columns=(
+        ("account_id", "VARCHAR", "Account."),
+        ("day", "DATE", "Day."),
+        ("contact_email", "VARCHAR", "An identifier."),
+        ("events", "BIGINT", "Events."),
+    ),
+    personal_identifiers=("contact_email",),
+    grain=("account_id", "day"),
+)
+WHOLE = MartSpec(
+    name="whole",
+    description="Test mart without a day.",
+    columns=(("account_id", "VARCHAR", "Account."), ("score", "DOUBLE", "Score.")),
+    grain=("account_id",),
+)
+
+
+def served(path: Path, table: str) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(f"SELECT * FROM marts.{table} ORDER BY ALL").fetchall()
+
+
+def test_a_publish_rewrites_only_the_changed_days_and_marts(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    install_rules(con)
+    con.execute("CREATE SCHEMA marts")
+    con.execute(
+        "CREATE TABLE marts.daily AS SELECT 'A' || (i % 3) AS account_id, "
+        "DATE '2026-10-01' + (i // 3)::INTEGER AS day, 'p' || i || '@x.example' AS contact_email, "
+        "i AS events FROM range(30) AS r(i)"
+    )  # 10 days of 3 accounts
+    con.execute("CREATE TABLE marts.whole AS SELECT 'A1' AS account_id, 1.5 AS score")
+    con.execute(
+        "CREATE TABLE marts.voices AS "
+        "SELECT 'x' AS contact_email, 'y' AS comment, 1 AS score, ['z'] AS quotes"
+    )
+    specs = (DAILY, WHOLE, SPEC)
+    target, parquet = tmp_path / "serving.duckdb", tmp_path / "parquet"
+    first = publish(con, specs, target, parquet_dir=parquet)
+    assert (first.mode, first.reason, sorted(first.copied)) == (
+        "full",
+        "no snapshot yet",
+        ["daily", "voices", "whole"],
+    )
+    again = publish(con, specs, target, parquet_dir=parquet)
+    assert (again.mode, sorted(again.kept), again.copied, again.patched) == (
+        "patched",
+        ["daily", "voices", "whole"],
+        [],
+        {},
+    )
+    voices_file = (parquet / "voices.parquet").stat().st_ino
+
+    # One day changed, one gone, one new; the mart without a day changed; voices unchanged.
+    con.execute("UPDATE marts.daily SET events = events + 100 WHERE day = DATE '2026-10-02'")
+    con.execute("DELETE FROM marts.daily WHERE day = DATE '2026-10-05'")
+    con.execute("INSERT INTO marts.daily VALUES ('A1', DATE '2026-10-11', 'new@x.example', 7)")
+    con.execute("UPDATE marts.whole SET score = 2.5")
+    patched = publish(con, specs, target, parquet_dir=parquet)
+    assert (patched.mode, patched.kept, patched.patched, patched.copied) == (
+        "patched",
+        ["voices"],
+        {"daily": 3},
+        ["whole"],
+    )
+    assert patched.rows == {"daily": 28, "whole": 1, "voices": 1}
+    # The same rows as a snapshot written whole, and the kept mart's Parquet file kept.
+    whole = publish(con, specs, tmp_path / "whole.duckdb")
+    assert whole.reason == "no snapshot yet"
+    for table in ("daily", "whole", "voices"):
+        assert served(target, table) == served(tmp_path / "whole.duckdb", table), table
+    assert (parquet / "voices.parquet").stat().st_ino == voices_file
+    assert duckdb.sql(f"SELECT count(*) FROM '{parquet / 'daily.parquet'}'").fetchone() == (28,)
+    with duckdb.connect(str(target), read_only=True) as served_con:
+        (tags,) = served_con.execute(
+            "SELECT tags FROM duckdb_databases() WHERE path = ?", [str(target)]
+        ).fetchone()
+        info = served_con.execute(f"SELECT mode, full_size FROM marts.{INFO_TABLE}").fetchone()
+    assert tags["storage_version"].startswith("v1.0.0")
+    assert info[0] == "patched" and info[1] > 0
+
+    # Written whole again: after an erasure or a purge, with another personal-data setting, on
+    # request, and for a mart this release retired.
+    assert publish(con, specs, target, rewrites_now=1).reason == (
+        "raw was rewritten in place (erasure or retention purge)"
+    )
+    assert publish(con, specs, target, rewrites_now=1, personal_data="clear").reason == (
+        "personal data is now clear"
+    )
+    again = publish(con, specs, target, rewrites_now=1, personal_data="clear", full_rebuild=True)
+    assert again.reason == "CX_FULL_REBUILD is set"
+    retired = publish(con, (DAILY, WHOLE), target, rewrites_now=1, personal_data="clear")
+    assert retired.mode == "patched" and sorted(retired.kept) == ["daily", "whole"]
+    with duckdb.connect(str(target), read_only=True) as served_con:
+        assert served_con.execute(
+            "SELECT table_name FROM duckdb_tables() ORDER BY 1"
+        ).fetchall() == [(INFO_TABLE,), (DIGESTS_TABLE,), ("daily",), ("whole",)]
+        assert served_con.execute(
+            f"SELECT DISTINCT mart FROM marts.{DIGESTS_TABLE} ORDER BY 1"
+        ).fetchall() == [("daily",), ("whole",)]
+
+
+def test_a_snapshot_grown_to_twice_its_size_is_written_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cx_pipeline.serving import publish as module
+
+    con = duckdb.connect()
+    install_rules(con)
+    con.execute("CREATE SCHEMA marts")
+    con.execute("CREATE TABLE marts.whole AS SELECT 'A1' AS account_id, 1.5 AS score")
+    target = tmp_path / "serving.duckdb"
+    publish(con, (WHOLE,), target)
+    monkeypatch.setattr(module, "REWRITE_GROWTH", 0.5)
+    assert publish(con, (WHOLE,), target).reason.startswith("it grew to ")
