@@ -350,8 +350,11 @@ def _export_parquet(con: duckdb.DuckDBPyConnection, result: Published, folder: P
         file = fresh / f"{table}.parquet"
         old = folder / file.name
         if table in result.kept and old.is_file():
-            os.link(old, file)
-            continue
+            try:
+                os.link(old, file)
+                continue
+            except OSError:  # a file system without hard links: write it again
+                pass
         con.execute(
             f"COPY serving.marts.{table} TO {literal(str(file))} (FORMAT parquet, COMPRESSION zstd)"
         )
