@@ -394,6 +394,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             report_path=_env_or(settings.REPORT_PATH),
             parquet_dir=_env_or(settings.SERVING_PARQUET_DIR),
             personal_data=_env_or(settings.SERVING_PERSONAL_DATA),
+            full_rebuild=settings.FULL_REBUILD.value().lower() == "true",
         ),
         "cx_settings": CxSettings(
             timezone=_env_or(settings.TIMEZONE),

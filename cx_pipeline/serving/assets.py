@@ -1,14 +1,29 @@
 """The serving asset: the last step of every run, publishing the marts for BI tools."""
 
+import datetime as dt
 from pathlib import Path
 
 import dagster as dg
 
 from cx_pipeline import catalog
 from cx_pipeline.marts.assets import ALL_MART_SPECS
+from cx_pipeline.privacy import contact_details
 from cx_pipeline.resources import Serving, Warehouse
 from cx_pipeline.serving.publish import READABLE_BY, publish
 from cx_pipeline.staging.incremental import rewrites
+
+MART_KEYS = frozenset(catalog.key("marts", spec.name) for spec in ALL_MART_SPECS)
+
+
+def _rewrites_covered(context: dg.AssetExecutionContext, con: object) -> int:
+    """The erasures and purges the marts published now are known to have been rebuilt after:
+    those before this run started, when it rebuilt every mart; none otherwise (a run of part
+    of the graph), so that the next publish writes the file whole again."""
+    selected = context.run.asset_selection or context.job_def.asset_layer.executable_asset_keys
+    record = context.instance.get_run_record_by_id(context.run_id)
+    if not selected >= MART_KEYS or record is None or record.start_time is None:
+        return 0
+    return rewrites(con, before=dt.datetime.fromtimestamp(record.start_time, dt.UTC))
 
 
 @dg.asset(
@@ -55,6 +70,8 @@ def marts_snapshot(
             run_id=context.run_id,
             full_rebuild=serving.full_rebuild,
             rewrites_now=rewrites(con),
+            rewrites_covered=_rewrites_covered(context, con),
+            masking=contact_details.fingerprint(warehouse.phone_regions),
         )
     for path in result.removed:
         context.log.info(f"removed {path}, left behind by a publish that was killed")

@@ -97,15 +97,17 @@ class _Copy:
     select: str  # the SELECT list, personal data masked or not
     note: str | None  # why the warehouse's mart is empty, from its comment
     day: str | None  # the grain's day column: changes are replaced day by day
+    masking: str  # what decides how free text is masked (privacy/contact_details.py)
 
     def recipe(self) -> str:
         """Everything besides the rows that makes the served table what it is."""
-        parts = [str(FORMAT), RULES_DIGEST, self.select, self.note or "", self.spec.description]
+        parts = [str(FORMAT), RULES_DIGEST, self.masking, self.select, self.note or ""]
+        parts.append(self.spec.description)
         parts += [f"{c}\t{t}\t{d}" for c, t, d in self.spec.columns]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-def _plan_copy(con: duckdb.DuckDBPyConnection, spec: MartSpec, mask: bool) -> _Copy:
+def _plan_copy(con: duckdb.DuckDBPyConnection, spec: MartSpec, mask: bool, masking: str) -> _Copy:
     columns = [c for c, _, _ in spec.columns]
     select = ", ".join(f"{masked(c, spec)} AS {quote(c)}" if mask else quote(c) for c in columns)
     # The warehouse's comment may say why a mart is empty (skipped for lack of a source).
@@ -120,7 +122,7 @@ def _plan_copy(con: duckdb.DuckDBPyConnection, spec: MartSpec, mask: bool) -> _C
         note = comment.removesuffix(spec.description).strip().rstrip(".")
     types = {c: t for c, t, _ in spec.columns}
     day = next((c for c in spec.grain if types.get(c) == "DATE"), None)
-    return _Copy(spec, select, note, day)
+    return _Copy(spec, select, note, day, masking if mask else "")
 
 
 def _copy_table(con: duckdb.DuckDBPyConnection, copy: _Copy) -> None:
@@ -172,7 +174,9 @@ def _serve(con: duckdb.DuckDBPyConnection, copy: _Copy, patching: bool, result: 
     elif days is not None and copy.day is not None:
         column = quote(copy.day)
         execute(
-            con, "CREATE OR REPLACE TEMP TABLE changed_days AS SELECT unnest($d) AS day", d=days
+            con,
+            "CREATE OR REPLACE TEMP TABLE changed_days AS SELECT CAST(unnest($d) AS DATE) AS day",
+            d=days,
         )
         matches = f"{column} IN (SELECT day FROM temp.changed_days)"
         if None in days:
@@ -209,8 +213,10 @@ def _last_snapshot(target: Path, personal_data: str, rewrites_now: int) -> tuple
                 f"(SELECT count(*) AS digests FROM marts.{DIGESTS_TABLE})"
             ).fetchone()
             names = [d[0] for d in con.description]
-    except duckdb.Error:
+    except duckdb.CatalogException:
         return {}, "the last snapshot was written by an earlier release"
+    except duckdb.Error as e:
+        return {}, f"the last snapshot could not be read ({str(e).splitlines()[0]})"
     info = dict(zip(names, row, strict=True))
     size = target.stat().st_size
     full_size = info.get("full_size") or size
@@ -258,10 +264,17 @@ def publish(
     run_id: str | None = None,
     full_rebuild: bool = False,
     rewrites_now: int = 0,
+    rewrites_covered: int | None = None,
+    masking: str = "",
 ) -> Published:
     """Bring every mart of `specs` to a new file, from a copy of the last snapshot when it can
-    be patched, and rename it over `target`. `rewrites_now` counts the erasures and purges so
-    far (staging/incremental.py): a snapshot that saw fewer is written in full."""
+    be patched, and rename it over `target`.
+
+    `rewrites_now` counts the erasures and purges so far (staging/incremental.py): a snapshot
+    that recorded fewer is written in full, so that no removed value lingers in its free
+    blocks. It records `rewrites_covered`: those the marts are known to have been rebuilt
+    after (all of them by default); fewer makes the next publish write in full again.
+    `masking` says what decides how free text is masked (privacy/contact_details.py)."""
     if personal_data not in ("masked", "clear"):
         raise ValueError(
             f"personal data setting must be 'masked' or 'clear', not {personal_data!r}"
@@ -300,7 +313,8 @@ def publish(
             if name not in served:  # a mart this release retired
                 con.execute(f"DROP TABLE serving.marts.{name}")
         for spec in specs:
-            _serve(con, _plan_copy(con, spec, personal_data == "masked"), patching, result)
+            copy = _plan_copy(con, spec, personal_data == "masked", masking)
+            _serve(con, copy, patching, result)
         execute(
             con,
             f"DELETE FROM serving.marts.{DIGESTS_TABLE} WHERE list_position($marts, mart) IS NULL",
@@ -313,7 +327,8 @@ def publish(
             "$published_at::TIMESTAMPTZ AS published_at, $run_id::VARCHAR AS run_id, "
             "$personal_data AS personal_data, $tables::VARCHAR[] AS tables, "
             "$readable_by AS readable_by, $mode AS mode, $format::INTEGER AS format, "
-            "$rewrites_seen::BIGINT AS rewrites_seen, $full_size::BIGINT AS full_size",
+            "$rewrites_seen::BIGINT AS rewrites_seen, $full_size::BIGINT AS full_size, "
+            "$parquet_dir::VARCHAR AS parquet_dir",
             published_at=dt.datetime.now(dt.UTC),
             run_id=run_id,
             personal_data=personal_data,
@@ -321,8 +336,9 @@ def publish(
             readable_by=READABLE_BY,
             mode=result.mode,
             format=FORMAT,
-            rewrites_seen=rewrites_now,
+            rewrites_seen=rewrites_now if rewrites_covered is None else rewrites_covered,
             full_size=last.get("full_size") if patching else None,
+            parquet_dir=str(parquet_dir.resolve()) if parquet_dir is not None else None,
         )
         con.execute(
             f"COMMENT ON TABLE serving.marts.{INFO_TABLE} IS "
@@ -330,7 +346,9 @@ def publish(
             "data is masked in it, and whether it was written whole or patched from the last.'"
         )
         if parquet_dir is not None:
-            result.parquet_dir = _export_parquet(con, result, parquet_dir)
+            # Kept marts keep their Parquet files only if the last snapshot wrote that folder.
+            reuse = patching and last.get("parquet_dir") == str(parquet_dir.resolve())
+            result.parquet_dir = _export_parquet(con, result, parquet_dir, reuse)
     except BaseException:
         con.execute("DETACH serving")
         staging_file.unlink(missing_ok=True)
@@ -341,15 +359,18 @@ def publish(
     return result
 
 
-def _export_parquet(con: duckdb.DuckDBPyConnection, result: Published, folder: Path) -> Path:
+def _export_parquet(
+    con: duckdb.DuckDBPyConnection, result: Published, folder: Path, reuse: bool
+) -> Path:
     """One Parquet file per mart, written into a new folder that then replaces the old one; a
-    mart the snapshot kept as it was keeps its file (linked, not written again)."""
+    mart the snapshot kept as it was keeps its file (linked, not written again) when `reuse`
+    says the old folder is the last snapshot's."""
     fresh = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.tmp")
     fresh.mkdir(parents=True)
     for table in result.rows:
         file = fresh / f"{table}.parquet"
         old = folder / file.name
-        if table in result.kept and old.is_file():
+        if reuse and table in result.kept and old.is_file():
             try:
                 os.link(old, file)
                 continue

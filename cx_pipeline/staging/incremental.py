@@ -85,11 +85,14 @@ def fingerprint(entity: Entity) -> str:
     return hashlib.sha256(staging_select(entity).encode()).hexdigest()
 
 
-def rewrites(con: duckdb.DuckDBPyConnection) -> int:
-    """How many times raw was rewritten in place so far (erasures and purges)."""
+def rewrites(con: duckdb.DuckDBPyConnection, before: dt.datetime | None = None) -> int:
+    """How many times raw was rewritten in place so far (erasures and purges), or `before`."""
     return scalar(
         con,
-        "SELECT (SELECT count(*) FROM audit.erasures) + (SELECT count(*) FROM audit.raw_rewrites)",
+        "SELECT (SELECT count(*) FROM audit.erasures WHERE $before IS NULL "
+        "OR requested_at < $before) + (SELECT count(*) FROM audit.raw_rewrites "
+        "WHERE $before IS NULL OR rewritten_at < $before)",
+        before=before,
     )
 
 
