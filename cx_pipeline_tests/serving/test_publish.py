@@ -335,3 +335,47 @@ def test_a_snapshot_grown_to_twice_its_size_is_written_whole(
     publish(con, (WHOLE,), target)
     monkeypatch.setattr(module, "REWRITE_GROWTH", 0.5)
     assert publish(con, (WHOLE,), target).reason.startswith("it grew to ")
+
+
+def test_what_the_last_snapshot_did_not_cover_is_written_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    con = duckdb.connect()
+    install_rules(con)
+    con.execute("CREATE SCHEMA marts")
+    con.execute("CREATE TABLE marts.whole AS SELECT 'A1' AS account_id, 1.5 AS score")
+    # A total row (null day) beside the days, as nps_weighted has.
+    con.execute(
+        "CREATE TABLE marts.daily AS SELECT 'A1' AS account_id, d::DATE AS day, "
+        "'a@x.example' AS contact_email, 1::BIGINT AS events "
+        "FROM (VALUES (DATE '2026-10-01'), (NULL)) AS v(d)"
+    )
+    specs, target, parquet = (DAILY, WHOLE), tmp_path / "serving.duckdb", tmp_path / "parquet"
+    publish(con, specs, target)
+    con.execute("UPDATE marts.daily SET events = 2 WHERE day IS NULL")
+    assert publish(con, specs, target).patched == {"daily": 1}
+
+    # An erasure the marts were not rebuilt after: written whole, and whole again next time.
+    first = publish(con, specs, target, rewrites_now=1, rewrites_covered=0)
+    second = publish(con, specs, target, rewrites_now=1)
+    assert first.mode == second.mode == "full"
+    assert publish(con, specs, target, rewrites_now=1).mode == "patched"
+
+    # Parquet files are linked only from the folder the last snapshot wrote.
+    publish(con, specs, target, rewrites_now=1, parquet_dir=parquet)
+    written = (parquet / "whole.parquet").stat().st_ino
+    publish(con, specs, target, rewrites_now=1)  # export off: the folder stays behind
+    again = publish(con, specs, target, rewrites_now=1, parquet_dir=parquet)
+    assert again.kept == ["daily", "whole"]
+    assert (parquet / "whole.parquet").stat().st_ino != written
+
+    # Another masking rule copies the marts again.
+    assert publish(con, specs, target, rewrites_now=1, masking="other").copied == [
+        "daily",
+        "whole",
+    ]
+
+    from cx_pipeline.resources import build_resources
+
+    monkeypatch.setenv("CX_FULL_REBUILD", "true")
+    assert build_resources()["serving"].full_rebuild
