@@ -59,8 +59,7 @@ _CREATE_COLUMNS = re.compile(
     re.IGNORECASE,
 )
 _INSERT = re.compile(
-    rf"INSERT\s+(?:OR\s+\w+\s+)?INTO\s+{_TARGET}\s*(?:\([^)]*\)\s*|BY\s+NAME\s+)?",
-    re.IGNORECASE,
+    rf"INSERT\s+(?:OR\s+\w+\s+)?INTO\s+{_TARGET}\s*(?:\([^)]*\)\s*)?", re.IGNORECASE
 )
 _DELETE = re.compile(rf"DELETE\s+FROM\s+{_TARGET}\s*", re.IGNORECASE)
 _ALTER = re.compile(rf"ALTER\s+TABLE\s+{_TARGET}\s", re.IGNORECASE)

@@ -70,9 +70,10 @@ def test_a_new_day_on_the_sample_equals_a_full_rebuild(tmp_path: Path) -> None:
 # The tiny extracts (tiny_extracts.py), as of 31 Mar: T1 (solved 2 Mar) and T2 (urgent, open
 # since 20 Mar, no reply). The delivery of 1 Apr:
 #   T2 arrives replied on 21 Mar and solved on 25 Mar: changed, and it was waiting
-#   T3 is new and open
-# Recomputed: T2 and T3 (2 rows); T1 is kept. The same day again: only T3, still waiting
-# (1 row). An SLA policy changed: every ticket (3 rows).
+#   T3 is new and open; T4 is new, replied to and solved on 2 and 3 Apr, after the as-of day
+# Recomputed: T2, T3 and T4 (3 rows); T1 is kept. The same day again: T3, still waiting, and
+# T4, whose business minutes reach past the schedule's last window (2 rows). An SLA policy
+# changed: every ticket (4 rows).
 NEXT = dt.date(2026, 4, 1)
 
 
@@ -96,12 +97,14 @@ def test_a_solved_and_a_new_ticket_recompute_only_themselves(tmp_path: Path) -> 
         "T2,A3,C4,2026-03-20T09:00:00Z,2026-03-21T09:00:00Z,2026-03-25T09:00:00Z,chat,urgent,"
         "solved,outage,Dashboard down,Nothing loads,2\n"
         "T3,A1,C1,2026-03-31T15:00:00Z,,,email,normal,open,billing,Refund,Where is it?,\n"
+        "T4,A1,C1,2026-03-31T16:00:00Z,2026-04-02T09:00:00Z,2026-04-03T09:00:00Z,email,low,"
+        "solved,billing,VAT,Fixed now,4\n"
     )
     materialize_all(root, database, days=(NEXT, NEXT), selection=METRICS)
     assert last_build(database) == (
         "incremental",
         "changed tickets and those still waiting only",
-        2,
+        3,
     )
     with duckdb.connect(str(database), read_only=True) as con:
         solved = con.execute(
@@ -111,7 +114,7 @@ def test_a_solved_and_a_new_ticket_recompute_only_themselves(tmp_path: Path) -> 
     assert solved == (True, 24 * 60)
 
     materialize_all(root, database, days=(NEXT, NEXT), selection=METRICS)
-    assert last_build(database)[2] == 1  # T3 waits on
+    assert last_build(database)[2] == 2  # T3 waits on; T4 was solved after the as-of day
     equal_to_a_full_rebuild(database, (NEXT, NEXT), root)
 
     # A policy every ticket reads changed (its reference file, as a user edits it).
@@ -124,7 +127,7 @@ def test_a_solved_and_a_new_ticket_recompute_only_themselves(tmp_path: Path) -> 
     assert dg.materialize(
         all_assets(), resources=resources, selection=METRICS, tags=range_tags(NEXT, NEXT)
     ).success
-    assert last_build(database)[2] == 3
+    assert last_build(database)[2] == 4
     with duckdb.connect(str(database), read_only=True) as con:
         assert con.execute(
             "SELECT first_reply_target_minutes FROM marts.ticket_metrics WHERE ticket_id = 'T2'"

@@ -24,7 +24,8 @@
 --   tickets whose rows were added, changed or gone since the last build (found by comparing a
 --     digest of each ticket's rows with audit.ticket_metrics_inputs, kept from the last build);
 --   tickets still waiting for a first reply (and not solved) or for a solve: their times so far
---     run to the end of the as-of day;
+--     run to the end of the as-of day; and those replied to or solved after the as-of day (a
+--     support delivery ahead of the CRM's), whose business minutes reach past the schedule;
 --   every ticket when the schedule, the holidays or the SLA policies changed.
 -- With full every row is rebuilt: a first build, after an erasure, a purge, a change of this
 -- file, the shared rules or the SQL of a mart it reads, a setting those read, a new timezone, an
@@ -80,14 +81,30 @@ UNION
 SELECT ticket_id FROM changed WHERE ticket_id IS NOT NULL
 UNION
 SELECT ticket_id FROM marts.ticket_metrics
-WHERE (first_reply_at IS NULL AND first_solved_at IS NULL) OR last_solved_at IS NULL;
+WHERE (first_reply_at IS NULL AND first_solved_at IS NULL) OR last_solved_at IS NULL
+   -- A reply or solve after the as-of day: the schedule's windows (marts.business_hours_windows)
+   -- end two days after it, so its business minutes grow as the as-of date moves.
+   OR first_reply_at >= timezone($timezone, CAST(CAST($as_of AS DATE) + 1 AS TIMESTAMP))
+   OR first_solved_at >= timezone($timezone, CAST(CAST($as_of AS DATE) + 1 AS TIMESTAMP))
+   OR last_solved_at >= timezone($timezone, CAST(CAST($as_of AS DATE) + 1 AS TIMESTAMP));
 
 CREATE OR REPLACE TABLE audit.ticket_metrics_inputs AS FROM ticket_metric_inputs;
 
 DELETE FROM marts.ticket_metrics WHERE ticket_id IN (SELECT ticket_id FROM tickets_to_build);
 
--- By name: the SELECT's columns are matched to the table's by name, not position.
-INSERT INTO marts.ticket_metrics BY NAME
+INSERT INTO marts.ticket_metrics (
+    ticket_id, created_at, created_month, channel, priority, group_id, assignee_id, status,
+    csat_score, has_events, first_reply_at, first_solved_at, last_solved_at,
+    public_agent_replies, reopens, is_one_touch_resolution, is_two_touch_resolution,
+    first_reply_calendar_minutes, first_reply_business_minutes,
+    first_resolution_calendar_minutes, first_resolution_business_minutes,
+    full_resolution_calendar_minutes, full_resolution_business_minutes,
+    requester_wait_calendar_minutes, requester_wait_business_minutes,
+    agent_work_calendar_minutes, agent_work_business_minutes, agent_wait_calendar_minutes,
+    agent_wait_business_minutes, sla_in_business_hours, first_reply_target_minutes,
+    first_reply_sla_minutes, first_reply_breached, resolution_target_minutes,
+    resolution_sla_minutes, resolution_breached
+)
 WITH as_of_end AS (
     -- The instant the day after as-of starts, in the reporting timezone.
     SELECT timezone($timezone, CAST(CAST($as_of AS DATE) + 1 AS TIMESTAMP)) AS ends_at
