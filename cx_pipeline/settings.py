@@ -544,8 +544,8 @@ FULL_REBUILD = Setting(
     "CX_FULL_REBUILD",
     "false",
     "'true' rebuilds what is otherwise maintained incrementally (staging of the event entities, "
-    "marts.usage_daily and account_features, the serving file) in full from raw, recording that "
-    "reason; 'false' (default): only what "
+    "marts.usage_daily, account_features and ticket_metrics, the serving file) in full from raw, "
+    "recording that reason; 'false' (default): only what "
     "changed, and in full by itself after an erasure, a purge or a changed query or setting.",
     parse=_flag,
 )

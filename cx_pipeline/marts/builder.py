@@ -32,7 +32,8 @@ The metadata file (TOML, every key but `description`, `family` and `columns` opt
     names = ["responses", "nps"]       # only these, in this order
 
 A maintained mart's SQL deletes and inserts what changed (by day: the days in the temporary
-table `days_to_build`; by account cut-off: what its own SQL finds), or everything when `$full`
+table `days_to_build`; by account cut-off or by ticket: what its own SQL finds), or everything
+when `$full`
 (marts/incremental.py says which kind does what, and audit.mart_builds why): the same
 statements serve both paths, and a full build starts from its documented columns, empty.
 
@@ -92,8 +93,8 @@ class MartSpec:
     grain_nulls: tuple[str, ...] = ()
     # Its group in the Dagster UI: the family of questions it answers (marts/assets.py).
     group: str = "marts"
-    # Kept between runs, only what changed recomputed (marts/incremental.py: "event_days" or
-    # "account_cutoffs"), or "" (rebuilt every run).
+    # Kept between runs, only what changed recomputed (marts/incremental.py: "event_days",
+    # "account_cutoffs" or "tickets"), or "" (rebuilt every run).
     incremental: str = ""
     # Asset checks evaluated on the freshly built table, in the same run.
     check_specs: tuple[dg.AssetCheckSpec, ...] = ()

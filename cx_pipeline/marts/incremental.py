@@ -1,6 +1,6 @@
 """Marts kept between runs, of which a run recomputes only what its changes can reach.
 
-Two kinds (a mart's TOML: `incremental = "<kind>"`); both rebuild in full, saying why in
+Three kinds (a mart's TOML: `incremental = "<kind>"`); each rebuilds in full, saying why in
 audit.mart_builds, after: no build yet (or a skipped one), an erasure or a purge, a change of
 its rule (its SQL, the shared rules, the SQL of the marts it reads directly or not, the staging
 views those read, its columns), a change of a setting that SQL reads, a changed timezone, an
@@ -27,6 +27,12 @@ and recomputes their cut-offs from then on, the new cut-offs, and those within r
 marts.usage_daily replaced since its last build (listed here, from audit.mart_builds, in
 `days_to_build`). It rebuilds in full when usage_daily was rebuilt in full since, or skipped
 after a build.
+
+"tickets" (marts.ticket_metrics): one row per ticket, which reads only that ticket's own rows,
+the schedule and the SLA policies, and the as-of date while the ticket waits for a reply or a
+solve. Its SQL compares a digest of each ticket's rows with the last build's
+(audit.ticket_metrics_inputs) and recomputes the changed tickets and those still waiting; every
+ticket when the schedule, the holidays or the SLA policies changed.
 """
 
 from __future__ import annotations
@@ -47,14 +53,16 @@ from cx_pipeline.staging.incremental import prepare, rewrites
 EVENTS = "analytics.events"  # staging's entity, as audit.staging_builds names it
 DAYS_TABLE = "days_to_build"  # unqualified: a temporary table, not an input of the mart
 CUTOFFS_TABLE = "cutoffs_to_build"  # written by an account_cutoffs mart's own SQL
+TICKETS_TABLE = "tickets_to_build"  # written by a tickets mart's own SQL
 USAGE_MART = "usage_daily"  # the event_days mart whose replaced days account cut-offs follow
-KINDS = ("event_days", "account_cutoffs")
+KINDS = ("event_days", "account_cutoffs", "tickets")
 # The rows a build (re)wrote, by kind: what its row count and grain check read.
 REBUILT_ROWS = {
     "event_days": f"day IN (SELECT day FROM {DAYS_TABLE})",
     "account_cutoffs": (
         f"(account_id, feature_day) IN (SELECT (account_id, feature_day) FROM {CUTOFFS_TABLE})"
     ),
+    "tickets": f"ticket_id IN (SELECT ticket_id FROM {TICKETS_TABLE})",
 }
 # Parameters every build varies or plan() judges on its own: not part of the settings digest.
 PLANNED_PARAMETERS = frozenset({"as_of", "timezone", "full", "since"})
@@ -229,6 +237,8 @@ def plan(
         return full("raw was rewritten in place (erasure or retention purge)")
     if kind == "account_cutoffs":
         return _cutoffs_plan(con, built, full)
+    if kind == "tickets":
+        return MartPlan(False, "changed tickets and those still waiting only")
     schema, table = identity_table(mart).split(".")
     if not table_exists(con, schema, table):
         return full(f"no snapshot of the identity links ({schema}.{table})")

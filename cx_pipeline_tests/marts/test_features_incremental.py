@@ -1,10 +1,11 @@
 """marts.account_features kept between runs: a run computes only the cut-offs its changes can
 reach, and the table then equals a full rebuild's, row for row.
 
-On the committed sample: days 29 and 30 Oct first (a full build), then the delivery of 31 Oct
-(new tickets, answers, events and CRM snapshots; the as-of date moves a day, so yesterday's
-as-of rows go and today's come). On tiny extracts, by hand: what one changed ticket, one new
-answer and one changed account attribute recompute, and what they leave alone.
+On the committed sample (with marts.ticket_metrics, also kept): days 29 and 30 Oct first (a
+full build), then the delivery of 31 Oct (new tickets, answers, events and CRM snapshots; the
+as-of date moves a day, so yesterday's as-of rows go and today's come). On tiny extracts, by
+hand: what one changed ticket, one new answer and one changed account attribute recompute, and
+what they leave alone.
 """
 
 from __future__ import annotations
@@ -23,37 +24,52 @@ from cx_pipeline_tests.warehouse_diff import mart_differences
 FEATURES = up_to("marts.account_features")
 
 
-def last_build(database: Path) -> tuple:
+def last_build(database: Path, mart: str = "account_features") -> tuple:
     with duckdb.connect(str(database), read_only=True) as con:
         return con.execute(
             "SELECT mode, reason, rows_written FROM audit.mart_builds "
-            "WHERE mart = 'account_features' ORDER BY built_at DESC LIMIT 1"
+            "WHERE mart = $mart ORDER BY built_at DESC LIMIT 1",
+            {"mart": mart},
         ).fetchone()
 
 
 def test_a_new_day_on_the_sample_equals_a_full_rebuild(tmp_path: Path) -> None:
+    """account_features, and ticket_metrics beside it (test_tickets_incremental.py): both
+    kept, both equal to a full rebuild's, one set of runs for the two."""
     database = tmp_path / "cx.duckdb"
     first, last = dt.date(2026, 10, 29), dt.date(2026, 10, 31)
+    both = FEATURES | up_to("marts.ticket_metrics")
     materialize_all(
-        SAMPLE_ROOT, database, days=(first, last - dt.timedelta(days=1)), selection=FEATURES
+        SAMPLE_ROOT, database, days=(first, last - dt.timedelta(days=1)), selection=both
     )
     assert last_build(database)[:2] == ("full", "first build")
+    assert last_build(database, "ticket_metrics")[:2] == ("full", "first build")
 
-    materialize_all(SAMPLE_ROOT, database, days=(last, last), selection=FEATURES)
+    materialize_all(SAMPLE_ROOT, database, days=(last, last), selection=both)
     mode, reason, rows_written = last_build(database)
     assert (mode, reason) == ("incremental", "changed inputs, usage days and new cut-offs only")
+    ticket_mode, ticket_reason, tickets_written = last_build(database, "ticket_metrics")
+    assert (ticket_mode, ticket_reason) == (
+        "incremental",
+        "changed tickets and those still waiting only",
+    )
 
     full = tmp_path / "full.duckdb"
     shutil.copy(database, full)
-    materialize_all(SAMPLE_ROOT, full, days=(last, last), selection=FEATURES, full_rebuild=True)
+    materialize_all(SAMPLE_ROOT, full, days=(last, last), selection=both, full_rebuild=True)
     assert last_build(full)[:2] == ("full", "CX_FULL_REBUILD is set")
     with duckdb.connect() as con:
         con.execute(f"ATTACH {literal(str(database))} AS kept (READ_ONLY)")
         con.execute(f"ATTACH {literal(str(full))} AS rebuilt (READ_ONLY)")
-        assert mart_differences(con, "kept", "rebuilt", ("account_features",)) == {}
-        total = con.execute("SELECT count(*) FROM rebuilt.marts.account_features").fetchone()[0]
+        kept = ("account_features", "ticket_metrics")
+        assert mart_differences(con, "kept", "rebuilt", kept) == {}
+        total, tickets = con.execute(
+            "SELECT (SELECT count(*) FROM rebuilt.marts.account_features), "
+            "(SELECT count(*) FROM rebuilt.marts.ticket_metrics)"
+        ).fetchone()
     # Far fewer rows recomputed than a full build writes.
     assert 0 < rows_written < total / 5, (rows_written, total)
+    assert 0 < tickets_written < tickets / 5, (tickets_written, tickets)
 
 
 # The tiny extracts (tiny_extracts.py, reporting timezone UTC), as of 31 Mar: 31 cut-offs.

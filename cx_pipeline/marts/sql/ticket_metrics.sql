@@ -16,7 +16,95 @@
 --     has not happened. Breached when elapsed > target (a reply one minute late breaches, one
 --     exactly on target does not); met when it happened within the target; null while it has
 --     not happened and is still within the target, or without a policy.
-CREATE OR REPLACE TABLE marts.ticket_metrics AS
+--
+-- MAINTAINED BY TICKET (marts/incremental.py, kind "tickets"). A ticket's row reads only its own
+-- rows (the ticket, its events, its status stretches), the schedule, the holidays and the SLA
+-- policies, and the as-of date while it still waits for a first reply or a solve. So a run
+-- keeps the rows of the other tickets and computes:
+--   tickets whose rows were added, changed or gone since the last build (found by comparing a
+--     digest of each ticket's rows with audit.ticket_metrics_inputs, kept from the last build);
+--   tickets still waiting for a first reply (and not solved) or for a solve: their times so far
+--     run to the end of the as-of day; and those replied to or solved after the as-of day (a
+--     support delivery ahead of the CRM's), whose business minutes reach past the schedule;
+--   every ticket when the schedule, the holidays or the SLA policies changed.
+-- With full every row is rebuilt: a first build, after an erasure, a purge, a change of this
+-- file, the shared rules or the SQL of a mart it reads, a setting those read, a new timezone, an
+-- as-of date moved backwards, or CX_FULL_REBUILD=true (audit.mart_builds says which). Both paths
+-- run the same statements.
+
+-- Each ticket's rows as its metrics read them, as one digest; and one row (no ticket) for what
+-- every ticket reads.
+CREATE OR REPLACE TEMP TABLE ticket_metric_inputs AS
+SELECT
+    t.ticket_id,
+    hash(t.created_at, t.first_response_at, t.channel, t.priority, t.group_id, t.assignee_id,
+         t.status, t.csat_score, e.digest, s.digest) AS digest
+FROM staging.tickets AS t
+LEFT JOIN (
+    SELECT ticket_id, sum(hash(event_id, occurred_at, is_public_agent_reply)) AS digest
+    FROM staging.ticket_events
+    GROUP BY ticket_id
+) AS e ON e.ticket_id = t.ticket_id
+LEFT JOIN (
+    SELECT ticket_id, sum(hash(span_number, status, valid_from, valid_to)) AS digest
+    FROM marts.ticket_status_spans
+    GROUP BY ticket_id
+) AS s ON s.ticket_id = t.ticket_id
+UNION ALL
+SELECT
+    NULL,
+    hash(
+        (SELECT sum(hash(weekday, start_time, end_time, timezone)) FROM raw.business_hours),
+        (SELECT sum(hash(holiday_date)) FROM raw.holidays),
+        (SELECT sum(hash(priority, first_reply_minutes, resolution_minutes, business_hours))
+         FROM raw.sla_policies)
+    );
+
+CREATE TABLE IF NOT EXISTS audit.ticket_metrics_inputs (ticket_id VARCHAR, digest UBIGINT);
+
+-- The tickets to compute: every one in a full build or after a change of what every ticket
+-- reads; else those with rows added, changed or gone (both versions of a changed ticket count),
+-- and those still waiting.
+CREATE OR REPLACE TEMP TABLE tickets_to_build AS
+WITH changed AS (
+    (SELECT * FROM ticket_metric_inputs EXCEPT SELECT * FROM audit.ticket_metrics_inputs)
+    UNION ALL
+    (SELECT * FROM audit.ticket_metrics_inputs EXCEPT SELECT * FROM ticket_metric_inputs)
+),
+
+everything AS (
+    SELECT $full OR count(*) FILTER (ticket_id IS NULL) > 0 AS yes FROM changed
+)
+
+SELECT ticket_id FROM staging.tickets WHERE (SELECT yes FROM everything)
+UNION
+SELECT ticket_id FROM changed WHERE ticket_id IS NOT NULL
+UNION
+SELECT ticket_id FROM marts.ticket_metrics
+WHERE (first_reply_at IS NULL AND first_solved_at IS NULL) OR last_solved_at IS NULL
+   -- A reply or solve after the as-of day: the schedule's windows (marts.business_hours_windows)
+   -- end two days after it, so its business minutes grow as the as-of date moves.
+   OR first_reply_at >= timezone($timezone, CAST(CAST($as_of AS DATE) + 1 AS TIMESTAMP))
+   OR first_solved_at >= timezone($timezone, CAST(CAST($as_of AS DATE) + 1 AS TIMESTAMP))
+   OR last_solved_at >= timezone($timezone, CAST(CAST($as_of AS DATE) + 1 AS TIMESTAMP));
+
+CREATE OR REPLACE TABLE audit.ticket_metrics_inputs AS FROM ticket_metric_inputs;
+
+DELETE FROM marts.ticket_metrics WHERE ticket_id IN (SELECT ticket_id FROM tickets_to_build);
+
+INSERT INTO marts.ticket_metrics (
+    ticket_id, created_at, created_month, channel, priority, group_id, assignee_id, status,
+    csat_score, has_events, first_reply_at, first_solved_at, last_solved_at,
+    public_agent_replies, reopens, is_one_touch_resolution, is_two_touch_resolution,
+    first_reply_calendar_minutes, first_reply_business_minutes,
+    first_resolution_calendar_minutes, first_resolution_business_minutes,
+    full_resolution_calendar_minutes, full_resolution_business_minutes,
+    requester_wait_calendar_minutes, requester_wait_business_minutes,
+    agent_work_calendar_minutes, agent_work_business_minutes, agent_wait_calendar_minutes,
+    agent_wait_business_minutes, sla_in_business_hours, first_reply_target_minutes,
+    first_reply_sla_minutes, first_reply_breached, resolution_target_minutes,
+    resolution_sla_minutes, resolution_breached
+)
 WITH as_of_end AS (
     -- The instant the day after as-of starts, in the reporting timezone.
     SELECT timezone($timezone, CAST(CAST($as_of AS DATE) + 1 AS TIMESTAMP)) AS ends_at
@@ -28,12 +116,13 @@ has_schedule AS (
 
 with_events AS (
     SELECT DISTINCT ticket_id FROM staging.ticket_events
+    WHERE ticket_id IN (SELECT ticket_id FROM tickets_to_build)
 ),
 
 replies AS (
     SELECT ticket_id, min(occurred_at) AS first_reply_at, count(*) AS public_agent_replies
     FROM staging.ticket_events
-    WHERE is_public_agent_reply
+    WHERE is_public_agent_reply AND ticket_id IN (SELECT ticket_id FROM tickets_to_build)
     GROUP BY ticket_id
 ),
 
@@ -42,6 +131,7 @@ spans AS (
         *,
         lag(status) OVER (PARTITION BY ticket_id ORDER BY span_number) AS previous_status
     FROM marts.ticket_status_spans
+    WHERE ticket_id IN (SELECT ticket_id FROM tickets_to_build)
 ),
 
 solves AS (
@@ -82,6 +172,7 @@ base AS (
     LEFT JOIN with_events AS e ON e.ticket_id = t.ticket_id
     LEFT JOIN replies AS r ON r.ticket_id = t.ticket_id
     LEFT JOIN solves AS s ON s.ticket_id = t.ticket_id
+    WHERE t.ticket_id IN (SELECT ticket_id FROM tickets_to_build)
 ),
 
 -- Every interval a metric measures; a metric may add up several (status stretches).
@@ -244,5 +335,4 @@ SELECT
         WHEN resolution_sla_minutes > resolution_target_minutes THEN true
         WHEN last_solved_at IS NOT NULL AND resolution_sla_minutes IS NOT NULL THEN false
     END AS resolution_breached
-FROM sla
-ORDER BY ticket_id;
+FROM sla;

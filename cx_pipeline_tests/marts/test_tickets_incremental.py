@@ -1,0 +1,116 @@
+"""marts.ticket_metrics is kept between runs: a run recomputes the tickets whose rows changed
+and those still waiting for a reply or a solve, and the table equals a full rebuild's.
+
+On tiny extracts, by hand: what a solved ticket, new ones and a changed SLA policy recompute.
+On the committed sample, a new day against a full rebuild: test_features_incremental.py (one
+set of runs for both kept marts)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from cx_pipeline.partitions import range_tags
+from cx_pipeline.resources import ExtractStore
+from cx_pipeline.sql import literal
+from cx_pipeline_tests.conftest import (
+    REPO_ROOT,
+    all_assets,
+    make_resources,
+    materialize_all,
+    up_to,
+)
+from cx_pipeline_tests.tiny_extracts import write_tiny_extracts
+from cx_pipeline_tests.warehouse_diff import mart_differences
+
+METRICS = up_to("marts.ticket_metrics")
+
+
+def last_build(database: Path) -> tuple:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(
+            "SELECT mode, reason, rows_written FROM audit.mart_builds "
+            "WHERE mart = 'ticket_metrics' ORDER BY built_at DESC LIMIT 1"
+        ).fetchone()
+
+
+def equal_to_a_full_rebuild(database: Path, days: tuple[dt.date, dt.date], root: Path) -> None:
+    full = database.with_name("full.duckdb")
+    shutil.copy(database, full)
+    materialize_all(root, full, days=days, selection=METRICS, full_rebuild=True)
+    assert last_build(full)[:2] == ("full", "CX_FULL_REBUILD is set")
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH {literal(str(database))} AS kept (READ_ONLY)")
+        con.execute(f"ATTACH {literal(str(full))} AS rebuilt (READ_ONLY)")
+        assert mart_differences(con, "kept", "rebuilt", ("ticket_metrics",)) == {}
+
+
+# The tiny extracts (tiny_extracts.py), as of 31 Mar: T1 (solved 2 Mar) and T2 (urgent, open
+# since 20 Mar, no reply). The delivery of 1 Apr:
+#   T2 arrives replied on 21 Mar and solved on 25 Mar: changed, and it was waiting
+#   T3 is new and open; T4 is new, replied to and solved on 2 and 3 Apr, after the as-of day
+# Recomputed: T2, T3 and T4 (3 rows); T1 is kept. The same day again: T3, still waiting, and
+# T4, whose business minutes reach past the schedule's last window (2 rows). An SLA policy
+# changed: every ticket (4 rows).
+NEXT = dt.date(2026, 4, 1)
+
+
+def test_a_solved_and_a_new_ticket_recompute_only_themselves(tmp_path: Path) -> None:
+    from cx_pipeline_tests import tiny_extracts as tiny
+
+    root = write_tiny_extracts(tmp_path / "extracts")
+    database = tmp_path / "cx.duckdb"
+    materialize_all(root, database, selection=METRICS)
+    assert last_build(database) == ("full", "first build", 2)
+
+    for source in ("crm", "support"):
+        (root / source / NEXT.isoformat()).mkdir(parents=True)
+    crm = root / "crm" / NEXT.isoformat()
+    (crm / "accounts.csv").write_text(tiny.ACCOUNTS)
+    (crm / "contacts.csv").write_text(tiny.CONTACTS)
+    (crm / "subscriptions.csv").write_text(tiny.SUBSCRIPTIONS)
+    header = tiny.TICKETS.splitlines()[0]
+    (root / "support" / NEXT.isoformat() / "tickets.csv").write_text(
+        f"{header}\n"
+        "T2,A3,C4,2026-03-20T09:00:00Z,2026-03-21T09:00:00Z,2026-03-25T09:00:00Z,chat,urgent,"
+        "solved,outage,Dashboard down,Nothing loads,2\n"
+        "T3,A1,C1,2026-03-31T15:00:00Z,,,email,normal,open,billing,Refund,Where is it?,\n"
+        "T4,A1,C1,2026-03-31T16:00:00Z,2026-04-02T09:00:00Z,2026-04-03T09:00:00Z,email,low,"
+        "solved,billing,VAT,Fixed now,4\n"
+    )
+    materialize_all(root, database, days=(NEXT, NEXT), selection=METRICS)
+    assert last_build(database) == (
+        "incremental",
+        "changed tickets and those still waiting only",
+        3,
+    )
+    with duckdb.connect(str(database), read_only=True) as con:
+        solved = con.execute(
+            "SELECT last_solved_at IS NOT NULL, first_reply_calendar_minutes "
+            "FROM marts.ticket_metrics WHERE ticket_id = 'T2'"
+        ).fetchone()
+    assert solved == (True, 24 * 60)
+
+    materialize_all(root, database, days=(NEXT, NEXT), selection=METRICS)
+    assert last_build(database)[2] == 2  # T3 waits on; T4 was solved after the as-of day
+    equal_to_a_full_rebuild(database, (NEXT, NEXT), root)
+
+    # A policy every ticket reads changed (its reference file, as a user edits it).
+    reference = tmp_path / "reference"
+    shutil.copytree(REPO_ROOT / "data" / "reference", reference)
+    policies = reference / "sla_policies.csv"
+    policies.write_text(policies.read_text().replace("urgent,60,", "urgent,90,"))
+    resources = make_resources(root, database)
+    resources["extracts"] = ExtractStore(root=str(root), reference_root=str(reference))
+    assert dg.materialize(
+        all_assets(), resources=resources, selection=METRICS, tags=range_tags(NEXT, NEXT)
+    ).success
+    assert last_build(database)[2] == 4
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert con.execute(
+            "SELECT first_reply_target_minutes FROM marts.ticket_metrics WHERE ticket_id = 'T2'"
+        ).fetchone() == (90,)
