@@ -612,7 +612,9 @@ def print_growth(results: dict[str, Any], cache: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", choices=["small", "medium", "large"], default="medium")
+    parser.add_argument(
+        "--profile", choices=["small", "medium", "large", "large2x"], default="medium"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="measured runs of each kind")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--cache-dir", type=Path, default=BENCH_DIR / ".cache")

@@ -285,7 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     from run import ensure_extracts, median_tree
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", choices=["small", "medium", "large"], default="medium")
+    parser.add_argument(
+        "--profile", choices=["small", "medium", "large", "large2x"], default="medium"
+    )
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--cache-dir", type=Path, default=BENCH_DIR / ".cache")

@@ -523,7 +523,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     gen = commands.add_parser("generate", help="write realistic extracts with planted truths")
-    gen.add_argument("--scale", choices=["small", "recovery", "medium", "large"], default="small")
+    gen.add_argument(
+        "--scale", choices=["small", "recovery", "medium", "large", "large2x"], default="small"
+    )
     gen.add_argument("--seed", type=int, default=42)
     gen.add_argument("--out", required=True, help="folder to write <source>/<day>/ into")
     gen.add_argument("--as-of", default="2026-10-31", help="last delivery day (YYYY-MM-DD)")

@@ -62,6 +62,16 @@ PROFILES: dict[str, ScaleProfile] = {
         nps_per_contact_month=0.3,
         events_part_rows=2_000_000,
     ),
+    # Twice large: how cost and memory grow past one large run (issue #17).
+    "large2x": ScaleProfile(
+        name="large2x",
+        history_months=36,
+        accounts=200_000,
+        contacts_per_account=5.0,
+        tickets=4_000_000,
+        nps_per_contact_month=0.3,
+        events_part_rows=2_000_000,
+    ),
 }
 
 
