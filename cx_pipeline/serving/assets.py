@@ -7,7 +7,7 @@ import dagster as dg
 
 from cx_pipeline import catalog
 from cx_pipeline.marts.assets import ALL_MART_SPECS
-from cx_pipeline.privacy import contact_details
+from cx_pipeline.privacy.contact_details import fingerprint as masking_rule
 from cx_pipeline.resources import Serving, Warehouse
 from cx_pipeline.serving.publish import READABLE_BY, publish
 from cx_pipeline.staging.incremental import rewrites
@@ -71,7 +71,7 @@ def marts_snapshot(
             full_rebuild=serving.full_rebuild,
             rewrites_now=rewrites(con),
             rewrites_covered=_rewrites_covered(context, con),
-            masking=contact_details.fingerprint(warehouse.phone_regions),
+            masking=masking_rule(warehouse.phone_regions),
         )
     for path in result.removed:
         context.log.info(f"removed {path}, left behind by a publish that was killed")
