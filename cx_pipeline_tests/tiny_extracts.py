@@ -107,3 +107,21 @@ def write_tiny_extracts(root: Path, nps_responses: str = NPS_RESPONSES) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     events.write_parquet(folder / "events.parquet")
     return root
+
+
+def write_crm_snapshot(root: Path, day: dt.date, accounts: str = ACCOUNTS) -> None:
+    """The CRM's snapshot delivered on `day`: the contacts and subscriptions of 31 Mar, and
+    `accounts`."""
+    folder = root / "crm" / day.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "accounts.csv").write_text(accounts)
+    (folder / "contacts.csv").write_text(CONTACTS)
+    (folder / "subscriptions.csv").write_text(SUBSCRIPTIONS)
+
+
+def write_rows(root: Path, day: dt.date, source: str, name: str, rows: str) -> None:
+    """CSV `rows` delivered on `day`, under the header of the 31 Mar file of that name."""
+    header = {"tickets.csv": TICKETS, "nps_responses.csv": NPS_RESPONSES}[name].splitlines()[0]
+    folder = root / source / day.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(f"{header}\n{rows}")

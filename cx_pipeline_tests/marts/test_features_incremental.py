@@ -90,23 +90,23 @@ NEXT = dt.date(2026, 4, 1)
 def deliver_next_day(root: Path) -> None:
     from cx_pipeline_tests import tiny_extracts as tiny
 
-    for source in ("crm", "support", "surveys"):
-        (root / source / NEXT.isoformat()).mkdir(parents=True)
-    crm = root / "crm" / NEXT.isoformat()
-    (crm / "accounts.csv").write_text(
-        tiny.ACCOUNTS.replace("Retail,EMEA,DE,300", "Retail,EMEA,DE,350")
+    tiny.write_crm_snapshot(
+        root, NEXT, tiny.ACCOUNTS.replace("Retail,EMEA,DE,300", "Retail,EMEA,DE,350")
     )
-    (crm / "contacts.csv").write_text(tiny.CONTACTS)
-    (crm / "subscriptions.csv").write_text(tiny.SUBSCRIPTIONS)
-    header = tiny.TICKETS.splitlines()[0]
-    (root / "support" / NEXT.isoformat() / "tickets.csv").write_text(
-        f"{header}\n"
+    tiny.write_rows(
+        root,
+        NEXT,
+        "support",
+        "tickets.csv",
         "T2,A3,C4,2026-03-20T09:00:00Z,2026-03-21T09:00:00Z,2026-03-25T09:00:00Z,chat,urgent,"
-        "solved,outage,Dashboard down,Nothing loads,2\n"
+        "solved,outage,Dashboard down,Nothing loads,2\n",
     )
-    header = tiny.NPS_RESPONSES.splitlines()[0]
-    (root / "surveys" / NEXT.isoformat() / "nps_responses.csv").write_text(
-        f"{header}\nR15,C6,A6,rel-q2,relationship,2026-04-01T10:00:00Z,3,\n"
+    tiny.write_rows(
+        root,
+        NEXT,
+        "surveys",
+        "nps_responses.csv",
+        "R15,C6,A6,rel-q2,relationship,2026-04-01T10:00:00Z,3,\n",
     )
 
 

@@ -222,12 +222,11 @@ TITLE_FLOORS = {  # language: (tuning, held_out)
 MANAGER_BAND = "senior_manager|decision_maker|influencer"
 
 
-@pytest.fixture(scope="module")
-def occupations() -> list[tuple[dict[str, str], str]]:
-    """Each real occupation title with the level rules.sql gives it."""
+def levelled(file: str) -> list[tuple[dict[str, str], str]]:
+    """Each title of a fixture file with the level rules.sql gives it."""
     con = duckdb.connect()
     install_rules(con)
-    found = rows("occupation_titles.csv")
+    found = rows(file)
     levels = dict(
         con.execute(
             "SELECT t, influence_level(t) FROM (SELECT unnest($titles) AS t)",
@@ -235,6 +234,12 @@ def occupations() -> list[tuple[dict[str, str], str]]:
         ).fetchall()
     )
     return [(r, levels[r["title"]]) for r in found]
+
+
+@pytest.fixture(scope="module")
+def occupations() -> list[tuple[dict[str, str], str]]:
+    """Each real occupation title with the level rules.sql gives it."""
+    return levelled("occupation_titles.csv")
 
 
 def test_occupation_levels_follow_the_isco_mapping(
@@ -312,16 +317,7 @@ REPORTED_FLOORS = {"tuning": 0.89, "held_out": 0.90}
 @pytest.fixture(scope="module")
 def reported() -> list[tuple[dict[str, str], str]]:
     """Each reported title with the level rules.sql gives it."""
-    con = duckdb.connect()
-    install_rules(con)
-    found = rows("reported_titles.csv")
-    levels = dict(
-        con.execute(
-            "SELECT t, influence_level(t) FROM (SELECT unnest($titles) AS t)",
-            {"titles": [r["title"] for r in found]},
-        ).fetchall()
-    )
-    return [(r, levels[r["title"]]) for r in found]
+    return levelled("reported_titles.csv")
 
 
 def test_reported_levels_follow_the_soc_mapping(

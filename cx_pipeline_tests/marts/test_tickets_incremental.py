@@ -67,20 +67,17 @@ def test_a_solved_and_a_new_ticket_recompute_only_themselves(tmp_path: Path) -> 
     materialize_all(root, database, selection=METRICS)
     assert last_build(database) == ("full", "first build", 2)
 
-    for source in ("crm", "support"):
-        (root / source / NEXT.isoformat()).mkdir(parents=True)
-    crm = root / "crm" / NEXT.isoformat()
-    (crm / "accounts.csv").write_text(tiny.ACCOUNTS)
-    (crm / "contacts.csv").write_text(tiny.CONTACTS)
-    (crm / "subscriptions.csv").write_text(tiny.SUBSCRIPTIONS)
-    header = tiny.TICKETS.splitlines()[0]
-    (root / "support" / NEXT.isoformat() / "tickets.csv").write_text(
-        f"{header}\n"
+    tiny.write_crm_snapshot(root, NEXT)
+    tiny.write_rows(
+        root,
+        NEXT,
+        "support",
+        "tickets.csv",
         "T2,A3,C4,2026-03-20T09:00:00Z,2026-03-21T09:00:00Z,2026-03-25T09:00:00Z,chat,urgent,"
         "solved,outage,Dashboard down,Nothing loads,2\n"
         "T3,A1,C1,2026-03-31T15:00:00Z,,,email,normal,open,billing,Refund,Where is it?,\n"
         "T4,A1,C1,2026-03-31T16:00:00Z,2026-04-02T09:00:00Z,2026-04-03T09:00:00Z,email,low,"
-        "solved,billing,VAT,Fixed now,4\n"
+        "solved,billing,VAT,Fixed now,4\n",
     )
     materialize_all(root, database, days=(NEXT, NEXT), selection=METRICS)
     assert last_build(database) == (

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -50,6 +51,15 @@ def test_every_mart_is_served_with_its_comments(sample_warehouse: Path) -> None:
             assert con.execute(f"SELECT count(*) FROM marts.{name}").fetchone() == (rows,), name
 
 
+@pytest.fixture
+def con() -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory warehouse with the shared rules and an empty marts schema."""
+    with duckdb.connect() as warehouse:
+        install_rules(warehouse)
+        warehouse.execute("CREATE SCHEMA marts")
+        yield warehouse
+
+
 SPEC = MartSpec(
     name="voices",
     description="Test mart.",
@@ -66,10 +76,9 @@ SPEC = MartSpec(
 
 
 @pytest.mark.parametrize("mode", ["masked", "clear"])
-def test_personal_data_is_masked_unless_asked(tmp_path: Path, mode: str) -> None:
-    con = duckdb.connect()
-    install_rules(con)
-    con.execute("CREATE SCHEMA marts")
+def test_personal_data_is_masked_unless_asked(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, mode: str
+) -> None:
     con.execute(
         "CREATE TABLE marts.voices AS SELECT 'ann@alpha.example' AS contact_email, "
         "'Call me on +44 20 7946 0958 or mail Ann.Alpha@alpha.example, thanks' AS comment, "
@@ -93,10 +102,7 @@ def test_personal_data_is_masked_unless_asked(tmp_path: Path, mode: str) -> None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["serving.duckdb"]
 
 
-def test_parquet_export_replaces_the_folder(tmp_path: Path) -> None:
-    con = duckdb.connect()
-    install_rules(con)
-    con.execute("CREATE SCHEMA marts")
+def test_parquet_export_replaces_the_folder(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     con.execute(
         "CREATE TABLE marts.voices AS "
         "SELECT 'x' AS contact_email, 'y' AS comment, 1 AS score, ['z'] AS quotes"
@@ -242,10 +248,9 @@ def served(path: Path, table: str) -> list[tuple]:
         return con.execute(f"SELECT * FROM marts.{table} ORDER BY ALL").fetchall()
 
 
-def test_a_publish_rewrites_only_the_changed_days_and_marts(tmp_path: Path) -> None:
-    con = duckdb.connect()
-    install_rules(con)
-    con.execute("CREATE SCHEMA marts")
+def test_a_publish_rewrites_only_the_changed_days_and_marts(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
     con.execute(
         "CREATE TABLE marts.daily AS SELECT 'A' || (i % 3) AS account_id, "
         "DATE '2026-10-01' + (i // 3)::INTEGER AS day, 'p' || i || '@x.example' AS contact_email, "
@@ -323,13 +328,10 @@ def test_a_publish_rewrites_only_the_changed_days_and_marts(tmp_path: Path) -> N
 
 
 def test_a_snapshot_grown_to_twice_its_size_is_written_whole(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from cx_pipeline.serving import publish as module
 
-    con = duckdb.connect()
-    install_rules(con)
-    con.execute("CREATE SCHEMA marts")
     con.execute("CREATE TABLE marts.whole AS SELECT 'A1' AS account_id, 1.5 AS score")
     target = tmp_path / "serving.duckdb"
     publish(con, (WHOLE,), target)
@@ -338,11 +340,8 @@ def test_a_snapshot_grown_to_twice_its_size_is_written_whole(
 
 
 def test_what_the_last_snapshot_did_not_cover_is_written_whole(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    con = duckdb.connect()
-    install_rules(con)
-    con.execute("CREATE SCHEMA marts")
     con.execute("CREATE TABLE marts.whole AS SELECT 'A1' AS account_id, 1.5 AS score")
     # A total row (null day) beside the days, as nps_weighted has.
     con.execute(
