@@ -149,12 +149,16 @@ def draw_core_mrr(rng: np.random.Generator, plan: np.ndarray) -> np.ndarray:
 def company_names(
     rng: np.random.Generator, n: int, region: np.ndarray
 ) -> tuple[pl.Series, pl.Series]:
-    """Unique names (and domains) from distinct (prefix, core, descriptor) triples."""
+    """Unique names (and domains) from distinct (prefix, core, descriptor) triples; past the
+    triples' count (profile large2x), later rounds reuse them with a number, as "Acme 2"."""
     sizes = (len(vocab.NAME_PREFIXES), len(vocab.NAME_CORES), len(vocab.NAME_DESCRIPTORS))
     total = sizes[0] * sizes[1] * sizes[2]
-    if n > total:
-        raise ValueError(f"at most {total} unique company names; asked for {n}")
-    combo = rng.choice(total, n, replace=False)
+    if n <= total:
+        combo = rng.choice(total, n, replace=False)
+        round_no = np.zeros(n, dtype=np.int64)
+    else:
+        combo = np.concatenate([rng.permutation(total) for _ in range(-(-n // total))])[:n]
+        round_no = np.arange(n) // total
     p, rest = np.divmod(combo, sizes[1] * sizes[2])
     c, d = np.divmod(rest, sizes[2])
     prefix = pl.Series(vocab.NAME_PREFIXES).gather(p)
@@ -177,8 +181,13 @@ def company_names(
             "t": pl.Series(tlds.tolist(), dtype=pl.String),
         }
     )
+    number = pl.Series("n", round_no + 1)
+    frame = frame.with_columns(
+        s=pl.when(number > 1).then(pl.lit(" ") + number.cast(pl.String)).otherwise(pl.lit("")),
+        ds=pl.when(number > 1).then(number.cast(pl.String)).otherwise(pl.lit("")),
+    )
     out = frame.select(
-        name=pl.concat_str("p", "j", "c", pl.lit(" "), "d", "l"),
-        domain=pl.concat_str("p", "c", "d").str.to_lowercase() + pl.col("t"),
+        name=pl.concat_str("p", "j", "c", pl.lit(" "), "d", "s", "l"),
+        domain=pl.concat_str("p", "c", "d", "ds").str.to_lowercase() + pl.col("t"),
     )
     return out["name"], out["domain"]

@@ -13,12 +13,20 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
 
 from cx_pipeline.contract import ENTITIES as CONTRACT_ENTITIES
 from cx_pipeline.contract import Entity, entity
-from cx_pipeline.generate import IDENTITY_TRUTH_FILE, PERSONA_TRUTH_FILE, TRUTH_FILE, generate
+from cx_pipeline.generate import (
+    IDENTITY_TRUTH_FILE,
+    PERSONA_TRUTH_FILE,
+    TRUTH_FILE,
+    generate,
+    vocab,
+)
+from cx_pipeline.generate.accounts import company_names
 from cx_pipeline.generate.writer import LEFT_OUT, ON_REQUEST, generated_columns
 
 # What a run writes unless asked for more (follow-ups only with followups=True).
@@ -535,3 +543,12 @@ def test_followups_on_request_change_nothing_else(out: Path, truth: dict, tmp_pa
     assert followed == rows.height
     share = followed / sum(c["detractors"] for c in planted["by_month"].values())
     assert share == pytest.approx(planted["followed_up_share"], abs=0.06)
+
+
+def test_company_names_stay_unique_past_the_name_triples() -> None:
+    """large2x asks for more accounts than there are (prefix, core, descriptor) triples."""
+    total = len(vocab.NAME_PREFIXES) * len(vocab.NAME_CORES) * len(vocab.NAME_DESCRIPTORS)
+    n = total + 1_000
+    names, domains = company_names(np.random.default_rng(3), n, np.zeros(n, dtype=np.int64))
+    assert names.n_unique() == n and domains.n_unique() == n
+    assert names.str.contains(r" 2( |$)").sum() == 1_000

@@ -46,15 +46,29 @@ segment_sizes AS (
     FROM contact_members
     GROUP BY segment_type, segment
 ),
--- One row per (segment, item, theme) said by the segment's accounts or contacts.
+-- Each item once, with its themes and without its text: a segment's counts and its choice of
+-- quotes need only these, and the few quoted texts are fetched at the end.
+items AS (
+    SELECT
+        source,
+        item_id,
+        any_value(account_id) AS account_id,
+        any_value(contact_id) AS contact_id,
+        any_value(said_on) AS said_on,
+        any_value(sentiment) AS sentiment,
+        coalesce(list(theme ORDER BY theme) FILTER (WHERE theme <> 'none'), []) AS themes
+    FROM marts.feedback_themes
+    GROUP BY source, item_id
+),
+-- One row per (segment, item) said by the segment's accounts or contacts.
 segment_mentions AS (
-    SELECT m.segment_type, m.segment, f.*
+    SELECT m.segment_type, m.segment, i.*
     FROM account_members AS m
-    JOIN marts.feedback_themes AS f ON f.account_id = m.account_id
+    JOIN items AS i ON i.account_id = m.account_id
     UNION ALL
-    SELECT m.segment_type, m.segment, f.*
+    SELECT m.segment_type, m.segment, i.*
     FROM contact_members AS m
-    JOIN marts.feedback_themes AS f ON f.contact_id = m.contact_id
+    JOIN items AS i ON i.contact_id = m.contact_id
 ),
 segment_items AS (
     SELECT
@@ -65,9 +79,7 @@ segment_items AS (
         count(*) FILTER (WHERE source = 'ticket') AS tickets,
         count(*) FILTER (WHERE source = 'interview') AS interviews,
         count(*) FILTER (WHERE sentiment = 'negative') AS negative_items
-    FROM (
-        SELECT DISTINCT segment_type, segment, source, item_id, sentiment FROM segment_mentions
-    )
+    FROM segment_mentions
     GROUP BY segment_type, segment
 ),
 top_themes AS (
@@ -79,30 +91,56 @@ top_themes AS (
         row_number() OVER (
             PARTITION BY segment_type, segment ORDER BY count(*) DESC, theme
         ) AS theme_rank
-    FROM segment_mentions
-    WHERE theme <> 'none'
+    FROM (SELECT segment_type, segment, unnest(themes) AS theme FROM segment_mentions)
     GROUP BY segment_type, segment, theme
     QUALIFY theme_rank <= 3
 ),
--- Each item's best-ranked top theme, so that a quote for theme 2 is not one about theme 1.
-item_first_rank AS (
-    SELECT m.segment_type, m.segment, m.source, m.item_id, min(t.theme_rank) AS first_rank
+segment_top AS (
+    SELECT segment_type, segment, list(theme ORDER BY theme_rank) AS top
+    FROM top_themes
+    GROUP BY segment_type, segment
+),
+-- For each top theme, the items that mention it, with the best rank among the segment's top
+-- themes that each mentions (so that a quote for theme 2 is not one about theme 1).
+theme_items AS (
+    SELECT
+        m.segment_type,
+        m.segment,
+        t.theme_rank,
+        m.source,
+        m.item_id,
+        m.said_on,
+        list_position(
+            [list_contains(m.themes, theme) FOR theme IN s.top], true
+        ) AS first_rank
     FROM segment_mentions AS m
-    JOIN top_themes AS t USING (segment_type, segment, theme)
-    GROUP BY m.segment_type, m.segment, m.source, m.item_id
+    JOIN segment_top AS s USING (segment_type, segment)
+    JOIN top_themes AS t USING (segment_type, segment)
+    WHERE list_contains(m.themes, t.theme)
+),
+latest_items AS (
+    SELECT
+        segment_type,
+        segment,
+        theme_rank,
+        arg_max(
+            {'source': source, 'item_id': item_id},
+            (first_rank = theme_rank, said_on, item_id)
+        ) AS item
+    FROM theme_items
+    GROUP BY segment_type, segment, theme_rank
 ),
 latest_quotes AS (
     SELECT
-        t.segment_type,
-        t.segment,
-        t.theme_rank,
-        CASE WHEN length(m.text) > 200 THEN left(m.text, 197) || '...' ELSE m.text END AS quote
-    FROM top_themes AS t
-    JOIN segment_mentions AS m USING (segment_type, segment, theme)
-    JOIN item_first_rank AS r USING (segment_type, segment, source, item_id)
+        l.segment_type,
+        l.segment,
+        l.theme_rank,
+        CASE WHEN length(f.text) > 200 THEN left(f.text, 197) || '...' ELSE f.text END AS quote
+    FROM latest_items AS l
+    JOIN marts.feedback_themes AS f
+        ON f.source = l.item.source AND f.item_id = l.item.item_id
     QUALIFY row_number() OVER (
-        PARTITION BY t.segment_type, t.segment, t.theme_rank
-        ORDER BY r.first_rank = t.theme_rank DESC, m.said_on DESC, m.item_id DESC
+        PARTITION BY l.segment_type, l.segment, l.theme_rank ORDER BY f.theme
     ) = 1
 ),
 segment_themes AS (

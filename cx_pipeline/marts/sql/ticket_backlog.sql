@@ -5,6 +5,10 @@
 --   * Open = not solved or closed (new, open, pending, hold); waiting = pending or hold.
 --   * Solves count each time a ticket became solved that day (closing a solved ticket is not a
 --     solve; a reopened ticket solved again is).
+-- A stretch from instant f to instant t is there at the end of the days from f's local day to
+-- the day before t's (to as-of when it has not ended): so the counts at each day's end are a
+-- running sum of +1 on the day a stretch starts and -1 on the day it ends, one pass over the
+-- stretches instead of a join of every day with every stretch.
 CREATE OR REPLACE TABLE marts.ticket_backlog AS
 WITH days AS (
     SELECT CAST(unnest(range(
@@ -15,21 +19,35 @@ WITH days AS (
     FROM staging.tickets
 ),
 
-day_ends AS (
-    SELECT day, timezone($timezone, CAST(day + 1 AS TIMESTAMP)) AS ends_at FROM days
+changes AS (
+    SELECT
+        local_day(valid_from, $timezone) AS day,
+        CAST(status NOT IN ('solved', 'closed') AS INTEGER) AS open_change,
+        CAST(status IN ('pending', 'hold') AS INTEGER) AS waiting_change
+    FROM marts.ticket_status_spans
+    UNION ALL
+    SELECT
+        local_day(valid_to, $timezone),
+        -CAST(status NOT IN ('solved', 'closed') AS INTEGER),
+        -CAST(status IN ('pending', 'hold') AS INTEGER)
+    FROM marts.ticket_status_spans
+    WHERE valid_to IS NOT NULL
 ),
 
-at_day_end AS (
+running AS (
     SELECT
-        d.day,
-        count(*) FILTER (s.status NOT IN ('solved', 'closed')) AS open_tickets,
-        count(*) FILTER (s.status IN ('pending', 'hold')) AS waiting_tickets
-    FROM day_ends AS d
-    INNER JOIN marts.ticket_status_spans AS s
-        -- A still-running stretch ends at infinity: two inequalities, one range join.
-        ON s.valid_from < d.ends_at
-        AND coalesce(s.valid_to, CAST('infinity' AS TIMESTAMPTZ)) >= d.ends_at
-    GROUP BY d.day
+        day,
+        CAST(sum(sum(open_change)) OVER (ORDER BY day) AS BIGINT) AS open_tickets,
+        CAST(sum(sum(waiting_change)) OVER (ORDER BY day) AS BIGINT) AS waiting_tickets
+    FROM changes
+    GROUP BY day
+),
+
+-- The running sums of the latest day with a change on or before each day.
+at_day_end AS (
+    SELECT d.day, r.open_tickets, r.waiting_tickets
+    FROM days AS d
+    ASOF LEFT JOIN running AS r ON d.day >= r.day
 ),
 
 created AS (
