@@ -351,12 +351,6 @@ support AS (
         count(t.created_day) FILTER (
             WHERE t.created_day > c.feature_day - 180 AND t.responded_day <= c.feature_day
         ) AS answered_tickets_180d,
-        median(t.first_response_hours) FILTER (
-            WHERE t.created_day > c.feature_day - 180 AND t.responded_day <= c.feature_day
-        ) AS median_first_response_hours_180d,
-        median(t.resolution_hours) FILTER (
-            WHERE t.created_day > c.feature_day - 180 AND t.solved_day <= c.feature_day
-        ) AS median_resolution_hours_180d,
         avg(t.csat_score) FILTER (
             WHERE t.solved_day > c.feature_day - 180 AND t.solved_day <= c.feature_day
         ) AS avg_csat_180d
@@ -368,6 +362,58 @@ support AS (
      -- an OR of two: DuckDB joins an OR by comparing every pair (a nested loop, 100 of the
      -- 110 CPU seconds of this query at medium, and hours at large).
      AND t.last_touched_day > c.feature_day - 180
+    GROUP BY ALL
+),
+-- The two medians by rank, not by median(): DuckDB holds each group's values for median()
+-- outside its memory limit (a gigabyte more than the limit at large), while the sort of a
+-- window stays inside it and spills. Same value as median(): the middle one, or for an even
+-- count the mean of the two middle ones.
+ticket_hours AS (
+    SELECT
+        c.account_id, c.feature_day, 'first_response' AS measure, t.first_response_hours AS hours
+    FROM cutoffs AS c
+    JOIN tickets AS t
+      ON t.account_id = c.account_id
+     AND t.created_day <= c.feature_day
+     AND t.created_day > c.feature_day - 180
+     AND t.responded_day <= c.feature_day
+    WHERE t.first_response_hours IS NOT NULL
+    UNION ALL
+    SELECT c.account_id, c.feature_day, 'resolution', t.resolution_hours
+    FROM cutoffs AS c
+    JOIN tickets AS t
+      ON t.account_id = c.account_id
+     AND t.created_day <= c.feature_day
+     AND t.created_day > c.feature_day - 180
+     AND t.solved_day <= c.feature_day
+    WHERE t.resolution_hours IS NOT NULL
+),
+ranked_hours AS (
+    SELECT
+        *,
+        row_number() OVER (PARTITION BY account_id, feature_day, measure ORDER BY hours) AS k,
+        count(*) OVER (PARTITION BY account_id, feature_day, measure) AS n
+    FROM ticket_hours
+),
+middle_hours AS (
+    SELECT
+        account_id,
+        feature_day,
+        measure,
+        (min(hours) + max(hours)) / 2 AS median_hours
+    FROM ranked_hours
+    WHERE k IN ((n + 1) // 2, n // 2 + 1)
+    GROUP BY ALL
+),
+ticket_medians AS (
+    SELECT
+        account_id,
+        feature_day,
+        any_value(median_hours) FILTER (WHERE measure = 'first_response')
+            AS median_first_response_hours_180d,
+        any_value(median_hours) FILTER (WHERE measure = 'resolution')
+            AS median_resolution_hours_180d
+    FROM middle_hours
     GROUP BY ALL
 ),
 open_escalations AS (
@@ -418,10 +464,10 @@ SELECT
     t.escalations_90d,
     coalesce(x.open_escalations, 0) AS open_escalations,
     t.answered_tickets_180d,
-    t.median_first_response_hours_180d,
-    coalesce(t.median_first_response_hours_180d > slow_first_response_hours(), false)
+    m.median_first_response_hours_180d,
+    coalesce(m.median_first_response_hours_180d > slow_first_response_hours(), false)
         AS slow_first_response,
-    t.median_resolution_hours_180d,
+    m.median_resolution_hours_180d,
     t.avg_csat_180d,
     coalesce(n.detractor_last_30d, false) AS detractor_last_30d,
     n.score AS last_nps_score
@@ -432,6 +478,7 @@ LEFT JOIN marts.customer_spells AS sp
 LEFT JOIN marts.customer_spells AS cs ON cs.account_id = c.account_id AND cs.spell_number = 1
 LEFT JOIN usage AS u ON u.account_id = c.account_id AND u.feature_day = c.feature_day
 LEFT JOIN support AS t ON t.account_id = c.account_id AND t.feature_day = c.feature_day
+LEFT JOIN ticket_medians AS m ON m.account_id = c.account_id AND m.feature_day = c.feature_day
 LEFT JOIN open_escalations AS x
     ON x.account_id = c.account_id AND x.feature_day = c.feature_day
 LEFT JOIN answers AS n ON n.account_id = c.account_id AND n.feature_day = c.feature_day
