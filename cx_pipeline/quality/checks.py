@@ -321,8 +321,11 @@ def _raw_contract_rules(
 ) -> dg.AssetCheckResult:
     """GX re-reads the delivered text as an independent second opinion on the quarantine. The
     quarantine has already applied the same rules in SQL to every row, so GX reads every
-    quarantined row and a hash sample of the rest (CX_RAW_VALIDATION_SAMPLE_ROWS; 0 = all
-    rows), which keeps its cost flat however big a delivery is."""
+    quarantined row and every stride-th row of each file besides (CX_RAW_VALIDATION_SAMPLE_ROWS;
+    0 = all rows), which keeps its cost flat however big a delivery is. The sample is a filter
+    on the row number and the quarantined rows a second, joined query: DuckDB then reads the
+    other columns of the chosen rows only (a hash of the row, or an OR with the quarantine,
+    made it read every column of every row: 10 s of 4 M events, against 0.4 s)."""
     columns = ", ".join(quote(c.name) for c in entity.columns)
     loaded = scalar(
         con,
@@ -336,10 +339,12 @@ def _raw_contract_rules(
         raw_suite(entity),
         f"""
         SELECT {columns}, r._source_file, r._row_number FROM raw.{entity.name} AS r
-        WHERE r._loaded_at = $loaded_at
-          AND (hash(r._source_file, r._row_number) % $stride = 0 OR EXISTS (
-              SELECT 1 FROM quarantine.{entity.name} AS q
-              WHERE q._source_file = r._source_file AND q._row_number = r._row_number))
+        WHERE r._loaded_at = $loaded_at AND r._row_number % $stride = 0
+        UNION ALL
+        SELECT {columns}, r._source_file, r._row_number FROM raw.{entity.name} AS r
+        SEMI JOIN quarantine.{entity.name} AS q
+            ON q._source_file = r._source_file AND q._row_number = r._row_number
+        WHERE r._loaded_at = $loaded_at AND r._row_number % $stride <> 0
         """,
         {"loaded_at": loaded_at, "stride": stride},
         batch_rows=cx_settings.validation_batch_rows,
