@@ -16,7 +16,14 @@ from cx_pipeline.contract import Entity
 from cx_pipeline.contract_sql import quote
 from cx_pipeline.ingest.loader import DeliveryLoad
 from cx_pipeline.privacy.masking import PERSON_IDENTIFIERS
-from cx_pipeline.quality.suites import DELIVERED_BY, HARD, SOFT, raw_suite, staging_suite
+from cx_pipeline.quality.suites import (
+    DELIVERED_BY,
+    HARD,
+    SOFT,
+    columns_read,
+    raw_suite,
+    staging_suite,
+)
 from cx_pipeline.quality.validation import SuiteOutcome, validate_query
 from cx_pipeline.resources import CxSettings
 from cx_pipeline.sql import execute, scalar, table_exists
@@ -409,10 +416,11 @@ def staging_check_results(
     """Checks of a staging candidate `table` (schema.name), before it replaces staging. For an
     incremental build the candidate holds the changed keys only, and `rows_after` is what the
     table will hold once they are merged in."""
+    suite = staging_suite(entity)
     outcome = validate_query(
         con,
-        staging_suite(entity),
-        _staging_validation_sql(entity, table),
+        suite,
+        _staging_validation_sql(entity, table, columns_read(suite)),
         batch_rows=cx_settings.validation_batch_rows,
         masked_columns=_masked(entity),
     )
@@ -435,20 +443,20 @@ def staging_check_results(
     ]
 
 
-def _staging_validation_sql(entity: Entity, table: str) -> str:
+def _staging_validation_sql(entity: Entity, table: str, read: set[str]) -> str:
+    """The rows with the columns the suite reads (`read`), and the index columns."""
     # Decimals go to pandas as DOUBLE: GX compares them with float bounds.
-    columns = ", ".join(
+    columns = [
         f"CAST({quote(c.name)} AS DOUBLE) AS {quote(c.name)}"
         if c.type == "decimal"
         else quote(c.name)
         for c in entity.columns
-    )
+        if c.name in read
+    ]
     # "The future" allows a day past the delivery day, for extracts cut in another timezone.
-    return (
-        f"SELECT {columns}, _source_file, _row_number, "
-        f"CAST(_delivery_date AS TIMESTAMPTZ) + INTERVAL 2 DAY AS {DELIVERED_BY} "
-        f"FROM {table}"
-    )
+    if DELIVERED_BY in read:
+        columns.append(f"CAST(_delivery_date AS TIMESTAMPTZ) + INTERVAL 2 DAY AS {DELIVERED_BY}")
+    return f"SELECT {', '.join([*columns, '_source_file', '_row_number'])} FROM {table}"
 
 
 def _unique_key(con: duckdb.DuckDBPyConnection, entity: Entity, table: str) -> dg.AssetCheckResult:
