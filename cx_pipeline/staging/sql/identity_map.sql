@@ -28,9 +28,17 @@ crm_domains AS (
     WHERE normal_domain(domain) IS NOT NULL AND NOT is_public_mail_domain(normal_domain(domain))
     GROUP BY ALL
 ),
+-- The events read once: their (contact id, device id) pairs, which the devices and the
+-- events' identifiers below are counted from (three scans of every event took 13 s at large).
+event_pairs AS MATERIALIZED (
+    SELECT contact_id, anonymous_id, count(*) AS rows
+    FROM staging.events
+    WHERE contact_id IS NOT NULL OR anonymous_id IS NOT NULL
+    GROUP BY ALL
+),
 devices AS (
     SELECT e.anonymous_id, min(e.contact_id) AS contact_id, count(DISTINCT e.contact_id) AS people
-    FROM staging.events AS e
+    FROM event_pairs AS e
     JOIN crm_contacts AS c ON c.contact_id = e.contact_id
     WHERE e.anonymous_id IS NOT NULL
     GROUP BY e.anonymous_id
@@ -43,11 +51,11 @@ identifiers AS (
     SELECT 'support', 'tickets', 'email', requester_email, count(*)
     FROM staging.tickets WHERE requester_email IS NOT NULL GROUP BY ALL
     UNION ALL
-    SELECT 'analytics', 'events', 'contact_id', contact_id, count(*)
-    FROM staging.events WHERE contact_id IS NOT NULL GROUP BY ALL
+    SELECT 'analytics', 'events', 'contact_id', contact_id, CAST(sum(rows) AS BIGINT)
+    FROM event_pairs WHERE contact_id IS NOT NULL GROUP BY ALL
     UNION ALL
-    SELECT 'analytics', 'events', 'anonymous_id', anonymous_id, count(*)
-    FROM staging.events WHERE anonymous_id IS NOT NULL GROUP BY ALL
+    SELECT 'analytics', 'events', 'anonymous_id', anonymous_id, CAST(sum(rows) AS BIGINT)
+    FROM event_pairs WHERE anonymous_id IS NOT NULL GROUP BY ALL
     UNION ALL
     SELECT 'surveys', 'nps_responses', 'contact_id', contact_id, count(*)
     FROM staging.nps_responses WHERE contact_id IS NOT NULL GROUP BY ALL
