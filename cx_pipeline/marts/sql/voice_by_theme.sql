@@ -17,15 +17,17 @@
 --                           the shorter, then the first item id; cut at 160 characters
 CREATE OR REPLACE TABLE marts.voice_by_theme AS
 WITH mentions AS (
+    -- The text's length only: the few example texts are fetched at the end.
     SELECT
         source,
+        source AS item_source,
         item_id,
         coalesce(nps_category, 'no answer') AS nps_category,
         theme,
         sentiment_score,
         sentiment,
         is_actionable,
-        text
+        length(text) AS text_length
     FROM marts.feedback_themes
 ),
 all_sources AS (
@@ -55,24 +57,37 @@ cell_stats AS (
     FROM all_sources
     GROUP BY source, nps_category, theme
 ),
-examples AS (
+example_items AS (
     SELECT
         a.source,
         a.nps_category,
         a.theme,
-        CASE WHEN length(a.text) > 160 THEN left(a.text, 157) || '...' ELSE a.text END
-            AS example_text
+        arg_min(
+            {'source': a.item_source, 'item_id': a.item_id},
+            {
+                'outside_length': a.text_length NOT BETWEEN 20 AND 160,
+                -- rounded, so two texts as close as each other tie in fact, not by float
+                -- noise; no score (an unsupported language) comes last
+                'distance': coalesce(round(abs(a.sentiment_score - s.avg_sentiment), 6), 'inf'),
+                'length': a.text_length,
+                'item_id': a.item_id
+            }
+        ) AS item
     FROM all_sources AS a
     JOIN cell_stats AS s USING (source, nps_category, theme)
-    QUALIFY row_number() OVER (
-        PARTITION BY a.source, a.nps_category, a.theme
-        ORDER BY
-            length(a.text) BETWEEN 20 AND 160 DESC,
-            -- rounded, so two texts as close as each other tie in fact, not by float noise
-            round(abs(a.sentiment_score - s.avg_sentiment), 6),
-            length(a.text),
-            a.item_id
-    ) = 1
+    GROUP BY ALL
+),
+examples AS (
+    SELECT
+        e.source,
+        e.nps_category,
+        e.theme,
+        CASE WHEN length(f.text) > 160 THEN left(f.text, 157) || '...' ELSE f.text END
+            AS example_text
+    FROM example_items AS e
+    JOIN marts.feedback_themes AS f
+        ON f.source = e.item.source AND f.item_id = e.item.item_id
+    QUALIFY row_number() OVER (PARTITION BY e.source, e.nps_category, e.theme ORDER BY f.theme) = 1
 ),
 cells AS (
     SELECT
