@@ -94,7 +94,7 @@ class MartSpec:
     # Its group in the Dagster UI: the family of questions it answers (marts/assets.py).
     group: str = "marts"
     # Kept between runs, only what changed recomputed (marts/incremental.py: "event_days",
-    # "account_cutoffs" or "tickets"), or "" (rebuilt every run).
+    # "account_cutoffs", "tickets" or "items"), or "" (rebuilt every run).
     incremental: str = ""
     # Asset checks evaluated on the freshly built table, in the same run.
     check_specs: tuple[dg.AssetCheckSpec, ...] = ()

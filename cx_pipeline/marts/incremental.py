@@ -33,6 +33,11 @@ the schedule and the SLA policies, and the as-of date while the ticket waits for
 solve. Its SQL compares a digest of each ticket's rows with the last build's
 (audit.ticket_metrics_inputs) and recomputes the changed tickets and those still waiting; every
 ticket when the schedule, the holidays or the SLA policies changed.
+
+"items" (marts.feedback_themes): rows per text item (source, item_id), which read only that
+item and its text's analysis. Its SQL compares a digest of each item (who, when, its NPS score,
+its text, the vocabulary) with the last build's (audit.feedback_themes_inputs) and rewrites the
+items added, changed or gone.
 """
 
 from __future__ import annotations
@@ -54,8 +59,9 @@ EVENTS = "analytics.events"  # staging's entity, as audit.staging_builds names i
 DAYS_TABLE = "days_to_build"  # unqualified: a temporary table, not an input of the mart
 CUTOFFS_TABLE = "cutoffs_to_build"  # written by an account_cutoffs mart's own SQL
 TICKETS_TABLE = "tickets_to_build"  # written by a tickets mart's own SQL
+ITEMS_TABLE = "items_to_build"  # written by an items mart's own SQL
 USAGE_MART = "usage_daily"  # the event_days mart whose replaced days account cut-offs follow
-KINDS = ("event_days", "account_cutoffs", "tickets")
+KINDS = ("event_days", "account_cutoffs", "tickets", "items")
 # The rows a build (re)wrote, by kind: what its row count and grain check read.
 REBUILT_ROWS = {
     "event_days": f"day IN (SELECT day FROM {DAYS_TABLE})",
@@ -63,6 +69,7 @@ REBUILT_ROWS = {
         f"(account_id, feature_day) IN (SELECT (account_id, feature_day) FROM {CUTOFFS_TABLE})"
     ),
     "tickets": f"ticket_id IN (SELECT ticket_id FROM {TICKETS_TABLE})",
+    "items": f"(source, item_id) IN (SELECT (source, item_id) FROM {ITEMS_TABLE})",
 }
 # Parameters every build varies or plan() judges on its own: not part of the settings digest.
 PLANNED_PARAMETERS = frozenset({"as_of", "timezone", "full", "since"})
@@ -239,6 +246,8 @@ def plan(
         return _cutoffs_plan(con, built, full)
     if kind == "tickets":
         return MartPlan(False, "changed tickets and those still waiting only")
+    if kind == "items":
+        return MartPlan(False, "changed items only")
     schema, table = identity_table(mart).split(".")
     if not table_exists(con, schema, table):
         return full(f"no snapshot of the identity links ({schema}.{table})")

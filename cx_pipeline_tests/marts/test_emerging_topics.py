@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from cx_pipeline.ingest import reference
-from cx_pipeline.marts.builder import load_spec, run_mart_sql, sql_parameters
+from cx_pipeline.marts.builder import build_in_full, load_spec, sql_parameters
 from cx_pipeline.resources import CxSettings, Warehouse
 from cx_pipeline_tests.conftest import REPO_ROOT, reader
 from cx_pipeline_tests.marts.voice_extracts import STAGING_TABLES, load_reference_tables
@@ -126,7 +126,7 @@ def emerging_topics_for(database: Path) -> Query:
         con.executemany("INSERT INTO marts.account_segments VALUES (?, ?)", TIERS)
         parameters = sql_parameters(con, CxSettings(as_of="2026-03-31"))
         for mart in ("feedback_themes", "emerging_topics"):
-            run_mart_sql(con, load_spec(mart).sql, parameters)
+            build_in_full(con, load_spec(mart), parameters)
     return reader(database)
 
 

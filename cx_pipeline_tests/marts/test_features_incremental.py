@@ -34,11 +34,11 @@ def last_build(database: Path, mart: str = "account_features") -> tuple:
 
 
 def test_a_new_day_on_the_sample_equals_a_full_rebuild(tmp_path: Path) -> None:
-    """account_features, and ticket_metrics beside it (test_tickets_incremental.py): both
-    kept, both equal to a full rebuild's, one set of runs for the two."""
+    """account_features, and ticket_metrics and feedback_themes beside it
+    (test_tickets_incremental.py): all kept, all equal to a full rebuild's, one set of runs."""
     database = tmp_path / "cx.duckdb"
     first, last = dt.date(2026, 10, 29), dt.date(2026, 10, 31)
-    both = FEATURES | up_to("marts.ticket_metrics")
+    both = FEATURES | up_to("marts.ticket_metrics") | up_to("marts.feedback_themes")
     materialize_all(
         SAMPLE_ROOT, database, days=(first, last - dt.timedelta(days=1)), selection=both
     )
@@ -53,6 +53,8 @@ def test_a_new_day_on_the_sample_equals_a_full_rebuild(tmp_path: Path) -> None:
         "incremental",
         "changed tickets and those still waiting only",
     )
+    item_mode, item_reason, items_written = last_build(database, "feedback_themes")
+    assert (item_mode, item_reason) == ("incremental", "changed items only")
 
     full = tmp_path / "full.duckdb"
     shutil.copy(database, full)
@@ -61,15 +63,17 @@ def test_a_new_day_on_the_sample_equals_a_full_rebuild(tmp_path: Path) -> None:
     with duckdb.connect() as con:
         con.execute(f"ATTACH {literal(str(database))} AS kept (READ_ONLY)")
         con.execute(f"ATTACH {literal(str(full))} AS rebuilt (READ_ONLY)")
-        kept = ("account_features", "ticket_metrics")
+        kept = ("account_features", "ticket_metrics", "feedback_themes")
         assert mart_differences(con, "kept", "rebuilt", kept) == {}
-        total, tickets = con.execute(
+        total, tickets, items = con.execute(
             "SELECT (SELECT count(*) FROM rebuilt.marts.account_features), "
-            "(SELECT count(*) FROM rebuilt.marts.ticket_metrics)"
+            "(SELECT count(*) FROM rebuilt.marts.ticket_metrics), "
+            "(SELECT count(*) FROM rebuilt.marts.feedback_themes)"
         ).fetchone()
     # Far fewer rows recomputed than a full build writes.
     assert 0 < rows_written < total / 5, (rows_written, total)
     assert 0 < tickets_written < tickets / 5, (tickets_written, tickets)
+    assert 0 < items_written < items / 5, (items_written, items)
 
 
 # The tiny extracts (tiny_extracts.py, reporting timezone UTC), as of 31 Mar: 31 cut-offs.

@@ -39,7 +39,7 @@ from pathlib import Path
 import duckdb
 
 from cx_pipeline.ingest import reference
-from cx_pipeline.marts.builder import load_spec, run_mart_sql, sql_parameters
+from cx_pipeline.marts.builder import build_in_full, load_spec, sql_parameters
 from cx_pipeline.resources import CxSettings, Warehouse
 from cx_pipeline_tests.conftest import REPO_ROOT, reader
 from cx_pipeline_tests.tiny_extracts import DELIVERY, write_tiny_extracts
@@ -145,10 +145,8 @@ def feedback_for_texts(
         ):
             if rows:
                 con.executemany(f"INSERT INTO staging.{table} VALUES {values}", rows)
-        run_mart_sql(
-            con,
-            load_spec("feedback_themes").sql,
-            sql_parameters(con, CxSettings(as_of="2026-03-31")),
+        build_in_full(
+            con, load_spec("feedback_themes"), sql_parameters(con, CxSettings(as_of="2026-03-31"))
         )
 
     return reader(database)

@@ -43,6 +43,15 @@
 -- of the text, with a fingerprint of taxonomy, lexicon, analyser version and these rules): a
 -- daily run analyses only the texts it has not seen. Bump the version in `vocabulary` below
 -- when the rules change.
+--
+-- MAINTAINED BY ITEM (marts/incremental.py, kind "items"). An item's rows read only the item
+-- (who said it, when, its NPS score, its text) and its text's analysis, so a run keeps the rows
+-- of the other items and rewrites those whose digest of these (with the vocabulary's
+-- fingerprint) differs from the last build's (audit.feedback_themes_inputs), and drops the
+-- items no longer said. With full every row is rebuilt: a first build, after an erasure, a
+-- purge, a change of this file, the shared rules or the staging views it reads, a setting it
+-- reads (the analyser), a new timezone, an as-of date moved backwards, or CX_FULL_REBUILD=true
+-- (audit.mart_builds says which). Both paths run the same statements.
 
 -- 1. The items said up to the as-of date, with who said them.
 CREATE OR REPLACE TEMP TABLE feedback_items AS
@@ -318,8 +327,36 @@ JOIN text_sentiment AS s USING (text_hash)
 LEFT JOIN text_themes AS t USING (text_hash)
 LEFT JOIN text_requests AS r USING (text_hash);
 
--- 4. The mart: every item with its text's analysis, one row per theme.
-CREATE OR REPLACE TABLE marts.feedback_themes AS
+-- 4. The items to (re)write: every one in a full build; else those added, changed or gone
+-- since the last build (both versions of a changed item count).
+CREATE TABLE IF NOT EXISTS audit.feedback_themes_inputs (
+    source VARCHAR, item_id VARCHAR, digest UBIGINT
+);
+CREATE OR REPLACE TEMP TABLE feedback_item_digests AS
+SELECT
+    source,
+    item_id,
+    hash(account_id, contact_id, said_on, nps_score, text_hash,
+         (SELECT fingerprint FROM vocabulary)) AS digest
+FROM feedback_items;
+CREATE OR REPLACE TEMP TABLE items_to_build AS
+SELECT source, item_id FROM feedback_items WHERE $full
+UNION
+SELECT source, item_id FROM (
+    (SELECT * FROM feedback_item_digests EXCEPT SELECT * FROM audit.feedback_themes_inputs)
+    UNION ALL
+    (SELECT * FROM audit.feedback_themes_inputs EXCEPT SELECT * FROM feedback_item_digests)
+);
+CREATE OR REPLACE TABLE audit.feedback_themes_inputs AS FROM feedback_item_digests;
+
+-- 5. The mart: each of those items with its text's analysis, one row per theme.
+DELETE FROM marts.feedback_themes
+WHERE (source, item_id) IN (SELECT (source, item_id) FROM items_to_build);
+
+INSERT INTO marts.feedback_themes (
+    source, item_id, account_id, contact_id, said_on, nps_score, nps_category, theme, language,
+    sentiment_score, sentiment, sentiment_analyser, is_actionable, is_generic_praise, text
+)
 WITH scored AS (
     SELECT
         i.*,
@@ -331,6 +368,7 @@ WITH scored AS (
         a.themes
     FROM feedback_items AS i
     JOIN marts._text_analysis AS a USING (text_hash)
+    WHERE (i.source, i.item_id) IN (SELECT (source, item_id) FROM items_to_build)
 ),
 item_themes AS (
     -- One row per theme; an item naming no theme keeps one row, with a null theme.

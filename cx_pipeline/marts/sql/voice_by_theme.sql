@@ -4,7 +4,8 @@
 -- A cell is (source, nps_category, theme). source is 'nps_comment', 'survey_reason', 'ticket',
 -- 'interview', or 'all' for them together; nps_category is the band of the item's NPS answer
 -- (its own for comments, that of the same response for survey reasons, the contact's latest
--- on or before that day for tickets and interviews), or 'no answer'. Every theme of the taxonomy, plus 'none' (items naming no theme), has a row in
+-- on or before that day for tickets and interviews), or 'no answer'. Every theme of the
+-- taxonomy, plus 'none' (items naming no theme), has a row in
 -- every (source, category) that has items, with 0 mentions when nobody mentioned it.
 --   mentions                items of the cell that mention the theme
 --   share_of_category_pct   mentions / items of that source and category x 100; an item can
