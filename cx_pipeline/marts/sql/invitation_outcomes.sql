@@ -47,14 +47,18 @@ usage_before AS (
      AND u.day < i.sent_day
     GROUP BY i.invitation_id
 ),
+-- The contact's latest answer before the send (ties at one instant: the last response id),
+-- by ASOF join: ranking every earlier answer of the contact was most of this query's time.
+answers AS (
+    SELECT contact_id, submitted_at, arg_max(score, response_id) AS score
+    FROM staging.resolved_nps_responses
+    WHERE contact_id IS NOT NULL
+    GROUP BY contact_id, submitted_at
+),
 answer_before AS (
     SELECT i.invitation_id, nps_category(r.score) AS category
     FROM invitations AS i
-    JOIN staging.resolved_nps_responses AS r
-      ON r.contact_id = i.contact_id AND r.submitted_at < i.sent_at
-    QUALIFY row_number() OVER (
-        PARTITION BY i.invitation_id ORDER BY r.submitted_at DESC, r.response_id DESC
-    ) = 1
+    ASOF JOIN answers AS r ON r.contact_id = i.contact_id AND r.submitted_at < i.sent_at
 )
 SELECT
     i.invitation_id,
