@@ -112,7 +112,15 @@ def _kmeans(x: np.ndarray, k: int) -> tuple[np.ndarray, float]:
     for _ in range(RESTARTS):
         with warnings.catch_warnings():  # an empty cluster is dropped below
             warnings.simplefilter("ignore")
-            centres, labels = kmeans2(x, k, iter=ITERATIONS, minit="++", rng=rng)
+            # kmeans2(iter=ITERATIONS) runs every iteration; this is the same result, one
+            # iteration at a time, stopping at a fixed point (centres that no longer move
+            # give the same labels and the same centres again): a few times faster.
+            centres, labels = kmeans2(x, k, iter=1, minit="++", rng=rng)
+            for _ in range(ITERATIONS - 1):
+                moved, labels = kmeans2(x, centres, iter=1, minit="matrix")
+                if np.array_equal(moved, centres):
+                    break
+                centres = moved
         inertia = float(((x - centres[labels]) ** 2).sum())
         if best is None or inertia < best[1] - 1e-9:
             best = (np.unique(labels, return_inverse=True)[1], inertia)
