@@ -1,6 +1,6 @@
 """Marts kept between runs, of which a run recomputes only what its changes can reach.
 
-Three kinds (a mart's TOML: `incremental = "<kind>"`); each rebuilds in full, saying why in
+Four kinds (a mart's TOML: `incremental = "<kind>"`); each rebuilds in full, saying why in
 audit.mart_builds, after: no build yet (or a skipped one), an erasure or a purge, a change of
 its rule (its SQL, the shared rules, the SQL of the marts it reads directly or not, the staging
 views those read, its columns), a change of a setting that SQL reads, a changed timezone, an

@@ -18,19 +18,11 @@ import duckdb
 
 from cx_pipeline.sql import literal
 from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all, up_to
+from cx_pipeline_tests.marts.mart_builds import last_build
 from cx_pipeline_tests.tiny_extracts import write_tiny_extracts
 from cx_pipeline_tests.warehouse_diff import mart_differences
 
 FEATURES = up_to("marts.account_features")
-
-
-def last_build(database: Path, mart: str = "account_features") -> tuple:
-    with duckdb.connect(str(database), read_only=True) as con:
-        return con.execute(
-            "SELECT mode, reason, rows_written FROM audit.mart_builds "
-            "WHERE mart = $mart ORDER BY built_at DESC LIMIT 1",
-            {"mart": mart},
-        ).fetchone()
 
 
 def test_a_new_day_on_the_sample_equals_a_full_rebuild(tmp_path: Path) -> None:
@@ -42,11 +34,11 @@ def test_a_new_day_on_the_sample_equals_a_full_rebuild(tmp_path: Path) -> None:
     materialize_all(
         SAMPLE_ROOT, database, days=(first, last - dt.timedelta(days=1)), selection=both
     )
-    assert last_build(database)[:2] == ("full", "first build")
+    assert last_build(database, "account_features")[:2] == ("full", "first build")
     assert last_build(database, "ticket_metrics")[:2] == ("full", "first build")
 
     materialize_all(SAMPLE_ROOT, database, days=(last, last), selection=both)
-    mode, reason, rows_written = last_build(database)
+    mode, reason, rows_written = last_build(database, "account_features")
     assert (mode, reason) == ("incremental", "changed inputs, usage days and new cut-offs only")
     ticket_mode, ticket_reason, tickets_written = last_build(database, "ticket_metrics")
     assert (ticket_mode, ticket_reason) == (
@@ -59,7 +51,7 @@ def test_a_new_day_on_the_sample_equals_a_full_rebuild(tmp_path: Path) -> None:
     full = tmp_path / "full.duckdb"
     shutil.copy(database, full)
     materialize_all(SAMPLE_ROOT, full, days=(last, last), selection=both, full_rebuild=True)
-    assert last_build(full)[:2] == ("full", "CX_FULL_REBUILD is set")
+    assert last_build(full, "account_features")[:2] == ("full", "CX_FULL_REBUILD is set")
     with duckdb.connect() as con:
         con.execute(f"ATTACH {literal(str(database))} AS kept (READ_ONLY)")
         con.execute(f"ATTACH {literal(str(full))} AS rebuilt (READ_ONLY)")
@@ -135,7 +127,7 @@ def test_a_changed_ticket_answer_and_account_recompute_only_what_they_reach(
 
     deliver_next_day(root)
     materialize_all(root, database, days=(NEXT, NEXT), selection=FEATURES)
-    assert last_build(database) == (
+    assert last_build(database, "account_features") == (
         "incremental",
         "changed inputs, usage days and new cut-offs only",
         9,
@@ -152,7 +144,7 @@ def test_a_changed_ticket_answer_and_account_recompute_only_what_they_reach(
 
     # The same day again: nothing changed, nothing recomputed.
     materialize_all(root, database, days=(NEXT, NEXT), selection=FEATURES)
-    assert last_build(database)[2] == 0
+    assert last_build(database, "account_features")[2] == 0
 
     full = tmp_path / "full.duckdb"
     shutil.copy(database, full)

@@ -26,6 +26,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from cx_pipeline.marts import personas as personas_module
 from cx_pipeline.marts.builder import build_in_full, load_spec
 from cx_pipeline.marts.personas import COLUMNS, contact_personas, silhouette
 from cx_pipeline.resources import Warehouse
@@ -150,3 +151,27 @@ def test_silhouette_by_hand() -> None:
 def test_no_usage_gives_an_empty_table(tmp_path: Path) -> None:
     frame = build(tmp_path / "cx.duckdb", [])
     assert frame.is_empty() and frame.columns == list(COLUMNS)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_k_means_stopping_at_a_fixed_point_equals_every_iteration(seed: int) -> None:
+    """_kmeans stops once the centres no longer move; kmeans2 with all ITERATIONS gives the
+    same labels and inertia from the same starts."""
+    import warnings
+
+    from scipy.cluster.vq import kmeans2
+
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([rng.normal(c, 1.0, (300, 4)) for c in (0.0, 2.5, 5.0, 7.5)])
+    labels, inertia = personas_module._kmeans(x, 4)
+    starts = np.random.default_rng(personas_module.SEED)
+    best = None
+    for _ in range(personas_module.RESTARTS):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            centres, every = kmeans2(x, 4, iter=personas_module.ITERATIONS, minit="++", rng=starts)
+        total = float(((x - centres[every]) ** 2).sum())
+        if best is None or total < best[1] - 1e-9:
+            best = (np.unique(every, return_inverse=True)[1], total)
+    assert best is not None
+    assert np.array_equal(labels, best[0]) and inertia == best[1]

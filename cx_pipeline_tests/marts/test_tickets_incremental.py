@@ -24,25 +24,18 @@ from cx_pipeline_tests.conftest import (
     materialize_all,
     up_to,
 )
+from cx_pipeline_tests.marts.mart_builds import last_build
 from cx_pipeline_tests.tiny_extracts import write_tiny_extracts
 from cx_pipeline_tests.warehouse_diff import mart_differences
 
 METRICS = up_to("marts.ticket_metrics")
 
 
-def last_build(database: Path) -> tuple:
-    with duckdb.connect(str(database), read_only=True) as con:
-        return con.execute(
-            "SELECT mode, reason, rows_written FROM audit.mart_builds "
-            "WHERE mart = 'ticket_metrics' ORDER BY built_at DESC LIMIT 1"
-        ).fetchone()
-
-
 def equal_to_a_full_rebuild(database: Path, days: tuple[dt.date, dt.date], root: Path) -> None:
     full = database.with_name("full.duckdb")
     shutil.copy(database, full)
     materialize_all(root, full, days=days, selection=METRICS, full_rebuild=True)
-    assert last_build(full)[:2] == ("full", "CX_FULL_REBUILD is set")
+    assert last_build(full, "ticket_metrics")[:2] == ("full", "CX_FULL_REBUILD is set")
     with duckdb.connect() as con:
         con.execute(f"ATTACH {literal(str(database))} AS kept (READ_ONLY)")
         con.execute(f"ATTACH {literal(str(full))} AS rebuilt (READ_ONLY)")
@@ -65,7 +58,7 @@ def test_a_solved_and_a_new_ticket_recompute_only_themselves(tmp_path: Path) -> 
     root = write_tiny_extracts(tmp_path / "extracts")
     database = tmp_path / "cx.duckdb"
     materialize_all(root, database, selection=METRICS)
-    assert last_build(database) == ("full", "first build", 2)
+    assert last_build(database, "ticket_metrics") == ("full", "first build", 2)
 
     tiny.write_crm_snapshot(root, NEXT)
     tiny.write_rows(
@@ -80,7 +73,7 @@ def test_a_solved_and_a_new_ticket_recompute_only_themselves(tmp_path: Path) -> 
         "solved,billing,VAT,Fixed now,4\n",
     )
     materialize_all(root, database, days=(NEXT, NEXT), selection=METRICS)
-    assert last_build(database) == (
+    assert last_build(database, "ticket_metrics") == (
         "incremental",
         "changed tickets and those still waiting only",
         3,
@@ -93,7 +86,8 @@ def test_a_solved_and_a_new_ticket_recompute_only_themselves(tmp_path: Path) -> 
     assert solved == (True, 24 * 60)
 
     materialize_all(root, database, days=(NEXT, NEXT), selection=METRICS)
-    assert last_build(database)[2] == 2  # T3 waits on; T4 was solved after the as-of day
+    # T3 waits on; T4 was solved after the as-of day.
+    assert last_build(database, "ticket_metrics")[2] == 2
     equal_to_a_full_rebuild(database, (NEXT, NEXT), root)
 
     # A policy every ticket reads changed (its reference file, as a user edits it).
@@ -106,7 +100,7 @@ def test_a_solved_and_a_new_ticket_recompute_only_themselves(tmp_path: Path) -> 
     assert dg.materialize(
         all_assets(), resources=resources, selection=METRICS, tags=range_tags(NEXT, NEXT)
     ).success
-    assert last_build(database)[2] == 4
+    assert last_build(database, "ticket_metrics")[2] == 4
     with duckdb.connect(str(database), read_only=True) as con:
         assert con.execute(
             "SELECT first_reply_target_minutes FROM marts.ticket_metrics WHERE ticket_id = 'T2'"

@@ -41,6 +41,7 @@ from cx_pipeline.privacy.erasure import record_erasure
 from cx_pipeline.resources import Warehouse
 from cx_pipeline.sql import table_exists
 from cx_pipeline_tests.conftest import materialize_all, up_to
+from cx_pipeline_tests.marts.mart_builds import last_build
 from cx_pipeline_tests.tiny_extracts import DELIVERY, write_tiny_extracts
 
 TZ = "America/New_York"
@@ -172,21 +173,13 @@ def usage(database: Path) -> dict[tuple, int]:
     return found
 
 
-def last_build(database: Path) -> tuple:
-    with duckdb.connect(str(database), read_only=True) as con:
-        return con.execute(
-            "SELECT mode, reason, days FROM audit.mart_builds WHERE mart = 'usage_daily' "
-            "ORDER BY built_at DESC LIMIT 1"
-        ).fetchone()
-
-
 def assert_equals_full_rebuild(root: Path, database: Path, tmp_path: Path) -> None:
     """A copy of the warehouse rebuilds usage_daily in full from the same staging: no row of
     either table is missing from the other."""
     copy = tmp_path / "full.duckdb"
     shutil.copy(database, copy)
     run(root, copy, NEXT_DAY, USAGE_ONLY, full_rebuild=True)
-    assert last_build(copy)[:2] == ("full", "CX_FULL_REBUILD is set")
+    assert last_build(copy, "usage_daily", "days")[:2] == ("full", "CX_FULL_REBUILD is set")
     with duckdb.connect(str(database), read_only=True) as con:
         con.execute(f"ATTACH '{copy}' AS full_build (READ_ONLY)")
         ours, full = "marts.usage_daily", "full_build.marts.usage_daily"
@@ -202,12 +195,12 @@ def test_usage_daily_replaces_only_the_days_that_changed(tmp_path: Path) -> None
     database = tmp_path / "cx.duckdb"
 
     run(root, database, DELIVERY, USAGE)
-    assert last_build(database) == ("full", "first build", None)
+    assert last_build(database, "usage_daily", "days") == ("full", "first build", None)
     assert usage(database) == AFTER_FIRST
 
     deliver(root, NEXT_DAY, SECOND)
     run(root, database, NEXT_DAY)
-    mode, reason, days = last_build(database)
+    mode, reason, days = last_build(database, "usage_daily", "days")
     assert (mode, reason) == ("incremental", "changed events, identity links and as-of days only")
     assert days == [D(2026, 3, 4), D(2026, 3, 19), D(2026, 3, 20), D(2026, 3, 31), D(2026, 4, 1)]
     assert usage(database) == AFTER_SECOND
@@ -215,7 +208,7 @@ def test_usage_daily_replaces_only_the_days_that_changed(tmp_path: Path) -> None
 
     write_events(root, NEXT_DAY, SECOND_AGAIN)
     run(root, database, NEXT_DAY)
-    mode, reason, days = last_build(database)
+    mode, reason, days = last_build(database, "usage_daily", "days")
     assert mode == "incremental"
     assert days == [
         D(2026, 3, 19),
@@ -230,7 +223,7 @@ def test_usage_daily_replaces_only_the_days_that_changed(tmp_path: Path) -> None
 
     # Nothing new: nothing to replace.
     run(root, database, NEXT_DAY, USAGE_ONLY)
-    assert last_build(database) == (
+    assert last_build(database, "usage_daily", "days") == (
         "incremental",
         "changed events, identity links and as-of days only",
         [],
@@ -243,7 +236,7 @@ def test_usage_daily_replaces_only_the_days_that_changed(tmp_path: Path) -> None
         # if no run ever rebuilds the mart again.
         assert not table_exists(con, "audit", "usage_daily_identity")
     run(root, database, NEXT_DAY)
-    assert last_build(database) == (
+    assert last_build(database, "usage_daily", "days") == (
         "full",
         "raw was rewritten in place (erasure or retention purge)",
         None,
@@ -258,26 +251,26 @@ def test_usage_daily_rebuilds_in_full_when_a_rule_or_setting_changes(tmp_path: P
     deliver(root, NEXT_DAY, SECOND)
     database = tmp_path / "cx.duckdb"
     materialize_all(root, database, selection=USAGE, timezone=TZ)
-    assert last_build(database)[:2] == ("full", "first build")
+    assert last_build(database, "usage_daily", "days")[:2] == ("full", "first build")
 
     run(root, database, NEXT_DAY, USAGE_ONLY, timezone="UTC")
-    assert last_build(database)[:2] == (
+    assert last_build(database, "usage_daily", "days")[:2] == (
         "full",
         "the reporting timezone changed from America/New_York to UTC",
     )
     run(root, database, NEXT_DAY, USAGE_ONLY, as_of="2026-03-31")
-    assert last_build(database)[:2] == (
+    assert last_build(database, "usage_daily", "days")[:2] == (
         "full",
         "the reporting timezone changed from UTC to America/New_York",
     )
     run(root, database, NEXT_DAY, USAGE_ONLY, as_of="2026-03-30")
-    assert last_build(database)[:2] == (
+    assert last_build(database, "usage_daily", "days")[:2] == (
         "full",
         "the as-of date moved backwards, from 2026-03-31 to 2026-03-30",
     )
     # Forwards again: only the days newly inside the window.
     run(root, database, NEXT_DAY, USAGE_ONLY)
-    assert last_build(database) == (
+    assert last_build(database, "usage_daily", "days") == (
         "incremental",
         "changed events, identity links and as-of days only",
         [D(2026, 3, 31), D(2026, 4, 1)],
@@ -285,12 +278,12 @@ def test_usage_daily_rebuilds_in_full_when_a_rule_or_setting_changes(tmp_path: P
     with duckdb.connect(str(database)) as con:  # as if the SQL of the last build were older
         con.execute("UPDATE audit.mart_builds SET fingerprint = 'older'")
     run(root, database, NEXT_DAY, USAGE_ONLY)
-    assert last_build(database)[0] == "full"
-    assert last_build(database)[1].startswith("its SQL changed")
+    assert last_build(database, "usage_daily", "days")[0] == "full"
+    assert last_build(database, "usage_daily", "days")[1].startswith("its SQL changed")
 
     run(root, database, NEXT_DAY, tables("staging.events"), full_rebuild=True)
     run(root, database, NEXT_DAY, USAGE_ONLY)
-    assert last_build(database)[:2] == (
+    assert last_build(database, "usage_daily", "days")[:2] == (
         "full",
         "staging.events was rebuilt in full (CX_FULL_REBUILD is set)",
     )

@@ -327,11 +327,14 @@ JOIN text_sentiment AS s USING (text_hash)
 LEFT JOIN text_themes AS t USING (text_hash)
 LEFT JOIN text_requests AS r USING (text_hash);
 
--- 4. The items to (re)write: every one in a full build; else those added, changed or gone
--- since the last build (both versions of a changed item count).
+-- 4. The items to (re)write: every one in a full build, or when no digest of the last build
+-- is kept (the table is then rewritten whole); else those added, changed or gone since the
+-- last build (both versions of a changed item count).
 CREATE TABLE IF NOT EXISTS audit.feedback_themes_inputs (
     source VARCHAR, item_id VARCHAR, digest UBIGINT
 );
+CREATE OR REPLACE TEMP TABLE rewrite_all AS
+SELECT $full OR NOT EXISTS (SELECT 1 FROM audit.feedback_themes_inputs) AS yes;
 CREATE OR REPLACE TEMP TABLE feedback_item_digests AS
 SELECT
     source,
@@ -340,7 +343,7 @@ SELECT
          (SELECT fingerprint FROM vocabulary)) AS digest
 FROM feedback_items;
 CREATE OR REPLACE TEMP TABLE items_to_build AS
-SELECT source, item_id FROM feedback_items WHERE $full
+SELECT source, item_id FROM feedback_items WHERE (SELECT yes FROM rewrite_all)
 UNION
 SELECT source, item_id FROM (
     (SELECT * FROM feedback_item_digests EXCEPT SELECT * FROM audit.feedback_themes_inputs)
@@ -351,7 +354,8 @@ CREATE OR REPLACE TABLE audit.feedback_themes_inputs AS FROM feedback_item_diges
 
 -- 5. The mart: each of those items with its text's analysis, one row per theme.
 DELETE FROM marts.feedback_themes
-WHERE (source, item_id) IN (SELECT (source, item_id) FROM items_to_build);
+WHERE (SELECT yes FROM rewrite_all)
+   OR (source, item_id) IN (SELECT (source, item_id) FROM items_to_build);
 
 INSERT INTO marts.feedback_themes (
     source, item_id, account_id, contact_id, said_on, nps_score, nps_category, theme, language,

@@ -9,9 +9,9 @@
 --                        not a theme here)
 --   share_negative_pct   negative items / items x 100; null without items
 --   sample_quotes        for each top theme in rank order, the latest item that mentions it
---                        (ties by item id), preferring items that mention no better-ranked
---                        top theme; a text already quoted is not repeated; cut at 200
---                        characters
+--                        (ties by item id, then source), preferring items that mention no
+--                        better-ranked top theme; a text already quoted is not repeated; cut
+--                        at 200 characters
 CREATE OR REPLACE TABLE marts.segment_tracker AS
 WITH account_members AS (
     SELECT 'journey_stage' AS segment_type, journey_stage AS segment, account_id
@@ -125,7 +125,7 @@ latest_items AS (
         theme_rank,
         arg_max(
             {'source': source, 'item_id': item_id},
-            (first_rank = theme_rank, said_on, item_id)
+            (first_rank = theme_rank, said_on, item_id, source)
         ) AS item
     FROM theme_items
     GROUP BY segment_type, segment, theme_rank

@@ -8,7 +8,8 @@
 -- A stretch from instant f to instant t is there at the end of the days from f's local day to
 -- the day before t's (to as-of when it has not ended): so the counts at each day's end are a
 -- running sum of +1 on the day a stretch starts and -1 on the day it ends, one pass over the
--- stretches instead of a join of every day with every stretch.
+-- stretches instead of a join of every day with every stretch. (Where local midnight comes
+-- twice, as in Havana when summer time ends, the day ends at the first one.)
 CREATE OR REPLACE TABLE marts.ticket_backlog AS
 WITH days AS (
     SELECT CAST(unnest(range(

@@ -15,7 +15,8 @@
 --                           name; only themes with mentions are ranked, 'none' is not
 --   example_text            a representative mention: the one whose sentiment is closest to
 --                           the cell's average, preferring texts of 20 to 160 characters, then
---                           the shorter, then the first item id; cut at 160 characters
+--                           the shorter, then the first item id (and source); cut at 160
+--                           characters
 CREATE OR REPLACE TABLE marts.voice_by_theme AS
 WITH mentions AS (
     -- The text's length only: the few example texts are fetched at the end.
@@ -71,7 +72,8 @@ example_items AS (
                 -- noise; no score (an unsupported language) comes last
                 'distance': coalesce(round(abs(a.sentiment_score - s.avg_sentiment), 6), 'inf'),
                 'length': a.text_length,
-                'item_id': a.item_id
+                'item_id': a.item_id,
+                'source': a.item_source
             }
         ) AS item
     FROM all_sources AS a
