@@ -23,8 +23,9 @@ REBUILDING_JOBS = ("cx_daily", "cx_rebuild")
 
 
 def rebuilt_marts(instance: dg.DagsterInstance, run: dg.DagsterRun) -> bool:
-    """cx_daily, cx_rebuild, or a run that materialized marts by hand (from the UI)."""
-    if run.job_name in REBUILDING_JOBS:
+    """A whole cx_daily or cx_rebuild run, or any run that materialized marts: part of a job
+    (`cx-pipeline run --select`, or by hand from the UI) counts only if it built a mart."""
+    if run.job_name in REBUILDING_JOBS and not run.asset_selection:
         return True
     records = instance.get_records_for_run(
         run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION

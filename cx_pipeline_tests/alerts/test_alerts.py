@@ -22,6 +22,7 @@ from cx_pipeline.alerts.sensors import (
     alert_on_run_failure,
     alert_on_stale_marts,
     deliver,
+    rebuilt_marts,
 )
 from cx_pipeline.definitions import defs
 from cx_pipeline.partitions import delivered_days, range_tags
@@ -400,3 +401,17 @@ def test_a_busy_warehouse_is_read_at_the_next_tick(history: History, inbox: Inbo
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_only_a_run_that_built_marts_counts_as_rebuilding_them() -> None:
+    """A whole cx_daily run rebuilds the marts; part of it (`cx-pipeline run --select`)
+    counts only when it materialized a mart."""
+    with dg.DagsterInstance.ephemeral() as instance:
+        whole = dg.DagsterRun(job_name="cx_daily", run_id="whole")
+        part = dg.DagsterRun(
+            job_name="cx_daily",
+            run_id="part",
+            asset_selection=frozenset({catalog.key("raw", "accounts")}),
+        )
+        assert rebuilt_marts(instance, whole)
+        assert not rebuilt_marts(instance, part)
