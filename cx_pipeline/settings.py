@@ -341,7 +341,7 @@ MEMORY_LIMIT = Setting(
     "CX_MEMORY_LIMIT",
     "4GB",
     "The memory a pipeline process may use: DuckDB's memory_limit is this less "
-    "CX_MEMORY_RESERVE (at least half of it).",
+    "CX_MEMORY_RESERVE (at least half of it), over 1.25 for what DuckDB holds past its limit.",
     parse=_memory,
 )
 MEMORY_RESERVE = Setting(

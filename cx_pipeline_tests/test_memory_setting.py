@@ -43,11 +43,13 @@ def test_a_limit_too_small_to_run_is_refused_and_no_limit_is_kept() -> None:
 
 
 def test_duckdb_gets_the_limit_less_the_reserve_but_at_least_half() -> None:
-    # 4 GB - 1 GB = 3,000,000,000 bytes = 2861 MiB (rounded down).
-    assert duckdb_memory_limit("4GB", "1GB") == "2861MiB"
-    # 1 GB - 1 GB leaves nothing: half of 1 GB, 500,000,000 bytes = 476 MiB.
-    assert duckdb_memory_limit("1GB", "1GB") == "476MiB"
-    assert duckdb_memory_limit("3GiB", "512MiB") == "2560MiB"
+    """Over DuckDB's overshoot (1.25): what it may use of its limit beyond the limit itself."""
+    # (4 GB - 1 GB) / 1.25 = 2,400,000,000 bytes = 2288 MiB (rounded down).
+    assert duckdb_memory_limit("4GB", "1GB") == "2288MiB"
+    # 1 GB - 1 GB leaves nothing: half of 1 GB, 500,000,000 / 1.25 bytes = 381 MiB.
+    assert duckdb_memory_limit("1GB", "1GB") == "381MiB"
+    # (3 GiB - 512 MiB) / 1.25 = 2048 MiB.
+    assert duckdb_memory_limit("3GiB", "512MiB") == "2048MiB"
 
 
 def test_the_connections_get_duckdbs_share(tmp_path: Path) -> None:
@@ -56,4 +58,4 @@ def test_the_connections_get_duckdbs_share(tmp_path: Path) -> None:
     )
     with warehouse.get_connection() as con:
         (limit,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
-    assert limit == "2.0 GiB"
+    assert limit == "1.5 GiB"  # (3 GiB - 1 GiB) / 1.25 = 1638 MiB, shown rounded down
