@@ -151,7 +151,6 @@ LONGEST_FIRST = (
     "test_source_subsets.py",  # ~100: five runs on the tiny extracts
     "test_ducklake.py",  # ~100: the sample into a lake, the tiny extracts into another
     "serving/test_publish.py",  # ~65: three runs on the tiny extracts
-    "marts/test_features_incremental.py",  # ~45: the sample twice, and a full rebuild
     "quality/test_checks.py",
     "test_recovery.py",
     "test_thin_data.py",
@@ -163,8 +162,6 @@ LONGEST_FIRST = (
     "privacy/test_retention.py",
     "marts/test_hand_computed.py",
     "test_one_writer.py",
-    "marts/test_drivers.py",
-    "marts/test_themes_incremental.py",
 )
 
 
