@@ -150,7 +150,7 @@ LONGEST_FIRST = (
     "test_operations.py",  # ~100: three partition runs on the sample
     "test_source_subsets.py",  # ~100: five runs on the tiny extracts
     "test_ducklake.py",  # ~100: the sample into a lake, the tiny extracts into another
-    "serving/test_publish.py",  # ~65: three runs on the tiny extracts
+    "serving/test_publish.py",  # ~35: a run on the tiny extracts and two small ones
     "quality/test_checks.py",
     "test_recovery.py",
     "test_thin_data.py",
