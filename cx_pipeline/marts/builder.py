@@ -94,8 +94,10 @@ class MartSpec:
     # Its group in the Dagster UI: the family of questions it answers (marts/assets.py).
     group: str = "marts"
     # Kept between runs, only what changed recomputed (marts/incremental.py: "event_days",
-    # "account_cutoffs", "tickets" or "items"), or "" (rebuilt every run).
+    # "account_cutoffs" or "keys"), or "" (rebuilt every run).
     incremental: str = ""
+    # The columns of a "keys" mart's key: a leading part of its grain.
+    key: tuple[str, ...] = ()
     # Asset checks evaluated on the freshly built table, in the same run.
     check_specs: tuple[dg.AssetCheckSpec, ...] = ()
     evaluate_checks: (
@@ -126,6 +128,7 @@ SPEC_KEYS = frozenset(
         "personal_identifiers",
         "free_text",
         "incremental",
+        "key",
         "columns",
     }
 )
@@ -174,6 +177,12 @@ def read_metadata(name: str) -> dict[str, Any]:
             f"marts/sql/{name}.toml: incremental = {metadata['incremental']!r}; "
             f"known: {', '.join(incremental.KINDS)}"
         )
+    key, grain = metadata.get("key", []), metadata.get("grain", [])
+    if (metadata.get("incremental") == "keys") != bool(key) or key != grain[: len(key)]:
+        raise ValueError(
+            f"marts/sql/{name}.toml: key = {key}: a mart with incremental = 'keys' names its "
+            f"key, the first columns of its grain ({grain}), and no other mart does"
+        )
     return metadata
 
 
@@ -213,6 +222,7 @@ def load_spec(name: str) -> MartSpec:
         personal_identifiers=tuple(metadata.get("personal_identifiers", ())),
         free_text=tuple(metadata.get("free_text", ())),
         incremental=metadata.get("incremental", ""),
+        key=tuple(metadata.get("key", ())),
         group="marts_shared" if metadata.get("shared") else f"marts_{metadata['family']}",
     )
 
@@ -374,7 +384,14 @@ def build_incremental(
     as_of, timezone = parameters["as_of"], parameters["timezone"]
     fingerprint = incremental.fingerprint(con, rule_sql(spec), spec.columns, parameters)
     plan = incremental.plan(
-        con, spec.name, spec.incremental, fingerprint, as_of, timezone, cx_settings.full_rebuild
+        con,
+        spec.name,
+        spec.incremental,
+        fingerprint,
+        as_of,
+        timezone,
+        cx_settings.full_rebuild,
+        reads_usage=("marts", incremental.USAGE_MART) in tables_read(spec.sql),
     )
     if plan.full:
         write_empty(con, spec)
@@ -387,7 +404,7 @@ def build_incremental(
     rows = scalar(
         con,
         f"SELECT count(*) FROM marts.{spec.name} "
-        f"WHERE $full OR {incremental.REBUILT_ROWS[spec.incremental]}",
+        f"WHERE $full OR {incremental.rebuilt_rows(spec.incremental, spec.key)}",
         full=plan.full,
     )
     incremental.record(con, spec.name, spec.incremental, plan, fingerprint, as_of, timezone, rows)
@@ -585,7 +602,7 @@ def build_mart_asset(spec: MartSpec, compute: Compute | None = None) -> dg.Asset
             else:
                 scope = "true"
                 if built.get("build") == "incremental":
-                    scope = incremental.REBUILT_ROWS[spec.incremental]
+                    scope = incremental.rebuilt_rows(spec.incremental, spec.key)
                 checks = [grain_check(con, spec, scope)] if spec.grain else []
                 if spec.evaluate_checks:
                     checks += spec.evaluate_checks(con, cx_settings)

@@ -1,6 +1,6 @@
 """Marts kept between runs, of which a run recomputes only what its changes can reach.
 
-Four kinds (a mart's TOML: `incremental = "<kind>"`); each rebuilds in full, saying why in
+Three kinds (a mart's TOML: `incremental = "<kind>"`); each rebuilds in full, saying why in
 audit.mart_builds, after: no build yet (or a skipped one), an erasure or a purge, a change of
 its rule (its SQL, the shared rules, the SQL of the marts it reads directly or not, the staging
 views those read, its columns), a change of a setting that SQL reads, a changed timezone, an
@@ -28,16 +28,14 @@ marts.usage_daily replaced since its last build (listed here, from audit.mart_bu
 `days_to_build`). It rebuilds in full when usage_daily was rebuilt in full since, or skipped
 after a build.
 
-"tickets" (marts.ticket_metrics): one row per ticket, which reads only that ticket's own rows,
-the schedule and the SLA policies, and the as-of date while the ticket waits for a reply or a
-solve. Its SQL compares a digest of each ticket's rows with the last build's
-(audit.ticket_metrics_inputs) and recomputes the changed tickets and those still waiting; every
-ticket when the schedule, the holidays or the SLA policies changed.
-
-"items" (marts.feedback_themes): rows per text item (source, item_id), which read only that
-item and its text's analysis. Its SQL compares a digest of each item (who, when, its NPS score,
-its text, the vocabulary) with the last build's (audit.feedback_themes_inputs) and rewrites the
-items added, changed or gone.
+"keys" (marts.ticket_metrics, marts.feedback_themes, marts.invitation_outcomes): rows per key
+(the TOML's `key`: ticket_id; source and item_id; invitation_id), each reading only its own
+inputs. The mart's SQL keeps a digest of each key's inputs (audit.<mart>_inputs), compares it
+with the last build's and writes the keys to recompute, those added, changed or gone, into the
+temporary table `keys_to_build`; then deletes and inserts their rows. What every key reads
+(a ticket schedule, the vocabulary) is in the digests or makes the SQL take every key. A mart
+that reads marts.usage_daily also gets the days usage_daily replaced since its last build in
+`days_to_build` (as "account_cutoffs" does), and rebuilds in full after a full build of it.
 """
 
 from __future__ import annotations
@@ -58,19 +56,23 @@ from cx_pipeline.staging.incremental import prepare, rewrites
 EVENTS = "analytics.events"  # staging's entity, as audit.staging_builds names it
 DAYS_TABLE = "days_to_build"  # unqualified: a temporary table, not an input of the mart
 CUTOFFS_TABLE = "cutoffs_to_build"  # written by an account_cutoffs mart's own SQL
-TICKETS_TABLE = "tickets_to_build"  # written by a tickets mart's own SQL
-ITEMS_TABLE = "items_to_build"  # written by an items mart's own SQL
-USAGE_MART = "usage_daily"  # the event_days mart whose replaced days account cut-offs follow
-KINDS = ("event_days", "account_cutoffs", "tickets", "items")
-# The rows a build (re)wrote, by kind: what its row count and grain check read.
-REBUILT_ROWS = {
-    "event_days": f"day IN (SELECT day FROM {DAYS_TABLE})",
-    "account_cutoffs": (
-        f"(account_id, feature_day) IN (SELECT (account_id, feature_day) FROM {CUTOFFS_TABLE})"
-    ),
-    "tickets": f"ticket_id IN (SELECT ticket_id FROM {TICKETS_TABLE})",
-    "items": f"(source, item_id) IN (SELECT (source, item_id) FROM {ITEMS_TABLE})",
-}
+KEYS_TABLE = "keys_to_build"  # written by a keys mart's own SQL
+USAGE_MART = "usage_daily"  # the event_days mart whose replaced days others follow
+KINDS = ("event_days", "account_cutoffs", "keys")
+
+
+def rebuilt_rows(kind: str, key: tuple[str, ...] = ()) -> str:
+    """The rows a build (re)wrote (SQL): what its row count and grain check read."""
+    if kind == "event_days":
+        return f"day IN (SELECT day FROM {DAYS_TABLE})"
+    if kind == "account_cutoffs":
+        key, table = ("account_id", "feature_day"), CUTOFFS_TABLE
+    else:
+        table = KEYS_TABLE
+    columns = ", ".join(key)
+    return f"({columns}) IN (SELECT ({columns}) FROM {table})"
+
+
 # Parameters every build varies or plan() judges on its own: not part of the settings digest.
 PLANNED_PARAMETERS = frozenset({"as_of", "timezone", "full", "since"})
 
@@ -205,8 +207,10 @@ def plan(
     as_of: dt.date,
     timezone: str,
     full_rebuild: bool,
+    reads_usage: bool = False,
 ) -> MartPlan:
-    """Full or in part, and which days, since the mart's last build."""
+    """Full or in part, and which days, since the mart's last build (`reads_usage`: the mart
+    reads marts.usage_daily, whose replaced days it follows)."""
     prepare(con)
     if kind == "event_days":
         _snapshot_identity(con)
@@ -243,11 +247,11 @@ def plan(
     if last_rewrites != rewrites(con):
         return full("raw was rewritten in place (erasure or retention purge)")
     if kind == "account_cutoffs":
-        return _cutoffs_plan(con, built, full)
-    if kind == "tickets":
-        return MartPlan(False, "changed tickets and those still waiting only")
-    if kind == "items":
-        return MartPlan(False, "changed items only")
+        return _usage_plan(con, built, full, "changed inputs, usage days and new cut-offs only")
+    if kind == "keys" and reads_usage:
+        return _usage_plan(con, built, full, "keys with changed inputs or usage days only")
+    if kind == "keys":
+        return MartPlan(False, "keys with changed inputs only")
     schema, table = identity_table(mart).split(".")
     if not table_exists(con, schema, table):
         return full(f"no snapshot of the identity links ({schema}.{table})")
@@ -276,8 +280,11 @@ def plan(
     )
 
 
-def _cutoffs_plan(
-    con: duckdb.DuckDBPyConnection, built: dt.datetime, full: Callable[[str], MartPlan]
+def _usage_plan(
+    con: duckdb.DuckDBPyConnection,
+    built: dt.datetime,
+    full: Callable[[str], MartPlan],
+    why: str,
 ) -> MartPlan:
     """The days marts.usage_daily replaced since the mart's last build. Full when usage_daily
     was rebuilt in full since (any day may have changed) or skipped after a build (its rows
@@ -301,7 +308,7 @@ def _cutoffs_plan(
             return full(f"marts.{USAGE_MART} was rebuilt in full since ({reason})")
         before = mode
     days = {day for _, _, replaced in usage_builds for day in replaced or ()}
-    return MartPlan(False, "changed inputs, usage days and new cut-offs only", tuple(sorted(days)))
+    return MartPlan(False, why, tuple(sorted(days)))
 
 
 def earliest_instant(day: dt.date) -> dt.datetime:

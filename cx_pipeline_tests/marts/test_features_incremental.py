@@ -26,11 +26,16 @@ FEATURES = up_to("marts.account_features")
 
 
 def test_a_new_day_on_the_sample_equals_a_full_rebuild(tmp_path: Path) -> None:
-    """account_features, and ticket_metrics and feedback_themes beside it
+    """account_features, and ticket_metrics, feedback_themes and invitation_outcomes beside it
     (test_tickets_incremental.py): all kept, all equal to a full rebuild's, one set of runs."""
     database = tmp_path / "cx.duckdb"
     first, last = dt.date(2026, 10, 29), dt.date(2026, 10, 31)
-    both = FEATURES | up_to("marts.ticket_metrics") | up_to("marts.feedback_themes")
+    both = (
+        FEATURES
+        | up_to("marts.ticket_metrics")
+        | up_to("marts.feedback_themes")
+        | up_to("marts.invitation_outcomes")
+    )
     materialize_all(
         SAMPLE_ROOT, database, days=(first, last - dt.timedelta(days=1)), selection=both
     )
@@ -41,12 +46,14 @@ def test_a_new_day_on_the_sample_equals_a_full_rebuild(tmp_path: Path) -> None:
     mode, reason, rows_written = last_build(database, "account_features")
     assert (mode, reason) == ("incremental", "changed inputs, usage days and new cut-offs only")
     ticket_mode, ticket_reason, tickets_written = last_build(database, "ticket_metrics")
-    assert (ticket_mode, ticket_reason) == (
-        "incremental",
-        "changed tickets and those still waiting only",
-    )
+    assert (ticket_mode, ticket_reason) == ("incremental", "keys with changed inputs only")
     item_mode, item_reason, items_written = last_build(database, "feedback_themes")
-    assert (item_mode, item_reason) == ("incremental", "changed items only")
+    assert (item_mode, item_reason) == ("incremental", "keys with changed inputs only")
+    sent_mode, sent_reason, sent_written = last_build(database, "invitation_outcomes")
+    assert (sent_mode, sent_reason) == (
+        "incremental",
+        "keys with changed inputs or usage days only",
+    )
 
     full = tmp_path / "full.duckdb"
     shutil.copy(database, full)
@@ -55,17 +62,19 @@ def test_a_new_day_on_the_sample_equals_a_full_rebuild(tmp_path: Path) -> None:
     with duckdb.connect() as con:
         con.execute(f"ATTACH {literal(str(database))} AS kept (READ_ONLY)")
         con.execute(f"ATTACH {literal(str(full))} AS rebuilt (READ_ONLY)")
-        kept = ("account_features", "ticket_metrics", "feedback_themes")
+        kept = ("account_features", "ticket_metrics", "feedback_themes", "invitation_outcomes")
         assert mart_differences(con, "kept", "rebuilt", kept) == {}
-        total, tickets, items = con.execute(
+        total, tickets, items, sent = con.execute(
             "SELECT (SELECT count(*) FROM rebuilt.marts.account_features), "
             "(SELECT count(*) FROM rebuilt.marts.ticket_metrics), "
-            "(SELECT count(*) FROM rebuilt.marts.feedback_themes)"
+            "(SELECT count(*) FROM rebuilt.marts.feedback_themes), "
+            "(SELECT count(*) FROM rebuilt.marts.invitation_outcomes)"
         ).fetchone()
     # Far fewer rows recomputed than a full build writes.
     assert 0 < rows_written < total / 5, (rows_written, total)
     assert 0 < tickets_written < tickets / 5, (tickets_written, tickets)
     assert 0 < items_written < items / 5, (items_written, items)
+    assert 0 < sent_written < sent / 5, (sent_written, sent)
 
 
 # The tiny extracts (tiny_extracts.py, reporting timezone UTC), as of 31 Mar: 31 cut-offs.
@@ -159,7 +168,7 @@ def test_usage_days_come_from_usage_daily_s_builds_since_and_a_skip_counts_only_
     """What usage_daily did since account_features' last build (at 10:00) decides: the days
     it replaced; full after a full build; a skip after a build took its rows away (full), a
     skip after a skip (no analytics delivered, run after run) changed nothing."""
-    from cx_pipeline.marts.incremental import MartPlan, _cutoffs_plan
+    from cx_pipeline.marts.incremental import MartPlan, _usage_plan
     from cx_pipeline.staging.incremental import prepare
 
     built = dt.datetime(2026, 4, 1, 10, tzinfo=dt.UTC)
@@ -174,11 +183,11 @@ def test_usage_days_come_from_usage_daily_s_builds_since_and_a_skip_counts_only_
                     "VALUES ('usage_daily', $at, $mode, $mode, $days)",
                     {"at": built.replace(hour=hour), "mode": mode, "days": days},
                 )
-            return _cutoffs_plan(con, built, lambda reason: MartPlan(True, reason))
+            return _usage_plan(con, built, lambda reason: MartPlan(True, reason), "days")
 
     d1, d2 = dt.date(2026, 3, 30), dt.date(2026, 3, 31)
     assert plan_after((9, "full", None), (11, "incremental", [d2]), (12, "incremental", [d1])) == (
-        MartPlan(False, "changed inputs, usage days and new cut-offs only", (d1, d2))
+        MartPlan(False, "days", (d1, d2))
     )
     assert plan_after((9, "incremental", [d1]), (11, "full", None)).full
     assert plan_after((9, "full", None), (11, "skipped", None)).full

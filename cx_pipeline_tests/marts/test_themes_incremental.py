@@ -1,4 +1,4 @@
-"""marts.feedback_themes kept between runs (kind "items"): a run rewrites only the items whose
+"""marts.feedback_themes kept between runs (kind "keys"): a run rewrites only the items whose
 who, when, NPS score or text changed, and the table then equals a full rebuild's.
 
 On tiny extracts (tiny_extracts.py, as of 31 Mar): ticket T2 (C4, 20 Mar) carries C4's latest
@@ -56,5 +56,5 @@ def test_a_late_answer_and_a_new_comment_rewrite_only_their_items(tmp_path: Path
     changed = {k for k in after if after[k] != before.get(k)}
     assert changed == {("ticket", "T2"), ("nps_comment", "R17")}
     mode, reason, rows_written = last_build(database, "feedback_themes")
-    assert (mode, reason) == ("incremental", "changed items only")
+    assert (mode, reason) == ("incremental", "keys with changed inputs only")
     assert rows_written == after[("ticket", "T2")][2] + after[("nps_comment", "R17")][2]

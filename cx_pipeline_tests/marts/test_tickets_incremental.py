@@ -75,7 +75,7 @@ def test_a_solved_and_a_new_ticket_recompute_only_themselves(tmp_path: Path) -> 
     materialize_all(root, database, days=(NEXT, NEXT), selection=METRICS)
     assert last_build(database, "ticket_metrics") == (
         "incremental",
-        "changed tickets and those still waiting only",
+        "keys with changed inputs only",
         3,
     )
     with duckdb.connect(str(database), read_only=True) as con:

@@ -44,7 +44,7 @@
 -- daily run analyses only the texts it has not seen. Bump the version in `vocabulary` below
 -- when the rules change.
 --
--- MAINTAINED BY ITEM (marts/incremental.py, kind "items"). An item's rows read only the item
+-- MAINTAINED BY ITEM (marts/incremental.py, kind "keys", key source and item_id). An item's rows read only the item
 -- (who said it, when, its NPS score, its text) and its text's analysis, so a run keeps the rows
 -- of the other items and rewrites those whose digest of these (with the vocabulary's
 -- fingerprint) differs from the last build's (audit.feedback_themes_inputs), and drops the
@@ -342,7 +342,7 @@ SELECT
     hash(account_id, contact_id, said_on, nps_score, text_hash,
          (SELECT fingerprint FROM vocabulary)) AS digest
 FROM feedback_items;
-CREATE OR REPLACE TEMP TABLE items_to_build AS
+CREATE OR REPLACE TEMP TABLE keys_to_build AS
 SELECT source, item_id FROM feedback_items WHERE (SELECT yes FROM rewrite_all)
 UNION
 SELECT source, item_id FROM (
@@ -355,7 +355,7 @@ CREATE OR REPLACE TABLE audit.feedback_themes_inputs AS FROM feedback_item_diges
 -- 5. The mart: each of those items with its text's analysis, one row per theme.
 DELETE FROM marts.feedback_themes
 WHERE (SELECT yes FROM rewrite_all)
-   OR (source, item_id) IN (SELECT (source, item_id) FROM items_to_build);
+   OR (source, item_id) IN (SELECT (source, item_id) FROM keys_to_build);
 
 INSERT INTO marts.feedback_themes (
     source, item_id, account_id, contact_id, said_on, nps_score, nps_category, theme, language,
@@ -372,7 +372,7 @@ WITH scored AS (
         a.themes
     FROM feedback_items AS i
     JOIN marts._text_analysis AS a USING (text_hash)
-    WHERE (i.source, i.item_id) IN (SELECT (source, item_id) FROM items_to_build)
+    WHERE (i.source, i.item_id) IN (SELECT (source, item_id) FROM keys_to_build)
 ),
 item_themes AS (
     -- One row per theme; an item naming no theme keeps one row, with a null theme.

@@ -17,7 +17,7 @@
 --     exactly on target does not); met when it happened within the target; null while it has
 --     not happened and is still within the target, or without a policy.
 --
--- MAINTAINED BY TICKET (marts/incremental.py, kind "tickets"). A ticket's row reads only its own
+-- MAINTAINED BY TICKET (marts/incremental.py, kind "keys", key ticket_id). A ticket's row reads only its own
 -- rows (the ticket, its events, its status stretches), the schedule, the holidays and the SLA
 -- policies, and the as-of date while it still waits for a first reply or a solve. So a run
 -- keeps the rows of the other tickets and computes:
@@ -65,7 +65,7 @@ CREATE TABLE IF NOT EXISTS audit.ticket_metrics_inputs (ticket_id VARCHAR, diges
 -- The tickets to compute: every one in a full build or after a change of what every ticket
 -- reads; else those with rows added, changed or gone (both versions of a changed ticket count),
 -- and those still waiting.
-CREATE OR REPLACE TEMP TABLE tickets_to_build AS
+CREATE OR REPLACE TEMP TABLE keys_to_build AS
 WITH changed AS (
     (SELECT * FROM ticket_metric_inputs EXCEPT SELECT * FROM audit.ticket_metrics_inputs)
     UNION ALL
@@ -90,7 +90,7 @@ WHERE (first_reply_at IS NULL AND first_solved_at IS NULL) OR last_solved_at IS 
 
 CREATE OR REPLACE TABLE audit.ticket_metrics_inputs AS FROM ticket_metric_inputs;
 
-DELETE FROM marts.ticket_metrics WHERE ticket_id IN (SELECT ticket_id FROM tickets_to_build);
+DELETE FROM marts.ticket_metrics WHERE ticket_id IN (SELECT ticket_id FROM keys_to_build);
 
 INSERT INTO marts.ticket_metrics (
     ticket_id, created_at, created_month, channel, priority, group_id, assignee_id, status,
@@ -116,13 +116,13 @@ has_schedule AS (
 
 with_events AS (
     SELECT DISTINCT ticket_id FROM staging.ticket_events
-    WHERE ticket_id IN (SELECT ticket_id FROM tickets_to_build)
+    WHERE ticket_id IN (SELECT ticket_id FROM keys_to_build)
 ),
 
 replies AS (
     SELECT ticket_id, min(occurred_at) AS first_reply_at, count(*) AS public_agent_replies
     FROM staging.ticket_events
-    WHERE is_public_agent_reply AND ticket_id IN (SELECT ticket_id FROM tickets_to_build)
+    WHERE is_public_agent_reply AND ticket_id IN (SELECT ticket_id FROM keys_to_build)
     GROUP BY ticket_id
 ),
 
@@ -131,7 +131,7 @@ spans AS (
         *,
         lag(status) OVER (PARTITION BY ticket_id ORDER BY span_number) AS previous_status
     FROM marts.ticket_status_spans
-    WHERE ticket_id IN (SELECT ticket_id FROM tickets_to_build)
+    WHERE ticket_id IN (SELECT ticket_id FROM keys_to_build)
 ),
 
 solves AS (
@@ -172,7 +172,7 @@ base AS (
     LEFT JOIN with_events AS e ON e.ticket_id = t.ticket_id
     LEFT JOIN replies AS r ON r.ticket_id = t.ticket_id
     LEFT JOIN solves AS s ON s.ticket_id = t.ticket_id
-    WHERE t.ticket_id IN (SELECT ticket_id FROM tickets_to_build)
+    WHERE t.ticket_id IN (SELECT ticket_id FROM keys_to_build)
 ),
 
 -- Every interval a metric measures; a metric may add up several (status stretches).
