@@ -28,8 +28,8 @@ marts.usage_daily replaced since its last build (listed here, from audit.mart_bu
 `days_to_build`). It rebuilds in full when usage_daily was rebuilt in full since, or skipped
 after a build.
 
-"keys" (marts.ticket_metrics, marts.feedback_themes, marts.invitation_outcomes): rows per key
-(the TOML's `key`: ticket_id; source and item_id; invitation_id), each reading only its own
+"keys" (marts.ticket_metrics, ticket_status_spans, feedback_themes, invitation_outcomes): rows
+per key (the TOML's `key`: ticket_id; source and item_id; invitation_id), each reading its own
 inputs. The mart's SQL keeps a digest of each key's inputs (audit.<mart>_inputs), compares it
 with the last build's and writes the keys to recompute, those added, changed or gone, into the
 temporary table `keys_to_build`; then deletes and inserts their rows. What every key reads

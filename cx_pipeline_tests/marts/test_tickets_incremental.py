@@ -1,5 +1,6 @@
 """marts.ticket_metrics is kept between runs: a run recomputes the tickets whose rows changed
-and those still waiting for a reply or a solve, and the table equals a full rebuild's.
+and those still waiting for a reply or a solve, and the table equals a full rebuild's; so is
+marts.ticket_status_spans, whose tickets are those whose rows changed.
 
 On tiny extracts, by hand: what a solved ticket, new ones and a changed SLA policy recompute.
 On the committed sample, a new day against a full rebuild: test_features_incremental.py (one
@@ -39,7 +40,8 @@ def equal_to_a_full_rebuild(database: Path, days: tuple[dt.date, dt.date], root:
     with duckdb.connect() as con:
         con.execute(f"ATTACH {literal(str(database))} AS kept (READ_ONLY)")
         con.execute(f"ATTACH {literal(str(full))} AS rebuilt (READ_ONLY)")
-        assert mart_differences(con, "kept", "rebuilt", ("ticket_metrics",)) == {}
+        kept = ("ticket_metrics", "ticket_status_spans")
+        assert mart_differences(con, "kept", "rebuilt", kept) == {}
 
 
 # The tiny extracts (tiny_extracts.py), as of 31 Mar: T1 (solved 2 Mar) and T2 (urgent, open
@@ -84,8 +86,16 @@ def test_a_solved_and_a_new_ticket_recompute_only_themselves(tmp_path: Path) -> 
             "FROM marts.ticket_metrics WHERE ticket_id = 'T2'"
         ).fetchone()
     assert solved == (True, 24 * 60)
+    # Their status stretches too (ticket_status_spans, kept by ticket): T2 and T4 solved now,
+    # open then solved (2 each); T3 open (1). T1's are kept.
+    assert last_build(database, "ticket_status_spans") == (
+        "incremental",
+        "keys with changed inputs only",
+        5,
+    )
 
     materialize_all(root, database, days=(NEXT, NEXT), selection=METRICS)
+    assert last_build(database, "ticket_status_spans")[2] == 0  # the same rows again
     # T3 waits on; T4 was solved after the as-of day.
     assert last_build(database, "ticket_metrics")[2] == 2
     equal_to_a_full_rebuild(database, (NEXT, NEXT), root)

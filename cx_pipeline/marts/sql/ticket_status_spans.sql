@@ -8,9 +8,56 @@
 --     creation: one that is open again after a solve (solved_at set, status open) was reopened
 --     at a time the row does not tell, and counts as unsolved.
 --   * A stretch ends where the next begins; the last one is still running (valid_to null).
-CREATE OR REPLACE TABLE marts.ticket_status_spans AS
-WITH with_events AS (
-    SELECT DISTINCT ticket_id FROM staging.ticket_events
+--
+-- MAINTAINED BY TICKET (marts/incremental.py, kind "keys", key ticket_id). A ticket's stretches
+-- read only its own row (created_at, solved_at, status) and its own events, so a run compares
+-- a digest of these (audit.ticket_status_spans_inputs) with the last build's and rewrites the
+-- tickets added, changed or gone. With full every row is rebuilt: a first build, after an
+-- erasure, a purge, a change of this file or the shared rules, or CX_FULL_REBUILD=true
+-- (audit.mart_builds says which). Both paths run the same statements.
+
+-- 1. What each ticket's stretches read, as a digest: its row, and its events in any order.
+CREATE OR REPLACE TEMP TABLE ticket_span_inputs AS
+WITH event_digests AS (
+    SELECT ticket_id, count(*) AS events, bit_xor(hash(event_id, occurred_at, status)) AS digest
+    FROM staging.ticket_events
+    GROUP BY ticket_id
+)
+SELECT t.ticket_id, hash(t.created_at, t.solved_at, t.status, e.events, e.digest) AS digest
+FROM staging.tickets AS t
+LEFT JOIN event_digests AS e USING (ticket_id);
+
+-- 2. The tickets to (re)write: every one in a full build, or when no digest of the last build
+-- is kept; else those added, changed or gone (both versions of a changed ticket count).
+CREATE TABLE IF NOT EXISTS audit.ticket_status_spans_inputs (ticket_id VARCHAR, digest UBIGINT);
+CREATE OR REPLACE TEMP TABLE rewrite_all AS
+SELECT $full OR NOT EXISTS (SELECT 1 FROM audit.ticket_status_spans_inputs) AS yes;
+CREATE OR REPLACE TEMP TABLE keys_to_build AS
+SELECT ticket_id FROM ticket_span_inputs WHERE (SELECT yes FROM rewrite_all)
+UNION
+SELECT ticket_id FROM (
+    (SELECT * FROM ticket_span_inputs EXCEPT SELECT * FROM audit.ticket_status_spans_inputs)
+    UNION ALL
+    (SELECT * FROM audit.ticket_status_spans_inputs EXCEPT SELECT * FROM ticket_span_inputs)
+);
+CREATE OR REPLACE TABLE audit.ticket_status_spans_inputs AS FROM ticket_span_inputs;
+
+-- 3. The stretches of those tickets.
+DELETE FROM marts.ticket_status_spans
+WHERE (SELECT yes FROM rewrite_all) OR ticket_id IN (SELECT ticket_id FROM keys_to_build);
+
+INSERT INTO marts.ticket_status_spans
+WITH tickets AS (
+    SELECT * FROM staging.tickets WHERE ticket_id IN (SELECT ticket_id FROM keys_to_build)
+),
+
+ticket_events AS (
+    SELECT * FROM staging.ticket_events
+    WHERE ticket_id IN (SELECT ticket_id FROM keys_to_build)
+),
+
+with_events AS (
+    SELECT DISTINCT ticket_id FROM ticket_events
 ),
 
 without_events AS (
@@ -20,18 +67,18 @@ without_events AS (
         solved_at,
         status,
         solved_at IS NOT NULL AND coalesce(status IN ('solved', 'closed'), true) AS solved_now
-    FROM staging.tickets
+    FROM tickets
     WHERE ticket_id NOT IN (SELECT ticket_id FROM with_events)
 ),
 
 changes AS (
     SELECT t.ticket_id, t.created_at AS changed_at, '' AS event_id, 'new' AS status, true AS from_events
-    FROM staging.tickets AS t
+    FROM tickets AS t
     WHERE t.ticket_id IN (SELECT ticket_id FROM with_events)
     UNION ALL
     SELECT e.ticket_id, e.occurred_at, e.event_id, e.status, true
-    FROM staging.ticket_events AS e
-    INNER JOIN staging.tickets AS t ON t.ticket_id = e.ticket_id
+    FROM ticket_events AS e
+    INNER JOIN tickets AS t ON t.ticket_id = e.ticket_id
     WHERE e.status IS NOT NULL
     UNION ALL
     SELECT ticket_id, created_at, '', CASE WHEN solved_now THEN 'open' ELSE status END, false
@@ -61,5 +108,4 @@ SELECT
     changed_at AS valid_from,
     lead(changed_at) OVER (PARTITION BY ticket_id ORDER BY changed_at, event_id) AS valid_to,
     from_events
-FROM stretches
-ORDER BY ticket_id, span_number;
+FROM stretches;
