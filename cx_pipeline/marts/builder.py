@@ -20,7 +20,8 @@ The metadata file (TOML, every key but `description`, `family` and `columns` opt
     optional_marts = ["nps_answers"]   # marts read only for a component it can do without
     personal_identifiers = ["email"]   # hashed in the serving file
     free_text = ["comment"]   # e-mails and phone numbers masked in the serving file
-    incremental = "event_days" # kept between runs, only what changed recomputed (incremental.py)
+    incremental = "keys"      # kept between runs, only what changed recomputed (incremental.py)
+    key = ["account_id"]      # with "keys": the leading grain columns a row is rebuilt by
 
     [[columns]]               # one table per column, in the table's order
     name = "month"
@@ -32,10 +33,10 @@ The metadata file (TOML, every key but `description`, `family` and `columns` opt
     names = ["responses", "nps"]       # only these, in this order
 
 A maintained mart's SQL deletes and inserts what changed (by day: the days in the temporary
-table `days_to_build`; by account cut-off or by ticket: what its own SQL finds), or everything
-when `$full`
-(marts/incremental.py says which kind does what, and audit.mart_builds why): the same
-statements serve both paths, and a full build starts from its documented columns, empty.
+table `days_to_build`; by account cut-off or by key: what its own SQL finds from digests of
+its inputs), or everything when `$full` (marts/incremental.py says which kind does what, and
+audit.mart_builds why): the same statements serve both paths, and a full build starts from
+its documented columns, empty.
 
 A mart's TOML without a SQL file needs a registered compute function and the other way round;
 either alone fails when the code location loads.
@@ -178,10 +179,15 @@ def read_metadata(name: str) -> dict[str, Any]:
             f"known: {', '.join(incremental.KINDS)}"
         )
     key, grain = metadata.get("key", []), metadata.get("grain", [])
-    if (metadata.get("incremental") == "keys") != bool(key) or key != grain[: len(key)]:
+    if (
+        (metadata.get("incremental") == "keys") != bool(key)
+        or key != grain[: len(key)]
+        or set(key) & set(metadata.get("grain_nulls", []))
+    ):
+        # A null key would never match the keys to rebuild: its rows would pile up.
         raise ValueError(
             f"marts/sql/{name}.toml: key = {key}: a mart with incremental = 'keys' names its "
-            f"key, the first columns of its grain ({grain}), and no other mart does"
+            f"key, the first columns of its grain ({grain}), never null, and no other mart does"
         )
     return metadata
 

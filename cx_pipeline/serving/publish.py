@@ -8,9 +8,12 @@ half a snapshot. The file is written in DuckDB storage version 1.0, so DuckDB 1.
 (and the drivers built on them) can read it.
 
 A publish starts from a copy of the last snapshot and rewrites only what changed: each mart's
-rows are summed into a digest (one per day for a mart whose grain holds a day, such as
-usage_daily) and kept in `_snapshot_digests`; a mart whose digests match is left as it was, a
-changed day is deleted and inserted again, any other change copies the mart whole. The digest
+rows are summed into digests by part and kept in `_snapshot_digests`. A part is a day for a
+mart whose grain holds one (usage_daily), else one of 65,536 buckets of the hash of its grain
+(ticket_metrics, feedback_themes: a daily run changes a few thousand keys of millions), when
+no grain column is masked in the serving file, so that the served rows fall in the bucket the
+warehouse's do. A mart whose digests match is left as it was, a changed part is deleted and
+inserted again, and a mart with neither copies whole on any change. The digest
 covers the rows as the warehouse holds them and the recipe of their copy (masking, comments,
 columns), so a release that masks or documents differently copies again. The copy is rewritten
 in full, so that nothing deleted lingers in its free blocks, after an erasure or a purge, when
@@ -48,7 +51,9 @@ READABLE_BY = "DuckDB 1.0 and later"
 INFO_TABLE = "_snapshot"
 DIGESTS_TABLE = "_snapshot_digests"
 # What a snapshot holds and how it is written; a snapshot of another format is not patched.
-FORMAT = 2
+FORMAT = 3
+# Buckets of a mart without a day in its grain: far more than the keys a day changes.
+BUCKETS = 65536
 # A patched snapshot is rewritten in full once it reaches this multiple of its last full size.
 REWRITE_GROWTH = 2.0
 _DIGESTS_COMMENTS = (
@@ -58,7 +63,9 @@ _DIGESTS_COMMENTS = (
     "COMMENT ON COLUMN {table}.recipe IS 'A digest of how the mart is copied (masking, "
     "comments, columns).'",
     "COMMENT ON COLUMN {table}.day IS 'The day of the grain; null for a mart without one.'",
-    "COMMENT ON COLUMN {table}.rows IS 'Rows of that mart and day.'",
+    "COMMENT ON COLUMN {table}.bucket IS 'For a mart without a day: the bucket of the hash of "
+    "its grain; null for a mart patched by day or copied whole.'",
+    "COMMENT ON COLUMN {table}.rows IS 'Rows of that mart and part.'",
     "COMMENT ON COLUMN {table}.digest IS 'The sum of the rows'' hashes.'",
 )
 # Leftovers younger than this process may belong to a publish still running in it.
@@ -75,16 +82,17 @@ class Published:
     # "full" (a new file) or "patched" (the last snapshot's copy), and why not patched.
     mode: str = "full"
     reason: str = ""
-    # Marts left as they were, marts copied whole, and marts patched with their days rewritten.
+    # Marts left as they were, marts copied whole, and marts patched with the parts (days or
+    # key buckets) rewritten.
     kept: list[str] = field(default_factory=list)
     copied: list[str] = field(default_factory=list)
     patched: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
-        days = sum(self.patched.values())
+        parts = sum(self.patched.values())
         return (
             f"{self.mode}{f' ({self.reason})' if self.reason else ''}: {len(self.kept)} marts "
-            f"kept, {len(self.patched)} patched ({days} days rewritten), "
+            f"kept, {len(self.patched)} patched ({parts} days or key buckets rewritten), "
             f"{len(self.copied)} copied"
         )
 
@@ -97,11 +105,22 @@ class _Copy:
     select: str  # the SELECT list, personal data masked or not
     note: str | None  # why the warehouse's mart is empty, from its comment
     day: str | None  # the grain's day column: changes are replaced day by day
+    bucket: str | None  # else the SQL of a row's bucket of keys: changes are replaced by bucket
     masking: str  # what decides how free text is masked (privacy/contact_details.py)
+
+    @property
+    def part(self) -> tuple[str, str] | None:
+        """The digest column and SQL that split the mart into parts to replace, if any."""
+        if self.day is not None:
+            return "day", quote(self.day)
+        if self.bucket is not None:
+            return "bucket", self.bucket
+        return None
 
     def recipe(self) -> str:
         """Everything besides the rows that makes the served table what it is."""
         parts = [str(FORMAT), RULES_DIGEST, self.masking, self.select, self.note or ""]
+        parts.append(self.bucket or "")
         parts.append(self.spec.description)
         parts += [f"{c}\t{t}\t{d}" for c, t, d in self.spec.columns]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
@@ -122,7 +141,11 @@ def _plan_copy(con: duckdb.DuckDBPyConnection, spec: MartSpec, mask: bool, maski
         note = comment.removesuffix(spec.description).strip().rstrip(".")
     types = {c: t for c, t, _ in spec.columns}
     day = next((c for c in spec.grain if types.get(c) == "DATE"), None)
-    return _Copy(spec, select, note, day, masking if mask else "")
+    bucket = None
+    personal = set(spec.personal_identifiers) | set(spec.free_text) if mask else set()
+    if day is None and spec.grain and not personal & set(spec.grain):
+        bucket = f"CAST(hash({', '.join(quote(c) for c in spec.grain)}) % {BUCKETS} AS INTEGER)"
+    return _Copy(spec, select, note, day, bucket, masking if mask else "")
 
 
 def _copy_table(con: duckdb.DuckDBPyConnection, copy: _Copy) -> None:
@@ -132,70 +155,73 @@ def _copy_table(con: duckdb.DuckDBPyConnection, copy: _Copy) -> None:
     comment_on(con, copy.spec, schema="serving.marts", note=copy.note)
 
 
-def _changed_days(con: duckdb.DuckDBPyConnection, copy: _Copy, patching: bool) -> list | None:
-    """Digest the warehouse's mart (by day, or whole) into the temporary table `digests`; the
-    days whose rows differ from the served table's, or None when the served table is not
-    comparable (a new file, a new mart, another recipe)."""
+def _changed_parts(con: duckdb.DuckDBPyConnection, copy: _Copy, patching: bool) -> list | None:
+    """Digest the warehouse's mart (by day, by bucket, or whole) into the temporary table
+    `digests`; the parts whose rows differ from the served table's, or None when the served
+    table is not comparable (a new file, a new mart, another recipe)."""
     name, recipe = copy.spec.name, copy.recipe()
     columns = ", ".join(quote(c) for c, _, _ in copy.spec.columns)
     day = quote(copy.day) if copy.day else "NULL::DATE"
+    bucket = copy.bucket or "NULL::INTEGER"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE digests AS SELECT {day} AS day, count(*) AS rows, "
-        f"sum(hash({columns})) AS digest FROM marts.{name} GROUP BY ALL"
+        f"CREATE OR REPLACE TEMP TABLE digests AS SELECT {day} AS day, {bucket} AS bucket, "
+        f"count(*) AS rows, sum(hash({columns})) AS digest FROM marts.{name} GROUP BY ALL"
     )
     stored = f"FROM serving.marts.{DIGESTS_TABLE} WHERE mart = $mart AND recipe = $recipe"
     if not patching or not scalar(con, f"SELECT count(*) {stored}", mart=name, recipe=recipe):
         return None
-    # Symmetric difference: days new, gone, or with other rows.
-    days = execute(
+    # Symmetric difference: parts new, gone, or with other rows.
+    column = copy.part[0] if copy.part else "day"
+    parts = execute(
         con,
         f"""
-        SELECT DISTINCT day FROM (
-            (SELECT day, rows, digest FROM temp.digests
-             EXCEPT SELECT day, rows, digest {stored})
+        SELECT DISTINCT {column} FROM (
+            (SELECT day, bucket, rows, digest FROM temp.digests
+             EXCEPT SELECT day, bucket, rows, digest {stored})
             UNION ALL
-            (SELECT day, rows, digest {stored}
-             EXCEPT SELECT day, rows, digest FROM temp.digests)
+            (SELECT day, bucket, rows, digest {stored}
+             EXCEPT SELECT day, bucket, rows, digest FROM temp.digests)
         )
         """,
         mart=name,
         recipe=recipe,
     ).fetchall()
-    return [d for (d,) in days]
+    return [p for (p,) in parts]
 
 
 def _serve(con: duckdb.DuckDBPyConnection, copy: _Copy, patching: bool, result: Published) -> None:
-    """Bring one mart's served table up to date: keep it, rewrite its changed days, or copy it
-    whole."""
+    """Bring one mart's served table up to date: keep it, rewrite its changed parts (days or
+    key buckets), or copy it whole."""
     name = copy.spec.name
-    days = _changed_days(con, copy, patching)
-    if days == []:
+    parts = _changed_parts(con, copy, patching)
+    if parts == []:
         result.kept.append(name)
-    elif days is not None and copy.day is not None:
-        column = quote(copy.day)
+    elif parts is not None and copy.part is not None:
+        column, sql = copy.part
         execute(
             con,
-            "CREATE OR REPLACE TEMP TABLE changed_days AS SELECT CAST(unnest($d) AS DATE) AS day",
-            d=days,
+            "CREATE OR REPLACE TEMP TABLE changed_parts AS SELECT CAST(unnest($p) AS "
+            f"{'DATE' if column == 'day' else 'INTEGER'}) AS part",
+            p=parts,
         )
-        matches = f"{column} IN (SELECT day FROM temp.changed_days)"
-        if None in days:
-            matches = f"({matches} OR {column} IS NULL)"
+        matches = f"{sql} IN (SELECT part FROM temp.changed_parts)"
+        if None in parts:
+            matches = f"({matches} OR {sql} IS NULL)"
         con.execute(f"DELETE FROM serving.marts.{name} WHERE {matches}")
         con.execute(
             f"INSERT INTO serving.marts.{name} SELECT {copy.select} FROM marts.{name} "
             f"WHERE {matches}"
         )
-        result.patched[name] = len(days)
+        result.patched[name] = len(parts)
     else:
         _copy_table(con, copy)
         result.copied.append(name)
-    if days != []:
+    if parts != []:
         execute(con, f"DELETE FROM serving.marts.{DIGESTS_TABLE} WHERE mart = $mart", mart=name)
         execute(
             con,
             f"INSERT INTO serving.marts.{DIGESTS_TABLE} "
-            "SELECT $mart, $recipe, day, rows, digest FROM temp.digests",
+            "SELECT $mart, $recipe, day, bucket, rows, digest FROM temp.digests",
             mart=name,
             recipe=copy.recipe(),
         )
@@ -301,7 +327,7 @@ def publish(
             con.execute("CREATE SCHEMA serving.marts")
             con.execute(
                 f"CREATE TABLE serving.marts.{DIGESTS_TABLE} (mart VARCHAR, recipe VARCHAR, "
-                "day DATE, rows BIGINT, digest HUGEINT)"
+                "day DATE, bucket INTEGER, rows BIGINT, digest HUGEINT)"
             )
             for statement in _DIGESTS_COMMENTS:
                 con.execute(statement.format(table=f"serving.marts.{DIGESTS_TABLE}"))

@@ -64,6 +64,28 @@ def test_a_misspelt_key_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
+    ("name", "changed"),
+    [
+        ("ticket_metrics", {"key": []}),  # kind keys without a key
+        ("ticket_metrics", {"key": ["created_at"]}),  # not the grain's first column
+        ("ticket_metrics", {"key": ["ticket_id"], "grain_nulls": ["ticket_id"]}),  # may be null
+        ("churn_by_month", {"key": ["month"]}),  # a key on a mart not kept by key
+    ],
+)
+def test_a_key_that_cannot_rebuild_its_rows_fails_loudly(
+    monkeypatch: pytest.MonkeyPatch, name: str, changed: dict
+) -> None:
+    read_metadata.cache_clear()
+    real = tomllib.loads
+    monkeypatch.setattr(builder.tomllib, "loads", lambda text: {**real(text), **changed})
+    try:
+        with pytest.raises(ValueError, match="a mart with incremental = 'keys' names its key"):
+            read_metadata(name)
+    finally:
+        read_metadata.cache_clear()
+
+
+@pytest.mark.parametrize(
     ("extra", "message"),
     [
         ((".toml", "orphan"), "sql/orphan.toml has neither orphan.sql nor a registered compute"),

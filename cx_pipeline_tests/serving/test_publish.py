@@ -283,7 +283,8 @@ def test_a_publish_rewrites_only_the_changed_days_and_marts(
     )
     voices_file = (parquet / "voices.parquet").stat().st_ino
 
-    # One day changed, one gone, one new; the mart without a day changed; voices unchanged.
+    # One day changed, one gone, one new; the mart without a day changed (its one key's bucket
+    # is rewritten); voices unchanged.
     con.execute("UPDATE marts.daily SET events = events + 100 WHERE day = DATE '2026-10-02'")
     con.execute("DELETE FROM marts.daily WHERE day = DATE '2026-10-05'")
     con.execute("INSERT INTO marts.daily VALUES ('A1', DATE '2026-10-11', 'new@x.example', 7)")
@@ -292,8 +293,8 @@ def test_a_publish_rewrites_only_the_changed_days_and_marts(
     assert (patched.mode, patched.kept, patched.patched, patched.copied) == (
         "patched",
         ["voices"],
-        {"daily": 3},
-        ["whole"],
+        {"daily": 3, "whole": 1},
+        [],
     )
     assert patched.rows == {"daily": 28, "whole": 1, "voices": 1}
     # The same rows as a snapshot written whole, and the kept mart's Parquet file kept.
@@ -330,6 +331,38 @@ def test_a_publish_rewrites_only_the_changed_days_and_marts(
         assert served_con.execute(
             f"SELECT DISTINCT mart FROM marts.{DIGESTS_TABLE} ORDER BY 1"
         ).fetchall() == [("daily",), ("whole",)]
+
+
+def test_a_mart_without_a_day_is_patched_by_key_bucket_unless_its_key_is_masked(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    from cx_pipeline.serving.publish import _plan_copy
+
+    con.execute(
+        "CREATE TABLE marts.whole AS SELECT 'A' || i AS account_id, i * 1.5 AS score "
+        "FROM range(5000) AS r(i)"
+    )
+    target = tmp_path / "serving.duckdb"
+    publish(con, (WHOLE,), target)
+    con.execute("UPDATE marts.whole SET score = -1 WHERE account_id IN ('A7', 'A4242')")
+    con.execute("DELETE FROM marts.whole WHERE account_id = 'A99'")
+    con.execute("INSERT INTO marts.whole VALUES ('B1', 0.5)")
+    patched = publish(con, (WHOLE,), target)
+    assert patched.patched == {"whole": 4}  # two changed keys, one gone, one new
+    whole = publish(con, (WHOLE,), tmp_path / "whole.duckdb")
+    assert served(target, "whole") == served(tmp_path / "whole.duckdb", "whole")
+    assert whole.copied == ["whole"]
+
+    # A grain the serving file masks falls in other buckets there: such a mart is copied.
+    keyed_by_email = MartSpec(
+        name="by_email",
+        description="Test mart keyed by a person.",
+        columns=(("contact_email", "VARCHAR", "An identifier."), ("n", "BIGINT", "Count.")),
+        personal_identifiers=("contact_email",),
+        grain=("contact_email",),
+    )
+    assert _plan_copy(con, keyed_by_email, mask=True, masking="").part is None
+    assert _plan_copy(con, keyed_by_email, mask=False, masking="").part is not None
 
 
 def test_a_snapshot_grown_to_twice_its_size_is_written_whole(

@@ -105,7 +105,11 @@ CREATE OR REPLACE TABLE audit.invitation_outcomes_inputs AS FROM invitation_dige
 DELETE FROM marts.invitation_outcomes
 WHERE (SELECT yes FROM rewrite_all) OR invitation_id IN (SELECT invitation_id FROM keys_to_build);
 
-INSERT INTO marts.invitation_outcomes
+INSERT INTO marts.invitation_outcomes (
+    invitation_id, sent_day, month, contact_id, account_id, survey_id, touchpoint, channel,
+    region, revenue_tier, delivered, opened, answered, unsubscribed, response_id,
+    events_30d_before, last_nps_category
+)
 WITH rebuilt AS (
     SELECT * FROM invitation_rows
     WHERE invitation_id IN (SELECT invitation_id FROM keys_to_build)

@@ -46,7 +46,9 @@ CREATE OR REPLACE TABLE audit.ticket_status_spans_inputs AS FROM ticket_span_inp
 DELETE FROM marts.ticket_status_spans
 WHERE (SELECT yes FROM rewrite_all) OR ticket_id IN (SELECT ticket_id FROM keys_to_build);
 
-INSERT INTO marts.ticket_status_spans
+INSERT INTO marts.ticket_status_spans (
+    ticket_id, span_number, status, valid_from, valid_to, from_events
+)
 WITH tickets AS (
     SELECT * FROM staging.tickets WHERE ticket_id IN (SELECT ticket_id FROM keys_to_build)
 ),
