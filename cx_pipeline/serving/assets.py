@@ -91,7 +91,7 @@ def marts_snapshot(
             "why_written_in_full": result.reason or "(patched)",
             "marts_kept": len(result.kept),
             "marts_patched": len(result.patched),
-            "days_rewritten": sum(result.patched.values()),
+            "parts_rewritten": sum(result.patched.values()),  # days or buckets of keys
             "marts_copied": len(result.copied),
             "rows": dg.MetadataValue.md(
                 catalog.markdown_table(["table", "rows"], sorted(result.rows.items()))

@@ -58,7 +58,7 @@ BUCKETS = 65536
 REWRITE_GROWTH = 2.0
 _DIGESTS_COMMENTS = (
     "COMMENT ON TABLE {table} IS 'A digest of each mart''s rows, by day where its grain holds "
-    "one: the next publish rewrites only what no longer matches.'",
+    "one, else by bucket of its keys: the next publish rewrites only what no longer matches.'",
     "COMMENT ON COLUMN {table}.mart IS 'The mart.'",
     "COMMENT ON COLUMN {table}.recipe IS 'A digest of how the mart is copied (masking, "
     "comments, columns).'",
@@ -120,7 +120,8 @@ class _Copy:
     def recipe(self) -> str:
         """Everything besides the rows that makes the served table what it is."""
         parts = [str(FORMAT), RULES_DIGEST, self.masking, self.select, self.note or ""]
-        parts.append(self.bucket or "")
+        # How rows fall into parts; DuckDB's hash() decides the buckets, so its version too.
+        parts += [self.day or "", self.bucket or "", duckdb.__version__]
         parts.append(self.spec.description)
         parts += [f"{c}\t{t}\t{d}" for c, t, d in self.spec.columns]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
@@ -167,6 +168,8 @@ def _changed_parts(con: duckdb.DuckDBPyConnection, copy: _Copy, patching: bool) 
         f"CREATE OR REPLACE TEMP TABLE digests AS SELECT {day} AS day, {bucket} AS bucket, "
         f"count(*) AS rows, sum(hash({columns})) AS digest FROM marts.{name} GROUP BY ALL"
     )
+    # An empty mart has no part: one row says so, so that it is kept while it stays empty.
+    con.execute("INSERT INTO digests SELECT NULL, NULL, 0, 0 WHERE NOT EXISTS (FROM digests)")
     stored = f"FROM serving.marts.{DIGESTS_TABLE} WHERE mart = $mart AND recipe = $recipe"
     if not patching or not scalar(con, f"SELECT count(*) {stored}", mart=name, recipe=recipe):
         return None
@@ -186,7 +189,8 @@ def _changed_parts(con: duckdb.DuckDBPyConnection, copy: _Copy, patching: bool) 
         mart=name,
         recipe=recipe,
     ).fetchall()
-    return [p for (p,) in parts]
+    # A bucket is never null: a null one is the empty mart's row, no part to rewrite.
+    return [p for (p,) in parts if p is not None or column == "day"]
 
 
 def _serve(con: duckdb.DuckDBPyConnection, copy: _Copy, patching: bool, result: Published) -> None:

@@ -365,6 +365,18 @@ def test_a_mart_without_a_day_is_patched_by_key_bucket_unless_its_key_is_masked(
     assert _plan_copy(con, keyed_by_email, mask=False, masking="").part is not None
 
 
+def test_an_empty_mart_is_kept_until_it_gets_rows(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    con.execute("CREATE TABLE marts.whole (account_id VARCHAR, score DOUBLE)")
+    target = tmp_path / "serving.duckdb"
+    publish(con, (WHOLE,), target)
+    assert publish(con, (WHOLE,), target).kept == ["whole"]
+    con.execute("INSERT INTO marts.whole VALUES ('A1', 1.5), ('A2', 2.5)")
+    assert publish(con, (WHOLE,), target).patched == {"whole": 2}
+    assert served(target, "whole") == [("A1", 1.5), ("A2", 2.5)]
+
+
 def test_a_snapshot_grown_to_twice_its_size_is_written_whole(
     con: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
