@@ -1,10 +1,18 @@
-"""What audit.mart_builds recorded of a maintained mart's latest build."""
+"""What audit.mart_builds recorded of a maintained mart's latest build, and the check every
+kept mart passes: its table equals a full rebuild's, row for row."""
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
 from pathlib import Path
 
+import dagster as dg
 import duckdb
+
+from cx_pipeline.sql import literal
+from cx_pipeline_tests.conftest import materialize_all
+from cx_pipeline_tests.warehouse_diff import mart_differences
 
 DETAILS = ("rows_written", "days")
 
@@ -18,3 +26,24 @@ def last_build(database: Path, mart: str, detail: str = "rows_written") -> tuple
             "ORDER BY built_at DESC LIMIT 1",
             {"mart": mart},
         ).fetchone()
+
+
+def equal_to_a_full_rebuild(
+    database: Path,
+    root: Path,
+    days: tuple[dt.date, dt.date],
+    selection: dg.AssetSelection,
+    marts: tuple[str, ...],
+) -> Path:
+    """Rebuild a copy of the warehouse in full over `days` (CX_FULL_REBUILD) and assert that
+    each of `marts` is the same there as in the kept one; returns the copy."""
+    full = database.with_name("full.duckdb")
+    shutil.copy(database, full)
+    materialize_all(root, full, days=days, selection=selection, full_rebuild=True)
+    for mart in marts:
+        assert last_build(full, mart)[:2] == ("full", "CX_FULL_REBUILD is set"), mart
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH {literal(str(database))} AS kept (READ_ONLY)")
+        con.execute(f"ATTACH {literal(str(full))} AS rebuilt (READ_ONLY)")
+        assert mart_differences(con, "kept", "rebuilt", marts) == {}
+    return full

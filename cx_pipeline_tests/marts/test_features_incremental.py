@@ -11,16 +11,13 @@ what they leave alone.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import duckdb
 
-from cx_pipeline.sql import literal
 from cx_pipeline_tests.conftest import SAMPLE_ROOT, materialize_all, up_to
-from cx_pipeline_tests.marts.mart_builds import last_build
+from cx_pipeline_tests.marts.mart_builds import equal_to_a_full_rebuild, last_build
 from cx_pipeline_tests.tiny_extracts import write_tiny_extracts
-from cx_pipeline_tests.warehouse_diff import mart_differences
 
 FEATURES = up_to("marts.account_features")
 
@@ -55,26 +52,20 @@ def test_a_new_day_on_the_sample_equals_a_full_rebuild(tmp_path: Path) -> None:
         "keys with changed inputs or usage days only",
     )
 
-    full = tmp_path / "full.duckdb"
-    shutil.copy(database, full)
-    materialize_all(SAMPLE_ROOT, full, days=(last, last), selection=both, full_rebuild=True)
-    assert last_build(full, "account_features")[:2] == ("full", "CX_FULL_REBUILD is set")
-    with duckdb.connect() as con:
-        con.execute(f"ATTACH {literal(str(database))} AS kept (READ_ONLY)")
-        con.execute(f"ATTACH {literal(str(full))} AS rebuilt (READ_ONLY)")
-        kept = (
-            "account_features",
-            "ticket_metrics",
-            "ticket_status_spans",
-            "feedback_themes",
-            "invitation_outcomes",
-        )
-        assert mart_differences(con, "kept", "rebuilt", kept) == {}
+    kept = (
+        "account_features",
+        "ticket_metrics",
+        "ticket_status_spans",
+        "feedback_themes",
+        "invitation_outcomes",
+    )
+    full = equal_to_a_full_rebuild(database, SAMPLE_ROOT, (last, last), both, kept)
+    with duckdb.connect(str(full), read_only=True) as con:
         total, tickets, items, sent = con.execute(
-            "SELECT (SELECT count(*) FROM rebuilt.marts.account_features), "
-            "(SELECT count(*) FROM rebuilt.marts.ticket_metrics), "
-            "(SELECT count(*) FROM rebuilt.marts.feedback_themes), "
-            "(SELECT count(*) FROM rebuilt.marts.invitation_outcomes)"
+            "SELECT (SELECT count(*) FROM marts.account_features), "
+            "(SELECT count(*) FROM marts.ticket_metrics), "
+            "(SELECT count(*) FROM marts.feedback_themes), "
+            "(SELECT count(*) FROM marts.invitation_outcomes)"
         ).fetchone()
     # Far fewer rows recomputed than a full build writes.
     assert 0 < rows_written < total / 5, (rows_written, total)
@@ -161,13 +152,7 @@ def test_a_changed_ticket_answer_and_account_recompute_only_what_they_reach(
     materialize_all(root, database, days=(NEXT, NEXT), selection=FEATURES)
     assert last_build(database, "account_features")[2] == 0
 
-    full = tmp_path / "full.duckdb"
-    shutil.copy(database, full)
-    materialize_all(root, full, days=(NEXT, NEXT), selection=FEATURES, full_rebuild=True)
-    with duckdb.connect() as con:
-        con.execute(f"ATTACH {literal(str(database))} AS kept (READ_ONLY)")
-        con.execute(f"ATTACH {literal(str(full))} AS rebuilt (READ_ONLY)")
-        assert mart_differences(con, "kept", "rebuilt", ("account_features",)) == {}
+    equal_to_a_full_rebuild(database, root, (NEXT, NEXT), FEATURES, ("account_features",))
 
 
 def test_usage_days_come_from_usage_daily_s_builds_since_and_a_skip_counts_only_once() -> None:

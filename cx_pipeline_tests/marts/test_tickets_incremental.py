@@ -17,7 +17,6 @@ import duckdb
 
 from cx_pipeline.partitions import range_tags
 from cx_pipeline.resources import ExtractStore
-from cx_pipeline.sql import literal
 from cx_pipeline_tests.conftest import (
     REPO_ROOT,
     all_assets,
@@ -25,23 +24,11 @@ from cx_pipeline_tests.conftest import (
     materialize_all,
     up_to,
 )
-from cx_pipeline_tests.marts.mart_builds import last_build
+from cx_pipeline_tests.marts.mart_builds import equal_to_a_full_rebuild, last_build
 from cx_pipeline_tests.tiny_extracts import write_tiny_extracts
-from cx_pipeline_tests.warehouse_diff import mart_differences
 
 METRICS = up_to("marts.ticket_metrics")
-
-
-def equal_to_a_full_rebuild(database: Path, days: tuple[dt.date, dt.date], root: Path) -> None:
-    full = database.with_name("full.duckdb")
-    shutil.copy(database, full)
-    materialize_all(root, full, days=days, selection=METRICS, full_rebuild=True)
-    assert last_build(full, "ticket_metrics")[:2] == ("full", "CX_FULL_REBUILD is set")
-    with duckdb.connect() as con:
-        con.execute(f"ATTACH {literal(str(database))} AS kept (READ_ONLY)")
-        con.execute(f"ATTACH {literal(str(full))} AS rebuilt (READ_ONLY)")
-        kept = ("ticket_metrics", "ticket_status_spans")
-        assert mart_differences(con, "kept", "rebuilt", kept) == {}
+KEPT = ("ticket_metrics", "ticket_status_spans")
 
 
 # The tiny extracts (tiny_extracts.py), as of 31 Mar: T1 (solved 2 Mar) and T2 (urgent, open
@@ -98,7 +85,7 @@ def test_a_solved_and_a_new_ticket_recompute_only_themselves(tmp_path: Path) -> 
     assert last_build(database, "ticket_status_spans")[2] == 0  # the same rows again
     # T3 waits on; T4 was solved after the as-of day.
     assert last_build(database, "ticket_metrics")[2] == 2
-    equal_to_a_full_rebuild(database, (NEXT, NEXT), root)
+    equal_to_a_full_rebuild(database, root, (NEXT, NEXT), METRICS, KEPT)
 
     # A policy every ticket reads changed (its reference file, as a user edits it).
     reference = tmp_path / "reference"
