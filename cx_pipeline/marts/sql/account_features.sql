@@ -117,19 +117,35 @@ CREATE TABLE IF NOT EXISTS audit.account_features_inputs (
     input VARCHAR, input_key VARCHAR, account_id VARCHAR, from_day DATE, digest UBIGINT
 );
 
--- Accounts with an input row added, changed or gone since the last build (both versions of a
--- changed row count: it may have moved to another account or day), and from which day.
+-- Input rows added, changed or gone since the last build: `now` the version of this build,
+-- else the last build's (both versions of a changed row count: it may have moved to another
+-- account or day).
+CREATE OR REPLACE TEMP TABLE changed_inputs AS
+SELECT *, true AS now FROM (
+    SELECT * FROM account_feature_inputs EXCEPT SELECT * FROM audit.account_features_inputs
+)
+UNION ALL
+SELECT *, false FROM (
+    SELECT * FROM audit.account_features_inputs EXCEPT SELECT * FROM account_feature_inputs
+);
+
+-- Accounts with a changed input row, and from which day.
 CREATE OR REPLACE TEMP TABLE changed_accounts AS
 SELECT account_id, min(from_day) AS from_day
-FROM (
-    (SELECT * FROM account_feature_inputs EXCEPT SELECT * FROM audit.account_features_inputs)
-    UNION ALL
-    (SELECT * FROM audit.account_features_inputs EXCEPT SELECT * FROM account_feature_inputs)
-)
+FROM changed_inputs
 WHERE NOT $full
 GROUP BY account_id;
 
-CREATE OR REPLACE TABLE audit.account_features_inputs AS FROM account_feature_inputs;
+-- The digests kept for the next build: the changed rows replaced (an input row is one per
+-- input and key), the rest as they were (rewriting the whole table cost more than the rows it
+-- changed); all of them in a full build.
+DELETE FROM audit.account_features_inputs
+WHERE $full
+   OR (input, input_key) IN (SELECT (input, input_key) FROM changed_inputs WHERE NOT now);
+INSERT INTO audit.account_features_inputs
+SELECT * FROM account_feature_inputs WHERE $full
+UNION ALL
+SELECT * EXCLUDE (now) FROM changed_inputs WHERE now AND NOT $full;
 
 -- The cut-offs to compute: new ones, those a changed input reaches, those within reach of a
 -- replaced usage day; every one in a full build.

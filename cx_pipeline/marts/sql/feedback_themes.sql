@@ -350,7 +350,13 @@ SELECT source, item_id FROM (
     UNION ALL
     (SELECT * FROM audit.feedback_themes_inputs EXCEPT SELECT * FROM feedback_item_digests)
 );
-CREATE OR REPLACE TABLE audit.feedback_themes_inputs AS FROM feedback_item_digests;
+-- The digests kept for the next build: those of the keys rewritten replaced, the rest as
+-- they were (rewriting the whole table cost more than the rows it changed).
+DELETE FROM audit.feedback_themes_inputs
+WHERE (SELECT yes FROM rewrite_all) OR (source, item_id) IN (SELECT (source, item_id) FROM keys_to_build);
+INSERT INTO audit.feedback_themes_inputs
+SELECT * FROM feedback_item_digests
+WHERE (SELECT yes FROM rewrite_all) OR (source, item_id) IN (SELECT (source, item_id) FROM keys_to_build);
 
 -- 5. The mart: each of those items with its text's analysis, one row per theme.
 DELETE FROM marts.feedback_themes

@@ -99,7 +99,13 @@ WHERE contact_id IS NOT NULL
       SELECT 1 FROM days_to_build AS d
       WHERE d.day >= sent_day - usage_window_days() AND d.day < sent_day
   );
-CREATE OR REPLACE TABLE audit.invitation_outcomes_inputs AS FROM invitation_digests;
+-- The digests kept for the next build: those of the keys rewritten replaced, the rest as
+-- they were (rewriting the whole table cost more than the rows it changed).
+DELETE FROM audit.invitation_outcomes_inputs
+WHERE (SELECT yes FROM rewrite_all) OR invitation_id IN (SELECT invitation_id FROM keys_to_build);
+INSERT INTO audit.invitation_outcomes_inputs
+SELECT * FROM invitation_digests
+WHERE (SELECT yes FROM rewrite_all) OR invitation_id IN (SELECT invitation_id FROM keys_to_build);
 
 -- 3. The mart: those invitations with their usage before the send.
 DELETE FROM marts.invitation_outcomes
