@@ -20,8 +20,8 @@ The metadata file (TOML, every key but `description`, `family` and `columns` opt
     optional_marts = ["nps_answers"]   # marts read only for a component it can do without
     personal_identifiers = ["email"]   # hashed in the serving file
     free_text = ["comment"]   # e-mails and phone numbers masked in the serving file
-    incremental = "keys"      # kept between runs, only what changed recomputed (incremental.py)
-    key = ["account_id"]      # with "keys": the leading grain columns a row is rebuilt by
+    incremental = "event_days" # kept between runs, only what changed recomputed (incremental.py)
+    # key = ["ticket_id"]     # with incremental = "keys": the grain's leading columns, never null
 
     [[columns]]               # one table per column, in the table's order
     name = "month"
