@@ -20,7 +20,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from cx_pipeline import ducklake, migrations, settings, text
 from cx_pipeline.contract import Entity
@@ -279,6 +279,43 @@ class Warehouse(DuckDBResource):
         if lake.catalog_file is None:
             return 0, 0
         return compact(lake.catalog_file)
+
+
+class HeldWarehouse(Warehouse):
+    """A DuckDB-file warehouse held open from a run's first step to its end. Each step then
+    connects to the open database instead of loading its catalog again and checkpointing as it
+    closes: about 50 ms a step, 40% of a whole-graph run on small extracts. For many short
+    in-process runs, as the tests make. The file stays locked for the whole run, so two runs at
+    once would take turns by run rather than step by step: not for runs the daemon starts,
+    whose pool hands out slots a step at a time."""
+
+    _held: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self.release()
+
+    def release(self) -> None:
+        """Close the database held open (at the end of a run, before a compaction)."""
+        if self._held is not None:
+            self._held.close()
+            self._held = None
+
+    def _connect(
+        self, lake: ducklake.Lake | None, config: dict[str, Any], read_only: bool
+    ) -> duckdb.DuckDBPyConnection:
+        if lake is None and not read_only and self._held is None:
+            # DuckDB hands later connections with this path and these settings its database.
+            held = super()._connect(lake, dict(config), read_only)
+            # Python functions belong to the database, but live only as long as the connection
+            # that created them: created here, they outlive every step's connection.
+            register_contact_details(held, self.phone_regions)
+            text.register(held)
+            self._held = held
+        return super()._connect(lake, config, read_only)
+
+    def compact(self) -> tuple[int, int]:
+        self.release()
+        return super().compact()
 
 
 class ExtractStore(dg.ConfigurableResource):

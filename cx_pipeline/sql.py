@@ -21,6 +21,24 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str, **params: Any) -> duckdb.D
     return con.execute(sql, {name: params[name] for name in used} if used else None)
 
 
+def create_function_once(
+    con: duckdb.DuckDBPyConnection, name: str, function: Any, parameters: list, returns: Any
+) -> None:
+    """A Python function as a SQL function over Arrow vectors, unless the database already has
+    it: registered by this connection, or by another on the same open database (a warehouse
+    kept open across a run's steps). Asked by trying: listing duckdb_functions() cost more than
+    the rest of opening a connection, which every step of a run does. Macros that call it hold
+    on to the first registration, so it is never replaced."""
+    try:
+        con.create_function(name, function, parameters, returns, type="arrow", side_effects=False)
+    except duckdb.NotImplementedException as e:  # this connection registered it
+        if "already created" not in str(e):
+            raise
+    except duckdb.CatalogException as e:  # another connection to the same database did
+        if "already exists" not in str(e):
+            raise
+
+
 def literal(value: str) -> str:
     """A SQL string literal, for the few places DuckDB takes no parameter (DDL, COMMENT ON,
     ATTACH, enum lists in generated rules)."""

@@ -50,6 +50,8 @@ from typing import Any
 
 import duckdb
 
+from cx_pipeline.sql import create_function_once
+
 SUPPORTED_LANGUAGES = ("en", "de", "es", "fr", "pt")
 ENGLISH_FLOOR = 0.03
 UNSURE = 0.5
@@ -353,11 +355,10 @@ def _analyse_column(texts: Any) -> Any:
 def register(con: duckdb.DuckDBPyConnection) -> None:
     """text_sentiment(text) -> {language, score, label} on this connection (imports nothing
     until a query calls it)."""
-    con.create_function(
+    create_function_once(
+        con,
         "text_sentiment",
         _analyse_column,
         [duckdb.sqltypes.VARCHAR],
         duckdb.struct_type(RESULT_TYPE),
-        type="arrow",
-        side_effects=False,
     )

@@ -35,6 +35,7 @@ from typing import Any
 import duckdb
 
 from cx_pipeline import settings
+from cx_pipeline.sql import create_function_once
 
 FUNCTION = "mask_personal_numbers"
 PHONE, IBAN, CARD = "[phone]", "[iban]", "[card]"
@@ -225,21 +226,9 @@ def register(
             [None if t is None else mask(t, regions) for t in texts.to_pylist()], pa.string()
         )
 
-    # Asked by trying, not by listing duckdb_functions(): that listing cost more than the rest
-    # of opening a connection, which every step of a run does.
-    try:
-        con.create_function(
-            FUNCTION,
-            mask_column,
-            [duckdb.sqltypes.VARCHAR],
-            duckdb.sqltypes.VARCHAR,
-            type="arrow",
-            side_effects=False,
-        )
-    except duckdb.NotImplementedException as e:
-        if "already created" not in str(e):
-            raise
-        # rules.sql's macros hold on to the first one: DuckDB would not replace it
+    create_function_once(
+        con, FUNCTION, mask_column, [duckdb.sqltypes.VARCHAR], duckdb.sqltypes.VARCHAR
+    )
 
 
 def fingerprint(regions: str) -> str:
