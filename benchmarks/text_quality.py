@@ -8,9 +8,9 @@ Sentiment and language (cx_pipeline/text.py) on labelled text, per language: Eng
 sentences, the 300 of cx_pipeline_tests/fixtures/text/review_sentences.tsv or with --uci the
 3,000 of the UCI "Sentiment Labelled Sentences" (CC BY 4.0; DIR holds amazon_cells_labelled.txt,
 imdb_labelled.txt and yelp_labelled.txt), a source the model never saw; German, Spanish, French
-and Portuguese on a sample of the held-out XED subtitle lines (held_out_sentences.tsv in the
-text fixtures), or with --data every held-out line of the data scripts/train_sentiment.py
-reads (XED). Each text goes
+and Portuguese on samples of the held-out XED subtitle lines and (German, Spanish,
+Portuguese) BRIGHTER social media posts (held_out_sentences.tsv in the text fixtures), or with
+--data every held-out line of the data scripts/train_sentiment.py reads. Each text goes
 through text.analyse(), language detection included. Influence levels (rules.sql) on the
 hand-written titles of cx_pipeline_tests/fixtures/text/job_titles.csv, by split, and on the
 real occupation titles of occupation_titles.csv (ESCO, CH-ISCO-19, CPP 2010; levels from their
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 FIXTURES = ROOT / "cx_pipeline_tests" / "fixtures" / "text"
 UCI_FILES = ("amazon_cells", "imdb", "yelp")
-# The held-out XED sample (scripts/train_sentiment.py --fixtures writes it).
+# The held-out samples (scripts/train_sentiment.py --fixtures writes them).
 HELD_OUT = FIXTURES / "held_out_sentences.tsv"
 
 
@@ -221,10 +221,10 @@ def main() -> None:
         with HELD_OUT.open(encoding="utf-8", newline="") as f:
             lines = (ln for ln in f if not ln.startswith("#"))
             held_out = [
-                (f"{r['language']}, XED sample", r["label"], r["sentence"])
+                (f"{r['language']}, {r['source']} sample", r["label"], r["sentence"])
                 for r in csv.DictReader(lines, delimiter="\t")
             ]
-        print_languages(f"Held-out subtitle lines, the sample in {HELD_OUT.name}", held_out)
+        print_languages(f"Held-out lines, the samples in {HELD_OUT.name}", held_out)
     if args.data:
         print_languages("Every held-out line", held_out_rows(args.data))
     print_titles()

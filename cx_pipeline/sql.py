@@ -25,10 +25,11 @@ def create_function_once(
     con: duckdb.DuckDBPyConnection, name: str, function: Any, parameters: list, returns: Any
 ) -> None:
     """A Python function as a SQL function over Arrow vectors, unless the database already has
-    it: registered by this connection, or by another on the same open database (a warehouse
-    kept open across a run's steps). Asked by trying: listing duckdb_functions() cost more than
-    the rest of opening a connection, which every step of a run does. Macros that call it hold
-    on to the first registration, so it is never replaced."""
+    it: registered by this connection, or by another on the same open database (HeldWarehouse).
+    The function belongs to the database but lives only as long as the connection that created
+    it, so that one must outlive the others. Asked by trying: listing duckdb_functions() cost
+    more than the rest of opening a connection, which every step of a run does. Macros that
+    call it hold on to the first registration, so it is never replaced."""
     try:
         con.create_function(name, function, parameters, returns, type="arrow", side_effects=False)
     except duckdb.NotImplementedException as e:  # this connection registered it

@@ -3,9 +3,11 @@
     .venv/bin/python scripts/train_sentiment.py DATA            # writes the model
     .venv/bin/python scripts/train_sentiment.py DATA --fixtures # and the held-out samples
 
-DATA holds a public repository as cloned from GitHub (only its data files are read):
+DATA holds public repositories as cloned from GitHub (only their data files are read):
 
-    DATA/XED        https://github.com/Helsinki-NLP/XED  (AnnotatedData/, Projections/)
+    DATA/XED                https://github.com/Helsinki-NLP/XED  (AnnotatedData/, Projections/)
+    DATA/SemEval2025-Task11 https://github.com/emotion-analysis-project/SemEval2025-Task11
+                            (task-dataset/semeval-2025-task11-dataset/track_a/)
 
 - XED (Öhman, Pàmies, Kajava, Tiedemann, COLING 2020; CC BY 4.0): movie subtitle lines with
   Plutchik emotions, annotated by people in English (AnnotatedData/en-annotated.tsv, plus neutral
@@ -13,6 +15,13 @@ DATA holds a public repository as cloned from GitHub (only its data files are re
   subtitles (Projections/{de,es,fr,pt,br}-projections.tsv; br is Brazilian Portuguese). A line
   is positive when its emotions are joy or trust only, negative when anger, disgust, fear or
   sadness only; anticipation and surprise alone, or mixed lines, are left out.
+- BRIGHTER (Muhammad et al., "BRIGHTER: BRIdging the Gap in Human-Annotated Textual Emotion
+  Recognition Datasets", ACL 2025; SemEval-2025 Task 11, track A; CC BY 4.0): social media posts
+  and comments written in German, Latin American Spanish and Brazilian Portuguese, each labelled
+  by at least three native speakers with six emotions. Positive when joy is among them and no
+  anger, disgust, fear or sadness; negative the other way round; neutral when no emotion was
+  felt (German and Portuguese; the Spanish file has no such post); surprise alone or mixed posts
+  are left out. Its own splits are kept: train trains, dev validates, test is held out.
 The OpeNER hotel review sentences (English, Spanish) were tried and left out: the copy found
 states no licence.
 Two open polarity lexicons were tried as an input of the joint model and left out (validation
@@ -62,7 +71,7 @@ sys.path.insert(0, str(ROOT))
 
 from cx_pipeline import text  # noqa: E402
 
-VERSION = "2026.12-2"
+VERSION = "2026.12-3"
 LANGUAGES = text.SUPPORTED_LANGUAGES
 XED_FILES = {
     "de": ["de-projections.tsv"],
@@ -71,6 +80,10 @@ XED_FILES = {
     "pt": ["pt-projections.tsv", "br-projections.tsv"],
     "it": ["it-projections.tsv"],
 }
+BRIGHTER_FILES = {"de": ("deu",), "es": ("esp",), "pt": ("ptbr",)}
+BRIGHTER_SPLITS = {"train": "train", "dev": "validation", "test": "held_out"}
+BRIGHTER_NEGATIVE = {"anger", "disgust", "fear", "sadness"}
+BRIGHTER_EMOTIONS = (*sorted(BRIGHTER_NEGATIVE), "joy", "surprise")
 # Languages whose lines train the shared copy of the features only (chosen on validation).
 AUXILIARY = ("it",)
 # Projection files aligned with one another to find translations (en: the English subtitles,
@@ -180,10 +193,38 @@ def xed(data: Path, lang: str) -> Iterator[tuple[str, str, str]]:
             yield groups.get((source, letters(sentence)), split_of(sentence)), gold, sentence
 
 
+def brighter_label(felt: set[str]) -> str | None:
+    if not felt:
+        return "neutral"
+    if "joy" in felt and not felt & BRIGHTER_NEGATIVE:
+        return "positive"
+    if felt & BRIGHTER_NEGATIVE and "joy" not in felt:
+        return "negative"
+    return None
+
+
+def brighter(data: Path, lang: str) -> Iterator[tuple[str, str, str]]:
+    """(split, gold, post) of BRIGHTER's posts in one language, in the dataset's own splits,
+    each distinct post once."""
+    folder = data / "SemEval2025-Task11" / "task-dataset" / "semeval-2025-task11-dataset"
+    seen: set[str] = set()
+    for part, split in BRIGHTER_SPLITS.items():
+        for code in BRIGHTER_FILES.get(lang, ()):
+            with (folder / "track_a" / part / f"{code}.csv").open(encoding="utf-8") as f:
+                for row in csv.DictReader(f):
+                    gold = brighter_label({e for e in BRIGHTER_EMOTIONS if row[e] == "1"})
+                    post = " ".join(row["text"].split())
+                    key = normal(post)
+                    if gold is None or sum(ch.isalpha() for ch in post) < 3 or key in seen:
+                        continue
+                    seen.add(key)
+                    yield split, gold, post
+
+
 def corpus(data: Path, lang: str) -> dict[str, dict[str, list[Item]]]:
     """{source: {split: [(gold, sentence)]}} of one language."""
     found: dict[str, dict[str, list[Item]]] = {}
-    for source, rows in (("XED", xed(data, lang)),):
+    for source, rows in (("XED", xed(data, lang)), ("BRIGHTER", brighter(data, lang))):
         for split, gold, sentence in rows:
             found.setdefault(source, {}).setdefault(split, []).append((gold, sentence))
     return found
@@ -268,7 +309,11 @@ def neutral_band(s: np.ndarray, gold: list[str]) -> float:
 def train(data: Path, auxiliary: tuple[str, ...] = AUXILIARY) -> dict[str, dict[str, object]]:
     """{language: weights, bias, neutral band half-width} of the joint model."""
     languages = [*LANGUAGES, *auxiliary]
-    parts = {lang: corpus(data, lang)["XED"] for lang in languages}
+    parts: dict[str, dict[str, list[Item]]] = {}
+    for lang in languages:
+        for splits in corpus(data, lang).values():
+            for split, items in splits.items():
+                parts.setdefault(lang, {}).setdefault(split, []).extend(items)
     train_items = {lang: parts[lang].get("train", []) for lang in languages}
     x = joint_matrix([matrix(train_items[lang], lang) for lang in languages])
     y = np.array([TARGET[g] for lang in languages for g, _ in train_items[lang]])
@@ -321,27 +366,34 @@ def train(data: Path, auxiliary: tuple[str, ...] = AUXILIARY) -> dict[str, dict[
 
 
 def write_fixture(data: Path) -> None:
-    """Every Nth held-out XED line of each language but English (up to FIXTURE_ROWS), with the
-    licence."""
+    """Every Nth held-out polar line of each language but English and each source (up to
+    FIXTURE_ROWS), with the licences."""
     header = [
-        "# Held-out lines of XED (Öhman, Pàmies, Kajava, Tiedemann: XED, a Multilingual Dataset",
-        "# for Sentiment Analysis and Emotion Detection, COLING 2020), CC BY 4.0,",
-        "# https://github.com/Helsinki-NLP/XED: movie subtitles (OPUS OpenSubtitles) with emotions",
-        "# annotated by people in English and projected onto the aligned German, Spanish, French",
-        "# and Portuguese (European and Brazilian) subtitles. label: positive = joy or trust only,",
-        "# negative = anger, disgust, fear or sadness only. These lines were held out of training",
-        "# and tuning (scripts/train_sentiment.py: a hash of the line, or of the first line of its",
-        "# group of translations, puts 1 in 10 aside); every Nth of them, 300 per language.",
+        "# Held-out lines, held out of training and tuning by scripts/train_sentiment.py:",
+        "# every Nth of each language and source, 300 each. label: positive or negative",
+        "# (neutral lines left out). Both sources are CC BY 4.0:",
+        "# XED (Öhman, Pàmies, Kajava, Tiedemann: XED, a Multilingual Dataset for Sentiment",
+        "# Analysis and Emotion Detection, COLING 2020), https://github.com/Helsinki-NLP/XED:",
+        "# movie subtitles (OPUS OpenSubtitles) with emotions annotated by people in English and",
+        "# projected onto the aligned German, Spanish, French and Portuguese subtitles; positive =",
+        "# joy or trust only, negative = anger, disgust, fear or sadness only; held out by a hash",
+        "# of the line, or of the first line of its group of translations (1 in 10).",
+        "# BRIGHTER (Muhammad et al., ACL 2025; SemEval-2025 Task 11, track A),",
+        "# https://github.com/emotion-analysis-project/SemEval2025-Task11: social media posts in",
+        "# German, Latin American Spanish and Brazilian Portuguese, emotions labelled by at least",
+        "# three native speakers; positive = joy and none of anger, disgust, fear or sadness,",
+        "# negative = the other way round; held out: the dataset's test split.",
     ]
     with FIXTURE.open("w", encoding="utf-8", newline="") as f:
         f.write("\n".join(header) + "\n")
         out = csv.writer(f, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-        out.writerow(["language", "label", "sentence"])
+        out.writerow(["language", "source", "label", "sentence"])
         for lang in LANGUAGES[1:]:  # English is scored on the UCI sentences instead
-            held = [(g, s) for g, s in corpus(data, lang)["XED"]["held_out"] if g != "neutral"]
-            step = max(1, len(held) // FIXTURE_ROWS)
-            for gold, sentence in held[::step][:FIXTURE_ROWS]:
-                out.writerow([lang, gold, sentence])
+            for source, splits in corpus(data, lang).items():
+                held = [(g, s) for g, s in splits.get("held_out", []) if g != "neutral"]
+                step = max(1, len(held) // FIXTURE_ROWS)
+                for gold, sentence in held[::step][:FIXTURE_ROWS]:
+                    out.writerow([lang, source, gold, sentence])
 
 
 def main() -> None:
