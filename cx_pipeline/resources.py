@@ -50,13 +50,16 @@ def install_rules(
     con: duckdb.DuckDBPyConnection,
     phone_regions: str = settings.PHONE_REGIONS.default,
     store: bool = False,
+    functions: bool = True,
 ) -> None:
     """The business rules on a connection: the Python functions some macros call (which must
-    exist before the macros are created), then rules.sql's macros. Where the file already holds
+    exist before the macros are created; `functions=False` where a longer-lived connection to
+    the same database created them), then rules.sql's macros. Where the file already holds
     this release's macros they are used as they are; `store` (a DuckDB file opened for
     writing) writes them into the file for the next connections, else they are temporary."""
-    register_contact_details(con, phone_regions)
-    text.register(con)
+    if functions:
+        register_contact_details(con, phone_regions)
+        text.register(con)
     stored = stored_rules(con)
     if stored is not None and stored[0] == RULES_DIGEST:
         return
@@ -177,10 +180,20 @@ class Warehouse(DuckDBResource):
                 self._upgrade_once(con)
             else:
                 migrations.refuse_newer(con)
-            install_rules(con, self.phone_regions, store=lake is None and not read_only)
+            install_rules(
+                con,
+                self.phone_regions,
+                store=lake is None and not read_only,
+                functions=self._own_functions(),
+            )
             yield con
         finally:
             con.close()
+
+    def _own_functions(self) -> bool:
+        """Does each connection create the Python functions it calls? Yes, since each step's
+        connection is the only one open on the database."""
+        return True
 
     def _upgrade_once(self, con: duckdb.DuckDBPyConnection) -> None:
         """Bring the warehouse to this release's schema version, the first time this process
@@ -287,7 +300,9 @@ class HeldWarehouse(Warehouse):
     closes: about 50 ms a step, 40% of a whole-graph run on small extracts. For many short
     in-process runs, as the tests make. The file stays locked for the whole run, so two runs at
     once would take turns by run rather than step by step: not for runs the daemon starts,
-    whose pool hands out slots a step at a time."""
+    whose pool hands out slots a step at a time. Only within a run (Dagster closes it at the
+    run's end): used outside one, nothing would. A setting a step changes for the whole
+    database (SET GLOBAL) lasts until the run ends."""
 
     _held: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
 
@@ -295,7 +310,8 @@ class HeldWarehouse(Warehouse):
         self.release()
 
     def release(self) -> None:
-        """Close the database held open (at the end of a run, before a compaction)."""
+        """Close the database held open (at the end of a run, before a compaction), once no
+        step's connection is open."""
         if self._held is not None:
             self._held.close()
             self._held = None
@@ -306,12 +322,21 @@ class HeldWarehouse(Warehouse):
         if lake is None and not read_only and self._held is None:
             # DuckDB hands later connections with this path and these settings its database.
             held = super()._connect(lake, dict(config), read_only)
-            # Python functions belong to the database, but live only as long as the connection
-            # that created them: created here, they outlive every step's connection.
-            register_contact_details(held, self.phone_regions)
-            text.register(held)
+            try:
+                # Python functions belong to the database, but live only as long as the
+                # connection that created them: created here, they outlive every step's
+                # connection. DuckDB refuses them if the database was already open in this
+                # process with its own: better than calling a function another connection freed.
+                register_contact_details(held, self.phone_regions)
+                text.register(held)
+            except BaseException:
+                held.close()
+                raise
             self._held = held
         return super()._connect(lake, config, read_only)
+
+    def _own_functions(self) -> bool:
+        return self._held is None
 
     def compact(self) -> tuple[int, int]:
         self.release()

@@ -24,19 +24,15 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str, **params: Any) -> duckdb.D
 def create_function_once(
     con: duckdb.DuckDBPyConnection, name: str, function: Any, parameters: list, returns: Any
 ) -> None:
-    """A Python function as a SQL function over Arrow vectors, unless the database already has
-    it: registered by this connection, or by another on the same open database (HeldWarehouse).
-    The function belongs to the database but lives only as long as the connection that created
-    it, so that one must outlive the others. Asked by trying: listing duckdb_functions() cost
-    more than the rest of opening a connection, which every step of a run does. Macros that
-    call it hold on to the first registration, so it is never replaced."""
+    """A Python function as a SQL function over Arrow vectors, unless this connection already
+    has it. Asked by trying: listing duckdb_functions() cost more than the rest of opening a
+    connection, which every step of a run does. Macros that call it hold on to the first
+    registration, so it is never replaced. Another connection's function of the same name
+    raises: it lives only as long as the connection that created it."""
     try:
         con.create_function(name, function, parameters, returns, type="arrow", side_effects=False)
-    except duckdb.NotImplementedException as e:  # this connection registered it
+    except duckdb.NotImplementedException as e:
         if "already created" not in str(e):
-            raise
-    except duckdb.CatalogException as e:  # another connection to the same database did
-        if "already exists" not in str(e):
             raise
 
 

@@ -40,7 +40,9 @@ lines join their group through the English projection file. The UCI review sente
 English are another source entirely and are never read here.
 
 One logistic regression (classes weighted equally within each language) is fitted with scipy's
-L-BFGS on the positive and negative training lines of all languages at once, with a shared copy
+L-BFGS on the training lines of all languages at once (positive towards 1, negative towards 0,
+neutral, where a source has them: XED's English and BRIGHTER's German and Portuguese, towards
+0.5, weighted like each polar class), with a shared copy
 of every feature and a copy per language (Daume III, "Frustratingly easy domain adaptation",
 2007): the lines are translations of each other and the Romance languages share most character
 n-grams, so each language learns from the others' lines; AUXILIARY languages' lines train the
@@ -398,7 +400,7 @@ def write_fixture(data: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data", type=Path, help="folder holding XED/")
+    parser.add_argument("data", type=Path, help="folder holding XED/ and SemEval2025-Task11/")
     parser.add_argument("--out", type=Path, default=text.MODEL_FILE)
     parser.add_argument("--fixtures", action="store_true", help="also write the held-out sample")
     parser.add_argument("--auxiliary", default=",".join(AUXILIARY), help="e.g. 'it' or ''")

@@ -73,9 +73,10 @@ HAND_WRITTEN: dict[str, tuple[str, list[str], str, str, bool, bool]] = {
         True,
         False,
     ),
-    # "could be better" is no praise: it leans negative (-0.15 with model 2026.12-3, -0.21
-    # with 2026.12-2; VADER alone read 'better' as positive), inside the neutral band (±0.16).
-    # The lexicon's "could be better" names a problem.
+    # "could be better" is no praise: it leans negative, but inside the neutral band (-0.15,
+    # band ±0.17, with model 2026.12-3; -0.21, negative, with 2026.12-2; VADER alone read
+    # 'better' as positive): a miss, in docs/voice-of-customer.md. The lexicon's "could be
+    # better" names a problem.
     "p1": ("Could be better", ["none"], "en", NEU, False, False),
     # "would love" is a request, so no generic praise; no theme, so not actionable either.
     "p2": ("Would love a dark mode", ["none"], "en", P, False, False),
