@@ -14,7 +14,7 @@ from cx_pipeline import ducklake
 from cx_pipeline.marts.assets import ALL_MART_SPECS
 from cx_pipeline.partitions import delivered_days, range_tags
 from cx_pipeline.privacy.erasure import record_erasure
-from cx_pipeline.resources import Warehouse
+from cx_pipeline.resources import HeldWarehouse, Warehouse
 from cx_pipeline.sql import literal
 from cx_pipeline_tests.conftest import SAMPLE_ROOT, all_assets, make_resources
 from cx_pipeline_tests.warehouse_diff import mart_differences
@@ -24,7 +24,8 @@ from cx_pipeline_tests.warehouse_diff import mart_differences
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     """The committed sample materialized into a DuckLake with a DuckDB-file catalog."""
     base = tmp_path_factory.mktemp("lake")
-    warehouse = Warehouse(database=f"ducklake:{base / 'cx.ducklake'}", memory_limit="1GB")
+    # Held within each run, as make_resources' warehouse file is: a lake is attached once a run.
+    warehouse = HeldWarehouse(database=f"ducklake:{base / 'cx.ducklake'}", memory_limit="1GB")
     resources = {**make_resources(SAMPLE_ROOT, base / "cx.duckdb"), "warehouse": warehouse}
     days = delivered_days(SAMPLE_ROOT)
     result = dg.materialize(all_assets(), resources=resources, tags=range_tags(days[0], days[-1]))
