@@ -94,6 +94,7 @@ def materialize_all(
     days: tuple[dt.date, dt.date] | None = None,
     selection: dg.AssetSelection | None = None,
     sources_file: str = "",
+    instance: dg.DagsterInstance | None = None,
     **settings: object,
 ) -> dg.ExecuteInProcessResult:
     """The graph (or `selection` of it) in one run over every delivery day under the root, or
@@ -106,6 +107,7 @@ def materialize_all(
         selection=selection,
         raise_on_error=raise_on_error,
         tags=range_tags(first, last),
+        instance=instance,
     )
 
 
@@ -122,7 +124,8 @@ SAMPLE_ROOT = REPO_ROOT / "data" / "sample"
 @pytest.fixture(scope="session")
 def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The committed sample materialized once per test session, shared by pytest-xdist's
-    workers (the first to ask builds it while the others wait): read it, never write it."""
+    workers (the first to ask builds it while the others wait): read it, never write it. Its
+    run is recorded in `dagster_home` beside it, as `make run` records one."""
     base = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         base = base.parent  # the session's folder, above each worker's own
@@ -132,7 +135,10 @@ def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with (folder / "lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not built.exists():
-            materialize_all(SAMPLE_ROOT, folder / "cx.duckdb")
+            home = folder / "dagster_home"
+            home.mkdir(exist_ok=True)
+            with dg.DagsterInstance.from_config(str(home)) as instance:
+                materialize_all(SAMPLE_ROOT, folder / "cx.duckdb", instance=instance)
             built.touch()
     return folder / "cx.duckdb"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from cx_pipeline_tests.conftest import SAMPLE_ROOT
-from cx_pipeline_tests.privacy.test_erasure import cli, everything_written, found_in
+from cx_pipeline_tests.privacy.test_erasure import cli, found_everywhere
 
 
 def test_expired_deliveries_are_purged_everywhere(tmp_path: Path, sample_warehouse: Path) -> None:
@@ -43,7 +43,7 @@ def test_expired_deliveries_are_purged_everywhere(tmp_path: Path, sample_warehou
         ).fetchone()
 
     # Before the purge, the old answer is in every layer of the warehouse and in the serving file.
-    before = found_in(everything_written(tmp_path), [response_id])
+    before = found_everywhere(tmp_path, [response_id])
     assert {"raw.nps_responses", "staging.nps_responses", "marts.nps_answers"} <= set(before)
     assert "serving:marts.nps_answers" in before, before
 
@@ -56,7 +56,7 @@ def test_expired_deliveries_are_purged_everywhere(tmp_path: Path, sample_warehou
         staged = con.execute("SELECT count(*) FROM staging.nps_responses").fetchone()
     assert days == [("2026-10-31",)]
     assert staged == (kept,)
-    assert found_in(everything_written(tmp_path), [response_id, comment]) == {}
+    assert found_everywhere(tmp_path, [response_id, comment]) == {}
     # The rebuild wrote the Parquet export too (its folder was checked above, not missing).
     assert any((tmp_path / "parquet").glob("*.parquet"))
     assert sorted(p.name for p in (root / "surveys").iterdir()) == ["2026-10-31"]
