@@ -8,7 +8,7 @@ rules always casts cleanly.
 from __future__ import annotations
 
 from cx_pipeline.contract import Column, Entity
-from cx_pipeline.sql import literal
+from cx_pipeline.sql import literal, quote
 
 DUCKDB_TYPES = {
     "string": "VARCHAR",
@@ -25,10 +25,6 @@ LINEAGE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("_row_number", "BIGINT", "Data row number within the file (1 = first row after the header)."),
     ("_loaded_at", "TIMESTAMPTZ", "When the load that wrote this row ran."),
 )
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def duckdb_type(column: Column) -> str:

@@ -42,17 +42,21 @@ def literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def quote(identifier: str) -> str:
+    """A quoted SQL identifier (names come from the contract and the catalog, never users)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    """Whether `schema.table` is there yet (a first run, an optional entity, a mart not built)."""
-    return bool(
-        scalar(
-            con,
-            "SELECT count(*) FROM duckdb_tables() "
-            "WHERE schema_name = $schema AND table_name = $table",
-            schema=schema,
-            table=table,
-        )
-    )
+    """Whether `schema.table` is there yet (a first run, an optional entity, a mart not built).
+    Asked by binding a query on it, which reads one catalog entry: listing duckdb_tables()
+    works out every table's size first (23 ms a call on a DuckLake of the sample, against
+    1.5 ms). A failed bind leaves an open transaction usable."""
+    try:
+        con.execute(f"SELECT 1 FROM {quote(schema)}.{quote(table)} LIMIT 0")
+    except duckdb.CatalogException:
+        return False
+    return True
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, **params: Any) -> Any:
