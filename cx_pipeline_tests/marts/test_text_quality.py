@@ -64,23 +64,20 @@ def reviews() -> list[tuple[str, str, str]]:
 def test_review_sentences_sentiment(reviews: list[tuple[str, str, str]]) -> None:
     """Every sentence is English and clearly positive or negative (the data set's own rule).
     Issue 15's targets, macro F1 >= 0.80 with at most 15% neutral, are met on all 3,000
-    (model 2026.12-3: accuracy 0.757, macro F1 0.810, 13.0% neutral; benchmarks/
-    text_quality.py --uci). On this sample of 300: 0.747, 0.797, 13.0% (the model before,
-    2026.12-2: 0.75, 0.804, 13.7%); VADER alone scored 0.68 / 0.76 / 22% here, the word list
-    0.50 / 0.64 / 46% on the whole set. The sample keeps its own figure, less 0.02."""
+    (model 2026.12-4: accuracy 0.762, macro F1 0.812, 12.3% neutral; benchmarks/
+    text_quality.py --uci). On this sample of 300: 0.757, 0.806, 12.3% (2026.12-3: 0.747,
+    0.797, 13.0%; 2026.12-2: 0.75, 0.804, 13.7%); VADER alone scored 0.68 / 0.76 / 22% here,
+    the word list 0.50 / 0.64 / 46% on the whole set. The sample keeps its own figure, less
+    0.02."""
     gold = [g for _, g, _ in reviews]
     predicted = [p for _, _, p in reviews]
     accuracy = sum(g == p for g, p in zip(gold, predicted, strict=True)) / len(gold)
     neutral = predicted.count("neutral") / len(predicted)
     assert accuracy >= 0.73
-    assert macro_f1(gold, predicted, ("positive", "negative")) >= 0.797 - 0.02
+    assert macro_f1(gold, predicted, ("positive", "negative")) >= 0.806 - 0.02
     assert neutral <= 0.15
 
 
-@pytest.mark.xfail(
-    reason="0.797 on this sample of 300; the target is met on all 3,000 (0.810, 13.0% neutral)",
-    strict=False,
-)
 def test_review_sentences_reach_the_target(reviews: list[tuple[str, str, str]]) -> None:
     """Issue 15: English macro F1 >= 0.80, here on the committed sample."""
     gold = [g for _, g, _ in reviews]
@@ -122,13 +119,21 @@ def held_out() -> dict[Sample, tuple[list[str], list[str]]]:
 # Measured on the 300 lines of each sample: macro F1, share neutral, share read as a language
 # the model does not read (short subtitle lines look like Galician, Catalan or Swedish).
 HELD_OUT_MEASURED: dict[Sample, tuple[float, float, float]] = {
-    ("de", "XED"): (0.625, 0.147, 0.040),
-    ("es", "XED"): (0.662, 0.157, 0.040),
-    ("fr", "XED"): (0.586, 0.147, 0.060),
-    ("pt", "XED"): (0.709, 0.150, 0.040),
-    ("de", "BRIGHTER"): (0.737, 0.137, 0.000),
-    ("es", "BRIGHTER"): (0.804, 0.103, 0.050),
-    ("pt", "BRIGHTER"): (0.699, 0.170, 0.017),
+    ("de", "XED"): (0.626, 0.157, 0.040),
+    ("es", "XED"): (0.665, 0.160, 0.040),
+    ("fr", "XED"): (0.576, 0.163, 0.060),
+    ("pt", "XED"): (0.697, 0.147, 0.040),
+    ("de", "BRIGHTER"): (0.739, 0.147, 0.000),
+    ("es", "BRIGHTER"): (0.804, 0.107, 0.050),
+    ("pt", "BRIGHTER"): (0.698, 0.173, 0.017),
+    ("fr", "books"): (0.533, 0.093, 0.000),
+}
+# Why a sample stays under the target (docs/voice-of-customer.md has the figures).
+MISSED = {
+    "XED": "the neutral band takes 10-17% of these polar lines (XED: subtitle lines with labels "
+    "projected from English)",
+    "BRIGHTER": "within 0.02 of it on this sample; 0.733 on all 1,509 held-out posts",
+    "books": "few negative reviews (1 in 10), and the model reads many of them as positive",
 }
 
 
@@ -150,9 +155,8 @@ def test_held_out_lines(
         pytest.param(
             sample,
             marks=pytest.mark.xfail(
-                reason=f"measured {HELD_OUT_MEASURED[sample][0]:.3f} on this sample: the "
-                "neutral band takes 10-17% of these polar lines (XED: subtitle lines with "
-                "labels projected from English)",
+                reason=f"measured {HELD_OUT_MEASURED[sample][0]:.3f} on this sample: "
+                + MISSED[sample[1]],
                 strict=False,
             ),
         )

@@ -42,9 +42,10 @@ HAND_WRITTEN: dict[str, tuple[str, list[str], str, str, bool, bool]] = {
     # Word boundaries: 'supportive' and the French 'supporté' are not 'support'. supportive +1.8
     # boosted by 'very': positive praise naming no theme.
     "b1": ("Very supportive team", ["none"], "en", P, False, True),
-    # French. A miss of the model: in the subtitles it learnt French from, "supporter" is mostly
-    # "to stand" ("je ne le supporte pas"), so this reads negative.
-    "b2": ("Le service client a supporté nos demandes", ["none"], "fr", NEG, False, False),
+    # French. In the subtitles the model first learnt French from, "supporter" is mostly "to
+    # stand" ("je ne le supporte pas"): this read negative until book reviews joined its French
+    # (2026.12-4); now -0.05, inside French's neutral band: neutral, still not the praise it is.
+    "b2": ("Le service client a supporté nos demandes", ["none"], "fr", NEU, False, False),
     # ...case does not matter, and 'report' as a verb is no reporting (but 'bug' is reliability;
     # bug -1.5 outweighs want +0.3; 'want' asks for something). 'support' names a topic in
     # customer feedback, not a feeling (TOPIC_WORDS): neutral.
@@ -73,8 +74,8 @@ HAND_WRITTEN: dict[str, tuple[str, list[str], str, str, bool, bool]] = {
         True,
         False,
     ),
-    # "could be better" is no praise: it leans negative, but inside the neutral band (-0.15,
-    # band ±0.17, with model 2026.12-3; -0.21, negative, with 2026.12-2; VADER alone read
+    # "could be better" is no praise: it leans negative, but just inside the neutral band
+    # (-0.16, band ±0.16, with model 2026.12-4; -0.21, negative, with 2026.12-2; VADER alone read
     # 'better' as positive): a miss, in docs/voice-of-customer.md. The lexicon's "could be
     # better" names a problem.
     "p1": ("Could be better", ["none"], "en", NEU, False, False),
@@ -310,11 +311,12 @@ def test_feedback_themes_by_hand(tiny: Query) -> None:
         ("nps_comment", "R9", "A3", None, "2026-03-02", 10, "promoter", "none", "en", P, False, True),
         # T1 comes a day before C1's first answer; T2 the evening of its 10 on 10 Jan; T3 after
         # C3's comment-less 7 of 25 Mar; T4 the day of C4's 8. "not loading" and "can't log in"
-        # read negative, "please check" positive; the lexicon's problems ("not loading", "can't")
-        # and request ("please") make them actionable.
+        # read negative, "please check our last invoice" neutral (+0.15, inside English's band;
+        # positive before 2026.12-4); the lexicon's problems ("not loading", "can't") and
+        # request ("please") make them actionable.
         ("ticket", "T1", "A1", "C1", "2026-01-09", None, None, "reliability", "en", NEG, True, False),
         ("ticket", "T1", "A1", "C1", "2026-01-09", None, None, "reporting", "en", NEG, True, False),
-        ("ticket", "T2", "A1", "C1", "2026-01-10", 10, "promoter", "pricing", "en", P, True, False),
+        ("ticket", "T2", "A1", "C1", "2026-01-10", 10, "promoter", "pricing", "en", NEU, True, False),
         ("ticket", "T3", "A2", "C3", "2026-03-30", 7, "passive", "account access", "en", NEG, True, False),
         ("ticket", "T4", "A3", "C4", "2026-02-01", 8, "passive", "none", "en", P, False, True),
     ]  # fmt: skip
