@@ -9,7 +9,8 @@ sentences, the 300 of cx_pipeline_tests/fixtures/text/review_sentences.tsv or wi
 3,000 of the UCI "Sentiment Labelled Sentences" (CC BY 4.0; DIR holds amazon_cells_labelled.txt,
 imdb_labelled.txt and yelp_labelled.txt), a source the model never saw; German, Spanish, French
 and Portuguese on samples of the held-out XED subtitle lines and (German, Spanish,
-Portuguese) BRIGHTER social media posts (held_out_sentences.tsv in the text fixtures), or with
+Portuguese) BRIGHTER social media posts and French book reviews (held_out_sentences.tsv in the
+text fixtures), or with
 --data every held-out line of the data scripts/train_sentiment.py reads. Each text goes
 through text.analyse(), language detection included. Influence levels (rules.sql) on the
 hand-written titles of cx_pipeline_tests/fixtures/text/job_titles.csv, by split, and on the

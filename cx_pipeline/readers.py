@@ -19,8 +19,7 @@ from typing import Any, BinaryIO, Protocol
 import duckdb
 
 from cx_pipeline.contract import Entity
-from cx_pipeline.contract_sql import quote
-from cx_pipeline.sql import execute, literal
+from cx_pipeline.sql import execute, literal, quote
 
 
 class ExtractError(Exception):

@@ -24,10 +24,9 @@ from pydantic import Field, PrivateAttr
 
 from cx_pipeline import ducklake, migrations, settings, text
 from cx_pipeline.contract import Entity
-from cx_pipeline.contract_sql import quote
 from cx_pipeline.privacy.contact_details import register as register_contact_details
 from cx_pipeline.readers import Reader
-from cx_pipeline.sql import literal, table_exists
+from cx_pipeline.sql import literal, quote, table_exists
 
 SCHEMAS = ("raw", "quarantine", "audit", "staging", "marts")
 # DuckDB's message when another process holds the file; the only error worth waiting out.

@@ -156,9 +156,9 @@ def sample_query(sample_warehouse: Path) -> Callable[..., list[tuple]]:
 LONGEST_FIRST = (
     "test_scale_out.py",  # a Celery run on PostgreSQL + redis: minutes, mostly waiting
     "privacy/test_erasure.py",  # ~100: two CLI runs on the sample (erase, reload)
-    "test_operations.py",  # ~80: two partition runs on the sample
     "test_source_subsets.py",  # ~100: five runs on the tiny extracts
     "test_ducklake.py",  # ~100: the sample into a lake, the tiny extracts into another
+    "test_operations.py",  # ~80: two partition runs on the sample
     "serving/test_publish.py",  # ~35: a run on the tiny extracts and two small ones
     "quality/test_checks.py",
     "test_recovery.py",

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import duckdb
 
-from cx_pipeline.contract_sql import quote
 from cx_pipeline.marts.assets import ALL_MART_SPECS
+from cx_pipeline.sql import quote
 
 DECIMALS = 9
 

@@ -434,7 +434,8 @@ def write_fixture(data: Path) -> None:
         "# three native speakers; positive = joy and none of anger, disgust, fear or sadness,",
         "# negative = the other way round; held out: the dataset's test split.",
         "# books: French book reviews (Abir Eltaief, 2021, doi:10.57967/hf/1052; CC0 1.0 per its",
-        "# Hugging Face card), https://github.com/Abirate/Dataset_Creation_Scrapy_Project_French_",
+        "# Hugging Face card: the collector's grant over text the sites' readers wrote),",
+        "# https://github.com/Abirate/Dataset_Creation_Scrapy_Project_French_",
         "# book_reviews: readers' reviews from babelio.com and critiqueslibres.com; positive = the",
         "# reader's 4 to 5 stars, negative = 0.5 to 2.5; held out by a hash of the book (1 in 10).",
     ]
@@ -452,7 +453,7 @@ def write_fixture(data: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data", type=Path, help="folder holding XED/ and SemEval2025-Task11/")
+    parser.add_argument("data", type=Path, help="folder holding the repositories named above")
     parser.add_argument("--out", type=Path, default=text.MODEL_FILE)
     parser.add_argument("--fixtures", action="store_true", help="also write the held-out sample")
     parser.add_argument("--auxiliary", default=",".join(AUXILIARY), help="e.g. 'it' or ''")

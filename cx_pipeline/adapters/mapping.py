@@ -21,7 +21,6 @@ import duckdb
 
 from cx_pipeline.adapters.countries import NORMALIZE_SQL, alpha_2_codes, country_table
 from cx_pipeline.contract import ENTITIES, Entity, entity
-from cx_pipeline.contract_sql import quote
 from cx_pipeline.readers import (
     ExtractError,
     SourceRelation,
@@ -32,7 +31,7 @@ from cx_pipeline.readers import (
     header_names,
     unmapped_as_json,
 )
-from cx_pipeline.sql import literal
+from cx_pipeline.sql import literal, quote
 
 FORMATS = ("csv", "jsonl", "json", "parquet")
 EPOCHS = {"epoch_s": 1, "epoch_ms": 1_000, "epoch_us": 1_000_000}

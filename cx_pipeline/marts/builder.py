@@ -63,11 +63,10 @@ import polars as pl
 
 from cx_pipeline import catalog, text
 from cx_pipeline.contract import ENTITIES
-from cx_pipeline.contract_sql import quote
 from cx_pipeline.marts import incremental
 from cx_pipeline.privacy.masking import preview_columns
 from cx_pipeline.resources import CxSettings, Warehouse
-from cx_pipeline.sql import execute, literal, scalar, tables_read
+from cx_pipeline.sql import execute, literal, quote, scalar, tables_read
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,7 @@ from typing import Any
 import duckdb
 
 from cx_pipeline.contract import ENTITIES, Entity
-from cx_pipeline.contract_sql import quote
-from cx_pipeline.sql import execute, literal, scalar, table_exists
+from cx_pipeline.sql import execute, literal, quote, scalar, table_exists
 
 ERASED = "[erased]"
 ERASURES_DDL = """

@@ -13,8 +13,8 @@ import dataclasses
 from typing import Protocol
 
 from cx_pipeline.contract import ENTITIES
-from cx_pipeline.contract_sql import quote
 from cx_pipeline.privacy.erasure import PERSON_COLUMNS
+from cx_pipeline.sql import quote
 
 
 class MartSpec(Protocol):

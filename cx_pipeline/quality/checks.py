@@ -13,7 +13,6 @@ import duckdb
 
 from cx_pipeline import catalog
 from cx_pipeline.contract import Entity
-from cx_pipeline.contract_sql import quote
 from cx_pipeline.ingest.loader import DeliveryLoad
 from cx_pipeline.privacy.masking import PERSON_IDENTIFIERS
 from cx_pipeline.quality.suites import (
@@ -26,7 +25,7 @@ from cx_pipeline.quality.suites import (
 )
 from cx_pipeline.quality.validation import SuiteOutcome, validate_query
 from cx_pipeline.resources import CxSettings
-from cx_pipeline.sql import execute, scalar, table_exists
+from cx_pipeline.sql import execute, quote, scalar, table_exists
 
 ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
 SAMPLE_ROWS = 5

@@ -40,11 +40,10 @@ from pathlib import Path
 
 import duckdb
 
-from cx_pipeline.contract_sql import quote
 from cx_pipeline.marts.builder import MartSpec, comment_on
 from cx_pipeline.privacy.masking import masked
 from cx_pipeline.resources import RULES_DIGEST
-from cx_pipeline.sql import execute, literal, scalar
+from cx_pipeline.sql import execute, literal, quote, scalar
 
 STORAGE_VERSION = "v1.0.0"
 READABLE_BY = "DuckDB 1.0 and later"

@@ -15,9 +15,8 @@ import dagster as dg
 
 from cx_pipeline import catalog
 from cx_pipeline.contract import entity as contract_entity
-from cx_pipeline.contract_sql import quote
 from cx_pipeline.resources import CxSettings, Warehouse
-from cx_pipeline.sql import execute, scalar, table_exists
+from cx_pipeline.sql import execute, quote, scalar, table_exists
 
 # Entity -> (column, identifier type) of its second person identifier besides contact_id.
 SECOND_IDENTIFIER: dict[str, tuple[str, str] | None] = {

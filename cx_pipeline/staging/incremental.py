@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import duckdb
 
 from cx_pipeline.contract import Entity
-from cx_pipeline.contract_sql import cleaned, quote, staging_select
+from cx_pipeline.contract_sql import cleaned, staging_select
 from cx_pipeline.privacy.erasure import ERASURES_DDL
-from cx_pipeline.sql import execute, scalar, table_exists
+from cx_pipeline.sql import execute, quote, scalar, table_exists
 
 STATE_DDL = (
     """

@@ -28,7 +28,10 @@ COMMENTS = (
     ("E2", "A1", "2026-03-04", 5, "Tablet app feels cramped"),
     ("E3", "A3", "2026-03-10", 4, "The tablet app feels cramped on landscape"),
     ("E4", "A1", "2026-03-24", 3, "Calendar invites arrive twice, annoying"),
-    ("E5", "A2", "2026-03-24", 6, "Calendar invites arrive late"),
+    # With its full stop: without it the sentiment model reads this complaint positive (+0.30,
+    # a miss listed in docs/voice-of-customer.md), and positive text naming no theme is generic
+    # praise, which is no item here.
+    ("E5", "A2", "2026-03-24", 6, "Calendar invites arrive late."),
     ("E6", "A3", "2026-03-25", 10, "Calendar invites keep coming"),
     ("E7", "A1", "2026-03-26", 8, "Tablet app feels cramped"),
     ("E8", "A1", "2026-03-27", 7, "The tablet app is cramped"),
@@ -44,7 +47,7 @@ TIERS = (("A1", "SMB"), ("A2", "mid-market"), ("A3", "enterprise"))
 # each other:
 #   E4 calendar invites arrive twice, annoying: calendar, invites, arrive, twice, annoying;
 #      calendar invites, invites arrive, arrive twice, twice annoying (words are runs of
-#      letters: the comma parts nothing)     E5 calendar invites arrive late: the same with
+#      letters: the comma parts nothing)     E5 calendar invites arrive late.: the same with
 #      'late' for 'twice' and nothing for 'annoying'
 #   E6 calendar invites keep coming: calendar, invites, coming; calendar invites ('keep'
 #      parts invites, coming)
@@ -59,15 +62,16 @@ TIERS = (("A1", "SMB"), ("A2", "mid-market"), ("A3", "enterprise"))
 # items were detractors (E2 5, E3 4): new among passives. Promoters: E6 alone.
 # SMB that week: E4, E7, E8 (3 items); before: E2 (tablet terms once). Mid-market E5 and
 # enterprise E6 alone. Earlier weeks have no term of 2 items in any segment.
-# Examples: calendar invites E4 (39 chars), E5 (28), E6 (28): the shortest, first by id, E5;
-# invites arrive and arrive E5 too; the tablet terms E7 (24) before E8 (25).
-E5, E7 = COMMENTS[4][4], COMMENTS[6][4]
+# Examples: calendar invites E4 (39 chars), E5 (29), E6 (28): the shortest, E6; invites
+# arrive and arrive E5 (29, before E4); among detractors (E4, E5) E5; the tablet terms E7 (24)
+# before E8 (25).
+E5, E6, E7 = COMMENTS[4][4], COMMENTS[5][4], COMMENTS[6][4]
 W = dt.date(2026, 3, 23)
 EXPECTED = [
     # week, segment_type, segment, term, items, week_items, previous, is_new, rank, example
-    (W, "all", "all", "calendar invites", 3, 5, 0, True, 1, E5),
-    (W, "all", "all", "calendar", 3, 5, 0, True, 2, E5),
-    (W, "all", "all", "invites", 3, 5, 0, True, 3, E5),
+    (W, "all", "all", "calendar invites", 3, 5, 0, True, 1, E6),
+    (W, "all", "all", "calendar", 3, 5, 0, True, 2, E6),
+    (W, "all", "all", "invites", 3, 5, 0, True, 3, E6),
     (W, "all", "all", "invites arrive", 2, 5, 0, True, 4, E5),
     (W, "all", "all", "arrive", 2, 5, 0, True, 5, E5),
     (W, "all", "all", "tablet app", 2, 5, 2, False, 6, E7),
