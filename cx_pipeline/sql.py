@@ -43,7 +43,7 @@ def literal(value: str) -> str:
 
 
 def quote(identifier: str) -> str:
-    """A quoted SQL identifier (names come from the contract and the catalog, never users)."""
+    """A quoted SQL identifier: any double quote in the name doubled, so any name is safe."""
     return '"' + identifier.replace('"', '""') + '"'
 
 
