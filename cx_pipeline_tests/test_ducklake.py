@@ -17,6 +17,7 @@ from cx_pipeline.privacy.erasure import record_erasure
 from cx_pipeline.resources import HeldWarehouse, Warehouse
 from cx_pipeline.sql import literal
 from cx_pipeline_tests.conftest import SAMPLE_ROOT, all_assets, make_resources
+from cx_pipeline_tests.value_search import parquet_holding, tables_holding
 from cx_pipeline_tests.warehouse_diff import mart_differences
 
 
@@ -87,36 +88,6 @@ def test_the_serving_snapshot_is_published_from_the_lake(
         assert mart_differences(con, "from_lake", "embedded") == {}
 
 
-def _parquet_rows_holding(folder: Path, value: str) -> int:
-    """Rows of every Parquet file under `folder` whose text holds `value` (file by file: the
-    tables' schemas differ)."""
-    with duckdb.connect() as con:
-        return sum(
-            con.execute(
-                "SELECT count(*) FROM read_parquet($file) AS t "
-                "WHERE contains(lower(t::VARCHAR), $value)",
-                {"file": str(file), "value": value},
-            ).fetchone()[0]
-            for file in folder.rglob("*.parquet")
-        )
-
-
-def _tables_holding(con: duckdb.DuckDBPyConnection, value: str) -> list[dg.AssetKey]:
-    """The staging tables and marts any of whose rows holds `value`."""
-    names = con.execute(
-        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'cx' "
-        "AND schema_name IN ('staging', 'marts') ORDER BY ALL"
-    ).fetchall()
-    return [
-        dg.AssetKey([schema, table])
-        for schema, table in names
-        if con.execute(
-            f"SELECT count(*) FROM {schema}.{table} AS t WHERE contains(lower(t::VARCHAR), $v)",
-            {"v": value},
-        ).fetchone()[0]
-    ]
-
-
 def test_an_erasure_leaves_no_lake_file_holding_the_person(lake: Warehouse) -> None:
     """As `cx-pipeline erase` does it: record, rebuild, compact; the rebuild only of the
     tables that hold the person (the erase command's rebuild of everything is
@@ -126,8 +97,11 @@ def test_an_erasure_leaves_no_lake_file_holding_the_person(lake: Warehouse) -> N
         (email,) = con.execute(
             "SELECT lower(email) FROM raw.contacts WHERE email LIKE '%@%' ORDER BY email LIMIT 1"
         ).fetchone()
-        assert _parquet_rows_holding(files / "raw", email) > 0
-        holding = _tables_holding(con, email)
+        assert parquet_holding(files / "raw", [email])
+        holding = [
+            dg.AssetKey(name.split("."))
+            for name in tables_holding(con, [email], ("staging", "marts"), database="cx")
+        ]
         assert dg.AssetKey(["staging", "contacts"]) in holding
         record_erasure(con, None, email, "test")
     rebuilt = dg.materialize(
@@ -137,9 +111,9 @@ def test_an_erasure_leaves_no_lake_file_holding_the_person(lake: Warehouse) -> N
     )
     assert rebuilt.success
     # Until compaction, DuckLake keeps the old files (time travel): the value is still on disk.
-    assert _parquet_rows_holding(files, email) > 0
+    assert parquet_holding(files, [email])
     lake.compact()
-    assert _parquet_rows_holding(files, email) == 0
+    assert parquet_holding(files, [email]) == {}
     # Nor in the catalog (file statistics keep min/max values).
     catalog = lake.lake.catalog_file.read_bytes().lower()  # type: ignore[union-attr]
     assert email.encode() not in catalog

@@ -4,7 +4,6 @@ and loading the old extracts again does not bring them back."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -16,8 +15,8 @@ import duckdb
 import pytest
 
 from cx_pipeline.privacy.erasure import identifier_hash
-from cx_pipeline.sql import literal, quote
 from cx_pipeline_tests.conftest import REPO_ROOT, SAMPLE_ROOT
+from cx_pipeline_tests.value_search import found_everywhere
 
 
 def cli(env: dict[str, str], *args: str) -> str:
@@ -31,67 +30,6 @@ def cli(env: dict[str, str], *args: str) -> str:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
-
-
-def _spellings(value: str) -> set[str]:
-    """How a value can be written inside a cell's text: as it is, as DuckDB writes a string
-    nested in a list or struct (quotes escaped with a backslash), and as JSON writes it."""
-    value = value.lower()
-    return {
-        value,
-        value.replace("\\", "\\\\").replace("'", "\\'"),
-        json.dumps(value, ensure_ascii=False)[1:-1],
-    }
-
-
-def _holding(con: duckdb.DuckDBPyConnection, relation: str, values: list[str]) -> list[str]:
-    """The `values` found in any cell of `relation`, case-insensitively, searched by DuckDB:
-    text columns as they are, other columns (lists, structs, maps, JSON) as their text and as
-    JSON, each value in every spelling those write it in."""
-    cells = []
-    for name, kind, *_ in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall():
-        column = quote(name)
-        if kind == "VARCHAR":
-            cells.append(column)
-        else:
-            cells.append(f"{column}::VARCHAR")
-            cells.append(f"to_json({column})::VARCHAR")
-    spelled = {spelling: value for value in values for spelling in _spellings(value)}
-    found = con.execute(
-        f"WITH cells AS (SELECT lower(concat_ws(chr(31), {', '.join(cells)})) AS text "
-        f"FROM {relation}) "
-        "SELECT spelling FROM unnest($spellings) AS s(spelling) "
-        "WHERE EXISTS (SELECT 1 FROM cells WHERE contains(text, spelling))",
-        {"spellings": list(spelled)},
-    ).fetchall()
-    return sorted({spelled[spelling] for (spelling,) in found})
-
-
-def _tables_holding(path: Path, values: list[str], label: str = "") -> dict[str, list[str]]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        names = con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() ORDER BY ALL"
-        ).fetchall()
-        return {
-            f"{label}{schema}.{table}": found
-            for schema, table in names
-            if (found := _holding(con, f"{quote(schema)}.{quote(table)}", values))
-        }
-
-
-def found_everywhere(base: Path, values: list[str]) -> dict[str, list[str]]:
-    """Where any of `values` appears in what a run writes under `base` (warehouse, serving file,
-    Parquet export, report), case-insensitively: {table or file: the values found}."""
-    hits = _tables_holding(base / "cx.duckdb", values)
-    hits |= _tables_holding(base / "cx_serving.duckdb", values, "serving:")
-    with duckdb.connect() as con:
-        for parquet in sorted((base / "parquet").glob("*.parquet")):
-            if found := _holding(con, f"read_parquet({literal(str(parquet))})", values):
-                hits[f"parquet:{parquet.name}"] = found
-    report = base.joinpath("cx_report.html").read_text().lower()
-    if found := [v for v in values if v.lower() in report]:
-        hits["report"] = found
-    return hits
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,8 @@ from pathlib import Path
 import duckdb
 
 from cx_pipeline_tests.conftest import SAMPLE_ROOT
-from cx_pipeline_tests.privacy.test_erasure import cli, found_everywhere
+from cx_pipeline_tests.privacy.test_erasure import cli
+from cx_pipeline_tests.value_search import found_everywhere
 
 
 def test_expired_deliveries_are_purged_everywhere(tmp_path: Path, sample_warehouse: Path) -> None:
