@@ -371,6 +371,7 @@ def run_floor(plan_path: Path, warehouse: Path) -> dict[str, Any]:
         spans[f"staging/{entity['name']}"] = (t, t + staging[entity["name"]])
     t = clock()
     identity = plan["identity"]
+    con.execute(identity["pairs_sql"])
     con.execute(identity["sql"], _bind(identity["sql"], identity["params"]))
     for view in identity["views"]:
         con.execute(view)

@@ -17,7 +17,7 @@ from cx_pipeline.ingest.loader import ensure_tables
 from cx_pipeline.quality.checks import check_specs, referenced_entities, staging_check_results
 from cx_pipeline.resources import CxSettings, Warehouse
 from cx_pipeline.sql import scalar
-from cx_pipeline.staging import incremental
+from cx_pipeline.staging import identity, incremental
 
 
 def build_staging_asset(entity: Entity) -> dg.AssetsDefinition:
@@ -78,7 +78,11 @@ def build_staging_asset(entity: Entity) -> dg.AssetsDefinition:
                 if build.full:
                     con.execute(f"DROP TABLE IF EXISTS {live}")
                     con.execute(f"ALTER TABLE {candidate} RENAME TO {entity.name}")
+                    if entity.name == "events":
+                        identity.keep_event_pairs(con)
                 else:
+                    if entity.name == "events":
+                        identity.keep_event_pairs(con, candidate, incremental.AFFECTED_KEYS)
                     incremental.merge_delta(con, entity, candidate)
                     con.execute(f"DROP TABLE {candidate}")
                 incremental.record(con, entity, build, keys, dates)

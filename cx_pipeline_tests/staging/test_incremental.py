@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import polars as pl
 
 from cx_pipeline.contract import ENTITIES
 from cx_pipeline.staging.incremental import note_raw_rewrite
@@ -22,10 +23,13 @@ HEADER = "response_id,contact_id,account_id,survey_id,touchpoint,submitted_at,sc
 
 
 def staging_tables(database: Path) -> dict[str, list[tuple]]:
+    """Every entity's staging table, the identity map, and the event pairs it is counted from
+    (kept by the events' step, so an incremental build moves them instead of counting)."""
+    names = [e.name for e in ENTITIES] + ["identity_map", "_event_pairs"]
     with duckdb.connect(str(database), read_only=True) as con:
         return {
-            e.name: con.execute(f"SELECT * FROM staging.{e.name} ORDER BY ALL").fetchall()
-            for e in ENTITIES
+            name: con.execute(f"SELECT * FROM staging.{name} ORDER BY ALL").fetchall()
+            for name in names
         }
 
 
@@ -37,14 +41,17 @@ def builds(database: Path) -> list[tuple]:
         ).fetchall()
 
 
-def deliver_next_day(root: Path, rows: str) -> None:
-    """Every source delivers the next day: the same files, but these survey answers."""
+def deliver_next_day(root: Path, rows: str, events: pl.DataFrame | None = None) -> None:
+    """Every source delivers the next day: the same files, but these survey answers (and
+    these events)."""
     for source in sorted({e.source for e in ENTITIES}):
         folder = root / source / NEXT_DAY
         folder.mkdir(parents=True, exist_ok=True)
         for path in (root / source / DELIVERY).iterdir():
             shutil.copy(path, folder / path.name)
     (root / "surveys" / NEXT_DAY / "nps_responses.csv").write_text(HEADER + rows)
+    if events is not None:
+        events.write_parquet(root / "analytics" / NEXT_DAY / "events.parquet")
 
 
 def run(root: Path, database: Path, day: str) -> None:
@@ -56,11 +63,30 @@ def test_a_redelivered_day_replaces_exactly_its_keys(tmp_path: Path) -> None:
     root = write_tiny_extracts(tmp_path / "extracts")
     database = tmp_path / "cx.duckdb"
     run(root, database, DELIVERY)
-    # Next day: R05 changes its score, R20 is new.
+    # Next day: R05 changes its score, R20 is new; event E2 is C1's after all, E4 is new and
+    # anonymous, from a device C1 used (so the device links to C1).
+    events = pl.read_parquet(root / "analytics" / DELIVERY / "events.parquet")
+    changed = pl.concat(
+        [
+            events.with_columns(
+                contact_id=pl.when(pl.col("event_id") == "E2")
+                .then(pl.lit("C1"))
+                .otherwise(pl.col("contact_id")),
+                anonymous_id=pl.when(pl.col("event_id") == "E1").then(pl.lit("dev-9")),
+            ),
+            events.head(1).with_columns(
+                event_id=pl.lit("E4"),
+                contact_id=pl.lit(None, pl.String),
+                anonymous_id=pl.lit("dev-9"),
+            ),
+        ],
+        how="diagonal",
+    )
     deliver_next_day(
         root,
         "R05,C1,A1,rel-q1,relationship,2026-01-01T00:00:00Z,3,Changed my mind\n"
         "R20,C2,A1,rel-q1,in_app,2026-03-31T10:00:00Z,10,\n",
+        changed,
     )
     run(root, database, NEXT_DAY)
     with duckdb.connect(str(database), read_only=True) as con:
@@ -68,6 +94,13 @@ def test_a_redelivered_day_replaces_exactly_its_keys(tmp_path: Path) -> None:
             "SELECT response_id, score FROM staging.nps_responses "
             "WHERE response_id IN ('R05', 'R20') ORDER BY 1"
         ).fetchall() == [("R05", 3), ("R20", 10)]
+        assert con.execute(
+            "SELECT contact_id, anonymous_id, rows FROM staging._event_pairs ORDER BY ALL"
+        ).fetchall() == [("C1", "dev-9", 1), ("C1", None, 1), ("C4", None, 1), (None, "dev-9", 1)]
+        assert con.execute(
+            "SELECT contact_id, rule, rows FROM staging.identity_map "
+            "WHERE identifier_type = 'anonymous_id'"
+        ).fetchall() == [("C1", "anonymous_id", 2)]
     # The day again, corrected: R20 was a test answer, R05 unchanged after all.
     deliver_next_day(root, "")
     run(root, database, NEXT_DAY)
