@@ -55,7 +55,7 @@ MAP_COLUMNS = (
 MAP_SQL = package_files.files("cx_pipeline.staging").joinpath("sql/identity_map.sql").read_text()
 # The events' (contact id, device id) pairs and how many events carry each, kept by the staging
 # step of events in the transaction that changes staging.events: the map reads these instead of
-# every event (12 s of each day's run at large, whatever the day brought).
+# every event (at large 10 s -> 6 s a day; moving a day's pairs costs 0.7 s).
 EVENT_PAIRS = "staging._event_pairs"
 _PAIRS = """
 CREATE OR REPLACE TABLE staging._event_pairs AS
