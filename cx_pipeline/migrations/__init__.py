@@ -1,8 +1,9 @@
 """The warehouse's schema version, and moving an existing warehouse to this release's in place.
 
-Marts and staging are rebuilt by every run, so their layout never needs a migration; what a
-warehouse keeps between releases is raw, quarantine and audit (the loads, erasures, identity map
-and build state). Each change to that layout is one numbered SQL file here,
+Marts and staging are rebuilt by every run, so their layout never needs a migration (the state
+kept beside them, such as staging._event_pairs, checks itself and is rebuilt when it does not
+add up); what a warehouse keeps between releases is raw, quarantine and audit (the loads,
+erasures, identity map and build state). Each change to that layout is one numbered SQL file here,
 `NNNN_what_it_does.sql`, applied in order, in one transaction with the version it reaches, the
 first time a release opens the warehouse to write. A failed step leaves the warehouse at the
 version it had and names the step and why; a warehouse written by a newer release is refused

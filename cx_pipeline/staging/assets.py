@@ -82,9 +82,13 @@ def build_staging_asset(entity: Entity) -> dg.AssetsDefinition:
                         identity.keep_event_pairs(con)
                 else:
                     if entity.name == "events":
-                        identity.keep_event_pairs(con, candidate, incremental.AFFECTED_KEYS)
+                        identity.keep_event_pairs(con, incremental.AFFECTED_KEYS, candidate)
                     incremental.merge_delta(con, entity, candidate)
                     con.execute(f"DROP TABLE {candidate}")
+                    if entity.name == "events" and not identity.check_event_pairs(con):
+                        context.log.warning(
+                            "staging._event_pairs did not add up to staging.events: counted afresh"
+                        )
                 incremental.record(con, entity, build, keys, dates)
                 con.execute("COMMIT")
                 context.log.info(

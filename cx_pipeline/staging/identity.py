@@ -54,38 +54,39 @@ MAP_COLUMNS = (
 )
 MAP_SQL = package_files.files("cx_pipeline.staging").joinpath("sql/identity_map.sql").read_text()
 # The events' (contact id, device id) pairs and how many events carry each, kept by the staging
-# step of events in the transaction that changes staging.events: the map reads these instead of
-# every event (at large 10 s -> 6 s a day; moving a day's pairs costs 0.7 s).
-EVENT_PAIRS = "staging._event_pairs"
+# step of events in the transaction that changes staging.events: on an incremental day the map
+# reads these instead of every event (at large 10 s -> 6 s a day; moving a day's pairs costs
+# 0.7 s). A full build of the events counts them afresh, and so does the map on a warehouse
+# staged before they were kept. Events with neither id are a pair too, so the counts add up to
+# staging.events' rows: each move is checked by that sum and counted afresh if it fails.
+EVENT_PAIRS_TABLE = "_event_pairs"
 _PAIRS = """
 CREATE OR REPLACE TABLE staging._event_pairs AS
 SELECT contact_id, anonymous_id, CAST(sum(rows) AS BIGINT) AS rows
 FROM ({rows})
-WHERE contact_id IS NOT NULL OR anonymous_id IS NOT NULL
 GROUP BY ALL
 HAVING sum(rows) <> 0;
 COMMENT ON TABLE staging._event_pairs IS 'Internal: each (contact_id, anonymous_id) pair of \
-staging.events and how many events carry it, kept by the staging step of events for \
+staging.events, nulls included, and how many events carry it; kept with staging.events for \
 staging.identity_map. Query staging.identity_map or staging.resolved_events instead.';
 """
-
 COUNT_EVENT_PAIRS = _PAIRS.format(
     rows="SELECT contact_id, anonymous_id, 1 AS rows FROM staging.events"
 )
 
 
 def keep_event_pairs(
-    con: duckdb.DuckDBPyConnection, candidate: str | None = None, replaced: str | None = None
+    con: duckdb.DuckDBPyConnection, replaced: str | None = None, candidate: str | None = None
 ) -> None:
-    """Count the pairs of staging.events afresh, or, given an incremental build's `candidate` and
-    the keys it `replaced` (a table of `key`), move the kept counts by the rows going and coming:
-    call before the merge, in its transaction. A warehouse from before the pairs were kept is
-    counted first."""
-    if candidate is None or not table_exists(con, "staging", EVENT_PAIRS.split(".")[1]):
+    """Count the pairs of staging.events afresh, or, given the keys an incremental build
+    `replaced` (a table of `key`) and its `candidate` rows, move the kept counts by the rows
+    going and coming: call before the merge, in its transaction, and `check_event_pairs` after
+    it."""
+    if candidate is None or replaced is None or not has_event_pairs(con):
         con.execute(COUNT_EVENT_PAIRS)
-    if candidate is not None:
+    if candidate is not None and replaced is not None:
         moves = f"""
-            SELECT contact_id, anonymous_id, rows FROM {EVENT_PAIRS}
+            SELECT contact_id, anonymous_id, rows FROM staging.{EVENT_PAIRS_TABLE}
             UNION ALL
             SELECT contact_id, anonymous_id, -1 FROM staging.events
             WHERE event_id IN (SELECT key FROM {replaced})
@@ -93,6 +94,24 @@ def keep_event_pairs(
             SELECT contact_id, anonymous_id, 1 FROM {candidate}
         """
         con.execute(_PAIRS.format(rows=moves))
+
+
+def has_event_pairs(con: duckdb.DuckDBPyConnection) -> bool:
+    return table_exists(con, "staging", EVENT_PAIRS_TABLE)
+
+
+def check_event_pairs(con: duckdb.DuckDBPyConnection) -> bool:
+    """After a move: True when the counts add up to staging.events' rows, none below one;
+    otherwise count them afresh (a table kept by another release's rule) and return False."""
+    holds = scalar(
+        con,
+        f"SELECT (SELECT coalesce(sum(rows), 0) FROM staging.{EVENT_PAIRS_TABLE}) "
+        "= (SELECT count(*) FROM staging.events) "
+        f"AND (SELECT coalesce(min(rows), 1) FROM staging.{EVENT_PAIRS_TABLE}) > 0",
+    )
+    if not holds:
+        con.execute(COUNT_EVENT_PAIRS)
+    return bool(holds)
 
 
 def resolved_view(entity: str) -> str:
@@ -205,7 +224,7 @@ def identity_map(
         con.execute("BEGIN TRANSACTION")
         try:
             if rebuild_map:
-                if not table_exists(con, "staging", EVENT_PAIRS.split(".")[1]):
+                if not has_event_pairs(con):
                     keep_event_pairs(con)  # a warehouse staged before the pairs were kept
                 execute(con, MAP_SQL, plus_addressing=cx_settings.identity_plus_addressing)
             for entity in SECOND_IDENTIFIER:

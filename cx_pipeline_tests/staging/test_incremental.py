@@ -102,6 +102,9 @@ def test_a_redelivered_day_replaces_exactly_its_keys(tmp_path: Path) -> None:
             "WHERE identifier_type = 'anonymous_id'"
         ).fetchall() == [("C1", "anonymous_id", 2)]
     # The day again, corrected: R20 was a test answer, R05 unchanged after all.
+    # Counts kept by another rule (another release's, say) are found out and counted afresh.
+    with duckdb.connect(str(database)) as con:
+        con.execute("UPDATE staging._event_pairs SET rows = rows + 1 WHERE contact_id = 'C4'")
     deliver_next_day(root, "")
     run(root, database, NEXT_DAY)
 

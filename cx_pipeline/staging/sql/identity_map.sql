@@ -30,9 +30,10 @@ crm_domains AS (
 ),
 -- The events' (contact id, device id) pairs with how many events carry each, which the devices
 -- and the events' identifiers below are counted from: kept by staging's step of events as it
--- changes staging.events (staging/identity.py), so the map never reads every event.
+-- changes staging.events (staging/identity.py), so an incremental day does not read every event.
 event_pairs AS (
     SELECT contact_id, anonymous_id, rows FROM staging._event_pairs
+    WHERE contact_id IS NOT NULL OR anonymous_id IS NOT NULL
 ),
 devices AS (
     SELECT e.anonymous_id, min(e.contact_id) AS contact_id, count(DISTINCT e.contact_id) AS people
