@@ -83,6 +83,7 @@ def test_asset_keys_follow_schema_and_table() -> None:
                 "followups",
             )
         ),
+        "staging/resolved_event_pairs",
         "marts/identity_match_rates",
         "marts/account_features",
         "marts/usage_daily",

@@ -53,26 +53,26 @@ MAP_COLUMNS = (
     ("rows", "BIGINT", "Rows of the entity carrying this identifier."),
 )
 MAP_SQL = package_files.files("cx_pipeline.staging").joinpath("sql/identity_map.sql").read_text()
-# The events' (contact id, device id) pairs and how many events carry each, kept by the staging
-# step of events in the transaction that changes staging.events: on an incremental day the map
-# reads these instead of every event (at large 10 s -> 6 s a day; moving a day's pairs costs
-# 0.7 s). A full build of the events counts them afresh, and so does the map on a warehouse
-# staged before they were kept. Events with neither id are a pair too, so the counts add up to
-# staging.events' rows: each move is checked by that sum and counted afresh if it fails.
+# The events' (contact id, device id, account id) triples and how many events carry each, kept
+# by the staging step of events in the transaction that changes staging.events: on an incremental
+# day the map and the events' match rates read these instead of every event (at large: the map
+# 10 s -> 6 s, the match rates 9 s -> under 1 s; moving a day's counts costs 0.7 s). A full build
+# of the events counts them afresh, and so does the map on a warehouse staged before they were
+# kept (or kept without the account). Events with none of the ids are a triple too, so the counts
+# add up to staging.events' rows: each move is checked by that sum and counted afresh if it fails.
 EVENT_PAIRS_TABLE = "_event_pairs"
-_PAIRS = """
+PAIR_COLUMNS = "contact_id, anonymous_id, account_id"
+_PAIRS = f"""
 CREATE OR REPLACE TABLE staging._event_pairs AS
-SELECT contact_id, anonymous_id, CAST(sum(rows) AS BIGINT) AS rows
-FROM ({rows})
+SELECT {PAIR_COLUMNS}, CAST(sum(rows) AS BIGINT) AS rows
+FROM ({{rows}})
 GROUP BY ALL
 HAVING sum(rows) <> 0;
-COMMENT ON TABLE staging._event_pairs IS 'Internal: each (contact_id, anonymous_id) pair of \
-staging.events, nulls included, and how many events carry it; kept with staging.events for \
+COMMENT ON TABLE staging._event_pairs IS 'Internal: each (contact_id, anonymous_id, account_id) \
+of staging.events, nulls included, and how many events carry it; kept with staging.events for \
 staging.identity_map. Query staging.identity_map or staging.resolved_events instead.';
 """
-COUNT_EVENT_PAIRS = _PAIRS.format(
-    rows="SELECT contact_id, anonymous_id, 1 AS rows FROM staging.events"
-)
+COUNT_EVENT_PAIRS = _PAIRS.format(rows=f"SELECT {PAIR_COLUMNS}, 1 AS rows FROM staging.events")
 
 
 def keep_event_pairs(
@@ -86,18 +86,24 @@ def keep_event_pairs(
         con.execute(COUNT_EVENT_PAIRS)
     if candidate is not None and replaced is not None:
         moves = f"""
-            SELECT contact_id, anonymous_id, rows FROM staging.{EVENT_PAIRS_TABLE}
+            SELECT {PAIR_COLUMNS}, rows FROM staging.{EVENT_PAIRS_TABLE}
             UNION ALL
-            SELECT contact_id, anonymous_id, -1 FROM staging.events
+            SELECT {PAIR_COLUMNS}, -1 FROM staging.events
             WHERE event_id IN (SELECT key FROM {replaced})
             UNION ALL
-            SELECT contact_id, anonymous_id, 1 FROM {candidate}
+            SELECT {PAIR_COLUMNS}, 1 FROM {candidate}
         """
         con.execute(_PAIRS.format(rows=moves))
 
 
 def has_event_pairs(con: duckdb.DuckDBPyConnection) -> bool:
-    return table_exists(con, "staging", EVENT_PAIRS_TABLE)
+    """The counts are there, with the account (a release before kept them without it). Asked by
+    binding a query, as table_exists does: a failed bind leaves a transaction usable."""
+    try:
+        con.execute(f"SELECT {PAIR_COLUMNS}, rows FROM staging.{EVENT_PAIRS_TABLE} LIMIT 0")
+    except (duckdb.CatalogException, duckdb.BinderException):
+        return False
+    return True
 
 
 def check_event_pairs(con: duckdb.DuckDBPyConnection) -> bool:
@@ -114,9 +120,10 @@ def check_event_pairs(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(holds)
 
 
-def resolved_view(entity: str) -> str:
+def resolved_view(entity: str, name: str = "", rows: str = "") -> str:
     """The staging.resolved_<entity> view: the rows with their links (joins on the delivered
-    spelling, so the view needs no macros and BI tools can read it)."""
+    spelling, so the view needs no macros and BI tools can read it). Given a `name` and other
+    `rows` with the entity's id columns (its counted triples), the same links on those."""
     by_id = (
         f"LEFT JOIN staging.identity_map AS by_id ON by_id.entity = '{entity}' "
         "AND by_id.identifier_type = 'contact_id' AND by_id.source_value = t.contact_id"
@@ -143,7 +150,7 @@ def resolved_view(entity: str) -> str:
     account = f"coalesce({own_account}, by_id.account_id, other.account_id)"
     columns = columns.format(account=account)
     return f"""
-CREATE OR REPLACE VIEW staging.resolved_{entity} AS
+CREATE OR REPLACE VIEW staging.{name or f"resolved_{entity}"} AS
 SELECT
     {columns},
     t.contact_id AS source_contact_id,
@@ -159,7 +166,7 @@ SELECT
         WHEN {account} IS NOT NULL THEN 'account_only'
         ELSE 'unlinked'
     END AS identity_status
-FROM staging.{entity} AS t
+FROM {rows or f"staging.{entity}"} AS t
 {by_id}
 {other}
 """
@@ -184,6 +191,34 @@ def _resolved_spec(entity: str) -> dg.AssetSpec:
     )
 
 
+RESOLVED_PAIRS = "resolved_event_pairs"
+
+
+def _pairs_spec() -> dg.AssetSpec:
+    """The events' links, counted: what a mart that counts events by link reads instead of
+    every event (marts.identity_match_rates)."""
+    events = {c[0]: c for c in catalog.staging_columns(contract_entity("events"))}
+    columns = [
+        *(events[name] for name in PAIR_COLUMNS.split(", ")),
+        ("rows", "BIGINT", "Events carrying these ids."),
+        *RESOLVED_COLUMNS,
+    ]
+    return dg.AssetSpec(
+        key=catalog.key("staging", RESOLVED_PAIRS),
+        deps=[catalog.key("staging", "events"), catalog.key("staging", "identity_map")],
+        group_name="staging",
+        kinds={"duckdb"},
+        owners=catalog.OWNERS,
+        description=(
+            "staging.resolved_events counted: each (contact_id, anonymous_id, account_id) of "
+            "the events, resolved as staging.resolved_events resolves them, with how many "
+            "events carry it (rows), kept with the events so counting by link reads no event. "
+            "A view."
+        ),
+        metadata=catalog.table_metadata("staging", RESOLVED_PAIRS, columns),
+    )
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -204,6 +239,7 @@ def _resolved_spec(entity: str) -> dg.AssetSpec:
             metadata=catalog.table_metadata("staging", "identity_map", list(MAP_COLUMNS)),
         ),
         *(_resolved_spec(entity) for entity in RESOLVED_ENTITIES),
+        _pairs_spec(),
     ],
     pool=catalog.warehouse_pool(),
     can_subset=True,
@@ -223,12 +259,13 @@ def identity_map(
             )
         con.execute("BEGIN TRANSACTION")
         try:
+            if not has_event_pairs(con):
+                keep_event_pairs(con)  # a warehouse staged before they were kept with accounts
             if rebuild_map:
-                if not has_event_pairs(con):
-                    keep_event_pairs(con)  # a warehouse staged before the pairs were kept
                 execute(con, MAP_SQL, plus_addressing=cx_settings.identity_plus_addressing)
             for entity in SECOND_IDENTIFIER:
                 con.execute(resolved_view(entity))
+            con.execute(resolved_view("events", RESOLVED_PAIRS, f"staging.{EVENT_PAIRS_TABLE}"))
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -247,6 +284,6 @@ def identity_map(
         )
     # A view costs nothing to refresh and counting its rows would scan every event: the map's
     # metadata already says how many identifiers of each entity are linked.
-    for entity in RESOLVED_ENTITIES:
-        if catalog.key("staging", f"resolved_{entity}") in selected:
-            yield dg.MaterializeResult(asset_key=catalog.key("staging", f"resolved_{entity}"))
+    for view in (*(f"resolved_{entity}" for entity in RESOLVED_ENTITIES), RESOLVED_PAIRS):
+        if catalog.key("staging", view) in selected:
+            yield dg.MaterializeResult(asset_key=catalog.key("staging", view))

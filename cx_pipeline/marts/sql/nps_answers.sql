@@ -14,7 +14,12 @@
 --                    attribute read from the CRM, so no NPS mart waits on product events
 -- Anything unknown is 'unknown', never dropped.
 CREATE OR REPLACE TABLE marts.nps_answers AS
-WITH accounts AS (
+-- Each title's level once: the rule tries many patterns, and contacts share titles.
+WITH title_levels AS (
+    SELECT job_title, influence_level(job_title) AS influence_level
+    FROM (SELECT DISTINCT job_title FROM staging.contacts)
+),
+accounts AS (
     SELECT a.account_id, a.region, a.industry, r.arr, r.revenue_tier
     FROM staging.accounts AS a
     JOIN marts.account_revenue AS r USING (account_id)
@@ -30,9 +35,10 @@ answers AS (
         r.touchpoint,
         r.score,
         c.contact_id IS NOT NULL AS contact_known,
-        c.job_title
+        t.influence_level
     FROM staging.resolved_nps_responses AS r
     LEFT JOIN staging.contacts AS c ON c.contact_id = r.contact_id
+    LEFT JOIN title_levels AS t ON t.job_title IS NOT DISTINCT FROM c.job_title
     WHERE local_day(r.submitted_at, $timezone) <= $as_of
 )
 SELECT
@@ -52,7 +58,7 @@ SELECT
     CASE WHEN a.account_id IS NULL THEN 'unknown'
          ELSE spell_tenure_band(sp.spell_start, n.submitted_day)
     END AS tenure_band,
-    CASE WHEN n.contact_known THEN influence_level(n.job_title) ELSE 'unknown' END
+    CASE WHEN n.contact_known THEN n.influence_level ELSE 'unknown' END
         AS influence_level
 FROM answers AS n
 LEFT JOIN accounts AS a ON a.account_id = n.account_id

@@ -56,43 +56,89 @@ items AS (
         any_value(contact_id) AS contact_id,
         any_value(said_on) AS said_on,
         any_value(sentiment) AS sentiment,
-        coalesce(list(theme ORDER BY theme) FILTER (WHERE theme <> 'none'), []) AS themes
+        coalesce(list(theme) FILTER (WHERE theme <> 'none'), []) AS themes
     FROM marts.feedback_themes
     GROUP BY source, item_id
 ),
--- One row per (segment, item) said by the segment's accounts or contacts.
-segment_mentions AS (
-    SELECT m.segment_type, m.segment, i.*
-    FROM account_members AS m
-    JOIN items AS i ON i.account_id = m.account_id
-    UNION ALL
-    SELECT m.segment_type, m.segment, i.*
-    FROM contact_members AS m
-    JOIN items AS i ON i.contact_id = m.contact_id
-),
-segment_items AS (
+-- What each account's and each contact's items add up to: a segment's counts and top themes
+-- are the sums of its members', so no item is repeated once per segment to count them.
+account_items AS (
     SELECT
-        segment_type,
-        segment,
+        account_id,
         count(*) AS items,
         count(*) FILTER (WHERE source = 'nps_comment') AS nps_comments,
         count(*) FILTER (WHERE source = 'ticket') AS tickets,
         count(*) FILTER (WHERE source = 'interview') AS interviews,
         count(*) FILTER (WHERE sentiment = 'negative') AS negative_items
-    FROM segment_mentions
-    GROUP BY segment_type, segment
+    FROM items
+    GROUP BY account_id
+),
+contact_items AS (
+    SELECT
+        contact_id,
+        count(*) AS items,
+        count(*) FILTER (WHERE source = 'nps_comment') AS nps_comments,
+        count(*) FILTER (WHERE source = 'ticket') AS tickets,
+        count(*) FILTER (WHERE source = 'interview') AS interviews,
+        count(*) FILTER (WHERE sentiment = 'negative') AS negative_items
+    FROM items
+    GROUP BY contact_id
+),
+account_themes AS (
+    SELECT account_id, theme, count(*) AS mentions
+    FROM (SELECT account_id, unnest(themes) AS theme FROM items)
+    GROUP BY account_id, theme
+),
+contact_themes AS (
+    SELECT contact_id, theme, count(*) AS mentions
+    FROM (SELECT contact_id, unnest(themes) AS theme FROM items)
+    GROUP BY contact_id, theme
+),
+segment_items AS (
+    SELECT
+        m.segment_type,
+        m.segment,
+        CAST(sum(a.items) AS BIGINT) AS items,
+        CAST(sum(a.nps_comments) AS BIGINT) AS nps_comments,
+        CAST(sum(a.tickets) AS BIGINT) AS tickets,
+        CAST(sum(a.interviews) AS BIGINT) AS interviews,
+        CAST(sum(a.negative_items) AS BIGINT) AS negative_items
+    FROM account_members AS m
+    JOIN account_items AS a ON a.account_id = m.account_id
+    GROUP BY m.segment_type, m.segment
+    UNION ALL
+    SELECT
+        m.segment_type,
+        m.segment,
+        CAST(sum(c.items) AS BIGINT),
+        CAST(sum(c.nps_comments) AS BIGINT),
+        CAST(sum(c.tickets) AS BIGINT),
+        CAST(sum(c.interviews) AS BIGINT),
+        CAST(sum(c.negative_items) AS BIGINT)
+    FROM contact_members AS m
+    JOIN contact_items AS c ON c.contact_id = m.contact_id
+    GROUP BY m.segment_type, m.segment
 ),
 top_themes AS (
     SELECT
         segment_type,
         segment,
         theme,
-        count(*) AS mentions,
+        mentions,
         row_number() OVER (
-            PARTITION BY segment_type, segment ORDER BY count(*) DESC, theme
+            PARTITION BY segment_type, segment ORDER BY mentions DESC, theme
         ) AS theme_rank
-    FROM (SELECT segment_type, segment, unnest(themes) AS theme FROM segment_mentions)
-    GROUP BY segment_type, segment, theme
+    FROM (
+        SELECT m.segment_type, m.segment, t.theme, CAST(sum(t.mentions) AS BIGINT) AS mentions
+        FROM account_members AS m
+        JOIN account_themes AS t ON t.account_id = m.account_id
+        GROUP BY m.segment_type, m.segment, t.theme
+        UNION ALL
+        SELECT m.segment_type, m.segment, t.theme, CAST(sum(t.mentions) AS BIGINT)
+        FROM contact_members AS m
+        JOIN contact_themes AS t ON t.contact_id = m.contact_id
+        GROUP BY m.segment_type, m.segment, t.theme
+    )
     QUALIFY theme_rank <= 3
 ),
 segment_top AS (
@@ -100,23 +146,33 @@ segment_top AS (
     FROM top_themes
     GROUP BY segment_type, segment
 ),
+-- Each item under each of its segments, with that segment's top themes: read once, in one pass,
+-- to choose the quotes.
+segment_mentions AS (
+    SELECT m.segment_type, m.segment, s.top, i.source, i.item_id, i.said_on, i.themes
+    FROM items AS i
+    JOIN account_members AS m ON m.account_id = i.account_id
+    JOIN segment_top AS s ON s.segment_type = m.segment_type AND s.segment = m.segment
+    UNION ALL
+    SELECT m.segment_type, m.segment, s.top, i.source, i.item_id, i.said_on, i.themes
+    FROM items AS i
+    JOIN contact_members AS m ON m.contact_id = i.contact_id
+    JOIN segment_top AS s ON s.segment_type = m.segment_type AND s.segment = m.segment
+),
 -- For each top theme, the items that mention it, with the best rank among the segment's top
 -- themes that each mentions (so that a quote for theme 2 is not one about theme 1).
 theme_items AS (
     SELECT
         m.segment_type,
         m.segment,
-        t.theme_rank,
+        r.theme_rank,
         m.source,
         m.item_id,
         m.said_on,
-        list_position(
-            [list_contains(m.themes, theme) FOR theme IN s.top], true
-        ) AS first_rank
+        list_position([list_contains(m.themes, theme) FOR theme IN m.top], true) AS first_rank
     FROM segment_mentions AS m
-    JOIN segment_top AS s USING (segment_type, segment)
-    JOIN top_themes AS t USING (segment_type, segment)
-    WHERE list_contains(m.themes, t.theme)
+    CROSS JOIN (VALUES (1), (2), (3)) AS r(theme_rank)
+    WHERE r.theme_rank <= len(m.top) AND list_contains(m.themes, m.top[r.theme_rank])
 ),
 latest_items AS (
     SELECT

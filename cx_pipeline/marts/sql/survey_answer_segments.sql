@@ -12,7 +12,12 @@
 -- Anything unknown is 'unknown', never dropped. Scores and choices were checked against their
 -- question type's scale on the way in (quarantine rules range:score, required:choice).
 CREATE OR REPLACE TABLE marts.survey_answer_segments AS
-WITH answers AS (
+-- Each title's level once: the rule tries many patterns, and contacts share titles.
+WITH title_levels AS (
+    SELECT job_title, influence_level(job_title) AS influence_level
+    FROM (SELECT DISTINCT job_title FROM staging.contacts)
+),
+answers AS (
     SELECT
         r.answer_id,
         r.response_id,
@@ -26,9 +31,10 @@ WITH answers AS (
         r.score,
         r.choice,
         c.contact_id IS NOT NULL AS contact_known,
-        c.job_title
+        t.influence_level
     FROM staging.resolved_survey_answers AS r
     LEFT JOIN staging.contacts AS c ON c.contact_id = r.contact_id
+    LEFT JOIN title_levels AS t ON t.job_title IS NOT DISTINCT FROM c.job_title
     WHERE local_day(r.submitted_at, $timezone) <= $as_of
 )
 SELECT
@@ -51,7 +57,7 @@ SELECT
     CASE WHEN a.account_id IS NULL THEN 'unknown'
          ELSE spell_tenure_band(sp.spell_start, n.submitted_day)
     END AS tenure_band,
-    CASE WHEN n.contact_known THEN influence_level(n.job_title) ELSE 'unknown' END
+    CASE WHEN n.contact_known THEN n.influence_level ELSE 'unknown' END
         AS influence_level
 FROM answers AS n
 LEFT JOIN staging.accounts AS a ON a.account_id = n.account_id
