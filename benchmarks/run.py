@@ -150,7 +150,9 @@ def write_plan(extracts: Path, path: Path) -> dict[str, Any]:
     )
     from cx_pipeline.staging.identity import (
         COUNT_EVENT_PAIRS,
+        EVENT_PAIRS_TABLE,
         MAP_SQL,
+        RESOLVED_PAIRS,
         SECOND_IDENTIFIER,
         resolved_view,
     )
@@ -239,7 +241,10 @@ def write_plan(extracts: Path, path: Path) -> dict[str, Any]:
             "pairs_sql": COUNT_EVENT_PAIRS,
             "sql": MAP_SQL,
             "params": {"plus_addressing": cx_settings.identity_plus_addressing},
-            "views": [resolved_view(entity) for entity in SECOND_IDENTIFIER],
+            "views": [
+                *(resolved_view(entity) for entity in SECOND_IDENTIFIER),
+                resolved_view("events", RESOLVED_PAIRS, f"staging.{EVENT_PAIRS_TABLE}"),
+            ],
         },
         "mart_parameters": parameters,
         "marts": marts,
