@@ -3,7 +3,7 @@
 whose catalog is PostgreSQL; the marts built equal the embedded single-process run's exactly
 (the session's `sample_warehouse`, built from the same extracts, so no second run is paid here).
 The run builds the headline NPS and churn marts and everything upstream of them (`--select`,
-30 of the graph's 100 assets: every raw and staging layer the marts read, both workers busy):
+30 of the graph's 101 assets: every raw and staging layer the marts read, both workers busy):
 each Celery step costs about a second whatever it does, and every mart is compared on a lake
 by test_ducklake.py. A second run, on a two-worker Dask cluster, leaves every table's row count
 and every mart as they were (marked slow: `pytest -m slow`).

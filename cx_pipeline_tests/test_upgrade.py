@@ -12,10 +12,11 @@ from __future__ import annotations
 import tarfile
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
-from cx_pipeline import migrations
+from cx_pipeline import catalog, migrations
 from cx_pipeline.migrations import Migration, MigrationError, current_version, upgrade
 from cx_pipeline.resources import Warehouse
 from cx_pipeline.sql import literal
@@ -65,6 +66,25 @@ def test_the_previous_release_s_warehouse_is_upgraded_and_builds_a_fresh_build_s
         # The loads the previous release recorded are kept, the new run's beside them.
         loads = con.execute("SELECT count(*) FROM upgraded.audit.loads").fetchone()[0]
         assert loads > con.execute("SELECT count(*) FROM fresh.audit.loads").fetchone()[0]
+
+
+def test_a_mart_run_alone_on_an_older_warehouse_names_the_inputs_it_lacks(tmp_path: Path) -> None:
+    """The previous release had no staging.resolved_event_pairs: a run of the mart alone says
+    what to materialize, rather than failing on DuckDB's catalog error mid-statement."""
+    previous = previous_release_warehouse(tmp_path)
+    extracts = write_tiny_extracts(tmp_path / "extracts")
+    result = materialize_all(
+        extracts,
+        previous,
+        raise_on_error=False,
+        selection=dg.AssetSelection.assets(catalog.key("marts", "identity_match_rates")),
+    )
+    assert not result.success
+    (failure,) = (e for e in result.all_events if e.is_step_failure)
+    message = failure.step_failure_data.error.message
+    assert "marts.identity_match_rates reads" in message
+    assert "staging/resolved_event_pairs" in message
+    assert "materialize it too" in message
 
 
 SHIPPED = migrations.shipped()

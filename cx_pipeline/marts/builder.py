@@ -66,7 +66,7 @@ from cx_pipeline.contract import ENTITIES
 from cx_pipeline.marts import incremental
 from cx_pipeline.privacy.masking import preview_columns
 from cx_pipeline.resources import CxSettings, Warehouse
-from cx_pipeline.sql import execute, literal, quote, scalar, tables_read
+from cx_pipeline.sql import execute, literal, quote, scalar, table_exists, tables_read
 
 
 @dataclass(frozen=True)
@@ -527,6 +527,18 @@ def write_frame(con: duckdb.DuckDBPyConnection, spec: MartSpec, frame: pl.DataFr
         con.unregister("computed_mart_frame")
 
 
+def _check_inputs_built(con: duckdb.DuckDBPyConnection, spec: MartSpec) -> None:
+    """Name the inputs a warehouse lacks (a run that selects marts only, on a warehouse from
+    before an input existed) instead of failing on the first statement that reads one."""
+    missing = [key for key in spec.inputs if not table_exists(con, *key.path)]
+    if missing:
+        names = ", ".join(key.to_user_string() for key in missing)
+        raise dg.Failure(
+            f"marts.{spec.name} reads {names}, not built in this warehouse yet: materialize "
+            "it too (or run the whole job), then this mart"
+        )
+
+
 def build_mart_asset(spec: MartSpec, compute: Compute | None = None) -> dg.AssetsDefinition:
     """The mart from its SQL file, or from `compute` when a model computes it."""
 
@@ -588,6 +600,7 @@ def build_mart_asset(spec: MartSpec, compute: Compute | None = None) -> dg.Asset
                             0,
                         )
                 else:
+                    _check_inputs_built(con, spec)
                     read, built = build(con, parameters, cx_settings)
                 _check_documented(con, spec)
                 comment_on(con, spec, note=skipped)

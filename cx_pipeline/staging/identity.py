@@ -70,7 +70,7 @@ GROUP BY ALL
 HAVING sum(rows) <> 0;
 COMMENT ON TABLE staging._event_pairs IS 'Internal: each (contact_id, anonymous_id, account_id) \
 of staging.events, nulls included, and how many events carry it; kept with staging.events for \
-staging.identity_map. Query staging.identity_map or staging.resolved_events instead.';
+staging.identity_map and staging.resolved_event_pairs. Query those or staging.resolved_events.';
 """
 COUNT_EVENT_PAIRS = _PAIRS.format(rows=f"SELECT {PAIR_COLUMNS}, 1 AS rows FROM staging.events")
 

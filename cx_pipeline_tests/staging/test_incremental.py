@@ -101,6 +101,14 @@ def test_a_redelivered_day_replaces_exactly_its_keys(tmp_path: Path) -> None:
             "SELECT contact_id, rule, rows FROM staging.identity_map "
             "WHERE identifier_type = 'anonymous_id'"
         ).fetchall() == [("C1", "anonymous_id", 2)]
+        # The counted links are the resolved events' links, counted.
+        link = "contact_id, account_id, anonymous_id, identity_rule, identity_status"
+        counted = f"SELECT {link}, sum(rows) FROM staging.resolved_event_pairs GROUP BY ALL"
+        each = f"SELECT {link}, count(*) FROM staging.resolved_events GROUP BY ALL"
+        assert (
+            con.execute(f"{counted} ORDER BY ALL").fetchall()
+            == con.execute(f"{each} ORDER BY ALL").fetchall()
+        )
     # The day again, corrected: R20 was a test answer, R05 unchanged after all.
     # Counts kept by another rule (another release's, say) are found out and counted afresh.
     with duckdb.connect(str(database)) as con:

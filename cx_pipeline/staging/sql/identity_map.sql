@@ -28,9 +28,9 @@ crm_domains AS (
     WHERE normal_domain(domain) IS NOT NULL AND NOT is_public_mail_domain(normal_domain(domain))
     GROUP BY ALL
 ),
--- The events' (contact id, device id) pairs with how many events carry each, which the devices
--- and the events' identifiers below are counted from: kept by staging's step of events as it
--- changes staging.events (staging/identity.py), so an incremental day does not read every event.
+-- The events' (contact id, device id, account id) with how many events carry each, which the
+-- devices and the events' identifiers below are counted from: kept by staging's step of events as
+-- it changes staging.events (staging/identity.py), so an incremental day does not read every event.
 event_pairs AS (
     SELECT contact_id, anonymous_id, rows FROM staging._event_pairs
     WHERE contact_id IS NOT NULL OR anonymous_id IS NOT NULL
