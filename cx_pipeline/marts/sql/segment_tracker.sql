@@ -60,21 +60,12 @@ items AS (
     FROM marts.feedback_themes
     GROUP BY source, item_id
 ),
--- What each account's and each contact's items add up to: a segment's counts and top themes
--- are the sums of its members', so no item is repeated once per segment to count them.
-account_items AS (
+-- What the items of each (account, contact) add up to: a segment's counts and top themes are
+-- the sums of its members' (an account's rows for an account segment, a contact's for a contact
+-- segment), so no item is repeated once per segment to count them.
+member_items AS (
     SELECT
         account_id,
-        count(*) AS items,
-        count(*) FILTER (WHERE source = 'nps_comment') AS nps_comments,
-        count(*) FILTER (WHERE source = 'ticket') AS tickets,
-        count(*) FILTER (WHERE source = 'interview') AS interviews,
-        count(*) FILTER (WHERE sentiment = 'negative') AS negative_items
-    FROM items
-    GROUP BY account_id
-),
-contact_items AS (
-    SELECT
         contact_id,
         count(*) AS items,
         count(*) FILTER (WHERE source = 'nps_comment') AS nps_comments,
@@ -82,41 +73,36 @@ contact_items AS (
         count(*) FILTER (WHERE source = 'interview') AS interviews,
         count(*) FILTER (WHERE sentiment = 'negative') AS negative_items
     FROM items
-    GROUP BY contact_id
+    GROUP BY account_id, contact_id
 ),
-account_themes AS (
-    SELECT account_id, theme, count(*) AS mentions
-    FROM (SELECT account_id, unnest(themes) AS theme FROM items)
-    GROUP BY account_id, theme
-),
-contact_themes AS (
-    SELECT contact_id, theme, count(*) AS mentions
-    FROM (SELECT contact_id, unnest(themes) AS theme FROM items)
-    GROUP BY contact_id, theme
+member_themes AS (
+    SELECT account_id, contact_id, theme, count(*) AS mentions
+    FROM (SELECT account_id, contact_id, unnest(themes) AS theme FROM items)
+    GROUP BY account_id, contact_id, theme
 ),
 segment_items AS (
     SELECT
         m.segment_type,
         m.segment,
-        CAST(sum(a.items) AS BIGINT) AS items,
-        CAST(sum(a.nps_comments) AS BIGINT) AS nps_comments,
-        CAST(sum(a.tickets) AS BIGINT) AS tickets,
-        CAST(sum(a.interviews) AS BIGINT) AS interviews,
-        CAST(sum(a.negative_items) AS BIGINT) AS negative_items
+        CAST(sum(t.items) AS BIGINT) AS items,
+        CAST(sum(t.nps_comments) AS BIGINT) AS nps_comments,
+        CAST(sum(t.tickets) AS BIGINT) AS tickets,
+        CAST(sum(t.interviews) AS BIGINT) AS interviews,
+        CAST(sum(t.negative_items) AS BIGINT) AS negative_items
     FROM account_members AS m
-    JOIN account_items AS a ON a.account_id = m.account_id
+    JOIN member_items AS t ON t.account_id = m.account_id
     GROUP BY m.segment_type, m.segment
     UNION ALL
     SELECT
         m.segment_type,
         m.segment,
-        CAST(sum(c.items) AS BIGINT),
-        CAST(sum(c.nps_comments) AS BIGINT),
-        CAST(sum(c.tickets) AS BIGINT),
-        CAST(sum(c.interviews) AS BIGINT),
-        CAST(sum(c.negative_items) AS BIGINT)
+        CAST(sum(t.items) AS BIGINT),
+        CAST(sum(t.nps_comments) AS BIGINT),
+        CAST(sum(t.tickets) AS BIGINT),
+        CAST(sum(t.interviews) AS BIGINT),
+        CAST(sum(t.negative_items) AS BIGINT)
     FROM contact_members AS m
-    JOIN contact_items AS c ON c.contact_id = m.contact_id
+    JOIN member_items AS t ON t.contact_id = m.contact_id
     GROUP BY m.segment_type, m.segment
 ),
 top_themes AS (
@@ -131,12 +117,12 @@ top_themes AS (
     FROM (
         SELECT m.segment_type, m.segment, t.theme, CAST(sum(t.mentions) AS BIGINT) AS mentions
         FROM account_members AS m
-        JOIN account_themes AS t ON t.account_id = m.account_id
+        JOIN member_themes AS t ON t.account_id = m.account_id
         GROUP BY m.segment_type, m.segment, t.theme
         UNION ALL
         SELECT m.segment_type, m.segment, t.theme, CAST(sum(t.mentions) AS BIGINT)
         FROM contact_members AS m
-        JOIN contact_themes AS t ON t.contact_id = m.contact_id
+        JOIN member_themes AS t ON t.contact_id = m.contact_id
         GROUP BY m.segment_type, m.segment, t.theme
     )
     QUALIFY theme_rank <= 3
