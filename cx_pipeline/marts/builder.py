@@ -528,8 +528,8 @@ def write_frame(con: duckdb.DuckDBPyConnection, spec: MartSpec, frame: pl.DataFr
 
 
 def _check_inputs_built(con: duckdb.DuckDBPyConnection, spec: MartSpec) -> None:
-    """Name the inputs a warehouse lacks (a run that selects marts only, on a warehouse from
-    before an input existed) instead of failing on the first statement that reads one."""
+    """Name the tables a SQL mart reads that the warehouse lacks (a run that selects marts only,
+    on a warehouse from before an input existed) instead of failing mid-statement."""
     missing = [key for key in spec.inputs if not table_exists(con, *key.path)]
     if missing:
         names = ", ".join(key.to_user_string() for key in missing)
@@ -547,6 +547,8 @@ def build_mart_asset(spec: MartSpec, compute: Compute | None = None) -> dg.Asset
     ) -> tuple[list[str], dict[str, Any]]:
         """Build the table; returns what a computed mart read, and how an incremental mart
         was built."""
+        if compute is None:  # every input named in its SQL is read
+            _check_inputs_built(con, spec)
         if compute is None and spec.incremental:
             return [], build_incremental(con, spec, parameters, cx_settings)
         if compute is None:
@@ -600,7 +602,6 @@ def build_mart_asset(spec: MartSpec, compute: Compute | None = None) -> dg.Asset
                             0,
                         )
                 else:
-                    _check_inputs_built(con, spec)
                     read, built = build(con, parameters, cx_settings)
                 _check_documented(con, spec)
                 comment_on(con, spec, note=skipped)
